@@ -1,0 +1,425 @@
+/* dialogctl — the command-line companion of dialogd, for operators and for measuring
+ * the assistant: ask, classify, eval, check, chat. Same engine as the daemon.
+ * `classify` prints one JSON object per input line: a contract used by tools. */
+#include "autoconf.h"
+#include "config.h"
+#include "ctl_eval.h"
+#include "dialog.h"
+#include "engine.h"
+#include "faq.h"
+#include "intent.h"
+#include "lexicon.h"
+#include "template.h"
+#include "text.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A classify line longer than this gets an error object, not an answer. */
+#define CLASSIFY_MAX_LINE (4u * 1024 * 1024)
+
+struct options {
+	const char *config_file;
+	const char *data_dir;
+	struct dialog_settings settings;
+};
+
+static void
+usage(FILE *out)
+{
+	fputs("Usage: dialogctl [-c FILE] [--data DIR] [--min-confidence X] [--min-margin X] COMMAND\n"
+	      "\n"
+	      "Commands:\n"
+	      "  ask [--chat] TEXT   show intent, confidence, audience, runner-up and the reply\n"
+	      "  classify            one message per stdin line (\\n = line break) -> one JSON line each\n"
+	      "  eval FILE.tsv       measure on labelled messages (text, intent, audience)\n"
+	      "      [--min-precision P] [--min-coverage P] [--min-unknown-recall P]\n"
+	      "      [--min-audience P] [--show-errors]     (P in percent; exit 1 below)\n"
+	      "  check               validate intents/, faq-data/, templates/ (and -c FILE)\n"
+	      "  chat                an interactive conversation with the assistant\n"
+	      "  config              print every configuration key with its default\n"
+	      "\n"
+	      "Options:\n"
+	      "  -c, --config FILE   configuration file (the one dialogd reads)\n"
+	      "  --data DIR          folder holding intents/, faq-data/, templates/\n"
+	      "  --min-confidence X  answer only from this confidence (0 to 1)\n"
+	      "  --min-margin X      below this lead over the second intent, cover both\n", out);
+}
+
+static int
+parse_fraction(const char *s, double max, double *out)
+{
+	char *end;
+	double d = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(d) || d < 0 || d > max)
+		return -1;
+	*out = d;
+	return 0;
+}
+
+static struct engine *
+open_engine(const struct options *o, const char *argv0)
+{
+	const char *dir = o->data_dir ? o->data_dir : engine_default_data_dir(argv0);
+	char *err = NULL;
+	struct engine *e = engine_load(dir, &err);
+	if (e == NULL) {
+		fprintf(stderr, "dialogctl: cannot load %s:\n%s\n", dir, err);
+		free(err);
+	}
+	return e;
+}
+
+static void
+print_candidate_line(const char *label, const struct intent_candidate *c)
+{
+	printf("%-12s %s (confidence %.2f, score %.1f)\n", label, c->intent->id, c->confidence, c->score);
+}
+
+static const char *
+decision_name(enum decision d)
+{
+	switch (d) {
+	case DECISION_ANSWER: return "answer";
+	case DECISION_ANSWER_TWO: return "answer-two";
+	case DECISION_SMALL_TALK: return "small-talk";
+	default: return "escalate";
+	}
+}
+
+static int
+cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
+{
+	int chat = 0;
+	int i = 0;
+	if (i < argc && strcmp(argv[i], "--chat") == 0) {
+		chat = 1;
+		i++;
+	}
+	if (i >= argc) {
+		fputs("dialogctl ask: missing TEXT\n", stderr);
+		return 2;
+	}
+	struct strbuf text = {0};
+	for (; i < argc; i++) {
+		if (text.len > 0)
+			strbuf_addc(&text, ' ');
+		strbuf_adds(&text, argv[i]);
+	}
+	text_unescape_newlines(text.data);
+	struct intent_scratch *scratch = intent_scratch_new();
+	struct analysis a;
+	char *err = NULL;
+	int rc = 0;
+	if (dialog_analyze(e, scratch, &o->settings, text.data, strlen(text.data), &a, &err) < 0) {
+		fprintf(stderr, "dialogctl: cannot read the message: %s\n", err);
+		free(err);
+		rc = 1;
+	} else {
+		printf("intent:      %s\n", analysis_intent_id(&a));
+		printf("confidence:  %.2f\n", analysis_confidence(&a));
+		printf("decision:    %s\n", decision_name(a.decision));
+		printf("audience:    %s%s%s%s\n", audience_name(a.match.audience),
+		       a.match.audience_cue[0] ? " (cue: \"" : "", a.match.audience_cue,
+		       a.match.audience_cue[0] ? "\")" : "");
+		if (a.match.candidate_count > 0)
+			print_candidate_line("best:", &a.match.candidates[0]);
+		if (a.match.candidate_count > 1)
+			print_candidate_line("runner-up:", &a.match.candidates[1]);
+		else
+			printf("runner-up:   none\n");
+		printf("matched on:  %s\n", a.folded);
+		if (a.corrections[0])
+			printf("corrected:   %s\n", a.corrections);
+		char *reply = dialog_reply(e, &a, chat ? CHANNEL_CHAT : CHANNEL_MAIL, OUTPUT_TEXT);
+		printf("\n--- reply (%s) ---\n%s\n", chat ? "chat" : "e-mail", reply);
+		free(reply);
+		analysis_clear(&a);
+	}
+	intent_scratch_free(&scratch);
+	strbuf_free(&text);
+	return rc;
+}
+
+static double
+rounded(double x)
+{
+	return round(x * 10000) / 10000;
+}
+
+static json_object *
+classify_json(const struct analysis *a)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "intent", json_object_new_string(analysis_intent_id(a)));
+	json_object_object_add(o, "confidence", json_object_new_double(rounded(analysis_confidence(a))));
+	json_object_object_add(o, "audience", json_object_new_string(audience_name(a->match.audience)));
+	json_object_object_add(o, "audience_cue", json_object_new_string(a->match.audience_cue));
+	json_object_object_add(o, "decision", json_object_new_string(decision_name(a->decision)));
+	json_object *cands = json_object_new_array();
+	for (size_t i = 0; i < a->match.candidate_count && i < 3; i++) {
+		const struct intent_candidate *c = &a->match.candidates[i];
+		json_object *co = json_object_new_object();
+		json_object_object_add(co, "intent", json_object_new_string(c->intent->id));
+		json_object_object_add(co, "score", json_object_new_double(rounded(c->score)));
+		json_object_object_add(co, "confidence", json_object_new_double(rounded(c->confidence)));
+		json_object_array_add(cands, co);
+	}
+	json_object_object_add(o, "candidates", cands);
+	if (a->second != NULL)
+		json_object_object_add(o, "also", json_object_new_string(a->second->id));
+	return o;
+}
+
+static void
+print_json_line(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static json_object *
+error_json(unsigned lineno, const char *message)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "line", json_object_new_int((int)lineno));
+	json_object_object_add(o, "error", json_object_new_string(message));
+	return o;
+}
+
+static int
+cmd_classify(const struct engine *e, const struct options *o)
+{
+	struct intent_scratch *scratch = intent_scratch_new();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned lineno = 0;
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		lineno++;
+		size_t len = (size_t)n;
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		char *err = NULL;
+		if (len > CLASSIFY_MAX_LINE) {
+			char *msg = xasprintf("message too long (%zu bytes, limit %u)", len, CLASSIFY_MAX_LINE);
+			print_json_line(error_json(lineno, msg));
+			free(msg);
+			continue;
+		}
+		if (text_validate(line, len, &err) < 0) {
+			print_json_line(error_json(lineno, err));
+			free(err);
+			continue;
+		}
+		len = text_unescape_newlines(line);
+		struct analysis a;
+		if (dialog_analyze(e, scratch, &o->settings, line, len, &a, &err) < 0) {
+			print_json_line(error_json(lineno, err));
+			free(err);
+			continue;
+		}
+		print_json_line(classify_json(&a));
+		analysis_clear(&a);
+		fflush(stdout);
+	}
+	free(line);
+	intent_scratch_free(&scratch);
+	return 0;
+}
+
+static int
+parse_percent(const char *s, double *out)
+{
+	if (parse_fraction(s, 100, out) < 0)
+		return -1;
+	*out /= 100;
+	return 0;
+}
+
+static int
+cmd_eval(const struct engine *e, const struct options *o, int argc, char **argv)
+{
+	struct eval_thresholds t = {0};
+	const char *file = NULL;
+	for (int i = 0; i < argc; i++) {
+		double *target = strcmp(argv[i], "--min-precision") == 0 ? &t.min_precision :
+				 strcmp(argv[i], "--min-coverage") == 0 ? &t.min_coverage :
+				 strcmp(argv[i], "--min-unknown-recall") == 0 ? &t.min_unknown_recall :
+				 strcmp(argv[i], "--min-audience") == 0 ? &t.min_audience : NULL;
+		if (target != NULL) {
+			if (i + 1 >= argc || parse_percent(argv[i + 1], target) < 0) {
+				fprintf(stderr, "dialogctl eval: %s needs a percentage from 0 to 100\n", argv[i]);
+				return 2;
+			}
+			i++;
+		} else if (strcmp(argv[i], "--show-errors") == 0) {
+			t.show_errors = true;
+		} else if (file == NULL && argv[i][0] != '-') {
+			file = argv[i];
+		} else {
+			fprintf(stderr, "dialogctl eval: unexpected argument \"%s\"\n", argv[i]);
+			return 2;
+		}
+	}
+	if (file == NULL) {
+		fputs("dialogctl eval: missing FILE.tsv\n", stderr);
+		return 2;
+	}
+	return ctl_eval(e, &o->settings, file, &t, stdout);
+}
+
+static int
+cmd_check(const struct engine *e)
+{
+	printf("%s: OK\n", e->data_dir);
+	printf("  intents:   %zu (%zu patterns and cues), lexicon: %zu entries, %zu known words\n",
+	       intent_set_count(e->intents), intent_set_pattern_count(e->intents),
+	       lexicon_entry_count(e->lexicon), lexicon_known_word_count(e->lexicon));
+	printf("  faq-data:  %zu entries\n", faq_count(e->faq));
+	printf("  templates: %zu\n", templates_count(e->templates));
+	return 0;
+}
+
+static bool
+is_goodbye(const char *line)
+{
+	char *f = text_fold(line, strlen(line), NULL);
+	bool bye = strcmp(f, "quit") == 0 || strcmp(f, "exit") == 0 || strcmp(f, "au revoir") == 0 ||
+		   strcmp(f, "bye") == 0 || strcmp(f, "quitter") == 0;
+	free(f);
+	return bye;
+}
+
+static int
+cmd_chat(const struct engine *e, const struct options *o)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct intent_scratch *scratch = intent_scratch_new();
+	struct conversation conv = {0};
+	char *welcome = template_render(e->templates, "chat_welcome", OUTPUT_TEXT, NULL, 0);
+	printf("OCAPIAT > %s\n", welcome);
+	free(welcome);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	for (;;) {
+		if (tty) {
+			fputs("\nVous > ", stdout);
+			fflush(stdout);
+		}
+		if ((n = getline(&line, &cap, stdin)) < 0)
+			break;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (is_goodbye(line))
+			break;
+		struct analysis a;
+		char *reply = NULL, *err = NULL;
+		if (dialog_chat_turn(e, scratch, &o->settings, &conv, line, (size_t)n, &a, &reply, &err) < 0) {
+			free(err);
+		} else {
+			analysis_clear(&a);
+		}
+		printf("%sOCAPIAT > %s\n", tty ? "\n" : "", reply);
+		free(reply);
+		fflush(stdout);
+	}
+	char *bye = template_render(e->templates, "chat_goodbye", OUTPUT_TEXT, NULL, 0);
+	printf("%sOCAPIAT > %s\n", tty ? "\n" : "", bye);
+	free(bye);
+	free(line);
+	intent_scratch_free(&scratch);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
+		{ "min-confidence", required_argument, NULL, 'C' }, { "min-margin", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	struct options o = {0};
+	struct config cfg;
+	config_init(&cfg);
+	double min_conf = -1, min_margin = -1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.config_file = optarg; break;
+		case 'd': o.data_dir = optarg; break;
+		case 'C':
+		case 'M':
+			if (parse_fraction(optarg, 1, c == 'C' ? &min_conf : &min_margin) < 0) {
+				fprintf(stderr, "dialogctl: %s needs a number from 0 to 1\n",
+					c == 'C' ? "--min-confidence" : "--min-margin");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		case 'V': puts(PACKAGE_STRING); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *command = argv[optind];
+	if (strcmp(command, "config") == 0) {
+		config_describe(stdout);
+		return 0;
+	}
+	if (strcmp(command, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (o.config_file != NULL) {
+		char *err = NULL;
+		if (config_load(&cfg, o.config_file, &err) < 0) {
+			fprintf(stderr, "dialogctl: configuration errors:\n%s\n", err);
+			free(err);
+			config_clear(&cfg);
+			return 1;
+		}
+	}
+	o.settings.min_confidence = min_conf >= 0 ? min_conf : cfg.min_confidence;
+	o.settings.min_margin = min_margin >= 0 ? min_margin : cfg.min_margin;
+	if (o.data_dir == NULL)
+		o.data_dir = cfg.data_dir;
+
+	int rc;
+	struct engine *e = open_engine(&o, argv[0]);
+	if (e == NULL) {
+		rc = 1;
+	} else if (strcmp(command, "ask") == 0) {
+		rc = cmd_ask(e, &o, argc - optind - 1, argv + optind + 1);
+	} else if (strcmp(command, "classify") == 0) {
+		rc = cmd_classify(e, &o);
+	} else if (strcmp(command, "eval") == 0) {
+		rc = cmd_eval(e, &o, argc - optind - 1, argv + optind + 1);
+	} else if (strcmp(command, "check") == 0) {
+		rc = cmd_check(e);
+	} else if (strcmp(command, "chat") == 0) {
+		rc = cmd_chat(e, &o);
+	} else {
+		fprintf(stderr, "dialogctl: unknown command \"%s\"\n", command);
+		usage(stderr);
+		rc = 2;
+	}
+	engine_free(&e);
+	config_clear(&cfg);
+	return rc;
+}

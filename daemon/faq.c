@@ -1,0 +1,310 @@
+/* faq — faq-data/ files (format in faq-data/README.md). Each entry keeps the text as
+ * written (paragraphs, numbered steps, menu paths, [buttons]); only cross-references
+ * are rewritten, once, at load time. */
+#include "autoconf.h"
+#include "faq.h"
+#include "text.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum section { SECTION_COMMON, SECTION_ENTREPRISE, SECTION_ORGANISME, SECTION_COUNT };
+
+struct entry {
+	struct faq_entry pub;
+	char *id, *question, *file;
+	char *text[SECTION_COUNT];          /* NULL when the section is absent */
+	unsigned text_line[SECTION_COUNT];  /* first line of each section, for errors */
+};
+
+struct faq {
+	struct entry *entries;
+	size_t count;
+};
+
+void
+faq_free(struct faq **faqp)
+{
+	struct faq *faq = *faqp;
+	if (faq == NULL)
+		return;
+	for (size_t i = 0; i < faq->count; i++) {
+		struct entry *e = &faq->entries[i];
+		free(e->id);
+		free(e->question);
+		free(e->file);
+		for (int s = 0; s < SECTION_COUNT; s++)
+			free(e->text[s]);
+	}
+	free(faq->entries);
+	free(faq);
+	*faqp = NULL;
+}
+
+static int
+parse_section_marker(const char *line, enum section *section_r)
+{
+	if (strcmp(line, "=== entreprise ===") == 0) {
+		*section_r = SECTION_ENTREPRISE;
+		return 1;
+	}
+	if (strcmp(line, "=== organisme ===") == 0) {
+		*section_r = SECTION_ORGANISME;
+		return 1;
+	}
+	if (str_starts_with(line, "===") && str_ends_with(line, "===") && strlen(line) >= 6)
+		return -1;
+	return 0;
+}
+
+/* Removes blank lines at both ends and collapses runs of blank lines to one. */
+static char *
+tidy_paragraphs(const char *s)
+{
+	struct strbuf out = {0};
+	const char *p = s;
+	int pending_blank = 0;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		size_t m = n;
+		while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t' || p[m - 1] == '\r'))
+			m--;
+		if (m == 0) {
+			pending_blank = out.len > 0;
+		} else {
+			if (pending_blank)
+				strbuf_addc(&out, '\n');
+			pending_blank = 0;
+			strbuf_add(&out, p, m);
+			strbuf_addc(&out, '\n');
+		}
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	if (out.len > 0)
+		out.data[--out.len] = '\0';  /* no final line break: templates place it */
+	return strbuf_detach(&out);
+}
+
+static void
+add_error(struct strbuf *errors, const char *file, unsigned line, const char *why)
+{
+	if (line)
+		strbuf_addf(errors, "%s:%u: %s\n", file, line, why);
+	else
+		strbuf_addf(errors, "%s: %s\n", file, why);
+}
+
+static void
+load_entry(const char *path, const char *stem, struct entry *e, struct strbuf *errors)
+{
+	e->file = xstrdup(path);
+	char *err = NULL;
+	char *data = file_read_all(path, 1024 * 1024, NULL, &err);
+	if (data == NULL) {
+		add_error(errors, path, 0, err);
+		free(err);
+		return;
+	}
+	if (text_validate(data, strlen(data), &err) < 0) {
+		add_error(errors, path, 0, err);
+		free(err);
+		free(data);
+		return;
+	}
+	struct strbuf body[SECTION_COUNT] = {{0}};
+	bool seen[SECTION_COUNT] = { false };
+	bool in_header = true;
+	enum section current = SECTION_COMMON;
+	unsigned lineno = 0;
+	for (char *line = data, *next; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		size_t n = strlen(line);
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (in_header) {
+			char *t = str_trim(line);
+			if (*t == '\0') {
+				in_header = false;
+				continue;
+			}
+			char *colon = strchr(t, ':');
+			if (colon == NULL) {
+				add_error(errors, path, lineno, "expected \"key: value\" in the header (a blank line ends it)");
+				continue;
+			}
+			*colon = '\0';
+			char *key = str_trim(t), *value = str_trim(colon + 1);
+			char **field = strcmp(key, "id") == 0 ? &e->id :
+				       strcmp(key, "question") == 0 ? &e->question : NULL;
+			if (field == NULL) {
+				char *why = xasprintf("unknown key \"%s\" (id or question)", key);
+				add_error(errors, path, lineno, why);
+				free(why);
+			} else if (*value == '\0') {
+				char *why = xasprintf("empty value for \"%s\"", key);
+				add_error(errors, path, lineno, why);
+				free(why);
+			} else {
+				free(*field);
+				*field = xstrdup(value);
+			}
+			continue;
+		}
+		enum section s;
+		int marker = parse_section_marker(line, &s);
+		if (marker < 0) {
+			add_error(errors, path, lineno, "unknown section (=== entreprise === or === organisme ===)");
+			continue;
+		}
+		if (marker > 0) {
+			if (seen[s]) {
+				add_error(errors, path, lineno, "this section appears twice");
+				continue;
+			}
+			seen[s] = true;
+			e->text_line[s] = lineno;
+			current = s;
+			continue;
+		}
+		if (!seen[current] && current == SECTION_COMMON) {
+			seen[current] = true;
+			e->text_line[current] = lineno;
+		}
+		strbuf_adds(&body[current], line);
+		strbuf_addc(&body[current], '\n');
+	}
+	free(data);
+	for (int s = 0; s < SECTION_COUNT; s++) {
+		char *raw = strbuf_detach(&body[s]);
+		char *tidy = tidy_paragraphs(raw);
+		free(raw);
+		if (seen[s] && tidy[0] == '\0' && s != SECTION_COMMON) {
+			add_error(errors, path, e->text_line[s], "empty section");
+		}
+		if (seen[s] && tidy[0] != '\0')
+			e->text[s] = tidy;
+		else
+			free(tidy);
+	}
+	if (e->id == NULL)
+		add_error(errors, path, 0, "missing \"id:\"");
+	else if (strcmp(e->id, stem) != 0) {
+		char *why = xasprintf("id \"%s\" differs from the file name \"%s.faq\"", e->id, stem);
+		add_error(errors, path, 0, why);
+		free(why);
+	}
+	if (e->question == NULL)
+		add_error(errors, path, 0, "missing \"question:\"");
+	if (e->text[SECTION_COMMON] == NULL && e->text[SECTION_ENTREPRISE] == NULL && e->text[SECTION_ORGANISME] == NULL)
+		add_error(errors, path, 0, "no answer text");
+}
+
+/* Replaces {{voir:ID}} by « question of ID ». */
+static char *
+resolve_references(const struct faq *faq, const struct entry *e, const char *text, unsigned line,
+		   struct strbuf *errors)
+{
+	struct strbuf out = {0};
+	const char *p = text;
+	const char *open;
+	while ((open = strstr(p, "{{voir:")) != NULL) {
+		strbuf_add(&out, p, (size_t)(open - p));
+		const char *id = open + strlen("{{voir:");
+		const char *close = strstr(id, "}}");
+		if (close == NULL) {
+			add_error(errors, e->file, line, "unterminated {{voir:…}}");
+			strbuf_adds(&out, open);
+			return strbuf_detach(&out);
+		}
+		char *target = xstrndup(id, (size_t)(close - id));
+		const struct faq_entry *t = faq_find(faq, target);
+		if (t == NULL) {
+			char *why = xasprintf("{{voir:%s}} names no faq entry", target);
+			add_error(errors, e->file, line, why);
+			free(why);
+		} else {
+			strbuf_addf(&out, "\xC2\xAB %s \xC2\xBB", t->question);
+		}
+		free(target);
+		p = close + 2;
+	}
+	strbuf_adds(&out, p);
+	return strbuf_detach(&out);
+}
+
+struct faq *
+faq_load(const char *dir, char **error_r)
+{
+	char **names = NULL;
+	int n = dir_list(dir, ".faq", &names, error_r);
+	if (n < 0)
+		return NULL;
+	struct faq *faq = xcalloc(1, sizeof(*faq));
+	faq->entries = xcalloc((size_t)n + 1, sizeof(*faq->entries));
+	struct strbuf errors = {0};
+	if (n == 0)
+		add_error(&errors, dir, 0, "no .faq file");
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		char *stem = xstrndup(names[i], strlen(names[i]) - strlen(".faq"));
+		struct entry *e = &faq->entries[faq->count++];
+		load_entry(path, stem, e, &errors);
+		e->pub.id = e->id;
+		e->pub.question = e->question;
+		e->pub.file = e->file;
+		free(stem);
+		free(path);
+	}
+	str_array_free(names, (size_t)n);
+	for (size_t i = 0; i < faq->count; i++) {
+		struct entry *e = &faq->entries[i];
+		for (int s = 0; s < SECTION_COUNT; s++) {
+			if (e->text[s] == NULL)
+				continue;
+			char *resolved = resolve_references(faq, e, e->text[s], e->text_line[s], &errors);
+			free(e->text[s]);
+			e->text[s] = resolved;
+		}
+		e->pub.common = e->text[SECTION_COMMON] ? e->text[SECTION_COMMON] : "";
+		e->pub.entreprise = e->text[SECTION_ENTREPRISE];
+		e->pub.organisme = e->text[SECTION_ORGANISME];
+	}
+	if (errors.len > 0) {
+		errors.data[errors.len - 1] = '\0';
+		*error_r = strbuf_detach(&errors);
+		faq_free(&faq);
+		return NULL;
+	}
+	return faq;
+}
+
+size_t
+faq_count(const struct faq *faq)
+{
+	return faq->count;
+}
+
+const struct faq_entry *
+faq_get(const struct faq *faq, size_t i)
+{
+	return &faq->entries[i].pub;
+}
+
+const struct faq_entry *
+faq_find(const struct faq *faq, const char *id)
+{
+	for (size_t i = 0; i < faq->count; i++)
+		if (faq->entries[i].id != NULL && strcmp(faq->entries[i].id, id) == 0)
+			return &faq->entries[i].pub;
+	return NULL;
+}

@@ -1,0 +1,742 @@
+/* intent — intent files, PCRE2 compilation and scoring (see intent.h).
+ * Speed: each intent also gets a "gate", the alternation of its positive patterns, so a
+ * message is tried once per intent and only the few intents whose gate matches run their
+ * patterns one by one. Everything is compiled with the JIT at load time. */
+#include "autoconf.h"
+#include "intent.h"
+#include "lexicon.h"
+#include "text.h"
+#include "util.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* spec/intents.tsv: ids and kinds, the public contract. */
+static const struct {
+	const char *id;
+	enum intent_kind kind;
+} spec[] = {
+	{ "login_trouble", INTENT_FAQ }, { "password_reset", INTENT_ACTION },
+	{ "identifier_reminder", INTENT_ACTION }, { "dossier_status", INTENT_ACTION },
+	{ "change_account_email", INTENT_FAQ }, { "email_not_referenced", INTENT_FAQ },
+	{ "choose_funding_scheme", INTENT_FAQ }, { "modify_submitted_request", INTENT_FAQ },
+	{ "send_supporting_documents", INTENT_FAQ }, { "find_deca_number", INTENT_FAQ },
+	{ "print_apprenticeship_cerfa", INTENT_FAQ }, { "report_apprenticeship_termination", INTENT_FAQ },
+	{ "report_pro_contract_termination", INTENT_FAQ }, { "pro_contract_minimum_age", INTENT_FAQ },
+	{ "pro_contract_short_after_termination", INTENT_FAQ }, { "apprentice_forfait_jour", INTENT_FAQ },
+	{ "change_company_address_siret", INTENT_FAQ }, { "update_bank_details", INTENT_FAQ },
+	{ "add_company_to_account", INTENT_FAQ }, { "company_not_found_when_adding", INTENT_FAQ },
+	{ "add_training_establishment", INTENT_FAQ }, { "magestic_user_admin", INTENT_FAQ },
+	{ "add_employee_trainee", INTENT_FAQ }, { "training_org_not_listed", INTENT_FAQ },
+	{ "submit_invoice", INTENT_FAQ }, { "submit_expense_receipts", INTENT_FAQ },
+	{ "payment_details", INTENT_FAQ }, { "pay_contributions", INTENT_FAQ },
+	{ "pay_voluntary_calls", INTENT_FAQ }, { "dashboard_reporting_contents", INTENT_FAQ },
+	{ "export_reporting_data", INTENT_FAQ }, { "filter_reporting_data", INTENT_FAQ },
+	{ "reporting_start_year", INTENT_FAQ }, { "cse_stats_by_trainee_or_individual", INTENT_FAQ },
+	{ "training_rate_calculation", INTENT_FAQ }, { "human_handoff", INTENT_HANDOFF },
+	{ "greeting", INTENT_CHAT }, { "thanks", INTENT_CHAT },
+};
+
+#define SPEC_COUNT (sizeof(spec) / sizeof(*spec))
+
+size_t
+intent_spec_count(void)
+{
+	return SPEC_COUNT;
+}
+
+const char *
+intent_spec_id(size_t i)
+{
+	return spec[i].id;
+}
+
+enum intent_kind
+intent_spec_kind(size_t i)
+{
+	return spec[i].kind;
+}
+
+bool
+intent_id_is_valid(const char *id)
+{
+	if (strcmp(id, "unknown") == 0)
+		return true;
+	for (size_t i = 0; i < SPEC_COUNT; i++)
+		if (strcmp(spec[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+static const char *const kind_names[] = { "faq", "action", "handoff", "chat" };
+
+const char *
+intent_kind_name(enum intent_kind kind)
+{
+	return kind_names[kind];
+}
+
+const char *
+audience_name(enum audience audience)
+{
+	switch (audience) {
+	case AUDIENCE_ENTREPRISE: return "entreprise";
+	case AUDIENCE_ORGANISME: return "organisme";
+	default: return "unknown";
+	}
+}
+
+double
+intent_confidence(double score)
+{
+	return score <= 0 ? 0.0 : 1.0 - exp(-score / 3.0);
+}
+
+struct pattern {
+	double weight;          /* positive adds, negative takes off */
+	pcre2_code *code;
+	char *source;
+	unsigned line;
+};
+
+struct intent {
+	struct intent_def def;  /* its strings point into the fields below */
+	char *id, *faq, *action, *reply, *description, *file;
+	struct pattern *patterns;
+	size_t pattern_count;
+	pcre2_code *gate;       /* alternation of the positive patterns, NULL if none */
+};
+
+struct cue {
+	enum audience audience;
+	struct pattern pattern;
+};
+
+struct intent_set {
+	struct intent *intents;
+	size_t count;
+	struct cue *cues;
+	size_t cue_count;
+	size_t pattern_count;
+};
+
+struct intent_scratch {
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+};
+
+/* Bounds work on hostile input: a pattern that backtracks badly fails instead of hanging. */
+#define MATCH_LIMIT 200000
+
+struct intent_scratch *
+intent_scratch_new(void)
+{
+	struct intent_scratch *s = xcalloc(1, sizeof(*s));
+	s->md = pcre2_match_data_create(4, NULL);
+	s->mctx = pcre2_match_context_create(NULL);
+	if (s->md == NULL || s->mctx == NULL)
+		abort();
+	pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
+	return s;
+}
+
+void
+intent_scratch_free(struct intent_scratch **sp)
+{
+	struct intent_scratch *s = *sp;
+	if (s == NULL)
+		return;
+	pcre2_match_data_free(s->md);
+	pcre2_match_context_free(s->mctx);
+	free(s);
+	*sp = NULL;
+}
+
+static void
+pattern_clear(struct pattern *p)
+{
+	pcre2_code_free(p->code);
+	free(p->source);
+}
+
+static void
+intent_clear(struct intent *in)
+{
+	for (size_t i = 0; i < in->pattern_count; i++)
+		pattern_clear(&in->patterns[i]);
+	free(in->patterns);
+	pcre2_code_free(in->gate);
+	free(in->id);
+	free(in->faq);
+	free(in->action);
+	free(in->reply);
+	free(in->description);
+	free(in->file);
+}
+
+void
+intent_set_free(struct intent_set **setp)
+{
+	struct intent_set *set = *setp;
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->count; i++)
+		intent_clear(&set->intents[i]);
+	free(set->intents);
+	for (size_t i = 0; i < set->cue_count; i++)
+		pattern_clear(&set->cues[i].pattern);
+	free(set->cues);
+	free(set);
+	*setp = NULL;
+}
+
+static pcre2_code *
+compile(const char *source, char **why_r)
+{
+	int code;
+	PCRE2_SIZE offset;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)source, PCRE2_ZERO_TERMINATED,
+				       PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &offset, NULL);
+	if (re == NULL) {
+		PCRE2_UCHAR msg[256];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		*why_r = xasprintf("pattern does not compile at offset %zu: %s", (size_t)offset, (char *)msg);
+		return NULL;
+	}
+	/* The JIT is an optimisation: where it is unavailable, the interpreter runs. */
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+/* Adds the literal words of a pattern (those that end at a word boundary in the
+ * pattern) to the lexicon's known words, so typo correction never "corrects" them. */
+static void
+add_pattern_words(struct lexicon *lex, const char *src)
+{
+	const char *p = src;
+	int in_class = 0;
+	while (*p) {
+		if (*p == '\\') {
+			p += p[1] ? 2 : 1;
+			continue;
+		}
+		if (*p == '[') { in_class = 1; p++; continue; }
+		if (*p == ']') { in_class = 0; p++; continue; }
+		if (!in_class && islower((unsigned char)*p)) {
+			const char *start = p;
+			while (islower((unsigned char)*p) || isdigit((unsigned char)*p))
+				p++;
+			bool ends_word = *p == '\0' || *p == ' ' || *p == '|' || *p == ')' ||
+					 (p[0] == '\\' && p[1] == 'b');
+			if (ends_word && p - start >= 3) {
+				char *w = xstrndup(start, (size_t)(p - start));
+				lexicon_add_known_words(lex, w);
+				free(w);
+			}
+			continue;
+		}
+		p++;
+	}
+}
+
+/* Parses "+3 pattern" / "-1.5 pattern". Returns 0 or -1 with *why_r. */
+static int
+parse_weighted(const char *line, double *weight_r, const char **pattern_r, char **why_r)
+{
+	char *end;
+	errno = 0;
+	double w = strtod(line, &end);
+	if (end == line || errno != 0 || !(*end == ' ' || *end == '\t') || !isfinite(w) || w == 0 ||
+	    fabs(w) > 100) {
+		*why_r = xstrdup("expected a signed weight (e.g. +3 or -1.5) then a pattern");
+		return -1;
+	}
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end == '\0') {
+		*why_r = xstrdup("weight without a pattern");
+		return -1;
+	}
+	*weight_r = w;
+	*pattern_r = end;
+	return 0;
+}
+
+static void
+add_error(struct strbuf *errors, const char *file, unsigned line, const char *why)
+{
+	if (line)
+		strbuf_addf(errors, "%s:%u: %s\n", file, line, why);
+	else
+		strbuf_addf(errors, "%s: %s\n", file, why);
+}
+
+/* Splits data into lines in place; next_line() returns each non-blank, non-comment line
+ * with surrounding spaces and CR removed. */
+struct line_iter {
+	char *next;
+	unsigned lineno;
+};
+
+static char *
+next_line(struct line_iter *it, unsigned *lineno_r)
+{
+	while (it->next != NULL) {
+		char *line = it->next;
+		char *nl = strchr(line, '\n');
+		if (nl) {
+			*nl = '\0';
+			it->next = nl + 1;
+		} else {
+			it->next = NULL;
+		}
+		it->lineno++;
+		size_t n = strlen(line);
+		while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		*lineno_r = it->lineno;
+		return line;
+	}
+	return NULL;
+}
+
+static int
+spec_index(const char *id)
+{
+	for (size_t i = 0; i < SPEC_COUNT; i++)
+		if (strcmp(spec[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+parse_kind(const char *s, enum intent_kind *kind_r)
+{
+	for (size_t i = 0; i < sizeof(kind_names) / sizeof(*kind_names); i++) {
+		if (strcmp(s, kind_names[i]) == 0) {
+			*kind_r = (enum intent_kind)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void
+build_gate(struct intent *in)
+{
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < in->pattern_count; i++) {
+		if (in->patterns[i].weight <= 0)
+			continue;
+		if (sb.len > 0)
+			strbuf_addc(&sb, '|');
+		strbuf_addf(&sb, "(?:%s)", in->patterns[i].source);
+	}
+	if (sb.len > 0) {
+		char *why = NULL;
+		in->gate = compile(sb.data, &why);
+		free(why);  /* a gate that does not compile (backreferences) just means no gate */
+	}
+	strbuf_free(&sb);
+}
+
+/* Loads one intent file into *in. Errors are appended to errors. */
+static void
+load_intent_file(const char *path, const char *stem, struct intent *in, struct lexicon *lex,
+		 struct strbuf *errors)
+{
+	char *err = NULL;
+	char *data = file_read_all(path, 1024 * 1024, NULL, &err);
+	in->file = xstrdup(path);
+	if (data == NULL) {
+		add_error(errors, path, 0, err);
+		free(err);
+		return;
+	}
+	size_t before = errors->len;
+	if (text_validate(data, strlen(data), &err) < 0) {
+		add_error(errors, path, 0, err);
+		free(err);
+		free(data);
+		return;
+	}
+	bool have_kind = false;
+	size_t cap = 0;
+	struct line_iter it = { data, 0 };
+	unsigned lineno;
+	char *line;
+	while ((line = next_line(&it, &lineno)) != NULL) {
+		if (line[0] == '+' || line[0] == '-') {
+			double w;
+			const char *src;
+			char *why = NULL;
+			if (parse_weighted(line, &w, &src, &why) < 0) {
+				add_error(errors, path, lineno, why);
+				free(why);
+				continue;
+			}
+			pcre2_code *re = compile(src, &why);
+			if (re == NULL) {
+				add_error(errors, path, lineno, why);
+				free(why);
+				continue;
+			}
+			if (in->pattern_count == cap) {
+				cap = cap ? cap * 2 : 16;
+				in->patterns = xrealloc(in->patterns, cap * sizeof(*in->patterns));
+			}
+			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno };
+			if (w > 0 && lex != NULL)
+				add_pattern_words(lex, src);
+			continue;
+		}
+		char *colon = strchr(line, ':');
+		if (colon == NULL) {
+			add_error(errors, path, lineno, "expected \"key: value\" or a weighted pattern (+W PATTERN)");
+			continue;
+		}
+		*colon = '\0';
+		char *key = str_trim(line);
+		char *value = str_trim(colon + 1);
+		char **field = NULL;
+		if (strcmp(key, "id") == 0) {
+			field = &in->id;
+		} else if (strcmp(key, "faq") == 0) {
+			field = &in->faq;
+		} else if (strcmp(key, "action") == 0) {
+			field = &in->action;
+		} else if (strcmp(key, "reply") == 0) {
+			field = &in->reply;
+		} else if (strcmp(key, "description") == 0) {
+			field = &in->description;
+		} else if (strcmp(key, "kind") == 0) {
+			if (parse_kind(value, &in->def.kind) < 0) {
+				char *why = xasprintf("unknown kind \"%s\" (faq, action, handoff or chat)", value);
+				add_error(errors, path, lineno, why);
+				free(why);
+			}
+			have_kind = true;
+		} else if (strcmp(key, "scope") == 0) {
+			if (strcmp(value, "full") == 0) {
+				in->def.full_scope = true;
+			} else if (strcmp(value, "content") == 0) {
+				in->def.full_scope = false;
+			} else {
+				add_error(errors, path, lineno, "scope must be \"content\" or \"full\"");
+			}
+		} else if (strcmp(key, "max-words") == 0) {
+			char *end;
+			long n = strtol(value, &end, 10);
+			if (*value == '\0' || *end != '\0' || n < 0 || n > 10000)
+				add_error(errors, path, lineno, "max-words must be a number from 0 to 10000");
+			else
+				in->def.max_words = (unsigned)n;
+		} else {
+			char *why = xasprintf("unknown key \"%s\"", key);
+			add_error(errors, path, lineno, why);
+			free(why);
+		}
+		if (field != NULL) {
+			if (*value == '\0') {
+				char *why = xasprintf("empty value for \"%s\"", key);
+				add_error(errors, path, lineno, why);
+				free(why);
+			} else {
+				free(*field);
+				*field = xstrdup(value);
+			}
+		}
+	}
+	free(data);
+	if (errors->len > before)
+		return;
+	if (in->id == NULL) {
+		add_error(errors, path, 0, "missing \"id:\"");
+		return;
+	}
+	if (strcmp(in->id, stem) != 0) {
+		char *why = xasprintf("id \"%s\" differs from the file name \"%s.intent\"", in->id, stem);
+		add_error(errors, path, 0, why);
+		free(why);
+		return;
+	}
+	int si = spec_index(in->id);
+	if (si < 0) {
+		char *why = xasprintf("\"%s\" is not an intent id of the spec", in->id);
+		add_error(errors, path, 0, why);
+		free(why);
+		return;
+	}
+	if (!have_kind) {
+		add_error(errors, path, 0, "missing \"kind:\"");
+	} else if (in->def.kind != spec[si].kind) {
+		char *why = xasprintf("kind \"%s\" differs from the spec's \"%s\"",
+				      kind_names[in->def.kind], kind_names[spec[si].kind]);
+		add_error(errors, path, 0, why);
+		free(why);
+	}
+	bool has_positive = false;
+	for (size_t i = 0; i < in->pattern_count; i++)
+		has_positive |= in->patterns[i].weight > 0;
+	if (!has_positive)
+		add_error(errors, path, 0, "no positive pattern: the intent could never be recognised");
+	if (in->def.kind == INTENT_CHAT && in->reply == NULL)
+		add_error(errors, path, 0, "a chat intent needs \"reply:\" (the template answering it)");
+	if (in->def.kind == INTENT_ACTION && in->action == NULL)
+		add_error(errors, path, 0, "an action intent needs \"action:\"");
+	if ((in->def.kind == INTENT_FAQ || in->def.kind == INTENT_HANDOFF) && in->faq == NULL)
+		add_error(errors, path, 0, "a faq or handoff intent needs \"faq:\"");
+	build_gate(in);
+}
+
+static void
+load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct strbuf *errors)
+{
+	char *err = NULL;
+	char *data = file_read_all(path, 1024 * 1024, NULL, &err);
+	if (data == NULL) {
+		add_error(errors, path, 0, err);
+		free(err);
+		return;
+	}
+	if (text_validate(data, strlen(data), &err) < 0) {
+		add_error(errors, path, 0, err);
+		free(err);
+		free(data);
+		return;
+	}
+	size_t cap = 0;
+	struct line_iter it = { data, 0 };
+	unsigned lineno;
+	char *line;
+	while ((line = next_line(&it, &lineno)) != NULL) {
+		enum audience aud;
+		const char *rest;
+		if (str_starts_with(line, "entreprise ")) {
+			aud = AUDIENCE_ENTREPRISE;
+			rest = line + strlen("entreprise ");
+		} else if (str_starts_with(line, "organisme ")) {
+			aud = AUDIENCE_ORGANISME;
+			rest = line + strlen("organisme ");
+		} else {
+			add_error(errors, path, lineno, "expected \"entreprise +W PATTERN\" or \"organisme +W PATTERN\"");
+			continue;
+		}
+		while (*rest == ' ')
+			rest++;
+		double w;
+		const char *src;
+		char *why = NULL;
+		if (parse_weighted(rest, &w, &src, &why) < 0) {
+			add_error(errors, path, lineno, why);
+			free(why);
+			continue;
+		}
+		pcre2_code *re = compile(src, &why);
+		if (re == NULL) {
+			add_error(errors, path, lineno, why);
+			free(why);
+			continue;
+		}
+		if (set->cue_count == cap) {
+			cap = cap ? cap * 2 : 32;
+			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));
+		}
+		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno } };
+		if (lex != NULL && w > 0)
+			add_pattern_words(lex, src);
+	}
+	free(data);
+}
+
+struct intent_set *
+intent_set_load(const char *dir, struct lexicon *lex, char **error_r)
+{
+	char **names = NULL;
+	int n = dir_list(dir, ".intent", &names, error_r);
+	if (n < 0)
+		return NULL;
+	struct intent_set *set = xcalloc(1, sizeof(*set));
+	set->intents = xcalloc((size_t)n + 1, sizeof(*set->intents));
+	struct strbuf errors = {0};
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		char *stem = xstrndup(names[i], strlen(names[i]) - strlen(".intent"));
+		struct intent *in = &set->intents[set->count++];
+		load_intent_file(path, stem, in, lex, &errors);
+		set->pattern_count += in->pattern_count;
+		free(stem);
+		free(path);
+	}
+	str_array_free(names, (size_t)n);
+	for (size_t i = 0; i < SPEC_COUNT; i++) {
+		if (intent_set_find(set, spec[i].id) == NULL) {
+			char *why = xasprintf("no file for intent \"%s\" (expected %s.intent)", spec[i].id, spec[i].id);
+			add_error(&errors, dir, 0, why);
+			free(why);
+		}
+	}
+	char *cues = xasprintf("%s/audience.cues", dir);
+	load_cues(cues, set, lex, &errors);
+	free(cues);
+	for (size_t i = 0; i < set->count; i++) {
+		struct intent *in = &set->intents[i];
+		in->def.id = in->id;
+		in->def.faq = in->faq;
+		in->def.action = in->action;
+		in->def.reply = in->reply;
+		in->def.description = in->description;
+		in->def.file = in->file;
+	}
+	if (errors.len > 0) {
+		errors.data[errors.len - 1] = '\0';
+		*error_r = strbuf_detach(&errors);
+		intent_set_free(&set);
+		return NULL;
+	}
+	return set;
+}
+
+size_t
+intent_set_count(const struct intent_set *set)
+{
+	return set->count;
+}
+
+size_t
+intent_set_pattern_count(const struct intent_set *set)
+{
+	return set->pattern_count + set->cue_count;
+}
+
+const struct intent_def *
+intent_set_get(const struct intent_set *set, size_t i)
+{
+	return &set->intents[i].def;
+}
+
+const struct intent_def *
+intent_set_find(const struct intent_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (set->intents[i].id != NULL && strcmp(set->intents[i].id, id) == 0)
+			return &set->intents[i].def;
+	return NULL;
+}
+
+/* Returns 1 on a match, 0 on none, -1 on a PCRE2 run-time error. */
+static int
+run(const pcre2_code *re, struct intent_scratch *s, const char *text, size_t len)
+{
+	int rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, s->md, s->mctx);
+	if (rc >= 0)
+		return 1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	return -1;
+}
+
+static int
+fail_match(const char *what, const char *file, unsigned line, char **error_r)
+{
+	*error_r = xasprintf("%s:%u: %s: the pattern exceeded the match limit", file, line, what);
+	return -1;
+}
+
+static void
+insert_candidate(struct intent_result *r, const struct intent_def *def, double score)
+{
+	size_t n = r->candidate_count;
+	size_t pos = n;
+	while (pos > 0 && r->candidates[pos - 1].score < score)
+		pos--;
+	if (pos >= INTENT_MAX_CANDIDATES)
+		return;
+	size_t last = n < INTENT_MAX_CANDIDATES ? n : INTENT_MAX_CANDIDATES - 1;
+	memmove(&r->candidates[pos + 1], &r->candidates[pos], (last - pos) * sizeof(*r->candidates));
+	r->candidates[pos] = (struct intent_candidate){ def, score, intent_confidence(score) };
+	if (n < INTENT_MAX_CANDIDATES)
+		r->candidate_count++;
+}
+
+static int
+match_audience(const struct intent_set *set, struct intent_scratch *s, const char *full, size_t len,
+	       struct intent_result *r, char **error_r)
+{
+	double total[3] = { 0, 0, 0 };
+	double best_weight[3] = { 0, 0, 0 };
+	char best_cue[3][sizeof(r->audience_cue)] = { "", "", "" };
+	for (size_t i = 0; i < set->cue_count; i++) {
+		const struct cue *c = &set->cues[i];
+		int rc = run(c->pattern.code, s, full, len);
+		if (rc < 0)
+			return fail_match("audience cue", "audience.cues", c->pattern.line, error_r);
+		if (rc == 0)
+			continue;
+		total[c->audience] += c->pattern.weight;
+		if (c->pattern.weight > best_weight[c->audience]) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+			size_t n = ov[1] - ov[0];
+			if (n >= sizeof(best_cue[0]))
+				n = sizeof(best_cue[0]) - 1;
+			memcpy(best_cue[c->audience], full + ov[0], n);
+			best_cue[c->audience][n] = '\0';
+			best_weight[c->audience] = c->pattern.weight;
+		}
+	}
+	enum audience a = AUDIENCE_UNKNOWN;
+	if (total[AUDIENCE_ENTREPRISE] >= 2 && total[AUDIENCE_ENTREPRISE] > total[AUDIENCE_ORGANISME])
+		a = AUDIENCE_ENTREPRISE;
+	else if (total[AUDIENCE_ORGANISME] >= 2 && total[AUDIENCE_ORGANISME] > total[AUDIENCE_ENTREPRISE])
+		a = AUDIENCE_ORGANISME;
+	r->audience = a;
+	strcpy(r->audience_cue, a == AUDIENCE_UNKNOWN ? "" : best_cue[a]);
+	return 0;
+}
+
+int
+intent_match(const struct intent_set *set, struct intent_scratch *s, const char *full,
+	     const char *question, size_t question_words, struct intent_result *r, char **error_r)
+{
+	memset(r, 0, sizeof(*r));
+	r->question_words = question_words;
+	size_t full_len = strlen(full), question_len = strlen(question);
+	for (size_t i = 0; i < set->count; i++) {
+		const struct intent *in = &set->intents[i];
+		if (in->def.max_words > 0 && question_words > in->def.max_words)
+			continue;
+		const char *text = in->def.full_scope ? full : question;
+		size_t len = in->def.full_scope ? full_len : question_len;
+		if (len == 0)
+			continue;
+		if (in->gate != NULL) {
+			int rc = run(in->gate, s, text, len);
+			if (rc < 0)
+				return fail_match(in->id, in->file, 0, error_r);
+			if (rc == 0)
+				continue;
+		}
+		double score = 0;
+		for (size_t k = 0; k < in->pattern_count; k++) {
+			const struct pattern *p = &in->patterns[k];
+			int rc = run(p->code, s, text, len);
+			if (rc < 0)
+				return fail_match(in->id, in->file, p->line, error_r);
+			if (rc > 0)
+				score += p->weight;
+		}
+		if (score > 0)
+			insert_candidate(r, &in->def, score);
+	}
+	return match_audience(set, s, full, full_len, r, error_r);
+}

@@ -1,0 +1,255 @@
+/* template — the French texts of templates/ and their placeholders (see template.h).
+ * The table below is the contract between the code and the files: which templates exist
+ * and which placeholders each may use. dialogctl check and the loader both read it. */
+#include "autoconf.h"
+#include "template.h"
+#include "text.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_VARS 6
+
+static const struct {
+	const char *name;
+	const char *vars[MAX_VARS];
+} known[] = {
+	/* E-mail reply envelope: greeting, the answer, closing, automatic-answer note. */
+	{ "mail_reply", { "answer", "question_quote" } },
+	/* Chat reply envelope. */
+	{ "chat_reply", { "answer" } },
+	/* One FAQ answer: its title and its text (variants already assembled). */
+	{ "answer_faq", { "question", "text" } },
+	/* Headings of the variants when the writer's audience is unknown. */
+	{ "variant_entreprise", { "text" } },
+	{ "variant_organisme", { "text" } },
+	/* Two close intents in a mail: the reply covers both. */
+	{ "answer_two", { "first", "second" } },
+	/* Two close intents in a chat: ask which one. */
+	{ "chat_clarify", { "first", "second" } },
+	/* The chat answer to a reply that picks neither choice. */
+	{ "chat_clarify_again", { "first", "second" } },
+	/* Escalation to a correspondant: the acknowledgement to the writer. */
+	{ "escalation_ack", { "reason" } },
+	/* Escalation reasons, shown inside escalation_ack. */
+	{ "reason_unknown", { "" } },
+	{ "reason_handoff", { "" } },
+	{ "reason_dossier_status", { "" } },
+	/* Chat small talk. */
+	{ "chat_welcome", { "" } },
+	{ "chat_greeting", { "" } },
+	{ "chat_thanks", { "" } },
+	{ "chat_goodbye", { "" } },
+	/* A message that cannot be read (invalid UTF-8, too long). */
+	{ "invalid_message", { "" } },
+};
+
+#define KNOWN_COUNT (sizeof(known) / sizeof(*known))
+
+struct templates {
+	char *text[KNOWN_COUNT];
+};
+
+static int
+known_index(const char *name)
+{
+	for (size_t i = 0; i < KNOWN_COUNT; i++)
+		if (strcmp(known[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool
+var_allowed(size_t t, const char *name, size_t n)
+{
+	for (size_t i = 0; i < MAX_VARS && known[t].vars[i] != NULL; i++)
+		if (known[t].vars[i][0] != '\0' && strlen(known[t].vars[i]) == n &&
+		    strncmp(known[t].vars[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* Checks every {{placeholder}} of text; appends "file:line: …" errors. */
+static void
+check_placeholders(size_t t, const char *path, const char *text, struct strbuf *errors)
+{
+	unsigned line = 1;
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n') {
+			line++;
+			continue;
+		}
+		if (p[0] != '{' || p[1] != '{')
+			continue;
+		const char *name = p + 2;
+		const char *close = strstr(name, "}}");
+		const char *nl = strchr(name, '\n');
+		if (close == NULL || (nl != NULL && nl < close)) {
+			strbuf_addf(errors, "%s:%u: unterminated placeholder \"{{\"\n", path, line);
+			continue;
+		}
+		size_t n = (size_t)(close - name);
+		if (!var_allowed(t, name, n)) {
+			strbuf_addf(errors, "%s:%u: unknown placeholder {{%.*s}} (allowed:", path, line, (int)n, name);
+			bool any = false;
+			for (size_t i = 0; i < MAX_VARS && known[t].vars[i] != NULL; i++) {
+				if (known[t].vars[i][0] == '\0')
+					continue;
+				strbuf_addf(errors, " {{%s}}", known[t].vars[i]);
+				any = true;
+			}
+			strbuf_adds(errors, any ? ")\n" : " none)\n");
+		}
+		p = close + 1;
+	}
+}
+
+struct templates *
+templates_load(const char *dir, char **error_r)
+{
+	char **names = NULL;
+	int n = dir_list(dir, ".txt", &names, error_r);
+	if (n < 0)
+		return NULL;
+	struct templates *t = xcalloc(1, sizeof(*t));
+	struct strbuf errors = {0};
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		char *stem = xstrndup(names[i], strlen(names[i]) - strlen(".txt"));
+		int k = known_index(stem);
+		if (k < 0) {
+			strbuf_addf(&errors, "%s: not a template dialogd uses (a misspelt name?)\n", path);
+		} else {
+			char *err = NULL;
+			size_t len = 0;
+			char *text = file_read_all(path, 256 * 1024, &len, &err);
+			if (text == NULL) {
+				strbuf_addf(&errors, "%s\n", err);
+				free(err);
+			} else if (text_validate(text, len, &err) < 0) {
+				strbuf_addf(&errors, "%s: %s\n", path, err);
+				free(err);
+				free(text);
+			} else {
+				check_placeholders((size_t)k, path, text, &errors);
+				/* One final line break belongs to the file, not to the text. */
+				if (len > 0 && text[len - 1] == '\n')
+					text[--len] = '\0';
+				if (len > 0 && text[len - 1] == '\r')
+					text[--len] = '\0';
+				t->text[k] = text;
+			}
+		}
+		free(stem);
+		free(path);
+	}
+	str_array_free(names, (size_t)n);
+	for (size_t k = 0; k < KNOWN_COUNT; k++)
+		if (t->text[k] == NULL && known_index(known[k].name) >= 0) {
+			bool reported = false;
+			char *path = xasprintf("%s/%s.txt", dir, known[k].name);
+			reported = errors.data != NULL && strstr(errors.data, path) != NULL;
+			if (!reported)
+				strbuf_addf(&errors, "%s: missing template\n", path);
+			free(path);
+		}
+	if (errors.len > 0) {
+		errors.data[errors.len - 1] = '\0';
+		*error_r = strbuf_detach(&errors);
+		templates_free(&t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+templates_free(struct templates **tp)
+{
+	struct templates *t = *tp;
+	if (t == NULL)
+		return;
+	for (size_t k = 0; k < KNOWN_COUNT; k++)
+		free(t->text[k]);
+	free(t);
+	*tp = NULL;
+}
+
+size_t
+templates_count(const struct templates *t)
+{
+	(void)t;
+	return KNOWN_COUNT;
+}
+
+char *
+template_escape(const char *text, enum output_format format)
+{
+	struct strbuf out = {0};
+	for (const char *p = text; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c < 0x20 && c != '\n' && c != '\t')
+			continue;  /* no terminal escapes, no bare CR in any output */
+		if (c == 0x7F)
+			continue;
+		if (format == OUTPUT_HTML) {
+			switch (c) {
+			case '&': strbuf_adds(&out, "&amp;"); continue;
+			case '<': strbuf_adds(&out, "&lt;"); continue;
+			case '>': strbuf_adds(&out, "&gt;"); continue;
+			case '"': strbuf_adds(&out, "&quot;"); continue;
+			case '\'': strbuf_adds(&out, "&#39;"); continue;
+			default: break;
+			}
+		}
+		strbuf_addc(&out, (char)c);
+	}
+	if (out.data == NULL)
+		return xstrdup("");
+	return strbuf_detach(&out);
+}
+
+char *
+template_render(const struct templates *t, const char *name, enum output_format format,
+		const struct template_var *vars, size_t var_count)
+{
+	int k = known_index(name);
+	if (k < 0 || t->text[k] == NULL)
+		abort();  /* the code asked for a template that is not in the table */
+	const char *src = t->text[k];
+	struct strbuf out = {0};
+	strbuf_adds(&out, "");
+	const char *p = src;
+	const char *open;
+	while ((open = strstr(p, "{{")) != NULL) {
+		const char *close = strstr(open + 2, "}}");
+		if (close == NULL)
+			break;
+		/* The static part of a template is ours: only HTML needs escaping of it. */
+		char *lit = xstrndup(p, (size_t)(open - p));
+		char *esc = template_escape(lit, format);
+		strbuf_adds(&out, esc);
+		free(esc);
+		free(lit);
+		size_t n = (size_t)(close - open - 2);
+		for (size_t i = 0; i < var_count; i++) {
+			if (strlen(vars[i].name) != n || strncmp(vars[i].name, open + 2, n) != 0)
+				continue;
+			if (vars[i].value == NULL)
+				break;
+			if (vars[i].rendered) {
+				strbuf_adds(&out, vars[i].value);
+			} else {
+				char *v = template_escape(vars[i].value, format);
+				strbuf_adds(&out, v);
+				free(v);
+			}
+			break;
+		}
+		p = close + 2;
+	}
+	char *esc = template_escape(p, format);
+	strbuf_adds(&out, esc);
+	free(esc);
+	return strbuf_detach(&out);
+}

@@ -1,0 +1,49 @@
+/* util — memory wrappers, growable strings and small file helpers shared by every module.
+ * Out of memory aborts (a supervisor restarts the daemon): callers never check x*() results.
+ * All memory returned belongs to the caller unless stated otherwise. */
+#ifndef DIALOGD_UTIL_H
+#define DIALOGD_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* A growable NUL-terminated byte string. */
+struct strbuf {
+	char *data;     /* always NUL-terminated once anything was added; may be NULL when empty */
+	size_t len;     /* bytes used, without the NUL */
+	size_t cap;     /* bytes allocated */
+};
+
+void strbuf_add(struct strbuf *sb, const char *s, size_t n);
+void strbuf_adds(struct strbuf *sb, const char *s);
+void strbuf_addc(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Returns the string (never NULL, caller frees) and resets sb to empty. */
+char *strbuf_detach(struct strbuf *sb);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_free(struct strbuf *sb);
+
+/* Reads a whole file, refusing one over max_size bytes or holding a NUL byte.
+ * Returns the NUL-terminated contents (caller frees), or NULL and sets *error_r. */
+char *file_read_all(const char *path, size_t max_size, size_t *len_r, char **error_r);
+
+/* Lists the regular files of dir whose name ends in suffix, sorted by name.
+ * Returns the count (names in *names_r, caller frees with str_array_free) or -1 and *error_r. */
+int dir_list(const char *dir, const char *suffix, char ***names_r, char **error_r);
+void str_array_free(char **array, size_t count);
+
+/* Removes leading and trailing ASCII whitespace in place; returns s. */
+char *str_trim(char *s);
+bool str_ends_with(const char *s, const char *suffix);
+bool str_starts_with(const char *s, const char *prefix);
+
+#endif

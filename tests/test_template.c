@@ -1,0 +1,101 @@
+/* Tests of template: the project's templates load; an unknown placeholder is an error
+ * naming file and line; rendering escapes per output. */
+#include "autoconf.h"
+#include "testutil.h"
+#include "template.h"
+
+static char *
+copy_project_templates(void)
+{
+	char *dir = make_temp_dir();
+	char *cmd = xasprintf("cp '%s'/templates/*.txt '%s'/", source_data_dir(), dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	return dir;
+}
+
+static void
+test_project_templates(void **state)
+{
+	(void)state;
+	char *dir = xasprintf("%s/templates", source_data_dir());
+	char *err = NULL;
+	struct templates *t = templates_load(dir, &err);
+	if (t == NULL)
+		fail_msg("%s", err);
+	struct template_var vars[] = { { "question", "Q <b> & \"x\"", false }, { "text", "T", false } };
+	char *out = template_render(t, "answer_faq", OUTPUT_TEXT, vars, 2);
+	assert_non_null(strstr(out, "Q <b> & \"x\""));
+	free(out);
+	out = template_render(t, "answer_faq", OUTPUT_HTML, vars, 2);
+	assert_non_null(strstr(out, "Q &lt;b&gt; &amp; &quot;x&quot;"));
+	assert_null(strstr(out, "<b>"));
+	free(out);
+	templates_free(&t);
+	assert_null(t);
+	free(dir);
+}
+
+static void
+test_unknown_placeholder(void **state)
+{
+	(void)state;
+	char *dir = copy_project_templates();
+	write_file(dir, "answer_faq.txt", "Ligne un\n{{question}}\nLigne {{nom_client}} trois\n");
+	char *err = NULL;
+	assert_null(templates_load(dir, &err));
+	char *expected = xasprintf("%s/answer_faq.txt:3: unknown placeholder {{nom_client}}", dir);
+	if (strstr(err, expected) == NULL)
+		fail_msg("expected \"%s\" in:\n%s", expected, err);
+	free(expected);
+	free(err);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_missing_unterminated_unknown(void **state)
+{
+	(void)state;
+	char *dir = copy_project_templates();
+	char *path = xasprintf("%s/chat_thanks.txt", dir);
+	unlink(path);
+	free(path);
+	write_file(dir, "chat_greeting.txt", "Bonjour {{\n");
+	write_file(dir, "chat_welcom.txt", "typo in the name\n");
+	char *err = NULL;
+	assert_null(templates_load(dir, &err));
+	assert_non_null(strstr(err, "chat_thanks.txt: missing template"));
+	assert_non_null(strstr(err, "chat_greeting.txt:1: unterminated placeholder"));
+	assert_non_null(strstr(err, "chat_welcom.txt: not a template dialogd uses"));
+	free(err);
+	rm_rf(dir);
+	free(dir);
+	assert_null(templates_load("/nonexistent", &err));
+	assert_non_null(strstr(err, "cannot open folder"));
+	free(err);
+}
+
+static void
+test_escape(void **state)
+{
+	(void)state;
+	char *s = template_escape("a\x1b[31mb\rc\n\td'<", OUTPUT_TEXT);
+	assert_string_equal(s, "a[31mbc\n\td'<");
+	free(s);
+	s = template_escape("d'<>&\"", OUTPUT_HTML);
+	assert_string_equal(s, "d&#39;&lt;&gt;&amp;&quot;");
+	free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_project_templates),
+		cmocka_unit_test(test_unknown_placeholder),
+		cmocka_unit_test(test_missing_unterminated_unknown),
+		cmocka_unit_test(test_escape),
+	};
+	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
+}

@@ -1,0 +1,110 @@
+/* Tests of util: growable strings, file reading limits, folder listing. */
+#include "autoconf.h"
+#include "testutil.h"
+
+static void
+test_strbuf(void **state)
+{
+	(void)state;
+	struct strbuf sb = {0};
+	strbuf_adds(&sb, "abc");
+	strbuf_addc(&sb, '-');
+	strbuf_addf(&sb, "%d", 42);
+	assert_string_equal(sb.data, "abc-42");
+	assert_int_equal(sb.len, 6);
+	for (int i = 0; i < 10000; i++)
+		strbuf_addc(&sb, 'x');
+	assert_int_equal(sb.len, 10006);
+	char *s = strbuf_detach(&sb);
+	assert_null(sb.data);
+	free(s);
+	s = strbuf_detach(&sb);  /* empty buffer detaches as "" */
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_file_read_limits(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	write_file(dir, "small.txt", "hello\n");
+	char *path = xasprintf("%s/small.txt", dir);
+	char *err = NULL;
+	size_t len;
+	char *data = file_read_all(path, 100, &len, &err);
+	assert_non_null(data);
+	assert_int_equal(len, 6);
+	free(data);
+	assert_null(file_read_all(path, 3, &len, &err));
+	assert_non_null(strstr(err, "larger than 3 bytes"));
+	free(err);
+	free(path);
+
+	path = xasprintf("%s/nul.txt", dir);
+	FILE *f = fopen(path, "w");
+	fwrite("a\0b", 1, 3, f);
+	fclose(f);
+	assert_null(file_read_all(path, 100, &len, &err));
+	assert_non_null(strstr(err, "NUL byte"));
+	free(err);
+	free(path);
+
+	path = xasprintf("%s/missing.txt", dir);
+	assert_null(file_read_all(path, 100, &len, &err));
+	assert_non_null(strstr(err, "cannot open"));
+	free(err);
+	free(path);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_dir_list(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	write_file(dir, "b.faq", "x");
+	write_file(dir, "a.faq", "x");
+	write_file(dir, "c.txt", "x");
+	write_file(dir, ".hidden.faq", "x");
+	char **names;
+	char *err = NULL;
+	int n = dir_list(dir, ".faq", &names, &err);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "a.faq");
+	assert_string_equal(names[1], "b.faq");
+	str_array_free(names, (size_t)n);
+	char *missing = xasprintf("%s/nope", dir);
+	assert_int_equal(dir_list(missing, ".faq", &names, &err), -1);
+	assert_non_null(strstr(err, "cannot open folder"));
+	free(err);
+	free(missing);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void
+test_str_helpers(void **state)
+{
+	(void)state;
+	char s[] = "  \t hello world \r\n";
+	assert_string_equal(str_trim(s), "hello world");
+	char e[] = "   ";
+	assert_string_equal(str_trim(e), "");
+	assert_true(str_ends_with("file.intent", ".intent"));
+	assert_false(str_ends_with("x", ".intent"));
+	assert_true(str_starts_with("entreprise +3", "entreprise "));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_file_read_limits),
+		cmocka_unit_test(test_dir_list),
+		cmocka_unit_test(test_str_helpers),
+	};
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
