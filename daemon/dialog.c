@@ -83,9 +83,8 @@ dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const str
 	memset(a, 0, sizeof(*a));
 	if (text_validate(text, len, error_r) < 0)
 		return -1;
-	a->question = text_strip_noise(text);
-	char *full = text_fold(text, len, NULL);
-	char *question = text_fold(a->question, strlen(a->question), NULL);
+	char *full, *question;
+	a->question = text_strip_noise_folded(text, &full, &question);
 	struct strbuf explain = {0};
 	a->full_folded = lexicon_apply(e->lexicon, full, NULL);
 	a->folded = lexicon_apply(e->lexicon, question, &explain);

@@ -1,7 +1,11 @@
 /* intent — intent files, PCRE2 compilation and scoring (see intent.h).
- * Speed: each intent also gets a "gate", the alternation of its positive patterns, so a
- * message is tried once per intent and only the few intents whose gate matches run their
- * patterns one by one. Everything is compiled with the JIT at load time. */
+ * Speed: trying several hundred patterns at every position of every message is too slow
+ * for a chat (each pattern is an alternation, tried at each offset). Most patterns start
+ * with \b and a literal ("\b(?:oubli\w*|perdu)"): at load time the literal prefixes that
+ * any match must start with are extracted, and at match time the pattern is only tried,
+ * anchored, at the starts of words beginning with one of them. Patterns whose start cannot
+ * be known run on the whole text as before. Both paths give the same result; a test
+ * checks it on the dev set. Everything is compiled with the JIT at load time. */
 #include "autoconf.h"
 #include "intent.h"
 #include "lexicon.h"
@@ -14,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +108,9 @@ struct pattern {
 	pcre2_code *code;
 	char *source;
 	unsigned line;
+	pcre2_code *anchored;   /* the same pattern compiled anchored, when it is dispatched */
+	size_t index;           /* position in the set's list of every pattern */
+	int owner;              /* index of its intent, or -1 for an audience cue */
 };
 
 struct intent {
@@ -110,12 +118,44 @@ struct intent {
 	char *id, *faq, *action, *reply, *description, *file;
 	struct pattern *patterns;
 	size_t pattern_count;
-	pcre2_code *gate;       /* alternation of the positive patterns, NULL if none */
 };
 
 struct cue {
 	enum audience audience;
 	struct pattern pattern;
+};
+
+/* A pattern that can only match at the start of a word beginning with prefix. */
+struct dispatch_entry {
+	const char *prefix;     /* points into the set's prefix storage */
+	size_t len;
+	struct pattern *pattern;
+};
+
+struct dispatch_list {
+	struct dispatch_entry *entries;
+	size_t count, cap;
+};
+
+/* A trie over the first words of the prefixes: walking a word of the text letter by letter
+ * meets every prefix that word starts with, without hashing. */
+#define TRIE_FANOUT 37          /* a-z, 0-9, anything else */
+
+struct trie_node {
+	int32_t child[TRIE_FANOUT]; /* node index, or -1 */
+	int32_t list;               /* index in lists of the prefixes whose first word ends here, or -1 */
+};
+
+/* Patterns of one scope (the question, or the full message), indexed by the first word of
+ * their prefix: "mot de passe" is found under "mot", "oubli" (of "oubli\w*") under
+ * "oubli". */
+struct dispatch {
+	struct trie_node *nodes;        /* nodes[0] is the root */
+	size_t node_count, node_cap;
+	struct dispatch_list *lists;    /* owned */
+	size_t list_count, list_cap;
+	struct pattern **always;        /* patterns without a known start: run on the whole text */
+	size_t always_count, always_cap;
 };
 
 struct intent_set {
@@ -124,11 +164,21 @@ struct intent_set {
 	struct cue *cues;
 	size_t cue_count;
 	size_t pattern_count;
+	size_t total_patterns;          /* intents' patterns and cues: size of the hit table */
+	/* Positive patterns and cues first; negative ones only for intents that scored. */
+	struct dispatch question_scope, full_scope, question_negative, full_negative;
+	char **prefixes;                /* owned storage of every dispatch prefix */
+	size_t prefix_count, prefix_cap;
+	bool dispatch_enabled;
 };
 
 struct intent_scratch {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
+	unsigned char *hit;             /* per pattern of the set: matched in this message */
+	size_t hit_cap;
+	unsigned char *active;          /* per intent: its patterns are worth running */
+	size_t active_cap;
 };
 
 /* Bounds work on hostile input: a pattern that backtracks badly fails instead of hanging. */
@@ -154,6 +204,8 @@ intent_scratch_free(struct intent_scratch **sp)
 		return;
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
+	free(s->hit);
+	free(s->active);
 	free(s);
 	*sp = NULL;
 }
@@ -162,7 +214,18 @@ static void
 pattern_clear(struct pattern *p)
 {
 	pcre2_code_free(p->code);
+	pcre2_code_free(p->anchored);
 	free(p->source);
+}
+
+static void
+dispatch_clear(struct dispatch *d)
+{
+	for (size_t i = 0; i < d->list_count; i++)
+		free(d->lists[i].entries);
+	free(d->lists);
+	free(d->nodes);
+	free(d->always);
 }
 
 static void
@@ -171,7 +234,6 @@ intent_clear(struct intent *in)
 	for (size_t i = 0; i < in->pattern_count; i++)
 		pattern_clear(&in->patterns[i]);
 	free(in->patterns);
-	pcre2_code_free(in->gate);
 	free(in->id);
 	free(in->faq);
 	free(in->action);
@@ -192,17 +254,22 @@ intent_set_free(struct intent_set **setp)
 	for (size_t i = 0; i < set->cue_count; i++)
 		pattern_clear(&set->cues[i].pattern);
 	free(set->cues);
+	dispatch_clear(&set->question_scope);
+	dispatch_clear(&set->full_scope);
+	dispatch_clear(&set->question_negative);
+	dispatch_clear(&set->full_negative);
+	str_array_free(set->prefixes, set->prefix_count);
 	free(set);
 	*setp = NULL;
 }
 
 static pcre2_code *
-compile(const char *source, char **why_r)
+compile_with(const char *source, uint32_t extra_options, char **why_r)
 {
 	int code;
 	PCRE2_SIZE offset;
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)source, PCRE2_ZERO_TERMINATED,
-				       PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &code, &offset, NULL);
+				       PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK | extra_options, &code, &offset, NULL);
 	if (re == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(code, msg, sizeof(msg));
@@ -212,6 +279,12 @@ compile(const char *source, char **why_r)
 	/* The JIT is an optimisation: where it is unavailable, the interpreter runs. */
 	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
+}
+
+static pcre2_code *
+compile(const char *source, char **why_r)
+{
+	return compile_with(source, 0, why_r);
 }
 
 /* Adds the literal words of a pattern (those that end at a word boundary in the
@@ -331,25 +404,6 @@ parse_kind(const char *s, enum intent_kind *kind_r)
 	return -1;
 }
 
-static void
-build_gate(struct intent *in)
-{
-	struct strbuf sb = {0};
-	for (size_t i = 0; i < in->pattern_count; i++) {
-		if (in->patterns[i].weight <= 0)
-			continue;
-		if (sb.len > 0)
-			strbuf_addc(&sb, '|');
-		strbuf_addf(&sb, "(?:%s)", in->patterns[i].source);
-	}
-	if (sb.len > 0) {
-		char *why = NULL;
-		in->gate = compile(sb.data, &why);
-		free(why);  /* a gate that does not compile (backreferences) just means no gate */
-	}
-	strbuf_free(&sb);
-}
-
 /* Loads one intent file into *in. Errors are appended to errors. */
 static void
 load_intent_file(const char *path, const char *stem, struct intent *in, struct lexicon *lex,
@@ -395,7 +449,7 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 				cap = cap ? cap * 2 : 16;
 				in->patterns = xrealloc(in->patterns, cap * sizeof(*in->patterns));
 			}
-			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno };
+			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno, NULL, 0, -1 };
 			if (w > 0 && lex != NULL)
 				add_pattern_words(lex, src);
 			continue;
@@ -496,7 +550,6 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 		add_error(errors, path, 0, "an action intent needs \"action:\"");
 	if ((in->def.kind == INTENT_FAQ || in->def.kind == INTENT_HANDOFF) && in->faq == NULL)
 		add_error(errors, path, 0, "a faq or handoff intent needs \"faq:\"");
-	build_gate(in);
 }
 
 static void
@@ -552,12 +605,14 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 			cap = cap ? cap * 2 : 32;
 			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));
 		}
-		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno } };
+		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1 } };
 		if (lex != NULL && w > 0)
 			add_pattern_words(lex, src);
 	}
 	free(data);
 }
+
+static void build_dispatch(struct intent_set *set);
 
 struct intent_set *
 intent_set_load(const char *dir, struct lexicon *lex, char **error_r)
@@ -604,6 +659,7 @@ intent_set_load(const char *dir, struct lexicon *lex, char **error_r)
 		intent_set_free(&set);
 		return NULL;
 	}
+	build_dispatch(set);
 	return set;
 }
 
@@ -634,11 +690,324 @@ intent_set_find(const struct intent_set *set, const char *id)
 	return NULL;
 }
 
+/* ---- start prefixes ---- */
+
+static bool
+is_meta(char c)
+{
+	return strchr("\\()[].*+?{}|^$", c) != NULL;
+}
+
+/* Moves past one alternative of an alternation: to the '|' or ')' that ends it at depth 0. */
+static const char *
+skip_alternative(const char *p)
+{
+	int depth = 0;
+	while (*p) {
+		if (*p == '\\') {
+			p += p[1] ? 2 : 1;
+			continue;
+		}
+		if (*p == '[') {
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (*p == '\\' && p[1])
+					p++;
+				p++;
+			}
+			if (*p)
+				p++;
+			continue;
+		}
+		if (*p == '(')
+			depth++;
+		else if (*p == ')') {
+			if (depth == 0)
+				return p;
+			depth--;
+		} else if (*p == '|' && depth == 0)
+			return p;
+		p++;
+	}
+	return p;
+}
+
+struct prefix_list {
+	char **items;
+	size_t count, cap;
+};
+
+static void
+prefix_add(struct prefix_list *l, const char *s, size_t n)
+{
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	l->items[l->count++] = xstrndup(s, n);
+}
+
+static int alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *out);
+
+/* The literal prefixes of the sequence at *p (one alternative). Returns 0, or -1 when a
+ * match of the sequence could start with anything (\w, a class, an optional group…). */
+/* Expands a simple character class ("[a-z]", "[0-9]", "[ab]") into one-letter prefixes.
+ * Returns the position after ']', or NULL for a class it does not expand. */
+static const char *
+class_prefixes(const char *p, struct prefix_list *out)
+{
+	p++;  /* '[' */
+	if (*p == '^' || *p == ']')
+		return NULL;
+	while (*p && *p != ']') {
+		unsigned char from = (unsigned char)*p, to = from;
+		if (!isalnum(from))
+			return NULL;
+		if (p[1] == '-' && p[2] && p[2] != ']') {
+			to = (unsigned char)p[2];
+			if (!isalnum(to) || to < from)
+				return NULL;
+			p += 3;
+		} else {
+			p++;
+		}
+		for (unsigned c = from; c <= to; c++) {
+			char ch = (char)c;
+			prefix_add(out, &ch, 1);
+		}
+	}
+	return *p == ']' ? p + 1 : NULL;
+}
+
+static bool
+is_zero_quantifier(const char *p)
+{
+	return *p == '?' || *p == '*' || (*p == '{' && p[1] == '0');
+}
+
+/* The literal prefixes of the sequence at p (one alternative). Returns 0, or -1 when a
+ * match of the sequence could start with anything (\w, ".", an optional class…). */
+static int
+sequence_prefixes(const char *p, struct prefix_list *out)
+{
+	size_t before = out->count;
+	/* Inner word boundaries and start anchors only make a match rarer. */
+	while ((p[0] == '\\' && p[1] == 'b') || p[0] == '^')
+		p += p[0] == '^' ? 1 : 2;
+	const char *start = p;
+	while (*p && !is_meta(*p))
+		p++;
+	size_t n = (size_t)(p - start);
+	if (n > 0 && is_zero_quantifier(p))
+		n--;  /* the last letter may be absent */
+	if (n > 0) {
+		if (!isalnum((unsigned char)start[0]))
+			return -1;
+		prefix_add(out, start, n);
+		return 0;
+	}
+	if (p != start)
+		return -1;
+	const char *after = NULL;
+	if (p[0] == '\\' && p[1] == 'd') {
+		for (char c = '0'; c <= '9'; c++)
+			prefix_add(out, &c, 1);
+		after = p + 2;
+	} else if (p[0] == '[') {
+		after = class_prefixes(p, out);
+	} else if (p[0] == '(') {
+		p++;
+		if (p[0] == '?') {
+			if (p[1] != ':')
+				return -1;  /* lookaround, named group, inline option */
+			p += 2;
+		}
+		if (alternation_prefixes(&p, false, out) == 0 && *p == ')') {
+			after = p + 1;
+			if (*after == '?' && after[1] != '?' && after[1] != '+') {
+				/* An optional group: a match starts with it or with what follows. */
+				if (sequence_prefixes(after + 1, out) == 0)
+					return 0;
+				after = NULL;
+			}
+		}
+	}
+	if (after == NULL || is_zero_quantifier(after)) {
+		for (size_t i = before; i < out->count; i++)
+			free(out->items[i]);
+		out->count = before;
+		return -1;
+	}
+	return 0;
+}
+
+/* Every alternative of the alternation at *pp; leaves *pp on the closing ')' or the end. */
+static int
+alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *out)
+{
+	const char *p = *pp;
+	for (;;) {
+		if (need_boundary) {
+			/* Each top-level alternative must start at a word start. */
+			if (p[0] == '^')
+				p++;
+			else if (p[0] == '\\' && p[1] == 'b')
+				p += 2;
+			else
+				return -1;
+		}
+		if (sequence_prefixes(p, out) < 0)
+			return -1;
+		p = skip_alternative(p);
+		if (*p != '|')
+			break;
+		p++;
+	}
+	*pp = p;
+	return 0;
+}
+
+static void
+prefix_list_free(struct prefix_list *l)
+{
+	str_array_free(l->items, l->count);
+	l->items = NULL;
+	l->count = l->cap = 0;
+}
+
+static size_t
+first_word_len(const char *s)
+{
+	const char *sp = strchr(s, ' ');
+	return sp ? (size_t)(sp - s) : strlen(s);
+}
+
+static inline unsigned
+trie_slot(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= '0' && c <= '9')
+		return 26 + (c - '0');
+	return 36;
+}
+
+static int32_t
+trie_new_node(struct dispatch *d)
+{
+	if (d->node_count == d->node_cap) {
+		d->node_cap = d->node_cap ? d->node_cap * 2 : 256;
+		d->nodes = xrealloc(d->nodes, d->node_cap * sizeof(*d->nodes));
+	}
+	struct trie_node *n = &d->nodes[d->node_count];
+	for (unsigned i = 0; i < TRIE_FANOUT; i++)
+		n->child[i] = -1;
+	n->list = -1;
+	return (int32_t)d->node_count++;
+}
+
+static struct dispatch_list *
+dispatch_list_for(struct dispatch *d, const char *key, size_t n)
+{
+	if (d->node_count == 0)
+		trie_new_node(d);
+	int32_t node = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned slot = trie_slot((unsigned char)key[i]);
+		if (d->nodes[node].child[slot] < 0) {
+			int32_t fresh = trie_new_node(d);
+			d->nodes[node].child[slot] = fresh;
+		}
+		node = d->nodes[node].child[slot];
+	}
+	if (d->nodes[node].list < 0) {
+		if (d->list_count == d->list_cap) {
+			d->list_cap = d->list_cap ? d->list_cap * 2 : 64;
+			d->lists = xrealloc(d->lists, d->list_cap * sizeof(*d->lists));
+		}
+		memset(&d->lists[d->list_count], 0, sizeof(*d->lists));
+		d->nodes[node].list = (int32_t)d->list_count++;
+	}
+	return &d->lists[d->nodes[node].list];
+}
+
+static void
+dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
+{
+	struct prefix_list prefixes = {0};
+	const char *p = pat->source;
+	char *why = NULL;
+	if (alternation_prefixes(&p, true, &prefixes) < 0 || *p != '\0' ||
+	    (pat->anchored = compile_with(pat->source, PCRE2_ANCHORED, &why)) == NULL) {
+		free(why);
+		prefix_list_free(&prefixes);
+		if (d->always_count == d->always_cap) {
+			d->always_cap = d->always_cap ? d->always_cap * 2 : 16;
+			d->always = xrealloc(d->always, d->always_cap * sizeof(*d->always));
+		}
+		d->always[d->always_count++] = pat;
+		return;
+	}
+	for (size_t i = 0; i < prefixes.count; i++) {
+		char *prefix = prefixes.items[i];
+		size_t n = strlen(prefix);
+		if (set->prefix_count == set->prefix_cap) {
+			set->prefix_cap = set->prefix_cap ? set->prefix_cap * 2 : 256;
+			set->prefixes = xrealloc(set->prefixes, set->prefix_cap * sizeof(*set->prefixes));
+		}
+		set->prefixes[set->prefix_count++] = prefix;
+		struct dispatch_list *l = dispatch_list_for(d, prefix, first_word_len(prefix));
+		if (l->count == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 4;
+			l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
+		}
+		l->entries[l->count++] = (struct dispatch_entry){ prefix, n, pat };
+	}
+	free(prefixes.items);
+}
+
+static void
+build_dispatch(struct intent_set *set)
+{
+	size_t index = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		struct intent *in = &set->intents[i];
+		for (size_t k = 0; k < in->pattern_count; k++) {
+			struct pattern *p = &in->patterns[k];
+			p->index = index++;
+			p->owner = (int)i;
+			struct dispatch *d = p->weight > 0 ?
+				(in->def.full_scope ? &set->full_scope : &set->question_scope) :
+				(in->def.full_scope ? &set->full_negative : &set->question_negative);
+			dispatch_add(set, d, p);
+		}
+	}
+	for (size_t i = 0; i < set->cue_count; i++) {
+		set->cues[i].pattern.index = index++;
+		set->cues[i].pattern.owner = -1;
+		dispatch_add(set, &set->full_scope, &set->cues[i].pattern);
+	}
+	set->total_patterns = index;
+	set->dispatch_enabled = true;
+}
+
+void
+intent_set_use_dispatch(struct intent_set *set, bool enabled)
+{
+	set->dispatch_enabled = enabled;
+}
+
+/* ---- matching ---- */
+
 /* Returns 1 on a match, 0 on none, -1 on a PCRE2 run-time error. */
 static int
-run(const pcre2_code *re, struct intent_scratch *s, const char *text, size_t len)
+run_at(const pcre2_code *re, struct intent_scratch *s, const char *text, size_t len, size_t offset)
 {
-	int rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, s->md, s->mctx);
+	int rc = pcre2_match(re, (PCRE2_SPTR)text, len, offset, PCRE2_NO_UTF_CHECK, s->md, s->mctx);
 	if (rc >= 0)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
@@ -647,10 +1016,93 @@ run(const pcre2_code *re, struct intent_scratch *s, const char *text, size_t len
 }
 
 static int
-fail_match(const char *what, const char *file, unsigned line, char **error_r)
+fail_match(const char *file, unsigned line, char **error_r)
 {
-	*error_r = xasprintf("%s:%u: %s: the pattern exceeded the match limit", file, line, what);
+	*error_r = xasprintf("%s:%u: the pattern exceeded the match limit", file, line);
 	return -1;
+}
+
+static const char *
+pattern_file(const struct intent_set *set, const struct pattern *p)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		const struct intent *in = &set->intents[i];
+		if (p >= in->patterns && p < in->patterns + in->pattern_count)
+			return in->file;
+	}
+	return "audience.cues";
+}
+
+/* Marks in s->hit every pattern of scope d that matches text. */
+static int
+match_scope(const struct intent_set *set, const struct dispatch *d, struct intent_scratch *s,
+	    const char *text, size_t len, char **error_r)
+{
+	if (len == 0)
+		return 0;
+	for (size_t i = 0; i < d->always_count; i++) {
+		struct pattern *p = d->always[i];
+		if (p->owner >= 0 && !s->active[p->owner])
+			continue;
+		int rc = run_at(p->code, s, text, len, 0);
+		if (rc < 0)
+			return fail_match(pattern_file(set, p), p->line, error_r);
+		s->hit[p->index] |= rc > 0;
+	}
+	if (d->node_count == 0)
+		return 0;
+	for (size_t pos = 0; pos < len; pos++) {
+		if (pos > 0 && text[pos - 1] != ' ')
+			continue;  /* folded text: words start at 0 or after a space */
+		int32_t node = 0;
+		for (size_t i = pos; i < len && text[i] != ' '; i++) {
+			node = d->nodes[node].child[trie_slot((unsigned char)text[i])];
+			if (node < 0)
+				break;
+			if (d->nodes[node].list < 0)
+				continue;
+			const struct dispatch_list *l = &d->lists[d->nodes[node].list];
+			size_t depth = i + 1 - pos;  /* letters of the prefix already compared by the walk */
+			for (size_t k = 0; k < l->count; k++) {
+				const struct dispatch_entry *e = &l->entries[k];
+				if (s->hit[e->pattern->index] || (e->pattern->owner >= 0 && !s->active[e->pattern->owner]))
+					continue;
+				if (e->len > depth && (e->len > len - pos ||
+						       memcmp(text + pos + depth, e->prefix + depth, e->len - depth) != 0))
+					continue;
+				int rc = run_at(e->pattern->anchored, s, text, len, pos);
+				if (rc < 0)
+					return fail_match(pattern_file(set, e->pattern), e->pattern->line, error_r);
+				s->hit[e->pattern->index] |= rc > 0;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Slow reference path: every pattern on the whole text (tests compare both paths). */
+static int
+match_all(const struct intent_set *set, struct intent_scratch *s, const char *full, size_t full_len,
+	  const char *question, size_t question_len, char **error_r)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		const struct intent *in = &set->intents[i];
+		const char *text = in->def.full_scope ? full : question;
+		size_t len = in->def.full_scope ? full_len : question_len;
+		for (size_t k = 0; k < in->pattern_count && len > 0; k++) {
+			int rc = run_at(in->patterns[k].code, s, text, len, 0);
+			if (rc < 0)
+				return fail_match(in->file, in->patterns[k].line, error_r);
+			s->hit[in->patterns[k].index] = rc > 0;
+		}
+	}
+	for (size_t i = 0; i < set->cue_count && full_len > 0; i++) {
+		int rc = run_at(set->cues[i].pattern.code, s, full, full_len, 0);
+		if (rc < 0)
+			return fail_match("audience.cues", set->cues[i].pattern.line, error_r);
+		s->hit[set->cues[i].pattern.index] = rc > 0;
+	}
+	return 0;
 }
 
 static void
@@ -669,30 +1121,21 @@ insert_candidate(struct intent_result *r, const struct intent_def *def, double s
 		r->candidate_count++;
 }
 
+/* Sums the audience cues that matched; the cue that weighed most is reported, with the
+ * words it matched (one more, anchored, run of that cue). */
 static int
-match_audience(const struct intent_set *set, struct intent_scratch *s, const char *full, size_t len,
-	       struct intent_result *r, char **error_r)
+decide_audience(const struct intent_set *set, struct intent_scratch *s, const char *full, size_t len,
+		struct intent_result *r, char **error_r)
 {
 	double total[3] = { 0, 0, 0 };
-	double best_weight[3] = { 0, 0, 0 };
-	char best_cue[3][sizeof(r->audience_cue)] = { "", "", "" };
+	const struct pattern *best[3] = { NULL, NULL, NULL };
 	for (size_t i = 0; i < set->cue_count; i++) {
 		const struct cue *c = &set->cues[i];
-		int rc = run(c->pattern.code, s, full, len);
-		if (rc < 0)
-			return fail_match("audience cue", "audience.cues", c->pattern.line, error_r);
-		if (rc == 0)
+		if (!s->hit[c->pattern.index])
 			continue;
 		total[c->audience] += c->pattern.weight;
-		if (c->pattern.weight > best_weight[c->audience]) {
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
-			size_t n = ov[1] - ov[0];
-			if (n >= sizeof(best_cue[0]))
-				n = sizeof(best_cue[0]) - 1;
-			memcpy(best_cue[c->audience], full + ov[0], n);
-			best_cue[c->audience][n] = '\0';
-			best_weight[c->audience] = c->pattern.weight;
-		}
+		if (best[c->audience] == NULL || c->pattern.weight > best[c->audience]->weight)
+			best[c->audience] = &c->pattern;
 	}
 	enum audience a = AUDIENCE_UNKNOWN;
 	if (total[AUDIENCE_ENTREPRISE] >= 2 && total[AUDIENCE_ENTREPRISE] > total[AUDIENCE_ORGANISME])
@@ -700,7 +1143,20 @@ match_audience(const struct intent_set *set, struct intent_scratch *s, const cha
 	else if (total[AUDIENCE_ORGANISME] >= 2 && total[AUDIENCE_ORGANISME] > total[AUDIENCE_ENTREPRISE])
 		a = AUDIENCE_ORGANISME;
 	r->audience = a;
-	strcpy(r->audience_cue, a == AUDIENCE_UNKNOWN ? "" : best_cue[a]);
+	r->audience_cue[0] = '\0';
+	if (a == AUDIENCE_UNKNOWN || best[a] == NULL)
+		return 0;
+	int rc = run_at(best[a]->code, s, full, len, 0);
+	if (rc < 0)
+		return fail_match("audience.cues", best[a]->line, error_r);
+	if (rc > 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+		size_t n = ov[1] - ov[0];
+		if (n >= sizeof(r->audience_cue))
+			n = sizeof(r->audience_cue) - 1;
+		memcpy(r->audience_cue, full + ov[0], n);
+		r->audience_cue[n] = '\0';
+	}
 	return 0;
 }
 
@@ -710,33 +1166,49 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 {
 	memset(r, 0, sizeof(*r));
 	r->question_words = question_words;
+	if (s->hit_cap < set->total_patterns) {
+		s->hit = xrealloc(s->hit, set->total_patterns);
+		s->hit_cap = set->total_patterns;
+	}
+	memset(s->hit, 0, set->total_patterns);
+	if (s->active_cap < set->count) {
+		s->active = xrealloc(s->active, set->count);
+		s->active_cap = set->count;
+	}
+	/* An intent excluded by max-words need not run anything. */
+	for (size_t i = 0; i < set->count; i++) {
+		const struct intent *in = &set->intents[i];
+		s->active[i] = !(in->def.max_words > 0 && question_words > in->def.max_words);
+	}
 	size_t full_len = strlen(full), question_len = strlen(question);
+	if (set->dispatch_enabled) {
+		if (match_scope(set, &set->question_scope, s, question, question_len, error_r) < 0 ||
+		    match_scope(set, &set->full_scope, s, full, full_len, error_r) < 0)
+			return -1;
+		/* Negative patterns only matter to intents that scored. */
+		for (size_t i = 0; i < set->count; i++) {
+			const struct intent *in = &set->intents[i];
+			bool scored = false;
+			for (size_t k = 0; k < in->pattern_count && !scored; k++)
+				scored = in->patterns[k].weight > 0 && s->hit[in->patterns[k].index];
+			s->active[i] = s->active[i] && scored;
+		}
+		if (match_scope(set, &set->question_negative, s, question, question_len, error_r) < 0 ||
+		    match_scope(set, &set->full_negative, s, full, full_len, error_r) < 0)
+			return -1;
+	} else if (match_all(set, s, full, full_len, question, question_len, error_r) < 0) {
+		return -1;
+	}
 	for (size_t i = 0; i < set->count; i++) {
 		const struct intent *in = &set->intents[i];
 		if (in->def.max_words > 0 && question_words > in->def.max_words)
 			continue;
-		const char *text = in->def.full_scope ? full : question;
-		size_t len = in->def.full_scope ? full_len : question_len;
-		if (len == 0)
-			continue;
-		if (in->gate != NULL) {
-			int rc = run(in->gate, s, text, len);
-			if (rc < 0)
-				return fail_match(in->id, in->file, 0, error_r);
-			if (rc == 0)
-				continue;
-		}
 		double score = 0;
-		for (size_t k = 0; k < in->pattern_count; k++) {
-			const struct pattern *p = &in->patterns[k];
-			int rc = run(p->code, s, text, len);
-			if (rc < 0)
-				return fail_match(in->id, in->file, p->line, error_r);
-			if (rc > 0)
-				score += p->weight;
-		}
+		for (size_t k = 0; k < in->pattern_count; k++)
+			if (s->hit[in->patterns[k].index])
+				score += in->patterns[k].weight;
 		if (score > 0)
 			insert_candidate(r, &in->def, score);
 	}
-	return match_audience(set, s, full, full_len, r, error_r);
+	return decide_audience(set, s, full, full_len, r, error_r);
 }

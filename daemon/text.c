@@ -94,6 +94,75 @@ fold_ascii(const char *s, size_t len, size_t *words_r)
 	return out;
 }
 
+/* Folding, one code point at a time: ASCII directly, anything else through utf8proc's
+ * decomposition (compatibility, case folding, marks stripped), so a mostly-ASCII French
+ * message costs little more than a copy. */
+static void
+fold_into(struct strbuf *sb, const char *s, size_t len, size_t *words, bool *in_word)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	size_t i = 0;
+	while (i < len) {
+		utf8proc_int32_t cps[16];
+		utf8proc_ssize_t ncp;
+		if (p[i] < 0x80) {
+			cps[0] = p[i];
+			ncp = 1;
+			i++;
+		} else {
+			utf8proc_int32_t cp;
+			utf8proc_ssize_t step = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+			if (step <= 0) {  /* only reachable without text_validate: skip the byte */
+				i++;
+				*in_word = false;
+				continue;
+			}
+			i += (size_t)step;
+			int boundclass = UTF8PROC_BOUNDCLASS_START;
+			ncp = utf8proc_decompose_char(cp, cps, 16, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
+						      UTF8PROC_CASEFOLD, &boundclass);
+			if (ncp < 0 || ncp > 16)
+				ncp = 0;
+		}
+		for (utf8proc_ssize_t k = 0; k < ncp; k++) {
+			utf8proc_int32_t c = cps[k];
+			const char *special = NULL;
+			bool word;
+			if (c < 0x80) {
+				word = isalnum(c);
+				if (c >= 'A' && c <= 'Z')
+					c += 'a' - 'A';
+			} else {
+				utf8proc_category_t cat = utf8proc_category(c);
+				if (cat == UTF8PROC_CATEGORY_MN || cat == UTF8PROC_CATEGORY_MC ||
+				    cat == UTF8PROC_CATEGORY_ME)
+					continue;  /* accents: "é" is "e" + U+0301 once decomposed */
+				special = fold_special(c);
+				word = special != NULL || is_word_codepoint(c);
+			}
+			if (!word) {
+				*in_word = false;
+				continue;
+			}
+			if (!*in_word) {
+				if (sb->len > 0)
+					strbuf_addc(sb, ' ');
+				(*words)++;
+				*in_word = true;
+			}
+			if (special != NULL) {
+				strbuf_adds(sb, special);
+			} else if (c < 0x80) {
+				strbuf_addc(sb, (char)c);
+			} else {
+				utf8proc_uint8_t enc[4];
+				utf8proc_ssize_t n = utf8proc_encode_char(c, enc);
+				strbuf_add(sb, (const char *)enc, (size_t)n);
+			}
+		}
+	}
+}
+
 char *
 text_fold(const char *s, size_t len, size_t *words_r)
 {
@@ -102,42 +171,10 @@ text_fold(const char *s, size_t len, size_t *words_r)
 		;
 	if (i == len)
 		return fold_ascii(s, len, words_r);
-
-	utf8proc_uint8_t *mapped = NULL;
-	utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &mapped,
-					  UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT |
-					  UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK);
-	if (n < 0) {
-		/* Only reachable with input that skipped text_validate: fold what is ASCII. */
-		return fold_ascii(s, len, words_r);
-	}
 	struct strbuf sb = {0};
 	size_t words = 0;
 	bool in_word = false;
-	utf8proc_ssize_t pos = 0;
-	while (pos < n) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t step = utf8proc_iterate(mapped + pos, n - pos, &cp);
-		if (step <= 0)
-			break;
-		const char *special = fold_special(cp);
-		if (special != NULL || is_word_codepoint(cp)) {
-			if (!in_word) {
-				if (sb.len > 0)
-					strbuf_addc(&sb, ' ');
-				words++;
-				in_word = true;
-			}
-			if (special != NULL)
-				strbuf_adds(&sb, special);
-			else
-				strbuf_add(&sb, (const char *)mapped + pos, (size_t)step);
-		} else {
-			in_word = false;
-		}
-		pos += step;
-	}
-	free(mapped);
+	fold_into(&sb, s, len, &words, &in_word);
 	if (words_r)
 		*words_r = words;
 	return strbuf_detach(&sb);
@@ -198,6 +235,8 @@ static const char *const politeness_phrases[] = {
 static size_t
 phrase_at(const char *p, const char *phrase)
 {
+	if (*p != *phrase)
+		return 0;
 	size_t n = strlen(phrase);
 	if (strncmp(p, phrase, n) != 0)
 		return 0;
@@ -387,6 +426,22 @@ line_is_greeting(const struct line *l)
 char *
 text_strip_noise(const char *s)
 {
+	return text_strip_noise_folded(s, NULL, NULL);
+}
+
+static void
+join_folded(struct strbuf *sb, const char *folded)
+{
+	if (folded[0] == '\0')
+		return;
+	if (sb->len > 0)
+		strbuf_addc(sb, ' ');
+	strbuf_adds(sb, folded);
+}
+
+char *
+text_strip_noise_folded(const char *s, char **full_folded_r, char **question_folded_r)
+{
 	struct line *lines = NULL;
 	size_t count = 0, cap = 0;
 	const char *p = s;
@@ -406,14 +461,17 @@ text_strip_noise(const char *s)
 			p++;
 	}
 
-	struct strbuf out = {0};
-	bool seen_content = false;
+	struct strbuf out = {0}, full = {0}, question = {0};
+	bool seen_content = false, ended = false;
 	for (size_t i = 0; i < count; i++) {
 		const struct line *l = &lines[i];
-		if (line_starts_history(lines, count, i))
-			break;
-		if (seen_content && line_is_closing(l))
-			break;
+		join_folded(&full, l->folded);
+		if (ended)
+			continue;
+		if (line_starts_history(lines, count, i) || (seen_content && line_is_closing(l))) {
+			ended = true;
+			continue;
+		}
 		if (line_is_quoted(l))
 			continue;
 		if (!seen_content && l->words > 0 && line_is_greeting(l))
@@ -422,7 +480,16 @@ text_strip_noise(const char *s)
 			seen_content = true;
 		strbuf_add(&out, l->start, l->len);
 		strbuf_addc(&out, '\n');
+		join_folded(&question, l->folded);
 	}
+	if (full_folded_r)
+		*full_folded_r = strbuf_detach(&full);
+	else
+		strbuf_free(&full);
+	if (question_folded_r)
+		*question_folded_r = strbuf_detach(&question);
+	else
+		strbuf_free(&question);
 	for (size_t i = 0; i < count; i++)
 		free(lines[i].folded);
 	free(lines);

@@ -22,6 +22,9 @@ char *text_fold(const char *s, size_t len, size_t *words_r);
  * closing formula with everything after it, legal disclaimers, and a greeting line.
  * The result keeps the original characters and line breaks (caller frees). */
 char *text_strip_noise(const char *s);
+/* The same, also returning (when not NULL, caller frees) the folded whole message and
+ * the folded question, computed in the same pass. */
+char *text_strip_noise_folded(const char *s, char **full_folded_r, char **question_folded_r);
 
 /* Removes greeting and politeness words from folded text in place ("bonjour",
  * "merci d avance", "svp", "cordialement"); returns the number of words left. */
