@@ -305,13 +305,21 @@ add_pattern_words(struct lexicon *lex, const char *src)
 			const char *start = p;
 			while (islower((unsigned char)*p) || isdigit((unsigned char)*p))
 				p++;
+			size_t n = (size_t)(p - start);
 			bool ends_word = *p == '\0' || *p == ' ' || *p == '|' || *p == ')' ||
 					 (p[0] == '\\' && p[1] == 'b');
-			if (ends_word && p - start >= 3) {
-				char *w = xstrndup(start, (size_t)(p - start));
+			bool optional_last = *p == '?';        /* "dossiers?" knows "dossier" and "dossiers" */
+			bool stem = p[0] == '\\' && p[1] == 'w'; /* "oubli\w*" protects every "oubli…" */
+			char *w = xstrndup(start, n);
+			if (n >= 3 && (ends_word || optional_last))
 				lexicon_add_known_words(lex, w);
-				free(w);
+			if (n >= 4 && optional_last) {
+				w[n - 1] = '\0';
+				lexicon_add_known_words(lex, w);
 			}
+			if (n >= 4 && stem)
+				lexicon_add_known_stem(lex, w);
+			free(w);
 			continue;
 		}
 		p++;
@@ -450,7 +458,7 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 				in->patterns = xrealloc(in->patterns, cap * sizeof(*in->patterns));
 			}
 			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno, NULL, 0, -1 };
-			if (w > 0 && lex != NULL)
+			if (lex != NULL)  /* negative patterns' words too: never "corrected" away */
 				add_pattern_words(lex, src);
 			continue;
 		}
@@ -606,7 +614,7 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));
 		}
 		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1 } };
-		if (lex != NULL && w > 0)
+		if (lex != NULL)
 			add_pattern_words(lex, src);
 	}
 	free(data);

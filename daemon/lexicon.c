@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_TYPO_WORD_LEN 5
+#define MIN_TYPO_WORD_LEN 6
 #define MAX_TYPO_WORD_LEN 40
 
 struct lexicon_entry {
@@ -29,6 +29,8 @@ struct lexicon {
 	char **words;                   /* known words, owned */
 	size_t word_count, word_cap;
 	struct strmap *deletions;       /* word minus one letter → word, or &ambiguous */
+	struct strmap *stems;           /* known beginnings of words */
+	size_t max_stem_len;
 	bool sealed;
 };
 
@@ -41,6 +43,7 @@ lexicon_new(void)
 	lex->by_first_word = strmap_new();
 	lex->known = strmap_new();
 	lex->deletions = strmap_new();
+	lex->stems = strmap_new();
 	return lex;
 }
 
@@ -59,6 +62,7 @@ lexicon_free(struct lexicon **lexp)
 	strmap_free(&lex->by_first_word);
 	strmap_free(&lex->known);
 	strmap_free(&lex->deletions);
+	strmap_free(&lex->stems);
 	free(lex);
 	*lexp = NULL;
 }
@@ -95,6 +99,25 @@ lexicon_add_known_words(struct lexicon *lex, const char *folded)
 		add_known_word(lex, p, n);
 		p += n;
 	}
+}
+
+void
+lexicon_add_known_stem(struct lexicon *lex, const char *stem)
+{
+	size_t n = strlen(stem);
+	strmap_put(lex->stems, stem, n, lex);
+	if (n > lex->max_stem_len)
+		lex->max_stem_len = n;
+}
+
+static bool
+has_known_stem(const struct lexicon *lex, const char *w, size_t n)
+{
+	size_t max = n < lex->max_stem_len ? n : lex->max_stem_len;
+	for (size_t k = 4; k <= max; k++)
+		if (strmap_get(lex->stems, w, k) != NULL)
+			return true;
+	return false;
 }
 
 static bool
@@ -256,6 +279,18 @@ edit_distance_le1(const char *a, size_t n, const char *b, size_t m)
 	return strncmp(a + i, b + i + 1, n - i) == 0 ? 1 : 2;
 }
 
+/* "essai"/"essais", "social"/"sociale": a final s or e is inflection, not a typing error,
+ * and "correcting" it would change a valid word into another. */
+static bool
+differs_by_inflection(const char *w, size_t n, const char *c, size_t m)
+{
+	if (n + 1 == m && strncmp(w, c, n) == 0)
+		return c[n] == 's' || c[n] == 'e';
+	if (m + 1 == n && strncmp(w, c, m) == 0)
+		return w[m] == 's' || w[m] == 'e';
+	return false;
+}
+
 /* Returns the unique known word one edit away from w, or NULL. */
 static const char *
 correct_word(const struct lexicon *lex, const char *w, size_t n)
@@ -268,7 +303,8 @@ correct_word(const struct lexicon *lex, const char *w, size_t n)
 		const char *c_ = (cand); \
 		if (c_ == &ambiguous) return NULL; \
 		if (c_ != NULL && c_ != found) { \
-			if (edit_distance_le1(w, n, c_, strlen(c_)) == 1) { \
+			if (edit_distance_le1(w, n, c_, strlen(c_)) == 1 && \
+			    !differs_by_inflection(w, n, c_, strlen(c_))) { \
 				if (found != NULL) return NULL; \
 				found = c_; \
 			} \
@@ -323,11 +359,17 @@ lexicon_apply(const struct lexicon *lex, const char *folded, struct strbuf *expl
 			continue;
 		}
 		const char *fixed = NULL;
-		if (lex->sealed && strmap_get(lex->known, p, n) == NULL)
+		if (lex->sealed && strmap_get(lex->known, p, n) == NULL && !has_known_stem(lex, p, n))
 			fixed = correct_word(lex, p, n);
 		if (fixed != NULL) {
-			strbuf_adds(&out, fixed);
-			note_change(explain, p, n, fixed);
+			/* The corrected word may itself be a synonym: "forgott" → "forgot" → "oublie". */
+			size_t fn = strlen(fixed);
+			for (e = strmap_get(lex->by_first_word, fixed, fn); e != NULL; e = e->next_same_first)
+				if (e->from_len == fn && strcmp(e->from, fixed) == 0)
+					break;
+			const char *to = e != NULL ? e->to : fixed;
+			strbuf_adds(&out, to);
+			note_change(explain, p, n, to);
 		} else {
 			strbuf_add(&out, p, n);
 		}

@@ -2,7 +2,7 @@
  * intents/lexicon.tsv ("mdp" → "mot de passe"), then one-typo corrections towards known
  * words ("identifinat" → "identifiant"). Pipeline: text → lexicon → intent.
  * Typo correction is explainable: a word is corrected only when it is unknown, at least
- * 5 letters long, and exactly one known word is one edit (insertion, deletion,
+ * 6 letters long, and exactly one known word is one edit (insertion, deletion,
  * substitution or swap of two neighbours) away from it. */
 #ifndef DIALOGD_LEXICON_H
 #define DIALOGD_LEXICON_H
@@ -21,6 +21,8 @@ void lexicon_free(struct lexicon **lex);
 
 /* Adds every word of folded text to the known words. Call before lexicon_seal(). */
 void lexicon_add_known_words(struct lexicon *lex, const char *folded);
+/* Words starting with stem are never corrected (patterns such as "reinitialis\w*"). */
+void lexicon_add_known_stem(struct lexicon *lex, const char *stem);
 /* Builds the typo index; the lexicon is read-only (and thread-safe) afterwards. */
 void lexicon_seal(struct lexicon *lex);
 

@@ -1,0 +1,118 @@
+#!/bin/sh
+# Command-line tests of dialogctl and dialogd: the classify JSON contract (one object per
+# input line, errors included), check's file:line errors, eval thresholds on the labelled
+# sets (the matcher's regression test), ask, the terminal chat, and dialogd's reload and
+# stop. Run by `make check` with DIALOGD_SRCDIR and DIALOGD_BUILDDIR set.
+set -u
+SRC=${DIALOGD_SRCDIR:?}
+BUILD=${DIALOGD_BUILDDIR:?}
+CTL="$BUILD/daemon/dialogctl --data $SRC"
+TMP=$(mktemp -d /tmp/dialogd-cli-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
+check() { # check NAME COMMAND...: passes when the command succeeds
+	name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# ---- classify: one JSON object per line, whatever the line holds ----
+printf '%s\n' \
+	"J'ai oublié mon mot de passe" \
+	"Bonjour,\\nNous sommes un CFA : où trouver le numéro DECA ?\\nCordialement" \
+	"Quel temps fera-t-il demain ?" > "$TMP/in.txt"
+printf 'mot de passe \377 invalide\n' >> "$TMP/in.txt"
+printf 'avec un \000 NUL\n' >> "$TMP/in.txt"
+printf '\n' >> "$TMP/in.txt"
+head -c 1048576 /dev/zero | tr '\0' 'a' >> "$TMP/in.txt"
+printf '\nComment insérer une facture ?\n' >> "$TMP/in.txt"
+$CTL classify < "$TMP/in.txt" > "$TMP/out.jsonl" 2> "$TMP/err.txt"
+check "classify exits 0" test $? -eq 0
+check "classify writes one line per input line" test "$(wc -l < "$TMP/out.jsonl")" -eq 8
+line() { sed -n "${1}p" "$TMP/out.jsonl"; }
+check "password line" sh -c "echo '$(line 1)' | grep -q '\"intent\":\"password_reset\"'"
+check "audience and cue" sh -c "echo '$(line 2)' | grep -q '\"intent\":\"find_deca_number\".*\"audience\":\"organisme\"'"
+check "off-topic is unknown" sh -c "echo '$(line 3)' | grep -q '\"intent\":\"unknown\"'"
+check "invalid UTF-8 gives an error object" sh -c "echo '$(line 4)' | grep -q '\"line\":4,\"error\":\"invalid UTF-8 at offset 13\"'"
+check "NUL byte gives an error object" sh -c "echo '$(line 5)' | grep -q '\"error\":\"NUL byte at offset 8\"'"
+check "empty line is unknown" sh -c "echo '$(line 6)' | grep -q '\"intent\":\"unknown\"'"
+check "1 MB line is classified" sh -c "echo '$(line 7)' | grep -q '\"intent\":\"unknown\"'"
+check "output stays aligned after bad lines" sh -c "echo '$(line 8)' | grep -q '\"intent\":\"submit_invoice\"'"
+check "every line has intent, confidence, audience, candidates" sh -c \
+	"grep -v '\"error\"' '$TMP/out.jsonl' | grep -c '\"intent\":.*\"confidence\":.*\"audience\":.*\"candidates\":\\[' | grep -qx 6"
+check "classify JSON parses" python3 -c "
+import json,sys
+for l in open('$TMP/out.jsonl'):
+    o=json.loads(l)
+    assert ('error' in o) or (0 <= o['confidence'] <= 1 and len(o['candidates']) <= 3), o
+"
+
+# ---- check: a broken data folder is refused with file and line ----
+check "check passes on the project data" $CTL check > /dev/null
+mkdir -p "$TMP/data"
+cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/data/"
+printf '+2 (unclosed\n' >> "$TMP/data/intents/submit_invoice.intent"
+printf 'Bonjour {{inconnu}}\n' > "$TMP/data/templates/chat_greeting.txt"
+"$BUILD/daemon/dialogctl" --data "$TMP/data" check > "$TMP/check.out" 2>&1
+check "check fails on broken data" test $? -eq 1
+n=$(wc -l < "$SRC/intents/submit_invoice.intent"); n=$((n + 1))
+check "check names the pattern's file and line" grep -q "submit_invoice.intent:$n: pattern does not compile" "$TMP/check.out"
+check "check names the template's file and line" grep -q "chat_greeting.txt:1: unknown placeholder {{inconnu}}" "$TMP/check.out"
+"$BUILD/daemon/dialogctl" --data "$TMP/nowhere" check > "$TMP/check2.out" 2>&1
+check "missing data folder is a clear error" grep -q "not a readable data folder" "$TMP/check2.out"
+
+# ---- eval: the regression test of the matcher ----
+$CTL eval --min-precision 97 --min-coverage 90 --min-unknown-recall 90 --min-audience 90 \
+	"$SRC/tests/data/dev.tsv" > "$TMP/eval.out"
+check "dev set meets the quality bar" test $? -eq 0
+$CTL eval --min-precision 97 --min-coverage 90 --min-unknown-recall 90 --min-audience 90 \
+	"$SRC/tests/data/extra.tsv" > "$TMP/eval2.out"
+check "extra set meets the quality bar" test $? -eq 0
+check "eval prints the per-intent table" grep -q "^login_trouble " "$TMP/eval.out"
+$CTL --min-confidence 1 eval --min-coverage 50 "$SRC/tests/data/dev.tsv" > "$TMP/eval3.out"
+check "eval fails below a threshold" test $? -eq 1
+check "eval says which threshold failed" grep -q "FAIL: coverage" "$TMP/eval3.out"
+
+# ---- ask ----
+$CTL ask "Je suis une entreprise, comment communiquer mon nouveau RIB ?" > "$TMP/ask.out"
+check "ask shows the intent" grep -q "^intent: *update_bank_details" "$TMP/ask.out"
+check "ask shows the runner-up" grep -q "^runner-up:" "$TMP/ask.out"
+check "ask shows the reply" grep -q "Gérer mes coordonnées bancaires" "$TMP/ask.out"
+
+# ---- chat: a scripted conversation in the terminal ----
+printf '%s\n' "Bonjour" "Je ne sais plus quel est mon identifiant ni mon mot de passe" "1" "merci" "au revoir" \
+	| $CTL --min-margin 1 chat > "$TMP/chat.out"
+check "chat greets" grep -q "Quelle est votre question" "$TMP/chat.out"
+check "chat asks which of two subjects" grep -q "Répondez « 1 » ou « 2 »" "$TMP/chat.out"
+check "chat answers the chosen subject" grep -q "Je n’arrive pas à me connecter\|J’ai égaré mon mot de passe" "$TMP/chat.out"
+check "chat says goodbye" grep -q "Au revoir" "$TMP/chat.out"
+
+# ---- config ----
+printf '[engine]\nmin_confidence = 7\n' > "$TMP/bad.conf"
+$CTL -c "$TMP/bad.conf" check > "$TMP/conf.out" 2>&1
+check "bad config is refused with file and line" grep -q "bad.conf:2: \[engine\] min_confidence" "$TMP/conf.out"
+
+# ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
+mkdir -p "$TMP/d"
+cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/d/"
+"$BUILD/daemon/dialogd" --data "$TMP/d" 2> "$TMP/dialogd.log" &
+pid=$!
+wait_for() { i=0; while [ $i -lt 50 ] && ! grep -q "$1" "$TMP/dialogd.log"; do sleep 0.1; i=$((i + 1)); done; grep -q "$1" "$TMP/dialogd.log"; }
+check "dialogd starts" wait_for "ready"
+printf '+1 (broken\n' >> "$TMP/d/intents/thanks.intent"
+kill -HUP $pid
+check "a failed reload keeps the old data" wait_for "reload: failed, keeping the data loaded before"
+check "the failed reload names file and line" grep -q "thanks.intent:[0-9]*: pattern does not compile" "$TMP/dialogd.log"
+cp "$SRC/intents/thanks.intent" "$TMP/d/intents/thanks.intent"
+kill -HUP $pid
+check "a good reload is applied" wait_for "reload: done"
+kill -TERM $pid
+wait $pid
+check "dialogd stops cleanly on SIGTERM" test $? -eq 0
+check "dialogd logs its stop" grep -q "stopping" "$TMP/dialogd.log"
+
+echo "$passed passed, $failed failed"
+test "$failed" -eq 0

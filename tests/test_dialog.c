@@ -4,6 +4,7 @@
 #include "testutil.h"
 #include "dialog.h"
 #include "engine.h"
+#include "text.h"
 
 static struct engine *engine;
 static struct intent_scratch *scratch;
@@ -136,8 +137,8 @@ test_unreadable_input(void **state)
 	(void)state;
 	struct analysis a;
 	char *err = NULL;
-	assert_int_equal(dialog_analyze(engine, scratch, &settings, "mot de passe \xFF", 15, &a, &err), -1);
-	assert_non_null(strstr(err, "invalid UTF-8 at offset 14"));
+	assert_int_equal(dialog_analyze(engine, scratch, &settings, "mot de passe \xFF", 14, &a, &err), -1);
+	assert_non_null(strstr(err, "invalid UTF-8 at offset 13"));
 	free(err);
 	assert_int_equal(dialog_analyze(engine, scratch, &settings, "a\0b", 3, &a, &err), -1);
 	assert_non_null(strstr(err, "NUL byte"));
@@ -158,7 +159,7 @@ test_chat_clarifies_two_close_intents(void **state)
 	struct conversation conv = {0};
 	struct analysis a;
 	char *reply = NULL, *err = NULL;
-	const char *q = "J'ai oubli\xC3\xA9 mon mot de passe et aussi mon identifiant";
+	const char *q = "Je ne sais plus quel est mon identifiant ni mon mot de passe";
 	assert_int_equal(dialog_chat_turn(engine, scratch, &wide, &conv, q, strlen(q), &a, &reply, &err), 0);
 	assert_int_equal(a.decision, DECISION_ANSWER_TWO);
 	assert_non_null(strstr(reply, "1. "));
@@ -194,6 +195,49 @@ test_chat_clarifies_two_close_intents(void **state)
 	free(err);
 }
 
+/* The fast path (patterns tried only where their prefix starts a word) must find exactly
+ * what running every pattern on the whole text finds. */
+static void
+test_dispatch_matches_full_scan(void **state)
+{
+	(void)state;
+	const char *sets[] = { "dev.tsv", "extra.tsv" };
+	size_t compared = 0;
+	for (size_t k = 0; k < 2; k++) {
+		char *path = xasprintf("%s/%s", TEST_DATA_DIR, sets[k]);
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		char line[65536];
+		while (fgets(line, sizeof(line), f)) {
+			char *tab = strchr(line, '\t');
+			if (tab == NULL)
+				continue;
+			*tab = '\0';
+			size_t len = text_unescape_newlines(line);
+			struct analysis fast, slow;
+			char *err = NULL;
+			intent_set_use_dispatch(engine->intents, true);
+			assert_int_equal(dialog_analyze(engine, scratch, &settings, line, len, &fast, &err), 0);
+			intent_set_use_dispatch(engine->intents, false);
+			assert_int_equal(dialog_analyze(engine, scratch, &settings, line, len, &slow, &err), 0);
+			intent_set_use_dispatch(engine->intents, true);
+			assert_int_equal(fast.match.candidate_count, slow.match.candidate_count);
+			for (size_t i = 0; i < fast.match.candidate_count; i++) {
+				assert_ptr_equal(fast.match.candidates[i].intent, slow.match.candidates[i].intent);
+				assert_true(fast.match.candidates[i].score == slow.match.candidates[i].score);
+			}
+			assert_int_equal(fast.match.audience, slow.match.audience);
+			assert_string_equal(fast.match.audience_cue, slow.match.audience_cue);
+			analysis_clear(&fast);
+			analysis_clear(&slow);
+			compared++;
+		}
+		fclose(f);
+		free(path);
+	}
+	assert_true(compared > 500);
+}
+
 static void
 test_missing_data_folder(void **state)
 {
@@ -223,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_dossier_status_is_never_answered_automatically),
 		cmocka_unit_test(test_unreadable_input),
 		cmocka_unit_test(test_chat_clarifies_two_close_intents),
+		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
 	return cmocka_run_group_tests_name("dialog", tests, setup, teardown);

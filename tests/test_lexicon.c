@@ -73,7 +73,7 @@ test_load_errors(void **state)
 {
 	(void)state;
 	char *err = NULL, *dir;
-	struct lexicon *lex = load_text("ok\tfine\nno tab here\n\t\nbad\xFFutf8\tx\n", &err, &dir);
+	struct lexicon *lex = load_text("ok\tfine\nno tab here\n\tfoo\nbad\xFFutf8\tx\n", &err, &dir);
 	assert_null(lex);
 	assert_non_null(strstr(err, "lexicon.tsv:2: expected \"from<TAB>to\""));
 	assert_non_null(strstr(err, "lexicon.tsv:3: empty word"));

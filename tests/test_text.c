@@ -10,7 +10,7 @@ test_validate(void **state)
 	(void)state;
 	static const struct { const char *s; size_t len; int ok; const char *why; } cases[] = {
 		{ "plain ascii", 11, 0, NULL },
-		{ "accentu\xC3\xA9 \xE2\x80\x99 \xF0\x9F\x98\x80", 16, 0, NULL },
+		{ "accentu\xC3\xA9 \xE2\x80\x99 \xF0\x9F\x98\x80", 0, 0, NULL },
 		{ "bad \xC3", 5, -1, "invalid UTF-8 at offset 4" },
 		{ "bad \xFF here", 10, -1, "invalid UTF-8 at offset 4" },
 		{ "overlong \xC0\xAF", 11, -1, "invalid UTF-8 at offset 9" },
@@ -20,7 +20,8 @@ test_validate(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		char *err = NULL;
-		int rc = text_validate(cases[i].s, cases[i].len, &err);
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].s);
+		int rc = text_validate(cases[i].s, len, &err);
 		assert_int_equal(rc, cases[i].ok);
 		if (rc < 0) {
 			assert_string_equal(err, cases[i].why);
@@ -34,7 +35,7 @@ test_fold(void **state)
 {
 	(void)state;
 	static const struct { const char *in; const char *out; size_t words; } cases[] = {
-		{ "J\xE2\x80\x99" "ai oubli\xC3\xA9 mon MOT-DE-PASSE !!", "j ai oublie mon mot de passe", 6 },
+		{ "J\xE2\x80\x99" "ai oubli\xC3\xA9 mon MOT-DE-PASSE !!", "j ai oublie mon mot de passe", 7 },
 		{ "  \xC5\x92uvre   \xC3\xA9l\xC3\xA8ve  ", "oeuvre eleve", 2 },
 		{ "N\xC2\xB0 DECA ?", "n deca", 2 },
 		{ "\xC2\xAB Tableau de bord \xC2\xBB", "tableau de bord", 3 },
@@ -116,9 +117,9 @@ test_strip_noise(void **state)
 		{ "closing formula with a question after it is content",
 		  "Merci de m'indiquer comment déposer une facture sur le dossier",
 		  "Merci de m'indiquer comment déposer une facture sur le dossier\n" },
-		{ "thanks only",
+		{ "politeness alone is no question",
 		  "Merci beaucoup, bonne journée",
-		  "Merci beaucoup, bonne journée\n" },
+		  "" },
 		{ "empty", "", "" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
