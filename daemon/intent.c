@@ -128,7 +128,9 @@ struct cue {
 /* A pattern that can only match at the start of a word beginning with prefix. */
 struct dispatch_entry {
 	const char *prefix;     /* points into the set's prefix storage */
-	size_t len;
+	uint32_t len;
+	uint32_t index;         /* pattern->index and pattern->owner, copied here so that */
+	int32_t owner;          /* skipping an entry touches no other memory */
 	struct pattern *pattern;
 };
 
@@ -138,19 +140,23 @@ struct dispatch_list {
 };
 
 /* A trie over the first words of the prefixes: walking a word of the text letter by letter
- * meets every prefix that word starts with, without hashing. */
-#define TRIE_FANOUT 37          /* a-z, 0-9, anything else */
+ * meets every prefix that word starts with, without hashing. Nodes are small (first child,
+ * next sibling) so that the whole trie stays in the processor's cache. */
+#define TRIE_ROOT_FANOUT 37     /* a-z, 0-9, anything else */
 
 struct trie_node {
-	int32_t child[TRIE_FANOUT]; /* node index, or -1 */
-	int32_t list;               /* index in lists of the prefixes whose first word ends here, or -1 */
+	uint32_t first_child;   /* node index, 0 = none (node 0 is unused) */
+	uint32_t next_sibling;  /* node index, 0 = none */
+	int32_t list;           /* index in lists of the prefixes whose first word ends here, or -1 */
+	unsigned char c;        /* the letter leading to this node */
 };
 
 /* Patterns of one scope (the question, or the full message), indexed by the first word of
  * their prefix: "mot de passe" is found under "mot", "oubli" (of "oubli\w*") under
  * "oubli". */
 struct dispatch {
-	struct trie_node *nodes;        /* nodes[0] is the root */
+	uint32_t root[TRIE_ROOT_FANOUT]; /* first-letter nodes, 0 = none */
+	struct trie_node *nodes;        /* nodes[0] is unused */
 	size_t node_count, node_cap;
 	struct dispatch_list *lists;    /* owned */
 	size_t list_count, list_cap;
@@ -744,27 +750,51 @@ skip_alternative(const char *p)
 	return p;
 }
 
+/* Literal beginnings of a (sub)pattern. complete[i] says that items[i] is the whole of
+ * what its alternative matches, so what follows the group may be appended to it. */
 struct prefix_list {
 	char **items;
+	bool *complete;
 	size_t count, cap;
 };
 
+/* Longer prefixes filter better, but every combination is one more entry to check. */
+#define MAX_PREFIXES_PER_PATTERN 64
+#define MAX_PREFIX_LEN 48
+
 static void
-prefix_add(struct prefix_list *l, const char *s, size_t n)
+prefix_add(struct prefix_list *l, const char *s, size_t n, bool complete)
 {
 	if (l->count == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+		l->complete = xrealloc(l->complete, l->cap * sizeof(*l->complete));
 	}
+	l->complete[l->count] = complete;
 	l->items[l->count++] = xstrndup(s, n);
+}
+
+static void
+prefix_list_clear(struct prefix_list *l)
+{
+	str_array_free(l->items, l->count);
+	free(l->complete);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+prefix_list_move(struct prefix_list *to, struct prefix_list *from)
+{
+	for (size_t i = 0; i < from->count; i++) {
+		prefix_add(to, from->items[i], strlen(from->items[i]), from->complete[i]);
+	}
+	prefix_list_clear(from);
 }
 
 static int alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *out);
 
-/* The literal prefixes of the sequence at *p (one alternative). Returns 0, or -1 when a
- * match of the sequence could start with anything (\w, a class, an optional group…). */
-/* Expands a simple character class ("[a-z]", "[0-9]", "[ab]") into one-letter prefixes.
- * Returns the position after ']', or NULL for a class it does not expand. */
+/* Expands a simple character class ("[a-z]", "[0-9]", "[ab]") into one-letter
+ * alternatives. Returns the position after ']', or NULL for a class it does not expand. */
 static const char *
 class_prefixes(const char *p, struct prefix_list *out)
 {
@@ -785,7 +815,7 @@ class_prefixes(const char *p, struct prefix_list *out)
 		}
 		for (unsigned c = from; c <= to; c++) {
 			char ch = (char)c;
-			prefix_add(out, &ch, 1);
+			prefix_add(out, &ch, 1, true);
 		}
 	}
 	return *p == ']' ? p + 1 : NULL;
@@ -797,59 +827,143 @@ is_zero_quantifier(const char *p)
 	return *p == '?' || *p == '*' || (*p == '{' && p[1] == '0');
 }
 
-/* The literal prefixes of the sequence at p (one alternative). Returns 0, or -1 when a
- * match of the sequence could start with anything (\w, ".", an optional class…). */
+static bool
+is_quantifier(const char *p)
+{
+	return *p == '?' || *p == '*' || *p == '+' || *p == '{';
+}
+
+/* cur := every item of cur followed by every item of next (both complete so far). Returns
+ * -1, leaving cur alone, when that would make too many or too long prefixes. */
+static int
+prefix_cross(struct prefix_list *cur, const struct prefix_list *next, bool *all_complete_r)
+{
+	if (cur->count * next->count > MAX_PREFIXES_PER_PATTERN)
+		return -1;
+	struct prefix_list out = {0};
+	bool all = true;
+	for (size_t i = 0; i < cur->count; i++) {
+		for (size_t k = 0; k < next->count; k++) {
+			size_t a = strlen(cur->items[i]), b = strlen(next->items[k]);
+			if (a + b > MAX_PREFIX_LEN) {
+				prefix_list_clear(&out);
+				return -1;
+			}
+			char *joined = xasprintf("%s%s", cur->items[i], next->items[k]);
+			prefix_add(&out, joined, a + b, next->complete[k]);
+			all &= next->complete[k];
+			free(joined);
+		}
+	}
+	prefix_list_clear(cur);
+	*cur = out;
+	*all_complete_r = all;
+	return 0;
+}
+
+static void
+mark_incomplete(struct prefix_list *l)
+{
+	for (size_t i = 0; i < l->count; i++)
+		l->complete[i] = false;
+}
+
+/* The literal beginnings of the sequence at p (one alternative, up to '|', ')' or the
+ * end), appended to out. Returns 0, or -1 when a match could start with anything (\w,
+ * ".", a negated class…). A beginning is only a necessary condition: zero-width
+ * assertions (\b, ^) are skipped, and the walk stops at the first element it cannot
+ * spell out. */
 static int
 sequence_prefixes(const char *p, struct prefix_list *out)
 {
-	size_t before = out->count;
-	/* Inner word boundaries and start anchors only make a match rarer. */
-	while ((p[0] == '\\' && p[1] == 'b') || p[0] == '^')
-		p += p[0] == '^' ? 1 : 2;
-	const char *start = p;
-	while (*p && !is_meta(*p))
-		p++;
-	size_t n = (size_t)(p - start);
-	if (n > 0 && is_zero_quantifier(p))
-		n--;  /* the last letter may be absent */
-	if (n > 0) {
-		if (!isalnum((unsigned char)start[0]))
-			return -1;
-		prefix_add(out, start, n);
-		return 0;
-	}
-	if (p != start)
-		return -1;
-	const char *after = NULL;
-	if (p[0] == '\\' && p[1] == 'd') {
-		for (char c = '0'; c <= '9'; c++)
-			prefix_add(out, &c, 1);
-		after = p + 2;
-	} else if (p[0] == '[') {
-		after = class_prefixes(p, out);
-	} else if (p[0] == '(') {
-		p++;
-		if (p[0] == '?') {
-			if (p[1] != ':')
-				return -1;  /* lookaround, named group, inline option */
-			p += 2;
+	struct prefix_list cur = {0};
+	prefix_add(&cur, "", 0, true);
+	bool extendable = true;  /* every item of cur is complete */
+	bool reached_end = false; /* the whole alternative was spelled out */
+	while (extendable) {
+		while ((p[0] == '\\' && p[1] == 'b') || p[0] == '^')
+			p += p[0] == '^' ? 1 : 2;
+		if (*p == '\0' || *p == '|' || *p == ')') {
+			reached_end = true;
+			break;
 		}
-		if (alternation_prefixes(&p, false, out) == 0 && *p == ')') {
-			after = p + 1;
-			if (*after == '?' && after[1] != '?' && after[1] != '+') {
-				/* An optional group: a match starts with it or with what follows. */
-				if (sequence_prefixes(after + 1, out) == 0)
-					return 0;
-				after = NULL;
+		struct prefix_list next = {0};
+		const char *after = NULL;
+		const char *start = p;
+		while (*p && !is_meta(*p))
+			p++;
+		if (p > start) {
+			size_t n = (size_t)(p - start);
+			bool quantified = is_quantifier(p);
+			if (is_zero_quantifier(p))
+				n--;  /* the last letter may be absent */
+			bool all_complete = false;
+			if (n > 0)
+				prefix_add(&next, start, n, !quantified);
+			if (next.count == 0 || prefix_cross(&cur, &next, &all_complete) < 0) {
+				prefix_list_clear(&next);
+				break;
+			}
+			prefix_list_clear(&next);
+			extendable = all_complete;
+			if (quantified)
+				break;
+			continue;
+		} else if (p[0] == '\\' && p[1] == 'd') {
+			for (char c = '0'; c <= '9'; c++)
+				prefix_add(&next, &c, 1, true);
+			after = p + 2;
+		} else if (p[0] == '[') {
+			after = class_prefixes(p, &next);
+		} else if (p[0] == '(' && (p[1] != '?' || p[2] == ':')) {
+			const char *q = p + (p[1] == '?' ? 3 : 1);
+			if (alternation_prefixes(&q, false, &next) == 0 && *q == ')')
+				after = q + 1;
+			else
+				prefix_list_clear(&next);
+			if (after != NULL && *after == '?' && after[1] != '?' && after[1] != '+' &&
+			    cur.count == 1 && cur.items[0][0] == '\0') {
+				/* An optional group first: a match starts with it or with what follows. */
+				struct prefix_list rest = {0};
+				if (sequence_prefixes(after + 1, &rest) < 0) {
+					prefix_list_clear(&rest);
+					prefix_list_clear(&next);
+					prefix_list_clear(&cur);
+					return -1;
+				}
+				mark_incomplete(&next);
+				prefix_list_move(&next, &rest);
+				prefix_list_clear(&cur);
+				prefix_list_move(out, &next);
+				return 0;
 			}
 		}
+		if (after == NULL || next.count == 0 || is_zero_quantifier(after)) {
+			prefix_list_clear(&next);
+			break;  /* cannot spell what comes next: cur is what we know */
+		}
+		if (is_quantifier(after))
+			mark_incomplete(&next);  /* "x+" or "(a|b){2}": its first copy is certain */
+		bool all_complete = false;
+		if (prefix_cross(&cur, &next, &all_complete) < 0) {
+			prefix_list_clear(&next);
+			break;
+		}
+		prefix_list_clear(&next);
+		extendable = all_complete;
+		p = after;
+		if (is_quantifier(p))
+			break;
 	}
-	if (after == NULL || is_zero_quantifier(after)) {
-		for (size_t i = before; i < out->count; i++)
-			free(out->items[i]);
-		out->count = before;
-		return -1;
+	for (size_t i = 0; i < cur.count; i++) {
+		if (cur.items[i][0] == '\0' || !isalnum((unsigned char)cur.items[i][0])) {
+			prefix_list_clear(&cur);
+			return -1;
+		}
 	}
+	if (!reached_end)
+		mark_incomplete(&cur);
+	prefix_list_move(out, &cur);
 	return 0;
 }
 
@@ -879,13 +993,6 @@ alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *ou
 	return 0;
 }
 
-static void
-prefix_list_free(struct prefix_list *l)
-{
-	str_array_free(l->items, l->count);
-	l->items = NULL;
-	l->count = l->cap = 0;
-}
 
 static size_t
 first_word_len(const char *s)
@@ -904,33 +1011,52 @@ trie_slot(unsigned char c)
 	return 36;
 }
 
-static int32_t
-trie_new_node(struct dispatch *d)
+static uint32_t
+trie_new_node(struct dispatch *d, unsigned char c)
 {
-	if (d->node_count == d->node_cap) {
+	if (d->node_count == 0)
+		d->node_count = 1;  /* index 0 means "none" */
+	if (d->node_count >= d->node_cap) {
 		d->node_cap = d->node_cap ? d->node_cap * 2 : 256;
 		d->nodes = xrealloc(d->nodes, d->node_cap * sizeof(*d->nodes));
 	}
-	struct trie_node *n = &d->nodes[d->node_count];
-	for (unsigned i = 0; i < TRIE_FANOUT; i++)
-		n->child[i] = -1;
-	n->list = -1;
-	return (int32_t)d->node_count++;
+	d->nodes[d->node_count] = (struct trie_node){ 0, 0, -1, c };
+	return (uint32_t)d->node_count++;
+}
+
+/* The child of node (0: the root) reached by letter c, or 0. */
+static inline uint32_t
+trie_child(const struct dispatch *d, uint32_t node, unsigned char c)
+{
+	if (node == 0) {
+		unsigned slot = trie_slot(c);
+		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
+	}
+	for (uint32_t k = d->nodes[node].first_child; k != 0; k = d->nodes[k].next_sibling)
+		if (d->nodes[k].c == c)
+			return k;
+	return 0;
 }
 
 static struct dispatch_list *
 dispatch_list_for(struct dispatch *d, const char *key, size_t n)
 {
-	if (d->node_count == 0)
-		trie_new_node(d);
-	int32_t node = 0;
+	uint32_t node = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned slot = trie_slot((unsigned char)key[i]);
-		if (d->nodes[node].child[slot] < 0) {
-			int32_t fresh = trie_new_node(d);
-			d->nodes[node].child[slot] = fresh;
+		unsigned char c = (unsigned char)key[i];
+		if (node == 0 && trie_slot(c) == TRIE_ROOT_FANOUT - 1)
+			return NULL;  /* keys start with a letter or a digit (see sequence_prefixes) */
+		uint32_t next = trie_child(d, node, c);
+		if (next == 0) {
+			next = trie_new_node(d, c);
+			if (node == 0) {
+				d->root[trie_slot(c)] = next;
+			} else {
+				d->nodes[next].next_sibling = d->nodes[node].first_child;
+				d->nodes[node].first_child = next;
+			}
 		}
-		node = d->nodes[node].child[slot];
+		node = next;
 	}
 	if (d->nodes[node].list < 0) {
 		if (d->list_count == d->list_cap) {
@@ -952,7 +1078,7 @@ dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
 	if (alternation_prefixes(&p, true, &prefixes) < 0 || *p != '\0' ||
 	    (pat->anchored = compile_with(pat->source, PCRE2_ANCHORED, &why)) == NULL) {
 		free(why);
-		prefix_list_free(&prefixes);
+		prefix_list_clear(&prefixes);
 		if (d->always_count == d->always_cap) {
 			d->always_cap = d->always_cap ? d->always_cap * 2 : 16;
 			d->always = xrealloc(d->always, d->always_cap * sizeof(*d->always));
@@ -969,13 +1095,17 @@ dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
 		}
 		set->prefixes[set->prefix_count++] = prefix;
 		struct dispatch_list *l = dispatch_list_for(d, prefix, first_word_len(prefix));
+		if (l == NULL)
+			abort();  /* sequence_prefixes only returns prefixes starting with a letter or digit */
 		if (l->count == l->cap) {
 			l->cap = l->cap ? l->cap * 2 : 4;
 			l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
 		}
-		l->entries[l->count++] = (struct dispatch_entry){ prefix, n, pat };
+		l->entries[l->count++] = (struct dispatch_entry){ prefix, (uint32_t)n, (uint32_t)pat->index,
+								  pat->owner, pat };
 	}
 	free(prefixes.items);
+	free(prefixes.complete);
 }
 
 static void
@@ -1062,10 +1192,10 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 	for (size_t pos = 0; pos < len; pos++) {
 		if (pos > 0 && text[pos - 1] != ' ')
 			continue;  /* folded text: words start at 0 or after a space */
-		int32_t node = 0;
+		uint32_t node = 0;
 		for (size_t i = pos; i < len && text[i] != ' '; i++) {
-			node = d->nodes[node].child[trie_slot((unsigned char)text[i])];
-			if (node < 0)
+			node = trie_child(d, node, (unsigned char)text[i]);
+			if (node == 0)
 				break;
 			if (d->nodes[node].list < 0)
 				continue;
@@ -1073,7 +1203,7 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 			size_t depth = i + 1 - pos;  /* letters of the prefix already compared by the walk */
 			for (size_t k = 0; k < l->count; k++) {
 				const struct dispatch_entry *e = &l->entries[k];
-				if (s->hit[e->pattern->index] || (e->pattern->owner >= 0 && !s->active[e->pattern->owner]))
+				if (s->hit[e->index] || (e->owner >= 0 && !s->active[e->owner]))
 					continue;
 				if (e->len > depth && (e->len > len - pos ||
 						       memcmp(text + pos + depth, e->prefix + depth, e->len - depth) != 0))
@@ -1081,7 +1211,7 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 				int rc = run_at(e->pattern->anchored, s, text, len, pos);
 				if (rc < 0)
 					return fail_match(pattern_file(set, e->pattern), e->pattern->line, error_r);
-				s->hit[e->pattern->index] |= rc > 0;
+				s->hit[e->index] |= rc > 0;
 			}
 		}
 	}
