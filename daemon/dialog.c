@@ -86,8 +86,9 @@ dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const str
 	char *full, *question;
 	a->question = text_strip_noise_folded(text, &full, &question);
 	struct strbuf explain = {0};
-	a->full_folded = lexicon_apply(e->lexicon, full, NULL);
 	a->folded = lexicon_apply(e->lexicon, question, &explain);
+	/* A chat line is usually all question: rewrite it once. */
+	a->full_folded = strcmp(full, question) == 0 ? xstrdup(a->folded) : lexicon_apply(e->lexicon, full, NULL);
 	a->corrections = explain.data ? strbuf_detach(&explain) : xstrdup("");
 	free(full);
 	free(question);

@@ -111,6 +111,7 @@ struct pattern {
 	pcre2_code *anchored;   /* the same pattern compiled anchored, when it is dispatched */
 	size_t index;           /* position in the set's list of every pattern */
 	int owner;              /* index of its intent, or -1 for an audience cue */
+	bool has_requirement;   /* some word it needs later must be in the text (see match_scope) */
 };
 
 struct intent {
@@ -118,6 +119,7 @@ struct intent {
 	char *id, *faq, *action, *reply, *description, *file;
 	struct pattern *patterns;
 	size_t pattern_count;
+	size_t first_index;     /* its patterns' indices are first_index .. + pattern_count */
 };
 
 struct cue {
@@ -131,6 +133,7 @@ struct dispatch_entry {
 	uint32_t len;
 	uint32_t index;         /* pattern->index and pattern->owner, copied here so that */
 	int32_t owner;          /* skipping an entry touches no other memory */
+	bool requirement;       /* a word the pattern needs further on, not where it starts */
 	struct pattern *pattern;
 };
 
@@ -156,6 +159,11 @@ struct trie_node {
  * "oubli". */
 struct dispatch {
 	uint32_t root[TRIE_ROOT_FANOUT]; /* first-letter nodes, 0 = none */
+	/* Once built, each node's children are laid out contiguously for the walk: */
+	uint32_t *child_start;          /* per node: first slot in child_char/child_node */
+	unsigned char *child_count;     /* per node */
+	unsigned char *child_char;      /* letters, contiguous per node */
+	uint32_t *child_node;
 	struct trie_node *nodes;        /* nodes[0] is unused */
 	size_t node_count, node_cap;
 	struct dispatch_list *lists;    /* owned */
@@ -171,6 +179,7 @@ struct intent_set {
 	size_t cue_count;
 	size_t pattern_count;
 	size_t total_patterns;          /* intents' patterns and cues: size of the hit table */
+	double *weights;                /* per pattern index, for scoring without touching patterns */
 	/* Positive patterns and cues first; negative ones only for intents that scored. */
 	struct dispatch question_scope, full_scope, question_negative, full_negative;
 	char **prefixes;                /* owned storage of every dispatch prefix */
@@ -182,7 +191,10 @@ struct intent_scratch {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	unsigned char *hit;             /* per pattern of the set: matched in this message */
+	unsigned char *required_seen;   /* per pattern: a word it needs later is in the text */
 	size_t hit_cap;
+	struct candidate { uint32_t index; uint32_t pos; struct pattern *pattern; } *candidates;
+	size_t candidate_cap;
 	unsigned char *active;          /* per intent: its patterns are worth running */
 	size_t active_cap;
 };
@@ -211,6 +223,8 @@ intent_scratch_free(struct intent_scratch **sp)
 	pcre2_match_data_free(s->md);
 	pcre2_match_context_free(s->mctx);
 	free(s->hit);
+	free(s->required_seen);
+	free(s->candidates);
 	free(s->active);
 	free(s);
 	*sp = NULL;
@@ -231,6 +245,10 @@ dispatch_clear(struct dispatch *d)
 		free(d->lists[i].entries);
 	free(d->lists);
 	free(d->nodes);
+	free(d->child_start);
+	free(d->child_count);
+	free(d->child_char);
+	free(d->child_node);
 	free(d->always);
 }
 
@@ -265,6 +283,7 @@ intent_set_free(struct intent_set **setp)
 	dispatch_clear(&set->question_negative);
 	dispatch_clear(&set->full_negative);
 	str_array_free(set->prefixes, set->prefix_count);
+	free(set->weights);
 	free(set);
 	*setp = NULL;
 }
@@ -463,7 +482,7 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 				cap = cap ? cap * 2 : 16;
 				in->patterns = xrealloc(in->patterns, cap * sizeof(*in->patterns));
 			}
-			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno, NULL, 0, -1 };
+			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno, NULL, 0, -1, false };
 			if (lex != NULL)  /* negative patterns' words too: never "corrected" away */
 				add_pattern_words(lex, src);
 			continue;
@@ -619,7 +638,7 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 			cap = cap ? cap * 2 : 32;
 			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));
 		}
-		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1 } };
+		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1, false } };
 		if (lex != NULL)
 			add_pattern_words(lex, src);
 	}
@@ -1038,6 +1057,44 @@ trie_child(const struct dispatch *d, uint32_t node, unsigned char c)
 	return 0;
 }
 
+/* Lays each node's children out contiguously, so that the walk reads one short run of
+ * bytes per letter instead of following sibling links across memory. */
+static void
+dispatch_freeze(struct dispatch *d)
+{
+	if (d->node_count == 0)
+		return;
+	d->child_start = xcalloc(d->node_count, sizeof(*d->child_start));
+	d->child_count = xcalloc(d->node_count, sizeof(*d->child_count));
+	d->child_char = xcalloc(d->node_count, sizeof(*d->child_char));
+	d->child_node = xcalloc(d->node_count, sizeof(*d->child_node));
+	uint32_t next = 0;
+	for (size_t n = 1; n < d->node_count; n++) {
+		d->child_start[n] = next;
+		for (uint32_t k = d->nodes[n].first_child; k != 0; k = d->nodes[k].next_sibling) {
+			d->child_char[next] = d->nodes[k].c;
+			d->child_node[next] = k;
+			next++;
+			d->child_count[n]++;
+		}
+	}
+}
+
+/* The walk's step (after dispatch_freeze): the child of node reached by letter c, or 0. */
+static inline uint32_t
+trie_step(const struct dispatch *d, uint32_t node, unsigned char c)
+{
+	if (node == 0) {
+		unsigned slot = trie_slot(c);
+		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
+	}
+	const unsigned char *chars = d->child_char + d->child_start[node];
+	for (unsigned k = 0; k < d->child_count[node]; k++)
+		if (chars[k] == c)
+			return d->child_node[d->child_start[node] + k];
+	return 0;
+}
+
 static struct dispatch_list *
 dispatch_list_for(struct dispatch *d, const char *key, size_t n)
 {
@@ -1069,6 +1126,127 @@ dispatch_list_for(struct dispatch *d, const char *key, size_t n)
 	return &d->lists[d->nodes[node].list];
 }
 
+/* Finds the last element of a pattern that every match needs and that starts a word
+ * ("rupture" in "\bcontrat (?:\w+ ){0,8}(?:rupture|fin)\b"), and returns its literal
+ * beginnings. A pattern is only worth trying where it starts if one of them is in the
+ * text: most candidates fail there, after trying every gap of "(?:\w+ ){0,8}". */
+static int
+requirement_prefixes(const char *src, struct prefix_list *out)
+{
+	const char *last = NULL;   /* the last mandatory element starting a word */
+	size_t elements = 0;
+	const char *p = src;
+	bool word_start = true;    /* the next element starts at a word start */
+	while (*p) {
+		const char *start = p;
+		bool was_word_start = word_start;
+		if (*p == '|')
+			return -1;  /* top-level alternation: no single requirement */
+		if (*p == '\\') {
+			if (p[1] == 'b') {
+				p += 2;
+				word_start = true;
+				continue;
+			}
+			p += p[1] ? 2 : 1;
+		} else if (*p == '[') {
+			p = skip_alternative(p);  /* stops at '|' or ')' of depth 0 only: do it by hand */
+			p = start + 1;
+			while (*p && *p != ']')
+				p += (*p == '\\' && p[1]) ? 2 : 1;
+			if (*p)
+				p++;
+		} else if (*p == '(') {
+			const char *q = p + 1;
+			int depth = 0;
+			while (*q && !(*q == ')' && depth == 0)) {
+				if (*q == '\\' && q[1])
+					q++;
+				else if (*q == '(')
+					depth++;
+				else if (*q == ')')
+					depth--;
+				q++;
+			}
+			if (*q == '\0')
+				return -1;
+			p = q + 1;
+		} else if (isalnum((unsigned char)*p)) {
+			while (*p && !is_meta(*p) && *p != ' ')
+				p++;
+		} else {
+			p++;
+		}
+		/* Quantifier of the element. */
+		bool optional = false;
+		if (*p == '?' || *p == '*') {
+			optional = true;
+			p++;
+		} else if (*p == '{') {
+			optional = p[1] == '0';
+			while (*p && *p != '}')
+				p++;
+			if (*p)
+				p++;
+		} else if (*p == '+') {
+			p++;
+		}
+		if (*p == '?' || *p == '+')
+			p++;  /* lazy or possessive */
+		elements++;
+		word_start = p > start && (p[-1] == ' ' || (p - start >= 2 && p[-2] == ' ' && p[-1] == ')') ||
+					   strstr(start, " )") == p - 2 - (p[-1] == '}' ? 0 : 0));
+		/* An element ending in a space, or a group whose body ends with one, is followed
+		 * by a word start. */
+		{
+			const char *e = p - 1;
+			while (e > start && (*e == '}' || *e == '?' || *e == '*' || *e == '+' || isdigit((unsigned char)*e) || *e == ',' || *e == '{'))
+				e--;
+			word_start = *e == ' ' || (*e == ')' && e > start && e[-1] == ' ');
+		}
+		if (!optional && was_word_start && elements > 1 && (*start == '(' || isalnum((unsigned char)*start)))
+			last = start;
+	}
+	if (last == NULL)
+		return -1;
+	struct prefix_list found = {0};
+	const char *q = last;
+	int rc;
+	if (*q == '(') {
+		q += q[1] == '?' ? (q[2] == ':' ? 3 : 0) : 1;
+		if (q == last)
+			return -1;
+		rc = alternation_prefixes(&q, false, &found);
+	} else {
+		rc = sequence_prefixes(q, &found);
+	}
+	if (rc < 0) {
+		prefix_list_clear(&found);
+		return -1;
+	}
+	prefix_list_move(out, &found);
+	return 0;
+}
+
+static void
+dispatch_entry_add(struct intent_set *set, struct dispatch *d, struct pattern *pat, char *prefix,
+		   bool requirement)
+{
+	size_t n = strlen(prefix);
+	if (set->prefix_count == set->prefix_cap) {
+		set->prefix_cap = set->prefix_cap ? set->prefix_cap * 2 : 256;
+		set->prefixes = xrealloc(set->prefixes, set->prefix_cap * sizeof(*set->prefixes));
+	}
+	set->prefixes[set->prefix_count++] = prefix;
+	struct dispatch_list *l = dispatch_list_for(d, prefix, first_word_len(prefix));
+	if (l->count == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
+	}
+	l->entries[l->count++] = (struct dispatch_entry){ prefix, (uint32_t)n, (uint32_t)pat->index,
+							  pat->owner, requirement, pat };
+}
+
 static void
 dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
 {
@@ -1086,23 +1264,15 @@ dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
 		d->always[d->always_count++] = pat;
 		return;
 	}
-	for (size_t i = 0; i < prefixes.count; i++) {
-		char *prefix = prefixes.items[i];
-		size_t n = strlen(prefix);
-		if (set->prefix_count == set->prefix_cap) {
-			set->prefix_cap = set->prefix_cap ? set->prefix_cap * 2 : 256;
-			set->prefixes = xrealloc(set->prefixes, set->prefix_cap * sizeof(*set->prefixes));
-		}
-		set->prefixes[set->prefix_count++] = prefix;
-		struct dispatch_list *l = dispatch_list_for(d, prefix, first_word_len(prefix));
-		if (l == NULL)
-			abort();  /* sequence_prefixes only returns prefixes starting with a letter or digit */
-		if (l->count == l->cap) {
-			l->cap = l->cap ? l->cap * 2 : 4;
-			l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
-		}
-		l->entries[l->count++] = (struct dispatch_entry){ prefix, (uint32_t)n, (uint32_t)pat->index,
-								  pat->owner, pat };
+	for (size_t i = 0; i < prefixes.count; i++)
+		dispatch_entry_add(set, d, pat, prefixes.items[i], false);
+	struct prefix_list required = {0};
+	if (requirement_prefixes(pat->source, &required) == 0) {
+		pat->has_requirement = true;
+		for (size_t i = 0; i < required.count; i++)
+			dispatch_entry_add(set, d, pat, required.items[i], true);
+		free(required.items);
+		free(required.complete);
 	}
 	free(prefixes.items);
 	free(prefixes.complete);
@@ -1112,9 +1282,12 @@ static void
 build_dispatch(struct intent_set *set)
 {
 	size_t index = 0;
+	set->weights = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->weights));
 	for (size_t i = 0; i < set->count; i++) {
 		struct intent *in = &set->intents[i];
+		in->first_index = index;
 		for (size_t k = 0; k < in->pattern_count; k++) {
+			set->weights[index] = in->patterns[k].weight;
 			struct pattern *p = &in->patterns[k];
 			p->index = index++;
 			p->owner = (int)i;
@@ -1130,6 +1303,10 @@ build_dispatch(struct intent_set *set)
 		dispatch_add(set, &set->full_scope, &set->cues[i].pattern);
 	}
 	set->total_patterns = index;
+	dispatch_freeze(&set->question_scope);
+	dispatch_freeze(&set->full_scope);
+	dispatch_freeze(&set->question_negative);
+	dispatch_freeze(&set->full_negative);
 	set->dispatch_enabled = true;
 }
 
@@ -1189,12 +1366,15 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 	}
 	if (d->node_count == 0)
 		return 0;
+	/* Walk every word once: note where each pattern may start, and which required words
+	 * are present; then try only the starts whose pattern has what it needs. */
+	size_t ncand = 0;
 	for (size_t pos = 0; pos < len; pos++) {
 		if (pos > 0 && text[pos - 1] != ' ')
 			continue;  /* folded text: words start at 0 or after a space */
 		uint32_t node = 0;
 		for (size_t i = pos; i < len && text[i] != ' '; i++) {
-			node = trie_child(d, node, (unsigned char)text[i]);
+			node = trie_step(d, node, (unsigned char)text[i]);
 			if (node == 0)
 				break;
 			if (d->nodes[node].list < 0)
@@ -1208,12 +1388,26 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 				if (e->len > depth && (e->len > len - pos ||
 						       memcmp(text + pos + depth, e->prefix + depth, e->len - depth) != 0))
 					continue;
-				int rc = run_at(e->pattern->anchored, s, text, len, pos);
-				if (rc < 0)
-					return fail_match(pattern_file(set, e->pattern), e->pattern->line, error_r);
-				s->hit[e->index] |= rc > 0;
+				if (e->requirement) {
+					s->required_seen[e->index] = 1;
+					continue;
+				}
+				if (ncand == s->candidate_cap) {
+					s->candidate_cap = s->candidate_cap ? s->candidate_cap * 2 : 64;
+					s->candidates = xrealloc(s->candidates, s->candidate_cap * sizeof(*s->candidates));
+				}
+				s->candidates[ncand++] = (struct candidate){ e->index, (uint32_t)pos, e->pattern };
 			}
 		}
+	}
+	for (size_t c = 0; c < ncand; c++) {
+		const struct candidate *cd = &s->candidates[c];
+		if (s->hit[cd->index] || (cd->pattern->has_requirement && !s->required_seen[cd->index]))
+			continue;
+		int rc = run_at(cd->pattern->anchored, s, text, len, cd->pos);
+		if (rc < 0)
+			return fail_match(pattern_file(set, cd->pattern), cd->pattern->line, error_r);
+		s->hit[cd->index] |= rc > 0;
 	}
 	return 0;
 }
@@ -1306,9 +1500,11 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 	r->question_words = question_words;
 	if (s->hit_cap < set->total_patterns) {
 		s->hit = xrealloc(s->hit, set->total_patterns);
+		s->required_seen = xrealloc(s->required_seen, set->total_patterns);
 		s->hit_cap = set->total_patterns;
 	}
 	memset(s->hit, 0, set->total_patterns);
+	memset(s->required_seen, 0, set->total_patterns);
 	if (s->active_cap < set->count) {
 		s->active = xrealloc(s->active, set->count);
 		s->active_cap = set->count;
@@ -1327,8 +1523,8 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 		for (size_t i = 0; i < set->count; i++) {
 			const struct intent *in = &set->intents[i];
 			bool scored = false;
-			for (size_t k = 0; k < in->pattern_count && !scored; k++)
-				scored = in->patterns[k].weight > 0 && s->hit[in->patterns[k].index];
+			for (size_t k = in->first_index; k < in->first_index + in->pattern_count && !scored; k++)
+				scored = s->hit[k] && set->weights[k] > 0;
 			s->active[i] = s->active[i] && scored;
 		}
 		if (match_scope(set, &set->question_negative, s, question, question_len, error_r) < 0 ||
@@ -1342,9 +1538,9 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 		if (in->def.max_words > 0 && question_words > in->def.max_words)
 			continue;
 		double score = 0;
-		for (size_t k = 0; k < in->pattern_count; k++)
-			if (s->hit[in->patterns[k].index])
-				score += in->patterns[k].weight;
+		for (size_t k = in->first_index; k < in->first_index + in->pattern_count; k++)
+			if (s->hit[k])
+				score += set->weights[k];
 		if (score > 0)
 			insert_candidate(r, &in->def, score);
 	}

@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,9 +246,29 @@ phrase_at(const char *p, const char *phrase)
 	return n;
 }
 
+/* Politeness phrases by first letter, so that each word is compared only with the
+ * phrases that can start with it. Built once; read-only afterwards. */
+#define MAX_PHRASES_PER_LETTER 32
+static unsigned char phrases_by_letter[256][MAX_PHRASES_PER_LETTER];
+static unsigned char phrases_by_letter_count[256];
+static pthread_once_t phrases_once = PTHREAD_ONCE_INIT;
+
+static void
+index_phrases(void)
+{
+	for (size_t i = 0; i < sizeof(politeness_phrases) / sizeof(*politeness_phrases); i++) {
+		unsigned char c = (unsigned char)politeness_phrases[i][0];
+		if (phrases_by_letter_count[c] < MAX_PHRASES_PER_LETTER)
+			phrases_by_letter[c][phrases_by_letter_count[c]++] = (unsigned char)i;
+		else
+			abort();  /* raise MAX_PHRASES_PER_LETTER */
+	}
+}
+
 size_t
 text_strip_politeness(char *folded)
 {
+	pthread_once(&phrases_once, index_phrases);
 	char *out = folded;
 	const char *p = folded;
 	size_t words = 0;
@@ -257,11 +278,9 @@ text_strip_politeness(char *folded)
 		if (*p == '\0')
 			break;
 		size_t skip = 0;
-		for (size_t i = 0; i < sizeof(politeness_phrases) / sizeof(*politeness_phrases); i++) {
-			skip = phrase_at(p, politeness_phrases[i]);
-			if (skip)
-				break;
-		}
+		unsigned char c = (unsigned char)*p;
+		for (size_t i = 0; i < phrases_by_letter_count[c] && !skip; i++)
+			skip = phrase_at(p, politeness_phrases[phrases_by_letter[c][i]]);
 		if (skip) {
 			p += skip;
 			continue;
