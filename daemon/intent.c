@@ -142,8 +142,8 @@ struct dispatch_list {
 	size_t count, cap;
 };
 
-/* A trie over the first words of the prefixes: walking a word of the text letter by letter
- * meets every prefix that word starts with, without hashing. Nodes are small (first child,
+/* A trie over the prefixes: walking the text from a word start letter by letter meets
+ * every prefix found there, without hashing or comparing strings. Nodes are small (first child,
  * next sibling) so that the whole trie stays in the processor's cache. */
 #define TRIE_ROOT_FANOUT 37     /* a-z, 0-9, anything else */
 
@@ -154,9 +154,8 @@ struct trie_node {
 	unsigned char c;        /* the letter leading to this node */
 };
 
-/* Patterns of one scope (the question, or the full message), indexed by the first word of
- * their prefix: "mot de passe" is found under "mot", "oubli" (of "oubli\w*") under
- * "oubli". */
+/* Patterns of one scope (the question, or the full message), indexed by their prefixes:
+ * "mot de passe" (of "\bmot de passe (?:oubli\w*|perdu)"), "oubli" (of "\boubli\w*"). */
 struct dispatch {
 	uint32_t root[TRIE_ROOT_FANOUT]; /* first-letter nodes, 0 = none */
 	/* Once built, each node's children are laid out contiguously for the walk: */
@@ -1013,12 +1012,6 @@ alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *ou
 }
 
 
-static size_t
-first_word_len(const char *s)
-{
-	const char *sp = strchr(s, ' ');
-	return sp ? (size_t)(sp - s) : strlen(s);
-}
 
 static inline unsigned
 trie_slot(unsigned char c)
@@ -1238,7 +1231,7 @@ dispatch_entry_add(struct intent_set *set, struct dispatch *d, struct pattern *p
 		set->prefixes = xrealloc(set->prefixes, set->prefix_cap * sizeof(*set->prefixes));
 	}
 	set->prefixes[set->prefix_count++] = prefix;
-	struct dispatch_list *l = dispatch_list_for(d, prefix, first_word_len(prefix));
+	struct dispatch_list *l = dispatch_list_for(d, prefix, n);
 	if (l->count == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 4;
 		l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
@@ -1372,21 +1365,19 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 	for (size_t pos = 0; pos < len; pos++) {
 		if (pos > 0 && text[pos - 1] != ' ')
 			continue;  /* folded text: words start at 0 or after a space */
+		/* The trie holds whole prefixes, spaces included: every node met on the way
+		 * ends a prefix that the text has at pos. */
 		uint32_t node = 0;
-		for (size_t i = pos; i < len && text[i] != ' '; i++) {
+		for (size_t i = pos; i < len; i++) {
 			node = trie_step(d, node, (unsigned char)text[i]);
 			if (node == 0)
 				break;
 			if (d->nodes[node].list < 0)
 				continue;
 			const struct dispatch_list *l = &d->lists[d->nodes[node].list];
-			size_t depth = i + 1 - pos;  /* letters of the prefix already compared by the walk */
 			for (size_t k = 0; k < l->count; k++) {
 				const struct dispatch_entry *e = &l->entries[k];
 				if (s->hit[e->index] || (e->owner >= 0 && !s->active[e->owner]))
-					continue;
-				if (e->len > depth && (e->len > len - pos ||
-						       memcmp(text + pos + depth, e->prefix + depth, e->len - depth) != 0))
 					continue;
 				if (e->requirement) {
 					s->required_seen[e->index] = 1;
