@@ -111,7 +111,7 @@ struct pattern {
 	pcre2_code *anchored;   /* the same pattern compiled anchored, when it is dispatched */
 	size_t index;           /* position in the set's list of every pattern */
 	int owner;              /* index of its intent, or -1 for an audience cue */
-	bool has_requirement;   /* some word it needs later must be in the text (see match_scope) */
+	bool has_requirement;   /* some word it needs later must be in the text (see walk_scope) */
 };
 
 struct intent {
@@ -179,8 +179,8 @@ struct intent_set {
 	size_t pattern_count;
 	size_t total_patterns;          /* intents' patterns and cues: size of the hit table */
 	double *weights;                /* per pattern index, for scoring without touching patterns */
-	/* Positive patterns and cues first; negative ones only for intents that scored. */
-	struct dispatch question_scope, full_scope, question_negative, full_negative;
+	/* Patterns seen by the question, and by the full message (chat intents, cues). */
+	struct dispatch question_scope, full_scope;
 	char **prefixes;                /* owned storage of every dispatch prefix */
 	size_t prefix_count, prefix_cap;
 	bool dispatch_enabled;
@@ -192,8 +192,14 @@ struct intent_scratch {
 	unsigned char *hit;             /* per pattern of the set: matched in this message */
 	unsigned char *required_seen;   /* per pattern: a word it needs later is in the text */
 	size_t hit_cap;
-	struct candidate { uint32_t index; uint32_t pos; struct pattern *pattern; } *candidates;
-	size_t candidate_cap;
+	struct candidate {
+		uint32_t index;
+		uint32_t pos;
+		const char *text;       /* the scope's text: the question or the full message */
+		size_t len;
+		struct pattern *pattern;
+	} *candidates;
+	size_t candidate_count, candidate_cap;
 	unsigned char *active;          /* per intent: its patterns are worth running */
 	size_t active_cap;
 };
@@ -279,8 +285,7 @@ intent_set_free(struct intent_set **setp)
 	free(set->cues);
 	dispatch_clear(&set->question_scope);
 	dispatch_clear(&set->full_scope);
-	dispatch_clear(&set->question_negative);
-	dispatch_clear(&set->full_negative);
+
 	str_array_free(set->prefixes, set->prefix_count);
 	free(set->weights);
 	free(set);
@@ -1284,10 +1289,7 @@ build_dispatch(struct intent_set *set)
 			struct pattern *p = &in->patterns[k];
 			p->index = index++;
 			p->owner = (int)i;
-			struct dispatch *d = p->weight > 0 ?
-				(in->def.full_scope ? &set->full_scope : &set->question_scope) :
-				(in->def.full_scope ? &set->full_negative : &set->question_negative);
-			dispatch_add(set, d, p);
+			dispatch_add(set, in->def.full_scope ? &set->full_scope : &set->question_scope, p);
 		}
 	}
 	for (size_t i = 0; i < set->cue_count; i++) {
@@ -1298,8 +1300,7 @@ build_dispatch(struct intent_set *set)
 	set->total_patterns = index;
 	dispatch_freeze(&set->question_scope);
 	dispatch_freeze(&set->full_scope);
-	dispatch_freeze(&set->question_negative);
-	dispatch_freeze(&set->full_negative);
+
 	set->dispatch_enabled = true;
 }
 
@@ -1341,27 +1342,13 @@ pattern_file(const struct intent_set *set, const struct pattern *p)
 	return "audience.cues";
 }
 
-/* Marks in s->hit every pattern of scope d that matches text. */
-static int
-match_scope(const struct intent_set *set, const struct dispatch *d, struct intent_scratch *s,
-	    const char *text, size_t len, char **error_r)
+/* Walks every word of text once through scope d's trie: notes where each pattern may
+ * start (in s->candidates) and which required words are present (s->required_seen). */
+static void
+walk_scope(const struct dispatch *d, struct intent_scratch *s, const char *text, size_t len)
 {
-	if (len == 0)
-		return 0;
-	for (size_t i = 0; i < d->always_count; i++) {
-		struct pattern *p = d->always[i];
-		if (p->owner >= 0 && !s->active[p->owner])
-			continue;
-		int rc = run_at(p->code, s, text, len, 0);
-		if (rc < 0)
-			return fail_match(pattern_file(set, p), p->line, error_r);
-		s->hit[p->index] |= rc > 0;
-	}
 	if (d->node_count == 0)
-		return 0;
-	/* Walk every word once: note where each pattern may start, and which required words
-	 * are present; then try only the starts whose pattern has what it needs. */
-	size_t ncand = 0;
+		return;
 	for (size_t pos = 0; pos < len; pos++) {
 		if (pos > 0 && text[pos - 1] != ' ')
 			continue;  /* folded text: words start at 0 or after a space */
@@ -1377,27 +1364,54 @@ match_scope(const struct intent_set *set, const struct dispatch *d, struct inten
 			const struct dispatch_list *l = &d->lists[d->nodes[node].list];
 			for (size_t k = 0; k < l->count; k++) {
 				const struct dispatch_entry *e = &l->entries[k];
-				if (s->hit[e->index] || (e->owner >= 0 && !s->active[e->owner]))
+				if (e->owner >= 0 && !s->active[e->owner])
 					continue;
 				if (e->requirement) {
 					s->required_seen[e->index] = 1;
 					continue;
 				}
-				if (ncand == s->candidate_cap) {
+				if (s->candidate_count == s->candidate_cap) {
 					s->candidate_cap = s->candidate_cap ? s->candidate_cap * 2 : 64;
 					s->candidates = xrealloc(s->candidates, s->candidate_cap * sizeof(*s->candidates));
 				}
-				s->candidates[ncand++] = (struct candidate){ e->index, (uint32_t)pos, e->pattern };
+				s->candidates[s->candidate_count++] =
+					(struct candidate){ e->index, (uint32_t)pos, text, len, e->pattern };
 			}
 		}
 	}
-	for (size_t c = 0; c < ncand; c++) {
+}
+
+/* Runs the patterns of one sign (positive or negative) whose intent is active: those
+ * without a known start on the whole texts, the others at their candidate starts. */
+static int
+run_patterns(const struct intent_set *set, struct intent_scratch *s, bool positive,
+	     const char *question, size_t question_len, const char *full, size_t full_len, char **error_r)
+{
+	const struct dispatch *scopes[2] = { &set->question_scope, &set->full_scope };
+	const char *texts[2] = { question, full };
+	size_t lens[2] = { question_len, full_len };
+	for (int k = 0; k < 2; k++) {
+		const struct dispatch *d = scopes[k];
+		for (size_t i = 0; i < d->always_count && lens[k] > 0; i++) {
+			struct pattern *p = d->always[i];
+			if ((p->weight > 0) != positive || (p->owner >= 0 && !s->active[p->owner]))
+				continue;
+			int rc = run_at(p->code, s, texts[k], lens[k], 0);
+			if (rc < 0)
+				return fail_match(pattern_file(set, p), p->line, error_r);
+			s->hit[p->index] |= rc > 0;
+		}
+	}
+	for (size_t c = 0; c < s->candidate_count; c++) {
 		const struct candidate *cd = &s->candidates[c];
-		if (s->hit[cd->index] || (cd->pattern->has_requirement && !s->required_seen[cd->index]))
+		const struct pattern *p = cd->pattern;
+		if ((p->weight > 0) != positive || s->hit[cd->index] ||
+		    (p->owner >= 0 && !s->active[p->owner]) ||
+		    (p->has_requirement && !s->required_seen[cd->index]))
 			continue;
-		int rc = run_at(cd->pattern->anchored, s, text, len, cd->pos);
+		int rc = run_at(p->anchored, s, cd->text, cd->len, cd->pos);
 		if (rc < 0)
-			return fail_match(pattern_file(set, cd->pattern), cd->pattern->line, error_r);
+			return fail_match(pattern_file(set, p), p->line, error_r);
 		s->hit[cd->index] |= rc > 0;
 	}
 	return 0;
@@ -1507,8 +1521,10 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 	}
 	size_t full_len = strlen(full), question_len = strlen(question);
 	if (set->dispatch_enabled) {
-		if (match_scope(set, &set->question_scope, s, question, question_len, error_r) < 0 ||
-		    match_scope(set, &set->full_scope, s, full, full_len, error_r) < 0)
+		s->candidate_count = 0;
+		walk_scope(&set->question_scope, s, question, question_len);
+		walk_scope(&set->full_scope, s, full, full_len);
+		if (run_patterns(set, s, true, question, question_len, full, full_len, error_r) < 0)
 			return -1;
 		/* Negative patterns only matter to intents that scored. */
 		for (size_t i = 0; i < set->count; i++) {
@@ -1518,8 +1534,7 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 				scored = s->hit[k] && set->weights[k] > 0;
 			s->active[i] = s->active[i] && scored;
 		}
-		if (match_scope(set, &set->question_negative, s, question, question_len, error_r) < 0 ||
-		    match_scope(set, &set->full_negative, s, full, full_len, error_r) < 0)
+		if (run_patterns(set, s, false, question, question_len, full, full_len, error_r) < 0)
 			return -1;
 	} else if (match_all(set, s, full, full_len, question, question_len, error_r) < 0) {
 		return -1;
