@@ -119,7 +119,6 @@ struct intent {
 	char *id, *faq, *action, *reply, *description, *file;
 	struct pattern *patterns;
 	size_t pattern_count;
-	size_t first_index;     /* its patterns' indices are first_index .. + pattern_count */
 };
 
 struct cue {
@@ -179,6 +178,7 @@ struct intent_set {
 	size_t pattern_count;
 	size_t total_patterns;          /* intents' patterns and cues: size of the hit table */
 	double *weights;                /* per pattern index, for scoring without touching patterns */
+	int *owners;                    /* per pattern index: its intent, -1 for a cue */
 	/* Patterns seen by the question, and by the full message (chat intents, cues). */
 	struct dispatch question_scope, full_scope;
 	char **prefixes;                /* owned storage of every dispatch prefix */
@@ -200,7 +200,11 @@ struct intent_scratch {
 		struct pattern *pattern;
 	} *candidates;
 	size_t candidate_count, candidate_cap;
-	unsigned char *active;          /* per intent: its patterns are worth running */
+	uint32_t *hits;                 /* indices of the patterns hit, in order */
+	size_t hit_count;
+	double *scores;                 /* per intent */
+	unsigned char *active;          /* per intent: its patterns are worth running; then as many
+					 * bytes of scratch for intent_match */
 	size_t active_cap;
 };
 
@@ -230,6 +234,8 @@ intent_scratch_free(struct intent_scratch **sp)
 	free(s->hit);
 	free(s->required_seen);
 	free(s->candidates);
+	free(s->hits);
+	free(s->scores);
 	free(s->active);
 	free(s);
 	*sp = NULL;
@@ -288,6 +294,7 @@ intent_set_free(struct intent_set **setp)
 
 	str_array_free(set->prefixes, set->prefix_count);
 	free(set->weights);
+	free(set->owners);
 	free(set);
 	*setp = NULL;
 }
@@ -1281,11 +1288,12 @@ build_dispatch(struct intent_set *set)
 {
 	size_t index = 0;
 	set->weights = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->weights));
+	set->owners = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->owners));
 	for (size_t i = 0; i < set->count; i++) {
 		struct intent *in = &set->intents[i];
-		in->first_index = index;
 		for (size_t k = 0; k < in->pattern_count; k++) {
 			set->weights[index] = in->patterns[k].weight;
+			set->owners[index] = (int)i;
 			struct pattern *p = &in->patterns[k];
 			p->index = index++;
 			p->owner = (int)i;
@@ -1293,6 +1301,7 @@ build_dispatch(struct intent_set *set)
 		}
 	}
 	for (size_t i = 0; i < set->cue_count; i++) {
+		set->owners[index] = -1;
 		set->cues[i].pattern.index = index++;
 		set->cues[i].pattern.owner = -1;
 		dispatch_add(set, &set->full_scope, &set->cues[i].pattern);
@@ -1399,7 +1408,10 @@ run_patterns(const struct intent_set *set, struct intent_scratch *s, bool positi
 			int rc = run_at(p->code, s, texts[k], lens[k], 0);
 			if (rc < 0)
 				return fail_match(pattern_file(set, p), p->line, error_r);
-			s->hit[p->index] |= rc > 0;
+			if (rc > 0 && !s->hit[p->index]) {
+				s->hit[p->index] = 1;
+				s->hits[s->hit_count++] = (uint32_t)p->index;
+			}
 		}
 	}
 	for (size_t c = 0; c < s->candidate_count; c++) {
@@ -1412,7 +1424,10 @@ run_patterns(const struct intent_set *set, struct intent_scratch *s, bool positi
 		int rc = run_at(p->anchored, s, cd->text, cd->len, cd->pos);
 		if (rc < 0)
 			return fail_match(pattern_file(set, p), p->line, error_r);
-		s->hit[cd->index] |= rc > 0;
+		if (rc > 0) {
+			s->hit[cd->index] = 1;
+			s->hits[s->hit_count++] = cd->index;
+		}
 	}
 	return 0;
 }
@@ -1431,6 +1446,8 @@ match_all(const struct intent_set *set, struct intent_scratch *s, const char *fu
 			if (rc < 0)
 				return fail_match(in->file, in->patterns[k].line, error_r);
 			s->hit[in->patterns[k].index] = rc > 0;
+			if (rc > 0)
+				s->hits[s->hit_count++] = (uint32_t)in->patterns[k].index;
 		}
 	}
 	for (size_t i = 0; i < set->cue_count && full_len > 0; i++) {
@@ -1506,12 +1523,15 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 	if (s->hit_cap < set->total_patterns) {
 		s->hit = xrealloc(s->hit, set->total_patterns);
 		s->required_seen = xrealloc(s->required_seen, set->total_patterns);
+		s->hits = xrealloc(s->hits, set->total_patterns * sizeof(*s->hits));
 		s->hit_cap = set->total_patterns;
 	}
+	s->hit_count = 0;
 	memset(s->hit, 0, set->total_patterns);
 	memset(s->required_seen, 0, set->total_patterns);
 	if (s->active_cap < set->count) {
-		s->active = xrealloc(s->active, set->count);
+		s->active = xrealloc(s->active, 2 * set->count);  /* active, then "scored" */
+		s->scores = xrealloc(s->scores, set->count * sizeof(*s->scores));
 		s->active_cap = set->count;
 	}
 	/* An intent excluded by max-words need not run anything. */
@@ -1527,28 +1547,29 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 		if (run_patterns(set, s, true, question, question_len, full, full_len, error_r) < 0)
 			return -1;
 		/* Negative patterns only matter to intents that scored. */
-		for (size_t i = 0; i < set->count; i++) {
-			const struct intent *in = &set->intents[i];
-			bool scored = false;
-			for (size_t k = in->first_index; k < in->first_index + in->pattern_count && !scored; k++)
-				scored = s->hit[k] && set->weights[k] > 0;
-			s->active[i] = s->active[i] && scored;
-		}
+		unsigned char *scored = s->active + set->count;
+		memset(scored, 0, set->count);
+		for (size_t h = 0; h < s->hit_count; h++)
+			if (set->owners[s->hits[h]] >= 0)
+				scored[set->owners[s->hits[h]]] = 1;
+		for (size_t i = 0; i < set->count; i++)
+			s->active[i] = s->active[i] && scored[i];
 		if (run_patterns(set, s, false, question, question_len, full, full_len, error_r) < 0)
 			return -1;
 	} else if (match_all(set, s, full, full_len, question, question_len, error_r) < 0) {
 		return -1;
 	}
+	for (size_t i = 0; i < set->count; i++)
+		s->scores[i] = 0;
+	for (size_t h = 0; h < s->hit_count; h++)
+		if (set->owners[s->hits[h]] >= 0)
+			s->scores[set->owners[s->hits[h]]] += set->weights[s->hits[h]];
 	for (size_t i = 0; i < set->count; i++) {
 		const struct intent *in = &set->intents[i];
 		if (in->def.max_words > 0 && question_words > in->def.max_words)
 			continue;
-		double score = 0;
-		for (size_t k = in->first_index; k < in->first_index + in->pattern_count; k++)
-			if (s->hit[k])
-				score += set->weights[k];
-		if (score > 0)
-			insert_candidate(r, &in->def, score);
+		if (s->scores[i] > 0)
+			insert_candidate(r, &in->def, s->scores[i]);
 	}
 	return decide_audience(set, s, full, full_len, r, error_r);
 }
