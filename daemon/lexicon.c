@@ -8,6 +8,7 @@
 #include "util.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,16 @@ struct lexicon {
 	struct strmap *known;           /* word → its own key copy in words[] */
 	char **words;                   /* known words, owned */
 	size_t word_count, word_cap;
-	struct strmap *deletions;       /* word minus one letter → word, or &ambiguous */
+	/* After lexicon_seal(): one table answering both questions about a string (is it a
+	 * known word, which known word loses one letter to become it), so that correcting a
+	 * word costs one lookup per letter. Values are indices + 1 into lookups. */
+	struct strmap *sealed_map;
+	struct lookup {
+		const char *known;                      /* the known word itself, or NULL */
+		const char *deletion_of;                /* known word minus one letter, &ambiguous, NULL */
+		const struct lexicon_entry *synonyms;   /* entries whose first word this is */
+	} *lookups;
+	size_t lookup_count, lookup_cap;
 	struct strmap *stems;           /* known beginnings of words */
 	size_t max_stem_len;
 	bool sealed;
@@ -42,7 +52,6 @@ lexicon_new(void)
 	struct lexicon *lex = xcalloc(1, sizeof(*lex));
 	lex->by_first_word = strmap_new();
 	lex->known = strmap_new();
-	lex->deletions = strmap_new();
 	lex->stems = strmap_new();
 	return lex;
 }
@@ -61,7 +70,8 @@ lexicon_free(struct lexicon **lexp)
 	str_array_free(lex->words, lex->word_count);
 	strmap_free(&lex->by_first_word);
 	strmap_free(&lex->known);
-	strmap_free(&lex->deletions);
+	strmap_free(&lex->sealed_map);
+	free(lex->lookups);
 	strmap_free(&lex->stems);
 	free(lex);
 	*lexp = NULL;
@@ -129,10 +139,47 @@ has_digit(const char *w, size_t n)
 	return false;
 }
 
+static void
+sealed_put(struct lexicon *lex, const char *key, size_t n, const char *known, const char *deletion_of)
+{
+	uintptr_t slot = (uintptr_t)strmap_get(lex->sealed_map, key, n);
+	if (slot == 0) {
+		if (lex->lookup_count == lex->lookup_cap) {
+			lex->lookup_cap = lex->lookup_cap ? lex->lookup_cap * 2 : 1024;
+			lex->lookups = xrealloc(lex->lookups, lex->lookup_cap * sizeof(*lex->lookups));
+		}
+		lex->lookups[lex->lookup_count] = (struct lookup){ NULL, NULL, NULL };
+		slot = ++lex->lookup_count;
+		strmap_put(lex->sealed_map, key, n, (void *)slot);
+	}
+	struct lookup *l = &lex->lookups[slot - 1];
+	if (known != NULL)
+		l->known = known;
+	if (deletion_of != NULL)
+		l->deletion_of = deletion_of;
+}
+
+static const struct lookup *
+sealed_get(const struct lexicon *lex, const char *key, size_t n)
+{
+	uintptr_t slot = (uintptr_t)strmap_get(lex->sealed_map, key, n);
+	return slot ? &lex->lookups[slot - 1] : NULL;
+}
+
 void
 lexicon_seal(struct lexicon *lex)
 {
 	char buf[MAX_TYPO_WORD_LEN + 1];
+	lex->sealed_map = strmap_new();
+	for (size_t i = 0; i < lex->word_count; i++)
+		sealed_put(lex, lex->words[i], strlen(lex->words[i]), lex->words[i], NULL);
+	for (size_t i = 0; i < lex->entry_count; i++) {
+		const struct lexicon_entry *e = &lex->entries[i];
+		size_t n = first_word_len(e->from);
+		const struct lexicon_entry *head = strmap_get(lex->by_first_word, e->from, n);
+		sealed_put(lex, e->from, n, NULL, NULL);
+		lex->lookups[(uintptr_t)strmap_get(lex->sealed_map, e->from, n) - 1].synonyms = head;
+	}
 	for (size_t i = 0; i < lex->word_count; i++) {
 		const char *w = lex->words[i];
 		size_t n = strlen(w);
@@ -141,11 +188,12 @@ lexicon_seal(struct lexicon *lex)
 		for (size_t k = 0; k < n; k++) {
 			memcpy(buf, w, k);
 			memcpy(buf + k, w + k + 1, n - k - 1);
-			void *prev = strmap_get(lex->deletions, buf, n - 1);
+			const struct lookup *l = sealed_get(lex, buf, n - 1);
+			const char *prev = l ? l->deletion_of : NULL;
 			if (prev == NULL)
-				strmap_put(lex->deletions, buf, n - 1, (void *)w);
+				sealed_put(lex, buf, n - 1, NULL, w);
 			else if (prev != w)
-				strmap_put(lex->deletions, buf, n - 1, &ambiguous);
+				sealed_put(lex, buf, n - 1, NULL, &ambiguous);
 		}
 	}
 	lex->sealed = true;
@@ -310,12 +358,17 @@ correct_word(const struct lexicon *lex, const char *w, size_t n)
 			} \
 		} \
 	} while (0)
-	CONSIDER(strmap_get(lex->deletions, w, n));         /* a letter is missing */
+	const struct lookup *l = sealed_get(lex, w, n);
+	if (l != NULL)
+		CONSIDER(l->deletion_of);                        /* a letter is missing */
 	for (size_t k = 0; k < n; k++) {
 		memcpy(buf, w, k);
 		memcpy(buf + k, w + k + 1, n - k - 1);
-		CONSIDER(strmap_get(lex->known, buf, n - 1));   /* a letter too many */
-		CONSIDER(strmap_get(lex->deletions, buf, n - 1)); /* wrong or swapped letter */
+		l = sealed_get(lex, buf, n - 1);
+		if (l == NULL)
+			continue;
+		CONSIDER(l->known);                              /* a letter too many */
+		CONSIDER(l->deletion_of);                        /* wrong or swapped letter */
 	}
 #undef CONSIDER
 	return found;
@@ -346,7 +399,9 @@ lexicon_apply(const struct lexicon *lex, const char *folded, struct strbuf *expl
 		size_t n = first_word_len(p);
 		if (out.len > 0)
 			strbuf_addc(&out, ' ');
-		const struct lexicon_entry *e = strmap_get(lex->by_first_word, p, n);
+		const struct lookup *seen = lex->sealed ? sealed_get(lex, p, n) : NULL;
+		const struct lexicon_entry *e = lex->sealed ? (seen ? seen->synonyms : NULL) :
+					       strmap_get(lex->by_first_word, p, n);
 		for (; e != NULL; e = e->next_same_first) {
 			if (strncmp(p, e->from, e->from_len) == 0 && (p[e->from_len] == ' ' || p[e->from_len] == '\0'))
 				break;
@@ -359,8 +414,11 @@ lexicon_apply(const struct lexicon *lex, const char *folded, struct strbuf *expl
 			continue;
 		}
 		const char *fixed = NULL;
-		if (lex->sealed && strmap_get(lex->known, p, n) == NULL && !has_known_stem(lex, p, n))
+		if (lex->sealed && (seen == NULL || seen->known == NULL)) {
 			fixed = correct_word(lex, p, n);
+			if (fixed != NULL && has_known_stem(lex, p, n))
+				fixed = NULL;  /* checked last: corrections are rare, stems cost lookups */
+		}
 		if (fixed != NULL) {
 			/* The corrected word may itself be a synonym: "forgott" → "forgot" → "oublie". */
 			size_t fn = strlen(fixed);
