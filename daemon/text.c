@@ -427,10 +427,13 @@ line_is_quoted(const struct line *l)
 static bool
 line_is_greeting(const struct line *l)
 {
-	char *copy = xstrdup(l->folded);
+	char small[256];
+	size_t flen = strlen(l->folded);
+	char *copy = flen < sizeof(small) ? memcpy(small, l->folded, flen + 1) : xstrdup(l->folded);
 	size_t before = l->words;
 	size_t after = text_strip_politeness(copy);
-	free(copy);
+	if (copy != small)
+		free(copy);
 	if (after == before || after > 2)
 		return false;
 	if (after == 0)
@@ -484,7 +487,8 @@ text_strip_noise_folded(const char *s, char **full_folded_r, char **question_fol
 	bool seen_content = false, ended = false;
 	for (size_t i = 0; i < count; i++) {
 		const struct line *l = &lines[i];
-		join_folded(&full, l->folded);
+		if (full_folded_r != NULL && count > 1)
+			join_folded(&full, l->folded);
 		if (ended)
 			continue;
 		if (line_starts_history(lines, count, i) || (seen_content && line_is_closing(l))) {
@@ -501,10 +505,12 @@ text_strip_noise_folded(const char *s, char **full_folded_r, char **question_fol
 		strbuf_addc(&out, '\n');
 		join_folded(&question, l->folded);
 	}
-	if (full_folded_r)
+	if (full_folded_r != NULL && count == 1) {
+		*full_folded_r = lines[0].folded;  /* a single line: its folding is the message's */
+		lines[0].folded = NULL;
+	} else if (full_folded_r != NULL) {
 		*full_folded_r = strbuf_detach(&full);
-	else
-		strbuf_free(&full);
+	}
 	if (question_folded_r)
 		*question_folded_r = strbuf_detach(&question);
 	else
