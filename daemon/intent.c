@@ -112,6 +112,7 @@ struct pattern {
 	size_t index;           /* position in the set's list of every pattern */
 	int owner;              /* index of its intent, or -1 for an audience cue */
 	bool has_requirement;   /* some word it needs later must be in the text (see walk_scope) */
+	bool full_scope;        /* matched against the whole message, not only the question */
 };
 
 struct intent {
@@ -133,6 +134,7 @@ struct dispatch_entry {
 	uint32_t index;         /* pattern->index and pattern->owner, copied here so that */
 	int32_t owner;          /* skipping an entry touches no other memory */
 	bool requirement;       /* a word the pattern needs further on, not where it starts */
+	bool full_scope;        /* copied from the pattern */
 	struct pattern *pattern;
 };
 
@@ -157,11 +159,17 @@ struct trie_node {
  * "mot de passe" (of "\bmot de passe (?:oubli\w*|perdu)"), "oubli" (of "\boubli\w*"). */
 struct dispatch {
 	uint32_t root[TRIE_ROOT_FANOUT]; /* first-letter nodes, 0 = none */
-	/* Once built, each node's children are laid out contiguously for the walk: */
-	uint32_t *child_start;          /* per node: first slot in child_char/child_node */
-	unsigned char *child_count;     /* per node */
-	unsigned char *child_char;      /* letters, contiguous per node */
-	uint32_t *child_node;
+	/* Once built, the walk reads a compact copy: per node, its list and its children,
+	 * which are contiguous, so that a step touches one or two cache lines. */
+	struct walk_node {
+		uint32_t child_start;   /* first of its children in walk_children */
+		int32_t list;           /* as trie_node.list */
+		uint32_t child_count;
+	} *walk_nodes;
+	struct walk_child {
+		uint32_t node;
+		unsigned char c;
+	} *walk_children;
 	struct trie_node *nodes;        /* nodes[0] is unused */
 	size_t node_count, node_cap;
 	struct dispatch_list *lists;    /* owned */
@@ -180,7 +188,7 @@ struct intent_set {
 	double *weights;                /* per pattern index, for scoring without touching patterns */
 	int *owners;                    /* per pattern index: its intent, -1 for a cue */
 	/* Patterns seen by the question, and by the full message (chat intents, cues). */
-	struct dispatch question_scope, full_scope;
+	struct dispatch dispatch;
 	char **prefixes;                /* owned storage of every dispatch prefix */
 	size_t prefix_count, prefix_cap;
 	bool dispatch_enabled;
@@ -256,10 +264,8 @@ dispatch_clear(struct dispatch *d)
 		free(d->lists[i].entries);
 	free(d->lists);
 	free(d->nodes);
-	free(d->child_start);
-	free(d->child_count);
-	free(d->child_char);
-	free(d->child_node);
+	free(d->walk_nodes);
+	free(d->walk_children);
 	free(d->always);
 }
 
@@ -289,8 +295,7 @@ intent_set_free(struct intent_set **setp)
 	for (size_t i = 0; i < set->cue_count; i++)
 		pattern_clear(&set->cues[i].pattern);
 	free(set->cues);
-	dispatch_clear(&set->question_scope);
-	dispatch_clear(&set->full_scope);
+	dispatch_clear(&set->dispatch);
 
 	str_array_free(set->prefixes, set->prefix_count);
 	free(set->weights);
@@ -493,7 +498,7 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 				cap = cap ? cap * 2 : 16;
 				in->patterns = xrealloc(in->patterns, cap * sizeof(*in->patterns));
 			}
-			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno, NULL, 0, -1, false };
+			in->patterns[in->pattern_count++] = (struct pattern){ w, re, xstrdup(src), lineno, NULL, 0, -1, false, false };
 			if (lex != NULL)  /* negative patterns' words too: never "corrected" away */
 				add_pattern_words(lex, src);
 			continue;
@@ -649,7 +654,7 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 			cap = cap ? cap * 2 : 32;
 			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));
 		}
-		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1, false } };
+		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1, false, false } };
 		if (lex != NULL)
 			add_pattern_words(lex, src);
 	}
@@ -1069,18 +1074,16 @@ dispatch_freeze(struct dispatch *d)
 {
 	if (d->node_count == 0)
 		return;
-	d->child_start = xcalloc(d->node_count, sizeof(*d->child_start));
-	d->child_count = xcalloc(d->node_count, sizeof(*d->child_count));
-	d->child_char = xcalloc(d->node_count, sizeof(*d->child_char));
-	d->child_node = xcalloc(d->node_count, sizeof(*d->child_node));
+	d->walk_nodes = xcalloc(d->node_count, sizeof(*d->walk_nodes));
+	d->walk_children = xcalloc(d->node_count, sizeof(*d->walk_children));
 	uint32_t next = 0;
 	for (size_t n = 1; n < d->node_count; n++) {
-		d->child_start[n] = next;
+		struct walk_node *w = &d->walk_nodes[n];
+		w->child_start = next;
+		w->list = d->nodes[n].list;
 		for (uint32_t k = d->nodes[n].first_child; k != 0; k = d->nodes[k].next_sibling) {
-			d->child_char[next] = d->nodes[k].c;
-			d->child_node[next] = k;
-			next++;
-			d->child_count[n]++;
+			d->walk_children[next++] = (struct walk_child){ k, d->nodes[k].c };
+			w->child_count++;
 		}
 	}
 }
@@ -1093,10 +1096,11 @@ trie_step(const struct dispatch *d, uint32_t node, unsigned char c)
 		unsigned slot = trie_slot(c);
 		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
 	}
-	const unsigned char *chars = d->child_char + d->child_start[node];
-	for (unsigned k = 0; k < d->child_count[node]; k++)
-		if (chars[k] == c)
-			return d->child_node[d->child_start[node] + k];
+	const struct walk_node *w = &d->walk_nodes[node];
+	const struct walk_child *ch = d->walk_children + w->child_start;
+	for (uint32_t k = 0; k < w->child_count; k++)
+		if (ch[k].c == c)
+			return ch[k].node;
 	return 0;
 }
 
@@ -1249,7 +1253,7 @@ dispatch_entry_add(struct intent_set *set, struct dispatch *d, struct pattern *p
 		l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
 	}
 	l->entries[l->count++] = (struct dispatch_entry){ prefix, (uint32_t)n, (uint32_t)pat->index,
-							  pat->owner, requirement, pat };
+							  pat->owner, requirement, pat->full_scope, pat };
 }
 
 static void
@@ -1297,18 +1301,19 @@ build_dispatch(struct intent_set *set)
 			struct pattern *p = &in->patterns[k];
 			p->index = index++;
 			p->owner = (int)i;
-			dispatch_add(set, in->def.full_scope ? &set->full_scope : &set->question_scope, p);
+			p->full_scope = in->def.full_scope;
+			dispatch_add(set, &set->dispatch, p);
 		}
 	}
 	for (size_t i = 0; i < set->cue_count; i++) {
 		set->owners[index] = -1;
 		set->cues[i].pattern.index = index++;
 		set->cues[i].pattern.owner = -1;
-		dispatch_add(set, &set->full_scope, &set->cues[i].pattern);
+		set->cues[i].pattern.full_scope = true;
+		dispatch_add(set, &set->dispatch, &set->cues[i].pattern);
 	}
 	set->total_patterns = index;
-	dispatch_freeze(&set->question_scope);
-	dispatch_freeze(&set->full_scope);
+	dispatch_freeze(&set->dispatch);
 
 	set->dispatch_enabled = true;
 }
@@ -1351,10 +1356,14 @@ pattern_file(const struct intent_set *set, const struct pattern *p)
 	return "audience.cues";
 }
 
-/* Walks every word of text once through scope d's trie: notes where each pattern may
- * start (in s->candidates) and which required words are present (s->required_seen). */
+/* Walks every word of text once through the trie, for the patterns of the given scopes
+ * (a chat line is usually both the question and the whole message: one walk serves
+ * both): notes where each pattern may start (in s->candidates) and which required words
+ * are present (s->required_seen). */
+enum walk_scopes { WALK_QUESTION = 1, WALK_FULL = 2 };
+
 static void
-walk_scope(const struct dispatch *d, struct intent_scratch *s, const char *text, size_t len)
+walk_scope(const struct dispatch *d, struct intent_scratch *s, const char *text, size_t len, int scopes)
 {
 	if (d->node_count == 0)
 		return;
@@ -1368,12 +1377,14 @@ walk_scope(const struct dispatch *d, struct intent_scratch *s, const char *text,
 			node = trie_step(d, node, (unsigned char)text[i]);
 			if (node == 0)
 				break;
-			if (d->nodes[node].list < 0)
+			int32_t list = d->walk_nodes[node].list;
+			if (list < 0)
 				continue;
-			const struct dispatch_list *l = &d->lists[d->nodes[node].list];
+			const struct dispatch_list *l = &d->lists[list];
 			for (size_t k = 0; k < l->count; k++) {
 				const struct dispatch_entry *e = &l->entries[k];
-				if (e->owner >= 0 && !s->active[e->owner])
+				if (!(scopes & (e->full_scope ? WALK_FULL : WALK_QUESTION)) ||
+				    (e->owner >= 0 && !s->active[e->owner]))
 					continue;
 				if (e->requirement) {
 					s->required_seen[e->index] = 1;
@@ -1396,16 +1407,15 @@ static int
 run_patterns(const struct intent_set *set, struct intent_scratch *s, bool positive,
 	     const char *question, size_t question_len, const char *full, size_t full_len, char **error_r)
 {
-	const struct dispatch *scopes[2] = { &set->question_scope, &set->full_scope };
-	const char *texts[2] = { question, full };
-	size_t lens[2] = { question_len, full_len };
-	for (int k = 0; k < 2; k++) {
-		const struct dispatch *d = scopes[k];
-		for (size_t i = 0; i < d->always_count && lens[k] > 0; i++) {
+	const struct dispatch *d = &set->dispatch;
+	{
+		for (size_t i = 0; i < d->always_count; i++) {
 			struct pattern *p = d->always[i];
-			if ((p->weight > 0) != positive || (p->owner >= 0 && !s->active[p->owner]))
+			const char *text = p->full_scope ? full : question;
+			size_t len = p->full_scope ? full_len : question_len;
+			if ((p->weight > 0) != positive || (p->owner >= 0 && !s->active[p->owner]) || len == 0)
 				continue;
-			int rc = run_at(p->code, s, texts[k], lens[k], 0);
+			int rc = run_at(p->code, s, text, len, 0);
 			if (rc < 0)
 				return fail_match(pattern_file(set, p), p->line, error_r);
 			if (rc > 0 && !s->hit[p->index]) {
@@ -1542,8 +1552,12 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 	size_t full_len = strlen(full), question_len = strlen(question);
 	if (set->dispatch_enabled) {
 		s->candidate_count = 0;
-		walk_scope(&set->question_scope, s, question, question_len);
-		walk_scope(&set->full_scope, s, full, full_len);
+		if (strcmp(question, full) == 0) {
+			walk_scope(&set->dispatch, s, full, full_len, WALK_QUESTION | WALK_FULL);
+		} else {
+			walk_scope(&set->dispatch, s, question, question_len, WALK_QUESTION);
+			walk_scope(&set->dispatch, s, full, full_len, WALK_FULL);
+		}
 		if (run_patterns(set, s, true, question, question_len, full, full_len, error_r) < 0)
 			return -1;
 		/* Negative patterns only matter to intents that scored. */
