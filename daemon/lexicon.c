@@ -390,6 +390,7 @@ char *
 lexicon_apply(const struct lexicon *lex, const char *folded, struct strbuf *explain)
 {
 	struct strbuf out = {0};
+	strbuf_reserve(&out, strlen(folded) + 32);
 	const char *p = folded;
 	while (*p) {
 		while (*p == ' ')

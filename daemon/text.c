@@ -175,6 +175,7 @@ text_fold(const char *s, size_t len, size_t *words_r)
 	struct strbuf sb = {0};
 	size_t words = 0;
 	bool in_word = false;
+	strbuf_reserve(&sb, len + 8);
 	fold_into(&sb, s, len, &words, &in_word);
 	if (words_r)
 		*words_r = words;
@@ -236,12 +237,10 @@ static const char *const politeness_phrases[] = {
 static size_t
 phrase_at(const char *p, const char *phrase)
 {
-	if (*p != *phrase)
-		return 0;
-	size_t n = strlen(phrase);
-	if (strncmp(p, phrase, n) != 0)
-		return 0;
-	if (p[n] != '\0' && p[n] != ' ')
+	size_t n = 0;
+	while (phrase[n] != '\0' && p[n] == phrase[n])
+		n++;
+	if (phrase[n] != '\0' || (p[n] != '\0' && p[n] != ' '))
 		return 0;
 	return n;
 }
@@ -484,6 +483,8 @@ text_strip_noise_folded(const char *s, char **full_folded_r, char **question_fol
 	}
 
 	struct strbuf out = {0}, full = {0}, question = {0};
+	size_t total = (size_t)(p - s);
+	strbuf_reserve(&out, total + 1);
 	bool seen_content = false, ended = false;
 	for (size_t i = 0; i < count; i++) {
 		const struct line *l = &lines[i];

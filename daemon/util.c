@@ -96,6 +96,13 @@ strbuf_grow(struct strbuf *sb, size_t extra)
 }
 
 void
+strbuf_reserve(struct strbuf *sb, size_t n)
+{
+	strbuf_grow(sb, n);
+	sb->data[sb->len] = '\0';  /* a reserved buffer is already a valid (empty) string */
+}
+
+void
 strbuf_add(struct strbuf *sb, const char *s, size_t n)
 {
 	strbuf_grow(sb, n);

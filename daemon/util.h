@@ -23,6 +23,8 @@ struct strbuf {
 	size_t cap;     /* bytes allocated */
 };
 
+/* Makes room for n more bytes without changing the contents (saves regrowing). */
+void strbuf_reserve(struct strbuf *sb, size_t n);
 void strbuf_add(struct strbuf *sb, const char *s, size_t n);
 void strbuf_adds(struct strbuf *sb, const char *s);
 void strbuf_addc(struct strbuf *sb, char c);
