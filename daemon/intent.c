@@ -1139,82 +1139,92 @@ dispatch_list_for(struct dispatch *d, const char *key, size_t n)
  * ("rupture" in "\bcontrat (?:\w+ ){0,8}(?:rupture|fin)\b"), and returns its literal
  * beginnings. A pattern is only worth trying where it starts if one of them is in the
  * text: most candidates fail there, after trying every gap of "(?:\w+ ){0,8}". */
+/* Moves past one element of a pattern at p (a literal word, an escape, a class, a group)
+ * and its quantifier. Returns the end, or NULL on unbalanced parentheses; *optional_r
+ * tells whether the element may be absent. */
+static const char *
+skip_element(const char *p, bool *optional_r)
+{
+	if (*p == '\\') {
+		p += p[1] ? 2 : 1;
+	} else if (*p == '[') {
+		p++;
+		while (*p && *p != ']')
+			p += (*p == '\\' && p[1]) ? 2 : 1;
+		if (*p)
+			p++;
+	} else if (*p == '(') {
+		int depth = 0;
+		for (p++; *p && !(*p == ')' && depth == 0); p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')')
+				depth--;
+		}
+		if (*p == '\0')
+			return NULL;
+		p++;
+	} else if (isalnum((unsigned char)*p)) {
+		while (*p && !is_meta(*p) && *p != ' ')
+			p++;
+	} else {
+		p++;
+	}
+	*optional_r = false;
+	if (*p == '?' || *p == '*') {
+		*optional_r = true;
+		p++;
+	} else if (*p == '{') {
+		*optional_r = p[1] == '0';
+		while (*p && *p != '}')
+			p++;
+		if (*p)
+			p++;
+	} else if (*p == '+') {
+		p++;
+	}
+	if (*p == '?' || *p == '+')
+		p++;  /* lazy or possessive */
+	return p;
+}
+
+/* Finds the last element of a pattern that every match needs and that starts a word
+ * ("rupture" in "\bcontrat (?:\w+ ){0,8}(?:rupture|fin)\b"), and returns its literal
+ * beginnings. A pattern is only worth trying where it starts if one of them is in the
+ * text: most candidates fail there, after trying every gap of "(?:\w+ ){0,8}". */
 static int
 requirement_prefixes(const char *src, struct prefix_list *out)
 {
 	const char *last = NULL;   /* the last mandatory element starting a word */
 	size_t elements = 0;
 	const char *p = src;
-	bool word_start = true;    /* the next element starts at a word start */
+	bool word_start = true;    /* every match has a word start where the next element begins */
 	while (*p) {
-		const char *start = p;
-		bool was_word_start = word_start;
 		if (*p == '|')
 			return -1;  /* top-level alternation: no single requirement */
-		if (*p == '\\') {
-			if (p[1] == 'b') {
-				p += 2;
-				word_start = true;
-				continue;
-			}
-			p += p[1] ? 2 : 1;
-		} else if (*p == '[') {
-			p = skip_alternative(p);  /* stops at '|' or ')' of depth 0 only: do it by hand */
-			p = start + 1;
-			while (*p && *p != ']')
-				p += (*p == '\\' && p[1]) ? 2 : 1;
-			if (*p)
-				p++;
-		} else if (*p == '(') {
-			const char *q = p + 1;
-			int depth = 0;
-			while (*q && !(*q == ')' && depth == 0)) {
-				if (*q == '\\' && q[1])
-					q++;
-				else if (*q == '(')
-					depth++;
-				else if (*q == ')')
-					depth--;
-				q++;
-			}
-			if (*q == '\0')
-				return -1;
-			p = q + 1;
-		} else if (isalnum((unsigned char)*p)) {
-			while (*p && !is_meta(*p) && *p != ' ')
-				p++;
-		} else {
-			p++;
+		if (p[0] == '\\' && p[1] == 'b') {
+			p += 2;
+			word_start = true;
+			continue;
 		}
-		/* Quantifier of the element. */
-		bool optional = false;
-		if (*p == '?' || *p == '*') {
-			optional = true;
-			p++;
-		} else if (*p == '{') {
-			optional = p[1] == '0';
-			while (*p && *p != '}')
-				p++;
-			if (*p)
-				p++;
-		} else if (*p == '+') {
-			p++;
-		}
-		if (*p == '?' || *p == '+')
-			p++;  /* lazy or possessive */
-		elements++;
-		word_start = p > start && (p[-1] == ' ' || (p - start >= 2 && p[-2] == ' ' && p[-1] == ')') ||
-					   strstr(start, " )") == p - 2 - (p[-1] == '}' ? 0 : 0));
-		/* An element ending in a space, or a group whose body ends with one, is followed
-		 * by a word start. */
-		{
-			const char *e = p - 1;
-			while (e > start && (*e == '}' || *e == '?' || *e == '*' || *e == '+' || isdigit((unsigned char)*e) || *e == ',' || *e == '{'))
-				e--;
-			word_start = *e == ' ' || (*e == ')' && e > start && e[-1] == ' ');
-		}
-		if (!optional && was_word_start && elements > 1 && (*start == '(' || isalnum((unsigned char)*start)))
+		const char *start = p;
+		bool optional;
+		p = skip_element(p, &optional);
+		if (p == NULL)
+			return -1;
+		/* The element ends with a space (" ", "(?:\w+ )"): a word starts after it. */
+		const char *e = p - 1;
+		while (e > start && strchr("}?*+,{0123456789", *e) != NULL)
+			e--;
+		bool ends_with_space = *e == ' ' || (*e == ')' && e > start && e[-1] == ' ');
+		if (!optional && word_start && elements > 0 &&
+		    (*start == '(' || isalnum((unsigned char)*start)))
 			last = start;
+		/* An element that may be absent leaves a word start only if both ways do. */
+		word_start = optional ? word_start && ends_with_space : ends_with_space;
+		elements++;
 	}
 	if (last == NULL)
 		return -1;

@@ -195,6 +195,69 @@ test_catastrophic_pattern_fails_cleanly(void **state)
 	free(dir);
 }
 
+/* Patterns of every shape the fast path handles (literal prefixes, groups, optional
+ * groups, classes, digits, anchors, gaps before a required word) must match exactly
+ * where a plain scan does. */
+static void
+test_dispatch_equals_full_scan(void **state)
+{
+	(void)state;
+	static const char *const patterns[] = {
+		"\\bmot de passe\\b",
+		"\\b(?:oubli\\w*|perdu) (?:\\w+ ){0,3}mot de passe\\b",
+		"\\b(?:le |mon )?identifiants?\\b",
+		"\\bx(?:le )?mot\\b",
+		"\\b(?:l|les) (?:ajouter|rattacher) (?:a|dans) (?:mon|notre) compte\\b",
+		"\\b(?:af|ca) ?\\d{4,}\\b|\\b[a-z]{2}\\d{6,}\\b",
+		"^(?:bonjour|salut)\\b(?: \\w+)?$",
+		"\\bcontrat (?:\\w+ ){0,8}(?:rupture|fin anticipee)\\b",
+		"\\bdossiers? (?:\\w+ ){0,2}(?:en cours|transmis)\\b",
+		"\\b(?:n )?(?:arrive|peux) (?:pas |plus )+(?:me )?connecter\\b",
+		"facture",
+		"\\b(?=mot)mot\\b",
+		"\\bsuivi volontaire|reporting\\b",
+	};
+	static const char *const texts[] = {
+		"j ai oublie mon mot de passe", "perdu le mot de passe", "mon identifiant", "identifiants",
+		"xlemot", "xmot", "x mot", "les ajouter dans notre compte", "l ajouter a mon compte",
+		"dossier af 123456", "ref ca123456", "ab1234567", "bonjour", "bonjour madame", "salut a tous",
+		"le contrat a ete signe puis une rupture", "contrat rupture", "contrat de pro fin anticipee",
+		"dossiers transmis", "dossier bien en cours", "je n arrive pas me connecter",
+		"peux plus pas connecter", "une facture", "refacturer", "mot", "motif", "mon reporting",
+		"suivi volontaire", "", "a", "mot de",
+	};
+	char *dir = make_temp_dir();
+	write_minimal_intents(dir);
+	struct strbuf body = {0};
+	strbuf_adds(&body, "id: submit_invoice\nkind: faq\nfaq: submit_invoice\n");
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++)
+		strbuf_addf(&body, "+%zu %s\n", i + 1, patterns[i]);
+	write_file(dir, "submit_invoice.intent", body.data);
+	strbuf_free(&body);
+	char *err = NULL;
+	struct intent_set *set = load_dir(dir, &err);
+	if (set == NULL)
+		fail_msg("%s", err);
+	struct intent_scratch *s = intent_scratch_new();
+	for (size_t t = 0; t < sizeof(texts) / sizeof(*texts); t++) {
+		struct intent_result fast, slow;
+		intent_set_use_dispatch(set, true);
+		assert_int_equal(intent_match(set, s, texts[t], texts[t], 3, &fast, &err), 0);
+		intent_set_use_dispatch(set, false);
+		assert_int_equal(intent_match(set, s, texts[t], texts[t], 3, &slow, &err), 0);
+		assert_int_equal(fast.candidate_count, slow.candidate_count);
+		for (size_t i = 0; i < fast.candidate_count; i++) {
+			if (fast.candidates[i].score != slow.candidates[i].score)
+				fail_msg("\"%s\": fast score %.0f, full scan %.0f", texts[t],
+					 fast.candidates[i].score, slow.candidates[i].score);
+		}
+	}
+	intent_scratch_free(&s);
+	intent_set_free(&set);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_spec_ids(void **state)
 {
@@ -239,6 +302,7 @@ main(void)
 		cmocka_unit_test(test_missing_folder_and_file),
 		cmocka_unit_test(test_scoring),
 		cmocka_unit_test(test_catastrophic_pattern_fails_cleanly),
+		cmocka_unit_test(test_dispatch_equals_full_scan),
 		cmocka_unit_test(test_spec_ids),
 	};
 	return cmocka_run_group_tests_name("intent", tests, NULL, NULL);
