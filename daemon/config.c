@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_type { KEY_STRING, KEY_FRACTION };
+enum key_type { KEY_STRING, KEY_FRACTION, KEY_COUNT };
 
 static const struct config_key {
 	const char *section;
@@ -26,9 +26,13 @@ static const struct config_key {
 	  "confidence (0 to 1) the best intent needs to be answered automatically" },
 	{ "engine", "min_margin", KEY_FRACTION, offsetof(struct config, min_margin), "0.15",
 	  "lead over the second intent below which the reply covers both" },
+	{ "engine", "suggest_confidence", KEY_FRACTION, offsetof(struct config, suggest_confidence), "0.25",
+	  "chat: a short message whose best intent reaches this (but not min_confidence) gets the subject proposed instead of a handoff" },
+	{ "engine", "suggest_max_words", KEY_COUNT, offsetof(struct config, suggest_max_words), "4",
+	  "chat: longest message (in words) for which subjects are proposed" },
 };
 
-#define KEY_COUNT (sizeof(keys) / sizeof(*keys))
+#define KEYS (sizeof(keys) / sizeof(*keys))
 
 static int
 set_value(struct config *cfg, const struct config_key *k, const char *value, char **why_r)
@@ -43,6 +47,17 @@ set_value(struct config *cfg, const struct config_key *k, const char *value, cha
 		free(*(char **)field);
 		*(char **)field = xstrdup(value);
 		return 0;
+	case KEY_COUNT: {
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(value, &end, 10);
+		if (end == value || *end != '\0' || errno != 0 || n > 1000 || value[0] == '-') {
+			*why_r = xasprintf("%s: \"%s\" is not a whole number from 0 to 1000", k->name, value);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	}
 	case KEY_FRACTION: {
 		char *end;
 		errno = 0;
@@ -62,7 +77,7 @@ void
 config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	for (size_t i = 0; i < KEY_COUNT; i++) {
+	for (size_t i = 0; i < KEYS; i++) {
 		char *why = NULL;
 		if (keys[i].default_value != NULL && set_value(cfg, &keys[i], keys[i].default_value, &why) < 0)
 			abort();  /* a default that does not parse is a bug of this table */
@@ -72,7 +87,7 @@ config_init(struct config *cfg)
 void
 config_clear(struct config *cfg)
 {
-	for (size_t i = 0; i < KEY_COUNT; i++) {
+	for (size_t i = 0; i < KEYS; i++) {
 		if (keys[i].type == KEY_STRING) {
 			char **field = (char **)((char *)cfg + keys[i].offset);
 			free(*field);
@@ -104,7 +119,7 @@ static int
 on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_state *st = user;
-	for (size_t i = 0; i < KEY_COUNT; i++) {
+	for (size_t i = 0; i < KEYS; i++) {
 		if (strcmp(keys[i].section, section) != 0 || strcmp(keys[i].name, name) != 0)
 			continue;
 		char *why = NULL;
@@ -144,7 +159,7 @@ void
 config_describe(FILE *out)
 {
 	const char *section = "";
-	for (size_t i = 0; i < KEY_COUNT; i++) {
+	for (size_t i = 0; i < KEYS; i++) {
 		if (strcmp(section, keys[i].section) != 0) {
 			section = keys[i].section;
 			fprintf(out, "[%s]\n", section);

@@ -11,6 +11,8 @@ struct config {
 	char *data_dir;         /* [paths] data: folder with intents/, faq-data/, templates/; NULL = default */
 	double min_confidence;  /* [engine] min_confidence */
 	double min_margin;      /* [engine] min_margin */
+	double suggest_confidence;      /* [engine] suggest_confidence */
+	unsigned suggest_max_words;     /* [engine] suggest_max_words */
 };
 
 /* Fills cfg with the defaults. */

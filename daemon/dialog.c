@@ -22,6 +22,8 @@ dialog_settings_default(struct dialog_settings *s)
 {
 	s->min_confidence = DIALOG_DEFAULT_MIN_CONFIDENCE;
 	s->min_margin = DIALOG_DEFAULT_MIN_MARGIN;
+	s->suggest_confidence = DIALOG_DEFAULT_SUGGEST_CONFIDENCE;
+	s->suggest_max_words = DIALOG_DEFAULT_SUGGEST_MAX_WORDS;
 }
 
 void
@@ -32,6 +34,28 @@ analysis_clear(struct analysis *a)
 	free(a->full_folded);
 	free(a->corrections);
 	memset(a, 0, sizeof(*a));
+}
+
+/* What answering intent d means: an answer, small talk, or an escalation. */
+static void
+settle(struct analysis *a, const struct intent_def *d)
+{
+	a->first = d;
+	a->second = NULL;
+	a->reason = REASON_NONE;
+	if (d->kind == INTENT_CHAT) {
+		a->decision = DECISION_SMALL_TALK;
+	} else if (d->kind == INTENT_HANDOFF) {
+		a->decision = DECISION_ESCALATE;
+		a->reason = REASON_HANDOFF;
+	} else if (d->action != NULL && strcmp(d->action, "dossier_status") == 0) {
+		/* A dossier's state is personal data: only a correspondant who can verify the
+		 * requester answers it until the verified self-service action exists. */
+		a->decision = DECISION_ESCALATE;
+		a->reason = REASON_DOSSIER_STATUS;
+	} else {
+		a->decision = DECISION_ANSWER;
+	}
 }
 
 static void
@@ -45,25 +69,8 @@ decide(const struct dialog_settings *s, struct analysis *a)
 		a->reason = REASON_UNKNOWN;
 		return;
 	}
-	a->first = m->candidates[0].intent;
-	if (a->first->kind == INTENT_CHAT) {
-		a->decision = DECISION_SMALL_TALK;
-		return;
-	}
-	if (a->first->kind == INTENT_HANDOFF) {
-		a->decision = DECISION_ESCALATE;
-		a->reason = REASON_HANDOFF;
-		return;
-	}
-	if (a->first->action != NULL && strcmp(a->first->action, "dossier_status") == 0) {
-		/* A dossier's state is personal data: only a correspondant who can verify the
-		 * requester answers it until the verified self-service action exists. */
-		a->decision = DECISION_ESCALATE;
-		a->reason = REASON_DOSSIER_STATUS;
-		return;
-	}
-	a->decision = DECISION_ANSWER;
-	if (m->candidate_count > 1) {
+	settle(a, m->candidates[0].intent);
+	if (a->decision == DECISION_ANSWER && m->candidate_count > 1) {
 		const struct intent_candidate *second = &m->candidates[1];
 		if (second->confidence >= s->min_confidence &&
 		    m->candidates[0].confidence - second->confidence < s->min_margin &&
@@ -256,20 +263,58 @@ dialog_reply(const struct engine *e, const struct analysis *a, enum channel chan
 	return out;
 }
 
-/* "1", "le premier", "2", "la deuxième"…: the writer picks one of two proposed intents. */
+/* The writer's answer to a proposal: 1 or 2 for one of two intents, "oui" for the only
+ * one proposed, -1 for "non", 0 for anything else. */
 static int
-pick_choice(const char *folded)
+pick_choice(const char *folded, bool two)
 {
 	static const char *const first[] = { "1", "le 1", "premier", "le premier", "la premiere", "premiere", "un", "le un" };
 	static const char *const second[] = { "2", "le 2", "deuxieme", "le deuxieme", "la deuxieme", "second",
 					      "le second", "la seconde", "seconde", "deux", "le deux" };
+	static const char *const yes[] = { "oui", "yes", "ok", "d accord", "exactement", "c est ca", "c est bien ca",
+					   "tout a fait", "oui c est ca", "oui tout a fait", "ouais", "oui exactement" };
+	static const char *const no[] = { "non", "no", "pas du tout", "non pas du tout", "non ce n est pas ca" };
 	for (size_t i = 0; i < sizeof(first) / sizeof(*first); i++)
 		if (strcmp(folded, first[i]) == 0)
 			return 1;
-	for (size_t i = 0; i < sizeof(second) / sizeof(*second); i++)
+	for (size_t i = 0; two && i < sizeof(second) / sizeof(*second); i++)
 		if (strcmp(folded, second[i]) == 0)
 			return 2;
+	for (size_t i = 0; !two && i < sizeof(yes) / sizeof(*yes); i++)
+		if (strcmp(folded, yes[i]) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++)
+		if (strcmp(folded, no[i]) == 0)
+			return -1;
 	return 0;
+}
+
+/* A short chat message that only hints at a subject ("mdp", "facture ?") is not sent to a
+ * person at once: the assistant proposes the subject(s) it hints at. */
+static bool
+worth_proposing(const struct dialog_settings *s, const struct intent_candidate *c)
+{
+	return c->confidence >= s->suggest_confidence && c->intent->kind != INTENT_CHAT;
+}
+
+static char *
+propose(const struct engine *e, const struct dialog_settings *s, struct conversation *conv, struct analysis *a)
+{
+	const struct intent_result *m = &a->match;
+	const struct intent_def *one = m->candidates[0].intent, *two = NULL;
+	if (m->candidate_count > 1 && worth_proposing(s, &m->candidates[1]) &&
+	    !(one->faq != NULL && m->candidates[1].intent->faq != NULL &&
+	      strcmp(one->faq, m->candidates[1].intent->faq) == 0))
+		two = m->candidates[1].intent;
+	conv->pending_first = one;
+	conv->pending_second = two;
+	a->decision = DECISION_CLARIFY;
+	a->reason = REASON_NONE;
+	struct template_var vars[] = {
+		{ "first", faq_title(e, one), false },
+		{ "second", two ? faq_title(e, two) : NULL, false },
+	};
+	return template_render(e->templates, two ? "chat_clarify" : "chat_confirm", OUTPUT_TEXT, vars, two ? 2 : 1);
 }
 
 int
@@ -286,8 +331,10 @@ dialog_chat_turn(const struct engine *e, struct intent_scratch *scratch, const s
 	else
 		a->match.audience = conv->audience;
 
+	bool unknown = a->decision == DECISION_ESCALATE && a->reason == REASON_UNKNOWN;
 	if (conv->pending_first != NULL) {
-		int choice = pick_choice(a->folded);
+		bool two = conv->pending_second != NULL;
+		int choice = pick_choice(a->folded, two);
 		const struct intent_def *picked = choice == 1 ? conv->pending_first :
 						  choice == 2 ? conv->pending_second : NULL;
 		if (picked == NULL && a->first != NULL &&
@@ -295,15 +342,18 @@ dialog_chat_turn(const struct engine *e, struct intent_scratch *scratch, const s
 		    a->decision == DECISION_ANSWER_TWO)
 			picked = a->first;
 		if (picked != NULL) {
-			a->first = picked;
-			a->second = NULL;
-			a->decision = DECISION_ANSWER;
-			a->reason = REASON_NONE;
-		} else if (a->decision == DECISION_ESCALATE && a->reason == REASON_UNKNOWN && a->match.question_words <= 2) {
+			settle(a, picked);
+		} else if (choice < 0 || (!two && unknown && a->match.question_words <= 2)) {
+			conv->pending_first = conv->pending_second = NULL;
+			a->decision = DECISION_CLARIFY;
+			*reply_r = template_render(e->templates, "chat_rephrase", OUTPUT_TEXT, NULL, 0);
+			return 0;
+		} else if (two && unknown && a->match.question_words <= 2) {
 			struct template_var vars[] = {
 				{ "first", faq_title(e, conv->pending_first), false },
 				{ "second", faq_title(e, conv->pending_second), false },
 			};
+			a->decision = DECISION_CLARIFY;
 			*reply_r = template_render(e->templates, "chat_clarify_again", OUTPUT_TEXT, vars, 2);
 			return 0;
 		}
@@ -312,6 +362,10 @@ dialog_chat_turn(const struct engine *e, struct intent_scratch *scratch, const s
 	if (a->decision == DECISION_ANSWER_TWO) {
 		conv->pending_first = a->first;
 		conv->pending_second = a->second;
+	} else if (unknown && a->match.question_words <= s->suggest_max_words && a->match.candidate_count > 0 &&
+		   worth_proposing(s, &a->match.candidates[0])) {
+		*reply_r = propose(e, s, conv, a);
+		return 0;
 	}
 	*reply_r = dialog_reply(e, a, CHANNEL_CHAT, OUTPUT_TEXT);
 	return 0;

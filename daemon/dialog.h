@@ -15,17 +15,22 @@ struct engine;
 struct dialog_settings {
 	double min_confidence;  /* the best intent must reach this to be answered */
 	double min_margin;      /* ... and lead the second by this much, else both are answered */
+	double suggest_confidence; /* chat: below min_confidence but above this, a short message */
+	unsigned suggest_max_words; /* (at most this many words) gets the subject proposed */
 };
 
 /* Defaults chosen from `dialogctl eval` on the dev set (see README.md). */
 #define DIALOG_DEFAULT_MIN_CONFIDENCE 0.60
 #define DIALOG_DEFAULT_MIN_MARGIN 0.15
+#define DIALOG_DEFAULT_SUGGEST_CONFIDENCE 0.25
+#define DIALOG_DEFAULT_SUGGEST_MAX_WORDS 4
 
 enum decision {
 	DECISION_ANSWER,        /* one intent, answered */
 	DECISION_ANSWER_TWO,    /* two close intents: the reply covers both (chat: asks which) */
 	DECISION_SMALL_TALK,    /* greeting or thanks without a question */
 	DECISION_ESCALATE,      /* to a correspondant: unknown, handoff, or an action needing a person */
+	DECISION_CLARIFY,       /* chat: the assistant asks which subject is meant */
 };
 
 enum escalation_reason { REASON_NONE, REASON_UNKNOWN, REASON_HANDOFF, REASON_DOSSIER_STATUS };

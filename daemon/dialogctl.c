@@ -89,6 +89,7 @@ decision_name(enum decision d)
 	case DECISION_ANSWER: return "answer";
 	case DECISION_ANSWER_TWO: return "answer-two";
 	case DECISION_SMALL_TALK: return "small-talk";
+	case DECISION_CLARIFY: return "clarify";
 	default: return "escalate";
 	}
 }
@@ -397,6 +398,8 @@ main(int argc, char **argv)
 	}
 	o.settings.min_confidence = min_conf >= 0 ? min_conf : cfg.min_confidence;
 	o.settings.min_margin = min_margin >= 0 ? min_margin : cfg.min_margin;
+	o.settings.suggest_confidence = cfg.suggest_confidence;
+	o.settings.suggest_max_words = cfg.suggest_max_words;
 	if (o.data_dir == NULL)
 		o.data_dir = cfg.data_dir;
 

@@ -30,6 +30,10 @@ static const struct {
 	{ "chat_clarify", { "first", "second" } },
 	/* The chat answer to a reply that picks neither choice. */
 	{ "chat_clarify_again", { "first", "second" } },
+	/* A short chat message hinting at one subject: is it this one? */
+	{ "chat_confirm", { "first" } },
+	/* The writer said no to the proposed subject(s). */
+	{ "chat_rephrase", { "" } },
 	/* Escalation to a correspondant: the acknowledgement to the writer. */
 	{ "escalation_ack", { "reason" } },
 	/* Escalation reasons, shown inside escalation_ack. */

@@ -12,12 +12,14 @@ test_defaults_and_values(void **state)
 	assert_true(cfg.min_confidence == 0.60);
 	assert_null(cfg.data_dir);
 	char *dir = make_temp_dir();
-	write_file(dir, "d.conf", "; comment\n[engine]\nmin_confidence = 0.7\nmin_margin=0.2\n[paths]\ndata = /srv/dialogd\n");
+	write_file(dir, "d.conf", "; comment\n[engine]\nmin_confidence = 0.7\nmin_margin=0.2\nsuggest_max_words = 6\n"
+		   "[paths]\ndata = /srv/dialogd\n");
 	char *path = xasprintf("%s/d.conf", dir);
 	char *err = NULL;
 	assert_int_equal(config_load(&cfg, path, &err), 0);
 	assert_true(cfg.min_confidence == 0.7);
 	assert_true(cfg.min_margin == 0.2);
+	assert_int_equal(cfg.suggest_max_words, 6);
 	assert_string_equal(cfg.data_dir, "/srv/dialogd");
 	config_clear(&cfg);
 	free(path);
@@ -32,13 +34,14 @@ test_errors(void **state)
 	struct config cfg;
 	config_init(&cfg);
 	char *dir = make_temp_dir();
-	write_file(dir, "bad.conf", "[engine]\nmin_confidence = 2\ncolour = blue\nmin_margin = abc\n");
+	write_file(dir, "bad.conf", "[engine]\nmin_confidence = 2\ncolour = blue\nmin_margin = abc\nsuggest_max_words = -3\n");
 	char *path = xasprintf("%s/bad.conf", dir);
 	char *err = NULL;
 	assert_int_equal(config_load(&cfg, path, &err), -1);
 	assert_non_null(strstr(err, "bad.conf:2: [engine] min_confidence: \"2\" is not a number from 0 to 1"));
 	assert_non_null(strstr(err, "bad.conf:3: unknown key \"colour\" in [engine]"));
 	assert_non_null(strstr(err, "bad.conf:4: [engine] min_margin"));
+	assert_non_null(strstr(err, "bad.conf:5: [engine] suggest_max_words: \"-3\" is not a whole number"));
 	free(err);
 	free(path);
 	write_file(dir, "syntax.conf", "[engine]\nthis line has no equals sign\n");

@@ -238,6 +238,54 @@ test_dispatch_matches_full_scan(void **state)
 	assert_true(compared > 500);
 }
 
+/* A short chat message that only hints at a subject gets that subject proposed; "oui"
+ * answers it, "non" asks to rephrase; a mail with the same words is escalated. */
+static void
+test_chat_proposes_a_subject_for_short_hints(void **state)
+{
+	(void)state;
+	struct conversation conv = {0};
+	struct analysis a;
+	char *reply = NULL, *err = NULL;
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "mdp", 3, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_CLARIFY);
+	assert_non_null(strstr(reply, "Répondez « oui »"));
+	assert_non_null(strstr(reply, "mot de passe"));
+	assert_string_equal(conv.pending_first->id, "password_reset");
+	free(reply);
+	analysis_clear(&a);
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "Oui !", 5, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_ANSWER);
+	assert_string_equal(a.first->id, "password_reset");
+	assert_null(conv.pending_first);
+	free(reply);
+	analysis_clear(&a);
+
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "facture ?", 9, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_CLARIFY);
+	free(reply);
+	analysis_clear(&a);
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "non", 3, &a, &reply, &err), 0);
+	assert_non_null(strstr(reply, "reformuler"));
+	assert_null(conv.pending_first);
+	free(reply);
+	analysis_clear(&a);
+
+	/* The mail channel never guesses: the same words go to a person. */
+	reply = reply_for("mdp", CHANNEL_MAIL, &a);
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	free(reply);
+	analysis_clear(&a);
+
+	/* A dossier status picked from a proposal is still escalated, never answered. */
+	struct conversation c2 = { .pending_first = intent_set_find(engine->intents, "dossier_status") };
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &c2, "oui", 3, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	assert_int_equal(a.reason, REASON_DOSSIER_STATUS);
+	free(reply);
+	analysis_clear(&a);
+}
+
 static void
 test_missing_data_folder(void **state)
 {
@@ -267,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_dossier_status_is_never_answered_automatically),
 		cmocka_unit_test(test_unreadable_input),
 		cmocka_unit_test(test_chat_clarifies_two_close_intents),
+		cmocka_unit_test(test_chat_proposes_a_subject_for_short_hints),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
