@@ -165,7 +165,9 @@ struct dispatch {
 		uint32_t child_start;   /* first of its children in walk_children */
 		int32_t list;           /* as trie_node.list */
 		uint32_t child_count;
+		int32_t table;          /* a node with many children: its row in walk_tables, else -1 */
 	} *walk_nodes;
+	uint32_t *walk_tables;          /* rows of WALK_TABLE_WIDTH child nodes, 0 = none */
 	struct walk_child {
 		uint32_t node;
 		unsigned char c;
@@ -265,6 +267,7 @@ dispatch_clear(struct dispatch *d)
 	free(d->lists);
 	free(d->nodes);
 	free(d->walk_nodes);
+	free(d->walk_tables);
 	free(d->walk_children);
 	free(d->always);
 }
@@ -1067,6 +1070,21 @@ trie_child(const struct dispatch *d, uint32_t node, unsigned char c)
 	return 0;
 }
 
+/* Nodes with at least this many children get a direct table (one load per step instead
+ * of a scan); the others keep a short contiguous list. */
+#define WALK_TABLE_MIN_CHILDREN 4
+#define WALK_TABLE_WIDTH 37     /* a-z, 0-9, space */
+
+static inline int
+walk_slot(unsigned char c)
+{
+	if (c >= 'a' && c <= 'z')
+		return c - 'a';
+	if (c >= '0' && c <= '9')
+		return 26 + (c - '0');
+	return c == ' ' ? 36 : -1;
+}
+
 /* Lays each node's children out contiguously, so that the walk reads one short run of
  * bytes per letter instead of following sibling links across memory. */
 static void
@@ -1077,13 +1095,27 @@ dispatch_freeze(struct dispatch *d)
 	d->walk_nodes = xcalloc(d->node_count, sizeof(*d->walk_nodes));
 	d->walk_children = xcalloc(d->node_count, sizeof(*d->walk_children));
 	uint32_t next = 0;
+	size_t rows = 0;
 	for (size_t n = 1; n < d->node_count; n++) {
 		struct walk_node *w = &d->walk_nodes[n];
 		w->child_start = next;
 		w->list = d->nodes[n].list;
+		bool tabulable = true;
 		for (uint32_t k = d->nodes[n].first_child; k != 0; k = d->nodes[k].next_sibling) {
 			d->walk_children[next++] = (struct walk_child){ k, d->nodes[k].c };
 			w->child_count++;
+			tabulable &= walk_slot(d->nodes[k].c) >= 0;
+		}
+		w->table = -1;
+		if (tabulable && w->child_count >= WALK_TABLE_MIN_CHILDREN) {
+			d->walk_tables = xrealloc(d->walk_tables, (rows + 1) * WALK_TABLE_WIDTH * sizeof(*d->walk_tables));
+			uint32_t *row = d->walk_tables + rows * WALK_TABLE_WIDTH;
+			memset(row, 0, WALK_TABLE_WIDTH * sizeof(*row));
+			for (uint32_t k = 0; k < w->child_count; k++) {
+				const struct walk_child *ch = &d->walk_children[w->child_start + k];
+				row[walk_slot(ch->c)] = ch->node;
+			}
+			w->table = (int32_t)rows++;
 		}
 	}
 }
@@ -1097,6 +1129,10 @@ trie_step(const struct dispatch *d, uint32_t node, unsigned char c)
 		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
 	}
 	const struct walk_node *w = &d->walk_nodes[node];
+	if (w->table >= 0) {
+		int slot = walk_slot(c);
+		return slot < 0 ? 0 : d->walk_tables[(size_t)w->table * WALK_TABLE_WIDTH + (size_t)slot];
+	}
 	const struct walk_child *ch = d->walk_children + w->child_start;
 	for (uint32_t k = 0; k < w->child_count; k++)
 		if (ch[k].c == c)
