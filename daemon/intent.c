@@ -1283,6 +1283,32 @@ requirement_prefixes(const char *src, struct prefix_list *out)
 	return 0;
 }
 
+/* Reading literals out of a pattern assumes they mean themselves: inline options
+ * ("(?i)", "(?x)"), verbs ("(*…)") and branch resets change that, so such a pattern is
+ * simply run on the whole text. */
+static bool
+literal_reading_is_safe(const char *src)
+{
+	static const char *const unsafe[] = { "(?i", "(?x", "(?s", "(?m", "(?n", "(?-", "(?^", "(?|", "(*", "\\Q" };
+	for (size_t i = 0; i < sizeof(unsafe) / sizeof(*unsafe); i++)
+		if (strstr(src, unsafe[i]) != NULL)
+			return false;
+	return true;
+}
+
+/* Folded text has lower-case letters and digits at word starts: a prefix starting with
+ * anything else could never be met by the walk. */
+static bool
+prefixes_fit_folded_text(const struct prefix_list *l)
+{
+	for (size_t i = 0; i < l->count; i++) {
+		unsigned char c = (unsigned char)l->items[i][0];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			return false;
+	}
+	return l->count > 0;
+}
+
 static void
 dispatch_entry_add(struct intent_set *set, struct dispatch *d, struct pattern *pat, char *prefix,
 		   bool requirement)
@@ -1308,7 +1334,8 @@ dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
 	struct prefix_list prefixes = {0};
 	const char *p = pat->source;
 	char *why = NULL;
-	if (alternation_prefixes(&p, true, &prefixes) < 0 || *p != '\0' ||
+	if (!literal_reading_is_safe(pat->source) || alternation_prefixes(&p, true, &prefixes) < 0 ||
+	    *p != '\0' || !prefixes_fit_folded_text(&prefixes) ||
 	    (pat->anchored = compile_with(pat->source, PCRE2_ANCHORED, &why)) == NULL) {
 		free(why);
 		prefix_list_clear(&prefixes);
@@ -1322,12 +1349,14 @@ dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
 	for (size_t i = 0; i < prefixes.count; i++)
 		dispatch_entry_add(set, d, pat, prefixes.items[i], false);
 	struct prefix_list required = {0};
-	if (requirement_prefixes(pat->source, &required) == 0) {
+	if (requirement_prefixes(pat->source, &required) == 0 && prefixes_fit_folded_text(&required)) {
 		pat->has_requirement = true;
 		for (size_t i = 0; i < required.count; i++)
 			dispatch_entry_add(set, d, pat, required.items[i], true);
 		free(required.items);
 		free(required.complete);
+	} else {
+		prefix_list_clear(&required);
 	}
 	free(prefixes.items);
 	free(prefixes.complete);

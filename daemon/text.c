@@ -358,7 +358,7 @@ line_is_header(const struct line *l, const char *const *names, size_t count)
 	return false;
 }
 
-static const char *const from_headers[] = { "De", "From", "Exp\xC3\xA9" "diteur" };
+static const char *const from_headers[] = { "De", "From", ("Exp\xC3\xA9" "diteur") };
 static const char *const other_headers[] = {
 	"Envoy\xC3\xA9", "Sent", "Date", "\xC3\x80", "A", "To", "Objet", "Subject", "Cc",
 };

@@ -216,6 +216,8 @@ test_dispatch_equals_full_scan(void **state)
 		"facture",
 		"\\b(?=mot)mot\\b",
 		"\\bsuivi volontaire|reporting\\b",
+		"\\b(?:annee|Selectionner<x|criteres?)\\b",          /* found by fuzz_pattern: crashed */
+		"\\bmot (?i)DE PASSE\\b",
 	};
 	static const char *const texts[] = {
 		"j ai oublie mon mot de passe", "perdu le mot de passe", "mon identifiant", "identifiants",
