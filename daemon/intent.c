@@ -9,6 +9,8 @@
 #include "autoconf.h"
 #include "intent.h"
 #include "lexicon.h"
+#include "pattern_index.h"
+#include "pattern_prefix.h"
 #include "text.h"
 #include "util.h"
 
@@ -111,7 +113,7 @@ struct pattern {
 	pcre2_code *anchored;   /* the same pattern compiled anchored, when it is dispatched */
 	size_t index;           /* position in the set's list of every pattern */
 	int owner;              /* index of its intent, or -1 for an audience cue */
-	bool has_requirement;   /* some word it needs later must be in the text (see walk_scope) */
+	bool has_requirement;   /* some word it needs later must be in the text (see pattern_index) */
 	bool full_scope;        /* matched against the whole message, not only the question */
 };
 
@@ -127,59 +129,6 @@ struct cue {
 	struct pattern pattern;
 };
 
-/* A pattern that can only match at the start of a word beginning with prefix. */
-struct dispatch_entry {
-	const char *prefix;     /* points into the set's prefix storage */
-	uint32_t len;
-	uint32_t index;         /* pattern->index and pattern->owner, copied here so that */
-	int32_t owner;          /* skipping an entry touches no other memory */
-	bool requirement;       /* a word the pattern needs further on, not where it starts */
-	bool full_scope;        /* copied from the pattern */
-	struct pattern *pattern;
-};
-
-struct dispatch_list {
-	struct dispatch_entry *entries;
-	size_t count, cap;
-};
-
-/* A trie over the prefixes: walking the text from a word start letter by letter meets
- * every prefix found there, without hashing or comparing strings. Nodes are small (first child,
- * next sibling) so that the whole trie stays in the processor's cache. */
-#define TRIE_ROOT_FANOUT 37     /* a-z, 0-9, anything else */
-
-struct trie_node {
-	uint32_t first_child;   /* node index, 0 = none (node 0 is unused) */
-	uint32_t next_sibling;  /* node index, 0 = none */
-	int32_t list;           /* index in lists of the prefixes whose first word ends here, or -1 */
-	unsigned char c;        /* the letter leading to this node */
-};
-
-/* Patterns of one scope (the question, or the full message), indexed by their prefixes:
- * "mot de passe" (of "\bmot de passe (?:oubli\w*|perdu)"), "oubli" (of "\boubli\w*"). */
-struct dispatch {
-	uint32_t root[TRIE_ROOT_FANOUT]; /* first-letter nodes, 0 = none */
-	/* Once built, the walk reads a compact copy: per node, its list and its children,
-	 * which are contiguous, so that a step touches one or two cache lines. */
-	struct walk_node {
-		uint32_t child_start;   /* first of its children in walk_children */
-		int32_t list;           /* as trie_node.list */
-		uint32_t child_count;
-		int32_t table;          /* a node with many children: its row in walk_tables, else -1 */
-	} *walk_nodes;
-	uint32_t *walk_tables;          /* rows of WALK_TABLE_WIDTH child nodes, 0 = none */
-	struct walk_child {
-		uint32_t node;
-		unsigned char c;
-	} *walk_children;
-	struct trie_node *nodes;        /* nodes[0] is unused */
-	size_t node_count, node_cap;
-	struct dispatch_list *lists;    /* owned */
-	size_t list_count, list_cap;
-	struct pattern **always;        /* patterns without a known start: run on the whole text */
-	size_t always_count, always_cap;
-};
-
 struct intent_set {
 	struct intent *intents;
 	size_t count;
@@ -189,10 +138,11 @@ struct intent_set {
 	size_t total_patterns;          /* intents' patterns and cues: size of the hit table */
 	double *weights;                /* per pattern index, for scoring without touching patterns */
 	int *owners;                    /* per pattern index: its intent, -1 for a cue */
-	/* Patterns seen by the question, and by the full message (chat intents, cues). */
-	struct dispatch dispatch;
-	char **prefixes;                /* owned storage of every dispatch prefix */
-	size_t prefix_count, prefix_cap;
+	/* Where each pattern may start, for the question and the full message (chat intents,
+	 * cues): see pattern_index. */
+	struct pattern_index *index;
+	struct pattern **always;        /* patterns without a known start: run on the whole text */
+	size_t always_count, always_cap;
 	bool dispatch_enabled;
 };
 
@@ -202,14 +152,7 @@ struct intent_scratch {
 	unsigned char *hit;             /* per pattern of the set: matched in this message */
 	unsigned char *required_seen;   /* per pattern: a word it needs later is in the text */
 	size_t hit_cap;
-	struct candidate {
-		uint32_t index;
-		uint32_t pos;
-		const char *text;       /* the scope's text: the question or the full message */
-		size_t len;
-		struct pattern *pattern;
-	} *candidates;
-	size_t candidate_count, candidate_cap;
+	struct pattern_candidates candidates;
 	uint32_t *hits;                 /* indices of the patterns hit, in order */
 	size_t hit_count;
 	double *scores;                 /* per intent */
@@ -243,7 +186,7 @@ intent_scratch_free(struct intent_scratch **sp)
 	pcre2_match_context_free(s->mctx);
 	free(s->hit);
 	free(s->required_seen);
-	free(s->candidates);
+	free(s->candidates.items);
 	free(s->hits);
 	free(s->scores);
 	free(s->active);
@@ -259,18 +202,6 @@ pattern_clear(struct pattern *p)
 	free(p->source);
 }
 
-static void
-dispatch_clear(struct dispatch *d)
-{
-	for (size_t i = 0; i < d->list_count; i++)
-		free(d->lists[i].entries);
-	free(d->lists);
-	free(d->nodes);
-	free(d->walk_nodes);
-	free(d->walk_tables);
-	free(d->walk_children);
-	free(d->always);
-}
 
 static void
 intent_clear(struct intent *in)
@@ -298,9 +229,8 @@ intent_set_free(struct intent_set **setp)
 	for (size_t i = 0; i < set->cue_count; i++)
 		pattern_clear(&set->cues[i].pattern);
 	free(set->cues);
-	dispatch_clear(&set->dispatch);
-
-	str_array_free(set->prefixes, set->prefix_count);
+	pattern_index_free(&set->index);
+	free(set->always);
 	free(set->weights);
 	free(set->owners);
 	free(set);
@@ -742,630 +672,43 @@ intent_set_find(const struct intent_set *set, const char *id)
 	return NULL;
 }
 
-/* ---- start prefixes ---- */
-
-static bool
-is_meta(char c)
-{
-	return strchr("\\()[].*+?{}|^$", c) != NULL;
-}
-
-/* Moves past one alternative of an alternation: to the '|' or ')' that ends it at depth 0. */
-static const char *
-skip_alternative(const char *p)
-{
-	int depth = 0;
-	while (*p) {
-		if (*p == '\\') {
-			p += p[1] ? 2 : 1;
-			continue;
-		}
-		if (*p == '[') {
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p)
-				p++;
-			continue;
-		}
-		if (*p == '(')
-			depth++;
-		else if (*p == ')') {
-			if (depth == 0)
-				return p;
-			depth--;
-		} else if (*p == '|' && depth == 0)
-			return p;
-		p++;
-	}
-	return p;
-}
-
-/* Literal beginnings of a (sub)pattern. complete[i] says that items[i] is the whole of
- * what its alternative matches, so what follows the group may be appended to it. */
-struct prefix_list {
-	char **items;
-	bool *complete;
-	size_t count, cap;
-};
-
-/* Longer prefixes filter better, but every combination is one more entry to check. */
-#define MAX_PREFIXES_PER_PATTERN 64
-#define MAX_PREFIX_LEN 48
-
+/* Registers pat's prefixes in the set's index, or, when its start cannot be read, puts it
+ * with the patterns run on the whole text. */
 static void
-prefix_add(struct prefix_list *l, const char *s, size_t n, bool complete)
-{
-	if (l->count == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
-		l->complete = xrealloc(l->complete, l->cap * sizeof(*l->complete));
-	}
-	l->complete[l->count] = complete;
-	l->items[l->count++] = xstrndup(s, n);
-}
-
-static void
-prefix_list_clear(struct prefix_list *l)
-{
-	str_array_free(l->items, l->count);
-	free(l->complete);
-	memset(l, 0, sizeof(*l));
-}
-
-static void
-prefix_list_move(struct prefix_list *to, struct prefix_list *from)
-{
-	for (size_t i = 0; i < from->count; i++) {
-		prefix_add(to, from->items[i], strlen(from->items[i]), from->complete[i]);
-	}
-	prefix_list_clear(from);
-}
-
-static int alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *out);
-
-/* Expands a simple character class ("[a-z]", "[0-9]", "[ab]") into one-letter
- * alternatives. Returns the position after ']', or NULL for a class it does not expand. */
-static const char *
-class_prefixes(const char *p, struct prefix_list *out)
-{
-	p++;  /* '[' */
-	if (*p == '^' || *p == ']')
-		return NULL;
-	while (*p && *p != ']') {
-		unsigned char from = (unsigned char)*p, to = from;
-		if (!isalnum(from))
-			return NULL;
-		if (p[1] == '-' && p[2] && p[2] != ']') {
-			to = (unsigned char)p[2];
-			if (!isalnum(to) || to < from)
-				return NULL;
-			p += 3;
-		} else {
-			p++;
-		}
-		for (unsigned c = from; c <= to; c++) {
-			char ch = (char)c;
-			prefix_add(out, &ch, 1, true);
-		}
-	}
-	return *p == ']' ? p + 1 : NULL;
-}
-
-static bool
-is_zero_quantifier(const char *p)
-{
-	return *p == '?' || *p == '*' || (*p == '{' && p[1] == '0');
-}
-
-static bool
-is_quantifier(const char *p)
-{
-	return *p == '?' || *p == '*' || *p == '+' || *p == '{';
-}
-
-/* cur := every item of cur followed by every item of next (both complete so far). Returns
- * -1, leaving cur alone, when that would make too many or too long prefixes. */
-static int
-prefix_cross(struct prefix_list *cur, const struct prefix_list *next, bool *all_complete_r)
-{
-	if (cur->count * next->count > MAX_PREFIXES_PER_PATTERN)
-		return -1;
-	struct prefix_list out = {0};
-	bool all = true;
-	for (size_t i = 0; i < cur->count; i++) {
-		for (size_t k = 0; k < next->count; k++) {
-			size_t a = strlen(cur->items[i]), b = strlen(next->items[k]);
-			if (a + b > MAX_PREFIX_LEN) {
-				prefix_list_clear(&out);
-				return -1;
-			}
-			char *joined = xasprintf("%s%s", cur->items[i], next->items[k]);
-			prefix_add(&out, joined, a + b, next->complete[k]);
-			all &= next->complete[k];
-			free(joined);
-		}
-	}
-	prefix_list_clear(cur);
-	*cur = out;
-	*all_complete_r = all;
-	return 0;
-}
-
-static void
-mark_incomplete(struct prefix_list *l)
-{
-	for (size_t i = 0; i < l->count; i++)
-		l->complete[i] = false;
-}
-
-/* The literal beginnings of the sequence at p (one alternative, up to '|', ')' or the
- * end), appended to out. Returns 0, or -1 when a match could start with anything (\w,
- * ".", a negated class…). A beginning is only a necessary condition: zero-width
- * assertions (\b, ^) are skipped, and the walk stops at the first element it cannot
- * spell out. */
-static int
-sequence_prefixes(const char *p, struct prefix_list *out)
-{
-	struct prefix_list cur = {0};
-	prefix_add(&cur, "", 0, true);
-	bool extendable = true;  /* every item of cur is complete */
-	bool reached_end = false; /* the whole alternative was spelled out */
-	while (extendable) {
-		while ((p[0] == '\\' && p[1] == 'b') || p[0] == '^')
-			p += p[0] == '^' ? 1 : 2;
-		if (*p == '\0' || *p == '|' || *p == ')') {
-			reached_end = true;
-			break;
-		}
-		struct prefix_list next = {0};
-		const char *after = NULL;
-		const char *start = p;
-		while (*p && !is_meta(*p))
-			p++;
-		if (p > start) {
-			size_t n = (size_t)(p - start);
-			bool quantified = is_quantifier(p);
-			if (is_zero_quantifier(p))
-				n--;  /* the last letter may be absent */
-			bool all_complete = false;
-			if (n > 0)
-				prefix_add(&next, start, n, !quantified);
-			if (next.count == 0 || prefix_cross(&cur, &next, &all_complete) < 0) {
-				prefix_list_clear(&next);
-				break;
-			}
-			prefix_list_clear(&next);
-			extendable = all_complete;
-			if (quantified)
-				break;
-			continue;
-		} else if (p[0] == '\\' && p[1] == 'd') {
-			for (char c = '0'; c <= '9'; c++)
-				prefix_add(&next, &c, 1, true);
-			after = p + 2;
-		} else if (p[0] == '[') {
-			after = class_prefixes(p, &next);
-		} else if (p[0] == '(' && (p[1] != '?' || p[2] == ':')) {
-			const char *q = p + (p[1] == '?' ? 3 : 1);
-			if (alternation_prefixes(&q, false, &next) == 0 && *q == ')')
-				after = q + 1;
-			else
-				prefix_list_clear(&next);
-			if (after != NULL && *after == '?' && after[1] != '?' && after[1] != '+' &&
-			    cur.count == 1 && cur.items[0][0] == '\0') {
-				/* An optional group first: a match starts with it or with what follows. */
-				struct prefix_list rest = {0};
-				if (sequence_prefixes(after + 1, &rest) < 0) {
-					prefix_list_clear(&rest);
-					prefix_list_clear(&next);
-					prefix_list_clear(&cur);
-					return -1;
-				}
-				mark_incomplete(&next);
-				prefix_list_move(&next, &rest);
-				prefix_list_clear(&cur);
-				prefix_list_move(out, &next);
-				return 0;
-			}
-		}
-		if (after == NULL || next.count == 0 || is_zero_quantifier(after)) {
-			prefix_list_clear(&next);
-			break;  /* cannot spell what comes next: cur is what we know */
-		}
-		if (is_quantifier(after))
-			mark_incomplete(&next);  /* "x+" or "(a|b){2}": its first copy is certain */
-		bool all_complete = false;
-		if (prefix_cross(&cur, &next, &all_complete) < 0) {
-			prefix_list_clear(&next);
-			break;
-		}
-		prefix_list_clear(&next);
-		extendable = all_complete;
-		p = after;
-		if (is_quantifier(p))
-			break;
-	}
-	for (size_t i = 0; i < cur.count; i++) {
-		if (cur.items[i][0] == '\0' || !isalnum((unsigned char)cur.items[i][0])) {
-			prefix_list_clear(&cur);
-			return -1;
-		}
-	}
-	if (!reached_end)
-		mark_incomplete(&cur);
-	prefix_list_move(out, &cur);
-	return 0;
-}
-
-/* Every alternative of the alternation at *pp; leaves *pp on the closing ')' or the end. */
-static int
-alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *out)
-{
-	const char *p = *pp;
-	for (;;) {
-		if (need_boundary) {
-			/* Each top-level alternative must start at a word start. */
-			if (p[0] == '^')
-				p++;
-			else if (p[0] == '\\' && p[1] == 'b')
-				p += 2;
-			else
-				return -1;
-		}
-		if (sequence_prefixes(p, out) < 0)
-			return -1;
-		p = skip_alternative(p);
-		if (*p != '|')
-			break;
-		p++;
-	}
-	*pp = p;
-	return 0;
-}
-
-
-
-static inline unsigned
-trie_slot(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 'a';
-	if (c >= '0' && c <= '9')
-		return 26 + (c - '0');
-	return 36;
-}
-
-static uint32_t
-trie_new_node(struct dispatch *d, unsigned char c)
-{
-	if (d->node_count == 0)
-		d->node_count = 1;  /* index 0 means "none" */
-	if (d->node_count >= d->node_cap) {
-		d->node_cap = d->node_cap ? d->node_cap * 2 : 256;
-		d->nodes = xrealloc(d->nodes, d->node_cap * sizeof(*d->nodes));
-	}
-	d->nodes[d->node_count] = (struct trie_node){ 0, 0, -1, c };
-	return (uint32_t)d->node_count++;
-}
-
-/* The child of node (0: the root) reached by letter c, or 0. */
-static inline uint32_t
-trie_child(const struct dispatch *d, uint32_t node, unsigned char c)
-{
-	if (node == 0) {
-		unsigned slot = trie_slot(c);
-		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
-	}
-	for (uint32_t k = d->nodes[node].first_child; k != 0; k = d->nodes[k].next_sibling)
-		if (d->nodes[k].c == c)
-			return k;
-	return 0;
-}
-
-/* Nodes with at least this many children get a direct table (one load per step instead
- * of a scan); the others keep a short contiguous list. */
-#define WALK_TABLE_MIN_CHILDREN 4
-#define WALK_TABLE_WIDTH 37     /* a-z, 0-9, space */
-
-static inline int
-walk_slot(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 'a';
-	if (c >= '0' && c <= '9')
-		return 26 + (c - '0');
-	return c == ' ' ? 36 : -1;
-}
-
-/* Lays each node's children out contiguously, so that the walk reads one short run of
- * bytes per letter instead of following sibling links across memory. */
-static void
-dispatch_freeze(struct dispatch *d)
-{
-	if (d->node_count == 0)
-		return;
-	d->walk_nodes = xcalloc(d->node_count, sizeof(*d->walk_nodes));
-	d->walk_children = xcalloc(d->node_count, sizeof(*d->walk_children));
-	uint32_t next = 0;
-	size_t rows = 0;
-	for (size_t n = 1; n < d->node_count; n++) {
-		struct walk_node *w = &d->walk_nodes[n];
-		w->child_start = next;
-		w->list = d->nodes[n].list;
-		bool tabulable = true;
-		for (uint32_t k = d->nodes[n].first_child; k != 0; k = d->nodes[k].next_sibling) {
-			d->walk_children[next++] = (struct walk_child){ k, d->nodes[k].c };
-			w->child_count++;
-			tabulable &= walk_slot(d->nodes[k].c) >= 0;
-		}
-		w->table = -1;
-		if (tabulable && w->child_count >= WALK_TABLE_MIN_CHILDREN) {
-			d->walk_tables = xrealloc(d->walk_tables, (rows + 1) * WALK_TABLE_WIDTH * sizeof(*d->walk_tables));
-			uint32_t *row = d->walk_tables + rows * WALK_TABLE_WIDTH;
-			memset(row, 0, WALK_TABLE_WIDTH * sizeof(*row));
-			for (uint32_t k = 0; k < w->child_count; k++) {
-				const struct walk_child *ch = &d->walk_children[w->child_start + k];
-				row[walk_slot(ch->c)] = ch->node;
-			}
-			w->table = (int32_t)rows++;
-		}
-	}
-}
-
-/* The walk's step (after dispatch_freeze): the child of node reached by letter c, or 0. */
-static inline uint32_t
-trie_step(const struct dispatch *d, uint32_t node, unsigned char c)
-{
-	if (node == 0) {
-		unsigned slot = trie_slot(c);
-		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
-	}
-	const struct walk_node *w = &d->walk_nodes[node];
-	if (w->table >= 0) {
-		int slot = walk_slot(c);
-		return slot < 0 ? 0 : d->walk_tables[(size_t)w->table * WALK_TABLE_WIDTH + (size_t)slot];
-	}
-	const struct walk_child *ch = d->walk_children + w->child_start;
-	for (uint32_t k = 0; k < w->child_count; k++)
-		if (ch[k].c == c)
-			return ch[k].node;
-	return 0;
-}
-
-static struct dispatch_list *
-dispatch_list_for(struct dispatch *d, const char *key, size_t n)
-{
-	uint32_t node = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)key[i];
-		if (node == 0 && trie_slot(c) == TRIE_ROOT_FANOUT - 1)
-			return NULL;  /* keys start with a letter or a digit (see sequence_prefixes) */
-		uint32_t next = trie_child(d, node, c);
-		if (next == 0) {
-			next = trie_new_node(d, c);
-			if (node == 0) {
-				d->root[trie_slot(c)] = next;
-			} else {
-				d->nodes[next].next_sibling = d->nodes[node].first_child;
-				d->nodes[node].first_child = next;
-			}
-		}
-		node = next;
-	}
-	if (d->nodes[node].list < 0) {
-		if (d->list_count == d->list_cap) {
-			d->list_cap = d->list_cap ? d->list_cap * 2 : 64;
-			d->lists = xrealloc(d->lists, d->list_cap * sizeof(*d->lists));
-		}
-		memset(&d->lists[d->list_count], 0, sizeof(*d->lists));
-		d->nodes[node].list = (int32_t)d->list_count++;
-	}
-	return &d->lists[d->nodes[node].list];
-}
-
-/* Finds the last element of a pattern that every match needs and that starts a word
- * ("rupture" in "\bcontrat (?:\w+ ){0,8}(?:rupture|fin)\b"), and returns its literal
- * beginnings. A pattern is only worth trying where it starts if one of them is in the
- * text: most candidates fail there, after trying every gap of "(?:\w+ ){0,8}". */
-/* Moves past one element of a pattern at p (a literal word, an escape, a class, a group)
- * and its quantifier. Returns the end, or NULL on unbalanced parentheses; *optional_r
- * tells whether the element may be absent. */
-static const char *
-skip_element(const char *p, bool *optional_r)
-{
-	if (*p == '\\') {
-		p += p[1] ? 2 : 1;
-	} else if (*p == '[') {
-		p++;
-		while (*p && *p != ']')
-			p += (*p == '\\' && p[1]) ? 2 : 1;
-		if (*p)
-			p++;
-	} else if (*p == '(') {
-		int depth = 0;
-		for (p++; *p && !(*p == ')' && depth == 0); p++) {
-			if (*p == '\\' && p[1])
-				p++;
-			else if (*p == '(')
-				depth++;
-			else if (*p == ')')
-				depth--;
-		}
-		if (*p == '\0')
-			return NULL;
-		p++;
-	} else if (isalnum((unsigned char)*p)) {
-		while (*p && !is_meta(*p) && *p != ' ')
-			p++;
-	} else {
-		p++;
-	}
-	*optional_r = false;
-	if (*p == '?' || *p == '*') {
-		*optional_r = true;
-		p++;
-	} else if (*p == '{') {
-		*optional_r = p[1] == '0';
-		while (*p && *p != '}')
-			p++;
-		if (*p)
-			p++;
-	} else if (*p == '+') {
-		p++;
-	}
-	if (*p == '?' || *p == '+')
-		p++;  /* lazy or possessive */
-	return p;
-}
-
-/* Finds the last element of a pattern that every match needs and that starts a word
- * ("rupture" in "\bcontrat (?:\w+ ){0,8}(?:rupture|fin)\b"), and returns its literal
- * beginnings. A pattern is only worth trying where it starts if one of them is in the
- * text: most candidates fail there, after trying every gap of "(?:\w+ ){0,8}". */
-static int
-requirement_prefixes(const char *src, struct prefix_list *out)
-{
-	const char *last = NULL;   /* the last mandatory element starting a word */
-	size_t elements = 0;
-	const char *p = src;
-	bool word_start = true;    /* every match has a word start where the next element begins */
-	while (*p) {
-		if (*p == '|')
-			return -1;  /* top-level alternation: no single requirement */
-		if (p[0] == '\\' && p[1] == 'b') {
-			p += 2;
-			word_start = true;
-			continue;
-		}
-		const char *start = p;
-		bool optional;
-		p = skip_element(p, &optional);
-		if (p == NULL)
-			return -1;
-		/* The element ends with a space (" ", "(?:\w+ )"): a word starts after it. */
-		const char *e = p - 1;
-		while (e > start && strchr("}?*+,{0123456789", *e) != NULL)
-			e--;
-		bool ends_with_space = *e == ' ' || (*e == ')' && e > start && e[-1] == ' ');
-		if (!optional && word_start && elements > 0 &&
-		    (*start == '(' || isalnum((unsigned char)*start)))
-			last = start;
-		/* An element that may be absent leaves a word start only if both ways do. */
-		word_start = optional ? word_start && ends_with_space : ends_with_space;
-		elements++;
-	}
-	if (last == NULL)
-		return -1;
-	struct prefix_list found = {0};
-	const char *q = last;
-	int rc;
-	if (*q == '(') {
-		q += q[1] == '?' ? (q[2] == ':' ? 3 : 0) : 1;
-		if (q == last)
-			return -1;
-		rc = alternation_prefixes(&q, false, &found);
-	} else {
-		rc = sequence_prefixes(q, &found);
-	}
-	if (rc < 0) {
-		prefix_list_clear(&found);
-		return -1;
-	}
-	prefix_list_move(out, &found);
-	return 0;
-}
-
-/* Reading literals out of a pattern assumes they mean themselves: inline options
- * ("(?i)", "(?x)"), verbs ("(*…)") and branch resets change that, so such a pattern is
- * simply run on the whole text. */
-static bool
-literal_reading_is_safe(const char *src)
-{
-	static const char *const unsafe[] = { "(?i", "(?x", "(?s", "(?m", "(?n", "(?-", "(?^", "(?|", "(*", "\\Q" };
-	for (size_t i = 0; i < sizeof(unsafe) / sizeof(*unsafe); i++)
-		if (strstr(src, unsafe[i]) != NULL)
-			return false;
-	return true;
-}
-
-/* Folded text has lower-case letters and digits at word starts: a prefix starting with
- * anything else could never be met by the walk. */
-static bool
-prefixes_fit_folded_text(const struct prefix_list *l)
-{
-	for (size_t i = 0; i < l->count; i++) {
-		unsigned char c = (unsigned char)l->items[i][0];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-			return false;
-	}
-	return l->count > 0;
-}
-
-static void
-dispatch_entry_add(struct intent_set *set, struct dispatch *d, struct pattern *pat, char *prefix,
-		   bool requirement)
-{
-	size_t n = strlen(prefix);
-	if (set->prefix_count == set->prefix_cap) {
-		set->prefix_cap = set->prefix_cap ? set->prefix_cap * 2 : 256;
-		set->prefixes = xrealloc(set->prefixes, set->prefix_cap * sizeof(*set->prefixes));
-	}
-	set->prefixes[set->prefix_count++] = prefix;
-	struct dispatch_list *l = dispatch_list_for(d, prefix, n);
-	if (l->count == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 4;
-		l->entries = xrealloc(l->entries, l->cap * sizeof(*l->entries));
-	}
-	l->entries[l->count++] = (struct dispatch_entry){ prefix, (uint32_t)n, (uint32_t)pat->index,
-							  pat->owner, requirement, pat->full_scope, pat };
-}
-
-static void
-dispatch_add(struct intent_set *set, struct dispatch *d, struct pattern *pat)
+dispatch_add(struct intent_set *set, struct pattern *pat)
 {
 	struct prefix_list prefixes = {0};
-	const char *p = pat->source;
 	char *why = NULL;
-	if (!literal_reading_is_safe(pat->source) || alternation_prefixes(&p, true, &prefixes) < 0 ||
-	    *p != '\0' || !prefixes_fit_folded_text(&prefixes) ||
+	if (pattern_start_prefixes(pat->source, &prefixes) < 0 ||
 	    (pat->anchored = compile_with(pat->source, PCRE2_ANCHORED, &why)) == NULL) {
 		free(why);
 		prefix_list_clear(&prefixes);
-		if (d->always_count == d->always_cap) {
-			d->always_cap = d->always_cap ? d->always_cap * 2 : 16;
-			d->always = xrealloc(d->always, d->always_cap * sizeof(*d->always));
+		if (set->always_count == set->always_cap) {
+			set->always_cap = set->always_cap ? set->always_cap * 2 : 16;
+			set->always = xrealloc(set->always, set->always_cap * sizeof(*set->always));
 		}
-		d->always[d->always_count++] = pat;
+		set->always[set->always_count++] = pat;
 		return;
 	}
 	for (size_t i = 0; i < prefixes.count; i++)
-		dispatch_entry_add(set, d, pat, prefixes.items[i], false);
+		pattern_index_add(set->index, prefixes.items[i], (uint32_t)pat->index, pat->owner, false,
+				  pat->full_scope, pat);
+	prefix_list_clear(&prefixes);
 	struct prefix_list required = {0};
-	if (requirement_prefixes(pat->source, &required) == 0 && prefixes_fit_folded_text(&required)) {
+	if (pattern_required_prefixes(pat->source, &required) == 0) {
 		pat->has_requirement = true;
 		for (size_t i = 0; i < required.count; i++)
-			dispatch_entry_add(set, d, pat, required.items[i], true);
-		free(required.items);
-		free(required.complete);
-	} else {
-		prefix_list_clear(&required);
+			pattern_index_add(set->index, required.items[i], (uint32_t)pat->index, pat->owner, true,
+					  pat->full_scope, pat);
 	}
-	free(prefixes.items);
-	free(prefixes.complete);
+	prefix_list_clear(&required);
 }
 
 static void
 build_dispatch(struct intent_set *set)
 {
 	size_t index = 0;
+	set->index = pattern_index_new();
 	set->weights = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->weights));
 	set->owners = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->owners));
 	for (size_t i = 0; i < set->count; i++) {
@@ -1377,7 +720,7 @@ build_dispatch(struct intent_set *set)
 			p->index = index++;
 			p->owner = (int)i;
 			p->full_scope = in->def.full_scope;
-			dispatch_add(set, &set->dispatch, p);
+			dispatch_add(set, p);
 		}
 	}
 	for (size_t i = 0; i < set->cue_count; i++) {
@@ -1385,11 +728,10 @@ build_dispatch(struct intent_set *set)
 		set->cues[i].pattern.index = index++;
 		set->cues[i].pattern.owner = -1;
 		set->cues[i].pattern.full_scope = true;
-		dispatch_add(set, &set->dispatch, &set->cues[i].pattern);
+		dispatch_add(set, &set->cues[i].pattern);
 	}
 	set->total_patterns = index;
-	dispatch_freeze(&set->dispatch);
-
+	pattern_index_freeze(set->index);
 	set->dispatch_enabled = true;
 }
 
@@ -1431,61 +773,15 @@ pattern_file(const struct intent_set *set, const struct pattern *p)
 	return "audience.cues";
 }
 
-/* Walks every word of text once through the trie, for the patterns of the given scopes
- * (a chat line is usually both the question and the whole message: one walk serves
- * both): notes where each pattern may start (in s->candidates) and which required words
- * are present (s->required_seen). */
-enum walk_scopes { WALK_QUESTION = 1, WALK_FULL = 2 };
-
-static void
-walk_scope(const struct dispatch *d, struct intent_scratch *s, const char *text, size_t len, int scopes)
-{
-	if (d->node_count == 0)
-		return;
-	for (size_t pos = 0; pos < len; pos++) {
-		if (pos > 0 && text[pos - 1] != ' ')
-			continue;  /* folded text: words start at 0 or after a space */
-		/* The trie holds whole prefixes, spaces included: every node met on the way
-		 * ends a prefix that the text has at pos. */
-		uint32_t node = 0;
-		for (size_t i = pos; i < len; i++) {
-			node = trie_step(d, node, (unsigned char)text[i]);
-			if (node == 0)
-				break;
-			int32_t list = d->walk_nodes[node].list;
-			if (list < 0)
-				continue;
-			const struct dispatch_list *l = &d->lists[list];
-			for (size_t k = 0; k < l->count; k++) {
-				const struct dispatch_entry *e = &l->entries[k];
-				if (!(scopes & (e->full_scope ? WALK_FULL : WALK_QUESTION)) ||
-				    (e->owner >= 0 && !s->active[e->owner]))
-					continue;
-				if (e->requirement) {
-					s->required_seen[e->index] = 1;
-					continue;
-				}
-				if (s->candidate_count == s->candidate_cap) {
-					s->candidate_cap = s->candidate_cap ? s->candidate_cap * 2 : 64;
-					s->candidates = xrealloc(s->candidates, s->candidate_cap * sizeof(*s->candidates));
-				}
-				s->candidates[s->candidate_count++] =
-					(struct candidate){ e->index, (uint32_t)pos, text, len, e->pattern };
-			}
-		}
-	}
-}
-
 /* Runs the patterns of one sign (positive or negative) whose intent is active: those
  * without a known start on the whole texts, the others at their candidate starts. */
 static int
 run_patterns(const struct intent_set *set, struct intent_scratch *s, bool positive,
 	     const char *question, size_t question_len, const char *full, size_t full_len, char **error_r)
 {
-	const struct dispatch *d = &set->dispatch;
 	{
-		for (size_t i = 0; i < d->always_count; i++) {
-			struct pattern *p = d->always[i];
+		for (size_t i = 0; i < set->always_count; i++) {
+			struct pattern *p = set->always[i];
 			const char *text = p->full_scope ? full : question;
 			size_t len = p->full_scope ? full_len : question_len;
 			if ((p->weight > 0) != positive || (p->owner >= 0 && !s->active[p->owner]) || len == 0)
@@ -1499,9 +795,9 @@ run_patterns(const struct intent_set *set, struct intent_scratch *s, bool positi
 			}
 		}
 	}
-	for (size_t c = 0; c < s->candidate_count; c++) {
-		const struct candidate *cd = &s->candidates[c];
-		const struct pattern *p = cd->pattern;
+	for (size_t c = 0; c < s->candidates.count; c++) {
+		const struct pattern_candidate *cd = &s->candidates.items[c];
+		const struct pattern *p = cd->payload;
 		if ((p->weight > 0) != positive || s->hit[cd->index] ||
 		    (p->owner >= 0 && !s->active[p->owner]) ||
 		    (p->has_requirement && !s->required_seen[cd->index]))
@@ -1626,12 +922,16 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 	}
 	size_t full_len = strlen(full), question_len = strlen(question);
 	if (set->dispatch_enabled) {
-		s->candidate_count = 0;
+		/* A chat line is usually both the question and the whole message: one walk. */
+		s->candidates.count = 0;
 		if (strcmp(question, full) == 0) {
-			walk_scope(&set->dispatch, s, full, full_len, WALK_QUESTION | WALK_FULL);
+			pattern_index_walk(set->index, full, full_len, PATTERN_INDEX_QUESTION | PATTERN_INDEX_FULL,
+					   s->active, s->required_seen, &s->candidates);
 		} else {
-			walk_scope(&set->dispatch, s, question, question_len, WALK_QUESTION);
-			walk_scope(&set->dispatch, s, full, full_len, WALK_FULL);
+			pattern_index_walk(set->index, question, question_len, PATTERN_INDEX_QUESTION,
+					   s->active, s->required_seen, &s->candidates);
+			pattern_index_walk(set->index, full, full_len, PATTERN_INDEX_FULL,
+					   s->active, s->required_seen, &s->candidates);
 		}
 		if (run_patterns(set, s, true, question, question_len, full, full_len, error_r) < 0)
 			return -1;
