@@ -6,6 +6,12 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+# The builds below are made in _build/ from this tree; automake refuses that while the
+# tree itself is configured (README's first command builds in place): clean it first.
+if [ -f config.status ]; then
+	echo "== the source tree is configured in place: make distclean (builds go to _build/)"
+	make distclean > /dev/null 2>&1 || true
+fi
 ./autogen.sh > /dev/null 2>&1 || { echo "autogen.sh failed"; exit 1; }
 passed=0
 failed=0
