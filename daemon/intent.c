@@ -11,6 +11,7 @@
 #include "lexicon.h"
 #include "pattern_index.h"
 #include "pattern_prefix.h"
+#include "strmap.h"
 #include "text.h"
 #include "util.h"
 
@@ -138,6 +139,10 @@ struct intent_set {
 	size_t total_patterns;          /* intents' patterns and cues: size of the hit table */
 	double *weights;                /* per pattern index, for scoring without touching patterns */
 	int *owners;                    /* per pattern index: its intent, -1 for a cue */
+	/* A negative pattern written in several intents (a shared list of subjects the FAQ
+	 * does not cover) is tried once: pattern alias_to[k] takes the result of alias_of[k]. */
+	size_t *alias_to, *alias_of;
+	size_t alias_count;
 	/* Where each pattern may start, for the question and the full message (chat intents,
 	 * cues): see pattern_index. */
 	struct pattern_index *index;
@@ -233,6 +238,8 @@ intent_set_free(struct intent_set **setp)
 	free(set->always);
 	free(set->weights);
 	free(set->owners);
+	free(set->alias_to);
+	free(set->alias_of);
 	free(set);
 	*setp = NULL;
 }
@@ -711,6 +718,9 @@ build_dispatch(struct intent_set *set)
 	set->index = pattern_index_new();
 	set->weights = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->weights));
 	set->owners = xcalloc(set->pattern_count + set->cue_count + 1, sizeof(*set->owners));
+	set->alias_to = xcalloc(set->pattern_count + 1, sizeof(*set->alias_to));
+	set->alias_of = xcalloc(set->pattern_count + 1, sizeof(*set->alias_of));
+	struct strmap *negatives = strmap_new();  /* "scope source" → first pattern */
 	for (size_t i = 0; i < set->count; i++) {
 		struct intent *in = &set->intents[i];
 		for (size_t k = 0; k < in->pattern_count; k++) {
@@ -720,9 +730,22 @@ build_dispatch(struct intent_set *set)
 			p->index = index++;
 			p->owner = (int)i;
 			p->full_scope = in->def.full_scope;
+			if (p->weight < 0) {
+				char *key = xasprintf("%c%s", p->full_scope ? 'f' : 'q', p->source);
+				struct pattern *first = strmap_get(negatives, key, strlen(key));
+				if (first == NULL)
+					strmap_put(negatives, key, strlen(key), p);
+				free(key);
+				if (first != NULL) {
+					set->alias_to[set->alias_count] = p->index;
+					set->alias_of[set->alias_count++] = first->index;
+					continue;
+				}
+			}
 			dispatch_add(set, p);
 		}
 	}
+	strmap_free(&negatives);
 	for (size_t i = 0; i < set->cue_count; i++) {
 		set->owners[index] = -1;
 		set->cues[i].pattern.index = index++;
@@ -943,8 +966,20 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 				scored[set->owners[s->hits[h]]] = 1;
 		for (size_t i = 0; i < set->count; i++)
 			s->active[i] = s->active[i] && scored[i];
+		/* A shared negative runs under its first intent: wake that one when any intent
+		 * sharing it scored (its other negatives then only lower a score that is not
+		 * positive: no candidate changes). */
+		for (size_t k = 0; k < set->alias_count; k++)
+			if (s->active[set->owners[set->alias_to[k]]])
+				s->active[set->owners[set->alias_of[k]]] = 1;
 		if (run_patterns(set, s, false, question, question_len, full, full_len, error_r) < 0)
 			return -1;
+		for (size_t k = 0; k < set->alias_count; k++) {
+			if (s->hit[set->alias_of[k]] && !s->hit[set->alias_to[k]]) {
+				s->hit[set->alias_to[k]] = 1;
+				s->hits[s->hit_count++] = (uint32_t)set->alias_to[k];
+			}
+		}
 	} else if (match_all(set, s, full, full_len, question, question_len, error_r) < 0) {
 		return -1;
 	}

@@ -135,8 +135,9 @@ is_quantifier(const char *p)
 static int
 prefix_cross(struct prefix_list *cur, const struct prefix_list *next, bool *all_complete_r)
 {
-	if (cur->count * next->count > MAX_PREFIXES_PER_PATTERN)
-		return -1;
+	bool at_start = cur->count == 1 && cur->items[0][0] == '\0';
+	if (!at_start && cur->count * next->count > MAX_PREFIXES_PER_PATTERN)
+		return -1;  /* an alternation at the start is no product: take it whole */
 	struct prefix_list out = {0};
 	bool all = true;
 	for (size_t i = 0; i < cur->count; i++) {

@@ -71,6 +71,15 @@ check "dev set meets the quality bar" test $? -eq 0
 $CTL eval --min-precision 97 --min-coverage 90 --min-unknown-recall 90 --min-audience 90 \
 	"$SRC/tests/data/extra.tsv" > "$TMP/eval2.out"
 check "extra set meets the quality bar" test $? -eq 0
+$CTL eval --min-precision 97 --min-coverage 90 --min-unknown-recall 90 --min-audience 90 \
+	"$SRC/tests/data/blind1.tsv" > "$TMP/eval4.out"
+check "blind set meets the quality bar" test $? -eq 0
+# Two harder sets (negations, a covered topic with another question): a lower bar.
+for set in hardA hardB; do
+	$CTL eval --min-precision 95 --min-coverage 90 --min-unknown-recall 90 --min-audience 90 \
+		"$SRC/tests/data/$set.tsv" > "$TMP/eval-$set.out"
+	check "$set meets its bar" test $? -eq 0
+done
 check "eval prints the per-intent table" grep -q "^login_trouble " "$TMP/eval.out"
 $CTL --min-confidence 1 eval --min-coverage 50 "$SRC/tests/data/dev.tsv" > "$TMP/eval3.out"
 check "eval fails below a threshold" test $? -eq 1

@@ -62,6 +62,17 @@ test_start_prefixes(void **state)
 	}
 }
 
+/* An alternation at the start is not a product: however many alternatives, all count. */
+static void
+test_many_alternatives(void **state)
+{
+	(void)state;
+	struct prefix_list l = {0};
+	assert_int_equal(pattern_start_prefixes("\\b(?:[a-z]{2}\\d{6}|\\d{2}[a-z]{2}|(?:af|ca) \\d{4})\\b", &l), 0);
+	assert_int_equal(l.count, 26 + 10 + 2);
+	prefix_list_clear(&l);
+}
+
 static void
 test_required_prefixes(void **state)
 {
@@ -102,6 +113,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_prefixes),
+		cmocka_unit_test(test_many_alternatives),
 		cmocka_unit_test(test_required_prefixes),
 	};
 	return cmocka_run_group_tests_name("pattern_prefix", tests, NULL, NULL);
