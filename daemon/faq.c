@@ -104,16 +104,10 @@ load_entry(const char *path, const char *stem, struct entry *e, struct strbuf *e
 {
 	e->file = xstrdup(path);
 	char *err = NULL;
-	char *data = file_read_all(path, 1024 * 1024, NULL, &err);
+	char *data = text_read_file(path, 1024 * 1024, NULL, &err);
 	if (data == NULL) {
-		add_error(errors, path, 0, err);
+		strbuf_addf(errors, "%s\n", err);
 		free(err);
-		return;
-	}
-	if (text_validate(data, strlen(data), &err) < 0) {
-		add_error(errors, path, 0, err);
-		free(err);
-		free(data);
 		return;
 	}
 	struct strbuf body[SECTION_COUNT] = {{0}};

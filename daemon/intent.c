@@ -339,6 +339,23 @@ add_error(struct strbuf *errors, const char *file, unsigned line, const char *wh
 		strbuf_addf(errors, "%s: %s\n", file, why);
 }
 
+/* Parses and compiles "+W PATTERN" at file:line. Returns the compiled pattern (with its
+ * weight and source in *w_r, *src_r), or NULL after appending the error to errors. */
+static pcre2_code *
+weighted_pattern(const char *text, const char *file, unsigned line, struct strbuf *errors,
+		 double *w_r, const char **src_r)
+{
+	char *why = NULL;
+	pcre2_code *re = NULL;
+	if (parse_weighted(text, w_r, src_r, &why) == 0)
+		re = compile(*src_r, &why);
+	if (re == NULL) {
+		add_error(errors, file, line, why);
+		free(why);
+	}
+	return re;
+}
+
 /* Splits data into lines in place; next_line() returns each non-blank, non-comment line
  * with surrounding spaces and CR removed. */
 struct line_iter {
@@ -399,20 +416,14 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 		 struct strbuf *errors)
 {
 	char *err = NULL;
-	char *data = file_read_all(path, 1024 * 1024, NULL, &err);
+	char *data = text_read_file(path, 1024 * 1024, NULL, &err);
 	in->file = xstrdup(path);
 	if (data == NULL) {
-		add_error(errors, path, 0, err);
+		strbuf_addf(errors, "%s\n", err);
 		free(err);
 		return;
 	}
 	size_t before = errors->len;
-	if (text_validate(data, strlen(data), &err) < 0) {
-		add_error(errors, path, 0, err);
-		free(err);
-		free(data);
-		return;
-	}
 	bool have_kind = false;
 	size_t cap = 0;
 	struct line_iter it = { data, 0 };
@@ -422,18 +433,9 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 		if (line[0] == '+' || line[0] == '-') {
 			double w;
 			const char *src;
-			char *why = NULL;
-			if (parse_weighted(line, &w, &src, &why) < 0) {
-				add_error(errors, path, lineno, why);
-				free(why);
+			pcre2_code *re = weighted_pattern(line, path, lineno, errors, &w, &src);
+			if (re == NULL)
 				continue;
-			}
-			pcre2_code *re = compile(src, &why);
-			if (re == NULL) {
-				add_error(errors, path, lineno, why);
-				free(why);
-				continue;
-			}
 			if (in->pattern_count == cap) {
 				cap = cap ? cap * 2 : 16;
 				in->patterns = xrealloc(in->patterns, cap * sizeof(*in->patterns));
@@ -545,16 +547,10 @@ static void
 load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct strbuf *errors)
 {
 	char *err = NULL;
-	char *data = file_read_all(path, 1024 * 1024, NULL, &err);
+	char *data = text_read_file(path, 1024 * 1024, NULL, &err);
 	if (data == NULL) {
-		add_error(errors, path, 0, err);
+		strbuf_addf(errors, "%s\n", err);
 		free(err);
-		return;
-	}
-	if (text_validate(data, strlen(data), &err) < 0) {
-		add_error(errors, path, 0, err);
-		free(err);
-		free(data);
 		return;
 	}
 	size_t cap = 0;
@@ -578,18 +574,9 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 			rest++;
 		double w;
 		const char *src;
-		char *why = NULL;
-		if (parse_weighted(rest, &w, &src, &why) < 0) {
-			add_error(errors, path, lineno, why);
-			free(why);
+		pcre2_code *re = weighted_pattern(rest, path, lineno, errors, &w, &src);
+		if (re == NULL)
 			continue;
-		}
-		pcre2_code *re = compile(src, &why);
-		if (re == NULL) {
-			add_error(errors, path, lineno, why);
-			free(why);
-			continue;
-		}
 		if (set->cue_count == cap) {
 			cap = cap ? cap * 2 : 32;
 			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));

@@ -127,14 +127,10 @@ templates_load(const char *dir, char **error_r)
 		} else {
 			char *err = NULL;
 			size_t len = 0;
-			char *text = file_read_all(path, 256 * 1024, &len, &err);
+			char *text = text_read_file(path, 256 * 1024, &len, &err);
 			if (text == NULL) {
 				strbuf_addf(&errors, "%s\n", err);
 				free(err);
-			} else if (text_validate(text, len, &err) < 0) {
-				strbuf_addf(&errors, "%s: %s\n", path, err);
-				free(err);
-				free(text);
 			} else {
 				check_placeholders((size_t)k, path, text, &errors);
 				/* One final line break belongs to the file, not to the text. */

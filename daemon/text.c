@@ -40,6 +40,25 @@ text_validate(const char *s, size_t len, char **error_r)
 	return 0;
 }
 
+char *
+text_read_file(const char *path, size_t max_size, size_t *len_r, char **error_r)
+{
+	size_t len;
+	char *data = file_read_all(path, max_size, &len, error_r);
+	if (data == NULL)
+		return NULL;
+	char *why = NULL;
+	if (text_validate(data, len, &why) < 0) {
+		*error_r = xasprintf("%s: %s", path, why);
+		free(why);
+		free(data);
+		return NULL;
+	}
+	if (len_r != NULL)
+		*len_r = len;
+	return data;
+}
+
 /* Letters and digits make words; the few letters that do not decompose into a base
  * letter plus marks are spelled out so that "œuvre" matches "oeuvre". */
 static const char *

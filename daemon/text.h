@@ -12,6 +12,10 @@
  * (caller frees) naming the byte offset. */
 int text_validate(const char *s, size_t len, char **error_r);
 
+/* Reads a whole file of valid UTF-8 text (no NUL byte), at most max_size bytes. Returns
+ * it (caller frees), or NULL and *error_r ("path: why", caller frees). */
+char *text_read_file(const char *path, size_t max_size, size_t *len_r, char **error_r);
+
 /* Folds valid UTF-8 into matching form ("J’ai oublié mon MDP !" → "j ai oublie mon mdp").
  * s must have passed text_validate. Returns a new string (caller frees); *words_r, when
  * not NULL, receives the number of words. */
