@@ -1,11 +1,12 @@
 /* intent — intent files, PCRE2 compilation and scoring (see intent.h).
- * Speed: trying several hundred patterns at every position of every message is too slow
- * for a chat (each pattern is an alternation, tried at each offset). Most patterns start
- * with \b and a literal ("\b(?:oubli\w*|perdu)"): at load time the literal prefixes that
- * any match must start with are extracted, and at match time the pattern is only tried,
- * anchored, at the starts of words beginning with one of them. Patterns whose start cannot
- * be known run on the whole text as before. Both paths give the same result; a test
- * checks it on the dev set. Everything is compiled with the JIT at load time. */
+ * Speed: trying several hundred patterns at every offset of every message is too slow
+ * for a chat. Most patterns start with \b and a literal ("\b(?:oubli\w*|perdu)"):
+ * pattern_prefix reads those literals (and a word needed further on) at load time,
+ * pattern_index walks the message once and lists where each pattern may start, and only
+ * there is the pattern tried, anchored. Patterns whose start cannot be read run on the
+ * whole text. Negative patterns run only for intents that scored, a negative shared by
+ * several intents once. The result is the one a full scan gives: tests (dev set, tricky
+ * patterns) and tests/fuzz/fuzz_pattern check it. Everything is JIT-compiled at load. */
 #include "autoconf.h"
 #include "intent.h"
 #include "lexicon.h"
