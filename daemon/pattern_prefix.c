@@ -16,6 +16,43 @@ is_meta(char c)
 	return strchr("\\()[].*+?{}|^$", c) != NULL;
 }
 
+/* Length of a quantifier in braces at p ("{2}", "{0,8}", "{4,}"), or 0 when the brace is
+ * a literal character, as PCRE2 reads "{" not followed by such a quantifier. *min_r
+ * receives its minimum. */
+static size_t
+brace_quantifier(const char *p, unsigned long *min_r)
+{
+	if (*p != '{' || !isdigit((unsigned char)p[1]))
+		return 0;
+	char *end;
+	unsigned long min = strtoul(p + 1, &end, 10);
+	if (*end == ',') {
+		end++;
+		while (isdigit((unsigned char)*end))
+			end++;
+	}
+	if (*end != '}')
+		return 0;
+	if (min_r != NULL)
+		*min_r = min;
+	return (size_t)(end + 1 - p);
+}
+
+/* Moves past a character class at p ('['): to after its closing ']', or the end. A ']'
+ * right after '[' or "[^" belongs to the class; "\]" is escaped. */
+static const char *
+skip_class(const char *p)
+{
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p && *p != ']')
+		p += (*p == '\\' && p[1]) ? 2 : 1;
+	return *p ? p + 1 : p;
+}
+
 /* Moves past one alternative of an alternation: to the '|' or ')' that ends it at depth 0. */
 static const char *
 skip_alternative(const char *p)
@@ -27,18 +64,7 @@ skip_alternative(const char *p)
 			continue;
 		}
 		if (*p == '[') {
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p && *p != ']') {
-				if (*p == '\\' && p[1])
-					p++;
-				p++;
-			}
-			if (*p)
-				p++;
+			p = skip_class(p);
 			continue;
 		}
 		if (*p == '(')
@@ -121,13 +147,14 @@ class_prefixes(const char *p, struct prefix_list *out)
 static bool
 is_zero_quantifier(const char *p)
 {
-	return *p == '?' || *p == '*' || (*p == '{' && p[1] == '0');
+	unsigned long min = 1;
+	return *p == '?' || *p == '*' || (brace_quantifier(p, &min) > 0 && min == 0);
 }
 
 static bool
 is_quantifier(const char *p)
 {
-	return *p == '?' || *p == '*' || *p == '+' || *p == '{';
+	return *p == '?' || *p == '*' || *p == '+' || brace_quantifier(p, NULL) > 0;
 }
 
 /* cur := every item of cur followed by every item of next (both complete so far). Returns
@@ -302,16 +329,14 @@ skip_element(const char *p, bool *optional_r)
 	if (*p == '\\') {
 		p += p[1] ? 2 : 1;
 	} else if (*p == '[') {
-		p++;
-		while (*p && *p != ']')
-			p += (*p == '\\' && p[1]) ? 2 : 1;
-		if (*p)
-			p++;
+		p = skip_class(p);
 	} else if (*p == '(') {
 		int depth = 0;
 		for (p++; *p && !(*p == ')' && depth == 0); p++) {
 			if (*p == '\\' && p[1])
 				p++;
+			else if (*p == '[')
+				p = skip_class(p) - 1;  /* a ')' in a class closes nothing */
 			else if (*p == '(')
 				depth++;
 			else if (*p == ')')
@@ -327,15 +352,14 @@ skip_element(const char *p, bool *optional_r)
 		p++;
 	}
 	*optional_r = false;
+	unsigned long min = 1;
+	size_t brace = brace_quantifier(p, &min);
 	if (*p == '?' || *p == '*') {
 		*optional_r = true;
 		p++;
-	} else if (*p == '{') {
-		*optional_r = p[1] == '0';
-		while (*p && *p != '}')
-			p++;
-		if (*p)
-			p++;
+	} else if (brace > 0) {
+		*optional_r = min == 0;
+		p += brace;
 	} else if (*p == '+') {
 		p++;
 	}
