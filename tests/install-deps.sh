@@ -1,6 +1,10 @@
 #!/bin/sh
-# Installs every Debian 12 package dialogd needs to build, run and test. Run as root.
+# Installs every Debian 12 package dialogd needs to build, run and test (as root: through
+# sudo when run by another user).
 set -e
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
