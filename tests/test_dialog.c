@@ -300,6 +300,12 @@ test_missing_data_folder(void **state)
 	assert_non_null(strstr(err, "faq-data: cannot open folder"));
 	assert_non_null(strstr(err, "intents: cannot open folder"));
 	free(err);
+	/* A folder that cannot be read (here: a file where a folder should be, which even root
+	 * cannot list) gives the same clear error. */
+	write_file(dir, "templates", "not a folder\n");
+	assert_null(engine_load(dir, &err));
+	assert_non_null(strstr(err, "templates: cannot open folder: Not a directory"));
+	free(err);
 	rm_rf(dir);
 	free(dir);
 }
