@@ -64,9 +64,9 @@ parse_fraction(const char *s, double max, double *out)
 }
 
 static struct engine *
-open_engine(const struct options *o, const char *argv0)
+open_engine(const struct options *o)
 {
-	const char *dir = o->data_dir ? o->data_dir : engine_default_data_dir(argv0);
+	const char *dir = o->data_dir ? o->data_dir : engine_default_data_dir();
 	char *err = NULL;
 	struct engine *e = engine_load(dir, &err);
 	if (e == NULL) {
@@ -404,7 +404,7 @@ main(int argc, char **argv)
 		o.data_dir = cfg.data_dir;
 
 	int rc;
-	struct engine *e = open_engine(&o, argv[0]);
+	struct engine *e = open_engine(&o);
 	if (e == NULL) {
 		rc = 1;
 	} else if (strcmp(command, "ask") == 0) {

@@ -100,7 +100,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	const char *dir = data_dir ? data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir(argv[0]);
+	const char *dir = data_dir ? data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
 	struct engine *engine = load(dir);
 	if (engine == NULL || check_only) {
 		engine_free(&engine);

@@ -138,13 +138,12 @@ engine_free(struct engine **ep)
 }
 
 const char *
-engine_default_data_dir(const char *argv0)
+engine_default_data_dir(void)
 {
 	/* A binary built in this build tree lives in $(abs_top_builddir)/daemon: it uses the
 	 * source tree's data so that edits to intents/ show at once, without make install. */
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	(void)argv0;
 	if (n > 0) {
 		exe[n] = '\0';
 		char *slash = strrchr(exe, '/');

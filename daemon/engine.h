@@ -22,6 +22,6 @@ void engine_free(struct engine **engine);
 
 /* Finds the data folder when --data is not given: the source tree when the program runs
  * from its build tree, else the installed $(pkgdatadir). Returns a borrowed string. */
-const char *engine_default_data_dir(const char *argv0);
+const char *engine_default_data_dir(void);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define LETTER_SLOTS 37         /* a-z, 0-9, space */
+
 struct pattern_index_entry {
 	const char *prefix;     /* points into the set's prefix storage */
 	uint32_t len;
@@ -26,7 +28,6 @@ struct dispatch_list {
 /* A trie over the prefixes: walking the text from a word start letter by letter meets
  * every prefix found there, without hashing or comparing strings. Nodes are small (first child,
  * next sibling) so that the whole trie stays in the processor's cache. */
-#define TRIE_ROOT_FANOUT 37     /* a-z, 0-9, anything else */
 
 struct trie_node {
 	uint32_t first_child;   /* node index, 0 = none (node 0 is unused) */
@@ -38,7 +39,7 @@ struct trie_node {
 /* Patterns of one scope (the question, or the full message), indexed by their prefixes:
  * "mot de passe" (of "\bmot de passe (?:oubli\w*|perdu)"), "oubli" (of "\boubli\w*"). */
 struct pattern_index {
-	uint32_t root[TRIE_ROOT_FANOUT]; /* first-letter nodes, 0 = none */
+	uint32_t root[LETTER_SLOTS];    /* first-letter nodes by letter_slot(), 0 = none */
 	/* Once built, the walk reads a compact copy: per node, its list and its children,
 	 * which are contiguous, so that a step touches one or two cache lines. */
 	struct walk_node {
@@ -47,7 +48,7 @@ struct pattern_index {
 		uint32_t child_count;
 		int32_t table;          /* a node with many children: its row in walk_tables, else -1 */
 	} *walk_nodes;
-	uint32_t *walk_tables;          /* rows of WALK_TABLE_WIDTH child nodes, 0 = none */
+	uint32_t *walk_tables;          /* rows of LETTER_SLOTS child nodes, 0 = none */
 	struct walk_child {
 		uint32_t node;
 		unsigned char c;
@@ -86,14 +87,24 @@ pattern_index_free(struct pattern_index **ixp)
 	*ixp = NULL;
 }
 
-static inline unsigned
-trie_slot(unsigned char c)
+/* Where letter c goes in a row of children: a-z, 0-9, then space; -1 for any other byte
+ * (such children are found by scanning). */
+static inline int
+letter_slot(unsigned char c)
 {
 	if (c >= 'a' && c <= 'z')
 		return c - 'a';
 	if (c >= '0' && c <= '9')
 		return 26 + (c - '0');
-	return 36;
+	return c == ' ' ? 36 : -1;
+}
+
+/* The first-letter node of c, or 0. Prefixes start with a letter or a digit. */
+static inline uint32_t
+root_child(const struct pattern_index *d, unsigned char c)
+{
+	int slot = letter_slot(c);
+	return slot < 0 ? 0 : d->root[slot];
 }
 
 static uint32_t
@@ -113,10 +124,8 @@ trie_new_node(struct pattern_index *d, unsigned char c)
 static inline uint32_t
 trie_child(const struct pattern_index *d, uint32_t node, unsigned char c)
 {
-	if (node == 0) {
-		unsigned slot = trie_slot(c);
-		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
-	}
+	if (node == 0)
+		return root_child(d, c);
 	for (uint32_t k = d->nodes[node].first_child; k != 0; k = d->nodes[k].next_sibling)
 		if (d->nodes[k].c == c)
 			return k;
@@ -126,17 +135,7 @@ trie_child(const struct pattern_index *d, uint32_t node, unsigned char c)
 /* Nodes with at least this many children get a direct table (one load per step instead
  * of a scan); the others keep a short contiguous list. */
 #define WALK_TABLE_MIN_CHILDREN 4
-#define WALK_TABLE_WIDTH 37     /* a-z, 0-9, space */
 
-static inline int
-walk_slot(unsigned char c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 'a';
-	if (c >= '0' && c <= '9')
-		return 26 + (c - '0');
-	return c == ' ' ? 36 : -1;
-}
 
 /* Lays each node's children out contiguously, so that the walk reads one short run of
  * bytes per letter instead of following sibling links across memory. */
@@ -157,16 +156,16 @@ pattern_index_freeze(struct pattern_index *d)
 		for (uint32_t k = d->nodes[n].first_child; k != 0; k = d->nodes[k].next_sibling) {
 			d->walk_children[next++] = (struct walk_child){ k, d->nodes[k].c };
 			w->child_count++;
-			tabulable &= walk_slot(d->nodes[k].c) >= 0;
+			tabulable &= letter_slot(d->nodes[k].c) >= 0;
 		}
 		w->table = -1;
 		if (tabulable && w->child_count >= WALK_TABLE_MIN_CHILDREN) {
-			d->walk_tables = xrealloc(d->walk_tables, (rows + 1) * WALK_TABLE_WIDTH * sizeof(*d->walk_tables));
-			uint32_t *row = d->walk_tables + rows * WALK_TABLE_WIDTH;
-			memset(row, 0, WALK_TABLE_WIDTH * sizeof(*row));
+			d->walk_tables = xrealloc(d->walk_tables, (rows + 1) * LETTER_SLOTS * sizeof(*d->walk_tables));
+			uint32_t *row = d->walk_tables + rows * LETTER_SLOTS;
+			memset(row, 0, LETTER_SLOTS * sizeof(*row));
 			for (uint32_t k = 0; k < w->child_count; k++) {
 				const struct walk_child *ch = &d->walk_children[w->child_start + k];
-				row[walk_slot(ch->c)] = ch->node;
+				row[letter_slot(ch->c)] = ch->node;
 			}
 			w->table = (int32_t)rows++;
 		}
@@ -177,14 +176,12 @@ pattern_index_freeze(struct pattern_index *d)
 static inline uint32_t
 trie_step(const struct pattern_index *d, uint32_t node, unsigned char c)
 {
-	if (node == 0) {
-		unsigned slot = trie_slot(c);
-		return slot == TRIE_ROOT_FANOUT - 1 ? 0 : d->root[slot];
-	}
+	if (node == 0)
+		return root_child(d, c);
 	const struct walk_node *w = &d->walk_nodes[node];
 	if (w->table >= 0) {
-		int slot = walk_slot(c);
-		return slot < 0 ? 0 : d->walk_tables[(size_t)w->table * WALK_TABLE_WIDTH + (size_t)slot];
+		int slot = letter_slot(c);
+		return slot < 0 ? 0 : d->walk_tables[(size_t)w->table * LETTER_SLOTS + (size_t)slot];
 	}
 	const struct walk_child *ch = d->walk_children + w->child_start;
 	for (uint32_t k = 0; k < w->child_count; k++)
@@ -199,13 +196,13 @@ dispatch_list_for(struct pattern_index *d, const char *key, size_t n)
 	uint32_t node = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)key[i];
-		if (node == 0 && trie_slot(c) == TRIE_ROOT_FANOUT - 1)
+		if (node == 0 && (letter_slot(c) < 0 || c == ' '))
 			return NULL;  /* keys start with a letter or a digit (see sequence_prefixes) */
 		uint32_t next = trie_child(d, node, c);
 		if (next == 0) {
 			next = trie_new_node(d, c);
 			if (node == 0) {
-				d->root[trie_slot(c)] = next;
+				d->root[letter_slot(c)] = next;
 			} else {
 				d->nodes[next].next_sibling = d->nodes[node].first_child;
 				d->nodes[node].first_child = next;

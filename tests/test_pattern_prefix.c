@@ -18,11 +18,38 @@ joined(const struct prefix_list *l)
 	return strbuf_detach(&sb);
 }
 
+/* A pattern and the prefixes expected, joined by '|'; NULL when the reader must give up. */
+struct prefix_case {
+	const char *pattern;
+	const char *expected;
+};
+
+static void
+check_cases(int (*read)(const char *, struct prefix_list *), const struct prefix_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct prefix_list l = {0};
+		int rc = read(cases[i].pattern, &l);
+		char *got = joined(&l);
+		if (cases[i].expected == NULL) {
+			if (rc != -1)
+				fail_msg("%s: expected -1, got \"%s\"", cases[i].pattern, got);
+			assert_int_equal(l.count, 0);
+		} else if (rc != 0) {
+			fail_msg("%s: expected prefixes", cases[i].pattern);
+		} else if (strcmp(got, cases[i].expected) != 0) {
+			fail_msg("%s: got \"%s\", expected \"%s\"", cases[i].pattern, got, cases[i].expected);
+		}
+		free(got);
+		prefix_list_clear(&l);
+	}
+}
+
 static void
 test_start_prefixes(void **state)
 {
 	(void)state;
-	static const struct { const char *pattern; const char *expected; } cases[] = {
+	static const struct prefix_case cases[] = {
 		{ "\\bmot de passe\\b", "mot de passe" },
 		{ "\\b(?:oubli\\w*|perdu) mot", "oubli|perdu" },  /* "oubli…" is open-ended: stop there */
 		{ "\\bdossiers? transmis", "dossier" },
@@ -43,23 +70,7 @@ test_start_prefixes(void **state)
 		{ "\\b(?:a|(?:b", NULL },                           /* unbalanced */
 		{ "\\b(?:x)?", NULL },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct prefix_list l = {0};
-		int rc = pattern_start_prefixes(cases[i].pattern, &l);
-		if (cases[i].expected == NULL) {
-			if (rc != -1)
-				fail_msg("%s: expected -1", cases[i].pattern);
-			assert_int_equal(l.count, 0);
-			continue;
-		}
-		if (rc != 0)
-			fail_msg("%s: expected prefixes", cases[i].pattern);
-		char *got = joined(&l);
-		if (strcmp(got, cases[i].expected) != 0)
-			fail_msg("%s: got \"%s\", expected \"%s\"", cases[i].pattern, got, cases[i].expected);
-		free(got);
-		prefix_list_clear(&l);
-	}
+	check_cases(pattern_start_prefixes, cases, sizeof(cases) / sizeof(*cases));
 }
 
 /* An alternation at the start is not a product: however many alternatives, all count. */
@@ -77,7 +88,7 @@ static void
 test_required_prefixes(void **state)
 {
 	(void)state;
-	static const struct { const char *pattern; const char *expected; } cases[] = {
+	static const struct prefix_case cases[] = {
 		{ "\\bcontrat (?:\\w+ ){0,8}(?:rupture|fin anticipee)\\b", "rupture|fin anticipee" },
 		{ "\\bmot de passe (?:\\w+ ){0,2}oubli\\w*", "oubli" },
 		{ "\\bdossier (?:\\w+ )?(?:en cours|transmis)", "en cours|transmis" },
@@ -88,24 +99,7 @@ test_required_prefixes(void **state)
 		{ "\\ba|\\bb c", NULL },                             /* top-level alternation */
 		{ "\\ba (?i)B", NULL },
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct prefix_list l = {0};
-		int rc = pattern_required_prefixes(cases[i].pattern, &l);
-		if (cases[i].expected == NULL) {
-			if (rc != -1) {
-				char *got = joined(&l);
-				fail_msg("%s: expected -1, got \"%s\"", cases[i].pattern, got);
-			}
-			continue;
-		}
-		if (rc != 0)
-			fail_msg("%s: expected a required word", cases[i].pattern);
-		char *got = joined(&l);
-		if (strcmp(got, cases[i].expected) != 0)
-			fail_msg("%s: got \"%s\", expected \"%s\"", cases[i].pattern, got, cases[i].expected);
-		free(got);
-		prefix_list_clear(&l);
-	}
+	check_cases(pattern_required_prefixes, cases, sizeof(cases) / sizeof(*cases));
 }
 
 int
