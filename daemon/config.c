@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-enum key_type { KEY_STRING, KEY_FRACTION, KEY_COUNT };
+enum key_type { KEY_STRING, KEY_FRACTION, KEY_COUNT, KEY_NUMBER, KEY_BOOL };
 
 static const struct config_key {
 	const char *section;
@@ -30,6 +31,64 @@ static const struct config_key {
 	  "chat: a short message whose best intent reaches this (but not min_confidence) gets the subject proposed instead of a handoff" },
 	{ "engine", "suggest_max_words", KEY_COUNT, offsetof(struct config, suggest_max_words), "4",
 	  "chat: longest message (in words) for which subjects are proposed" },
+#define S(sec, name, field, def, doc) { sec, name, KEY_STRING, offsetof(struct config, field), def, doc }
+#define N(sec, name, field, def, doc) { sec, name, KEY_NUMBER, offsetof(struct config, field), def, doc }
+#define B(sec, name, field, def, doc) { sec, name, KEY_BOOL, offsetof(struct config, field), def, doc }
+	S("store", "path", store_path, "dialogd.sqlite",
+	  "SQLite file holding threads, messages, outbox and mailbox state (relative to the working folder)"),
+	S("imap", "url", imap_url, NULL, "support mailbox server, imap://host:port or imaps://host:port (unset: no mail is read)"),
+	S("imap", "user", imap_user, NULL, "IMAP login"),
+	S("imap", "password", imap_password, NULL, "IMAP password (prefer password_file)"),
+	S("imap", "password_file", imap_password_file, NULL, "file whose first line is the IMAP password"),
+	S("imap", "mailbox", imap_mailbox, "INBOX", "folder read for new questions"),
+	S("imap", "done_action", imap_done_action, "move",
+	  "what happens to a processed message: move (to done_folder) or keyword (flag it with done_keyword); never deleted"),
+	S("imap", "done_folder", imap_done_folder, "Trait\xC3\xA9s", "folder processed messages are moved to (created if missing)"),
+	S("imap", "done_keyword", imap_done_keyword, "DialogdDone", "IMAP keyword set on processed messages with done_action = keyword"),
+	N("imap", "poll_interval", imap_poll_interval, "60", "seconds between two checks when the server has no IDLE"),
+	N("imap", "timeout", imap_timeout, "60", "seconds a server may stay silent before the connection is dropped and reopened"),
+	N("imap", "reconnect_max", imap_reconnect_max, "300", "longest wait (seconds) between two reconnection attempts"),
+	B("imap", "allow_plaintext", imap_allow_plaintext, "no",
+	  "allow a password without TLS to a server that is not on a loopback address"),
+	N("imap", "max_message_size", max_message_size, "10485760",
+	  "messages larger than this (bytes) are escalated without their body being read"),
+	S("smtp", "url", smtp_url, NULL, "server replies are sent through, smtp://host:port or smtps://host:port (unset: replies wait in the outbox)"),
+	S("smtp", "user", smtp_user, NULL, "SMTP login (unset: no authentication)"),
+	S("smtp", "password", smtp_password, NULL, "SMTP password (prefer password_file)"),
+	S("smtp", "password_file", smtp_password_file, NULL, "file whose first line is the SMTP password"),
+	S("smtp", "from", smtp_from, "Dialoguer avec OCAPIAT <dialoguer@ocapiat.test>",
+	  "sender of every reply; its domain is the domain of our Message-IDs"),
+	S("smtp", "helo", smtp_helo, "dialogd.localhost", "name given in EHLO"),
+	B("smtp", "allow_plaintext", smtp_allow_plaintext, "no",
+	  "allow a password without TLS to a server that is not on a loopback address"),
+	N("smtp", "timeout", smtp_timeout, "60", "seconds one SMTP transaction may take"),
+	N("smtp", "retry_max", smtp_retry_max, "1800", "longest wait (seconds) between two attempts to send a reply"),
+	N("smtp", "max_permanent_failures", smtp_max_permanent_failures, "3",
+	  "permanent refusals (5xx) after which a reply is marked failed and its thread escalated"),
+	S("mail", "correspondants", correspondants, "correspondants@ocapiat.test",
+	  "address notified of every escalated thread"),
+	S("mail", "console_url", console_url, "http://127.0.0.1:8080/console/#/threads/",
+	  "link to a thread in the console, the thread number is appended"),
+	N("mail", "burst_limit", burst_limit, "3", "automatic replies to one address within burst_window before it goes to a person"),
+	N("mail", "burst_window", burst_window, "600", "seconds of the burst limit"),
+	N("mail", "daily_limit", daily_limit, "5", "automatic replies to one address in 24 hours before it goes to a person"),
+	N("mail", "bounce_pause", bounce_pause, "86400", "seconds during which an address whose replies bounced gets no automatic reply"),
+	N("mail", "quote_lines", quote_lines, "12", "lines of the writer's message quoted under a reply"),
+	B("rules", "auto_submitted", rule_auto_submitted, "yes", "no reply to mail with Auto-Submitted other than no (RFC 3834)"),
+	B("rules", "precedence", rule_precedence, "yes", "no reply to Precedence: bulk, list, junk or auto_reply"),
+	B("rules", "list_headers", rule_list_headers, "yes", "no reply to mailing-list mail (List-Id, List-Unsubscribe)"),
+	B("rules", "autoreply_headers", rule_autoreply_headers, "yes", "no reply to X-Autoreply, X-Autorespond, or X-Loop naming us"),
+	B("rules", "auto_response_suppress", rule_auto_response_suppress, "no",
+	  "no reply to Outlook's X-Auto-Response-Suppress (off: Outlook stamps it on mail people write)"),
+	B("rules", "empty_return_path", rule_empty_return_path, "yes", "no reply to mail with an empty Return-Path (bounces)"),
+	B("rules", "robot_senders", rule_robot_senders, "yes", "no reply to MAILER-DAEMON, postmaster, no-reply and similar senders"),
+	B("rules", "reports", rule_reports, "yes", "no reply to delivery and read reports (multipart/report)"),
+	B("rules", "own_mail", rule_own_mail, "yes", "no reply to mail from the support address itself or with a Message-ID of our domain"),
+	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat and console (loopback by default)"),
+	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
+#undef S
+#undef N
+#undef B
 };
 
 #define KEYS (sizeof(keys) / sizeof(*keys))
@@ -57,6 +116,28 @@ set_value(struct config *cfg, const struct config_key *k, const char *value, cha
 		}
 		*(unsigned *)field = (unsigned)n;
 		return 0;
+	}
+	case KEY_NUMBER: {
+		char *end;
+		errno = 0;
+		unsigned long long n = strtoull(value, &end, 10);
+		if (end == value || *end != '\0' || errno != 0 || value[0] == '-' || n > 1000000000000ULL) {
+			*why_r = xasprintf("%s: \"%s\" is not a whole number", k->name, value);
+			return -1;
+		}
+		*(unsigned long *)field = (unsigned long)n;
+		return 0;
+	}
+	case KEY_BOOL: {
+		static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
+		for (size_t i = 0; i < 4; i++) {
+			if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+				*(bool *)field = strcasecmp(value, yes[i]) == 0;
+				return 0;
+			}
+		}
+		*why_r = xasprintf("%s: \"%s\" is not yes or no", k->name, value);
+		return -1;
 	}
 	case KEY_FRACTION: {
 		char *end;
@@ -133,6 +214,54 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
+static bool
+has_scheme(const char *url, const char *a, const char *b)
+{
+	return url == NULL || str_starts_with(url, a) || str_starts_with(url, b);
+}
+
+/* Checks that need several keys or a closed set of values. */
+static void
+check_values(const struct config *cfg, const char *path, struct strbuf *errors)
+{
+	if (!has_scheme(cfg->imap_url, "imap://", "imaps://"))
+		strbuf_addf(errors, "%s: [imap] url: \"%s\" must start with imap:// or imaps://\n", path, cfg->imap_url);
+	if (!has_scheme(cfg->smtp_url, "smtp://", "smtps://"))
+		strbuf_addf(errors, "%s: [smtp] url: \"%s\" must start with smtp:// or smtps://\n", path, cfg->smtp_url);
+	if (strcmp(cfg->imap_done_action, "move") != 0 && strcmp(cfg->imap_done_action, "keyword") != 0)
+		strbuf_addf(errors, "%s: [imap] done_action: \"%s\" must be move or keyword\n", path, cfg->imap_done_action);
+	if (cfg->imap_url != NULL && cfg->imap_user == NULL)
+		strbuf_addf(errors, "%s: [imap] url is set but user is not\n", path);
+	if (cfg->imap_url != NULL && cfg->imap_password == NULL && cfg->imap_password_file == NULL)
+		strbuf_addf(errors, "%s: [imap] url is set but neither password nor password_file\n", path);
+	for (const char *k = cfg->imap_done_keyword; *k; k++)
+		if (strchr("(){ %*\"\\]", *k) != NULL || (unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
+			strbuf_addf(errors, "%s: [imap] done_keyword: \"%s\" is not an IMAP keyword (letters, digits, $ - _)\n",
+				    path, cfg->imap_done_keyword);
+			break;
+		}
+}
+
+int
+config_secret(const char *value, const char *file, char **secret_r, char **error_r)
+{
+	*secret_r = NULL;
+	if (file == NULL) {
+		*secret_r = value ? xstrdup(value) : NULL;
+		return 0;
+	}
+	char *err = NULL;
+	char *text = file_read_all(file, 4096, NULL, &err);
+	if (text == NULL) {
+		*error_r = xasprintf("password file: %s", err);
+		free(err);
+		return -1;
+	}
+	text[strcspn(text, "\r\n")] = '\0';
+	*secret_r = text;
+	return 0;
+}
+
 int
 config_load(struct config *cfg, const char *path, char **error_r)
 {
@@ -147,6 +276,7 @@ config_load(struct config *cfg, const char *path, char **error_r)
 		strbuf_addf(&st.errors, "%s:%d: syntax error (expected [section] or key = value)\n", path, rc);
 	else if (rc < 0)
 		strbuf_addf(&st.errors, "%s: cannot read\n", path);
+	check_values(cfg, path, &st.errors);
 	if (st.errors.len > 0) {
 		st.errors.data[st.errors.len - 1] = '\0';
 		*error_r = strbuf_detach(&st.errors);

@@ -5,6 +5,7 @@
 #ifndef DIALOGD_CONFIG_H
 #define DIALOGD_CONFIG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 struct config {
@@ -13,6 +14,36 @@ struct config {
 	double min_margin;      /* [engine] min_margin */
 	double suggest_confidence;      /* [engine] suggest_confidence */
 	unsigned suggest_max_words;     /* [engine] suggest_max_words */
+
+	char *store_path;       /* [store] path */
+
+	char *imap_url;         /* [imap] url: imap://host:port or imaps://host:port; NULL = no mail reading */
+	char *imap_user, *imap_password, *imap_password_file;
+	char *imap_mailbox;     /* [imap] mailbox */
+	char *imap_done_action; /* [imap] done_action: move or keyword */
+	char *imap_done_folder; /* [imap] done_folder (UTF-8) */
+	char *imap_done_keyword;
+	unsigned long imap_poll_interval, imap_timeout, imap_reconnect_max;
+	bool imap_allow_plaintext;
+	unsigned long max_message_size;
+
+	char *smtp_url;         /* [smtp] url: smtp://host:port or smtps://host:port; NULL = nothing is sent */
+	char *smtp_user, *smtp_password, *smtp_password_file;
+	char *smtp_from;        /* [smtp] from: "Name <address>" */
+	char *smtp_helo;        /* [smtp] helo: the EHLO name */
+	bool smtp_allow_plaintext;
+	unsigned long smtp_timeout, smtp_retry_max, smtp_max_permanent_failures;
+
+	char *correspondants;   /* [mail] correspondants: address notified of escalations */
+	char *console_url;      /* [mail] console_url: link to a thread, the id is appended */
+	unsigned long burst_limit, burst_window, daily_limit, bounce_pause, quote_lines;
+
+	/* [rules]: RFC 3834 rules, each can be switched off */
+	bool rule_auto_submitted, rule_precedence, rule_list_headers, rule_autoreply_headers,
+		rule_auto_response_suppress, rule_empty_return_path, rule_robot_senders, rule_reports, rule_own_mail;
+
+	char *web_listen;       /* [web] listen: host:port for the chat and the console */
+	bool log_syslog;        /* [log] syslog */
 };
 
 /* Fills cfg with the defaults. */
@@ -20,6 +51,9 @@ void config_init(struct config *cfg);
 /* Reads path over the values already in cfg. Returns 0, or -1 with every error in *error_r. */
 int config_load(struct config *cfg, const char *path, char **error_r);
 void config_clear(struct config *cfg);
+/* A password given directly (value) or as the first line of file (which wins). Sets
+ * *secret_r (caller frees, NULL when neither is set); -1 with *error_r when file cannot be read. */
+int config_secret(const char *value, const char *file, char **secret_r, char **error_r);
 /* Prints every key with its default and documentation (for dialogctl and the README). */
 void config_describe(FILE *out);
 

@@ -33,7 +33,10 @@ enum decision {
 	DECISION_CLARIFY,       /* chat: the assistant asks which subject is meant */
 };
 
-enum escalation_reason { REASON_NONE, REASON_UNKNOWN, REASON_HANDOFF, REASON_DOSSIER_STATUS };
+enum escalation_reason {
+	REASON_NONE, REASON_UNKNOWN, REASON_HANDOFF, REASON_DOSSIER_STATUS,
+	REASON_UNREADABLE,      /* mail: too large, or unsafe to parse: a person reads it */
+};
 
 enum channel { CHANNEL_MAIL, CHANNEL_CHAT };
 

@@ -5,6 +5,7 @@
 #ifndef DIALOGD_ENGINE_H
 #define DIALOGD_ENGINE_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 struct engine {
@@ -19,6 +20,13 @@ struct engine {
  * file is reported at once in *error_r (one "file:line: message" per line). */
 struct engine *engine_load(const char *data_dir, char **error_r);
 void engine_free(struct engine **engine);
+
+/* The engine in use, shared by the daemon's threads: readers hold the read lock while
+ * they use it; a reload swaps in a new engine under the write lock. */
+struct engine_holder {
+	pthread_rwlock_t lock;
+	struct engine *engine;
+};
 
 /* Finds the data folder when --data is not given: the source tree when the program runs
  * from its build tree, else the installed $(pkgdatadir). Returns a borrowed string. */

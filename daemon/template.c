@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_VARS 6
+#define MAX_VARS 8
 
 static const struct {
 	const char *name;
@@ -40,6 +40,10 @@ static const struct {
 	{ "reason_unknown", { "" } },
 	{ "reason_handoff", { "" } },
 	{ "reason_dossier_status", { "" } },
+	{ "reason_unreadable", { "" } },
+	/* To the correspondants: a thread needs a person. */
+	{ "mail_notify", { "thread", "link", "requester", "subject", "reason", "intent", "messages" } },
+	{ "mail_notify_subject", { "thread", "subject" } },
 	/* Chat small talk. */
 	{ "chat_welcome", { "" } },
 	{ "chat_greeting", { "" } },

@@ -268,3 +268,65 @@ str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
+
+/* Start and length of the authority's host in url. */
+static const char *
+url_host_span(const char *url, size_t *len_r)
+{
+	const char *p = strstr(url, "://");
+	if (p == NULL)
+		return NULL;
+	p += 3;
+	size_t auth = strcspn(p, "/?#");
+	const char *at = memchr(p, '@', auth);
+	if (at != NULL) {
+		auth -= (size_t)(at + 1 - p);
+		p = at + 1;
+	}
+	if (*p == '[') {
+		const char *close = memchr(p, ']', auth);
+		if (close == NULL)
+			return NULL;
+		*len_r = (size_t)(close - p) + 1;
+		return p;
+	}
+	const char *colon = memchr(p, ':', auth);
+	*len_r = colon ? (size_t)(colon - p) : auth;
+	return *len_r > 0 ? p : NULL;
+}
+
+char *
+url_host(const char *url)
+{
+	size_t n;
+	const char *h = url_host_span(url, &n);
+	if (h == NULL)
+		return NULL;
+	if (*h == '[')
+		return xstrndup(h + 1, n - 2);
+	return xstrndup(h, n);
+}
+
+int
+url_port(const char *url, int default_port)
+{
+	size_t n;
+	const char *h = url_host_span(url, &n);
+	if (h == NULL)
+		return -1;
+	const char *p = h + n;
+	if (*p != ':')
+		return default_port;
+	char *end;
+	long port = strtol(p + 1, &end, 10);
+	if (end == p + 1 || (*end != '\0' && *end != '/') || port <= 0 || port > 65535)
+		return -1;
+	return (int)port;
+}
+
+bool
+host_is_loopback(const char *host)
+{
+	return host != NULL && (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+				str_starts_with(host, "127."));
+}

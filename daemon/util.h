@@ -48,4 +48,11 @@ char *str_trim(char *s);
 bool str_ends_with(const char *s, const char *suffix);
 bool str_starts_with(const char *s, const char *prefix);
 
+/* The host of a URL "scheme://[user@]host[:port][/...]" ("[::1]" gives "::1"), or NULL. */
+char *url_host(const char *url);
+/* The port of such a URL, or default_port when it has none; -1 when it is not a number. */
+int url_port(const char *url, int default_port);
+/* True for 127.0.0.0/8, ::1 and localhost: where a password may travel without TLS. */
+bool host_is_loopback(const char *host);
+
 #endif

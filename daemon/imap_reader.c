@@ -1,0 +1,509 @@
+/* imap_reader — see imap_reader.h. libetpan facts this relies on are in
+ * ../shared/notes/libraries.md (connect returns 2; capabilities after LOGIN; UID n:*
+ * returns the highest UID even below n; buffered EXISTS during IDLE). */
+#include "autoconf.h"
+#include "imap_reader.h"
+#include "engine.h"
+#include "intent.h"
+#include "log.h"
+#include "mail_compose.h"
+#include "smtp_sender.h"
+#include "store.h"
+#include "util.h"
+
+#include <libetpan/libetpan.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Re-IDLE at least this often: servers drop idle connections after 30 minutes. */
+#define IDLE_RENEW 600
+
+struct imap_reader {
+	const struct imap_settings *s;
+	const struct mail_settings *mail;
+	struct engine_holder *engine;
+	struct smtp_sender *sender;
+	struct store *store;
+	struct intent_scratch *scratch;
+	char *host;
+	int port;
+	char *done_folder_utf7;
+	mailimap *imap;
+	uint32_t uidvalidity;
+	bool has_move, has_uidplus;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+};
+
+/* Outcome of a step: go on, the connection is gone (reconnect), or the store failed
+ * (wait and retry without dropping the connection). */
+enum step { STEP_OK, STEP_CONNECTION, STEP_STORE };
+
+static bool
+stopping(struct imap_reader *r)
+{
+	pthread_mutex_lock(&r->lock);
+	bool stop = r->stopping;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+/* Sleeps up to seconds, returning early when the reader is stopped. */
+static void
+pause_for(struct imap_reader *r, unsigned long seconds)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	pthread_mutex_lock(&r->lock);
+	while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void
+set_status(struct imap_reader *r, const char *state, const char *detail)
+{
+	if (store_status_set(r->store, "imap", state, detail) < 0)
+		log_error("store: cannot record the IMAP status: %s", store_error(r->store));
+}
+
+static bool
+offers(mailimap *imap, const char *capability)
+{
+	struct mailimap_connection_info *ci = imap->imap_connection_info;
+	if (ci == NULL || ci->imap_capability == NULL)
+		return false;
+	for (clistiter *it = clist_begin(ci->imap_capability->cap_list); it; it = clist_next(it)) {
+		struct mailimap_capability *c = clist_content(it);
+		if (c->cap_type == MAILIMAP_CAPABILITY_NAME && c->cap_data.cap_name != NULL &&
+		    strcasecmp(c->cap_data.cap_name, capability) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+disconnect(struct imap_reader *r)
+{
+	if (r->imap == NULL)
+		return;
+	if (r->imap->imap_stream != NULL)
+		mailimap_logout(r->imap);
+	mailimap_free(r->imap);
+	r->imap = NULL;
+}
+
+/* Connects, secures, logs in and selects. Returns 0 or -1 with *error_r. */
+static int
+connect_mailbox(struct imap_reader *r, char **error_r)
+{
+	const struct imap_settings *s = r->s;
+	r->imap = mailimap_new(0, NULL);
+	mailimap_set_timeout(r->imap, (time_t)s->timeout);
+	bool tls = str_starts_with(s->url, "imaps://");
+	int rc = tls ? mailimap_ssl_connect(r->imap, r->host, (uint16_t)r->port)
+		     : mailimap_socket_connect(r->imap, r->host, (uint16_t)r->port);
+	if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_NO_ERROR_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		*error_r = xasprintf("cannot connect to %s:%d (libetpan error %d)", r->host, r->port, rc);
+		return -1;
+	}
+	if (!tls) {
+		struct mailimap_capability_data *caps = NULL;
+		if (mailimap_capability(r->imap, &caps) == MAILIMAP_NO_ERROR)
+			mailimap_capability_data_free(caps);
+		if (offers(r->imap, "STARTTLS")) {
+			if (mailimap_socket_starttls(r->imap) != MAILIMAP_NO_ERROR) {
+				*error_r = xasprintf("STARTTLS with %s failed", r->host);
+				return -1;
+			}
+			tls = true;
+		}
+	}
+	if (!tls && !host_is_loopback(r->host) && !s->allow_plaintext) {
+		*error_r = xasprintf("%s offers no TLS: the password is not sent in clear to a server off this machine "
+				     "(use imaps://, or set [imap] allow_plaintext = yes)", r->host);
+		return -1;
+	}
+	rc = mailimap_login(r->imap, s->user, s->password ? s->password : "");
+	if (rc != MAILIMAP_NO_ERROR) {
+		*error_r = xasprintf("login as %s refused: %s", s->user,
+				     r->imap->imap_response ? r->imap->imap_response : "no reason given");
+		return -1;
+	}
+	/* Capabilities are known after LOGIN (Dovecot sends the full list with its OK). */
+	struct mailimap_capability_data *caps = NULL;
+	if (mailimap_capability(r->imap, &caps) == MAILIMAP_NO_ERROR)
+		mailimap_capability_data_free(caps);
+	r->has_move = offers(r->imap, "MOVE");
+	r->has_uidplus = offers(r->imap, "UIDPLUS");
+	rc = mailimap_select(r->imap, s->mailbox);
+	if (rc != MAILIMAP_NO_ERROR || r->imap->imap_selection_info == NULL) {
+		*error_r = xasprintf("cannot select %s: %s", s->mailbox,
+				     r->imap->imap_response ? r->imap->imap_response : "no reason given");
+		return -1;
+	}
+	r->uidvalidity = r->imap->imap_selection_info->sel_uidvalidity;
+	if (s->move_when_done) {
+		/* Created if missing; "already exists" is the usual answer and no error. */
+		rc = mailimap_create(r->imap, r->done_folder_utf7);
+		if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_ERROR_CREATE) {
+			*error_r = xasprintf("cannot create the folder %s (libetpan error %d)", s->done_folder, rc);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The UIDs above last_uid, ascending. Returns the count (array in *uids_r) or -1. */
+static ssize_t
+search_new(struct imap_reader *r, uint32_t last_uid, uint32_t **uids_r)
+{
+	struct mailimap_search_key *key = mailimap_search_key_new_uid(mailimap_set_new_interval(last_uid + 1, 0));
+	clist *found = NULL;
+	int rc = mailimap_uid_search(r->imap, NULL, key, &found);
+	mailimap_search_key_free(key);
+	if (rc != MAILIMAP_NO_ERROR)
+		return -1;
+	uint32_t *uids = xcalloc((size_t)clist_count(found) + 1, sizeof(*uids));
+	size_t n = 0;
+	for (clistiter *it = clist_begin(found); it; it = clist_next(it)) {
+		uint32_t uid = *(uint32_t *)clist_content(it);
+		if (uid > last_uid)  /* "n:*" also returns the highest UID when it is below n */
+			uids[n++] = uid;
+	}
+	mailimap_search_result_free(found);
+	/* Servers answer in ascending order in practice; make sure (insertion sort, short lists). */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && uids[k - 1] > uids[k]; k--) {
+			uint32_t t = uids[k];
+			uids[k] = uids[k - 1];
+			uids[k - 1] = t;
+		}
+	*uids_r = uids;
+	return (ssize_t)n;
+}
+
+/* Fetches one attribute set of one UID; returns the first message's attribute list. */
+static int
+fetch(struct imap_reader *r, uint32_t uid, struct mailimap_fetch_type *type, clist **result_r)
+{
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int rc = mailimap_uid_fetch(r->imap, set, type, result_r);
+	mailimap_set_free(set);
+	mailimap_fetch_type_free(type);
+	return rc;
+}
+
+static struct mailimap_msg_att_static *
+find_static(clist *result, int type)
+{
+	for (clistiter *m = clist_begin(result); m; m = clist_next(m)) {
+		struct mailimap_msg_att *att = clist_content(m);
+		for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
+			struct mailimap_msg_att_item *item = clist_content(it);
+			if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC && item->att_data.att_static->att_type == type)
+				return item->att_data.att_static;
+		}
+	}
+	return NULL;
+}
+
+/* Reads the size, then the whole message (or its header when too large), without
+ * setting \Seen. Returns 0, 1 when the UID is gone, -1 on a connection error. */
+static int
+fetch_message(struct imap_reader *r, uint32_t uid, char **raw_r, size_t *len_r, size_t *size_r)
+{
+	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
+	clist *result = NULL;
+	if (fetch(r, uid, type, &result) != MAILIMAP_NO_ERROR)
+		return -1;
+	struct mailimap_msg_att_static *sz = find_static(result, MAILIMAP_MSG_ATT_RFC822_SIZE);
+	if (sz == NULL) {  /* expunged by someone else meanwhile */
+		mailimap_fetch_list_free(result);
+		return 1;
+	}
+	*size_r = sz->att_data.att_rfc822_size;
+	mailimap_fetch_list_free(result);
+
+	bool too_large = *size_r > r->mail->max_message_size;
+	type = mailimap_fetch_type_new_fetch_att_list_empty();
+	struct mailimap_section *section = too_large ? mailimap_section_new_header() : mailimap_section_new(NULL);
+	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(section));
+	if (fetch(r, uid, type, &result) != MAILIMAP_NO_ERROR)
+		return -1;
+	struct mailimap_msg_att_static *body = find_static(result, MAILIMAP_MSG_ATT_BODY_SECTION);
+	if (body == NULL || body->att_data.att_body_section->sec_body_part == NULL) {
+		mailimap_fetch_list_free(result);
+		return 1;
+	}
+	*len_r = body->att_data.att_body_section->sec_length;
+	*raw_r = xmalloc(*len_r + 1);
+	memcpy(*raw_r, body->att_data.att_body_section->sec_body_part, *len_r);
+	(*raw_r)[*len_r] = '\0';
+	if (!too_large)
+		*size_r = *len_r;
+	mailimap_fetch_list_free(result);
+	return 0;
+}
+
+/* Flags a processed message \Seen and moves it away or marks it with the keyword. */
+static int
+finish_message(struct imap_reader *r, uint32_t uid)
+{
+	const struct imap_settings *s = r->s;
+	struct mailimap_flag_list *flags = mailimap_flag_list_new_empty();
+	mailimap_flag_list_add(flags, mailimap_flag_new_seen());
+	if (!s->move_when_done)
+		mailimap_flag_list_add(flags, mailimap_flag_new_flag_keyword(xstrdup(s->done_keyword)));
+	struct mailimap_store_att_flags *att = mailimap_store_att_flags_new_add_flags_silent(flags);
+	struct mailimap_set *set = mailimap_set_new_single(uid);
+	int rc = mailimap_uid_store(r->imap, set, att);
+	mailimap_store_att_flags_free(att);
+	if (rc == MAILIMAP_NO_ERROR && s->move_when_done) {
+		if (r->has_move) {
+			rc = mailimap_uid_move(r->imap, set, r->done_folder_utf7);
+		} else {
+			/* COPY, then \Deleted and UID EXPUNGE of this UID only (never a plain
+			 * EXPUNGE, which would remove what others marked). Without UIDPLUS the
+			 * original stays, flagged \Seen, and is skipped by its UID next time. */
+			rc = mailimap_uid_copy(r->imap, set, r->done_folder_utf7);
+			if (rc == MAILIMAP_NO_ERROR && r->has_uidplus) {
+				struct mailimap_flag_list *del = mailimap_flag_list_new_empty();
+				mailimap_flag_list_add(del, mailimap_flag_new_deleted());
+				struct mailimap_store_att_flags *datt = mailimap_store_att_flags_new_add_flags_silent(del);
+				rc = mailimap_uid_store(r->imap, set, datt);
+				mailimap_store_att_flags_free(datt);
+				if (rc == MAILIMAP_NO_ERROR)
+					rc = mailimap_uid_expunge(r->imap, set);
+			}
+		}
+	}
+	mailimap_set_free(set);
+	return rc == MAILIMAP_NO_ERROR ? 0 : -1;
+}
+
+static void
+log_result(uint32_t uid, const struct mail_result *res)
+{
+	const char *what = mail_outcome_name(res->outcome);
+	if (res->outcome == MAIL_DUPLICATE) {
+		log_info("mail uid %u: already processed (%s): only moved away", uid, res->key);
+		return;
+	}
+	log_info("mail uid %u from %s: %s, intent %s, thread #%lld%s%s, %u mail(s) queued%s%s", uid,
+		 *res->requester ? res->requester : "(no address)", what, *res->intent ? res->intent : "-",
+		 (long long)res->thread_id, *res->reason ? ": " : "", res->reason, res->queued,
+		 *res->notes ? "; notes: " : "", res->notes);
+}
+
+/* Processes every new message. */
+static enum step
+process_new(struct imap_reader *r)
+{
+	uint32_t stored_validity, last_uid;
+	if (store_mailbox_get(r->store, r->s->mailbox, &stored_validity, &last_uid) < 0) {
+		log_error("store: cannot read the mailbox state: %s", store_error(r->store));
+		return STEP_STORE;
+	}
+	if (stored_validity != r->uidvalidity) {
+		if (stored_validity != 0)
+			log_warning("imap: %s: UIDVALIDITY changed (%u → %u): re-scanning the whole mailbox; mail already "
+				    "processed is recognised by its Message-ID and not answered twice",
+				    r->s->mailbox, stored_validity, r->uidvalidity);
+		last_uid = 0;
+		if (store_mailbox_set(r->store, r->s->mailbox, r->uidvalidity, 0) < 0) {
+			log_error("store: cannot record the mailbox state: %s", store_error(r->store));
+			return STEP_STORE;
+		}
+	}
+	uint32_t *uids = NULL;
+	ssize_t n = search_new(r, last_uid, &uids);
+	if (n < 0)
+		return STEP_CONNECTION;
+	if (n > 0)
+		log_info("imap: %zd new message(s) in %s", n, r->s->mailbox);
+	enum step step = STEP_OK;
+	for (ssize_t i = 0; i < n && !stopping(r); i++) {
+		char *raw = NULL;
+		size_t len = 0, size = 0;
+		int got = fetch_message(r, uids[i], &raw, &len, &size);
+		if (got < 0) {
+			step = STEP_CONNECTION;
+			break;
+		}
+		if (got == 0) {
+			struct mail_result res;
+			char *err = NULL;
+			pthread_rwlock_rdlock(&r->engine->lock);
+			int rc = mail_process(r->mail, r->store, r->engine->engine, r->scratch, raw, len, size, &res, &err);
+			pthread_rwlock_unlock(&r->engine->lock);
+			free(raw);
+			if (rc < 0) {
+				log_error("mail uid %u: not processed, will retry: %s", uids[i], err);
+				free(err);
+				mail_result_clear(&res);
+				step = STEP_STORE;
+				break;
+			}
+			log_result(uids[i], &res);
+			if (res.queued > 0)
+				smtp_sender_wake(r->sender);
+			mail_result_clear(&res);
+			if (finish_message(r, uids[i]) < 0) {
+				step = STEP_CONNECTION;
+				break;
+			}
+		}
+		if (store_mailbox_set(r->store, r->s->mailbox, r->uidvalidity, uids[i]) < 0) {
+			log_error("store: cannot record the mailbox state: %s", store_error(r->store));
+			step = STEP_STORE;
+			break;
+		}
+	}
+	free(uids);
+	return step;
+}
+
+/* Waits for news with IDLE (or a poll interval). STEP_CONNECTION when the link broke. */
+static enum step
+wait_for_news(struct imap_reader *r)
+{
+	if (!mailimap_has_idle(r->imap)) {
+		pause_for(r, r->s->poll_interval);
+		return mailimap_noop(r->imap) == MAILIMAP_NO_ERROR ? STEP_OK : STEP_CONNECTION;
+	}
+	if (mailimap_idle(r->imap) != MAILIMAP_NO_ERROR)
+		return STEP_CONNECTION;
+	long renew = mailimap_idle_get_done_delay(r->imap);
+	if (renew <= 0 || renew > IDLE_RENEW)
+		renew = IDLE_RENEW;
+	time_t until = time(NULL) + renew;
+	int fd = mailimap_idle_get_fd(r->imap);
+	/* EXISTS sent in the same packet as "+ idling" is already in libetpan's buffer. */
+	bool news = r->imap->imap_stream->read_buffer_len > 0;
+	while (!news && !stopping(r) && time(NULL) < until) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int p = poll(&pfd, 1, 1000);
+		if (p < 0 && errno != EINTR)
+			break;
+		news = p > 0;
+	}
+	/* A wake-up is not always mail ("* OK Still here"): the UID search that follows tells. */
+	return mailimap_idle_done(r->imap) == MAILIMAP_NO_ERROR ? STEP_OK : STEP_CONNECTION;
+}
+
+static void *
+run(void *arg)
+{
+	struct imap_reader *r = arg;
+	unsigned long wait = 1;
+	bool was_connected = false, outage_logged = false;
+	while (!stopping(r)) {
+		char *err = NULL;
+		if (connect_mailbox(r, &err) < 0) {
+			disconnect(r);
+			if (!outage_logged || wait >= r->s->reconnect_max)
+				log_warning("imap: %s: %s; retrying in %lu s", r->s->url, err, wait);
+			outage_logged = true;
+			set_status(r, "disconnected", err);
+			free(err);
+			pause_for(r, wait);
+			wait = wait * 2 < r->s->reconnect_max ? wait * 2 : r->s->reconnect_max;
+			continue;
+		}
+		log_info("imap: %s %s as %s, mailbox %s (UIDVALIDITY %u)%s", was_connected ? "reconnected to" : "connected to",
+			 r->s->url, r->s->user, r->s->mailbox, r->uidvalidity, r->has_move ? "" : ", no MOVE: COPY used");
+		set_status(r, "connected", r->s->mailbox);
+		was_connected = true;
+		outage_logged = false;
+		wait = 1;
+		enum step step = STEP_OK;
+		while (!stopping(r)) {
+			step = process_new(r);
+			if (step == STEP_STORE) {
+				pause_for(r, 5);
+				continue;
+			}
+			if (step != STEP_OK || stopping(r))
+				break;
+			if ((step = wait_for_news(r)) != STEP_OK)
+				break;
+		}
+		if (step == STEP_CONNECTION) {
+			log_warning("imap: connection to %s lost; reconnecting", r->s->url);
+			set_status(r, "disconnected", "connection lost");
+		}
+		disconnect(r);
+	}
+	set_status(r, "stopped", NULL);
+	return NULL;
+}
+
+struct imap_reader *
+imap_reader_start(const struct imap_settings *s, const struct mail_settings *mail, struct engine_holder *engine,
+		  struct smtp_sender *sender, char **error_r)
+{
+	struct imap_reader *r = xcalloc(1, sizeof(*r));
+	r->s = s;
+	r->mail = mail;
+	r->engine = engine;
+	r->sender = sender;
+	r->host = url_host(s->url);
+	r->port = url_port(s->url, str_starts_with(s->url, "imaps://") ? 993 : 143);
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->wake, NULL);
+	if (r->host == NULL || r->port < 0) {
+		*error_r = xasprintf("[imap] url: \"%s\" is not imap://host:port or imaps://host:port", s->url);
+		imap_reader_stop(&r);
+		return NULL;
+	}
+	r->done_folder_utf7 = imap_utf7_encode(s->done_folder);
+	r->store = store_open(s->store_path, error_r);
+	if (r->store == NULL) {
+		imap_reader_stop(&r);
+		return NULL;
+	}
+	r->scratch = intent_scratch_new();
+	r->started = pthread_create(&r->thread, NULL, run, r) == 0;
+	if (!r->started) {
+		*error_r = xstrdup("cannot start the IMAP reader thread");
+		imap_reader_stop(&r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+imap_reader_stop(struct imap_reader **rp)
+{
+	struct imap_reader *r = *rp;
+	if (r == NULL)
+		return;
+	if (r->started) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = true;
+		pthread_cond_signal(&r->wake);
+		pthread_mutex_unlock(&r->lock);
+		pthread_join(r->thread, NULL);
+	}
+	disconnect(r);
+	intent_scratch_free(&r->scratch);
+	store_close(&r->store);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->lock);
+	free(r->host);
+	free(r->done_folder_utf7);
+	free(r);
+	*rp = NULL;
+}

@@ -1,0 +1,449 @@
+/* mail_channel — one inbound e-mail to the store (see mail_channel.h). */
+#include "autoconf.h"
+#include "mail_channel.h"
+#include "engine.h"
+#include "mail_compose.h"
+#include "store.h"
+#include "template.h"
+#include "util.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A thread's content in a notification: enough for a correspondant to decide, not a dump. */
+#define NOTIFY_MESSAGE_MAX 8000
+#define NOTIFY_MESSAGES_MAX 20
+
+static const char *const outcome_names[] = { "answered", "escalated", "ignored", "attached", "duplicate" };
+
+const char *
+mail_outcome_name(enum mail_outcome outcome)
+{
+	return outcome_names[outcome];
+}
+
+void
+mail_result_clear(struct mail_result *r)
+{
+	free(r->key);
+	free(r->requester);
+	free(r->intent);
+	free(r->reason);
+	free(r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+mail_key(const char *raw, size_t len)
+{
+	struct parsed_mail head = {0};
+	char *err = NULL;
+	char *key = NULL;
+	if (mail_parse_headers(raw, len, &head, &err) == 0 && head.message_id != NULL && *head.message_id != '\0')
+		key = xstrdup(head.message_id);
+	free(err);
+	parsed_mail_clear(&head);
+	if (key != NULL)
+		return key;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)raw, len);
+	char hex[2 * sizeof(digest) + 1];
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	return xasprintf("sha256:%s", hex);
+}
+
+int
+mail_analyze(const struct engine *engine, struct intent_scratch *scratch, const struct dialog_settings *settings,
+	     const struct parsed_mail *mail, struct analysis *analysis, char **error_r)
+{
+	char *question = mail_question_text(mail);
+	int rc = dialog_analyze(engine, scratch, settings, question, strlen(question), analysis, error_r);
+	free(question);
+	return rc;
+}
+
+/* Everything one message's processing needs, passed around inside the transaction. */
+struct job {
+	const struct mail_settings *s;
+	struct store *st;
+	const struct engine *e;
+	const struct parsed_mail *mail;
+	const char *requester;          /* where replies go */
+	const char *requester_name;
+	struct thread_row thread;       /* id 0 while the mail has no thread */
+	struct mail_result *r;
+};
+
+static int
+set_reason(struct job *j, const char *reason)
+{
+	free(j->r->reason);
+	j->r->reason = xstrdup(reason ? reason : "");
+	return 0;
+}
+
+static char *
+attachments_note(const struct parsed_mail *m)
+{
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < m->note_count; i++)
+		strbuf_addf(&sb, "%s%s", sb.len ? "; " : "", m->notes[i]);
+	for (size_t i = 0; i < m->attachment_count; i++)
+		strbuf_addf(&sb, "%sattachment: %s (%s, %zu bytes)", sb.len ? "; " : "",
+			    *m->attachments[i].filename ? m->attachments[i].filename : "(no name)",
+			    m->attachments[i].content_type, m->attachments[i].size);
+	return sb.len ? strbuf_detach(&sb) : NULL;
+}
+
+/* Creates the thread (when the mail has none) or moves it to state, then records the
+ * inbound message with its decision. */
+static int
+record_inbound(struct job *j, enum thread_state state, bool change_state, const char *intent, double confidence,
+	       const char *decision, const char *reason)
+{
+	const struct parsed_mail *m = j->mail;
+	if (j->thread.id == 0) {
+		int64_t id = store_thread_create(j->st, "mail", j->requester ? j->requester : "", m->subject, state, intent,
+						 reason);
+		if (id < 0)
+			return -1;
+		j->thread.id = id;
+		j->thread.state = state;
+	} else if (change_state) {
+		if (store_thread_update(j->st, j->thread.id, state, intent, reason) < 0)
+			return -1;
+		j->thread.state = state;
+	}
+	char *note = attachments_note(m);
+	struct message_row row = {
+		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
+		.sender = m->from_address, .recipient = j->s->from_address, .subject = m->subject, .body = m->body,
+		.intent = intent, .confidence = confidence, .decision = decision, .note = reason ? reason : note,
+	};
+	int64_t rc = store_message_add(j->st, &row);
+	free(note);
+	j->r->thread_id = j->thread.id;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Composes, records in the thread and queues one outbound mail. */
+static int
+queue_mail(struct job *j, enum outbox_kind kind, const char *to_name, const char *to, const char *subject,
+	   const char *body, bool threaded)
+{
+	const struct parsed_mail *m = j->mail;
+	char *message_id = mail_new_message_id(j->s->domain);
+	/* References: the writer's chain, then the writer's message (RFC 5322 §3.6.4). */
+	const char **refs = xcalloc(m->reference_count + 1, sizeof(*refs));
+	size_t nrefs = 0;
+	for (size_t i = 0; threaded && i < m->reference_count; i++)
+		refs[nrefs++] = m->references[i];
+	if (threaded && m->message_id != NULL)
+		refs[nrefs++] = m->message_id;
+	struct outgoing_mail out = {
+		.from_name = j->s->from_name, .from_address = j->s->from_address, .to_name = to_name, .to_address = to,
+		.subject = subject, .message_id = message_id, .in_reply_to = threaded ? m->message_id : NULL,
+		.references = refs, .reference_count = nrefs, .body = body, .date = time(NULL),
+		.auto_replied = kind != OUTBOX_NOTIFY, .auto_generated = kind == OUTBOX_NOTIFY,
+	};
+	char *raw = mail_compose(&out);
+	struct message_row row = {
+		.thread_id = j->thread.id, .direction = "out", .message_id = message_id, .sender = j->s->from_address,
+		.recipient = to, .subject = subject, .body = body, .decision = outbox_kind_name(kind),
+	};
+	int rc = store_message_add(j->st, &row) < 0 ||
+			 store_outbox_add(j->st, j->thread.id, kind, message_id, j->s->from_address, to, raw) < 0
+		 ? -1 : 0;
+	if (rc == 0)
+		j->r->queued++;
+	free(raw);
+	free(refs);
+	free(message_id);
+	return rc;
+}
+
+struct messages_text {
+	struct strbuf sb;
+	unsigned count;
+};
+
+static int
+add_message_text(const struct message_row *m, int64_t at, void *user)
+{
+	struct messages_text *t = user;
+	if (++t->count > NOTIFY_MESSAGES_MAX)
+		return 1;
+	char stamp[32];
+	time_t when = (time_t)at;
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%d/%m/%Y %H:%M", localtime_r(&when, &tm));
+	bool in = strcmp(m->direction, "in") == 0;
+	strbuf_addf(&t->sb, "----- %s, %s %s -----\n", stamp, in ? "message de" : "réponse envoyée à",
+		    in ? (m->sender ? m->sender : "?") : (m->recipient ? m->recipient : "?"));
+	const char *body = m->body ? m->body : "";
+	size_t n = strlen(body);
+	if (n > NOTIFY_MESSAGE_MAX) {
+		/* Cut on a UTF-8 boundary. */
+		n = NOTIFY_MESSAGE_MAX;
+		while (n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
+			n--;
+	}
+	strbuf_add(&t->sb, body, n);
+	strbuf_adds(&t->sb, n < strlen(body) ? "\n[…]\n\n" : "\n\n");
+	return 0;
+}
+
+/* Tells the correspondants that the thread needs a person. */
+static int
+notify_correspondants(struct job *j, const char *reason)
+{
+	if (j->s->correspondants == NULL || *j->s->correspondants == '\0')
+		return 0;
+	struct messages_text t = {0};
+	if (store_messages_each(j->st, j->thread.id, add_message_text, &t) < 0) {
+		strbuf_free(&t.sb);
+		return -1;
+	}
+	char *thread = xasprintf("%lld", (long long)j->thread.id);
+	char *link = xasprintf("%s%lld", j->s->console_url ? j->s->console_url : "", (long long)j->thread.id);
+	char *messages = strbuf_detach(&t.sb);
+	struct template_var vars[] = {
+		{ "thread", thread, false }, { "link", link, false },
+		{ "requester", j->requester ? j->requester : "?", false }, { "subject", j->mail->subject, false },
+		{ "reason", reason, false }, { "intent", *j->r->intent ? j->r->intent : "unknown", false },
+		{ "messages", messages, false },
+	};
+	char *body = template_render(j->e->templates, "mail_notify", OUTPUT_TEXT, vars, 7);
+	char *subject = template_render(j->e->templates, "mail_notify_subject", OUTPUT_TEXT, vars, 7);
+	str_trim(subject);
+	int rc = queue_mail(j, OUTBOX_NOTIFY, NULL, j->s->correspondants, subject, body, false);
+	free(subject);
+	free(body);
+	free(messages);
+	free(link);
+	free(thread);
+	return rc;
+}
+
+/* NULL when the requester may get one more automatic reply, else why not. */
+static char *
+over_limit(struct job *j)
+{
+	const struct mail_settings *s = j->s;
+	int64_t now = (int64_t)time(NULL);
+	int64_t bounced = store_last_bounce(j->st, j->requester);
+	if (bounced > 0 && s->bounce_pause > 0 && bounced > now - (int64_t)s->bounce_pause)
+		return xstrdup("replies to this address bounced recently");
+	if (s->burst_limit > 0 &&
+	    store_auto_replies_since(j->st, j->requester, now - (int64_t)s->burst_window) >= (int64_t)s->burst_limit)
+		return xasprintf("burst limit: %lu automatic replies in %lu s already", s->burst_limit, s->burst_window);
+	if (s->daily_limit > 0 &&
+	    store_auto_replies_since(j->st, j->requester, now - 86400) >= (int64_t)s->daily_limit)
+		return xasprintf("daily limit: %lu automatic replies in 24 h already", s->daily_limit);
+	return NULL;
+}
+
+static int
+queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
+{
+	char *body = dialog_reply(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
+	char *subject = mail_reply_subject(j->mail->subject);
+	int rc = queue_mail(j, kind, j->requester_name, j->requester, subject, body, true);
+	free(subject);
+	free(body);
+	return rc;
+}
+
+/* The thread goes to a person: acknowledgement to the writer (unless a limit says to stay
+ * silent) and notification to the correspondants. */
+static int
+escalate(struct job *j, const struct analysis *a, const char *reason, double confidence)
+{
+	j->r->outcome = MAIL_ESCALATED;
+	char *limit = over_limit(j);
+	char *why = limit ? xasprintf("%s; %s: no acknowledgement", reason, limit) : xstrdup(reason);
+	set_reason(j, why);
+	int rc = record_inbound(j, THREAD_ESCALATED, true, *j->r->intent ? j->r->intent : NULL, confidence,
+				"escalated", why);
+	if (rc == 0 && limit == NULL)
+		rc = queue_reply(j, a, OUTBOX_ACK);
+	if (rc == 0)
+		rc = notify_correspondants(j, why);
+	free(why);
+	free(limit);
+	return rc;
+}
+
+static const char *
+escalation_reason_text(const struct analysis *a)
+{
+	switch (a->reason) {
+	case REASON_HANDOFF: return "the writer asks for a person";
+	case REASON_DOSSIER_STATUS: return "dossier status: the requester must be verified by a person";
+	case REASON_UNREADABLE: return "the message could not be read";
+	default: return "no answer found with enough confidence";
+	}
+}
+
+/* Decides and records, inside the transaction. */
+static int
+decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
+{
+	const struct parsed_mail *m = j->mail;
+	const char *refusal = mail_policy_refusal(&j->s->policy, m);
+	if (refusal != NULL) {
+		j->r->outcome = MAIL_IGNORED;
+		set_reason(j, refusal);
+		for (size_t i = 0; i < m->bounced_count; i++)
+			if (store_bounce_add(j->st, m->bounced_recipients[i], (int64_t)time(NULL)) < 0)
+				return -1;
+		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
+	}
+	if (j->thread.id != 0 && j->thread.state == THREAD_ESCALATED) {
+		/* A person handles this thread: the assistant keeps quiet and passes it on. */
+		j->r->outcome = MAIL_ATTACHED;
+		set_reason(j, "follow-up in a thread a correspondant handles");
+		if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)
+			return -1;
+		return notify_correspondants(j, "nouveau message dans un fil déjà transmis");
+	}
+	struct analysis a = {0};
+	char *err = NULL;
+	int rc;
+	if (unreadable != NULL) {
+		a.decision = DECISION_ESCALATE;
+		a.reason = REASON_UNREADABLE;
+		a.question = xstrdup("");
+		rc = escalate(j, &a, unreadable, 0);
+	} else if (mail_analyze(j->e, scratch, &j->s->dialog, m, &a, &err) < 0) {
+		a.decision = DECISION_ESCALATE;
+		a.reason = REASON_UNREADABLE;
+		a.question = xstrdup("");
+		rc = escalate(j, &a, err, 0);
+	} else {
+		free(j->r->intent);
+		j->r->intent = xstrdup(analysis_intent_id(&a));
+		double confidence = analysis_confidence(&a);
+		if (a.decision == DECISION_SMALL_TALK && j->thread.id != 0) {
+			/* "Merci", "Bonjour" in a thread already answered: nothing to say back. */
+			j->r->outcome = MAIL_ATTACHED;
+			set_reason(j, "nothing to answer (thanks or greeting)");
+			rc = record_inbound(j, j->thread.state, false, j->r->intent, confidence, "attached", NULL);
+		} else if (a.decision == DECISION_SMALL_TALK || a.decision == DECISION_ESCALATE) {
+			if (a.decision == DECISION_SMALL_TALK) {
+				a.decision = DECISION_ESCALATE;
+				a.reason = REASON_UNKNOWN;
+			}
+			rc = escalate(j, &a, escalation_reason_text(&a), confidence);
+		} else {
+			char *limit = over_limit(j);
+			if (limit != NULL) {
+				/* Beyond a limit the thread goes to a person silently. */
+				j->r->outcome = MAIL_ESCALATED;
+				set_reason(j, limit);
+				rc = record_inbound(j, THREAD_ESCALATED, true, j->r->intent, confidence, "escalated", limit);
+				if (rc == 0)
+					rc = notify_correspondants(j, limit);
+				free(limit);
+			} else {
+				j->r->outcome = MAIL_ANSWERED;
+				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
+				if (rc == 0)
+					rc = queue_reply(j, &a, OUTBOX_REPLY);
+			}
+		}
+	}
+	free(err);
+	analysis_clear(&a);
+	return rc;
+}
+
+int
+mail_process(const struct mail_settings *s, struct store *st, const struct engine *e, struct intent_scratch *scratch,
+	     const char *raw, size_t len, size_t full_size, struct mail_result *r, char **error_r)
+{
+	memset(r, 0, sizeof(*r));
+	r->key = mail_key(raw, len);
+	r->requester = xstrdup("");
+	r->intent = xstrdup("");
+	r->reason = xstrdup("");
+	int done = store_processed_has(st, s->mailbox, r->key);
+	if (done != 0) {
+		r->outcome = MAIL_DUPLICATE;
+		if (done < 0)
+			*error_r = xasprintf("store: %s", store_error(st));
+		return done < 0 ? -1 : 0;
+	}
+	/* Recorded before parsing: if parsing kills the process, the next start knows. */
+	int attempts = store_attempt_begin(st, s->mailbox, r->key);
+	if (attempts < 0) {
+		*error_r = xasprintf("store: %s", store_error(st));
+		return -1;
+	}
+	struct parsed_mail mail = {0};
+	char *unreadable = NULL, *err = NULL;
+	if (full_size > s->max_message_size) {
+		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", full_size,
+				       s->max_message_size);
+	} else if (attempts > 0) {
+		unreadable = xstrdup("reading this message stopped dialogd before: quarantined, not read again");
+	} else if (mail_parse(raw, len, &mail, &err) < 0) {
+		unreadable = xasprintf("unreadable message: %s", err);
+		free(err);
+	}
+	if (unreadable != NULL) {
+		parsed_mail_clear(&mail);
+		err = NULL;
+		if (mail_parse_headers(raw, len, &mail, &err) < 0) {
+			free(err);  /* not even the headers: escalated as it is, with no reply address */
+			parsed_mail_clear(&mail);
+			memset(&mail, 0, sizeof(mail));
+			mail.subject = xstrdup("");
+			mail.body = xstrdup("");
+		}
+	}
+	/* Parsed without dying: the marker goes (a kill -9 later on is no reason to quarantine). */
+	if (store_attempt_end(st, s->mailbox, r->key) < 0) {
+		*error_r = xasprintf("store: %s", store_error(st));
+		parsed_mail_clear(&mail);
+		free(unreadable);
+		return -1;
+	}
+	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .r = r };
+	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
+	j.requester_name = mail.reply_to_address ? NULL : mail.from_name;
+	free(r->requester);
+	r->requester = xstrdup(j.requester ? j.requester : "");
+	r->notes = attachments_note(&mail);
+	if (r->notes == NULL)
+		r->notes = xstrdup("");
+
+	int rc = store_begin(st);
+	if (rc == 0) {
+		const char **ids = xcalloc(mail.reference_count + 1, sizeof(*ids));
+		size_t n = 0;
+		if (mail.in_reply_to != NULL)
+			ids[n++] = mail.in_reply_to;
+		for (size_t i = mail.reference_count; i-- > 0;)  /* the nearest ancestor first */
+			ids[n++] = mail.references[i];
+		int64_t tid = store_thread_by_message_ids(st, ids, n);
+		free(ids);
+		rc = tid < 0 ? -1 : tid > 0 && store_thread_get(st, tid, &j.thread) < 0 ? -1 : 0;
+		if (rc == 0)
+			rc = decide(&j, unreadable, scratch);
+		if (rc == 0)
+			rc = store_processed_add(st, s->mailbox, r->key, j.thread.id);
+		if (rc == 0)
+			rc = store_commit(st);
+	}
+	if (rc < 0) {
+		*error_r = xasprintf("store: %s", store_error(st));
+		store_rollback(st);
+	}
+	thread_row_clear(&j.thread);
+	parsed_mail_clear(&mail);
+	free(unreadable);
+	return rc;
+}

@@ -1,0 +1,313 @@
+/* smtp_sender — see smtp_sender.h. */
+#include "autoconf.h"
+#include "smtp_sender.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* First retry after this many seconds, doubling up to retry_max. */
+#define RETRY_FIRST 2
+/* The thread looks at the outbox at least this often, even when nobody wakes it. */
+#define IDLE_WAKE 30
+
+struct smtp_sender {
+	struct smtp_settings s;         /* strings owned */
+	char *url_with_helo;
+	bool must_use_tls;
+	struct store *store;
+	CURL *curl;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool woken, stopping;
+	unsigned server_failures;       /* consecutive failures to reach the server */
+};
+
+struct upload {
+	const char *data;
+	size_t len, pos;
+};
+
+static size_t
+read_upload(char *buf, size_t size, size_t nitems, void *user)
+{
+	struct upload *u = user;
+	size_t n = size * nitems;
+	if (n > u->len - u->pos)
+		n = u->len - u->pos;
+	memcpy(buf, u->data + u->pos, n);
+	u->pos += n;
+	return n;
+}
+
+static unsigned long
+backoff(unsigned failures, unsigned long cap)
+{
+	unsigned long wait = RETRY_FIRST;
+	for (unsigned i = 1; i < failures && wait < cap; i++)
+		wait *= 2;
+	return wait < cap ? wait : cap;
+}
+
+enum send_result { SENT, SERVER_DOWN, TRANSIENT, PERMANENT };
+
+static enum send_result
+send_one(struct smtp_sender *sd, const struct outbox_row *row, char **error_r)
+{
+	CURL *c = sd->curl;
+	struct upload up = { row->raw, strlen(row->raw), 0 };
+	struct curl_slist *rcpt = curl_slist_append(NULL, row->recipient);
+	char *from = xasprintf("<%s>", row->mail_from);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
+	curl_easy_setopt(c, CURLOPT_READDATA, &up);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)up.len);
+	CURLcode rc = curl_easy_perform(c);
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(rcpt);
+	free(from);
+	if (rc == CURLE_OK)
+		return SENT;
+	*error_r = xasprintf("%s%s%ld", curl_easy_strerror(rc), code ? ", server said " : "", code);
+	if (code == 0)
+		(*error_r)[strlen(*error_r) - 1] = '\0';  /* no code: drop the "0" */
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_GOT_NOTHING:
+		return SERVER_DOWN;
+	default:
+		break;
+	}
+	if (code >= 500 && code < 600)
+		return PERMANENT;
+	return code >= 400 ? TRANSIENT : SERVER_DOWN;
+}
+
+static void
+configure_handle(struct smtp_sender *sd)
+{
+	CURL *c = sd->curl;
+	curl_easy_setopt(c, CURLOPT_URL, sd->url_with_helo);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)sd->s.timeout);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* Messages are composed with CRLF already; this also turns a stray LF into CRLF. */
+	curl_easy_setopt(c, CURLOPT_CRLF, 1L);
+	curl_easy_setopt(c, CURLOPT_USE_SSL, sd->must_use_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	if (sd->s.user != NULL) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, sd->s.user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, sd->s.password ? sd->s.password : "");
+	}
+}
+
+/* The reply will never arrive: the thread goes to a person. */
+static void
+give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
+{
+	char *reason = xasprintf("the %s to %s could not be delivered: %s", row->kind, row->recipient, error);
+	if (store_begin(sd->store) < 0 || store_outbox_failed(sd->store, row->id, error) < 0 ||
+	    store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0 ||
+	    (strcmp(row->kind, "notify") != 0 &&
+	     store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
+	    store_commit(sd->store) < 0) {
+		log_error("smtp: outbox #%lld: cannot record the failure: %s", (long long)row->id, store_error(sd->store));
+		store_rollback(sd->store);
+	} else {
+		log_warning("smtp: outbox #%lld to %s failed for good (%s): thread #%lld escalated", (long long)row->id,
+			    row->recipient, error, (long long)row->thread_id);
+	}
+	free(reason);
+}
+
+/* Sends what is due. Returns the number of seconds to wait before looking again. */
+static unsigned long
+send_due(struct smtp_sender *sd)
+{
+	for (;;) {
+		int64_t now = (int64_t)time(NULL), next_due = 0;
+		struct outbox_row row = {0};
+		int found = store_outbox_next(sd->store, now, &row, &next_due);
+		if (found < 0) {
+			log_error("smtp: cannot read the outbox: %s", store_error(sd->store));
+			return 5;
+		}
+		if (found == 0)
+			return next_due > now ? (unsigned long)(next_due - now) : IDLE_WAKE;
+		char *error = NULL;
+		enum send_result res = send_one(sd, &row, &error);
+		int rc = 0;
+		switch (res) {
+		case SENT:
+			rc = store_outbox_sent(sd->store, row.id, (int64_t)time(NULL));
+			log_info("reply sent: outbox #%lld (%s) to %s, thread #%lld", (long long)row.id, row.kind,
+				 row.recipient, (long long)row.thread_id);
+			if (sd->server_failures > 0) {
+				log_info("smtp: connection restored after %u failed attempts", sd->server_failures);
+				sd->server_failures = 0;
+			}
+			store_status_set(sd->store, "smtp", "ok", "sending");
+			break;
+		case SERVER_DOWN: {
+			/* Not this mail's fault: the whole outbox waits, the entry keeps its count. */
+			unsigned long wait = backoff(++sd->server_failures, sd->s.retry_max);
+			log_warning("smtp: %s: %s; retrying in %lu s", sd->s.url, error, wait);
+			char *detail = xasprintf("%s (since %u attempts)", error, sd->server_failures);
+			store_status_set(sd->store, "smtp", "unreachable", detail);
+			free(detail);
+			free(error);
+			outbox_row_clear(&row);
+			return wait;
+		}
+		case TRANSIENT:
+		case PERMANENT: {
+			bool permanent = res == PERMANENT;
+			if (permanent && (unsigned long)row.permanent_failures + 1 >= sd->s.max_permanent_failures) {
+				give_up(sd, &row, error);
+				break;
+			}
+			unsigned long wait = backoff((unsigned)row.attempts + 1, sd->s.retry_max);
+			rc = store_outbox_retry(sd->store, row.id, permanent, now + (int64_t)wait, error);
+			log_warning("smtp: outbox #%lld to %s refused (%s), %s; retrying in %lu s", (long long)row.id,
+				    row.recipient, error, permanent ? "permanently" : "temporarily", wait);
+			break;
+		}
+		}
+		if (rc < 0)
+			log_error("smtp: outbox #%lld: cannot record the attempt: %s", (long long)row.id,
+				  store_error(sd->store));
+		free(error);
+		outbox_row_clear(&row);
+		pthread_mutex_lock(&sd->lock);
+		bool stop = sd->stopping;
+		pthread_mutex_unlock(&sd->lock);
+		if (stop)
+			return 0;
+	}
+}
+
+static void *
+run(void *arg)
+{
+	struct smtp_sender *sd = arg;
+	pthread_mutex_lock(&sd->lock);
+	while (!sd->stopping) {
+		pthread_mutex_unlock(&sd->lock);
+		unsigned long wait = send_due(sd);
+		pthread_mutex_lock(&sd->lock);
+		if (wait > IDLE_WAKE)
+			wait = IDLE_WAKE;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)wait;
+		/* A wake-up during a server outage does not cut the backoff short. */
+		while (!sd->stopping && (!sd->woken || sd->server_failures > 0))
+			if (pthread_cond_timedwait(&sd->wake, &sd->lock, &until) == ETIMEDOUT)
+				break;
+		sd->woken = false;
+	}
+	pthread_mutex_unlock(&sd->lock);
+	return NULL;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+struct smtp_sender *
+smtp_sender_start(const struct smtp_settings *s, char **error_r)
+{
+	char *host = url_host(s->url);
+	if (host == NULL || url_port(s->url, 25) < 0) {
+		*error_r = xasprintf("[smtp] url: \"%s\" is not smtp://host:port", s->url);
+		free(host);
+		return NULL;
+	}
+	struct smtp_sender *sd = xcalloc(1, sizeof(*sd));
+	sd->s = *s;
+	sd->s.url = xstrdup(s->url);
+	sd->s.user = dup_or_null(s->user);
+	sd->s.password = dup_or_null(s->password);
+	sd->s.helo = xstrdup(s->helo ? s->helo : "dialogd.localhost");
+	sd->s.store_path = xstrdup(s->store_path);
+	/* A password never travels in clear to a server off this machine unless allowed. */
+	sd->must_use_tls = str_starts_with(s->url, "smtp://") && s->user != NULL && !host_is_loopback(host) &&
+			   !s->allow_plaintext;
+	free(host);
+	const char *path = strchr(strstr(s->url, "://") + 3, '/');
+	sd->url_with_helo = path ? xstrdup(s->url) : xasprintf("%s/%s", s->url, sd->s.helo);
+	pthread_mutex_init(&sd->lock, NULL);
+	pthread_cond_init(&sd->wake, NULL);
+	sd->store = store_open(s->store_path, error_r);
+	sd->curl = curl_easy_init();
+	if (sd->store == NULL || sd->curl == NULL) {
+		if (sd->curl == NULL && sd->store != NULL)
+			*error_r = xstrdup("cannot start libcurl");
+		smtp_sender_stop(&sd);
+		return NULL;
+	}
+	configure_handle(sd);
+	sd->started = pthread_create(&sd->thread, NULL, run, sd) == 0;
+	if (!sd->started) {
+		*error_r = xstrdup("cannot start the SMTP sender thread");
+		smtp_sender_stop(&sd);
+		return NULL;
+	}
+	return sd;
+}
+
+void
+smtp_sender_wake(struct smtp_sender *sd)
+{
+	if (sd == NULL)
+		return;
+	pthread_mutex_lock(&sd->lock);
+	sd->woken = true;
+	pthread_cond_signal(&sd->wake);
+	pthread_mutex_unlock(&sd->lock);
+}
+
+void
+smtp_sender_stop(struct smtp_sender **sdp)
+{
+	struct smtp_sender *sd = *sdp;
+	if (sd == NULL)
+		return;
+	if (sd->started) {
+		pthread_mutex_lock(&sd->lock);
+		sd->stopping = true;
+		pthread_cond_signal(&sd->wake);
+		pthread_mutex_unlock(&sd->lock);
+		pthread_join(sd->thread, NULL);
+	}
+	if (sd->curl)
+		curl_easy_cleanup(sd->curl);
+	store_close(&sd->store);
+	pthread_cond_destroy(&sd->wake);
+	pthread_mutex_destroy(&sd->lock);
+	free((char *)sd->s.url);
+	free((char *)sd->s.user);
+	free((char *)sd->s.password);
+	free((char *)sd->s.helo);
+	free((char *)sd->s.store_path);
+	free(sd->url_with_helo);
+	free(sd);
+	*sdp = NULL;
+}

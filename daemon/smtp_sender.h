@@ -1,0 +1,32 @@
+/* smtp_sender — the thread that empties the outbox over SMTP with libcurl: one
+ * connection reused across messages, STARTTLS whenever offered (required with a password
+ * to a server that is not on loopback, unless allowed), AUTH when configured. A server
+ * that cannot be reached is retried with capped exponential backoff; a reply refused
+ * for good (5xx) max_permanent_failures times is marked failed, its address recorded as
+ * bouncing, and its thread escalated. Logs one line per event. */
+#ifndef DIALOGD_SMTP_SENDER_H
+#define DIALOGD_SMTP_SENDER_H
+
+#include <stdbool.h>
+
+struct smtp_settings {
+	const char *url;                /* smtp://host:port or smtps://host:port */
+	const char *user, *password;    /* NULL: no AUTH */
+	const char *helo;
+	bool allow_plaintext;
+	unsigned long timeout;          /* seconds per transaction */
+	unsigned long retry_max;        /* cap of the backoff, seconds */
+	unsigned long max_permanent_failures;
+	const char *store_path;
+};
+
+struct smtp_sender;
+
+/* Starts the thread (it opens its own store connection). NULL with *error_r. */
+struct smtp_sender *smtp_sender_start(const struct smtp_settings *settings, char **error_r);
+/* New entries are in the outbox: look now rather than at the next timer. */
+void smtp_sender_wake(struct smtp_sender *sender);
+/* Finishes the transaction in hand, stops the thread, frees. */
+void smtp_sender_stop(struct smtp_sender **sender);
+
+#endif

@@ -1,0 +1,633 @@
+/* store — SQLite schema and statements (see store.h). Every statement is prepared and
+ * bound: no value is ever pasted into SQL text. */
+#include "autoconf.h"
+#include "store.h"
+#include "util.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+	sqlite3 *db;
+	char *error;
+};
+
+/* Version 1 of the schema. Times are Unix seconds. */
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS mailbox_state ("
+	"  mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL);"
+	/* Permanent: never purged with threads, so nothing is processed twice. */
+	"CREATE TABLE IF NOT EXISTS processed ("
+	"  mailbox TEXT NOT NULL, key TEXT NOT NULL, thread_id INTEGER, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, key));"
+	"CREATE TABLE IF NOT EXISTS attempts ("
+	"  mailbox TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, key));"
+	"CREATE TABLE IF NOT EXISTS threads ("
+	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, requester TEXT NOT NULL, subject TEXT NOT NULL,"
+	"  state TEXT NOT NULL, intent TEXT, reason TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS threads_state ON threads (state, updated);"
+	"CREATE TABLE IF NOT EXISTS messages ("
+	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
+	"  direction TEXT NOT NULL, message_id TEXT, sender TEXT, recipient TEXT, subject TEXT, body TEXT,"
+	"  intent TEXT, confidence REAL, decision TEXT, note TEXT, at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS messages_thread ON messages (thread_id, id);"
+	"CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id);"
+	"CREATE TABLE IF NOT EXISTS outbox ("
+	"  id INTEGER PRIMARY KEY, thread_id INTEGER, kind TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE,"
+	"  mail_from TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, permanent_failures INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL, created INTEGER NOT NULL, sent_at INTEGER, last_error TEXT);"
+	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);"
+	"CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox (recipient, created);"
+	"CREATE TABLE IF NOT EXISTS bounces (address TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS bounces_address ON bounces (address, at);"
+	"CREATE TABLE IF NOT EXISTS status ("
+	"  component TEXT PRIMARY KEY, state TEXT NOT NULL, detail TEXT, since INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"PRAGMA user_version = 1;";
+
+static int64_t
+now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int
+fail(struct store *st)
+{
+	free(st->error);
+	st->error = xstrdup(sqlite3_errmsg(st->db));
+	return -1;
+}
+
+const char *
+store_error(const struct store *st)
+{
+	return st->error ? st->error : "no error";
+}
+
+/* Prepares sql and binds the arguments described by types: 's' text (NULL binds NULL),
+ * 'i' int64_t, 'd' double. Returns NULL (error recorded) on failure. */
+static sqlite3_stmt *
+vprepare(struct store *st, const char *sql, const char *types, va_list ap)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		fail(st);
+		return NULL;
+	}
+	for (int i = 0; types[i]; i++) {
+		int rc;
+		switch (types[i]) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			rc = s ? sqlite3_bind_text(stmt, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(stmt, i + 1);
+			break;
+		}
+		case 'i': rc = sqlite3_bind_int64(stmt, i + 1, va_arg(ap, int64_t)); break;
+		case 'd': rc = sqlite3_bind_double(stmt, i + 1, va_arg(ap, double)); break;
+		default: abort();  /* a caller's type string is wrong: programming error */
+		}
+		if (rc != SQLITE_OK) {
+			fail(st);
+			sqlite3_finalize(stmt);
+			return NULL;
+		}
+	}
+	return stmt;
+}
+
+static sqlite3_stmt *
+prepare(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	va_end(ap);
+	return stmt;
+}
+
+/* Runs a statement that returns no row. */
+static int
+exec(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(st);
+}
+
+/* Runs a statement returning one integer (0 when no row). */
+static int64_t
+query_int(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? v : fail(st);
+}
+
+static char *
+column_dup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+struct store *
+store_open(const char *path, char **error_r)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		*error_r = xasprintf("%s: cannot open the store: %s", path,
+				     st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(&st);
+		return NULL;
+	}
+	/* Writers from other threads and dialogctl wait rather than fail at once. */
+	sqlite3_busy_timeout(st->db, 10000);
+	char *err = NULL;
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+			 NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+		*error_r = xasprintf("%s: cannot prepare the store: %s", path, err ? err : sqlite3_errmsg(st->db));
+		sqlite3_free(err);
+		store_close(&st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store **stp)
+{
+	struct store *st = *stp;
+	if (st == NULL)
+		return;
+	sqlite3_close(st->db);
+	free(st->error);
+	free(st);
+	*stp = NULL;
+}
+
+int
+store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE", "");
+}
+
+int
+store_commit(struct store *st)
+{
+	return exec(st, "COMMIT", "");
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- mailbox state ---- */
+
+int
+store_mailbox_get(struct store *st, const char *mailbox, uint32_t *uidvalidity_r, uint32_t *last_uid_r)
+{
+	sqlite3_stmt *stmt = prepare(st, "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = ?", "s",
+				     mailbox);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	*uidvalidity_r = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(stmt, 0) : 0;
+	*last_uid_r = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(stmt, 1) : 0;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int
+store_mailbox_set(struct store *st, const char *mailbox, uint32_t uidvalidity, uint32_t last_uid)
+{
+	return exec(st,
+		    "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)"
+		    " ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+		    "sii", mailbox, (int64_t)uidvalidity, (int64_t)last_uid);
+}
+
+int
+store_processed_has(struct store *st, const char *mailbox, const char *key)
+{
+	int64_t n = query_int(st, "SELECT count(*) FROM processed WHERE mailbox = ? AND key = ?", "ss", mailbox, key);
+	return n < 0 ? -1 : n > 0;
+}
+
+int
+store_processed_add(struct store *st, const char *mailbox, const char *key, int64_t thread_id)
+{
+	return exec(st, "INSERT OR IGNORE INTO processed (mailbox, key, thread_id, at) VALUES (?, ?, ?, ?)", "ssii",
+		    mailbox, key, thread_id, now_seconds());
+}
+
+int
+store_attempt_begin(struct store *st, const char *mailbox, const char *key)
+{
+	int64_t before = query_int(st, "SELECT count FROM attempts WHERE mailbox = ? AND key = ?", "ss", mailbox, key);
+	if (before < 0)
+		return -1;
+	if (exec(st,
+		 "INSERT INTO attempts (mailbox, key, count, at) VALUES (?, ?, 1, ?)"
+		 " ON CONFLICT (mailbox, key) DO UPDATE SET count = count + 1, at = excluded.at",
+		 "ssi", mailbox, key, now_seconds()) < 0)
+		return -1;
+	return (int)before;
+}
+
+int
+store_attempt_end(struct store *st, const char *mailbox, const char *key)
+{
+	return exec(st, "DELETE FROM attempts WHERE mailbox = ? AND key = ?", "ss", mailbox, key);
+}
+
+/* ---- threads ---- */
+
+static const char *const thread_state_names[] = { "answered", "escalated", "ignored", "open" };
+
+const char *
+thread_state_name(enum thread_state state)
+{
+	return thread_state_names[state];
+}
+
+int
+thread_state_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(thread_state_names) / sizeof(*thread_state_names); i++)
+		if (strcmp(name, thread_state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+thread_row_clear(struct thread_row *row)
+{
+	free(row->channel);
+	free(row->requester);
+	free(row->subject);
+	free(row->intent);
+	free(row->reason);
+	memset(row, 0, sizeof(*row));
+}
+
+int64_t
+store_thread_by_message_ids(struct store *st, const char *const *ids, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (ids[i] == NULL || *ids[i] == '\0')
+			continue;
+		int64_t id = query_int(st, "SELECT thread_id FROM messages WHERE message_id = ? ORDER BY id LIMIT 1",
+				       "s", ids[i]);
+		if (id != 0)
+			return id;
+	}
+	return 0;
+}
+
+int64_t
+store_thread_create(struct store *st, const char *channel, const char *requester, const char *subject,
+		    enum thread_state state, const char *intent, const char *reason)
+{
+	int64_t now = now_seconds();
+	if (exec(st,
+		 "INSERT INTO threads (channel, requester, subject, state, intent, reason, created, updated)"
+		 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		 "ssssssii", channel, requester, subject, thread_state_name(state), intent, reason, now, now) < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int
+store_thread_update(struct store *st, int64_t id, enum thread_state state, const char *intent, const char *reason)
+{
+	return exec(st,
+		    "UPDATE threads SET state = ?, intent = coalesce(?, intent), reason = ?, updated = ? WHERE id = ?",
+		    "sssii", thread_state_name(state), intent, reason, now_seconds(), id);
+}
+
+#define THREAD_COLUMNS \
+	"t.id, t.channel, t.requester, t.subject, t.state, t.intent, t.reason, t.created, t.updated," \
+	" (SELECT count(*) FROM messages m WHERE m.thread_id = t.id)"
+
+static void
+thread_from_row(sqlite3_stmt *stmt, struct thread_row *row)
+{
+	row->id = sqlite3_column_int64(stmt, 0);
+	row->channel = column_dup(stmt, 1);
+	row->requester = column_dup(stmt, 2);
+	row->subject = column_dup(stmt, 3);
+	int state = thread_state_from_name((const char *)sqlite3_column_text(stmt, 4));
+	row->state = state < 0 ? THREAD_OPEN : (enum thread_state)state;
+	row->intent = column_dup(stmt, 5);
+	row->reason = column_dup(stmt, 6);
+	row->created = sqlite3_column_int64(stmt, 7);
+	row->updated = sqlite3_column_int64(stmt, 8);
+	row->messages = sqlite3_column_int64(stmt, 9);
+}
+
+int
+store_thread_get(struct store *st, int64_t id, struct thread_row *row)
+{
+	sqlite3_stmt *stmt = prepare(st, "SELECT " THREAD_COLUMNS " FROM threads t WHERE t.id = ?", "i", id);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		thread_from_row(stmt, row);
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int
+store_threads_each(struct store *st, const char *state, store_thread_fn fn, void *user)
+{
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT " THREAD_COLUMNS " FROM threads t WHERE ?1 IS NULL OR t.state = ?1"
+				     " ORDER BY t.updated DESC, t.id DESC",
+				     "s", state);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct thread_row row = {0};
+		thread_from_row(stmt, &row);
+		int stop = fn(&row, user);
+		thread_row_clear(&row);
+		if (stop)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int64_t
+store_message_add(struct store *st, const struct message_row *m)
+{
+	if (exec(st,
+		 "INSERT INTO messages (thread_id, direction, message_id, sender, recipient, subject, body, intent,"
+		 " confidence, decision, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 "isssssssdssi", m->thread_id, m->direction, m->message_id, m->sender, m->recipient, m->subject, m->body,
+		 m->intent, m->confidence, m->decision, m->note, now_seconds()) < 0)
+		return -1;
+	if (exec(st, "UPDATE threads SET updated = ? WHERE id = ?", "ii", now_seconds(), m->thread_id) < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int
+store_messages_each(struct store *st, int64_t thread_id, store_message_fn fn, void *user)
+{
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT direction, message_id, sender, recipient, subject, body, intent, confidence,"
+				     " decision, note, at FROM messages WHERE thread_id = ? ORDER BY id",
+				     "i", thread_id);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct message_row m = {
+			.thread_id = thread_id,
+			.direction = (const char *)sqlite3_column_text(stmt, 0),
+			.message_id = (const char *)sqlite3_column_text(stmt, 1),
+			.sender = (const char *)sqlite3_column_text(stmt, 2),
+			.recipient = (const char *)sqlite3_column_text(stmt, 3),
+			.subject = (const char *)sqlite3_column_text(stmt, 4),
+			.body = (const char *)sqlite3_column_text(stmt, 5),
+			.intent = (const char *)sqlite3_column_text(stmt, 6),
+			.confidence = sqlite3_column_double(stmt, 7),
+			.decision = (const char *)sqlite3_column_text(stmt, 8),
+			.note = (const char *)sqlite3_column_text(stmt, 9),
+		};
+		if (fn(&m, sqlite3_column_int64(stmt, 10), user))
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+/* ---- outbox ---- */
+
+static const char *const outbox_kind_names[] = { "reply", "ack", "notify" };
+
+const char *
+outbox_kind_name(enum outbox_kind kind)
+{
+	return outbox_kind_names[kind];
+}
+
+void
+outbox_row_clear(struct outbox_row *row)
+{
+	free(row->kind);
+	free(row->message_id);
+	free(row->mail_from);
+	free(row->recipient);
+	free(row->raw);
+	free(row->state);
+	free(row->last_error);
+	memset(row, 0, sizeof(*row));
+}
+
+int64_t
+store_outbox_add(struct store *st, int64_t thread_id, enum outbox_kind kind, const char *message_id,
+		 const char *mail_from, const char *recipient, const char *raw)
+{
+	int64_t now = now_seconds();
+	if (exec(st,
+		 "INSERT INTO outbox (thread_id, kind, message_id, mail_from, recipient, raw, state, next_attempt, created)"
+		 " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+		 "isssssii", thread_id, outbox_kind_name(kind), message_id, mail_from, recipient, raw, now, now) < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+#define OUTBOX_COLUMNS \
+	"id, thread_id, kind, message_id, mail_from, recipient, state, attempts, permanent_failures," \
+	" next_attempt, created, sent_at, last_error"
+
+static void
+outbox_from_row(sqlite3_stmt *stmt, struct outbox_row *row)
+{
+	row->id = sqlite3_column_int64(stmt, 0);
+	row->thread_id = sqlite3_column_int64(stmt, 1);
+	row->kind = column_dup(stmt, 2);
+	row->message_id = column_dup(stmt, 3);
+	row->mail_from = column_dup(stmt, 4);
+	row->recipient = column_dup(stmt, 5);
+	row->state = column_dup(stmt, 6);
+	row->attempts = sqlite3_column_int(stmt, 7);
+	row->permanent_failures = sqlite3_column_int(stmt, 8);
+	row->next_attempt = sqlite3_column_int64(stmt, 9);
+	row->created = sqlite3_column_int64(stmt, 10);
+	row->sent_at = sqlite3_column_int64(stmt, 11);
+	row->last_error = column_dup(stmt, 12);
+}
+
+int
+store_outbox_next(struct store *st, int64_t now, struct outbox_row *row, int64_t *next_due_r)
+{
+	*next_due_r = 0;
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT " OUTBOX_COLUMNS ", raw FROM outbox WHERE state = 'pending'"
+				     " ORDER BY next_attempt, id LIMIT 1",
+				     "");
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	int found = 0;
+	if (rc == SQLITE_ROW) {
+		int64_t due = sqlite3_column_int64(stmt, 9);
+		if (due <= now) {
+			outbox_from_row(stmt, row);
+			row->raw = column_dup(stmt, 13);
+			found = 1;
+		} else {
+			*next_due_r = due;
+		}
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : fail(st);
+}
+
+int
+store_outbox_sent(struct store *st, int64_t id, int64_t now)
+{
+	return exec(st, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+			" WHERE id = ?", "ii", now, id);
+}
+
+int
+store_outbox_retry(struct store *st, int64_t id, bool permanent, int64_t next_attempt, const char *error)
+{
+	return exec(st,
+		    "UPDATE outbox SET attempts = attempts + 1, permanent_failures = permanent_failures + ?,"
+		    " next_attempt = ?, last_error = ? WHERE id = ?",
+		    "iisi", (int64_t)(permanent ? 1 : 0), next_attempt, error, id);
+}
+
+int
+store_outbox_failed(struct store *st, int64_t id, const char *error)
+{
+	return exec(st, "UPDATE outbox SET state = 'failed', attempts = attempts + 1,"
+			" permanent_failures = permanent_failures + 1, last_error = ? WHERE id = ?", "si", error, id);
+}
+
+int
+store_outbox_each(struct store *st, const char *state, store_outbox_fn fn, void *user)
+{
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
+				     " ORDER BY id DESC",
+				     "s", state);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct outbox_row row = {0};
+		outbox_from_row(stmt, &row);
+		int stop = fn(&row, user);
+		outbox_row_clear(&row);
+		if (stop)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int64_t
+store_outbox_count(struct store *st, const char *state)
+{
+	return query_int(st, "SELECT count(*) FROM outbox WHERE state = ?", "s", state);
+}
+
+/* ---- per-sender events ---- */
+
+int64_t
+store_auto_replies_since(struct store *st, const char *address, int64_t since)
+{
+	return query_int(st,
+			 "SELECT count(*) FROM outbox WHERE recipient = ? COLLATE NOCASE AND created >= ?"
+			 " AND kind IN ('reply', 'ack')",
+			 "si", address, since);
+}
+
+int
+store_bounce_add(struct store *st, const char *address, int64_t at)
+{
+	return exec(st, "INSERT INTO bounces (address, at) VALUES (lower(?), ?)", "si", address, at);
+}
+
+int64_t
+store_last_bounce(struct store *st, const char *address)
+{
+	return query_int(st, "SELECT coalesce(max(at), 0) FROM bounces WHERE address = lower(?)", "s", address);
+}
+
+/* ---- status ---- */
+
+int
+store_status_set(struct store *st, const char *component, const char *state, const char *detail)
+{
+	int64_t now = now_seconds();
+	/* "since" moves only when the state changes: it tells how long an outage lasts. */
+	return exec(st,
+		    "INSERT INTO status (component, state, detail, since, updated) VALUES (?1, ?2, ?3, ?4, ?4)"
+		    " ON CONFLICT (component) DO UPDATE SET detail = excluded.detail, updated = excluded.updated,"
+		    " since = CASE WHEN state = excluded.state THEN since ELSE excluded.since END,"
+		    " state = excluded.state",
+		    "sssi", component, state, detail, now);
+}
+
+int
+store_status_each(struct store *st, store_status_fn fn, void *user)
+{
+	sqlite3_stmt *stmt = prepare(st, "SELECT component, state, detail, since, updated FROM status ORDER BY component",
+				     "");
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
+		       (const char *)sqlite3_column_text(stmt, 2), sqlite3_column_int64(stmt, 3),
+		       sqlite3_column_int64(stmt, 4), user))
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int
+store_thread_counts(struct store *st, int (*fn)(const char *state, int64_t count, void *user), void *user)
+{
+	sqlite3_stmt *stmt = prepare(st, "SELECT state, count(*) FROM threads GROUP BY state ORDER BY state", "");
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1), user))
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}

@@ -1,0 +1,148 @@
+/* store — the single source of truth (SQLite in WAL mode, prepared statements only):
+ * threads and their messages, the outbox, the mailbox reading state, the permanent
+ * record of processed mail, per-sender events for rate limits, and the components'
+ * status for `dialogctl status`. One struct store per thread (a connection is not shared).
+ * Every function returns 0 (or a row id / count ≥ 0) on success and -1 on a database
+ * error, with the message available from store_error(). Lower layer: never logs. */
+#ifndef DIALOGD_STORE_H
+#define DIALOGD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+/* Opens (and creates or upgrades) the database at path. Returns NULL with *error_r. */
+struct store *store_open(const char *path, char **error_r);
+void store_close(struct store **store);
+/* The last database error of this connection, for the caller's log line. */
+const char *store_error(const struct store *store);
+
+/* Transactions: BEGIN IMMEDIATE (a writer waits for the other, up to the busy timeout). */
+int store_begin(struct store *store);
+int store_commit(struct store *store);
+void store_rollback(struct store *store);
+
+/* ---- mailbox reading state ---- */
+/* *uidvalidity_r and *last_uid_r are 0 when the mailbox was never read. */
+int store_mailbox_get(struct store *store, const char *mailbox, uint32_t *uidvalidity_r, uint32_t *last_uid_r);
+int store_mailbox_set(struct store *store, const char *mailbox, uint32_t uidvalidity, uint32_t last_uid);
+
+/* Permanent record of processed mail, per mailbox, by Message-ID or digest; outlives
+ * purged threads. Returns 1 when key was processed, 0 when not, -1 on error. */
+int store_processed_has(struct store *store, const char *mailbox, const char *key);
+int store_processed_add(struct store *store, const char *mailbox, const char *key, int64_t thread_id);
+
+/* "Message in progress": recorded (and committed) before a message is parsed, removed
+ * with its processing. Returns how many earlier attempts were recorded (0 = first
+ * attempt), -1 on error. A message whose earlier attempt never finished stopped the
+ * process: the caller quarantines it. */
+int store_attempt_begin(struct store *store, const char *mailbox, const char *key);
+int store_attempt_end(struct store *store, const char *mailbox, const char *key);
+
+/* ---- threads and messages ---- */
+enum thread_state { THREAD_ANSWERED, THREAD_ESCALATED, THREAD_IGNORED, THREAD_OPEN };
+const char *thread_state_name(enum thread_state state);
+/* Returns the state for its name, or -1. */
+int thread_state_from_name(const char *name);
+
+struct thread_row {
+	int64_t id;
+	char *channel;
+	char *requester;
+	char *subject;
+	enum thread_state state;
+	char *intent;
+	char *reason;           /* why it is escalated or ignored; may be NULL */
+	int64_t created, updated;
+	int64_t messages;       /* number of messages in it */
+};
+void thread_row_clear(struct thread_row *row);
+
+/* Finds the thread holding one of the message ids (inbound or outbound). Returns its id,
+ * 0 when none, -1 on error. */
+int64_t store_thread_by_message_ids(struct store *store, const char *const *ids, size_t count);
+int64_t store_thread_create(struct store *store, const char *channel, const char *requester,
+			    const char *subject, enum thread_state state, const char *intent, const char *reason);
+int store_thread_update(struct store *store, int64_t id, enum thread_state state, const char *intent,
+			const char *reason);
+/* Returns 1 and fills *row, 0 when there is no such thread, -1 on error. */
+int store_thread_get(struct store *store, int64_t id, struct thread_row *row);
+
+struct message_row {
+	int64_t thread_id;
+	const char *direction;  /* "in" or "out" */
+	const char *message_id; /* RFC 5322 id without <>, or NULL */
+	const char *sender;
+	const char *recipient;
+	const char *subject;
+	const char *body;
+	const char *intent;     /* inbound: what the engine understood; NULL otherwise */
+	double confidence;
+	const char *decision;   /* inbound: "answered", "escalated", "ignored", "attached"... */
+	const char *note;       /* why, notes of the parser, attachments: free text or NULL */
+};
+int64_t store_message_add(struct store *store, const struct message_row *message);
+
+/* Calls fn for each thread, newest first; state NULL for every state. */
+typedef int (*store_thread_fn)(const struct thread_row *row, void *user);
+int store_threads_each(struct store *store, const char *state, store_thread_fn fn, void *user);
+/* Calls fn for each message of a thread, oldest first. Strings are borrowed for the call. */
+typedef int (*store_message_fn)(const struct message_row *message, int64_t at, void *user);
+int store_messages_each(struct store *store, int64_t thread_id, store_message_fn fn, void *user);
+
+/* ---- outbox ---- */
+enum outbox_kind { OUTBOX_REPLY, OUTBOX_ACK, OUTBOX_NOTIFY };
+const char *outbox_kind_name(enum outbox_kind kind);
+
+struct outbox_row {
+	int64_t id;
+	int64_t thread_id;
+	char *kind;
+	char *message_id;       /* kept for life: a resend is the same mail */
+	char *mail_from;        /* envelope sender */
+	char *recipient;        /* envelope recipient */
+	char *raw;              /* the whole message, CRLF */
+	char *state;            /* "pending", "sent", "failed" */
+	int attempts;
+	int permanent_failures;
+	int64_t next_attempt;
+	int64_t created;
+	int64_t sent_at;
+	char *last_error;
+};
+void outbox_row_clear(struct outbox_row *row);
+
+int64_t store_outbox_add(struct store *store, int64_t thread_id, enum outbox_kind kind, const char *message_id,
+			 const char *mail_from, const char *recipient, const char *raw);
+/* The pending entry due first at or before now. Returns 1 with *row, 0 when none is due
+ * (then *next_due_r is the earliest future due time, or 0), -1 on error. */
+int store_outbox_next(struct store *store, int64_t now, struct outbox_row *row, int64_t *next_due_r);
+int store_outbox_sent(struct store *store, int64_t id, int64_t now);
+/* A failed attempt: permanent or not, retry at next_attempt. */
+int store_outbox_retry(struct store *store, int64_t id, bool permanent, int64_t next_attempt, const char *error);
+int store_outbox_failed(struct store *store, int64_t id, const char *error);
+typedef int (*store_outbox_fn)(const struct outbox_row *row, void *user);
+/* Every entry, newest first; state NULL for all. raw is not loaded (NULL). */
+int store_outbox_each(struct store *store, const char *state, store_outbox_fn fn, void *user);
+/* Counts entries in state ("pending", "sent", "failed"). */
+int64_t store_outbox_count(struct store *store, const char *state);
+
+/* ---- per-sender events: automatic replies sent, bounces ---- */
+/* Automatic replies (reply and ack entries) queued to address at or after since. */
+int64_t store_auto_replies_since(struct store *store, const char *address, int64_t since);
+int store_bounce_add(struct store *store, const char *address, int64_t at);
+/* Latest bounce recorded for address, 0 when none. */
+int64_t store_last_bounce(struct store *store, const char *address);
+
+/* ---- status of the components, for `dialogctl status` ---- */
+int store_status_set(struct store *store, const char *component, const char *state, const char *detail);
+typedef int (*store_status_fn)(const char *component, const char *state, const char *detail, int64_t since,
+			       int64_t updated, void *user);
+int store_status_each(struct store *store, store_status_fn fn, void *user);
+/* Threads per state, for the status summary: fn(state name, count). */
+int store_thread_counts(struct store *store, int (*fn)(const char *state, int64_t count, void *user), void *user);
+
+#endif
