@@ -25,7 +25,9 @@ struct outgoing_mail {
 	int auto_generated;             /* adds Auto-Submitted: auto-generated (notifications) */
 };
 
-/* The whole message, CRLF line endings, ready for SMTP DATA. Caller frees. */
+/* The whole message, CRLF line endings, ready for SMTP DATA. Caller frees. NULL when
+ * from_address or to_address is not a plausible addr-spec or message_id is not a msg-id;
+ * an unusable in_reply_to or reference is left out. */
 char *mail_compose(const struct outgoing_mail *mail);
 
 /* "Re: " + the original subject without its leading reply/forward markers ("Re:", "RE :",
@@ -46,11 +48,16 @@ char *mail_address_domain(const char *address);
  * "> […]" when cut. Caller frees. */
 char *mail_quote(const char *text, size_t max_lines);
 
-/* RFC 2047 encoded-word form of a UTF-8 header value (B or Q, folded to ≤ 76 columns),
- * or a copy when it is plain printable ASCII. CR, LF and other controls become spaces. */
+/* RFC 2047 encoded-word form of a UTF-8 header value (B or Q, folded to ≤ 76 columns
+ * as if it followed "Subject: "), or a copy when it is plain printable ASCII. CR, LF and
+ * other controls become spaces. */
 char *mail_encode_header(const char *utf8);
 
 /* Modified UTF-7 (RFC 3501 §5.1.3) for an IMAP mailbox name: "Traités" → "Trait&AOk-s". */
 char *imap_utf7_encode(const char *utf8);
+
+/* The reverse: UTF-8 from a modified UTF-7 mailbox name, or NULL when it is malformed
+ * (bad base64, lone surrogate, printable ASCII encoded, raw 8-bit). Caller frees. */
+char *imap_utf7_decode(const char *mutf7);
 
 #endif
