@@ -1,0 +1,203 @@
+/* html_text — HTML mail parts turned into readable text, for mail_parse (mime → text).
+ * gumbo builds the HTML5 tree (entities decoded, broken markup repaired); this file walks
+ * it without recursion (mail HTML can nest thousands of levels) and lays the text out as
+ * a mail client would show it: blocks and <br> as line breaks, at most one blank line. */
+#include "autoconf.h"
+#include "html_text.h"
+#include "util.h"
+
+#include <gumbo.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct html_out {
+	struct strbuf sb;
+	int newlines;           /* line breaks asked for before the next visible character (0..2) */
+	bool space;             /* a space is owed before the next visible character */
+	int pre;                /* depth of <pre>: whitespace kept */
+};
+
+static void
+want_newlines(struct html_out *out, int n)
+{
+	if (out->newlines < n)
+		out->newlines = n;
+}
+
+static void
+add_newline(struct html_out *out)
+{
+	if (out->newlines < 2)
+		out->newlines++;
+}
+
+static void
+flush_pending(struct html_out *out)
+{
+	if (out->sb.len > 0) {
+		if (out->newlines > 0)
+			strbuf_add(&out->sb, "\n\n", (size_t)out->newlines);
+		else if (out->space)
+			strbuf_addc(&out->sb, ' ');
+	}
+	out->newlines = 0;
+	out->space = false;
+}
+
+static void
+emit_text(struct html_out *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p != '\0') {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v') {
+			if (*p == '\n' && out->pre > 0)
+				add_newline(out);
+			else
+				out->space = true;
+			p++;
+			continue;
+		}
+		if (p[0] == 0xC2 && p[1] == 0xA0) {     /* U+00A0 no-break space */
+			out->space = true;
+			p += 2;
+			continue;
+		}
+		flush_pending(out);
+		const unsigned char *start = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\f' &&
+		       *p != '\v' && !(p[0] == 0xC2 && p[1] == 0xA0))
+			p++;
+		strbuf_add(&out->sb, (const char *)start, (size_t)(p - start));
+	}
+}
+
+static bool
+tag_is_hidden(GumboTag tag)
+{
+	switch (tag) {
+	case GUMBO_TAG_HEAD: case GUMBO_TAG_TITLE: case GUMBO_TAG_STYLE: case GUMBO_TAG_SCRIPT:
+	case GUMBO_TAG_TEMPLATE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+tag_is_block(GumboTag tag)
+{
+	switch (tag) {
+	case GUMBO_TAG_ADDRESS: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_ASIDE: case GUMBO_TAG_BLOCKQUOTE:
+	case GUMBO_TAG_CENTER: case GUMBO_TAG_DD: case GUMBO_TAG_DIV: case GUMBO_TAG_DL: case GUMBO_TAG_DT:
+	case GUMBO_TAG_FIELDSET: case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_FIGURE: case GUMBO_TAG_FOOTER:
+	case GUMBO_TAG_FORM: case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
+	case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_HEADER: case GUMBO_TAG_HR: case GUMBO_TAG_LI:
+	case GUMBO_TAG_MAIN: case GUMBO_TAG_NAV: case GUMBO_TAG_OL: case GUMBO_TAG_PRE: case GUMBO_TAG_SECTION:
+	case GUMBO_TAG_TABLE: case GUMBO_TAG_TR: case GUMBO_TAG_UL: case GUMBO_TAG_CAPTION: case GUMBO_TAG_BODY:
+	case GUMBO_TAG_HTML:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A paragraph is set off by a blank line, except Word's: Outlook writes every line as a
+ * <p class="MsoNormal"> and blank lines as empty paragraphs. */
+static int
+paragraph_breaks(const GumboElement *el)
+{
+	const GumboAttribute *cls = gumbo_get_attribute(&el->attributes, "class");
+	if (cls != NULL && strstr(cls->value, "Mso") != NULL)
+		return 1;
+	return 2;
+}
+
+static void
+element_open(struct html_out *out, const GumboElement *el)
+{
+	if (el->tag == GUMBO_TAG_BR)
+		add_newline(out);
+	else if (el->tag == GUMBO_TAG_P)
+		want_newlines(out, paragraph_breaks(el));
+	else if (el->tag == GUMBO_TAG_TD || el->tag == GUMBO_TAG_TH)
+		out->space = true;
+	else if (tag_is_block(el->tag))
+		want_newlines(out, 1);
+	if (el->tag == GUMBO_TAG_PRE)
+		out->pre++;
+}
+
+static void
+element_close(struct html_out *out, const GumboElement *el)
+{
+	if (el->tag == GUMBO_TAG_P)
+		want_newlines(out, paragraph_breaks(el));
+	else if (el->tag == GUMBO_TAG_TD || el->tag == GUMBO_TAG_TH)
+		out->space = true;
+	else if (tag_is_block(el->tag))
+		want_newlines(out, 1);
+	if (el->tag == GUMBO_TAG_PRE && out->pre > 0)
+		out->pre--;
+}
+
+static const GumboVector *
+node_children(const GumboNode *node)
+{
+	if (node->type == GUMBO_NODE_DOCUMENT)
+		return &node->v.document.children;
+	if (node->type == GUMBO_NODE_ELEMENT || node->type == GUMBO_NODE_TEMPLATE)
+		return &node->v.element.children;
+	return NULL;
+}
+
+struct walk_frame {
+	const GumboNode *node;
+	unsigned int next;      /* index of the next child to visit */
+};
+
+char *
+html_text(const char *html, size_t len)
+{
+	struct html_out out = { 0 };
+	GumboOutput *doc = gumbo_parse_with_options(&kGumboDefaultOptions, html, len);
+	size_t depth = 0, cap = 64;
+	struct walk_frame *stack = xmalloc(cap * sizeof(*stack));
+	stack[depth++] = (struct walk_frame){ doc->document, 0 };
+	while (depth > 0) {
+		struct walk_frame *f = &stack[depth - 1];
+		const GumboVector *children = node_children(f->node);
+		if (children == NULL || f->next >= children->length) {
+			if (f->node->type == GUMBO_NODE_ELEMENT || f->node->type == GUMBO_NODE_TEMPLATE)
+				element_close(&out, &f->node->v.element);
+			depth--;
+			continue;
+		}
+		const GumboNode *child = children->data[f->next++];
+		switch (child->type) {
+		case GUMBO_NODE_TEXT:
+		case GUMBO_NODE_CDATA:
+		case GUMBO_NODE_WHITESPACE:
+			emit_text(&out, child->v.text.text);
+			break;
+		case GUMBO_NODE_ELEMENT:
+		case GUMBO_NODE_TEMPLATE:
+			if (tag_is_hidden(child->v.element.tag))
+				break;
+			element_open(&out, &child->v.element);
+			if (depth == cap) {
+				cap *= 2;
+				stack = xrealloc(stack, cap * sizeof(*stack));
+			}
+			stack[depth++] = (struct walk_frame){ child, 0 };
+			break;
+		default:        /* comments, document */
+			break;
+		}
+	}
+	free(stack);
+	gumbo_destroy_output(&kGumboDefaultOptions, doc);
+	if (out.sb.len > 0)
+		strbuf_addc(&out.sb, '\n');
+	return strbuf_detach(&out.sb);
+}
