@@ -94,18 +94,54 @@ test_normal_mail_passes(void **state)
 
 /* ---- one row per rule: the mail is normal except for what setup adds ---- */
 
-static void set_return_path_empty(struct test_mail *t) { t->m.return_path = (char *)""; }
-static void set_return_path_header_only(struct test_mail *t)
+static void
+set_return_path_empty(struct test_mail *t)
+{
+	t->m.return_path = (char *)"";
+}
+
+static void
+set_return_path_header_only(struct test_mail *t)
 {
 	t->m.return_path = NULL;
 	t->h[3].value = (char *)"<>";
 }
-static void set_is_report(struct test_mail *t) { t->m.is_report = true; }
-static void set_from_own(struct test_mail *t) { t->m.from_address = (char *)"Dialoguer@OCAPIAT.test"; }
-static void set_reply_to_own(struct test_mail *t) { t->m.reply_to_address = (char *)OWN_ADDRESS; }
-static void set_message_id_own(struct test_mail *t) { t->m.message_id = (char *)"6b0889.k3j2h@OCAPIAT.TEST"; }
-static void set_sender_robot(struct test_mail *t) { t->m.sender_address = (char *)"bounces+123-abc@lists.example.org"; }
-static void set_reply_to_robot(struct test_mail *t) { t->m.reply_to_address = (char *)"no-reply@example.fr"; }
+
+static void
+set_is_report(struct test_mail *t)
+{
+	t->m.is_report = true;
+}
+
+static void
+set_from_own(struct test_mail *t)
+{
+	t->m.from_address = (char *)"Dialoguer@OCAPIAT.test";
+}
+
+static void
+set_reply_to_own(struct test_mail *t)
+{
+	t->m.reply_to_address = (char *)OWN_ADDRESS;
+}
+
+static void
+set_message_id_own(struct test_mail *t)
+{
+	t->m.message_id = (char *)"6b0889.k3j2h@OCAPIAT.TEST";
+}
+
+static void
+set_sender_robot(struct test_mail *t)
+{
+	t->m.sender_address = (char *)"bounces+123-abc@lists.example.org";
+}
+
+static void
+set_reply_to_robot(struct test_mail *t)
+{
+	t->m.reply_to_address = (char *)"no-reply@example.fr";
+}
 
 struct rule_case {
 	const char *header;             /* added header, or NULL */
