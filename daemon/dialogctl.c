@@ -3,12 +3,15 @@
  * `classify` prints one JSON object per input line: a contract used by tools. */
 #include "autoconf.h"
 #include "config.h"
+#include "ctl_store.h"
 #include "ctl_eval.h"
 #include "dialog.h"
 #include "engine.h"
 #include "faq.h"
 #include "intent.h"
 #include "lexicon.h"
+#include "mail_channel.h"
+#include "mail_parse.h"
 #include "template.h"
 #include "text.h"
 #include "util.h"
@@ -38,12 +41,17 @@ usage(FILE *out)
 	      "Commands:\n"
 	      "  ask [--chat] TEXT   show intent, confidence, audience, runner-up and the reply\n"
 	      "  classify            one message per stdin line (\\n = line break) -> one JSON line each\n"
+	      "  classify --eml FILE...  each raw e-mail read as dialogd reads it -> one JSON line each\n"
 	      "  eval FILE.tsv       measure on labelled messages (text, intent, audience)\n"
 	      "      [--min-precision P] [--min-coverage P] [--min-unknown-recall P]\n"
 	      "      [--min-audience P] [--show-errors]     (P in percent; exit 1 below)\n"
 	      "  check               validate intents/, faq-data/, templates/ (and -c FILE)\n"
 	      "  chat                an interactive conversation with the assistant\n"
 	      "  config              print every configuration key with its default\n"
+	      "  threads [--json] [--state answered|escalated|ignored|open]   threads, newest first\n"
+	      "  thread ID           one thread with its messages\n"
+	      "  outbox [--state pending|sent|failed]   outbound mail and its delivery\n"
+	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE   configuration file (the one dialogd reads)\n"
@@ -192,6 +200,52 @@ error_json(unsigned lineno, const char *message)
 	json_object_object_add(o, "line", json_object_new_int((int)lineno));
 	json_object_object_add(o, "error", json_object_new_string(message));
 	return o;
+}
+
+/* classify --eml: the same path as dialogd (MIME, charsets, HTML, "cf objet", quoted
+ * history), one JSON line per file, with "file" added. */
+static int
+cmd_classify_eml(const struct engine *e, const struct options *o, int argc, char **argv)
+{
+	if (argc == 0) {
+		fputs("dialogctl classify --eml: missing FILE\n", stderr);
+		return 2;
+	}
+	struct intent_scratch *scratch = intent_scratch_new();
+	int rc = 0;
+	for (int i = 0; i < argc; i++) {
+		char *err = NULL;
+		size_t len = 0;
+		char *raw = file_read_all(argv[i], 64u * 1024 * 1024, &len, &err);
+		struct parsed_mail mail = {0};
+		struct analysis a;
+		json_object *out;
+		if (raw == NULL && err != NULL && strstr(err, "NUL") != NULL) {
+			/* A NUL byte in a mail is odd, not fatal: read it as the daemon does. */
+			free(err);
+			err = xasprintf("%s: holds a NUL byte", argv[i]);
+		}
+		if (raw == NULL) {
+			out = error_json(0, err);
+			rc = 1;
+		} else if (mail_parse(raw, len, &mail, &err) < 0 ||
+			   mail_analyze(e, scratch, &o->settings, &mail, &a, &err) < 0) {
+			out = error_json(0, err);
+		} else {
+			out = classify_json(&a);
+			json_object_object_add(out, "subject", json_object_new_string(mail.subject));
+			analysis_clear(&a);
+		}
+		json_object_object_del(out, "line");
+		json_object_object_add(out, "file", json_object_new_string(argv[i]));
+		print_json_line(out);
+		fflush(stdout);
+		free(err);
+		free(raw);
+		parsed_mail_clear(&mail);
+	}
+	intent_scratch_free(&scratch);
+	return rc;
 }
 
 static int
@@ -404,11 +458,24 @@ main(int argc, char **argv)
 		o.data_dir = cfg.data_dir;
 
 	int rc;
+	int rest = argc - optind - 1;
+	char **args = argv + optind + 1;
+	if (strcmp(command, "threads") == 0 || strcmp(command, "thread") == 0 || strcmp(command, "outbox") == 0 ||
+	    strcmp(command, "status") == 0) {
+		rc = strcmp(command, "threads") == 0 ? ctl_threads(cfg.store_path, rest, args)
+		     : strcmp(command, "thread") == 0 ? ctl_thread(cfg.store_path, rest, args)
+		     : strcmp(command, "outbox") == 0 ? ctl_outbox(cfg.store_path, rest, args)
+		     : rest == 0 ? ctl_status(cfg.store_path) : 2;
+		config_clear(&cfg);
+		return rc;
+	}
 	struct engine *e = open_engine(&o);
 	if (e == NULL) {
 		rc = 1;
 	} else if (strcmp(command, "ask") == 0) {
 		rc = cmd_ask(e, &o, argc - optind - 1, argv + optind + 1);
+	} else if (strcmp(command, "classify") == 0 && rest > 0 && strcmp(args[0], "--eml") == 0) {
+		rc = cmd_classify_eml(e, &o, rest - 1, args + 1);
 	} else if (strcmp(command, "classify") == 0) {
 		rc = cmd_classify(e, &o);
 	} else if (strcmp(command, "eval") == 0) {

@@ -1,0 +1,11 @@
+/* ctl_store — dialogctl threads / thread / outbox / status: what the daemon did, read
+ * from the store named by the configuration. Each returns the process exit status. */
+#ifndef DIALOGD_CTL_STORE_H
+#define DIALOGD_CTL_STORE_H
+
+int ctl_threads(const char *store_path, int argc, char **argv);
+int ctl_thread(const char *store_path, int argc, char **argv);
+int ctl_outbox(const char *store_path, int argc, char **argv);
+int ctl_status(const char *store_path);
+
+#endif

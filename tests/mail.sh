@@ -1,0 +1,283 @@
+#!/bin/sh
+# End-to-end tests of the e-mail channel against real servers: a private Dovecot and
+# Postfix on loopback (tests/mailservers.sh), dialogd reading the support mailbox and
+# replying through Postfix, replies read back from the catch-all mailbox over IMAP.
+#   1. every sample of tests/data/mail as its manifest expects (reply, escalation, nothing);
+#   2. malformed and hostile mail: each answered or escalated, nothing lost, no crash;
+#   3. SIGHUP reloads without dropping the connection; Dovecot restarted: reconnects;
+#   4. the MTA stopped for a while: replies wait in the outbox and all arrive after;
+#   5. kill -9 in the middle of a 300-message backlog: every question answered once.
+# Needs root (Postfix and Dovecot) and their packages (tests/install-deps.sh); skipped
+# (exit 77) otherwise, or when DIALOGD_SKIP_SERVER_TESTS is set (make distcheck).
+set -u
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+builddir=${DIALOGD_BUILDDIR:-$srcdir}
+if [ -n "${DIALOGD_SKIP_SERVER_TESTS:-}" ]; then
+	echo "SKIP: DIALOGD_SKIP_SERVER_TESTS is set"
+	exit 77
+fi
+if [ "$(id -u)" -ne 0 ] || ! command -v dovecot > /dev/null || ! command -v postfix > /dev/null; then
+	echo "SKIP: needs root, dovecot and postfix (tests/install-deps.sh)"
+	exit 77
+fi
+servers="$srcdir/tests/mailservers.sh"
+tool="python3 $srcdir/tests/mailtool.py"
+expect="python3 $srcdir/tests/mail_expect.py"
+dialogd="$builddir/daemon/dialogd"
+dialogctl="$builddir/daemon/dialogctl"
+
+D=$(mktemp -d /tmp/dm.XXXXXX)
+chmod 0755 "$D"
+S="$D/s"  # the servers' own folder (must start empty)
+mkdir "$S"
+pid=
+failures=0
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2> /dev/null
+	"$servers" stop "$S" > /dev/null 2>&1
+	if [ "$failures" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$D"; else echo "(test folder kept: $D)"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok() { echo "ok - $*"; }
+not_ok() {
+	echo "not ok - $*"
+	failures=$((failures + 1))
+}
+check() { # check DESCRIPTION COMMAND...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# wait_until TIMEOUT COMMAND...: polls every 0.2 s.
+wait_until() {
+	limit=$1
+	shift
+	end=$(($(date +%s) + limit))
+	until "$@"; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+"$servers" start "$S" > "$D/servers.out" 2>&1 || { cat "$D/servers.out"; exit 1; }
+cp "$S/env" "$D/env"
+. "$D/env"
+catchall="--user $CATCHALL_USER --password $CATCHALL_PASSWORD"
+support="--user $SUPPORT_USER --password $SUPPORT_PASSWORD"
+
+cat > "$D/dialogd.conf" <<EOF
+[paths]
+data = $srcdir
+[store]
+path = $D/dialogd.sqlite
+[imap]
+url = imap://127.0.0.1:$IMAP_PORT
+user = $SUPPORT_USER
+password_file = $D/imap.secret
+timeout = 10
+reconnect_max = 2
+poll_interval = 1
+max_message_size = 10485760
+[smtp]
+url = smtp://127.0.0.1:$SMTP_PORT
+from = Dialoguer avec OCAPIAT <$SUPPORT_ADDRESS>
+retry_max = 2
+[mail]
+correspondants = $CORRESPONDANTS_ADDRESS
+; the samples come from a handful of senders: limits are tested apart
+burst_limit = 0
+daily_limit = 0
+EOF
+printf '%s\n' "$SUPPORT_PASSWORD" > "$D/imap.secret"
+ctl() { "$dialogctl" -c "$D/dialogd.conf" "$@"; }
+
+start_dialogd() {
+	"$dialogd" -c "$D/dialogd.conf" >> "$D/dialogd.log" 2>&1 &
+	pid=$!
+}
+stop_dialogd() {
+	kill -TERM "$pid" 2> /dev/null
+	wait "$pid" 2> /dev/null
+	pid=
+}
+catchall_count() { $tool --env "$D/env" count $catchall; }
+at_least() { [ "$(catchall_count)" -ge "$1" ]; }
+outbox_empty() { ctl outbox --state pending | grep -q . && return 1; return 0; }
+threads_at_least() { [ "$(ctl threads --json | wc -l)" -ge "$1" ]; }
+settled() { # settled THREADS: that many threads and nothing pending
+	threads_at_least "$1" && outbox_empty
+}
+
+# ---- 1. the samples, as the manifest expects ----
+start_dialogd
+check "dialogd connects to the mailbox" wait_until 10 grep -q "imap: connected" "$D/dialogd.log"
+samples="$srcdir/tests/data/mail"
+$tool --env "$D/env" send "$samples"/a*.eml > "$D/send.out" 2>&1 || { cat "$D/send.out"; not_ok "samples sent"; }
+n=$(ls "$samples"/a*.eml | wc -l)
+check "all $n samples processed, outbox empty" wait_until 60 settled "$n"
+sleep 1  # the last replies travel from Postfix to Dovecot
+$tool --env "$D/env" dump $catchall > "$D/dump1.jsonl"
+ctl threads --json > "$D/threads1.jsonl"
+check "replies, escalations and silences as the manifest says" \
+	$expect manifest "$samples/manifest.tsv" "$samples" "$srcdir" "$D/dump1.jsonl" "$D/threads1.jsonl"
+check "processed mail is moved to Traités, flagged \\Seen" \
+	sh -c "[ \"\$($tool --env $D/env count $support)\" -eq 0 ] &&
+	       [ \"\$($tool --env $D/env count $support --mailbox Traités)\" -eq $n ] &&
+	       ! $tool --env $D/env flags $support --mailbox Traités | grep -v Seen | grep -q ."
+check "dialogctl status shows the mailbox connected" sh -c "$dialogctl -c $D/dialogd.conf status | grep -q 'imap   connected'"
+tid=$(ctl threads --json --state escalated | head -1 | sed 's/.*"id":\([0-9]*\).*/\1/')
+check "dialogctl thread shows an escalated thread" sh -c "$dialogctl -c $D/dialogd.conf thread $tid | grep -q 'escalated'"
+
+# A follow-up in an escalated thread is attached for the correspondant, never answered.
+esc_id=$(grep -il '^Message-ID:' "$samples/a07.eml" > /dev/null && sed -n 's/^[Mm]essage-[Ii][Dd]: *<\(.*\)>.*/\1/p' "$samples/a07.eml" | head -1)
+before=$(catchall_count)
+cat > "$D/followup.eml" <<EOF
+From: Jeune Candidat <candidat.a07@example.test>
+To: $SUPPORT_ADDRESS
+Subject: Re: suite
+Message-ID: <followup-a07@example.test>
+In-Reply-To: <$esc_id>
+References: <$esc_id>
+Date: Mon, 6 Mar 2023 10:00:00 +0100
+Content-Type: text/plain; charset=utf-8
+
+Je n'arrive pas à me connecter, pouvez-vous m'aider ?
+EOF
+$tool --env "$D/env" send "$D/followup.eml" > /dev/null
+wait_until 20 settled $((n)) && sleep 1.5
+after=$(catchall_count)
+check "a follow-up in an escalated thread gets no automatic reply (only the correspondants are told)" \
+	sh -c "[ $after -eq $((before + 1)) ] && ! $tool --env $D/env dump $catchall | grep -q '\"in_reply_to\": \"<followup-a07'"
+
+# ---- 2. malformed and hostile mail ----
+H="$D/hostile"
+mkdir -p "$H"
+cat > "$H/boundary.eml" <<'EOF'
+From: Boundary <boundary@example.test>
+To: dialoguer@ocapiat.test
+Subject: mot de passe perdu
+Message-ID: <hostile-boundary@example.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="\""
+
+--"
+Content-Type: text/plain
+
+J'ai perdu mon mot de passe.
+--"--
+EOF
+printf 'From: Charset <charset@example.test>\nTo: dialoguer@ocapiat.test\nSubject: =?x-unknown-42?q?mot_de_passe_oubli=E9?=\nMessage-ID: <hostile-charset@example.test>\nMIME-Version: 1.0\nContent-Type: text/plain; charset=x-unknown-42\nContent-Transfer-Encoding: 8bit\n\nBonjour, j'"'"'ai oubli\351 mon mot de passe, comment le r\351initialiser ?\n' > "$H/charset.eml"
+printf 'From: =?utf-8?q?Inval=FF=FEide?= <invalid@example.test>\nTo: dialoguer@ocapiat.test\nSubject: Facture \377\376 comment d\303\251poser une facture ?\nMessage-ID: <hostile-utf8@example.test>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, comment d\303\251poser une facture \377 sur mon dossier ?\n' > "$H/utf8.eml"
+cat > "$H/injection.eml" <<'EOF'
+From: Injection <injection@example.test>
+To: dialoguer@ocapiat.test
+Subject: =?utf-8?q?mot_de_passe=0D=0ABcc:_victim@example.test=0D=0AX-Evil:_1?=
+Message-ID: <hostile-injection@example.test>
+Content-Type: text/plain; charset=utf-8
+
+J'ai égaré mon mot de passe, comment faire ?
+EOF
+cat > "$H/broken.eml" <<'EOF'
+From: Broken <broken@example.test>
+To: dialoguer@ocapiat.test
+Subject: RIB
+Message-ID: <hostile-broken@example.test>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="abc"
+
+--zzz
+Content-Type: text/plain; charset=utf-8
+
+Comment modifier mon RIB ?
+EOF
+python3 - "$H/huge.eml" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: Huge <huge@example.test>\nTo: dialoguer@ocapiat.test\nSubject: Pieces jointes\n"
+            "Message-ID: <hostile-huge@example.test>\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nVoici mes pieces.\n"
+            "--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n")
+    line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\n"
+    f.write(line * (20 * 1024 * 1024 // len(line)))
+    f.write("--b--\n")
+EOF
+before_threads=$(ctl threads --json | wc -l)
+$tool --env "$D/env" send "$H"/*.eml > "$D/send2.out" 2>&1 || { cat "$D/send2.out"; not_ok "hostile mail sent"; }
+nh=$(ls "$H"/*.eml | wc -l)
+check "$nh malformed or hostile mails each processed" wait_until 60 settled $((before_threads + nh))
+check "dialogd still running after hostile mail" kill -0 "$pid"
+sleep 1.5
+$tool --env "$D/env" dump $catchall > "$D/dump2.jsonl"
+for h in boundary charset utf8 injection broken huge; do
+	check "hostile $h: answered or escalated" grep -q "\"in_reply_to\": \"<\?hostile-$h@example.test>\?\"" "$D/dump2.jsonl"
+done
+check "header injection: the reply has no Bcc and no X-Evil header" \
+	$expect headers "$D/dump2.jsonl" hostile-injection@example.test Bcc X-Evil
+check "the 20 MB message is escalated unread" sh -c "grep -q 'over the 10485760-byte limit' $D/dialogd.log"
+check "the crashing MIME boundary is refused before parsing" sh -c "grep -q 'unsafe MIME boundary' $D/dialogd.log"
+
+# ---- 3. SIGHUP reload, Dovecot restart ----
+kill -HUP "$pid"
+check "SIGHUP reloads the data" wait_until 10 grep -q "reload: done" "$D/dialogd.log"
+check "the reload kept the IMAP connection" sh -c "! grep -q 'connection to .* lost' $D/dialogd.log"
+"$servers" restart-imap "$S" > /dev/null 2>&1
+check "dialogd reconnects after a Dovecot restart" wait_until 20 grep -q "imap: reconnected" "$D/dialogd.log"
+base=$(ctl threads --json | wc -l)
+$tool --env "$D/env" generate --count 3 --from-pattern 'after.restart{i}@example.test' \
+	--body-file "$srcdir/tests/data/mail-questions.txt" --subject-pattern 'Après redémarrage {i}' > /dev/null
+check "mail sent after the restart is answered" wait_until 30 settled $((base + 3))
+
+# ---- 4. the MTA away for a while ----
+"$servers" stop-mta "$S" > /dev/null 2>&1
+stop_dialogd
+# With the MTA down mail cannot come in by SMTP: it is put in the mailbox over IMAP.
+for i in 1 2 3 4 5; do
+	printf 'From: mta.down%s@example.test\nTo: %s\nSubject: RIB %s\nMessage-ID: <mta-down-%s@example.test>\nContent-Type: text/plain; charset=utf-8\n\nComment modifier mon RIB ?\n' \
+		"$i" "$SUPPORT_ADDRESS" "$i" "$i" > "$D/down$i.eml"
+done
+$tool --env "$D/env" append $support "$D"/down*.eml > /dev/null
+before=$(catchall_count)
+start_dialogd
+base=$(ctl threads --json | wc -l)
+check "with the MTA down the mail is processed and the replies wait" \
+	wait_until 30 sh -c "[ \$($dialogctl -c $D/dialogd.conf outbox --state pending | wc -l) -ge 5 ]"
+check "dialogctl status shows SMTP unreachable" wait_until 10 sh -c "$dialogctl -c $D/dialogd.conf status | grep -q 'smtp   unreachable'"
+sleep 2
+"$servers" start-mta "$S" > /dev/null 2>&1
+check "once the MTA is back every waiting reply arrives" wait_until 30 at_least $((before + 5))
+check "nothing left pending" wait_until 10 outbox_empty
+
+# ---- 5. kill -9 in the middle of a 300-message backlog ----
+stop_dialogd
+base=$(ctl threads --json | wc -l)
+before=$(catchall_count)
+$tool --env "$D/env" generate --count 300 --senders 300 --from-pattern 'backlog{i}@example.test' \
+	--body-file "$srcdir/tests/data/mail-questions.txt" --subject-pattern 'Question {i}' --print-ids > "$D/ids.txt"
+$tool --env "$D/env" wait-count $support --at-least 300 --timeout 60 > /dev/null
+start_dialogd
+wait_until 60 threads_at_least $((base + 100)) || true
+kill -9 "$pid"
+wait "$pid" 2> /dev/null
+pid=
+killed_at=$(ctl threads --json | wc -l)
+echo "# killed with $((killed_at - base)) of 300 processed"
+start_dialogd
+check "after kill -9 and a restart all 300 are processed" wait_until 120 settled $((base + 300))
+check "no thread twice" sh -c "[ \$($dialogctl -c $D/dialogd.conf threads --json | wc -l) -eq $((base + 300)) ]"
+$tool --env "$D/env" wait-count $catchall --at-least $((before + 300)) --timeout 30 > /dev/null
+sleep 1
+$tool --env "$D/env" dump $catchall > "$D/dump5.jsonl"
+check "every question of the backlog answered exactly once" $expect once "$D/ids.txt" "$D/dump5.jsonl" --allow-duplicates 1
+
+# ---- SIGTERM: clean stop ----
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+pid=
+check "SIGTERM stops dialogd cleanly (exit 0)" [ "$rc" -eq 0 ]
+check "no error in the log" sh -c "! grep -E 'error:|Sanitizer|runtime error' $D/dialogd.log"
+
+echo "# $failures failure(s); log: $D/dialogd.log"
+[ "$failures" -eq 0 ]
