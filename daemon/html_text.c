@@ -32,14 +32,23 @@ add_newline(struct html_out *out)
 		out->newlines++;
 }
 
+/* Emits the line breaks and space owed before visible text; never more than one blank
+ * line in a row. */
 static void
 flush_pending(struct html_out *out)
 {
 	if (out->sb.len > 0) {
-		if (out->newlines > 0)
-			strbuf_add(&out->sb, "\n\n", (size_t)out->newlines);
-		else if (out->space)
+		if (out->newlines > 0) {
+			int trailing = 0;
+			while (trailing < 2 && (size_t)trailing < out->sb.len &&
+			       out->sb.data[out->sb.len - 1 - (size_t)trailing] == '\n')
+				trailing++;
+			int n = out->newlines + trailing > 2 ? 2 - trailing : out->newlines;
+			if (n > 0)
+				strbuf_add(&out->sb, "\n\n", (size_t)n);
+		} else if (out->space) {
 			strbuf_addc(&out->sb, ' ');
+		}
 	}
 	out->newlines = 0;
 	out->space = false;
@@ -58,7 +67,10 @@ emit_text(struct html_out *out, const char *s)
 			p++;
 			continue;
 		}
-		if (p[0] == 0xC2 && p[1] == 0xA0) {     /* U+00A0 no-break space */
+		if (p[0] == 0xC2 && p[1] == 0xA0) {
+			/* a no-break space is a space, but like a browser it makes a line of its
+			 * own exist: Word writes blank lines as <p>&nbsp;</p> */
+			flush_pending(out);
 			out->space = true;
 			p += 2;
 			continue;
@@ -197,6 +209,8 @@ html_text(const char *html, size_t len)
 	}
 	free(stack);
 	gumbo_destroy_output(&kGumboDefaultOptions, doc);
+	while (out.sb.len > 0 && out.sb.data[out.sb.len - 1] == '\n')
+		out.sb.data[--out.sb.len] = '\0';
 	if (out.sb.len > 0)
 		strbuf_addc(&out.sb, '\n');
 	return strbuf_detach(&out.sb);

@@ -1499,7 +1499,9 @@ mail_parse(const char *raw, size_t len, struct parsed_mail *mail, char **error_r
 	copy[len + prefix] = '\0';
 	size_t idx = 0;
 	struct mailmime *mime = NULL;
-	if (mailmime_parse(copy, len + prefix, &idx, &mime) == MAILIMF_NO_ERROR && mime != NULL) {
+	if (body_start >= len) {
+		/* headers only: nothing for libetpan, which would read the last ones as a body */
+	} else if (mailmime_parse(copy, len + prefix, &idx, &mime) == MAILIMF_NO_ERROR && mime != NULL) {
 		walk(&ctx, mime, 0, true);
 		mailmime_free(mime);
 	} else {
