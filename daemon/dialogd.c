@@ -66,6 +66,7 @@ struct mail_setup {
 	struct smtp_settings smtp;
 	char *imap_password, *smtp_password;
 	char *from_name, *from_address, *domain;
+	char *correspondants;   /* the address of [mail] correspondants */
 };
 
 static int
@@ -77,6 +78,13 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 		return -1;
 	}
 	m->domain = mail_address_domain(m->from_address);
+	char *name = NULL;
+	int bad = cfg->correspondants != NULL && mail_address_split(cfg->correspondants, &name, &m->correspondants) < 0;
+	free(name);
+	if (bad) {
+		*error_r = xasprintf("[mail] correspondants: \"%s\" is not an address", cfg->correspondants);
+		return -1;
+	}
 	if (config_secret(cfg->imap_password, cfg->imap_password_file, &m->imap_password, error_r) < 0 ||
 	    config_secret(cfg->smtp_password, cfg->smtp_password_file, &m->smtp_password, error_r) < 0)
 		return -1;
@@ -97,7 +105,7 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->from_name = m->from_name;
 	ms->from_address = m->from_address;
 	ms->domain = m->domain;
-	ms->correspondants = cfg->correspondants;
+	ms->correspondants = m->correspondants;
 	ms->console_url = cfg->console_url;
 	ms->max_message_size = cfg->max_message_size;
 	ms->burst_limit = cfg->burst_limit;
@@ -134,6 +142,7 @@ mail_setup_clear(struct mail_setup *m)
 	free(m->from_name);
 	free(m->from_address);
 	free(m->domain);
+	free(m->correspondants);
 }
 
 static void

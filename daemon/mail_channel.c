@@ -149,6 +149,12 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *to_name, const char
 		.auto_replied = kind != OUTBOX_NOTIFY, .auto_generated = kind == OUTBOX_NOTIFY,
 	};
 	char *raw = mail_compose(&out);
+	if (raw == NULL) {
+		/* Addresses are checked before (requester, configuration): nothing to send to. */
+		free(refs);
+		free(message_id);
+		return 0;
+	}
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "out", .message_id = message_id, .sender = j->s->from_address,
 		.recipient = to, .subject = subject, .body = body, .decision = outbox_kind_name(kind),
@@ -232,6 +238,8 @@ static char *
 over_limit(struct job *j)
 {
 	const struct mail_settings *s = j->s;
+	if (j->requester == NULL)
+		return xstrdup("no usable reply address");
 	int64_t now = (int64_t)time(NULL);
 	int64_t bounced = store_last_bounce(j->st, j->requester);
 	if (bounced > 0 && s->bounce_pause > 0 && bounced > now - (int64_t)s->bounce_pause)
@@ -414,6 +422,11 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .r = r };
 	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
 	j.requester_name = mail.reply_to_address ? NULL : mail.from_name;
+	char *check_name = NULL, *check_address = NULL;
+	if (j.requester != NULL && mail_address_split(j.requester, &check_name, &check_address) < 0)
+		j.requester = NULL;  /* not an address a reply can go to: a person looks at it */
+	free(check_name);
+	free(check_address);
 	free(r->requester);
 	r->requester = xstrdup(j.requester ? j.requester : "");
 	r->notes = attachments_note(&mail);

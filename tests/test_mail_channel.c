@@ -1,0 +1,426 @@
+/* Tests of mail_channel + store without servers: one raw mail in, what the store holds
+ * after (thread, messages, outbox), exactly once, threading, escalation, limits,
+ * quarantine, too-large mail, and the one-transaction rule. */
+#include "autoconf.h"
+#include "testutil.h"
+#include "engine.h"
+#include "mail_channel.h"
+#include "store.h"
+
+#include <sqlite3.h>
+
+struct fixture {
+	char *dir;
+	char *db;
+	struct engine *engine;
+	struct intent_scratch *scratch;
+	struct store *store;
+	struct mail_settings settings;
+};
+
+static struct engine *shared_engine;
+
+static int
+setup_group(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	shared_engine = engine_load(source_data_dir(), &err);
+	if (shared_engine == NULL)
+		fprintf(stderr, "%s\n", err);
+	return shared_engine == NULL ? -1 : 0;
+}
+
+static int
+teardown_group(void **state)
+{
+	(void)state;
+	engine_free(&shared_engine);
+	return 0;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof(*f));
+	f->dir = make_temp_dir();
+	f->db = xasprintf("%s/store.sqlite", f->dir);
+	char *err = NULL;
+	f->store = store_open(f->db, &err);
+	assert_non_null(f->store);
+	f->engine = shared_engine;
+	f->scratch = intent_scratch_new();
+	struct mail_settings *s = &f->settings;
+	mail_policy_default(&s->policy);
+	s->policy.own_address = "dialoguer@ocapiat.test";
+	s->policy.own_domain = "ocapiat.test";
+	s->mailbox = "INBOX";
+	s->from_name = "Dialoguer avec OCAPIAT";
+	s->from_address = "dialoguer@ocapiat.test";
+	s->domain = "ocapiat.test";
+	s->correspondants = "correspondants@ocapiat.test";
+	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
+	s->max_message_size = 10 * 1024 * 1024;
+	s->burst_limit = 0;
+	s->daily_limit = 0;
+	s->bounce_pause = 86400;
+	dialog_settings_default(&s->dialog);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(&f->store);
+	intent_scratch_free(&f->scratch);
+	rm_rf(f->dir);
+	free(f->dir);
+	free(f->db);
+	free(f);
+	return 0;
+}
+
+static char *
+question_mail(const char *from, const char *message_id, const char *in_reply_to, const char *body)
+{
+	return xasprintf("From: %s\r\nTo: dialoguer@ocapiat.test\r\nSubject: Ma question\r\nMessage-ID: <%s>\r\n"
+			 "%s%s%s"
+			 "Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+			 from, message_id, in_reply_to ? "In-Reply-To: <" : "", in_reply_to ? in_reply_to : "",
+			 in_reply_to ? ">\r\n" : "", body);
+}
+
+static void
+process(struct fixture *f, const char *raw, size_t full_size, struct mail_result *r)
+{
+	char *err = NULL;
+	int rc = mail_process(&f->settings, f->store, f->engine, f->scratch, raw, strlen(raw),
+			      full_size ? full_size : strlen(raw), r, &err);
+	if (rc < 0)
+		fail_msg("mail_process: %s", err);
+}
+
+struct outbox_list {
+	unsigned count;
+	char kinds[16][16];
+	char recipients[16][128];
+	char message_ids[16][128];
+};
+
+static int
+collect_outbox(const struct outbox_row *row, void *user)
+{
+	struct outbox_list *l = user;
+	if (l->count < 16) {
+		snprintf(l->kinds[l->count], 16, "%s", row->kind);
+		snprintf(l->recipients[l->count], 128, "%s", row->recipient);
+		snprintf(l->message_ids[l->count], 128, "%s", row->message_id);
+	}
+	l->count++;
+	return 0;
+}
+
+static struct outbox_list
+outbox(struct fixture *f)
+{
+	struct outbox_list l;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_outbox_each(f->store, NULL, collect_outbox, &l), 0);
+	return l;
+}
+
+static void
+test_answer_once(void **state)
+{
+	struct fixture *f = *state;
+	char *raw = question_mail("Marie Durand <marie@example.test>", "q1@example.test", NULL,
+				  "Bonjour,\r\nJ'ai égaré mon mot de passe, comment faire ?\r\nMerci");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ANSWERED);
+	assert_string_equal(r.intent, "password_reset");
+	assert_string_equal(r.key, "q1@example.test");
+	assert_int_equal(r.queued, 1);
+	int64_t thread = r.thread_id;
+	mail_result_clear(&r);
+	struct outbox_list l = outbox(f);
+	assert_int_equal(l.count, 1);
+	assert_string_equal(l.kinds[0], "reply");
+	assert_string_equal(l.recipients[0], "marie@example.test");
+	assert_non_null(strstr(l.message_ids[0], "@ocapiat.test"));
+	struct thread_row t = {0};
+	assert_int_equal(store_thread_get(f->store, thread, &t), 1);
+	assert_int_equal(t.state, THREAD_ANSWERED);
+	assert_string_equal(t.intent, "password_reset");
+	assert_int_equal(t.messages, 2);  /* the question and the reply */
+	thread_row_clear(&t);
+
+	/* The same mail again (UIDVALIDITY change, restart after the commit): nothing. */
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_DUPLICATE);
+	mail_result_clear(&r);
+	assert_int_equal(outbox(f).count, 1);
+	free(raw);
+}
+
+static void
+test_mail_without_message_id_is_keyed_by_digest(void **state)
+{
+	struct fixture *f = *state;
+	const char *raw = "From: a@example.test\r\nSubject: RIB\r\n\r\nComment modifier mon RIB ?\r\n";
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_true(str_starts_with(r.key, "sha256:"));
+	assert_int_equal(strlen(r.key), 7 + 64);
+	mail_result_clear(&r);
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_DUPLICATE);
+	mail_result_clear(&r);
+}
+
+static void
+test_follow_up_joins_thread_and_escalated_thread_stays_quiet(void **state)
+{
+	struct fixture *f = *state;
+	char *raw = question_mail("paul@example.test", "u1@example.test", NULL,
+				  "Je voudrais parler à un conseiller, merci de me rappeler.");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	int64_t thread = r.thread_id;
+	mail_result_clear(&r);
+	struct outbox_list l = outbox(f);
+	assert_int_equal(l.count, 2);  /* newest first: notification, then acknowledgement */
+	assert_string_equal(l.kinds[0], "notify");
+	assert_string_equal(l.recipients[0], "correspondants@ocapiat.test");
+	assert_string_equal(l.kinds[1], "ack");
+	char ack_id[128];
+	snprintf(ack_id, sizeof(ack_id), "%s", l.message_ids[1]);
+	free(raw);
+
+	/* The writer answers our acknowledgement with a question the FAQ covers: a person
+	 * handles this thread now, so no automatic answer, only a notice. */
+	raw = question_mail("paul@example.test", "u2@example.test", ack_id, "Et comment déposer une facture ?");
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ATTACHED);
+	assert_int_equal(r.thread_id, thread);
+	mail_result_clear(&r);
+	l = outbox(f);
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.kinds[0], "notify");
+	free(raw);
+}
+
+static void
+test_auto_reply_ignored(void **state)
+{
+	struct fixture *f = *state;
+	const char *raw = "From: absent@example.test\r\nTo: dialoguer@ocapiat.test\r\nSubject: Absence\r\n"
+			  "Message-ID: <ooo@example.test>\r\nAuto-Submitted: auto-replied\r\n\r\n"
+			  "Je suis absent. Pour le mot de passe, voir avec Paul.\r\n";
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_IGNORED);
+	assert_non_null(strstr(r.reason, "Auto-Submitted"));
+	mail_result_clear(&r);
+	assert_int_equal(outbox(f).count, 0);
+}
+
+static void
+test_burst_limit_goes_silent(void **state)
+{
+	struct fixture *f = *state;
+	f->settings.burst_limit = 2;
+	f->settings.burst_window = 600;
+	struct mail_result r;
+	for (int i = 0; i < 3; i++) {
+		char *id = xasprintf("burst%d@example.test", i);
+		char *raw = question_mail("loop@example.test", id, NULL, "Comment modifier mon RIB ?");
+		process(f, raw, 0, &r);
+		assert_int_equal(r.outcome, i < 2 ? MAIL_ANSWERED : MAIL_ESCALATED);
+		if (i == 2) {
+			assert_non_null(strstr(r.reason, "burst limit"));
+			assert_int_equal(r.queued, 1);  /* the notification only, no reply */
+		}
+		mail_result_clear(&r);
+		free(raw);
+		free(id);
+	}
+	struct outbox_list l = outbox(f);
+	assert_int_equal(l.count, 3);
+	assert_string_equal(l.kinds[0], "notify");
+}
+
+static void
+test_bounced_address_gets_no_reply(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_bounce_add(f->store, "Gone@Example.test", (int64_t)time(NULL)), 0);
+	char *raw = question_mail("gone@example.test", "b1@example.test", NULL, "Comment modifier mon RIB ?");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_non_null(strstr(r.reason, "bounced"));
+	mail_result_clear(&r);
+	struct outbox_list l = outbox(f);
+	assert_int_equal(l.count, 1);
+	assert_string_equal(l.kinds[0], "notify");
+	free(raw);
+}
+
+static void
+test_quarantine_after_crash(void **state)
+{
+	struct fixture *f = *state;
+	char *raw = question_mail("crash@example.test", "crash@example.test", NULL, "Comment modifier mon RIB ?");
+	/* As if an earlier attempt had died while parsing. */
+	assert_int_equal(store_attempt_begin(f->store, "INBOX", "crash@example.test"), 0);
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_non_null(strstr(r.reason, "quarantined"));
+	assert_int_equal(r.queued, 2);
+	mail_result_clear(&r);
+	free(raw);
+}
+
+static void
+test_too_large_escalated_unread(void **state)
+{
+	struct fixture *f = *state;
+	f->settings.max_message_size = 1000;
+	const char *head = "From: big@example.test\r\nTo: dialoguer@ocapiat.test\r\nSubject: =?utf-8?q?Pi=C3=A8ces?=\r\n"
+			   "Message-ID: <big@example.test>\r\n\r\n";
+	struct mail_result r;
+	process(f, head, 5000000, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_non_null(strstr(r.reason, "5000000 bytes"));
+	assert_string_equal(r.requester, "big@example.test");
+	mail_result_clear(&r);
+}
+
+static void
+test_store_failure_commits_nothing(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER no_outbox BEFORE INSERT ON outbox BEGIN"
+				      " SELECT RAISE(ABORT, 'disk on fire'); END", NULL, NULL, NULL), SQLITE_OK);
+	char *raw = question_mail("t@example.test", "t1@example.test", NULL, "Comment modifier mon RIB ?");
+	struct mail_result r;
+	char *err = NULL;
+	assert_int_equal(mail_process(&f->settings, f->store, f->engine, f->scratch, raw, strlen(raw), strlen(raw), &r,
+				      &err), -1);
+	assert_non_null(strstr(err, "disk on fire"));
+	free(err);
+	mail_result_clear(&r);
+	/* Neither thread, nor message, nor "processed", nor a quarantine marker. */
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM threads) + (SELECT count(*) FROM messages)"
+					    " + (SELECT count(*) FROM processed) + (SELECT count(*) FROM attempts)",
+					    -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 0);
+	sqlite3_finalize(stmt);
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER no_outbox", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* Once the store works again the same mail is answered normally. */
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ANSWERED);
+	mail_result_clear(&r);
+	free(raw);
+}
+
+static void
+test_outbox_scheduling(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = store_outbox_add(f->store, 1, OUTBOX_REPLY, "a@x", "d@x", "r@x", "raw a");
+	int64_t b = store_outbox_add(f->store, 1, OUTBOX_ACK, "b@x", "d@x", "r@x", "raw b");
+	assert_true(a > 0 && b > a);
+	int64_t now = (int64_t)time(NULL), next = 0;
+	struct outbox_row row = {0};
+	assert_int_equal(store_outbox_next(f->store, now, &row, &next), 1);
+	assert_int_equal(row.id, a);
+	assert_string_equal(row.raw, "raw a");
+	outbox_row_clear(&row);
+	/* a waits one minute: b comes first, then nothing is due until a's time. */
+	assert_int_equal(store_outbox_retry(f->store, a, false, now + 60, "421 busy"), 0);
+	assert_int_equal(store_outbox_next(f->store, now, &row, &next), 1);
+	assert_int_equal(row.id, b);
+	outbox_row_clear(&row);
+	assert_int_equal(store_outbox_sent(f->store, b, now), 0);
+	assert_int_equal(store_outbox_next(f->store, now, &row, &next), 0);
+	assert_int_equal(next, now + 60);
+	assert_int_equal(store_outbox_failed(f->store, a, "550 no such user"), 0);
+	assert_int_equal(store_outbox_count(f->store, "failed"), 1);
+	assert_int_equal(store_outbox_count(f->store, "sent"), 1);
+	assert_int_equal(store_outbox_count(f->store, "pending"), 0);
+}
+
+static void
+test_status_since_moves_only_on_change(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(store_status_set(f->store, "imap", "disconnected", "refused"), 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE status SET since = 1000", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_status_set(f->store, "imap", "disconnected", "refused again"), 0);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT since, detail FROM status WHERE component = 'imap'", -1, &stmt,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(stmt, 0), 1000);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 1), "refused again");
+	sqlite3_finalize(stmt);
+	assert_int_equal(store_status_set(f->store, "imap", "connected", NULL), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT since FROM status WHERE component = 'imap'", -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_true(sqlite3_column_int64(stmt, 0) > 1000);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
+static void
+test_hostile_values_are_data(void **state)
+{
+	struct fixture *f = *state;
+	/* SQL in every field the mail controls: stored as text, nothing else happens. */
+	char *raw = question_mail("\"x'); DROP TABLE threads; --\" <sql@example.test>", "x'); DELETE FROM outbox; --@e.test",
+				  NULL, "'; DROP TABLE messages; -- Comment modifier mon RIB ?");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ANSWERED);
+	mail_result_clear(&r);
+	assert_int_equal(outbox(f).count, 1);
+	struct thread_row t = {0};
+	assert_int_equal(store_thread_get(f->store, 1, &t), 1);
+	assert_int_equal(t.messages, 2);
+	thread_row_clear(&t);
+	free(raw);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_answer_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_without_message_id_is_keyed_by_digest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow_up_joins_thread_and_escalated_thread_stays_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_reply_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_limit_goes_silent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounced_address_gets_no_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quarantine_after_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_large_escalated_unread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_failure_commits_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_values_are_data, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("mail_channel", tests, setup_group, teardown_group);
+}
