@@ -116,13 +116,14 @@ utf8_seq_len(const unsigned char *s, size_t len)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* NUL bytes count as valid here: they are replaced on output, whatever the charset. */
 static bool
 utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
-		if (p[i] != 0 && p[i] < 0x80) {
+		if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
@@ -131,15 +132,6 @@ utf8_valid(const char *s, size_t len)
 			return false;
 		i += n;
 	}
-	return true;
-}
-
-static bool
-all_ascii(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] >= 0x80)
-			return false;
 	return true;
 }
 
@@ -246,13 +238,15 @@ add_in_charset(struct parse_ctx *ctx, struct strbuf *sb, const char *data, size_
 	       const char *cs, const char *where)
 {
 	enum charset_kind kind = charset_kind(cs);
+	if (memchr(data, '\0', len) != NULL)
+		add_note(ctx->mail, "NUL bytes in %s: replaced", where);
 	if (kind == CHARSET_OTHER) {
 		char *out = NULL;
 		size_t out_len = 0;
 		int r = charconv_buffer("utf-8", cs, data, len, &out, &out_len);
 		if (r == MAIL_CHARCONV_NO_ERROR) {
-			if (add_utf8_replacing(sb, out, out_len))
-				add_note(ctx->mail, "charset %s in %s: unconvertible bytes replaced", cs, where);
+			/* iconv writes '?' for what it cannot convert; the output is checked anyway */
+			add_utf8_replacing(sb, out, out_len);
 			charconv_buffer_free(out);
 			return;
 		}
@@ -261,10 +255,9 @@ add_in_charset(struct parse_ctx *ctx, struct strbuf *sb, const char *data, size_
 	}
 	switch (kind) {
 	case CHARSET_UTF8:
-		if (add_utf8_replacing(sb, data, len) && !all_ascii(data, len))
+		if (!utf8_valid(data, len))
 			add_note(ctx->mail, "invalid UTF-8 in %s: replaced", where);
-		else if (memchr(data, '\0', len) != NULL)
-			add_note(ctx->mail, "NUL bytes in %s: replaced", where);
+		add_utf8_replacing(sb, data, len);
 		return;
 	case CHARSET_CP1252:
 		add_cp1252(sb, data, len);
@@ -540,14 +533,16 @@ finish_header(struct parsed_mail *mail, const char *name, size_t name_len, struc
 	strbuf_reset(value);
 }
 
-/* Reads the header block into mail->headers; returns the offset where the body starts. */
+/* Reads the header block into mail->headers; returns the offset where the body starts
+ * and sets *start_r to where the message starts (after an mbox "From " line). */
 static size_t
-parse_header_block(struct parse_ctx *ctx, const char *raw, size_t len)
+parse_header_block(struct parse_ctx *ctx, const char *raw, size_t len, size_t *start_r)
 {
 	struct parsed_mail *mail = ctx->mail;
 	size_t i = 0, next, colon;
 	if (len >= 5 && memcmp(raw, "From ", 5) == 0)      /* mbox separator */
 		line_end(raw, len, 0, &i);
+	*start_r = i;
 	if (i >= len)
 		return len;
 	size_t e = line_end(raw, len, i, &next);
@@ -790,6 +785,19 @@ first_address(struct parse_ctx *ctx, const char *value, char **name_r)
 
 /* ---- ids ---- */
 
+static bool
+id_valid(const char *s, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c == 0x7F || c == '<' || c == '>')
+			return false;
+	}
+	return true;
+}
+
 /* Each "<id>" of a Message-ID, In-Reply-To or References value, in order; a value with
  * no angle brackets is read as whitespace-separated ids. */
 static void
@@ -811,7 +819,7 @@ parse_ids(const char *value, char ***ids, size_t *count, size_t max)
 		}
 		while (n > 0 && s[n - 1] == ' ')
 			n--;
-		if (n > 0 && memchr(s, '<', n) == NULL)
+		if (id_valid(s, n))
 			str_push(ids, count, xstrndup(s, n));
 		p = close + 1;
 	}
@@ -821,7 +829,7 @@ parse_ids(const char *value, char ***ids, size_t *count, size_t max)
 		while (*p == ' ' || *p == '\t')
 			p++;
 		size_t n = strcspn(p, " \t");
-		if (n > 0 && memchr(p, '(', n) == NULL)
+		if (id_valid(p, n) && memchr(p, '(', n) == NULL)
 			str_push(ids, count, xstrndup(p, n));
 		p += n;
 	}
@@ -844,15 +852,37 @@ static void
 read_headers(struct parse_ctx *ctx)
 {
 	struct parsed_mail *mail = ctx->mail;
+	const char *v;
+	if ((v = mail_header_get(mail, "From")) != NULL)
+		mail->from_address = first_address(ctx, v, &mail->from_name);
+	if ((v = mail_header_get(mail, "Reply-To")) != NULL)
+		mail->reply_to_address = first_address(ctx, v, NULL);
+	if ((v = mail_header_get(mail, "Sender")) != NULL)
+		mail->sender_address = first_address(ctx, v, NULL);
+	if ((v = mail_header_get(mail, "Return-Path")) != NULL) {
+		char *bare = one_line(v);
+		if (strcmp(bare, "<>") == 0 || strcmp(bare, "< >") == 0)
+			mail->return_path = xstrdup("");
+		else
+			mail->return_path = first_address(ctx, v, NULL);
+		free(bare);
+	}
+	v = mail_header_get(mail, "Subject");
+	mail->subject = v != NULL ? decode_one_line(ctx, v) : xstrdup("");
+	if ((v = mail_header_get(mail, "Date")) != NULL)
+		mail->date = one_line(v);
+	if ((v = mail_header_get(mail, "Message-ID")) != NULL)
+		mail->message_id = first_id(v);
+	if ((v = mail_header_get(mail, "In-Reply-To")) != NULL)
+		mail->in_reply_to = first_id(v);
+	if ((v = mail_header_get(mail, "Content-Type")) != NULL) {
+		while (*v == ' ' || *v == '\t')
+			v++;
+		mail->is_report = strncasecmp(v, "multipart/report", 16) == 0;
+	}
 	for (size_t i = 0; i < mail->header_count; i++) {
 		const char *name = mail->headers[i].name, *value = mail->headers[i].value;
-		if (strcasecmp(name, "From") == 0 && mail->from_address == NULL) {
-			mail->from_address = first_address(ctx, value, &mail->from_name);
-		} else if (strcasecmp(name, "Reply-To") == 0 && mail->reply_to_address == NULL) {
-			mail->reply_to_address = first_address(ctx, value, NULL);
-		} else if (strcasecmp(name, "Sender") == 0 && mail->sender_address == NULL) {
-			mail->sender_address = first_address(ctx, value, NULL);
-		} else if (strcasecmp(name, "To") == 0 || strcasecmp(name, "Cc") == 0) {
+		if (strcasecmp(name, "To") == 0 || strcasecmp(name, "Cc") == 0) {
 			struct address *list;
 			size_t n = parse_addresses(value, &list);
 			for (size_t j = 0; j < n; j++) {
@@ -862,33 +892,10 @@ read_headers(struct parse_ctx *ctx)
 				}
 			}
 			addresses_free(list, n);
-		} else if (strcasecmp(name, "Return-Path") == 0 && mail->return_path == NULL) {
-			char *bare = one_line(value);
-			if (strcmp(bare, "<>") == 0 || strcmp(bare, "< >") == 0)
-				mail->return_path = xstrdup("");
-			else
-				mail->return_path = first_address(ctx, value, NULL);
-			free(bare);
-		} else if (strcasecmp(name, "Subject") == 0 && mail->subject == NULL) {
-			mail->subject = decode_one_line(ctx, value);
-		} else if (strcasecmp(name, "Date") == 0 && mail->date == NULL) {
-			mail->date = one_line(value);
-		} else if (strcasecmp(name, "Message-ID") == 0 && mail->message_id == NULL) {
-			mail->message_id = first_id(value);
-		} else if (strcasecmp(name, "In-Reply-To") == 0 && mail->in_reply_to == NULL) {
-			mail->in_reply_to = first_id(value);
 		} else if (strcasecmp(name, "References") == 0) {
 			parse_ids(value, &mail->references, &mail->reference_count, SIZE_MAX);
-		} else if (strcasecmp(name, "Content-Type") == 0) {
-			const char *v = value;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			if (strncasecmp(v, "multipart/report", 16) == 0)
-				mail->is_report = true;
 		}
 	}
-	if (mail->subject == NULL)
-		mail->subject = xstrdup("");
 }
 
 /* ---- safety checks on the raw message ---- */
@@ -1458,7 +1465,8 @@ mail_parse_headers(const char *raw, size_t len, struct parsed_mail *mail, char *
 	struct parse_ctx ctx;
 	(void)error_r;
 	parse_init(&ctx, mail);
-	parse_header_block(&ctx, raw, len);
+	size_t start;
+	parse_header_block(&ctx, raw, len, &start);
 	read_headers(&ctx);
 	mail->body = xstrdup("");
 	return 0;
@@ -1485,8 +1493,12 @@ mail_parse(const char *raw, size_t len, struct parsed_mail *mail, char **error_r
 		*error_r = xasprintf("mail_parse: %s", unsafe);
 		return -1;
 	}
-	size_t body_start = parse_header_block(&ctx, raw, len);
+	size_t start;
+	size_t body_start = parse_header_block(&ctx, raw, len, &start);
 	read_headers(&ctx);
+	raw += start;
+	len -= start;
+	body_start -= start;
 
 	/* libetpan reads past the end of some inputs (QP ending in "=X"): it gets a copy with
 	 * a NUL after it. A message without headers gets an empty header block first. */

@@ -602,7 +602,7 @@ test_address_lists(void **state)
 		  "Return-Path: <bounce@Bounce.example>\n"
 		  "Message-ID: <id1@x>\n"
 		  "In-Reply-To: Your message of today <id0@x> (comment)\n"
-		  "References: <a@x> <b@x>\n\t<c@x>\n"
+		  "References: <a@x> <b@x>\n\t<c@x> <bad\tid@x> <>\n"
 		  "\n"
 		  "text\n", &m);
 	static const char *const want[] = { "m@a.example", "b@b.example", "c@c.example", "d@d.example", "e@e.example", "f@f.example" };
@@ -728,6 +728,8 @@ test_nul_bytes(void **state)
 	struct parsed_mail m;
 	parse_bytes(raw, sizeof(raw) - 1, &m);
 	assert_string_equal(m.body, "avant\xEF\xBF\xBD" "apr\xC3\xA8s\n");
+	assert_note(&m, "NUL bytes in a text/plain part: replaced");
+	assert_false(has_note(&m, "invalid UTF-8"));
 	parsed_mail_clear(&m);
 	static const char raw2[] = "Subject: nul\n\nsans\0charset\n";
 	parse_bytes(raw2, sizeof(raw2) - 1, &m);
@@ -765,6 +767,20 @@ test_no_headers_and_empty(void **state)
 	assert_int_equal(m.header_count, 2);
 	assert_string_equal(m.body, "");
 	assert_string_equal(m.from_address, "a@b.example");
+	parsed_mail_clear(&m);
+
+	/* an mbox separator line before the headers */
+	parse_str("From someone@example.test Mon Jan  1 00:00:00 2024\nSubject: mbox\n"
+		  "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nhello\n--b--\n", &m);
+	assert_string_equal(m.subject, "mbox");
+	assert_string_equal(m.body, "hello\n");
+	parsed_mail_clear(&m);
+
+	/* no empty line after the headers */
+	parse_str("Subject: x\nContent-Type: text/plain; charset=utf-8\nLe texte commence ici\nsans: ligne vide\n", &m);
+	assert_int_equal(m.header_count, 2);
+	assert_string_equal(m.body, "Le texte commence ici\nsans: ligne vide\n");
+	assert_note(&m, "no empty line after the headers");
 	parsed_mail_clear(&m);
 
 	char *err = NULL;
