@@ -1335,6 +1335,11 @@ single_part(struct parse_ctx *ctx, struct mailmime *mime)
 	if (filename == NULL)
 		filename = param_filename(ctx, &info, "name");
 	bool is_plain = strcmp(info.type, "text/plain") == 0;
+	if (strncmp(info.type, "multipart/", 10) == 0) {
+		/* no usable boundary: libetpan left it whole; better its text than nothing */
+		add_note(ctx->mail, "multipart without boundary: read as plain text");
+		is_plain = true;
+	}
 	bool is_html = strcmp(info.type, "text/html") == 0;
 	bool is_status = strcmp(info.type, "message/delivery-status") == 0 ||
 			 strcmp(info.type, "message/global-delivery-status") == 0;

@@ -846,10 +846,14 @@ test_broken_multiparts(void **state)
 
 	/* no boundary parameter at all */
 	parse_str("Content-Type: multipart/mixed\n\n--x\nContent-Type: text/plain\n\nhello\n--x--\n", &m);
+	assert_note(&m, "multipart without boundary: read as plain text");
+	assert_contains(m.body, "hello");
+	assert_int_equal(m.attachment_count, 0);
 	parsed_mail_clear(&m);
 
 	/* an empty boundary */
 	parse_str("Content-Type: multipart/mixed; boundary=\"\"\n\n--\n\nhello\n----\n", &m);
+	assert_string_equal(m.body, "hello\n");
 	parsed_mail_clear(&m);
 }
 
