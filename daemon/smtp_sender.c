@@ -135,10 +135,20 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
 	free(reason);
 }
 
+static double
+now_monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Sends what is due. Returns the number of seconds to wait before looking again. */
 static unsigned long
 send_due(struct smtp_sender *sd)
 {
+	unsigned sent = 0;
+	double started = now_monotonic();
 	for (;;) {
 		int64_t now = (int64_t)time(NULL), next_due = 0;
 		struct outbox_row row = {0};
@@ -147,13 +157,17 @@ send_due(struct smtp_sender *sd)
 			log_error("smtp: cannot read the outbox: %s", store_error(sd->store));
 			return 5;
 		}
-		if (found == 0)
+		if (found == 0) {
+			if (sent >= 20)  /* a backlog: tell how fast it went */
+				log_info("smtp: %u mail(s) sent in %.2f s", sent, now_monotonic() - started);
 			return next_due > now ? (unsigned long)(next_due - now) : IDLE_WAKE;
+		}
 		char *error = NULL;
 		enum send_result res = send_one(sd, &row, &error);
 		int rc = 0;
 		switch (res) {
 		case SENT:
+			sent++;
 			rc = store_outbox_sent(sd->store, row.id, (int64_t)time(NULL));
 			log_info("reply sent: outbox #%lld (%s) to %s, thread #%lld", (long long)row.id, row.kind,
 				 row.recipient, (long long)row.thread_id);

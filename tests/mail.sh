@@ -20,21 +20,13 @@ if [ "$(id -u)" -ne 0 ] || ! command -v dovecot > /dev/null || ! command -v post
 	echo "SKIP: needs root, dovecot and postfix (tests/install-deps.sh)"
 	exit 77
 fi
-servers="$srcdir/tests/mailservers.sh"
-tool="python3 $srcdir/tests/mailtool.py"
 expect="python3 $srcdir/tests/mail_expect.py"
-dialogd="$builddir/daemon/dialogd"
-dialogctl="$builddir/daemon/dialogctl"
+. "$srcdir/tests/mail-lib.sh"
 
 D=$(mktemp -d /tmp/dm.XXXXXX)
-chmod 0755 "$D"
-S="$D/s"  # the servers' own folder (must start empty)
-mkdir "$S"
-pid=
 failures=0
 cleanup() {
-	[ -n "$pid" ] && kill -9 "$pid" 2> /dev/null
-	"$servers" stop "$S" > /dev/null 2>&1
+	mail_teardown
 	if [ "$failures" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$D"; else echo "(test folder kept: $D)"; fi
 }
 trap cleanup EXIT
@@ -50,65 +42,10 @@ check() { # check DESCRIPTION COMMAND...
 	shift
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
-# wait_until TIMEOUT COMMAND...: polls every 0.2 s.
-wait_until() {
-	limit=$1
-	shift
-	end=$(($(date +%s) + limit))
-	until "$@"; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
 
-"$servers" start "$S" > "$D/servers.out" 2>&1 || { cat "$D/servers.out"; exit 1; }
-cp "$S/env" "$D/env"
-. "$D/env"
-catchall="--user $CATCHALL_USER --password $CATCHALL_PASSWORD"
-support="--user $SUPPORT_USER --password $SUPPORT_PASSWORD"
-
-cat > "$D/dialogd.conf" <<EOF
-[paths]
-data = $srcdir
-[store]
-path = $D/dialogd.sqlite
-[imap]
-url = imap://127.0.0.1:$IMAP_PORT
-user = $SUPPORT_USER
-password_file = $D/imap.secret
-timeout = 10
-reconnect_max = 2
-poll_interval = 1
-max_message_size = 10485760
-[smtp]
-url = smtp://127.0.0.1:$SMTP_PORT
-from = Dialoguer avec OCAPIAT <$SUPPORT_ADDRESS>
-retry_max = 2
-[mail]
-correspondants = $CORRESPONDANTS_ADDRESS
-; the samples come from a handful of senders: limits are tested apart
-burst_limit = 0
-daily_limit = 0
-EOF
-printf '%s\n' "$SUPPORT_PASSWORD" > "$D/imap.secret"
-ctl() { "$dialogctl" -c "$D/dialogd.conf" "$@"; }
-
-start_dialogd() {
-	"$dialogd" -c "$D/dialogd.conf" >> "$D/dialogd.log" 2>&1 &
-	pid=$!
-}
-stop_dialogd() {
-	kill -TERM "$pid" 2> /dev/null
-	wait "$pid" 2> /dev/null
-	pid=
-}
-catchall_count() { $tool --env "$D/env" count $catchall; }
-at_least() { [ "$(catchall_count)" -ge "$1" ]; }
-outbox_empty() { ctl outbox --state pending | grep -q . && return 1; return 0; }
-threads_at_least() { [ "$(ctl threads --json | wc -l)" -ge "$1" ]; }
-settled() { # settled THREADS: that many threads and nothing pending
-	threads_at_least "$1" && outbox_empty
-}
+# The samples come from a handful of senders: limits are tested in test_mail_channel.
+mail_setup "$D" "burst_limit = 0
+daily_limit = 0" || exit 1
 
 # ---- 1. the samples, as the manifest expects ----
 start_dialogd
