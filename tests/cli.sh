@@ -110,10 +110,43 @@ printf '[engine]\nmin_confidence = 7\n' > "$TMP/bad.conf"
 $CTL -c "$TMP/bad.conf" check > "$TMP/conf.out" 2>&1
 check "bad config is refused with file and line" grep -q "bad.conf:2: \[engine\] min_confidence" "$TMP/conf.out"
 
+printf '[imap]\nurl = ftp://example.test\ndone_action = delete\n[smtp]\nurl = smtp://127.0.0.1:2525\n[mail]\nburst_limit = many\n[rules]\nprecedence = perhaps\n' > "$TMP/bad2.conf"
+$CTL -c "$TMP/bad2.conf" check > "$TMP/conf2.out" 2>&1
+check "an IMAP URL that is not imap:// is refused" grep -q 'must start with imap:// or imaps://' "$TMP/conf2.out"
+check "done_action must be move or keyword" grep -q 'done_action: "delete" must be move or keyword' "$TMP/conf2.out"
+check "an IMAP URL without user is refused" grep -q '\[imap\] url is set but user is not' "$TMP/conf2.out"
+check "a number key refuses words" grep -q 'bad2.conf:7: \[mail\] burst_limit: "many" is not a whole number' "$TMP/conf2.out"
+check "a yes/no key refuses other words" grep -q 'bad2.conf:9: \[rules\] precedence: "perhaps" is not yes or no' "$TMP/conf2.out"
+check "dialogctl config documents the mail keys" sh -c "$CTL config | grep -q '^done_folder = Traités'"
+
+# ---- classify --eml: the daemon's own reading of raw mail ----
+M="$SRC/tests/data/mail"
+$CTL classify --eml "$M/a01.eml" "$M/a09.eml" "$M/a22.eml" "$M/a04.eml" "$TMP/absent.eml" > "$TMP/eml.out" 2> /dev/null
+check "classify --eml: one JSON line per file" test "$(wc -l < "$TMP/eml.out")" -eq 5
+check "classify --eml: plain UTF-8 mail" grep -q '"intent":"login_trouble".*"file":"[^"]*a01.eml"' "$TMP/eml.out"
+check "classify --eml: HTML-only mail" grep -q '"intent":"print_apprenticeship_cerfa".*a09.eml' "$TMP/eml.out"
+check "classify --eml: empty body, the subject is the question" grep -q '"intent":"identifier_reminder".*a22.eml' "$TMP/eml.out"
+check "classify --eml: windows-1252 subject decoded" python3 -c "
+import json, sys
+rows = [json.loads(l) for l in open('$TMP/eml.out', encoding='utf-8')]
+a04 = [r for r in rows if r['file'].endswith('a04.eml')][0]
+sys.exit(0 if a04['intent'] == 'payment_details'
+         and a04['subject'] == 'Virement re\u00e7u sans d\u00e9tail \u2013 comment savoir \u00e0 quoi il correspond ?' else 1)"
+check "classify --eml: a missing file gives an error object" grep -q '"error":".*absent.eml.*","file"' "$TMP/eml.out"
+
+# ---- threads, outbox, status: read the store named by the configuration ----
+printf '[store]\npath = %s/none.sqlite\n' "$TMP" > "$TMP/nostore.conf"
+"$BUILD/daemon/dialogctl" -c "$TMP/nostore.conf" threads > "$TMP/threads.out" 2>&1
+check "threads without a store says so" grep -q "no store at $TMP/none.sqlite: has dialogd run" "$TMP/threads.out"
+check "threads without a store creates none" test ! -e "$TMP/none.sqlite"
+"$BUILD/daemon/dialogctl" -c "$TMP/nostore.conf" threads --state lost > "$TMP/threads2.out" 2>&1
+check "threads refuses an unknown state" grep -q 'unknown state "lost"' "$TMP/threads2.out"
+
 # ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
 mkdir -p "$TMP/d"
 cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/d/"
-"$BUILD/daemon/dialogd" --data "$TMP/d" 2> "$TMP/dialogd.log" &
+printf '[store]\npath = %s/d/dialogd.sqlite\n' "$TMP" > "$TMP/d/dialogd.conf"
+"$BUILD/daemon/dialogd" -c "$TMP/d/dialogd.conf" --data "$TMP/d" 2> "$TMP/dialogd.log" &
 pid=$!
 wait_for() { i=0; while [ $i -lt 50 ] && ! grep -q "$1" "$TMP/dialogd.log"; do sleep 0.1; i=$((i + 1)); done; grep -q "$1" "$TMP/dialogd.log"; }
 check "dialogd starts" wait_for "ready"
@@ -128,6 +161,9 @@ kill -TERM $pid
 wait $pid
 check "dialogd stops cleanly on SIGTERM" test $? -eq 0
 check "dialogd logs its stop" grep -q "stopping" "$TMP/dialogd.log"
+check "without [imap] url dialogd says no mail is read" grep -q "mail not read (\[imap\] url unset)" "$TMP/dialogd.log"
+"$BUILD/daemon/dialogctl" -c "$TMP/d/dialogd.conf" status > "$TMP/status.out" 2>&1
+check "status reads the store dialogd created" grep -q "Outbox: 0 pending, 0 sent, 0 failed" "$TMP/status.out"
 
 echo "$passed passed, $failed failed"
 test "$failed" -eq 0
