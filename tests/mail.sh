@@ -208,6 +208,25 @@ sleep 1
 $tool --env "$D/env" dump $catchall > "$D/dump5.jsonl"
 check "every question of the backlog answered exactly once" $expect once "$D/ids.txt" "$D/dump5.jsonl" --allow-duplicates 1
 
+# ---- done_action = keyword: processed mail stays in the mailbox, flagged ----
+stop_dialogd
+printf '[imap]\ndone_action = keyword\ndone_keyword = DialogdDone\n' >> "$D/dialogd.conf"
+base=$(ctl threads --json | wc -l)
+before=$(catchall_count)
+$tool --env "$D/env" generate --count 2 --from-pattern 'keyword{i}@example.test' \
+	--body-file "$srcdir/tests/data/mail-questions.txt" --subject-pattern 'Mot-clé {i}' > /dev/null
+start_dialogd
+check "keyword mode: both answered" wait_until 30 settled $((base + 2))
+check "keyword mode: the messages stay in INBOX with \\Seen and the keyword" sh -c \
+	"[ \$($tool --env $D/env flags $support | grep -c 'Seen.*DialogdDone\|DialogdDone.*Seen') -eq 2 ]"
+stop_dialogd
+lines=$(wc -l < "$D/dialogd.log")
+start_dialogd
+check "keyword mode: dialogd restarted on the same mailbox" \
+	wait_until 10 sh -c "tail -n +$((lines + 1)) $D/dialogd.log | grep -q 'imap: connected'"
+sleep 2  # time enough to answer anything it would wrongly take for new
+check "keyword mode: two replies in all" sh -c "[ \$($tool --env $D/env count $catchall) -eq $((before + 2)) ]"
+
 # ---- SIGTERM: clean stop ----
 kill -TERM "$pid"
 wait "$pid"
