@@ -298,3 +298,56 @@ config_describe(FILE *out)
 			keys[i].name, keys[i].default_value ? keys[i].default_value : "");
 	}
 }
+
+/* Writes s for roff: backslashes doubled, a leading dot or quote protected. */
+static void
+roff_text(FILE *out, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", out);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+void
+config_describe_man(FILE *out)
+{
+	fputs(".TH DIALOGD.CONF 5 \"\" \"" PACKAGE_STRING "\" \"File formats\"\n"
+	      ".SH NAME\ndialogd.conf \\- configuration of dialogd and dialogctl\n"
+	      ".SH SYNOPSIS\n\\fBdialogd \\-c\\fR \\fIFILE\\fR, \\fBdialogctl \\-c\\fR \\fIFILE\\fR \\fICOMMAND\\fR\n"
+	      ".SH DESCRIPTION\n"
+	      "An INI file: \\fB[section]\\fR lines, then \\fIkey\\fR \\fB=\\fR \\fIvalue\\fR lines; "
+	      "lines starting with ; or # are comments. Every key is optional; an unknown key, a value "
+	      "out of range or a missing companion key is reported with the file and line, and the "
+	      "program does not start. dialogctl reads the same file as dialogd, so that "
+	      "\\fBdialogctl threads\\fR, \\fBoutbox\\fR and \\fBstatus\\fR read the daemon's store.\n"
+	      ".PP\nPlain-text passwords travel only to loopback addresses unless allowed; "
+	      "STARTTLS is used whenever the server offers it.\n"
+	      ".SH KEYS\n", out);
+	const char *section = "";
+	for (size_t i = 0; i < KEYS; i++) {
+		if (strcmp(section, keys[i].section) != 0) {
+			section = keys[i].section;
+			fprintf(out, ".SS [%s]\n", section);
+		}
+		fputs(".TP\n\\fB", out);
+		roff_text(out, keys[i].name);
+		fputs("\\fR = ", out);
+		roff_text(out, keys[i].default_value ? keys[i].default_value : "(unset)");
+		fputc('\n', out);
+		roff_text(out, keys[i].doc);
+		fputc('\n', out);
+	}
+	fputs(".SH EXAMPLE\n.nf\n[store]\npath = /var/lib/dialogd/dialogd.sqlite\n[imap]\n"
+	      "url = imaps://imap.ocapiat.test:993\nuser = dialoguer@ocapiat.test\npassword_file = /etc/dialogd/imap.secret\n"
+	      "[smtp]\nurl = smtp://smtp.ocapiat.test:587\nuser = dialoguer@ocapiat.test\n"
+	      "password_file = /etc/dialogd/smtp.secret\nfrom = Dialoguer avec OCAPIAT <dialoguer@ocapiat.test>\n"
+	      "[mail]\ncorrespondants = correspondants@ocapiat.test\n.fi\n"
+	      ".SH SEE ALSO\n\\fBdialogctl config\\fR prints every key with its default.\n", out);
+}

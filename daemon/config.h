@@ -56,5 +56,7 @@ void config_clear(struct config *cfg);
 int config_secret(const char *value, const char *file, char **secret_r, char **error_r);
 /* Prints every key with its default and documentation (for dialogctl and the README). */
 void config_describe(FILE *out);
+/* The same as a dialogd.conf(5) manual page (roff). */
+void config_describe_man(FILE *out);
 
 #endif

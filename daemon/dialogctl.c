@@ -47,7 +47,7 @@ usage(FILE *out)
 	      "      [--min-audience P] [--show-errors]     (P in percent; exit 1 below)\n"
 	      "  check               validate intents/, faq-data/, templates/ (and -c FILE)\n"
 	      "  chat                an interactive conversation with the assistant\n"
-	      "  config              print every configuration key with its default\n"
+	      "  config [--man]      print every configuration key with its default (--man: as dialogd.conf(5))\n"
 	      "  threads [--json] [--state answered|escalated|ignored|open]   threads, newest first\n"
 	      "  thread ID           one thread with its messages\n"
 	      "  outbox [--state pending|sent|failed]   outbound mail and its delivery\n"
@@ -434,7 +434,10 @@ main(int argc, char **argv)
 	}
 	const char *command = argv[optind];
 	if (strcmp(command, "config") == 0) {
-		config_describe(stdout);
+		if (optind + 1 < argc && strcmp(argv[optind + 1], "--man") == 0)
+			config_describe_man(stdout);
+		else
+			config_describe(stdout);
 		return 0;
 	}
 	if (strcmp(command, "help") == 0) {
