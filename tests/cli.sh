@@ -117,6 +117,21 @@ check "done_action must be move or keyword" grep -q 'done_action: "delete" must 
 check "an IMAP URL without user is refused" grep -q '\[imap\] url is set but user is not' "$TMP/conf2.out"
 check "a number key refuses words" grep -q 'bad2.conf:7: \[mail\] burst_limit: "many" is not a whole number' "$TMP/conf2.out"
 check "a yes/no key refuses other words" grep -q 'bad2.conf:9: \[rules\] precedence: "perhaps" is not yes or no' "$TMP/conf2.out"
+check "README documents every configuration key" python3 -c "
+import re, subprocess, sys
+out = subprocess.run(['$BUILD/daemon/dialogctl', 'config'], capture_output=True, text=True).stdout
+readme = open('$SRC/README.md', encoding='utf-8').read()
+section, keys = None, []
+for line in out.splitlines():
+    m = re.match(r'\\[(\\w+)\\]$', line)
+    if m:
+        section = m.group(1)
+    m = re.match(r'#? ?(\\w+) =', line)
+    if m:
+        keys.append('\\x60[%s] %s\\x60' % (section, m.group(1)))
+missing = [k for k in keys if k not in readme]
+print('README lacks', missing) if missing else None
+sys.exit(1 if missing or len(keys) < 40 else 0)"
 check "dialogctl config documents the mail keys" sh -c "$CTL config | grep -q '^done_folder = Traités'"
 
 # ---- classify --eml: the daemon's own reading of raw mail ----

@@ -235,5 +235,10 @@ pid=
 check "SIGTERM stops dialogd cleanly (exit 0)" [ "$rc" -eq 0 ]
 check "no error in the log" sh -c "! grep -E 'error:|Sanitizer|runtime error' $D/dialogd.log"
 
+# ---- README's first command: the demonstration answers a question by mail ----
+check "tests/demo.sh --once: a question sent by mail is answered" sh -c \
+	"DIALOGD_DEMO_DIR=$D/demo DIALOGD_BUILDDIR=$builddir sh $srcdir/tests/demo.sh --once > $D/demo.out 2>&1 &&
+	 grep -q '« J’ai égaré mon mot de passe. Comment faire ? »' $D/demo.out"
+
 echo "# $failures failure(s); log: $D/dialogd.log"
 [ "$failures" -eq 0 ]
