@@ -407,8 +407,6 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct options o = {0};
-	struct config cfg;
-	config_init(&cfg);
 	double min_conf = -1, min_margin = -1;
 	int c;
 	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
@@ -432,16 +430,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	struct config cfg;
+	config_init(&cfg);  /* after the options: their early returns have nothing to free */
 	const char *command = argv[optind];
 	if (strcmp(command, "config") == 0) {
 		if (optind + 1 < argc && strcmp(argv[optind + 1], "--man") == 0)
 			config_describe_man(stdout);
 		else
 			config_describe(stdout);
+		config_clear(&cfg);
 		return 0;
 	}
 	if (strcmp(command, "help") == 0) {
 		usage(stdout);
+		config_clear(&cfg);
 		return 0;
 	}
 	if (o.config_file != NULL) {
