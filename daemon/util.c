@@ -2,6 +2,7 @@
 #include "autoconf.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -327,6 +328,11 @@ url_port(const char *url, int default_port)
 bool
 host_is_loopback(const char *host)
 {
-	return host != NULL && (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-				str_starts_with(host, "127."));
+	if (host == NULL)
+		return false;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+		return true;
+	/* 127.0.0.0/8 written as an address, not a name that starts with "127.". */
+	struct in_addr addr;
+	return inet_pton(AF_INET, host, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
 }

@@ -97,6 +97,44 @@ test_str_helpers(void **state)
 	assert_true(str_starts_with("entreprise +3", "entreprise "));
 }
 
+static void
+test_url_parts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *url;
+		const char *host;       /* NULL: not a URL */
+		int port;               /* with default 143 */
+		bool loopback;
+	} cases[] = {
+		{ "imap://127.0.0.1:1143", "127.0.0.1", 1143, true },
+		{ "imaps://imap.ocapiat.test", "imap.ocapiat.test", 143, false },
+		{ "smtp://[::1]:2525/helo.example", "::1", 2525, true },
+		{ "smtp://user@localhost:25", "localhost", 25, true },
+		{ "imap://127.evil.example:143", "127.evil.example", 143, false },  /* a name, not 127/8 */
+		{ "imap://10.0.0.1:99999", "10.0.0.1", -1, false },
+		{ "imap://host:12ab", "host", -1, false },
+		{ "no scheme", NULL, -1, false },
+		{ "imap://", NULL, -1, false },
+		{ "imap://[::1", NULL, -1, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *host = url_host(cases[i].url);
+		if (cases[i].host == NULL) {
+			assert_null(host);
+			continue;
+		}
+		assert_non_null(host);
+		assert_string_equal(host, cases[i].host);
+		assert_int_equal(url_port(cases[i].url, 143), cases[i].port);
+		assert_int_equal(host_is_loopback(host), cases[i].loopback);
+		free(host);
+	}
+	assert_true(host_is_loopback("127.0.0.53"));
+	assert_false(host_is_loopback("128.0.0.1"));
+	assert_false(host_is_loopback(NULL));
+}
+
 int
 main(void)
 {
@@ -105,6 +143,7 @@ main(void)
 		cmocka_unit_test(test_file_read_limits),
 		cmocka_unit_test(test_dir_list),
 		cmocka_unit_test(test_str_helpers),
+		cmocka_unit_test(test_url_parts),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
