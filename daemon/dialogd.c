@@ -251,6 +251,8 @@ main(int argc, char **argv)
 
 	struct smtp_sender *sender = NULL;
 	struct imap_reader *reader = NULL;
+	setup.smtp.mail = &setup.mail;
+	setup.smtp.engine = &holder;
 	if (cfg.smtp_url != NULL && (sender = smtp_sender_start(&setup.smtp, &err)) == NULL) {
 		log_error("smtp: %s", err);
 		free(err);

@@ -128,46 +128,68 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	return rc < 0 ? -1 : 0;
 }
 
-/* Composes, records in the thread and queues one outbound mail. */
+/* One outbound mail to compose, record in its thread and queue. */
+struct outbound {
+	int64_t thread_id;
+	enum outbox_kind kind;
+	const char *to_name, *to;
+	const char *subject, *body;
+	const char *in_reply_to;
+	const char *const *references;
+	size_t reference_count;
+};
+
+/* Returns 1 when queued, 0 when there is no address to send to, -1 on a store error. */
 static int
-queue_mail(struct job *j, enum outbox_kind kind, const char *to_name, const char *to, const char *subject,
-	   const char *body, bool threaded)
+queue_outbound(const struct mail_settings *s, struct store *st, const struct outbound *o)
 {
-	const struct parsed_mail *m = j->mail;
-	char *message_id = mail_new_message_id(j->s->domain);
-	/* References: the writer's chain, then the writer's message (RFC 5322 §3.6.4). */
-	const char **refs = xcalloc(m->reference_count + 1, sizeof(*refs));
-	size_t nrefs = 0;
-	for (size_t i = 0; threaded && i < m->reference_count; i++)
-		refs[nrefs++] = m->references[i];
-	if (threaded && m->message_id != NULL)
-		refs[nrefs++] = m->message_id;
+	char *message_id = mail_new_message_id(s->domain);
 	struct outgoing_mail out = {
-		.from_name = j->s->from_name, .from_address = j->s->from_address, .to_name = to_name, .to_address = to,
-		.subject = subject, .message_id = message_id, .in_reply_to = threaded ? m->message_id : NULL,
-		.references = refs, .reference_count = nrefs, .body = body, .date = time(NULL),
-		.auto_replied = kind != OUTBOX_NOTIFY, .auto_generated = kind == OUTBOX_NOTIFY,
+		.from_name = s->from_name, .from_address = s->from_address, .to_name = o->to_name, .to_address = o->to,
+		.subject = o->subject, .message_id = message_id, .in_reply_to = o->in_reply_to,
+		.references = o->references, .reference_count = o->reference_count, .body = o->body, .date = time(NULL),
+		.auto_replied = o->kind != OUTBOX_NOTIFY, .auto_generated = o->kind == OUTBOX_NOTIFY,
 	};
 	char *raw = mail_compose(&out);
 	if (raw == NULL) {
 		/* Addresses are checked before (requester, configuration): nothing to send to. */
-		free(refs);
 		free(message_id);
 		return 0;
 	}
 	struct message_row row = {
-		.thread_id = j->thread.id, .direction = "out", .message_id = message_id, .sender = j->s->from_address,
-		.recipient = to, .subject = subject, .body = body, .decision = outbox_kind_name(kind),
+		.thread_id = o->thread_id, .direction = "out", .message_id = message_id, .sender = s->from_address,
+		.recipient = o->to, .subject = o->subject, .body = o->body, .decision = outbox_kind_name(o->kind),
 	};
-	int rc = store_message_add(j->st, &row) < 0 ||
-			 store_outbox_add(j->st, j->thread.id, kind, message_id, j->s->from_address, to, raw) < 0
-		 ? -1 : 0;
-	if (rc == 0)
-		j->r->queued++;
+	int rc = store_message_add(st, &row) < 0 ||
+			 store_outbox_add(st, o->thread_id, o->kind, message_id, s->from_address, o->to, raw) < 0
+		 ? -1 : 1;
 	free(raw);
-	free(refs);
 	free(message_id);
 	return rc;
+}
+
+/* A reply in the writer's thread: In-Reply-To their mail, References their chain then
+ * their mail (RFC 5322 §3.6.4). */
+static int
+queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char *body)
+{
+	const struct parsed_mail *m = j->mail;
+	const char **refs = xcalloc(m->reference_count + 1, sizeof(*refs));
+	size_t nrefs = 0;
+	for (size_t i = 0; i < m->reference_count; i++)
+		refs[nrefs++] = m->references[i];
+	if (m->message_id != NULL)
+		refs[nrefs++] = m->message_id;
+	struct outbound o = {
+		.thread_id = j->thread.id, .kind = kind, .to_name = j->requester_name, .to = j->requester,
+		.subject = subject, .body = body, .in_reply_to = m->message_id, .references = refs,
+		.reference_count = nrefs,
+	};
+	int rc = queue_outbound(j->s, j->st, &o);
+	if (rc > 0)
+		j->r->queued++;
+	free(refs);
+	return rc < 0 ? -1 : 0;
 }
 
 struct messages_text {
@@ -201,36 +223,55 @@ add_message_text(const struct message_row *m, int64_t at, void *user)
 	return 0;
 }
 
-/* Tells the correspondants that the thread needs a person. */
-static int
-notify_correspondants(struct job *j, const char *reason)
+int
+mail_notify_correspondants(const struct mail_settings *s, struct store *st, const struct engine *e, int64_t thread_id,
+			   const char *reason)
 {
-	if (j->s->correspondants == NULL || *j->s->correspondants == '\0')
+	if (s->correspondants == NULL || *s->correspondants == '\0')
 		return 0;
-	struct messages_text t = {0};
-	if (store_messages_each(j->st, j->thread.id, add_message_text, &t) < 0) {
-		strbuf_free(&t.sb);
+	struct thread_row t = {0};
+	int found = store_thread_get(st, thread_id, &t);
+	if (found <= 0)
+		return found;  /* a thread purged meanwhile: nothing to tell */
+	struct messages_text text = {0};
+	if (store_messages_each(st, thread_id, add_message_text, &text) < 0) {
+		strbuf_free(&text.sb);
+		thread_row_clear(&t);
 		return -1;
 	}
-	char *thread = xasprintf("%lld", (long long)j->thread.id);
-	char *link = xasprintf("%s%lld", j->s->console_url ? j->s->console_url : "", (long long)j->thread.id);
-	char *messages = strbuf_detach(&t.sb);
+	char *thread = xasprintf("%lld", (long long)thread_id);
+	char *link = xasprintf("%s%lld", s->console_url ? s->console_url : "", (long long)thread_id);
+	char *messages = strbuf_detach(&text.sb);
 	struct template_var vars[] = {
 		{ "thread", thread, false }, { "link", link, false },
-		{ "requester", j->requester ? j->requester : "?", false }, { "subject", j->mail->subject, false },
-		{ "reason", reason, false }, { "intent", *j->r->intent ? j->r->intent : "unknown", false },
+		{ "requester", *t.requester ? t.requester : "?", false }, { "subject", t.subject, false },
+		{ "reason", reason, false }, { "intent", t.intent ? t.intent : "unknown", false },
 		{ "messages", messages, false },
 	};
-	char *body = template_render(j->e->templates, "mail_notify", OUTPUT_TEXT, vars, 7);
-	char *subject = template_render(j->e->templates, "mail_notify_subject", OUTPUT_TEXT, vars, 7);
+	char *body = template_render(e->templates, "mail_notify", OUTPUT_TEXT, vars, 7);
+	char *subject = template_render(e->templates, "mail_notify_subject", OUTPUT_TEXT, vars, 7);
 	str_trim(subject);
-	int rc = queue_mail(j, OUTBOX_NOTIFY, NULL, j->s->correspondants, subject, body, false);
+	struct outbound o = {
+		.thread_id = thread_id, .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
+	};
+	int rc = queue_outbound(s, st, &o);
 	free(subject);
 	free(body);
 	free(messages);
 	free(link);
 	free(thread);
+	thread_row_clear(&t);
 	return rc;
+}
+
+/* Tells the correspondants that the job's thread needs a person. */
+static int
+notify_correspondants(struct job *j, const char *reason)
+{
+	int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id, reason);
+	if (rc > 0)
+		j->r->queued++;
+	return rc < 0 ? -1 : 0;
 }
 
 /* NULL when the requester may get one more automatic reply, else why not. */
@@ -258,10 +299,24 @@ queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
 {
 	char *body = dialog_reply(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
 	char *subject = mail_reply_subject(j->mail->subject);
-	int rc = queue_mail(j, kind, j->requester_name, j->requester, subject, body, true);
+	int rc = queue_mail(j, kind, subject, body);
 	free(subject);
 	free(body);
 	return rc;
+}
+
+/* The reason as the correspondants read it (the English one is for the log). */
+static const char *
+notify_motive(enum escalation_reason reason, bool over_limit)
+{
+	if (over_limit)
+		return "limite de réponses automatiques atteinte pour cette adresse : rien ne lui a été envoyé";
+	switch (reason) {
+	case REASON_HANDOFF: return "le demandeur souhaite échanger avec un conseiller";
+	case REASON_DOSSIER_STATUS: return "état d’un dossier : l’identité du demandeur doit être vérifiée";
+	case REASON_UNREADABLE: return "message illisible automatiquement (taille ou format) : à lire par un conseiller";
+	default: return "aucune réponse automatique suffisamment sûre";
+	}
 }
 
 /* The thread goes to a person: acknowledgement to the writer (unless a limit says to stay
@@ -278,7 +333,7 @@ escalate(struct job *j, const struct analysis *a, const char *reason, double con
 	if (rc == 0 && limit == NULL)
 		rc = queue_reply(j, a, OUTBOX_ACK);
 	if (rc == 0)
-		rc = notify_correspondants(j, why);
+		rc = notify_correspondants(j, notify_motive(a->reason, limit != NULL));
 	free(why);
 	free(limit);
 	return rc;
@@ -353,7 +408,7 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 				set_reason(j, limit);
 				rc = record_inbound(j, THREAD_ESCALATED, true, j->r->intent, confidence, "escalated", limit);
 				if (rc == 0)
-					rc = notify_correspondants(j, limit);
+					rc = notify_correspondants(j, notify_motive(REASON_NONE, true));
 				free(limit);
 			} else {
 				j->r->outcome = MAIL_ANSWERED;

@@ -1,7 +1,9 @@
 /* smtp_sender — see smtp_sender.h. */
 #include "autoconf.h"
 #include "smtp_sender.h"
+#include "engine.h"
 #include "log.h"
+#include "mail_channel.h"
 #include "store.h"
 #include "util.h"
 
@@ -116,22 +118,38 @@ configure_handle(struct smtp_sender *sd)
 	}
 }
 
+static int
+notify(struct smtp_sender *sd, int64_t thread_id, const char *motive)
+{
+	pthread_rwlock_rdlock(&sd->s.engine->lock);
+	int rc = mail_notify_correspondants(sd->s.mail, sd->store, sd->s.engine->engine, thread_id, motive);
+	pthread_rwlock_unlock(&sd->s.engine->lock);
+	return rc;
+}
+
 /* The reply will never arrive: the thread goes to a person. */
 static void
 give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
 {
 	char *reason = xasprintf("the %s to %s could not be delivered: %s", row->kind, row->recipient, error);
+	bool to_writer = strcmp(row->kind, "notify") != 0;
+	char *motive = xasprintf("la réponse à %s n’a pas pu être remise (%s) : le demandeur n’a rien reçu",
+				 row->recipient, error);
+	int notified = 0;
 	if (store_begin(sd->store) < 0 || store_outbox_failed(sd->store, row->id, error) < 0 ||
 	    store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0 ||
-	    (strcmp(row->kind, "notify") != 0 &&
-	     store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
+	    (to_writer && store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
+	    (to_writer && sd->s.mail != NULL && sd->s.engine != NULL &&
+	     (notified = notify(sd, row->thread_id, motive)) < 0) ||
 	    store_commit(sd->store) < 0) {
 		log_error("smtp: outbox #%lld: cannot record the failure: %s", (long long)row->id, store_error(sd->store));
 		store_rollback(sd->store);
 	} else {
-		log_warning("smtp: outbox #%lld to %s failed for good (%s): thread #%lld escalated", (long long)row->id,
-			    row->recipient, error, (long long)row->thread_id);
+		log_warning("smtp: outbox #%lld to %s failed for good (%s): thread #%lld escalated%s", (long long)row->id,
+			    row->recipient, error, (long long)row->thread_id,
+			    notified > 0 ? ", correspondants notified" : "");
 	}
+	free(motive);
 	free(reason);
 }
 

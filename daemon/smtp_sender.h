@@ -9,6 +9,9 @@
 
 #include <stdbool.h>
 
+struct mail_settings;
+struct engine_holder;
+
 struct smtp_settings {
 	const char *url;                /* smtp://host:port or smtps://host:port */
 	const char *user, *password;    /* NULL: no AUTH */
@@ -18,6 +21,9 @@ struct smtp_settings {
 	unsigned long retry_max;        /* cap of the backoff, seconds */
 	unsigned long max_permanent_failures;
 	const char *store_path;
+	/* To notify the correspondants when a reply fails for good (both may be NULL). */
+	const struct mail_settings *mail;
+	struct engine_holder *engine;
 };
 
 struct smtp_sender;

@@ -50,9 +50,13 @@ mail_teardown() {
 }
 
 ctl() { "$dialogctl" -c "$D/dialogd.conf" "$@"; }
+# Starts dialogd and returns once it is ready (a signal sent earlier could reach the
+# shell's fork before the exec and be lost).
 start_dialogd() {
+	started_lines=$(cat "$D/dialogd.log" 2> /dev/null | wc -l)
 	"$dialogd" -c "$D/dialogd.conf" >> "$D/dialogd.log" 2>&1 &
 	pid=$!
+	wait_until 20 sh -c "tail -n +$((started_lines + 1)) '$D/dialogd.log' | grep -q 'dialogd: ready'"
 }
 stop_dialogd() {
 	kill -TERM "$pid" 2> /dev/null

@@ -208,6 +208,29 @@ sleep 1
 $tool --env "$D/env" dump $catchall > "$D/dump5.jsonl"
 check "every question of the backlog answered exactly once" $expect once "$D/ids.txt" "$D/dump5.jsonl" --allow-duplicates 1
 
+# ---- replies refused for good: marked failed, the thread escalated, the correspondants told ----
+stop_dialogd
+cp "$D/dialogd.conf" "$D/dialogd.conf.saved"
+python3 "$srcdir/tests/fake_smtp.py" "$D/fake.port" "$CORRESPONDANTS_ADDRESS" > "$D/fake.log" 2>&1 &
+fake=$!
+wait_until 5 test -s "$D/fake.port"
+printf '[smtp]\nurl = smtp://127.0.0.1:%s\nmax_permanent_failures = 2\nretry_max = 1\n' "$(cat "$D/fake.port")" >> "$D/dialogd.conf"
+printf 'From: nobody.here@example.test\nTo: %s\nSubject: RIB\nMessage-ID: <refused-1@example.test>\nContent-Type: text/plain; charset=utf-8\n\nComment modifier mon RIB ?\n' \
+	"$SUPPORT_ADDRESS" > "$D/refused.eml"
+$tool --env "$D/env" append $support "$D/refused.eml" > /dev/null
+start_dialogd
+check "a reply refused twice (5xx) is marked failed" \
+	wait_until 30 sh -c "$dialogctl -c $D/dialogd.conf outbox --state failed | grep -q 'nobody.here@example.test.*550'"
+check "its thread is escalated with the reason" \
+	sh -c "$dialogctl -c $D/dialogd.conf threads --state escalated | grep -q 'could not be delivered'"
+check "the correspondants are told (the notification is accepted)" \
+	wait_until 10 grep -qi "accepted: $CORRESPONDANTS_ADDRESS: Subject: =?utf-8?q?\[Dialoguer_#" "$D/fake.log"
+stop_dialogd
+kill "$fake" 2> /dev/null
+wait "$fake" 2> /dev/null
+cp "$D/dialogd.conf.saved" "$D/dialogd.conf"
+start_dialogd
+
 # ---- done_action = keyword: processed mail stays in the mailbox, flagged ----
 stop_dialogd
 printf '[imap]\ndone_action = keyword\ndone_keyword = DialogdDone\n' >> "$D/dialogd.conf"
