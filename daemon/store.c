@@ -148,6 +148,26 @@ column_dup(sqlite3_stmt *stmt, int col)
 	return s ? xstrdup((const char *)s) : NULL;
 }
 
+/* Calls row(stmt, user) for each row until it returns non-zero, then finalizes. */
+static int
+each_row(struct store *st, sqlite3_stmt *stmt, int (*row)(sqlite3_stmt *stmt, void *user), void *user)
+{
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if (row(stmt, user))
+			break;
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+/* A caller's callback and its argument, for the row adapters below. */
+struct each {
+	void (*fn)(void);  /* the caller's callback, cast back to its own type by the adapter */
+	void *user;
+};
+
 struct store *
 store_open(const char *path, char **error_r)
 {
@@ -361,26 +381,27 @@ store_thread_get(struct store *st, int64_t id, struct thread_row *row)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st);
 }
 
+static int
+thread_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	struct thread_row row = {0};
+	thread_from_row(stmt, &row);
+	int stop = ((store_thread_fn)e->fn)(&row, e->user);
+	thread_row_clear(&row);
+	return stop;
+}
+
 int
 store_threads_each(struct store *st, const char *state, store_thread_fn fn, void *user)
 {
-	sqlite3_stmt *stmt = prepare(st,
-				     "SELECT " THREAD_COLUMNS " FROM threads t WHERE ?1 IS NULL OR t.state = ?1"
-				     " ORDER BY t.updated DESC, t.id DESC",
-				     "s", state);
-	if (stmt == NULL)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct thread_row row = {0};
-		thread_from_row(stmt, &row);
-		int stop = fn(&row, user);
-		thread_row_clear(&row);
-		if (stop)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+	struct each e = { (void (*)(void))fn, user };
+	return each_row(st,
+			prepare(st,
+				"SELECT " THREAD_COLUMNS " FROM threads t WHERE ?1 IS NULL OR t.state = ?1"
+				" ORDER BY t.updated DESC, t.id DESC",
+				"s", state),
+			thread_adapter, &e);
 }
 
 int64_t
@@ -397,35 +418,36 @@ store_message_add(struct store *st, const struct message_row *m)
 	return sqlite3_last_insert_rowid(st->db);
 }
 
+static int
+message_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	struct message_row m = {
+		.thread_id = sqlite3_column_int64(stmt, 11),
+		.direction = (const char *)sqlite3_column_text(stmt, 0),
+		.message_id = (const char *)sqlite3_column_text(stmt, 1),
+		.sender = (const char *)sqlite3_column_text(stmt, 2),
+		.recipient = (const char *)sqlite3_column_text(stmt, 3),
+		.subject = (const char *)sqlite3_column_text(stmt, 4),
+		.body = (const char *)sqlite3_column_text(stmt, 5),
+		.intent = (const char *)sqlite3_column_text(stmt, 6),
+		.confidence = sqlite3_column_double(stmt, 7),
+		.decision = (const char *)sqlite3_column_text(stmt, 8),
+		.note = (const char *)sqlite3_column_text(stmt, 9),
+	};
+	return ((store_message_fn)e->fn)(&m, sqlite3_column_int64(stmt, 10), e->user);
+}
+
 int
 store_messages_each(struct store *st, int64_t thread_id, store_message_fn fn, void *user)
 {
-	sqlite3_stmt *stmt = prepare(st,
-				     "SELECT direction, message_id, sender, recipient, subject, body, intent, confidence,"
-				     " decision, note, at FROM messages WHERE thread_id = ? ORDER BY id",
-				     "i", thread_id);
-	if (stmt == NULL)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct message_row m = {
-			.thread_id = thread_id,
-			.direction = (const char *)sqlite3_column_text(stmt, 0),
-			.message_id = (const char *)sqlite3_column_text(stmt, 1),
-			.sender = (const char *)sqlite3_column_text(stmt, 2),
-			.recipient = (const char *)sqlite3_column_text(stmt, 3),
-			.subject = (const char *)sqlite3_column_text(stmt, 4),
-			.body = (const char *)sqlite3_column_text(stmt, 5),
-			.intent = (const char *)sqlite3_column_text(stmt, 6),
-			.confidence = sqlite3_column_double(stmt, 7),
-			.decision = (const char *)sqlite3_column_text(stmt, 8),
-			.note = (const char *)sqlite3_column_text(stmt, 9),
-		};
-		if (fn(&m, sqlite3_column_int64(stmt, 10), user))
-			break;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+	struct each e = { (void (*)(void))fn, user };
+	return each_row(st,
+			prepare(st,
+				"SELECT direction, message_id, sender, recipient, subject, body, intent, confidence,"
+				" decision, note, at, thread_id FROM messages WHERE thread_id = ? ORDER BY id",
+				"i", thread_id),
+			message_adapter, &e);
 }
 
 /* ---- outbox ---- */
@@ -535,26 +557,25 @@ store_outbox_failed(struct store *st, int64_t id, const char *error)
 			" permanent_failures = permanent_failures + 1, last_error = ? WHERE id = ?", "si", error, id);
 }
 
+static int
+outbox_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	struct outbox_row row = {0};
+	outbox_from_row(stmt, &row);
+	int stop = ((store_outbox_fn)e->fn)(&row, e->user);
+	outbox_row_clear(&row);
+	return stop;
+}
+
 int
 store_outbox_each(struct store *st, const char *state, store_outbox_fn fn, void *user)
 {
-	sqlite3_stmt *stmt = prepare(st,
-				     "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1"
-				     " ORDER BY id DESC",
-				     "s", state);
-	if (stmt == NULL)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct outbox_row row = {0};
-		outbox_from_row(stmt, &row);
-		int stop = fn(&row, user);
-		outbox_row_clear(&row);
-		if (stop)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+	struct each e = { (void (*)(void))fn, user };
+	return each_row(st,
+			prepare(st, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC",
+				"s", state),
+			outbox_adapter, &e);
 }
 
 int64_t
@@ -601,33 +622,36 @@ store_status_set(struct store *st, const char *component, const char *state, con
 		    "sssi", component, state, detail, now);
 }
 
+static int
+status_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	return ((store_status_fn)e->fn)((const char *)sqlite3_column_text(stmt, 0),
+					(const char *)sqlite3_column_text(stmt, 1),
+					(const char *)sqlite3_column_text(stmt, 2), sqlite3_column_int64(stmt, 3),
+					sqlite3_column_int64(stmt, 4), e->user);
+}
+
 int
 store_status_each(struct store *st, store_status_fn fn, void *user)
 {
-	sqlite3_stmt *stmt = prepare(st, "SELECT component, state, detail, since, updated FROM status ORDER BY component",
-				     "");
-	if (stmt == NULL)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (fn((const char *)sqlite3_column_text(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
-		       (const char *)sqlite3_column_text(stmt, 2), sqlite3_column_int64(stmt, 3),
-		       sqlite3_column_int64(stmt, 4), user))
-			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+	struct each e = { (void (*)(void))fn, user };
+	return each_row(st, prepare(st, "SELECT component, state, detail, since, updated FROM status ORDER BY component", ""),
+			status_adapter, &e);
+}
+
+static int
+count_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	return ((int (*)(const char *, int64_t, void *))e->fn)((const char *)sqlite3_column_text(stmt, 0),
+								 sqlite3_column_int64(stmt, 1), e->user);
 }
 
 int
 store_thread_counts(struct store *st, int (*fn)(const char *state, int64_t count, void *user), void *user)
 {
-	sqlite3_stmt *stmt = prepare(st, "SELECT state, count(*) FROM threads GROUP BY state ORDER BY state", "");
-	if (stmt == NULL)
-		return -1;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if (fn((const char *)sqlite3_column_text(stmt, 0), sqlite3_column_int64(stmt, 1), user))
-			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(st);
+	struct each e = { (void (*)(void))fn, user };
+	return each_row(st, prepare(st, "SELECT state, count(*) FROM threads GROUP BY state ORDER BY state", ""),
+			count_adapter, &e);
 }
