@@ -25,6 +25,8 @@ struct config {
 	char *imap_done_keyword;
 	unsigned long imap_poll_interval, imap_timeout, imap_reconnect_max;
 	bool imap_allow_plaintext;
+	bool imap_tls_verify;   /* [imap] tls_verify */
+	char *imap_tls_ca_file; /* [imap] tls_ca_file: NULL = the system's authorities */
 	unsigned long max_message_size;
 
 	char *smtp_url;         /* [smtp] url: smtp://host:port or smtps://host:port; NULL = nothing is sent */
@@ -32,6 +34,8 @@ struct config {
 	char *smtp_from;        /* [smtp] from: "Name <address>" */
 	char *smtp_helo;        /* [smtp] helo: the EHLO name */
 	bool smtp_allow_plaintext;
+	bool smtp_tls_verify;
+	char *smtp_tls_ca_file;
 	unsigned long smtp_timeout, smtp_retry_max, smtp_max_permanent_failures;
 
 	char *correspondants;   /* [mail] correspondants: address notified of escalations */

@@ -123,11 +123,13 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 		.move_when_done = strcmp(cfg->imap_done_action, "move") == 0, .done_folder = cfg->imap_done_folder,
 		.done_keyword = cfg->imap_done_keyword, .poll_interval = cfg->imap_poll_interval,
 		.timeout = cfg->imap_timeout, .reconnect_max = cfg->imap_reconnect_max,
-		.allow_plaintext = cfg->imap_allow_plaintext, .store_path = cfg->store_path,
+		.allow_plaintext = cfg->imap_allow_plaintext, .tls_verify = cfg->imap_tls_verify,
+		.tls_ca_file = cfg->imap_tls_ca_file, .store_path = cfg->store_path,
 	};
 	m->smtp = (struct smtp_settings){
 		.url = cfg->smtp_url, .user = cfg->smtp_user, .password = m->smtp_password, .helo = cfg->smtp_helo,
-		.allow_plaintext = cfg->smtp_allow_plaintext, .timeout = cfg->smtp_timeout,
+		.allow_plaintext = cfg->smtp_allow_plaintext, .tls_verify = cfg->smtp_tls_verify,
+		.tls_ca_file = cfg->smtp_tls_ca_file, .timeout = cfg->smtp_timeout,
 		.retry_max = cfg->smtp_retry_max, .max_permanent_failures = cfg->smtp_max_permanent_failures,
 		.store_path = cfg->store_path,
 	};

@@ -9,9 +9,11 @@
 #include "mail_compose.h"
 #include "smtp_sender.h"
 #include "store.h"
+#include "tls_verify.h"
 #include "util.h"
 
 #include <libetpan/libetpan.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -39,6 +41,7 @@ struct imap_reader {
 	mailimap *imap;
 	uint32_t uidvalidity;
 	bool has_move, has_uidplus;
+	bool tls_used;
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -105,6 +108,36 @@ disconnect(struct imap_reader *r)
 	r->imap = NULL;
 }
 
+/* Names the server for TLS (SNI) when it is reached by name. */
+static void
+set_server_name(struct mailstream_ssl_context *ctx, void *host)
+{
+	struct in6_addr addr;
+	if (inet_pton(AF_INET, host, &addr) != 1 && inet_pton(AF_INET6, host, &addr) != 1)
+		mailstream_ssl_set_server_name(ctx, host);
+}
+
+/* libetpan does not check certificates: this does, before any password is sent. */
+static int
+check_certificate(struct imap_reader *r, char **error_r)
+{
+	if (!r->s->tls_verify)
+		return 0;
+	carray *chain = mailstream_get_certificate_chain(r->imap->imap_stream);
+	size_t count = chain ? carray_count(chain) : 0;
+	struct tls_certificate *certs = xcalloc(count + 1, sizeof(*certs));
+	for (size_t i = 0; i < count; i++) {
+		MMAPString *der = carray_get(chain, (unsigned)i);
+		certs[i].der = (const unsigned char *)der->str;
+		certs[i].len = der->len;
+	}
+	int rc = tls_verify_chain(certs, count, r->host, r->s->tls_ca_file, error_r);
+	free(certs);
+	if (chain != NULL)
+		mailstream_certificate_chain_free(chain);
+	return rc;
+}
+
 /* Connects, secures, logs in and selects. Returns 0 or -1 with *error_r. */
 static int
 connect_mailbox(struct imap_reader *r, char **error_r)
@@ -113,7 +146,7 @@ connect_mailbox(struct imap_reader *r, char **error_r)
 	r->imap = mailimap_new(0, NULL);
 	mailimap_set_timeout(r->imap, (time_t)s->timeout);
 	bool tls = str_starts_with(s->url, "imaps://");
-	int rc = tls ? mailimap_ssl_connect(r->imap, r->host, (uint16_t)r->port)
+	int rc = tls ? mailimap_ssl_connect_with_callback(r->imap, r->host, (uint16_t)r->port, set_server_name, r->host)
 		     : mailimap_socket_connect(r->imap, r->host, (uint16_t)r->port);
 	if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_NO_ERROR_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
 		*error_r = xasprintf("cannot connect to %s:%d (libetpan error %d)", r->host, r->port, rc);
@@ -124,13 +157,16 @@ connect_mailbox(struct imap_reader *r, char **error_r)
 		if (mailimap_capability(r->imap, &caps) == MAILIMAP_NO_ERROR)
 			mailimap_capability_data_free(caps);
 		if (offers(r->imap, "STARTTLS")) {
-			if (mailimap_socket_starttls(r->imap) != MAILIMAP_NO_ERROR) {
+			if (mailimap_socket_starttls_with_callback(r->imap, set_server_name, r->host) != MAILIMAP_NO_ERROR) {
 				*error_r = xasprintf("STARTTLS with %s failed", r->host);
 				return -1;
 			}
 			tls = true;
 		}
 	}
+	if (tls && check_certificate(r, error_r) < 0)
+		return -1;
+	r->tls_used = tls;
 	if (!tls && !host_is_loopback(r->host) && !s->allow_plaintext) {
 		*error_r = xasprintf("%s offers no TLS: the password is not sent in clear to a server off this machine "
 				     "(use imaps://, or set [imap] allow_plaintext = yes)", r->host);
@@ -483,8 +519,11 @@ run(void *arg)
 			wait = wait * 2 < r->s->reconnect_max ? wait * 2 : r->s->reconnect_max;
 			continue;
 		}
-		log_info("imap: %s %s as %s, mailbox %s (UIDVALIDITY %u)%s", was_connected ? "reconnected to" : "connected to",
-			 r->s->url, r->s->user, r->s->mailbox, r->uidvalidity, r->has_move ? "" : ", no MOVE: COPY used");
+		log_info("imap: %s %s as %s, mailbox %s (UIDVALIDITY %u), %s%s", was_connected ? "reconnected to" : "connected to",
+			 r->s->url, r->s->user, r->s->mailbox, r->uidvalidity,
+			 !r->tls_used ? "no TLS (loopback)" : r->s->tls_verify ? "TLS, certificate verified"
+										    : "TLS, certificate NOT verified (tls_verify = no)",
+			 r->has_move ? "" : ", no MOVE: COPY used");
 		set_status(r, "connected", r->s->mailbox);
 		was_connected = true;
 		outage_logged = false;

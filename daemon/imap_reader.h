@@ -24,6 +24,8 @@ struct imap_settings {
 	const char *done_keyword;
 	unsigned long poll_interval, timeout, reconnect_max;
 	bool allow_plaintext;
+	bool tls_verify;
+	const char *tls_ca_file;        /* NULL: the system's authorities */
 	const char *store_path;
 };
 

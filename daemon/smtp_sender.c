@@ -112,6 +112,10 @@ configure_handle(struct smtp_sender *sd)
 	/* Messages are composed with CRLF already; this also turns a stray LF into CRLF. */
 	curl_easy_setopt(c, CURLOPT_CRLF, 1L);
 	curl_easy_setopt(c, CURLOPT_USE_SSL, sd->must_use_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, sd->s.tls_verify ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, sd->s.tls_verify ? 2L : 0L);
+	if (sd->s.tls_ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, sd->s.tls_ca_file);
 	if (sd->s.user != NULL) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, sd->s.user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, sd->s.password ? sd->s.password : "");
@@ -279,6 +283,7 @@ smtp_sender_start(const struct smtp_settings *s, char **error_r)
 	sd->s.password = dup_or_null(s->password);
 	sd->s.helo = xstrdup(s->helo ? s->helo : "dialogd.localhost");
 	sd->s.store_path = xstrdup(s->store_path);
+	sd->s.tls_ca_file = dup_or_null(s->tls_ca_file);
 	/* A password never travels in clear to a server off this machine unless allowed. */
 	sd->must_use_tls = str_starts_with(s->url, "smtp://") && s->user != NULL && !host_is_loopback(host) &&
 			   !s->allow_plaintext;
@@ -339,6 +344,7 @@ smtp_sender_stop(struct smtp_sender **sdp)
 	free((char *)sd->s.password);
 	free((char *)sd->s.helo);
 	free((char *)sd->s.store_path);
+	free((char *)sd->s.tls_ca_file);
 	free(sd->url_with_helo);
 	free(sd);
 	*sdp = NULL;

@@ -17,6 +17,8 @@ struct smtp_settings {
 	const char *user, *password;    /* NULL: no AUTH */
 	const char *helo;
 	bool allow_plaintext;
+	bool tls_verify;
+	const char *tls_ca_file;        /* NULL: the system's authorities */
 	unsigned long timeout;          /* seconds per transaction */
 	unsigned long retry_max;        /* cap of the backoff, seconds */
 	unsigned long max_permanent_failures;

@@ -14,12 +14,13 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 had_mail_servers=$(dpkg-query -W -f='${Status}\n' dovecot-core postfix 2>/dev/null | grep -c '^install ok installed' || true)
 apt-get update
 # The last line: the private mail servers of the integration tests (tests/mailservers.sh,
-# which also needs ps from procps) and swaks, to send a question by hand to the demo.
+# which also needs ps from procps and openssl for its certificates) and swaks, to send a
+# question by hand to the demo.
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config ca-certificates python3 \
 	libpcre2-dev libutf8proc-dev libjson-c-dev libinih-dev libsqlite3-dev \
-	libetpan-dev libcurl4-gnutls-dev libwebsockets-dev libcmocka-dev libgumbo-dev libsodium-dev \
-	dovecot-imapd dovecot-lmtpd postfix procps swaks
+	libetpan-dev libcurl4-gnutls-dev libwebsockets-dev libcmocka-dev libgumbo-dev libsodium-dev libgnutls28-dev \
+	dovecot-imapd dovecot-lmtpd postfix procps swaks openssl
 # The packages may have started the system's Dovecot and Postfix: the tests do not use
 # them. Stopping may fail (no init system in a container, services never started).
 if [ "$had_mail_servers" -lt 2 ]; then

@@ -30,6 +30,7 @@ path = $D/dialogd.sqlite
 url = imap://127.0.0.1:$IMAP_PORT
 user = $SUPPORT_USER
 password_file = $D/imap.secret
+tls_ca_file = $TLS_CA
 timeout = 10
 reconnect_max = 2
 poll_interval = 1

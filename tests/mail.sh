@@ -47,6 +47,31 @@ check() { # check DESCRIPTION COMMAND...
 mail_setup "$D" "burst_limit = 0
 daily_limit = 0" || exit 1
 
+# ---- 0. TLS: STARTTLS when offered, imaps://, and a certificate that is not trusted ----
+start_dialogd
+check "dialogd connects with STARTTLS and checks the certificate" \
+	wait_until 10 grep -q "imap: connected to imap://127.0.0.1:$IMAP_PORT .*TLS, certificate verified" "$D/dialogd.log"
+stop_dialogd
+# A second configuration, its own store: the support INBOX is still empty here.
+sed -e "s|^url = imap://127.0.0.1:$IMAP_PORT|url = imaps://127.0.0.1:$IMAPS_PORT|" \
+	-e "s|^path = .*sqlite|path = $D/other.sqlite|" "$D/dialogd.conf" > "$D/imaps.conf"
+"$dialogd" -c "$D/imaps.conf" > "$D/imaps.log" 2>&1 &
+other=$!
+check "imaps:// connects with a verified certificate" \
+	wait_until 10 grep -q "imap: connected to imaps://127.0.0.1:$IMAPS_PORT .*TLS, certificate verified" "$D/imaps.log"
+kill -TERM "$other"; wait "$other"
+grep -v '^tls_ca_file' "$D/imaps.conf" > "$D/untrusted.conf"
+"$dialogd" -c "$D/untrusted.conf" > "$D/untrusted.log" 2>&1 &
+other=$!
+check "a certificate from an unknown authority is refused before any password is sent" \
+	wait_until 10 grep -q "imap: imaps://127.0.0.1:$IMAPS_PORT: the certificate of 127.0.0.1 is not trusted" "$D/untrusted.log"
+check "dialogctl status shows why the mailbox is not read" \
+	sh -c "$dialogctl -c $D/untrusted.conf status | grep -q 'imap   disconnected.*not trusted'"
+kill -TERM "$other"; wait "$other"
+# Two logins so far: the STARTTLS session and the imaps:// one.
+check "Dovecot saw no login from the refused connection" \
+	sh -c "[ \$(grep -c 'imap-login: Info: Login:' $DOVECOT_LOG) -eq 2 ]"
+
 # ---- 1. the samples, as the manifest expects ----
 start_dialogd
 check "dialogd connects to the mailbox" wait_until 10 grep -q "imap: connected" "$D/dialogd.log"

@@ -161,6 +161,34 @@ load() {
 	fi
 }
 
+# make_tls: a CA of this instance and a certificate for 127.0.0.1 / localhost signed by it
+# (ECDSA: fast to make), and Diffie-Hellman parameters (RFC 7919 ffdhe2048, a published
+# group: generating one would take seconds).
+make_tls() {
+	mkdir -p "$D/tls"
+	(
+		cd "$D/tls" &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+			-subj "/CN=dialogd test CA $$" -keyout ca.key -out ca.pem &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-subj "/CN=localhost" -keyout server.key -out server.csr &&
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+			-extfile server.ext -out server.pem
+	) > "$D/logs/tls.log" 2>&1 || { cat "$D/logs/tls.log" >&2; die "cannot make the test certificates"; }
+	cat > "$D/tls/dh.pem" <<'DH'
+-----BEGIN DH PARAMETERS-----
+MIIBCAKCAQEA//////////+t+FRYortKmq/cViAnPTzx2LnFg84tNpWp4TZBFGQz
++8yTnc4kmz75fS/jY2MMddj2gbICrsRhetPfHtXV/WVhJDP1H18GbtCFY2VVPe0a
+87VXE15/V8k1mE8McODmi3fipona8+/och3xWKE2rec1MKzKT0g6eXq8CrGCsyT7
+YdEIqUuyyOP7uWrat2DX9GgdT0Kj3jlN9K5W7edjcrsZCwenyO4KbXCeAvzhzffi
+7MA0BM0oNC9hkXL+nOmFg/+OTxIy7vKBg8P+OxtMb61zO7X8vC7CIAXFjvGDfRaD
+ssbzSibBsu/6iGtCOGEoXJf//////////wIBAg==
+-----END DH PARAMETERS-----
+DH
+	chmod 0644 "$D/tls/"*.pem
+}
+
 write_dovecot_conf() {
 	if ! mail_uid=$(id -u mail) || ! mail_gid=$(id -g mail); then
 		die "no 'mail' user"
@@ -184,8 +212,13 @@ base_dir = $D/dovecot/run
 state_dir = $D/dovecot/state
 log_path = $D/logs/dovecot.log
 info_log_path = $D/logs/dovecot.log
-# Plain-text logins on loopback, no TLS: a test setup.
-ssl = no
+# TLS with a certificate of this instance's own CA (DIR/tls/ca.pem, in the env file as
+# TLS_CA): STARTTLS on the IMAP port, implicit TLS on the IMAPS port. Plain-text logins
+# stay allowed without TLS (test clients), on loopback only.
+ssl = yes
+ssl_cert = <$D/tls/server.pem
+ssl_key = <$D/tls/server.key
+ssl_dh = <$D/tls/dh.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # Dovecot refuses to access mail as root: mail belongs to the 'mail' user.
@@ -227,7 +260,8 @@ service imap-login {
     port = $IMAP_PORT
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = $IMAPS_PORT
   }
 }
 service lmtp {
@@ -383,6 +417,8 @@ write_env() {
 export MAILSERVERS_DIR='$D'
 export MAIL_HOST='127.0.0.1'
 export IMAP_PORT='$IMAP_PORT'
+export IMAPS_PORT='$IMAPS_PORT'
+export TLS_CA='$D/tls/ca.pem'
 export SMTP_PORT='$SMTP_PORT'
 export LMTP_PORT='$LMTP_PORT'
 export SUPPORT_ADDRESS='$SUPPORT_ADDRESS'
@@ -416,6 +452,7 @@ cmd_start() {
 		"$D/mail/support/Maildir/tmp" "$D/mail/catchall/Maildir/cur" \
 		"$D/mail/catchall/Maildir/new" "$D/mail/catchall/Maildir/tmp"
 	chown -R mail:mail "$D/mail"
+	make_tls
 	# A tag unique to this instance, in the servers' greetings.
 	TAG="dm-$(basename "$D" | tr -cd 'A-Za-z0-9' | tr '[:upper:]' '[:lower:]')-$$.test"
 	attempt=0
@@ -429,11 +466,11 @@ cmd_start() {
 			set -- $MAILSERVERS_PORTS
 		else
 			# shellcheck disable=SC2046 # three words
-			set -- $(pick_ports 3)
+			set -- $(pick_ports 4)
 		fi
-		IMAP_PORT=$1 LMTP_PORT=$2 SMTP_PORT=$3
-		printf 'TAG=%s\nIMAP_PORT=%s\nLMTP_PORT=%s\nSMTP_PORT=%s\n' \
-			"$TAG" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" > "$D/ports"
+		IMAP_PORT=$1 LMTP_PORT=$2 SMTP_PORT=$3 IMAPS_PORT=${4:-$(pick_ports 1)}
+		printf 'TAG=%s\nIMAP_PORT=%s\nLMTP_PORT=%s\nSMTP_PORT=%s\nIMAPS_PORT=%s\n' \
+			"$TAG" "$IMAP_PORT" "$LMTP_PORT" "$SMTP_PORT" "$IMAPS_PORT" > "$D/ports"
 		write_dovecot_conf
 		write_postfix_conf
 		rc=0
