@@ -657,7 +657,7 @@ skip_spaces(const char *s)
 static size_t
 reply_marker(const char *s)
 {
-	static const char *const words[] = { "re", "ref", "r\xc3\xa9" "f", "aw", "sv", "vs", "tr", "fwd",
+	static const char *const words[] = { "re", "ref", "réf", "aw", "sv", "vs", "tr", "fwd",
 					     "fw", "wg", "antw", "rv", "enc", "rif" };
 	for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++) {
 		size_t i = marker_word(s, words[k]);
