@@ -109,8 +109,8 @@ configure_handle(struct smtp_sender *sd)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)sd->s.timeout);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-	/* Messages are composed with CRLF already; this also turns a stray LF into CRLF. */
-	curl_easy_setopt(c, CURLOPT_CRLF, 1L);
+	/* No CURLOPT_CRLF: messages are composed with CRLF already, and curl 7.88 would turn
+	 * each of their LF into CRLF again ("\r\r\n"). */
 	curl_easy_setopt(c, CURLOPT_USE_SSL, sd->must_use_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, sd->s.tls_verify ? 1L : 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, sd->s.tls_verify ? 2L : 0L);

@@ -4,8 +4,9 @@ dialogd does with replies that can never be delivered (Postfix accepts everythin
 
   fake_smtp.py PORTFILE [ADDRESS...]
       Listens on a free port, writes it to PORTFILE, serves until killed. Every recipient
-      is refused except the ADDRESSes, whose mail is accepted (and discarded) with a line
-      "accepted: ADDRESS: SUBJECT-HEADER" on stdout.
+      is refused except the ADDRESSes, whose mail is accepted (and discarded) with the lines
+      "accepted: ADDRESS: SUBJECT-HEADER" and "line endings: N lines, K not ending in a
+      single CRLF" on stdout.
 """
 import socketserver
 import sys
@@ -39,14 +40,19 @@ class Refuser(socketserver.StreamRequestHandler):
                 self.reply("554 5.5.1 Error: no valid recipients")
             elif verb == "DATA":
                 self.reply("354 End data with <CR><LF>.<CR><LF>")
-                subject = ""
+                subject, lines, bad = "", 0, 0
                 for data in self.rfile:
                     if data in (b".\r\n", b".\n"):
                         break
+                    lines += 1
+                    # Every line must end in exactly one CRLF (no bare CR or LF).
+                    if not data.endswith(b"\r\n") or b"\r" in data[:-2]:
+                        bad += 1
                     if data.lower().startswith(b"subject:") and not subject:
                         subject = data.decode("latin-1").strip()
                 for address in accepted:
                     print("accepted: %s: %s" % (address, subject), flush=True)
+                    print("line endings: %d lines, %d not ending in a single CRLF" % (lines, bad), flush=True)
                 accepted = []
                 self.reply("250 2.0.0 Ok: queued")
             else:  # MAIL, RSET, NOOP...

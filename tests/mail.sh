@@ -250,6 +250,8 @@ check "its thread is escalated with the reason" \
 	sh -c "$dialogctl -c $D/dialogd.conf threads --state escalated | grep -q 'could not be delivered'"
 check "the correspondants are told (the notification is accepted)" \
 	wait_until 10 grep -qi "accepted: $CORRESPONDANTS_ADDRESS: Subject: =?utf-8?q?\[Dialoguer_#" "$D/fake.log"
+check "the mail goes out with CRLF line endings only (no CR doubled by curl)" \
+	grep -q "line endings: [1-9][0-9]* lines, 0 not ending in a single CRLF" "$D/fake.log"
 stop_dialogd
 kill "$fake" 2> /dev/null
 wait "$fake" 2> /dev/null
