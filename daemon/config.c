@@ -70,6 +70,8 @@ static const struct config_key {
 	N("smtp", "retry_max", smtp_retry_max, "1800", "longest wait (seconds) between two attempts to send a reply"),
 	N("smtp", "max_permanent_failures", smtp_max_permanent_failures, "3",
 	  "permanent refusals (5xx) after which a reply is marked failed and its thread escalated"),
+	N("smtp", "give_up_after", smtp_give_up_after, "172800",
+	  "seconds after which a mail still not sent (server away, temporary refusals) is marked failed and its thread escalated"),
 	S("mail", "correspondants", correspondants, "correspondants@ocapiat.test",
 	  "address notified of every escalated thread"),
 	S("mail", "console_url", console_url, "http://127.0.0.1:8080/console/#/threads/",

@@ -36,7 +36,7 @@ struct config {
 	bool smtp_allow_plaintext;
 	bool smtp_tls_verify;
 	char *smtp_tls_ca_file;
-	unsigned long smtp_timeout, smtp_retry_max, smtp_max_permanent_failures;
+	unsigned long smtp_timeout, smtp_retry_max, smtp_max_permanent_failures, smtp_give_up_after;
 
 	char *correspondants;   /* [mail] correspondants: address notified of escalations */
 	char *console_url;      /* [mail] console_url: link to a thread, the id is appended */

@@ -131,6 +131,7 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 		.allow_plaintext = cfg->smtp_allow_plaintext, .tls_verify = cfg->smtp_tls_verify,
 		.tls_ca_file = cfg->smtp_tls_ca_file, .timeout = cfg->smtp_timeout,
 		.retry_max = cfg->smtp_retry_max, .max_permanent_failures = cfg->smtp_max_permanent_failures,
+		.give_up_after = cfg->smtp_give_up_after,
 		.store_path = cfg->store_path,
 	};
 	return 0;

@@ -42,6 +42,8 @@ struct imap_reader {
 	uint32_t uidvalidity;
 	bool has_move, has_uidplus;
 	bool tls_used;
+	uint32_t refused_uid;           /* the last UID the server refused to deliver */
+	unsigned refused_count;         /* ... and how many times in a row */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -49,9 +51,19 @@ struct imap_reader {
 	bool stopping;
 };
 
-/* Outcome of a step: go on, the connection is gone (reconnect), or the store failed
- * (wait and retry without dropping the connection). */
-enum step { STEP_OK, STEP_CONNECTION, STEP_STORE };
+/* Outcome of a step: go on, the connection is gone (reconnect), the store failed or the
+ * server refused a command (wait and retry without dropping the connection). */
+enum step { STEP_OK, STEP_CONNECTION, STEP_STORE, STEP_REFUSED };
+
+/* A UID the server refuses to deliver this many times in a row is escalated unread. */
+#define FETCH_TRIES 3
+
+/* The link itself is gone (as opposed to a NO or BAD answer to one command). */
+static bool
+link_lost(struct imap_reader *r, int rc)
+{
+	return rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE || r->imap->imap_stream == NULL;
+}
 
 static bool
 stopping(struct imap_reader *r)
@@ -67,7 +79,7 @@ static void
 pause_for(struct imap_reader *r, unsigned long seconds)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += (time_t)seconds;
 	pthread_mutex_lock(&r->lock);
 	while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
@@ -257,15 +269,17 @@ find_static(clist *result, int type)
 }
 
 /* Reads the size, then the whole message (or its header when too large), without
- * setting \Seen. Returns 0, 1 when the UID is gone, -1 on a connection error. */
+ * setting \Seen. Returns 0, 1 when the UID is gone, -1 on a connection error, -2 when
+ * the server refuses to deliver it (NO, BAD, or no body). */
 static int
 fetch_message(struct imap_reader *r, uint32_t uid, char **raw_r, size_t *len_r, size_t *size_r)
 {
 	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
 	clist *result = NULL;
-	if (fetch(r, uid, type, &result) != MAILIMAP_NO_ERROR)
-		return -1;
+	int rc = fetch(r, uid, type, &result);
+	if (rc != MAILIMAP_NO_ERROR)
+		return link_lost(r, rc) ? -1 : -2;
 	struct mailimap_msg_att_static *sz = find_static(result, MAILIMAP_MSG_ATT_RFC822_SIZE);
 	if (sz == NULL) {  /* expunged by someone else meanwhile */
 		mailimap_fetch_list_free(result);
@@ -278,12 +292,13 @@ fetch_message(struct imap_reader *r, uint32_t uid, char **raw_r, size_t *len_r, 
 	type = mailimap_fetch_type_new_fetch_att_list_empty();
 	struct mailimap_section *section = too_large ? mailimap_section_new_header() : mailimap_section_new(NULL);
 	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(section));
-	if (fetch(r, uid, type, &result) != MAILIMAP_NO_ERROR)
-		return -1;
+	rc = fetch(r, uid, type, &result);
+	if (rc != MAILIMAP_NO_ERROR)
+		return link_lost(r, rc) ? -1 : -2;
 	struct mailimap_msg_att_static *body = find_static(result, MAILIMAP_MSG_ATT_BODY_SECTION);
 	if (body == NULL || body->att_data.att_body_section->sec_body_part == NULL) {
 		mailimap_fetch_list_free(result);
-		return 1;
+		return -2;  /* a size but no body: not "gone", never skipped silently */
 	}
 	*len_r = body->att_data.att_body_section->sec_length;
 	*raw_r = xmalloc(*len_r + 1);
@@ -326,6 +341,8 @@ finish_messages(struct imap_reader *r, struct mailimap_set *set)
 			}
 		}
 	}
+	if (rc != MAILIMAP_NO_ERROR && !link_lost(r, rc))
+		return -2;
 	return rc == MAILIMAP_NO_ERROR ? 0 : -1;
 }
 
@@ -344,11 +361,16 @@ flush_batch(struct imap_reader *r, struct finish_batch *b)
 	if (b->count == 0)
 		return STEP_OK;
 	int rc = finish_messages(r, b->set);
+	unsigned count = b->count;
 	mailimap_set_free(b->set);
 	b->set = NULL;
 	b->count = 0;
-	if (rc < 0)
+	if (rc == -1)
 		return STEP_CONNECTION;
+	if (rc == -2)  /* e.g. the done folder is over quota: processed all the same */
+		log_warning("imap: cannot flag or move %u processed message(s) (server said: %s); they stay in %s, "
+			    "recorded as processed", count,
+			    r->imap->imap_response ? r->imap->imap_response : "no reason", r->s->mailbox);
 	if (store_mailbox_set(r->store, r->s->mailbox, r->uidvalidity, b->last_uid) < 0) {
 		log_error("store: cannot record the mailbox state: %s", store_error(r->store));
 		return STEP_STORE;
@@ -388,10 +410,27 @@ now_monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Processes every new message. */
-static enum step
-process_new(struct imap_reader *r)
+/* A UID the server will not deliver: after FETCH_TRIES refusals in a row it is recorded
+ * and escalated unread (a person looks at the mailbox), so it blocks nothing after it. */
+static int
+escalate_unfetchable(struct imap_reader *r, uint32_t uid, struct mail_result *res, char **err)
 {
+	char *raw = xasprintf("Message-ID: <uid-%u.%u.unfetchable@dialogd.invalid>\r\n"
+			      "Subject: (message UID %u que le serveur IMAP ne délivre pas)\r\n\r\n",
+			      uid, r->uidvalidity, uid);
+	pthread_rwlock_rdlock(&r->engine->lock);
+	int rc = mail_process(r->mail, r->store, r->engine->engine, r->scratch, raw, strlen(raw),
+			      MAIL_SIZE_UNFETCHABLE, res, err);
+	pthread_rwlock_unlock(&r->engine->lock);
+	free(raw);
+	return rc;
+}
+
+/* Processes every new message; *found_r: how many there were. */
+static enum step
+process_new(struct imap_reader *r, ssize_t *found_r)
+{
+	*found_r = 0;
 	uint32_t stored_validity, last_uid;
 	if (store_mailbox_get(r->store, r->s->mailbox, &stored_validity, &last_uid) < 0) {
 		log_error("store: cannot read the mailbox state: %s", store_error(r->store));
@@ -412,6 +451,7 @@ process_new(struct imap_reader *r)
 	ssize_t n = search_new(r, last_uid, &uids);
 	if (n < 0)
 		return STEP_CONNECTION;
+	*found_r = n;
 	if (n > 0)
 		log_info("imap: %zd new message(s) in %s", n, r->s->mailbox);
 	enum step step = STEP_OK;
@@ -426,16 +466,32 @@ process_new(struct imap_reader *r)
 		int got = fetch_message(r, uids[i], &raw, &len, &size);
 		double t1 = now_monotonic();
 		t_fetch += t1 - t0;
-		if (got < 0) {
+		if (got == -1) {
 			step = STEP_CONNECTION;
 			break;
 		}
-		if (got == 0) {
+		if (got == -2) {
+			r->refused_count = r->refused_uid == uids[i] ? r->refused_count + 1 : 1;
+			r->refused_uid = uids[i];
+			log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u of %u", uids[i],
+				    r->imap->imap_response ? r->imap->imap_response : "no body", r->refused_count,
+				    FETCH_TRIES);
+			if (r->refused_count < FETCH_TRIES) {
+				step = STEP_REFUSED;
+				break;
+			}
+		}
+		if (got == 0 || got == -2) {
 			struct mail_result res;
 			char *err = NULL;
-			pthread_rwlock_rdlock(&r->engine->lock);
-			int rc = mail_process(r->mail, r->store, r->engine->engine, r->scratch, raw, len, size, &res, &err);
-			pthread_rwlock_unlock(&r->engine->lock);
+			int rc;
+			if (got == 0) {
+				pthread_rwlock_rdlock(&r->engine->lock);
+				rc = mail_process(r->mail, r->store, r->engine->engine, r->scratch, raw, len, size, &res, &err);
+				pthread_rwlock_unlock(&r->engine->lock);
+			} else {
+				rc = escalate_unfetchable(r, uids[i], &res, &err);
+			}
 			free(raw);
 			if (rc < 0) {
 				log_error("mail uid %u: not processed, will retry: %s", uids[i], err);
@@ -460,8 +516,10 @@ process_new(struct imap_reader *r)
 				break;
 		}
 	}
-	if (step == STEP_OK) {  /* stopped half-way: what was processed is finished */
-		step = flush_batch(r, &batch);
+	if (step != STEP_CONNECTION) {  /* what was processed before a stop or an error is finished */
+		enum step flushed = flush_batch(r, &batch);
+		if (step == STEP_OK)
+			step = flushed;
 	} else if (batch.set != NULL) {
 		mailimap_set_free(batch.set);
 	}
@@ -505,9 +563,17 @@ run(void *arg)
 {
 	struct imap_reader *r = arg;
 	unsigned long wait = 1;
-	bool was_connected = false, outage_logged = false;
+	bool was_connected = false, outage_logged = false, reconnecting = false;
 	while (!stopping(r)) {
 		char *err = NULL;
+		if (reconnecting) {
+			/* Right after a lost connection: back off as after a failure. */
+			reconnecting = false;
+			pause_for(r, wait);
+			wait = wait * 2 < r->s->reconnect_max ? wait * 2 : r->s->reconnect_max;
+			if (stopping(r))
+				break;
+		}
 		if (connect_mailbox(r, &err) < 0) {
 			disconnect(r);
 			if (!outage_logged || wait >= r->s->reconnect_max)
@@ -527,16 +593,23 @@ run(void *arg)
 		set_status(r, "connected", r->s->mailbox);
 		was_connected = true;
 		outage_logged = false;
-		wait = 1;
 		enum step step = STEP_OK;
 		while (!stopping(r)) {
-			step = process_new(r);
-			if (step == STEP_STORE) {
+			ssize_t found = 0;
+			step = process_new(r, &found);
+			if (step == STEP_STORE || step == STEP_REFUSED) {
 				pause_for(r, 5);
 				continue;
 			}
 			if (step != STEP_OK || stopping(r))
 				break;
+			/* A whole pass went through: a later failure starts its backoff afresh (an
+			 * error right after each connection keeps growing it). */
+			wait = 1;
+			/* EXISTS announced during the pass were consumed by libetpan there: look
+			 * again until a pass finds nothing before going idle. */
+			if (found > 0)
+				continue;
 			if ((step = wait_for_news(r)) != STEP_OK)
 				break;
 		}
@@ -545,6 +618,7 @@ run(void *arg)
 			set_status(r, "disconnected", "connection lost");
 		}
 		disconnect(r);
+		reconnecting = true;
 	}
 	set_status(r, "stopped", NULL);
 	return NULL;
@@ -562,7 +636,11 @@ imap_reader_start(const struct imap_settings *s, const struct mail_settings *mai
 	r->host = url_host(s->url);
 	r->port = url_port(s->url, str_starts_with(s->url, "imaps://") ? 993 : 143);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);  /* a clock step does not stretch waits */
+	pthread_cond_init(&r->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	if (r->host == NULL || r->port < 0) {
 		*error_r = xasprintf("[imap] url: \"%s\" is not imap://host:port or imaps://host:port", s->url);
 		imap_reader_stop(&r);

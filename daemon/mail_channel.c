@@ -356,7 +356,10 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 {
 	const struct parsed_mail *m = j->mail;
 	const char *refusal = mail_policy_refusal(&j->s->policy, m);
-	if (refusal != NULL) {
+	/* A message that could not be read and has no sender either is not an auto-reply
+	 * to drop: a person must see it (notified, nobody to acknowledge to). */
+	bool senderless_unreadable = unreadable != NULL && m->from_address == NULL && m->reply_to_address == NULL;
+	if (refusal != NULL && !senderless_unreadable) {
 		j->r->outcome = MAIL_IGNORED;
 		set_reason(j, refusal);
 		for (size_t i = 0; i < m->bounced_count; i++)
@@ -447,7 +450,9 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 	}
 	struct parsed_mail mail = {0};
 	char *unreadable = NULL, *err = NULL;
-	if (full_size > s->max_message_size) {
+	if (full_size == MAIL_SIZE_UNFETCHABLE) {
+		unreadable = xstrdup("the IMAP server refused to deliver this message several times: not read");
+	} else if (full_size > s->max_message_size) {
 		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", full_size,
 				       s->max_message_size);
 	} else if (attempts > 0) {

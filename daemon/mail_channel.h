@@ -56,6 +56,9 @@ void mail_result_clear(struct mail_result *result);
 /* The key of a raw message: its Message-ID, else "sha256:" + the digest of the bytes. */
 char *mail_key(const char *raw, size_t len);
 
+/* full_size for a message the IMAP server refuses to deliver: raw is a stand-in header. */
+#define MAIL_SIZE_UNFETCHABLE SIZE_MAX
+
 /* Processes raw[0..len). full_size is the message's real size: when it is over
  * max_message_size, raw holds only the header block and the mail is escalated unread.
  * Returns 0 with *result (everything committed), or -1 with *error_r when the store

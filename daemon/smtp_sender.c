@@ -131,8 +131,9 @@ notify(struct smtp_sender *sd, int64_t thread_id, const char *motive)
 	return rc;
 }
 
-/* The reply will never arrive: the thread goes to a person. */
-static void
+/* The reply will never arrive: the thread goes to a person, who is told. Returns -1
+ * (rolled back) when the store failed. */
+static int
 give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
 {
 	char *reason = xasprintf("the %s to %s could not be delivered: %s", row->kind, row->recipient, error);
@@ -140,14 +141,15 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
 	char *motive = xasprintf("la réponse à %s n’a pas pu être remise (%s) : le demandeur n’a rien reçu",
 				 row->recipient, error);
 	int notified = 0;
+	int rc = 0;
 	if (store_begin(sd->store) < 0 || store_outbox_failed(sd->store, row->id, error) < 0 ||
 	    store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0 ||
 	    (to_writer && store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
 	    (to_writer && sd->s.mail != NULL && sd->s.engine != NULL &&
 	     (notified = notify(sd, row->thread_id, motive)) < 0) ||
 	    store_commit(sd->store) < 0) {
-		log_error("smtp: outbox #%lld: cannot record the failure: %s", (long long)row->id, store_error(sd->store));
 		store_rollback(sd->store);
+		rc = -1;
 	} else {
 		log_warning("smtp: outbox #%lld to %s failed for good (%s): thread #%lld escalated%s", (long long)row->id,
 			    row->recipient, error, (long long)row->thread_id,
@@ -155,6 +157,7 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
 	}
 	free(motive);
 	free(reason);
+	return rc;
 }
 
 static double
@@ -163,6 +166,74 @@ now_monotonic(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool
+is_stopping(struct smtp_sender *sd)
+{
+	pthread_mutex_lock(&sd->lock);
+	bool stop = sd->stopping;
+	pthread_mutex_unlock(&sd->lock);
+	return stop;
+}
+
+/* Sleeps up to seconds on the monotonic clock, returning early when stopped or woken
+ * (a wake-up is ignored while the server is away: it does not cut a backoff short). */
+static void
+pause_for(struct smtp_sender *sd, unsigned long seconds)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += (time_t)seconds;
+	pthread_mutex_lock(&sd->lock);
+	while (!sd->stopping && (!sd->woken || sd->server_failures > 0))
+		if (pthread_cond_timedwait(&sd->wake, &sd->lock, &until) == ETIMEDOUT)
+			break;
+	sd->woken = false;
+	pthread_mutex_unlock(&sd->lock);
+}
+
+/* Records what happened to a mail. A mail is never sent again because its outcome could
+ * not be written: the update is retried (every 5 s, the log says so) before anything
+ * else is sent. Stopped meanwhile, the entry stays pending: sent again after a restart. */
+static void
+record(struct smtp_sender *sd, const struct outbox_row *row, int (*update)(struct smtp_sender *, const struct outbox_row *,
+									   const void *), const void *arg)
+{
+	while (update(sd, row, arg) < 0) {
+		log_error("smtp: outbox #%lld: cannot record the attempt (%s); retrying in 5 s before sending anything else",
+			  (long long)row->id, store_error(sd->store));
+		store_rollback(sd->store);
+		if (is_stopping(sd))
+			return;
+		pause_for(sd, 5);
+	}
+}
+
+static int
+update_sent(struct smtp_sender *sd, const struct outbox_row *row, const void *arg)
+{
+	(void)arg;
+	return store_outbox_sent(sd->store, row->id, (int64_t)time(NULL));
+}
+
+struct retry {
+	bool permanent;
+	int64_t next_attempt;
+	const char *error;
+};
+
+static int
+update_retry(struct smtp_sender *sd, const struct outbox_row *row, const void *arg)
+{
+	const struct retry *r = arg;
+	return store_outbox_retry(sd->store, row->id, r->permanent, r->next_attempt, r->error);
+}
+
+static int
+update_give_up(struct smtp_sender *sd, const struct outbox_row *row, const void *arg)
+{
+	return give_up(sd, row, arg);
 }
 
 /* Sends what is due. Returns the number of seconds to wait before looking again. */
@@ -185,12 +256,21 @@ send_due(struct smtp_sender *sd)
 			return next_due > now ? (unsigned long)(next_due - now) : IDLE_WAKE;
 		}
 		char *error = NULL;
+		/* A mail the server kept refusing or timing out on for too long: given up,
+		 * whatever the error, so that a person is told. */
+		if (now - row.created > (int64_t)sd->s.give_up_after) {
+			char *why = xasprintf("not delivered after %lu hours (last error: %s)", sd->s.give_up_after / 3600,
+					      row.last_error ? row.last_error : "none");
+			record(sd, &row, update_give_up, why);
+			free(why);
+			outbox_row_clear(&row);
+			continue;
+		}
 		enum send_result res = send_one(sd, &row, &error);
-		int rc = 0;
 		switch (res) {
 		case SENT:
 			sent++;
-			rc = store_outbox_sent(sd->store, row.id, (int64_t)time(NULL));
+			record(sd, &row, update_sent, NULL);
 			log_info("reply sent: outbox #%lld (%s) to %s, thread #%lld", (long long)row.id, row.kind,
 				 row.recipient, (long long)row.thread_id);
 			if (sd->server_failures > 0) {
@@ -200,10 +280,10 @@ send_due(struct smtp_sender *sd)
 			store_status_set(sd->store, "smtp", "ok", "sending");
 			break;
 		case SERVER_DOWN: {
-			/* Not this mail's fault: the whole outbox waits, the entry keeps its count. */
+			/* Not this mail's fault: the whole outbox waits; the entry's age still counts. */
 			unsigned long wait = backoff(++sd->server_failures, sd->s.retry_max);
 			log_warning("smtp: %s: %s; retrying in %lu s", sd->s.url, error, wait);
-			char *detail = xasprintf("%s (since %u attempts)", error, sd->server_failures);
+			char *detail = xasprintf("%s (%u attempts in a row)", error, sd->server_failures);
 			store_status_set(sd->store, "smtp", "unreachable", detail);
 			free(detail);
 			free(error);
@@ -214,25 +294,20 @@ send_due(struct smtp_sender *sd)
 		case PERMANENT: {
 			bool permanent = res == PERMANENT;
 			if (permanent && (unsigned long)row.permanent_failures + 1 >= sd->s.max_permanent_failures) {
-				give_up(sd, &row, error);
+				record(sd, &row, update_give_up, error);
 				break;
 			}
 			unsigned long wait = backoff((unsigned)row.attempts + 1, sd->s.retry_max);
-			rc = store_outbox_retry(sd->store, row.id, permanent, now + (int64_t)wait, error);
+			struct retry r = { permanent, now + (int64_t)wait, error };
+			record(sd, &row, update_retry, &r);
 			log_warning("smtp: outbox #%lld to %s refused (%s), %s; retrying in %lu s", (long long)row.id,
 				    row.recipient, error, permanent ? "permanently" : "temporarily", wait);
 			break;
 		}
 		}
-		if (rc < 0)
-			log_error("smtp: outbox #%lld: cannot record the attempt: %s", (long long)row.id,
-				  store_error(sd->store));
 		free(error);
 		outbox_row_clear(&row);
-		pthread_mutex_lock(&sd->lock);
-		bool stop = sd->stopping;
-		pthread_mutex_unlock(&sd->lock);
-		if (stop)
+		if (is_stopping(sd))
 			return 0;
 	}
 }
@@ -241,23 +316,14 @@ static void *
 run(void *arg)
 {
 	struct smtp_sender *sd = arg;
-	pthread_mutex_lock(&sd->lock);
-	while (!sd->stopping) {
-		pthread_mutex_unlock(&sd->lock);
+	while (!is_stopping(sd)) {
 		unsigned long wait = send_due(sd);
-		pthread_mutex_lock(&sd->lock);
-		if (wait > IDLE_WAKE)
+		/* Look at least every IDLE_WAKE s (new entries also wake the thread), but never
+		 * before a server backoff is over. */
+		if (wait > IDLE_WAKE && sd->server_failures == 0)
 			wait = IDLE_WAKE;
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)wait;
-		/* A wake-up during a server outage does not cut the backoff short. */
-		while (!sd->stopping && (!sd->woken || sd->server_failures > 0))
-			if (pthread_cond_timedwait(&sd->wake, &sd->lock, &until) == ETIMEDOUT)
-				break;
-		sd->woken = false;
+		pause_for(sd, wait);
 	}
-	pthread_mutex_unlock(&sd->lock);
 	return NULL;
 }
 
@@ -291,7 +357,11 @@ smtp_sender_start(const struct smtp_settings *s, char **error_r)
 	const char *path = strchr(strstr(s->url, "://") + 3, '/');
 	sd->url_with_helo = path ? xstrdup(s->url) : xasprintf("%s/%s", s->url, sd->s.helo);
 	pthread_mutex_init(&sd->lock, NULL);
-	pthread_cond_init(&sd->wake, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);  /* a clock step does not stretch waits */
+	pthread_cond_init(&sd->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	sd->store = store_open(s->store_path, error_r);
 	sd->curl = curl_easy_init();
 	if (sd->store == NULL || sd->curl == NULL) {

@@ -22,6 +22,7 @@ struct smtp_settings {
 	unsigned long timeout;          /* seconds per transaction */
 	unsigned long retry_max;        /* cap of the backoff, seconds */
 	unsigned long max_permanent_failures;
+	unsigned long give_up_after;    /* seconds after which a mail still not sent is given up */
 	const char *store_path;
 	/* To notify the correspondants when a reply fails for good (both may be NULL). */
 	const struct mail_settings *mail;

@@ -302,6 +302,25 @@ test_too_large_escalated_unread(void **state)
 }
 
 static void
+test_unfetchable_escalated(void **state)
+{
+	struct fixture *f = *state;
+	const char *stand_in = "Message-ID: <uid-7.42.unfetchable@dialogd.invalid>\r\nSubject: (UID 7)\r\n\r\n";
+	struct mail_result r;
+	char *err = NULL;
+	assert_int_equal(mail_process(&f->settings, f->store, f->engine, f->scratch, stand_in, strlen(stand_in),
+				      MAIL_SIZE_UNFETCHABLE, &r, &err), 0);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_non_null(strstr(r.reason, "refused to deliver"));
+	/* No address to acknowledge to: the correspondants only. */
+	assert_int_equal(r.queued, 1);
+	mail_result_clear(&r);
+	struct outbox_list l = outbox(f);
+	assert_int_equal(l.count, 1);
+	assert_string_equal(l.kinds[0], "notify");
+}
+
+static void
 test_store_failure_commits_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -417,6 +436,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bounced_address_gets_no_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_escalated_unread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unfetchable_escalated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
