@@ -212,6 +212,10 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
+	/* Signals first: a SIGHUP or SIGTERM while the data loads is kept for later (the
+	 * default action would kill the daemon, and systemd would not restart it). */
+	sigset_t old;
+	install_signals(&old);
 	struct config cfg;
 	config_init(&cfg);
 	char *err = NULL;
@@ -248,8 +252,6 @@ main(int argc, char **argv)
 		goto out;
 	}
 	pthread_rwlock_init(&holder.lock, NULL);
-	sigset_t old;
-	install_signals(&old);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	struct smtp_sender *sender = NULL;
@@ -271,10 +273,12 @@ main(int argc, char **argv)
 		log_info("stopping: finishing the message in hand");
 		status = 0;
 	}
+	/* Both threads are told at once: their last transactions finish side by side. */
+	imap_reader_request_stop(reader);
+	smtp_sender_request_stop(sender);
 	imap_reader_stop(&reader);
 	smtp_sender_stop(&sender);
 	curl_global_cleanup();
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_rwlock_destroy(&holder.lock);
 	log_info("stopped");
 out:

@@ -663,16 +663,24 @@ imap_reader_start(const struct imap_settings *s, const struct mail_settings *mai
 }
 
 void
+imap_reader_request_stop(struct imap_reader *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
 imap_reader_stop(struct imap_reader **rp)
 {
 	struct imap_reader *r = *rp;
 	if (r == NULL)
 		return;
 	if (r->started) {
-		pthread_mutex_lock(&r->lock);
-		r->stopping = true;
-		pthread_cond_signal(&r->wake);
-		pthread_mutex_unlock(&r->lock);
+		imap_reader_request_stop(r);
 		pthread_join(r->thread, NULL);
 	}
 	disconnect(r);

@@ -35,6 +35,8 @@ struct imap_reader;
  * sender (may be NULL) is woken when replies are queued. NULL with *error_r. */
 struct imap_reader *imap_reader_start(const struct imap_settings *settings, const struct mail_settings *mail,
 				      struct engine_holder *engine, struct smtp_sender *sender, char **error_r);
+/* Asks the thread to stop after the message in hand, without waiting. */
+void imap_reader_request_stop(struct imap_reader *reader);
 /* Finishes the message in hand, logs out, stops the thread, frees. */
 void imap_reader_stop(struct imap_reader **reader);
 

@@ -15,6 +15,8 @@
 /* A thread's content in a notification: enough for a correspondant to decide, not a dump. */
 #define NOTIFY_MESSAGE_MAX 8000
 #define NOTIFY_MESSAGES_MAX 20
+/* Follow-ups in a thread a person handles: at most this many notices per burst window. */
+#define NOTICES_PER_WINDOW 3
 
 static const char *const outcome_names[] = { "answered", "escalated", "ignored", "attached", "duplicate" };
 
@@ -194,15 +196,17 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char
 
 struct messages_text {
 	struct strbuf sb;
-	unsigned count;
+	int64_t skip;           /* the oldest messages left out: the latest ones matter */
 };
 
 static int
 add_message_text(const struct message_row *m, int64_t at, void *user)
 {
 	struct messages_text *t = user;
-	if (++t->count > NOTIFY_MESSAGES_MAX)
-		return 1;
+	if (t->skip > 0) {
+		t->skip--;
+		return 0;
+	}
 	char stamp[32];
 	time_t when = (time_t)at;
 	struct tm tm;
@@ -225,7 +229,7 @@ add_message_text(const struct message_row *m, int64_t at, void *user)
 
 int
 mail_notify_correspondants(const struct mail_settings *s, struct store *st, const struct engine *e, int64_t thread_id,
-			   const char *reason)
+			   const char *reason, unsigned max_messages)
 {
 	if (s->correspondants == NULL || *s->correspondants == '\0')
 		return 0;
@@ -233,7 +237,12 @@ mail_notify_correspondants(const struct mail_settings *s, struct store *st, cons
 	int found = store_thread_get(st, thread_id, &t);
 	if (found <= 0)
 		return found;  /* a thread purged meanwhile: nothing to tell */
-	struct messages_text text = {0};
+	if (max_messages == 0 || max_messages > NOTIFY_MESSAGES_MAX)
+		max_messages = NOTIFY_MESSAGES_MAX;
+	struct messages_text text = { .skip = t.messages > max_messages ? t.messages - max_messages : 0 };
+	if (text.skip > 0)
+		strbuf_addf(&text.sb, "[%lld message(s) plus ancien(s) dans le fil, visibles dans la console]\n\n",
+			    (long long)text.skip);
 	if (store_messages_each(st, thread_id, add_message_text, &text) < 0) {
 		strbuf_free(&text.sb);
 		thread_row_clear(&t);
@@ -268,7 +277,7 @@ mail_notify_correspondants(const struct mail_settings *s, struct store *st, cons
 static int
 notify_correspondants(struct job *j, const char *reason)
 {
-	int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id, reason);
+	int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id, reason, 0);
 	if (rc > 0)
 		j->r->queued++;
 	return rc < 0 ? -1 : 0;
@@ -362,9 +371,13 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 	if (refusal != NULL && !senderless_unreadable) {
 		j->r->outcome = MAIL_IGNORED;
 		set_reason(j, refusal);
-		for (size_t i = 0; i < m->bounced_count; i++)
-			if (store_bounce_add(j->st, m->bounced_recipients[i], (int64_t)time(NULL)) < 0)
+		/* A report only counts for an address we wrote to: anyone can send a "bounce"
+		 * naming any address, and it would silence the replies to it. */
+		for (size_t i = 0; i < m->bounced_count; i++) {
+			int ours = store_sent_to(j->st, m->bounced_recipients[i]);
+			if (ours < 0 || (ours > 0 && store_bounce_add(j->st, m->bounced_recipients[i], (int64_t)time(NULL)) < 0))
 				return -1;
+		}
 		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
 	}
 	if (j->thread.id != 0 && j->thread.state == THREAD_ESCALATED) {
@@ -373,7 +386,20 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 		set_reason(j, "follow-up in a thread a correspondant handles");
 		if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)
 			return -1;
-		return notify_correspondants(j, "nouveau message dans un fil déjà transmis");
+		/* A writer sending follow-up after follow-up does not flood the correspondants:
+		 * a few notices per thread and window, each with the new message only; the rest
+		 * is in the thread. */
+		unsigned long window = j->s->burst_window ? j->s->burst_window : 600;
+		int64_t recent = store_notices_since(j->st, j->thread.id, (int64_t)time(NULL) - (int64_t)window);
+		if (recent < 0)
+			return -1;
+		if (recent >= NOTICES_PER_WINDOW)
+			return 0;
+		int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id,
+						    "nouveau message dans un fil déjà transmis", 1);
+		if (rc > 0)
+			j->r->queued++;
+		return rc < 0 ? -1 : 0;
 	}
 	struct analysis a = {0};
 	char *err = NULL;
@@ -410,7 +436,11 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 				j->r->outcome = MAIL_ESCALATED;
 				set_reason(j, limit);
 				rc = record_inbound(j, THREAD_ESCALATED, true, j->r->intent, confidence, "escalated", limit);
-				if (rc == 0)
+				/* A flooding sender: one notice per burst window, not one per mail. */
+				int64_t last = rc == 0 ? store_last_notify_for(j->st, j->requester) : 0;
+				if (last < 0)
+					rc = -1;
+				else if (rc == 0 && last <= (int64_t)time(NULL) - (int64_t)j->s->burst_window)
 					rc = notify_correspondants(j, notify_motive(REASON_NONE, true));
 				free(limit);
 			} else {
@@ -442,7 +472,8 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 			*error_r = xasprintf("store: %s", store_error(st));
 		return done < 0 ? -1 : 0;
 	}
-	/* Recorded before parsing: if parsing kills the process, the next start knows. */
+	/* Recorded (committed) before parsing: if anything kills the process while this mail
+	 * is in hand, the next start knows. */
 	int attempts = store_attempt_begin(st, s->mailbox, r->key);
 	if (attempts < 0) {
 		*error_r = xasprintf("store: %s", store_error(st));
@@ -456,7 +487,7 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", full_size,
 				       s->max_message_size);
 	} else if (attempts > 0) {
-		unreadable = xstrdup("reading this message stopped dialogd before: quarantined, not read again");
+		unreadable = xstrdup("its processing was interrupted before (crash or kill): quarantined, not read again");
 	} else if (mail_parse(raw, len, &mail, &err) < 0) {
 		unreadable = xasprintf("unreadable message: %s", err);
 		free(err);
@@ -471,13 +502,6 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 			mail.subject = xstrdup("");
 			mail.body = xstrdup("");
 		}
-	}
-	/* Parsed without dying: the marker goes (a kill -9 later on is no reason to quarantine). */
-	if (store_attempt_end(st, s->mailbox, r->key) < 0) {
-		*error_r = xasprintf("store: %s", store_error(st));
-		parsed_mail_clear(&mail);
-		free(unreadable);
-		return -1;
 	}
 	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .r = r };
 	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
@@ -508,12 +532,20 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 			rc = decide(&j, unreadable, scratch);
 		if (rc == 0)
 			rc = store_processed_add(st, s->mailbox, r->key, j.thread.id);
+		/* The "in progress" marker goes with the commit: a crash anywhere before (parser,
+		 * engine, composer, kill -9) leaves it, and the restart escalates this mail unread
+		 * instead of crashing again. */
+		if (rc == 0)
+			rc = store_attempt_end(st, s->mailbox, r->key);
 		if (rc == 0)
 			rc = store_commit(st);
 	}
 	if (rc < 0) {
 		*error_r = xasprintf("store: %s", store_error(st));
 		store_rollback(st);
+		/* A store error is no crash: the next try must read the mail, not quarantine it
+		 * (best effort: with the store failing, this may fail too). */
+		store_attempt_end(st, s->mailbox, r->key);
 	}
 	thread_row_clear(&j.thread);
 	parsed_mail_clear(&mail);

@@ -67,12 +67,12 @@ int mail_process(const struct mail_settings *settings, struct store *store, cons
 		 struct intent_scratch *scratch, const char *raw, size_t len, size_t full_size,
 		 struct mail_result *result, char **error_r);
 
-/* Queues the correspondants' notification for a thread (its content, reason, console
- * link), inside the caller's transaction. Returns 1 when queued, 0 when there is nobody
+/* Queues the correspondants' notification for a thread (its latest max_messages messages,
+ * 0 for the default 20, reason, console link), inside the caller's transaction. Returns 1 when queued, 0 when there is nobody
  * to notify or no such thread, -1 on a store error. Also used by the SMTP sender when a
  * reply can never be delivered. */
 int mail_notify_correspondants(const struct mail_settings *settings, struct store *store, const struct engine *engine,
-			       int64_t thread_id, const char *reason);
+			       int64_t thread_id, const char *reason, unsigned max_messages);
 
 /* The understanding path alone (for `dialogctl classify --eml`): the question of a parsed
  * mail analysed by the engine. Same return as dialog_analyze. */

@@ -126,7 +126,7 @@ static int
 notify(struct smtp_sender *sd, int64_t thread_id, const char *motive)
 {
 	pthread_rwlock_rdlock(&sd->s.engine->lock);
-	int rc = mail_notify_correspondants(sd->s.mail, sd->store, sd->s.engine->engine, thread_id, motive);
+	int rc = mail_notify_correspondants(sd->s.mail, sd->store, sd->s.engine->engine, thread_id, motive, 0);
 	pthread_rwlock_unlock(&sd->s.engine->lock);
 	return rc;
 }
@@ -392,16 +392,24 @@ smtp_sender_wake(struct smtp_sender *sd)
 }
 
 void
+smtp_sender_request_stop(struct smtp_sender *sd)
+{
+	if (sd == NULL)
+		return;
+	pthread_mutex_lock(&sd->lock);
+	sd->stopping = true;
+	pthread_cond_signal(&sd->wake);
+	pthread_mutex_unlock(&sd->lock);
+}
+
+void
 smtp_sender_stop(struct smtp_sender **sdp)
 {
 	struct smtp_sender *sd = *sdp;
 	if (sd == NULL)
 		return;
 	if (sd->started) {
-		pthread_mutex_lock(&sd->lock);
-		sd->stopping = true;
-		pthread_cond_signal(&sd->wake);
-		pthread_mutex_unlock(&sd->lock);
+		smtp_sender_request_stop(sd);
 		pthread_join(sd->thread, NULL);
 	}
 	if (sd->curl)

@@ -35,6 +35,8 @@ struct smtp_sender;
 struct smtp_sender *smtp_sender_start(const struct smtp_settings *settings, char **error_r);
 /* New entries are in the outbox: look now rather than at the next timer. */
 void smtp_sender_wake(struct smtp_sender *sender);
+/* Asks the thread to stop after the transaction in hand, without waiting. */
+void smtp_sender_request_stop(struct smtp_sender *sender);
 /* Finishes the transaction in hand, stops the thread, frees. */
 void smtp_sender_stop(struct smtp_sender **sender);
 

@@ -41,7 +41,9 @@ static const char schema[] =
 	"  attempts INTEGER NOT NULL DEFAULT 0, permanent_failures INTEGER NOT NULL DEFAULT 0,"
 	"  next_attempt INTEGER NOT NULL, created INTEGER NOT NULL, sent_at INTEGER, last_error TEXT);"
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);"
-	"CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox (recipient, created);"
+	"CREATE INDEX IF NOT EXISTS outbox_recipient_nocase ON outbox (recipient COLLATE NOCASE, created);"
+	"DROP INDEX IF EXISTS outbox_recipient;"
+	"CREATE INDEX IF NOT EXISTS outbox_thread ON outbox (thread_id, kind, created);"
 	"CREATE TABLE IF NOT EXISTS bounces (address TEXT NOT NULL, at INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS bounces_address ON bounces (address, at);"
 	"CREATE TABLE IF NOT EXISTS status ("
@@ -182,7 +184,9 @@ store_open(const char *path, char **error_r)
 	/* Writers from other threads and dialogctl wait rather than fail at once. */
 	sqlite3_busy_timeout(st->db, 10000);
 	char *err = NULL;
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+	/* synchronous = FULL: a commit is on disk before the mail is flagged and moved on the
+	 * server, even through a power cut (NORMAL only survives a process crash). */
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
 			 NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		*error_r = xasprintf("%s: cannot prepare the store: %s", path, err ? err : sqlite3_errmsg(st->db));
@@ -593,6 +597,30 @@ store_auto_replies_since(struct store *st, const char *address, int64_t since)
 			 "SELECT count(*) FROM outbox WHERE recipient = ? COLLATE NOCASE AND created >= ?"
 			 " AND kind IN ('reply', 'ack')",
 			 "si", address, since);
+}
+
+int64_t
+store_notices_since(struct store *st, int64_t thread_id, int64_t since)
+{
+	return query_int(st, "SELECT count(*) FROM outbox WHERE thread_id = ? AND kind = 'notify' AND created >= ?", "ii",
+			 thread_id, since);
+}
+
+int64_t
+store_last_notify_for(struct store *st, const char *requester)
+{
+	return query_int(st,
+			 "SELECT coalesce(max(o.created), 0) FROM outbox o JOIN threads t ON t.id = o.thread_id"
+			 " WHERE o.kind = 'notify' AND t.requester = ? COLLATE NOCASE",
+			 "s", requester);
+}
+
+int
+store_sent_to(struct store *st, const char *address)
+{
+	int64_t n = query_int(st, "SELECT count(*) FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind IN ('reply', 'ack')",
+			      "s", address);
+	return n < 0 ? -1 : n > 0;
 }
 
 int

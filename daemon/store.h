@@ -134,6 +134,12 @@ int64_t store_outbox_count(struct store *store, const char *state);
 /* Automatic replies (reply and ack entries) queued to address at or after since. */
 int64_t store_auto_replies_since(struct store *store, const char *address, int64_t since);
 int store_bounce_add(struct store *store, const char *address, int64_t at);
+/* Notifications queued for a thread at or after since. */
+int64_t store_notices_since(struct store *store, int64_t thread_id, int64_t since);
+/* When the correspondants were last notified about one of a requester's threads (0: never). */
+int64_t store_last_notify_for(struct store *store, const char *requester);
+/* 1 when an automatic reply was ever queued to address, 0 when not, -1 on error. */
+int store_sent_to(struct store *store, const char *address);
 /* Latest bounce recorded for address, 0 when none. */
 int64_t store_last_bounce(struct store *store, const char *address);
 

@@ -62,6 +62,7 @@ setup(void **state)
 	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
 	s->max_message_size = 10 * 1024 * 1024;
 	s->burst_limit = 0;
+	s->burst_window = 600;
 	s->daily_limit = 0;
 	s->bounce_pause = 86400;
 	dialog_settings_default(&s->dialog);
@@ -211,6 +212,17 @@ test_follow_up_joins_thread_and_escalated_thread_stays_quiet(void **state)
 	assert_int_equal(l.count, 3);
 	assert_string_equal(l.kinds[0], "notify");
 	free(raw);
+	/* Follow-up after follow-up: three notices in the window, then silence. */
+	for (int i = 3; i <= 4; i++) {
+		char *id = xasprintf("u%d@example.test", i);
+		raw = question_mail("paul@example.test", id, ack_id, "Vous avez eu mon message ?");
+		process(f, raw, 0, &r);
+		assert_int_equal(r.outcome, MAIL_ATTACHED);
+		assert_int_equal(r.queued, i == 3 ? 1 : 0);
+		mail_result_clear(&r);
+		free(raw);
+		free(id);
+	}
 }
 
 static void
@@ -233,7 +245,6 @@ test_burst_limit_goes_silent(void **state)
 {
 	struct fixture *f = *state;
 	f->settings.burst_limit = 2;
-	f->settings.burst_window = 600;
 	struct mail_result r;
 	for (int i = 0; i < 3; i++) {
 		char *id = xasprintf("burst%d@example.test", i);
@@ -251,6 +262,44 @@ test_burst_limit_goes_silent(void **state)
 	struct outbox_list l = outbox(f);
 	assert_int_equal(l.count, 3);
 	assert_string_equal(l.kinds[0], "notify");
+	/* Still flooding: recorded and escalated, but the correspondants were told already. */
+	char *raw = question_mail("loop@example.test", "burst9@example.test", NULL, "Comment modifier mon RIB ?");
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_int_equal(r.queued, 0);
+	mail_result_clear(&r);
+	free(raw);
+}
+
+static void
+test_bounce_counts_only_for_our_recipients(void **state)
+{
+	struct fixture *f = *state;
+	/* A delivery report naming someone we never wrote to must not silence them. */
+	const char *report =
+		"From: MAILER-DAEMON@example.test\r\nTo: dialoguer@ocapiat.test\r\nSubject: Undelivered\r\n"
+		"Message-ID: <dsn1@example.test>\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n"
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
+		"Final-Recipient: rfc822; victim@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n";
+	struct mail_result r;
+	process(f, report, 0, &r);
+	assert_int_equal(r.outcome, MAIL_IGNORED);
+	mail_result_clear(&r);
+	assert_int_equal(store_last_bounce(f->store, "victim@example.test"), 0);
+	char *raw = question_mail("victim@example.test", "v1@example.test", NULL, "Comment modifier mon RIB ?");
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ANSWERED);
+	mail_result_clear(&r);
+	free(raw);
+	/* Now we did write to victim@: the same kind of report counts. */
+	char *again = xstrdup(report);
+	memcpy(strstr(again, "dsn1"), "dsn2", 4);
+	process(f, again, 0, &r);
+	mail_result_clear(&r);
+	assert_true(store_last_bounce(f->store, "victim@example.test") > 0);
+	free(again);
 }
 
 static void
@@ -434,6 +483,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_auto_reply_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_burst_limit_goes_silent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounced_address_gets_no_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounce_counts_only_for_our_recipients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_escalated_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unfetchable_escalated, setup, teardown),
