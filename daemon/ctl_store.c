@@ -23,6 +23,27 @@ stamp(int64_t at, char *buf, size_t size)
 	return buf;
 }
 
+/* Text from mail, made safe for a terminal: control characters (escape sequences
+ * included, C1 too) become "?"; line breaks and tabs stay. Caller frees. */
+static char *
+terminal_safe(const char *s)
+{
+	if (s == NULL)
+		return xstrdup("");
+	struct strbuf sb = {0};
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {  /* U+0080..U+009F */
+			strbuf_addc(&sb, '?');
+			p++;
+		} else if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F) {
+			strbuf_addc(&sb, '?');
+		} else {
+			strbuf_addc(&sb, (char)*p);
+		}
+	}
+	return strbuf_detach(&sb);
+}
+
 static json_object *
 json_str(const char *s)
 {
@@ -54,11 +75,14 @@ print_thread_line(const struct thread_row *t, void *user)
 {
 	(void)user;
 	char buf[32];
-	printf("#%-6lld %-19s %-9s %-4s %-28s %3lld  %s — %s%s%s\n", (long long)t->id, stamp(t->updated, buf, sizeof(buf)),
-	       thread_state_name(t->state), t->channel, t->intent ? t->intent : "-", (long long)t->messages, t->requester,
-	       t->subject, t->reason ? " [" : "", t->reason ? t->reason : "");
-	if (t->reason)
-		fputs("]\n", stdout);
+	char *requester = terminal_safe(t->requester), *subject = terminal_safe(t->subject);
+	char *reason = t->reason ? terminal_safe(t->reason) : NULL;
+	printf("#%-6lld %-19s %-9s %-4s %-28s %3lld  %s — %s%s%s%s\n", (long long)t->id, stamp(t->updated, buf, sizeof(buf)),
+	       thread_state_name(t->state), t->channel, t->intent ? t->intent : "-", (long long)t->messages, requester,
+	       subject, reason ? " [" : "", reason ? reason : "", reason ? "]" : "");
+	free(requester);
+	free(subject);
+	free(reason);
 	return 0;
 }
 
@@ -118,15 +142,21 @@ print_message(const struct message_row *m, int64_t at, void *user)
 	(void)user;
 	char buf[32];
 	bool in = strcmp(m->direction, "in") == 0;
-	printf("\n----- %s %s %s %s", stamp(at, buf, sizeof(buf)), in ? "from" : "to",
-	       in ? (m->sender ? m->sender : "?") : (m->recipient ? m->recipient : "?"),
+	char *who = terminal_safe(in ? m->sender : m->recipient);
+	char *subject = terminal_safe(m->subject), *note = m->note ? terminal_safe(m->note) : NULL;
+	char *body = terminal_safe(m->body);
+	printf("\n----- %s %s %s %s", stamp(at, buf, sizeof(buf)), in ? "from" : "to", *who ? who : "?",
 	       m->decision ? m->decision : "");
 	if (in && m->intent)
 		printf(" (intent %s, confidence %.2f)", m->intent, m->confidence);
-	printf("\nSubject: %s\n", m->subject ? m->subject : "");
-	if (m->note)
-		printf("Note: %s\n", m->note);
-	printf("\n%s\n", m->body ? m->body : "");
+	printf("\nSubject: %s\n", subject);
+	if (note)
+		printf("Note: %s\n", note);
+	printf("\n%s\n", body);
+	free(who);
+	free(subject);
+	free(note);
+	free(body);
 	return 0;
 }
 
@@ -150,11 +180,16 @@ ctl_thread(const char *store_path, int argc, char **argv)
 		rc = 1;
 	} else if (found > 0) {
 		char a[32], b[32];
+		char *requester = terminal_safe(t.requester), *subject = terminal_safe(t.subject);
+		char *reason = t.reason ? terminal_safe(t.reason) : NULL;
 		printf("Thread #%lld (%s) — %s\nRequester: %s\nSubject: %s\nIntent: %s\nOpened: %s, last activity: %s\n",
-		       id, t.channel, thread_state_name(t.state), t.requester, t.subject, t.intent ? t.intent : "-",
+		       id, t.channel, thread_state_name(t.state), requester, subject, t.intent ? t.intent : "-",
 		       stamp(t.created, a, sizeof(a)), stamp(t.updated, b, sizeof(b)));
-		if (t.reason)
-			printf("Reason: %s\n", t.reason);
+		if (reason)
+			printf("Reason: %s\n", reason);
+		free(requester);
+		free(subject);
+		free(reason);
 		rc = store_messages_each(st, id, print_message, NULL) < 0 ? -1 : 0;
 	}
 	if (found < 0 || rc < 0) {

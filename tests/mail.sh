@@ -141,6 +141,7 @@ Content-Type: text/plain; charset=utf-8
 
 J'ai égaré mon mot de passe, comment faire ?
 EOF
+printf 'From: Escape <escape@example.test>\nTo: dialoguer@ocapiat.test\nSubject: RIB \033[31mrouge\nMessage-ID: <hostile-escape@example.test>\nContent-Type: text/plain; charset=utf-8\n\nComment modifier mon RIB ? \033]0;pwned\007 \302\233 fin\n' > "$H/escape.eml"
 cat > "$H/broken.eml" <<'EOF'
 From: Broken <broken@example.test>
 To: dialoguer@ocapiat.test
@@ -172,11 +173,15 @@ check "$nh malformed or hostile mails each processed" wait_until 60 settled $((b
 check "dialogd still running after hostile mail" kill -0 "$pid"
 sleep 1.5
 $tool --env "$D/env" dump $catchall > "$D/dump2.jsonl"
-for h in boundary charset utf8 injection broken huge; do
+for h in boundary charset utf8 injection broken huge escape; do
 	check "hostile $h: answered or escalated" grep -q "\"in_reply_to\": \"<\?hostile-$h@example.test>\?\"" "$D/dump2.jsonl"
 done
 check "header injection: the reply has no Bcc and no X-Evil header" \
 	$expect headers "$D/dump2.jsonl" hostile-injection@example.test Bcc X-Evil
+esc_thread=$(ctl threads --json | grep '"requester":"escape@example.test"' | sed 's/.*"id":\([0-9]*\).*/\1/')
+check "dialogctl prints no terminal escape sequence from a mail" \
+	sh -c "ctl_out=\$($dialogctl -c $D/dialogd.conf thread $esc_thread; $dialogctl -c $D/dialogd.conf threads);
+	       echo \"\$ctl_out\" | grep -q 'Comment modifier mon RIB' && ! echo \"\$ctl_out\" | grep -q \"\$(printf '\\033')\""
 check "the 20 MB message is escalated unread" sh -c "grep -q 'over the 10485760-byte limit' $D/dialogd.log"
 check "the crashing MIME boundary is refused before parsing" sh -c "grep -q 'unsafe MIME boundary' $D/dialogd.log"
 
