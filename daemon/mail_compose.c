@@ -6,6 +6,7 @@
  * can reach the wire. */
 #include "autoconf.h"
 #include "mail_compose.h"
+#include "text.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -52,14 +53,6 @@ utf8_next(const char *s, int32_t *cp_r)
 	return (size_t)n;
 }
 
-static void
-utf8_add(struct strbuf *sb, int32_t cp)
-{
-	utf8proc_uint8_t buf[4];
-	utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
-	strbuf_add(sb, (const char *)buf, (size_t)n);
-}
-
 static bool
 is_control(int32_t cp)
 {
@@ -82,7 +75,7 @@ header_sanitize(const char *s)
 			cp = ' ';
 		if (cp == ' ' && sb.len > 0 && sb.data[sb.len - 1] == ' ')
 			continue;
-		utf8_add(&sb, cp);
+		text_add_codepoint(&sb, cp);
 	}
 	char *out = strbuf_detach(&sb);
 	size_t len = strlen(out);
@@ -521,7 +514,7 @@ qp_body(struct strbuf *sb, const char *body)
 		int32_t cp;
 		size_t n = utf8_next(s, &cp);
 		if (cp == 0xFFFD && n == 1)
-			utf8_add(&clean, cp);
+			text_add_codepoint(&clean, cp);
 		else
 			strbuf_add(&clean, s, n);
 		s += n;
@@ -866,7 +859,7 @@ imap_utf7_decode(const char *mutf7)
 			if (high != 0) {
 				if (u < 0xDC00 || u > 0xDFFF)
 					goto bad;
-				utf8_add(&sb, 0x10000 + (int32_t)((high - 0xD800) << 10 | (u - 0xDC00)));
+				text_add_codepoint(&sb, 0x10000 + (int32_t)((high - 0xD800) << 10 | (u - 0xDC00)));
 				high = 0;
 			} else if (u >= 0xD800 && u <= 0xDBFF) {
 				high = u;
@@ -875,7 +868,7 @@ imap_utf7_decode(const char *mutf7)
 			} else if (u >= 0x20 && u <= 0x7E) {
 				goto bad; /* printable ASCII must be written as itself */
 			} else {
-				utf8_add(&sb, (int32_t)u);
+				text_add_codepoint(&sb, (int32_t)u);
 			}
 		}
 		s++;

@@ -83,24 +83,16 @@ static const uint16_t cp1252_high[32] = {
 };
 
 static void
-add_codepoint(struct strbuf *sb, int32_t cp)
-{
-	utf8proc_uint8_t buf[4];
-	utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
-	strbuf_add(sb, (const char *)buf, (size_t)n);
-}
-
-static void
 add_cp1252_byte(struct strbuf *sb, unsigned char c)
 {
 	if (c == 0)
-		add_codepoint(sb, 0xFFFD);
+		text_add_codepoint(sb, 0xFFFD);
 	else if (c < 0x80)
 		strbuf_addc(sb, (char)c);
 	else if (c < 0xA0)
-		add_codepoint(sb, cp1252_high[c - 0x80]);
+		text_add_codepoint(sb, cp1252_high[c - 0x80]);
 	else
-		add_codepoint(sb, c);
+		text_add_codepoint(sb, c);
 }
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0] starts none (or is NUL). */
@@ -153,7 +145,7 @@ add_utf8_replacing(struct strbuf *sb, const char *s, size_t len)
 			break;
 		size_t n = utf8_seq_len(p + i, len - i);
 		if (n == 0) {
-			add_codepoint(sb, 0xFFFD);
+			text_add_codepoint(sb, 0xFFFD);
 			replaced = true;
 			i++;
 		} else {

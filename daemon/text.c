@@ -540,3 +540,11 @@ text_strip_noise_folded(const char *s, char **full_folded_r, char **question_fol
 	free(lines);
 	return strbuf_detach(&out);
 }
+
+void
+text_add_codepoint(struct strbuf *sb, int32_t cp)
+{
+	utf8proc_uint8_t buf[4];
+	utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
+	strbuf_add(sb, (const char *)buf, (size_t)n);
+}

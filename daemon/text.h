@@ -7,6 +7,7 @@
 #define DIALOGD_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Returns 0 when s[0..len) is valid UTF-8 without NUL bytes, else -1 and *error_r
  * (caller frees) naming the byte offset. */
@@ -40,5 +41,9 @@ size_t text_count_words(const char *folded);
 /* Turns the two characters '\' 'n' into a line break, in place (the line format of
  * dialogctl classify and of eval files). Returns the new length. */
 size_t text_unescape_newlines(char *s);
+
+/* Appends the UTF-8 encoding of code point cp (a valid scalar value) to sb. */
+struct strbuf;
+void text_add_codepoint(struct strbuf *sb, int32_t cp);
 
 #endif
