@@ -540,7 +540,14 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 		if (rc == 0)
 			rc = store_commit(st);
 	}
-	if (rc < 0) {
+	if (rc < 0 && store_error_is_conflict(st) && store_processed_has(st, s->mailbox, r->key) == 1) {
+		/* Another process recorded this mail first (two daemons on one store): it
+		 * answered, this one does nothing. */
+		store_rollback(st);
+		store_attempt_end(st, s->mailbox, r->key);
+		r->outcome = MAIL_DUPLICATE;
+		rc = 0;
+	} else if (rc < 0) {
 		*error_r = xasprintf("store: %s", store_error(st));
 		store_rollback(st);
 		/* A store error is no crash: the next try must read the mail, not quarantine it

@@ -12,6 +12,7 @@
 struct store {
 	sqlite3 *db;
 	char *error;
+	bool constraint;        /* the last error was a constraint (e.g. UNIQUE) violation */
 };
 
 /* Version 1 of the schema. Times are Unix seconds. */
@@ -62,7 +63,14 @@ fail(struct store *st)
 {
 	free(st->error);
 	st->error = xstrdup(sqlite3_errmsg(st->db));
+	st->constraint = (sqlite3_errcode(st->db) & 0xff) == SQLITE_CONSTRAINT;
 	return -1;
+}
+
+bool
+store_error_is_conflict(const struct store *st)
+{
+	return st->constraint;
 }
 
 const char *
@@ -263,7 +271,9 @@ store_processed_has(struct store *st, const char *mailbox, const char *key)
 int
 store_processed_add(struct store *st, const char *mailbox, const char *key, int64_t thread_id)
 {
-	return exec(st, "INSERT OR IGNORE INTO processed (mailbox, key, thread_id, at) VALUES (?, ?, ?, ?)", "ssii",
+	/* A plain INSERT: a second process that handled the same mail meanwhile makes this
+	 * transaction fail as a conflict, and the mail is not answered twice. */
+	return exec(st, "INSERT INTO processed (mailbox, key, thread_id, at) VALUES (?, ?, ?, ?)", "ssii",
 		    mailbox, key, thread_id, now_seconds());
 }
 

@@ -19,6 +19,8 @@ struct store *store_open(const char *path, char **error_r);
 void store_close(struct store **store);
 /* The last database error of this connection, for the caller's log line. */
 const char *store_error(const struct store *store);
+/* Whether that error was a constraint violation (a UNIQUE key already there). */
+bool store_error_is_conflict(const struct store *store);
 
 /* Transactions: BEGIN IMMEDIATE (a writer waits for the other, up to the busy timeout). */
 int store_begin(struct store *store);

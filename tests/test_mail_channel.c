@@ -403,6 +403,27 @@ test_store_failure_commits_nothing(void **state)
 }
 
 static void
+test_mail_recorded_meanwhile_is_a_duplicate(void **state)
+{
+	struct fixture *f = *state;
+	/* Another process records the same mail while this one processes it (here a trigger
+	 * plays that process): the UNIQUE conflict makes it a duplicate, nothing is queued. */
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER other AFTER INSERT ON threads BEGIN"
+				      " INSERT INTO processed VALUES ('INBOX', 'race@example.test', NULL, 0); END",
+				      NULL, NULL, NULL), SQLITE_OK);
+	char *raw = question_mail("race@example.test", "race@example.test", NULL, "Comment modifier mon RIB ?");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_DUPLICATE);
+	mail_result_clear(&r);
+	assert_int_equal(outbox(f).count, 0);
+	sqlite3_close(db);
+	free(raw);
+}
+
+static void
 test_outbox_scheduling(void **state)
 {
 	struct fixture *f = *state;
@@ -488,6 +509,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_too_large_escalated_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unfetchable_escalated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_commits_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_recorded_meanwhile_is_a_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values_are_data, setup, teardown),
