@@ -4,6 +4,8 @@
 #include "autoconf.h"
 #include "config.h"
 #include "ctl_store.h"
+#include "directory_import.h"
+#include "store.h"
 #include "ctl_eval.h"
 #include "dialog.h"
 #include "engine.h"
@@ -52,6 +54,7 @@ usage(FILE *out)
 	      "  thread ID           one thread with its messages\n"
 	      "  outbox [--state pending|sent|failed]   outbound mail and its delivery\n"
 	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
+	      "  import companies|accounts|dossiers FILE.csv   fill the directory (all or nothing)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE   configuration file (the one dialogd reads)\n"
@@ -398,6 +401,34 @@ cmd_chat(const struct engine *e, const struct options *o)
 	return 0;
 }
 
+/* import TABLE FILE: the store named by the configuration gets the rows, all or none. */
+static int
+cmd_import(const char *store_path, int argc, char **argv)
+{
+	int table = argc == 2 ? directory_table_from_name(argv[0]) : -1;
+	if (table < 0) {
+		fputs("dialogctl import: usage: import companies|accounts|dossiers FILE.csv\n", stderr);
+		return 2;
+	}
+	char *err = NULL;
+	struct store *st = store_open(store_path, &err);
+	if (st == NULL) {
+		fprintf(stderr, "dialogctl: %s\n", err);
+		free(err);
+		return 1;
+	}
+	long n = directory_import(st, (enum directory_table)table, argv[1], &err);
+	if (n < 0) {
+		fprintf(stderr, "dialogctl import: nothing imported:\n%s\n", err);
+		free(err);
+	} else {
+		printf("%ld %s imported from %s (%lld in the directory)\n", n, argv[0], argv[1],
+		       (long long)store_directory_count(st, argv[0]));
+	}
+	store_close(&st);
+	return n < 0 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -465,6 +496,11 @@ main(int argc, char **argv)
 	int rc;
 	int rest = argc - optind - 1;
 	char **args = argv + optind + 1;
+	if (strcmp(command, "import") == 0) {
+		rc = cmd_import(cfg.store_path, rest, args);
+		config_clear(&cfg);
+		return rc;
+	}
 	if (strcmp(command, "threads") == 0 || strcmp(command, "thread") == 0 || strcmp(command, "outbox") == 0 ||
 	    strcmp(command, "status") == 0) {
 		rc = strcmp(command, "threads") == 0 ? ctl_threads(cfg.store_path, rest, args)

@@ -50,7 +50,22 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS status ("
 	"  component TEXT PRIMARY KEY, state TEXT NOT NULL, detail TEXT, since INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);"
-	"PRAGMA user_version = 1;";
+	/* The directory (embedded backend): structures, accounts and the structures they act
+	 * for, dossiers. Filled by `dialogctl import`. */
+	"CREATE TABLE IF NOT EXISTS companies ("
+	"  siret TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, correspondant_email TEXT);"
+	"CREATE TABLE IF NOT EXISTS accounts ("
+	"  identifier TEXT PRIMARY KEY, email TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email COLLATE NOCASE);"
+	"CREATE TABLE IF NOT EXISTS account_links ("
+	"  identifier TEXT NOT NULL REFERENCES accounts (identifier) ON DELETE CASCADE,"
+	"  siret TEXT NOT NULL REFERENCES companies (siret), PRIMARY KEY (identifier, siret));"
+	"CREATE INDEX IF NOT EXISTS account_links_siret ON account_links (siret);"
+	"CREATE TABLE IF NOT EXISTS dossiers ("
+	"  number TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL,"
+	"  siret TEXT NOT NULL REFERENCES companies (siret), training_org_siret TEXT REFERENCES companies (siret),"
+	"  deca_number TEXT, start_date TEXT, amount_cents INTEGER);"
+	"PRAGMA user_version = 2;";
 
 static int64_t
 now_seconds(void)
@@ -692,4 +707,63 @@ store_thread_counts(struct store *st, int (*fn)(const char *state, int64_t count
 	struct each e = { (void (*)(void))fn, user };
 	return each_row(st, prepare(st, "SELECT state, count(*) FROM threads GROUP BY state ORDER BY state", ""),
 			count_adapter, &e);
+}
+
+/* ---- directory ---- */
+
+int
+store_company_put(struct store *st, const struct company_row *c)
+{
+	return exec(st,
+		    "INSERT INTO companies (siret, name, kind, correspondant_email) VALUES (?, ?, ?, ?)"
+		    " ON CONFLICT (siret) DO UPDATE SET name = excluded.name, kind = excluded.kind,"
+		    " correspondant_email = excluded.correspondant_email",
+		    "ssss", c->siret, c->name, c->kind, c->correspondant_email);
+}
+
+int
+store_company_exists(struct store *st, const char *siret)
+{
+	int64_t n = query_int(st, "SELECT count(*) FROM companies WHERE siret = ?", "s", siret);
+	return n < 0 ? -1 : n > 0;
+}
+
+int
+store_account_put(struct store *st, const struct account_row *a)
+{
+	if (exec(st,
+		 "INSERT INTO accounts (identifier, email, kind, state) VALUES (?, ?, ?, ?)"
+		 " ON CONFLICT (identifier) DO UPDATE SET email = excluded.email, kind = excluded.kind,"
+		 " state = excluded.state",
+		 "ssss", a->identifier, a->email, a->kind, a->state) < 0)
+		return -1;
+	return exec(st, "INSERT OR IGNORE INTO account_links (identifier, siret) VALUES (?, ?)", "ss", a->identifier,
+		    a->siret);
+}
+
+int
+store_dossier_put(struct store *st, const struct dossier_row *d)
+{
+	return exec(st,
+		    "INSERT INTO dossiers (number, type, state, siret, training_org_siret, deca_number, start_date,"
+		    " amount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+		    " ON CONFLICT (number) DO UPDATE SET type = excluded.type, state = excluded.state,"
+		    " siret = excluded.siret, training_org_siret = excluded.training_org_siret,"
+		    " deca_number = excluded.deca_number, start_date = excluded.start_date,"
+		    " amount_cents = excluded.amount_cents",
+		    "sssssssi", d->number, d->type, d->state, d->siret, d->training_org_siret, d->deca_number,
+		    d->start_date, d->amount_cents);
+}
+
+int64_t
+store_directory_count(struct store *st, const char *table)
+{
+	/* table is one of ours, never input: a fixed statement per table. */
+	if (strcmp(table, "companies") == 0)
+		return query_int(st, "SELECT count(*) FROM companies", "");
+	if (strcmp(table, "accounts") == 0)
+		return query_int(st, "SELECT count(*) FROM accounts", "");
+	if (strcmp(table, "dossiers") == 0)
+		return query_int(st, "SELECT count(*) FROM dossiers", "");
+	return -1;
 }

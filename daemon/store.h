@@ -153,4 +153,24 @@ int store_status_each(struct store *store, store_status_fn fn, void *user);
 /* Threads per state, for the status summary: fn(state name, count). */
 int store_thread_counts(struct store *store, int (*fn)(const char *state, int64_t count, void *user), void *user);
 
+/* ---- directory (embedded backend) ---- */
+struct company_row {
+	const char *siret, *name, *kind, *correspondant_email;  /* kind: entreprise or organisme */
+};
+struct account_row {
+	const char *identifier, *email, *kind, *siret, *state;  /* state: active or pending */
+};
+struct dossier_row {
+	const char *number, *type, *state, *siret, *training_org_siret, *deca_number, *start_date;
+	int64_t amount_cents;
+};
+/* Inserts or updates (by key). An account line adds a link to its structure. */
+int store_company_put(struct store *store, const struct company_row *company);
+int store_account_put(struct store *store, const struct account_row *account);
+int store_dossier_put(struct store *store, const struct dossier_row *dossier);
+/* 1 when the SIRET is a known structure, 0 when not, -1 on error. */
+int store_company_exists(struct store *store, const char *siret);
+/* Rows in "companies", "accounts" or "dossiers". */
+int64_t store_directory_count(struct store *store, const char *table);
+
 #endif

@@ -157,6 +157,20 @@ check "threads without a store creates none" test ! -e "$TMP/none.sqlite"
 "$BUILD/daemon/dialogctl" -c "$TMP/nostore.conf" threads --state lost > "$TMP/threads2.out" 2>&1
 check "threads refuses an unknown state" grep -q 'unknown state "lost"' "$TMP/threads2.out"
 
+# ---- import: the directory from CSV, all or nothing, errors with file and line ----
+printf '[store]\npath = %s/dir.sqlite\n' "$TMP" > "$TMP/dir.conf"
+for t in companies accounts dossiers; do
+	"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" import $t "$SRC/tests/data/directory/$t.csv" >> "$TMP/import.out" 2>&1
+done
+check "import loads the demo directory" grep -q "^4 dossiers imported from .* (4 in the directory)" "$TMP/import.out"
+printf 'identifier,email,kind,siret,state\nNEW1,new@example.test,entreprise,41238765600025,active\nNEW2,pas une adresse,entreprise,41238765600025,active\n' > "$TMP/acc.csv"
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" import accounts "$TMP/acc.csv" > "$TMP/import2.out" 2>&1
+check "a bad line: exit 1, the line and the reason" sh -c "[ $? -eq 1 ] && grep -q 'acc.csv:3: email: \"pas une adresse\" is not an e-mail address' $TMP/import2.out"
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" import accounts "$SRC/tests/data/directory/accounts.csv" > "$TMP/import3.out" 2>&1
+check "nothing of the bad file was imported" grep -q "(4 in the directory)" "$TMP/import3.out"
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" import clients "$TMP/acc.csv" > /dev/null 2>&1
+check "import refuses an unknown table" test $? -eq 2
+
 # ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
 mkdir -p "$TMP/d"
 cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/d/"

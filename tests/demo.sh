@@ -32,6 +32,10 @@ trap 'exit 0' INT TERM
 
 echo "demo: starting private Dovecot and Postfix on 127.0.0.1 (in $D)…"
 mail_setup "$D"
+echo "demo: loading the fictional directory (tests/data/directory: companies, accounts, dossiers)…"
+for table in companies accounts dossiers; do
+	"$dialogctl" -c "$D/dialogd.conf" import "$table" "$srcdir/tests/data/directory/$table.csv" | sed 's/^/demo:   /'
+done
 start_dialogd
 wait_until 15 grep -q "imap: connected" "$D/dialogd.log" || { cat "$D/dialogd.log"; exit 1; }
 echo "demo: dialogd is reading $SUPPORT_ADDRESS (IMAP 127.0.0.1:$IMAP_PORT) and answering through SMTP 127.0.0.1:$SMTP_PORT"

@@ -19,7 +19,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config ca-certificates python3 \
 	libpcre2-dev libutf8proc-dev libjson-c-dev libinih-dev libsqlite3-dev \
-	libetpan-dev libcurl4-gnutls-dev libwebsockets-dev libcmocka-dev libgumbo-dev libsodium-dev libgnutls28-dev \
+	libetpan-dev libcurl4-gnutls-dev libwebsockets-dev libcmocka-dev libgumbo-dev libsodium-dev libgnutls28-dev libcsv-dev \
 	dovecot-imapd dovecot-lmtpd postfix procps swaks openssl
 # The packages may have started the system's Dovecot and Postfix: the tests do not use
 # them. Stopping may fail (no init system in a container, services never started).
