@@ -276,3 +276,73 @@ ctl_status(const char *store_path)
 	store_close(&st);
 	return rc < 0 ? 1 : 0;
 }
+
+static int
+print_audit(const struct audit_row *a, void *user)
+{
+	bool json = *(bool *)user;
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "at", json_object_new_int64(a->at));
+		json_object_object_add(o, "channel", json_str(a->channel));
+		json_object_object_add(o, "requester", json_str(a->requester));
+		json_object_object_add(o, "action", json_str(a->action));
+		json_object_object_add(o, "subject", json_str(a->subject));
+		json_object_object_add(o, "outcome", json_str(a->outcome));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return 0;
+	}
+	char buf[32];
+	char *requester = terminal_safe(a->requester), *subject = terminal_safe(a->subject);
+	printf("%-19s %-4s %-20s %-32s %-24s %s\n", stamp(a->at, buf, sizeof(buf)), a->channel, a->action, requester,
+	       *subject ? subject : "-", a->outcome);
+	free(requester);
+	free(subject);
+	return 0;
+}
+
+int
+ctl_audit(const char *store_path, int argc, char **argv)
+{
+	bool json = argc == 1 && strcmp(argv[0], "--json") == 0;
+	if (argc > 1 || (argc == 1 && !json)) {
+		fputs("dialogctl audit: usage: audit [--json]\n", stderr);
+		return 2;
+	}
+	struct store *st = open_store(store_path);
+	if (st == NULL)
+		return 1;
+	if (!json)
+		printf("%-19s %-4s %-20s %-32s %-24s %s\n", "when", "via", "action", "requester", "account or dossier",
+		       "outcome");
+	int rc = store_audit_each(st, print_audit, &json);
+	if (rc < 0)
+		fprintf(stderr, "dialogctl: %s\n", store_error(st));
+	store_close(&st);
+	return rc < 0 ? 1 : 0;
+}
+
+int
+ctl_purge(const char *store_path, int argc, char **argv)
+{
+	char *end = NULL;
+	long days = argc == 2 && strcmp(argv[0], "--older-than") == 0 ? strtol(argv[1], &end, 10) : -1;
+	if (days < 1 || days > 36500 || end == NULL || *end != '\0') {
+		fputs("dialogctl purge: usage: purge --older-than DAYS (1 or more)\n", stderr);
+		return 2;
+	}
+	struct store *st = open_store(store_path);
+	if (st == NULL)
+		return 1;
+	struct purge_counts c;
+	int rc = store_purge(st, (int64_t)time(NULL) - (int64_t)days * 86400, &c);
+	if (rc < 0)
+		fprintf(stderr, "dialogctl purge: nothing removed: %s\n", store_error(st));
+	else
+		printf("removed %lld thread(s), %lld message(s), %lld outbox entr%s, %lld audit row(s) older than %ld day(s)\n",
+		       (long long)c.threads, (long long)c.messages, (long long)c.outbox, c.outbox == 1 ? "y" : "ies",
+		       (long long)c.audit, days);
+	store_close(&st);
+	return rc < 0 ? 1 : 0;
+}

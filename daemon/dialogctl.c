@@ -55,6 +55,8 @@ usage(FILE *out)
 	      "  outbox [--state pending|sent|failed]   outbound mail and its delivery\n"
 	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
 	      "  import companies|accounts|dossiers FILE.csv   fill the directory (all or nothing)\n"
+	      "  audit [--json]      the account actions, newest first\n"
+	      "  purge --older-than DAYS   remove old threads and audit rows (one transaction)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE   configuration file (the one dialogd reads)\n"
@@ -496,6 +498,11 @@ main(int argc, char **argv)
 	int rc;
 	int rest = argc - optind - 1;
 	char **args = argv + optind + 1;
+	if (strcmp(command, "audit") == 0 || strcmp(command, "purge") == 0) {
+		rc = strcmp(command, "audit") == 0 ? ctl_audit(cfg.store_path, rest, args) : ctl_purge(cfg.store_path, rest, args);
+		config_clear(&cfg);
+		return rc;
+	}
 	if (strcmp(command, "import") == 0) {
 		rc = cmd_import(cfg.store_path, rest, args);
 		config_clear(&cfg);

@@ -65,7 +65,13 @@ static const char schema[] =
 	"  number TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL,"
 	"  siret TEXT NOT NULL REFERENCES companies (siret), training_org_siret TEXT REFERENCES companies (siret),"
 	"  deca_number TEXT, start_date TEXT, amount_cents INTEGER);"
-	"PRAGMA user_version = 2;";
+	/* Every account action: who asked, through which channel, about what, with what
+	 * outcome. Never a token, code or password. */
+	"CREATE TABLE IF NOT EXISTS audit ("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, channel TEXT NOT NULL, requester TEXT NOT NULL,"
+	"  action TEXT NOT NULL, subject TEXT, outcome TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_at ON audit (at);"
+	"PRAGMA user_version = 3;";
 
 static int64_t
 now_seconds(void)
@@ -765,5 +771,73 @@ store_directory_count(struct store *st, const char *table)
 		return query_int(st, "SELECT count(*) FROM accounts", "");
 	if (strcmp(table, "dossiers") == 0)
 		return query_int(st, "SELECT count(*) FROM dossiers", "");
+	return -1;
+}
+
+/* ---- audit and retention ---- */
+
+int
+store_audit_add(struct store *st, const char *channel, const char *requester, const char *action, const char *subject,
+		const char *outcome)
+{
+	return exec(st, "INSERT INTO audit (at, channel, requester, action, subject, outcome) VALUES (?, ?, ?, ?, ?, ?)",
+		    "isssss", now_seconds(), channel, requester, action, subject, outcome);
+}
+
+static int
+audit_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	struct audit_row a = {
+		.at = sqlite3_column_int64(stmt, 0),
+		.channel = (const char *)sqlite3_column_text(stmt, 1),
+		.requester = (const char *)sqlite3_column_text(stmt, 2),
+		.action = (const char *)sqlite3_column_text(stmt, 3),
+		.subject = (const char *)sqlite3_column_text(stmt, 4),
+		.outcome = (const char *)sqlite3_column_text(stmt, 5),
+	};
+	return ((store_audit_fn)e->fn)(&a, e->user);
+}
+
+int
+store_audit_each(struct store *st, store_audit_fn fn, void *user)
+{
+	struct each e = { (void (*)(void))fn, user };
+	return each_row(st, prepare(st, "SELECT at, channel, requester, action, subject, outcome FROM audit ORDER BY id DESC",
+				    ""),
+			audit_adapter, &e);
+}
+
+int
+store_purge(struct store *st, int64_t before, struct purge_counts *counts)
+{
+	memset(counts, 0, sizeof(*counts));
+	if (store_begin(st) < 0)
+		return -1;
+	/* The threads to go: old, and not waiting for a mail to be sent. The permanent
+	 * record of processed mail stays, so nothing purged is ever answered again. */
+	if (exec(st, "CREATE TEMP TABLE IF NOT EXISTS purge_ids (id INTEGER PRIMARY KEY)", "") < 0 ||
+	    exec(st, "DELETE FROM purge_ids", "") < 0 ||
+	    exec(st,
+		 "INSERT INTO purge_ids SELECT id FROM threads WHERE updated < ? AND NOT EXISTS"
+		 " (SELECT 1 FROM outbox o WHERE o.thread_id = threads.id AND o.state = 'pending')",
+		 "i", before) < 0)
+		goto fail;
+	counts->threads = sqlite3_changes(st->db);
+	if (exec(st, "DELETE FROM messages WHERE thread_id IN (SELECT id FROM purge_ids)", "") < 0)
+		goto fail;
+	counts->messages = sqlite3_changes(st->db);
+	if (exec(st, "DELETE FROM outbox WHERE thread_id IN (SELECT id FROM purge_ids)", "") < 0)
+		goto fail;
+	counts->outbox = sqlite3_changes(st->db);
+	if (exec(st, "DELETE FROM threads WHERE id IN (SELECT id FROM purge_ids)", "") < 0 ||
+	    exec(st, "DELETE FROM audit WHERE at < ?", "i", before) < 0)
+		goto fail;
+	counts->audit = sqlite3_changes(st->db);
+	if (exec(st, "DELETE FROM bounces WHERE at < ?", "i", before) < 0 || store_commit(st) < 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(st);
 	return -1;
 }

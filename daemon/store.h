@@ -153,6 +153,26 @@ int store_status_each(struct store *store, store_status_fn fn, void *user);
 /* Threads per state, for the status summary: fn(state name, count). */
 int store_thread_counts(struct store *store, int (*fn)(const char *state, int64_t count, void *user), void *user);
 
+/* ---- audit and retention ---- */
+struct audit_row {
+	int64_t at;
+	const char *channel, *requester, *action, *subject, *outcome;
+};
+/* Records an account action (never a token, code or password in any field). */
+int store_audit_add(struct store *store, const char *channel, const char *requester, const char *action,
+		    const char *subject, const char *outcome);
+typedef int (*store_audit_fn)(const struct audit_row *row, void *user);
+/* Newest first. */
+int store_audit_each(struct store *store, store_audit_fn fn, void *user);
+
+struct purge_counts {
+	int64_t threads, messages, outbox, audit;
+};
+/* Removes, in one transaction, the threads last active before `before` (with their
+ * messages and sent or failed mail; a thread with mail still to send stays), and the
+ * audit rows and bounce records older than that. Processed-mail keys stay for good. */
+int store_purge(struct store *store, int64_t before, struct purge_counts *counts);
+
 /* ---- directory (embedded backend) ---- */
 struct company_row {
 	const char *siret, *name, *kind, *correspondant_email;  /* kind: entreprise or organisme */

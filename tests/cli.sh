@@ -170,6 +170,12 @@ check "a bad line: exit 1, the line and the reason" sh -c "[ $? -eq 1 ] && grep 
 check "nothing of the bad file was imported" grep -q "(4 in the directory)" "$TMP/import3.out"
 "$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" import clients "$TMP/acc.csv" > /dev/null 2>&1
 check "import refuses an unknown table" test $? -eq 2
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" purge --older-than 30 > "$TMP/purge.out" 2>&1
+check "purge reports what it removed" grep -q "^removed 0 thread(s), 0 message(s), 0 outbox entries, 0 audit row(s) older than 30 day(s)" "$TMP/purge.out"
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" purge --older-than 0 > /dev/null 2>&1
+check "purge refuses 0 days" test $? -eq 2
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" audit > "$TMP/audit.out" 2>&1
+check "audit lists (an empty table has its header)" grep -q "^when .*action .*outcome" "$TMP/audit.out"
 
 # ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
 mkdir -p "$TMP/d"

@@ -423,6 +423,53 @@ test_mail_recorded_meanwhile_is_a_duplicate(void **state)
 	free(raw);
 }
 
+static int
+count_audit(const struct audit_row *row, void *user)
+{
+	(void)row;
+	(*(int *)user)++;
+	return 0;
+}
+
+static void
+test_purge(void **state)
+{
+	struct fixture *f = *state;
+	char *raw = question_mail("old@example.test", "old@example.test", NULL, "Comment modifier mon RIB ?");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ANSWERED);
+	int64_t thread = r.thread_id;
+	mail_result_clear(&r);
+	assert_int_equal(store_audit_add(f->store, "mail", "old@example.test", "identifier_reminder", "JMOREAU01", "sent"), 0);
+	assert_int_equal(store_audit_add(f->store, "mail", "new@example.test", "identifier_reminder", NULL, "no account"), 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE threads SET updated = 1000; UPDATE audit SET at = 1000 WHERE requester = 'old@example.test'",
+				      NULL, NULL, NULL), SQLITE_OK);
+	struct purge_counts c;
+	/* The reply is still to be sent: the thread stays. */
+	assert_int_equal(store_purge(f->store, 2000, &c), 0);
+	assert_int_equal(c.threads, 0);
+	assert_int_equal(c.audit, 1);
+	assert_int_equal(sqlite3_exec(db, "UPDATE outbox SET state = 'sent'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_purge(f->store, 2000, &c), 0);
+	assert_int_equal(c.threads, 1);
+	assert_int_equal(c.messages, 2);
+	assert_int_equal(c.outbox, 1);
+	struct thread_row t = {0};
+	assert_int_equal(store_thread_get(f->store, thread, &t), 0);
+	int audit = 0;
+	assert_int_equal(store_audit_each(f->store, count_audit, &audit), 0);
+	assert_int_equal(audit, 1);
+	/* Purged, but never answered again. */
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_DUPLICATE);
+	mail_result_clear(&r);
+	sqlite3_close(db);
+	free(raw);
+}
+
 static void
 test_outbox_scheduling(void **state)
 {
@@ -510,6 +557,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unfetchable_escalated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mail_recorded_meanwhile_is_a_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values_are_data, setup, teardown),
