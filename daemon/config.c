@@ -80,7 +80,6 @@ static const struct config_key {
 	N("mail", "burst_window", burst_window, "600", "seconds of the burst limit"),
 	N("mail", "daily_limit", daily_limit, "5", "automatic replies to one address in 24 hours before it goes to a person"),
 	N("mail", "bounce_pause", bounce_pause, "86400", "seconds during which an address whose replies bounced gets no automatic reply"),
-	N("mail", "quote_lines", quote_lines, "12", "lines of the writer's message quoted under a reply"),
 	B("rules", "auto_submitted", rule_auto_submitted, "yes", "no reply to mail with Auto-Submitted other than no (RFC 3834)"),
 	B("rules", "precedence", rule_precedence, "yes", "no reply to Precedence: bulk, list, junk or auto_reply"),
 	B("rules", "list_headers", rule_list_headers, "yes", "no reply to mailing-list mail (List-Id, List-Unsubscribe)"),
@@ -91,6 +90,8 @@ static const struct config_key {
 	B("rules", "robot_senders", rule_robot_senders, "yes", "no reply to MAILER-DAEMON, postmaster, no-reply and similar senders"),
 	B("rules", "reports", rule_reports, "yes", "no reply to delivery and read reports (multipart/report)"),
 	B("rules", "own_mail", rule_own_mail, "yes", "no reply to mail from the support address itself or with a Message-ID of our domain"),
+	N("security", "reminder_limit", reminder_limit, "3",
+	  "identifier reminders per requester address and hour; beyond, the same reply and nothing sent"),
 	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat and console (loopback by default)"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S

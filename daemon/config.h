@@ -40,13 +40,14 @@ struct config {
 
 	char *correspondants;   /* [mail] correspondants: address notified of escalations */
 	char *console_url;      /* [mail] console_url: link to a thread, the id is appended */
-	unsigned long burst_limit, burst_window, daily_limit, bounce_pause, quote_lines;
+	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
 
 	/* [rules]: RFC 3834 rules, each can be switched off */
 	bool rule_auto_submitted, rule_precedence, rule_list_headers, rule_autoreply_headers,
 		rule_auto_response_suppress, rule_empty_return_path, rule_robot_senders, rule_reports, rule_own_mail;
 
 	char *web_listen;       /* [web] listen: host:port for the chat and the console */
+	unsigned long reminder_limit;   /* [security] reminder_limit */
 	bool log_syslog;        /* [log] syslog */
 };
 

@@ -247,15 +247,22 @@ quote_question(const char *question)
 }
 
 char *
+dialog_mail_envelope(const struct engine *e, const char *answer, const char *question, enum output_format format)
+{
+	char *quote = quote_question(question);
+	struct template_var vars[] = { { "answer", answer, true }, { "question_quote", quote, false } };
+	char *out = template_render(e->templates, "mail_reply", format, vars, 2);
+	free(quote);
+	return out;
+}
+
+char *
 dialog_reply(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
 {
 	char *answer = dialog_answer(e, a, channel, format);
 	char *out;
 	if (channel == CHANNEL_MAIL) {
-		char *quote = quote_question(a->question);
-		struct template_var vars[] = { { "answer", answer, true }, { "question_quote", quote, false } };
-		out = template_render(e->templates, "mail_reply", format, vars, 2);
-		free(quote);
+		out = dialog_mail_envelope(e, answer, a->question, format);
 	} else {
 		struct template_var var = { "answer", answer, true };
 		out = template_render(e->templates, "chat_reply", format, &var, 1);

@@ -112,6 +112,7 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->burst_window = cfg->burst_window;
 	ms->daily_limit = cfg->daily_limit;
 	ms->bounce_pause = cfg->bounce_pause;
+	ms->reminder_limit = cfg->reminder_limit;
 	dialog_settings_default(&ms->dialog);
 	ms->dialog.min_confidence = cfg->min_confidence;
 	ms->dialog.min_margin = cfg->min_margin;

@@ -314,6 +314,67 @@ queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
 	return rc;
 }
 
+/* Identifier reminder: the identifiers of the accounts whose e-mail on file is the
+ * sender's address go to that address, in a separate mail; the reply says the same
+ * thing whether or not an account matched (nothing about an account is revealed to
+ * whoever wrote), with the FAQ's advice. Audited; limited per address and hour. */
+static int
+identifier_reminder(struct job *j, const struct analysis *a)
+{
+	const char *from = j->mail->from_address;
+	const char *outcome;
+	struct strbuf ids = {0};
+	int rc = 0, found = 0;
+	int64_t recent = from ? store_audit_count(j->st, from, "identifier_reminder", (int64_t)time(NULL) - 3600) : 0;
+	if (recent < 0)
+		return -1;
+	if (from == NULL) {
+		outcome = "no sender address: nothing sent";
+	} else if (recent >= (int64_t)j->s->reminder_limit) {
+		outcome = "hourly limit reached: nothing sent";
+	} else if ((found = store_accounts_by_email(j->st, from, &ids)) < 0) {
+		rc = -1;
+	} else if (found == 0) {
+		outcome = "no account with this address: nothing sent";
+	} else {
+		struct template_var var = { "identifiers", ids.data, false };
+		char *body = template_render(j->e->templates, "action_identifier_mail", OUTPUT_TEXT, &var, 1);
+		char *subject = template_render(j->e->templates, "action_identifier_subject", OUTPUT_TEXT, NULL, 0);
+		str_trim(subject);
+		struct outbound o = { .thread_id = j->thread.id, .kind = OUTBOX_ACTION, .to = from, .subject = subject,
+				      .body = body };
+		rc = queue_outbound(j->s, j->st, &o);
+		if (rc > 0)
+			j->r->queued++;
+		free(subject);
+		free(body);
+		outcome = "identifiers sent to the address on file";
+	}
+	if (rc >= 0) {
+		/* The audit names the accounts, never anything secret. */
+		char *accounts = found > 0 ? xstrndup(ids.data, ids.len - 1) : NULL;
+		for (char *p = accounts; p && (p = strchr(p, '\n')) != NULL;)
+			*p = ';';
+		rc = store_audit_add(j->st, "mail", from ? from : "", "identifier_reminder", accounts, outcome);
+		free(accounts);
+	}
+	strbuf_free(&ids);
+	if (rc < 0)
+		return -1;
+	char *action = template_render(j->e->templates, "action_identifier_reply", OUTPUT_TEXT, NULL, 0);
+	char *faq = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
+	char *answer = xasprintf("%s\n%s", action, faq);
+	char *body = dialog_mail_envelope(j->e, answer, a->question, OUTPUT_TEXT);
+	char *subject = mail_reply_subject(j->mail->subject);
+	rc = queue_mail(j, OUTBOX_REPLY, subject, body);
+	free(subject);
+	free(body);
+	free(answer);
+	free(faq);
+	free(action);
+	return rc;
+}
+
 /* The reason as the correspondants read it (the English one is for the log). */
 static const char *
 notify_motive(enum escalation_reason reason, bool over_limit)
@@ -446,7 +507,9 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 			} else {
 				j->r->outcome = MAIL_ANSWERED;
 				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
-				if (rc == 0)
+				if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "identifier_reminder") == 0)
+					rc = identifier_reminder(j, &a);
+				else if (rc == 0)
 					rc = queue_reply(j, &a, OUTBOX_REPLY);
 			}
 		}

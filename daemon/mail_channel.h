@@ -27,7 +27,7 @@ struct mail_settings {
 	const char *console_url;        /* + thread number */
 	size_t max_message_size;
 	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
-	unsigned long quote_lines;
+	unsigned long reminder_limit;   /* identifier reminders per address and hour */
 	struct dialog_settings dialog;
 };
 

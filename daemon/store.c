@@ -487,7 +487,7 @@ store_messages_each(struct store *st, int64_t thread_id, store_message_fn fn, vo
 
 /* ---- outbox ---- */
 
-static const char *const outbox_kind_names[] = { "reply", "ack", "notify" };
+static const char *const outbox_kind_names[] = { "reply", "ack", "notify", "action" };
 
 const char *
 outbox_kind_name(enum outbox_kind kind)
@@ -840,4 +840,33 @@ store_purge(struct store *st, int64_t before, struct purge_counts *counts)
 fail:
 	store_rollback(st);
 	return -1;
+}
+
+int
+store_accounts_by_email(struct store *st, const char *email, struct strbuf *out)
+{
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT a.identifier, group_concat(c.name, ', ') FROM accounts a"
+				     " LEFT JOIN account_links l ON l.identifier = a.identifier"
+				     " LEFT JOIN companies c ON c.siret = l.siret"
+				     " WHERE a.email = ? COLLATE NOCASE GROUP BY a.identifier ORDER BY a.identifier",
+				     "s", email);
+	if (stmt == NULL)
+		return -1;
+	int rc, count = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *names = (const char *)sqlite3_column_text(stmt, 1);
+		strbuf_addf(out, "Identifiant : %s%s%s%s\n", (const char *)sqlite3_column_text(stmt, 0),
+			    names ? " (" : "", names ? names : "", names ? ")" : "");
+		count++;
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? count : fail(st);
+}
+
+int64_t
+store_audit_count(struct store *st, const char *requester, const char *action, int64_t since)
+{
+	return query_int(st, "SELECT count(*) FROM audit WHERE requester = ? COLLATE NOCASE AND action = ? AND at >= ?",
+			 "ssi", requester, action, since);
 }

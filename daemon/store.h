@@ -96,7 +96,10 @@ typedef int (*store_message_fn)(const struct message_row *message, int64_t at, v
 int store_messages_each(struct store *store, int64_t thread_id, store_message_fn fn, void *user);
 
 /* ---- outbox ---- */
-enum outbox_kind { OUTBOX_REPLY, OUTBOX_ACK, OUTBOX_NOTIFY };
+enum outbox_kind {
+	OUTBOX_REPLY, OUTBOX_ACK, OUTBOX_NOTIFY,
+	OUTBOX_ACTION,          /* an account action's mail to the address on file */
+};
 const char *outbox_kind_name(enum outbox_kind kind);
 
 struct outbox_row {
@@ -190,6 +193,12 @@ int store_account_put(struct store *store, const struct account_row *account);
 int store_dossier_put(struct store *store, const struct dossier_row *dossier);
 /* 1 when the SIRET is a known structure, 0 when not, -1 on error. */
 int store_company_exists(struct store *store, const char *siret);
+/* Appends "Identifiant : ID (structures)" lines for every account whose e-mail on file is
+ * email (case-insensitive). Returns how many, -1 on error. */
+struct strbuf;
+int store_accounts_by_email(struct store *store, const char *email, struct strbuf *out);
+/* Audit rows of action by requester at or after since. */
+int64_t store_audit_count(struct store *store, const char *requester, const char *action, int64_t since);
 /* Rows in "companies", "accounts" or "dossiers". */
 int64_t store_directory_count(struct store *store, const char *table);
 

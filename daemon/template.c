@@ -41,6 +41,11 @@ static const struct {
 	{ "reason_handoff", { "" } },
 	{ "reason_dossier_status", { "" } },
 	{ "reason_unreadable", { "" } },
+	/* Identifier reminder: the reply to the requester (the same whether or not an account
+	 * matched), and the separate mail to the address on file. */
+	{ "action_identifier_reply", { "" } },
+	{ "action_identifier_mail", { "identifiers" } },
+	{ "action_identifier_subject", { "" } },
 	/* To the correspondants: a thread needs a person. */
 	{ "mail_notify", { "thread", "link", "requester", "subject", "reason", "intent", "messages" } },
 	{ "mail_notify_subject", { "thread", "subject" } },

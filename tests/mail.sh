@@ -113,6 +113,29 @@ after=$(catchall_count)
 check "a follow-up in an escalated thread gets no automatic reply (only the correspondants are told)" \
 	sh -c "[ $after -eq $((before + 1)) ] && ! $tool --env $D/env dump $catchall | grep -q '\"in_reply_to\": \"<followup-a07'"
 
+# ---- identifier reminder: the identifiers go to the address on file, the reply says nothing ----
+for t in companies accounts dossiers; do ctl import $t "$srcdir/tests/data/directory/$t.csv" > /dev/null; done
+before=$(catchall_count)
+for who in j.moreau@scierie-des-combes.example nobody.known@example.test; do
+	printf 'From: %s\nTo: %s\nSubject: Identifiant\nMessage-ID: <reminder-%s>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, j%sai oublié mon identifiant de connexion.\n' \
+		"$who" "$SUPPORT_ADDRESS" "$who" "'" > "$D/reminder.eml"
+	$tool --env "$D/env" send "$D/reminder.eml" > /dev/null
+done
+check "identifier reminder: two replies and one reminder arrive" wait_until 20 at_least $((before + 3))
+$tool --env "$D/env" dump $catchall > "$D/dump-reminder.jsonl"
+check "the reminder goes to the address on file with the identifier" \
+	sh -c "grep 'Rappel de votre identifiant' $D/dump-reminder.jsonl | grep -q 'JMOREAU01'"
+check "the replies to a known and an unknown address are the same text" python3 -c "
+import json
+rows = [json.loads(l) for l in open('$D/dump-reminder.jsonl', encoding='utf-8')]
+bodies = [r['body'] for r in rows if 'reminder-' in (r.get('in_reply_to') or '')]
+assert len(bodies) == 2 and bodies[0] == bodies[1] and 'JMOREAU01' not in bodies[0], bodies
+"
+check "dialogctl audit shows both requests, and which one found an account" sh -c \
+	"$dialogctl -c $D/dialogd.conf audit --json > $D/audit.jsonl &&
+	 grep -q '\"requester\":\"j.moreau@scierie-des-combes.example\",\"action\":\"identifier_reminder\",\"subject\":\"Identifiant : JMOREAU01' $D/audit.jsonl &&
+	 grep -q '\"requester\":\"nobody.known@example.test\",.*\"outcome\":\"no account' $D/audit.jsonl"
+
 # ---- 2. malformed and hostile mail ----
 H="$D/hostile"
 mkdir -p "$H"

@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "engine.h"
 #include "mail_channel.h"
+#include "directory_import.h"
 #include "store.h"
 
 #include <sqlite3.h>
@@ -65,6 +66,7 @@ setup(void **state)
 	s->burst_window = 600;
 	s->daily_limit = 0;
 	s->bounce_pause = 86400;
+	s->reminder_limit = 3;
 	dialog_settings_default(&s->dialog);
 	*state = f;
 	return 0;
@@ -470,6 +472,88 @@ test_purge(void **state)
 	free(raw);
 }
 
+/* The body of the last outbound message of a thread with the given decision. */
+struct last_body {
+	const char *decision;
+	char *body;
+};
+
+static int
+find_body(const struct message_row *m, int64_t at, void *user)
+{
+	(void)at;
+	struct last_body *b = user;
+	if (strcmp(m->direction, "out") == 0 && strcmp(m->decision, b->decision) == 0) {
+		free(b->body);
+		b->body = xstrdup(m->body);
+	}
+	return 0;
+}
+
+static char *
+reply_body(struct fixture *f, int64_t thread, const char *decision)
+{
+	struct last_body b = { decision, NULL };
+	assert_int_equal(store_messages_each(f->store, thread, find_body, &b), 0);
+	return b.body;
+}
+
+static void
+test_identifier_reminder_reveals_nothing(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const names[] = { "companies", "accounts", "dossiers" };
+	for (int t = 0; t < 3; t++) {
+		char *path = xasprintf("%s/directory/%s.csv", TEST_DATA_DIR, names[t]);
+		char *err = NULL;
+		assert_true(directory_import(f->store, (enum directory_table)t, path, &err) > 0);
+		free(path);
+	}
+	const char *question = "Bonjour, j'ai oublié mon identifiant de connexion, pouvez-vous me le rappeler ?";
+	char *known = question_mail("Julien Moreau <J.Moreau@scierie-des-combes.example>", "k1@example.test", NULL, question);
+	char *unknown = question_mail("Personne <personne@example.test>", "u1@example.test", NULL, question);
+	struct mail_result rk, ru;
+	process(f, known, 0, &rk);
+	process(f, unknown, 0, &ru);
+	assert_int_equal(rk.outcome, MAIL_ANSWERED);
+	assert_string_equal(rk.intent, "identifier_reminder");
+	assert_int_equal(ru.outcome, MAIL_ANSWERED);
+	/* The owner of the address gets a second mail; the replies are byte-identical. */
+	assert_int_equal(rk.queued, 2);
+	assert_int_equal(ru.queued, 1);
+	char *bk = reply_body(f, rk.thread_id, "reply"), *bu = reply_body(f, ru.thread_id, "reply");
+	assert_non_null(bk);
+	assert_string_equal(bk, bu);
+	assert_non_null(strstr(bk, "Si un compte utilisateur est associé à votre adresse mail"));
+	assert_null(strstr(bk, "JMOREAU01"));
+	char *action = reply_body(f, rk.thread_id, "action");
+	assert_non_null(action);
+	assert_non_null(strstr(action, "Identifiant : JMOREAU01 (Scierie des Combes)"));
+	struct outbox_list l = outbox(f);
+	assert_int_equal(l.count, 3);
+	bool to_owner = false;
+	for (unsigned i = 0; i < l.count; i++)
+		to_owner |= strcmp(l.kinds[i], "action") == 0 && strcmp(l.recipients[i], "J.Moreau@scierie-des-combes.example") == 0;
+	assert_true(to_owner);
+	free(bk);
+	free(bu);
+	free(action);
+	mail_result_clear(&rk);
+	mail_result_clear(&ru);
+	/* Beyond the hourly limit: the same reply, nothing more sent. */
+	for (int i = 2; i <= 4; i++) {
+		char *id = xasprintf("k%d@example.test", i);
+		char *raw = question_mail("j.moreau@scierie-des-combes.example", id, NULL, question);
+		process(f, raw, 0, &rk);
+		assert_int_equal(rk.queued, i <= 3 ? 2 : 1);
+		mail_result_clear(&rk);
+		free(raw);
+		free(id);
+	}
+	free(known);
+	free(unknown);
+}
+
 static void
 test_outbox_scheduling(void **state)
 {
@@ -558,6 +642,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_failure_commits_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mail_recorded_meanwhile_is_a_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identifier_reminder_reveals_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values_are_data, setup, teardown),
