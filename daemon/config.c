@@ -92,6 +92,10 @@ static const struct config_key {
 	B("rules", "own_mail", rule_own_mail, "yes", "no reply to mail from the support address itself or with a Message-ID of our domain"),
 	N("security", "reminder_limit", reminder_limit, "3",
 	  "identifier reminders per requester address and hour; beyond, the same reply and nothing sent"),
+	N("security", "status_limit", status_limit, "10",
+	  "dossier status look-ups per requester address and hour; beyond, the same reply and nothing sent"),
+	B("security", "require_authenticated_sender", require_authenticated_sender, "no",
+	  "give a dossier's status by mail only when the receiving MTA's Authentication-Results shows dkim=pass or spf=pass for the sender's domain"),
 	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat and console (loopback by default)"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
@@ -238,6 +242,13 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		strbuf_addf(errors, "%s: [smtp] url: \"%s\" must start with smtp:// or smtps://\n", path, cfg->smtp_url);
 	if (strcmp(cfg->imap_done_action, "move") != 0 && strcmp(cfg->imap_done_action, "keyword") != 0)
 		strbuf_addf(errors, "%s: [imap] done_action: \"%s\" must be move or keyword\n", path, cfg->imap_done_action);
+	/* Zero would mean retrying in a tight loop, or giving up at once. */
+	if (cfg->smtp_retry_max < 1)
+		strbuf_addf(errors, "%s: [smtp] retry_max must be at least 1 (second)\n", path);
+	if (cfg->smtp_give_up_after < 60)
+		strbuf_addf(errors, "%s: [smtp] give_up_after must be at least 60 (seconds)\n", path);
+	if (cfg->imap_reconnect_max < 1 || cfg->imap_poll_interval < 1)
+		strbuf_addf(errors, "%s: [imap] reconnect_max and poll_interval must be at least 1 (second)\n", path);
 	if (cfg->imap_url != NULL && cfg->imap_user == NULL)
 		strbuf_addf(errors, "%s: [imap] url is set but user is not\n", path);
 	if (cfg->imap_url != NULL && cfg->imap_password == NULL && cfg->imap_password_file == NULL)

@@ -48,6 +48,8 @@ struct config {
 
 	char *web_listen;       /* [web] listen: host:port for the chat and the console */
 	unsigned long reminder_limit;   /* [security] reminder_limit */
+	unsigned long status_limit;     /* [security] status_limit */
+	bool require_authenticated_sender;      /* [security] require_authenticated_sender */
 	bool log_syslog;        /* [log] syslog */
 };
 

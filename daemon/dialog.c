@@ -169,6 +169,19 @@ intent_answer(const struct engine *e, const struct intent_def *d, enum audience 
 	return out;
 }
 
+char *
+dialog_faq_answer(const struct engine *e, const char *faq_id, enum audience audience, enum output_format format)
+{
+	const struct faq_entry *f = faq_find(e->faq, faq_id);
+	if (f == NULL)
+		return xstrdup("");
+	char *text = faq_text(e, f, audience, format);
+	struct template_var vars[] = { { "question", f->question, false }, { "text", text, true } };
+	char *out = template_render(e->templates, "answer_faq", format, vars, 2);
+	free(text);
+	return out;
+}
+
 static const char *
 faq_title(const struct engine *e, const struct intent_def *d)
 {

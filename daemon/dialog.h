@@ -81,6 +81,10 @@ char *dialog_reply(const struct engine *engine, const struct analysis *analysis,
 char *dialog_mail_envelope(const struct engine *engine, const char *answer, const char *question,
 			   enum output_format format);
 
+/* The answer of FAQ entry faq_id ("" when there is none) in the audience's variant. */
+char *dialog_faq_answer(const struct engine *engine, const char *faq_id, enum audience audience,
+			enum output_format format);
+
 /* A chat conversation: remembers a pending choice between two intents and the writer's
  * audience across turns. */
 struct conversation {

@@ -113,6 +113,8 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->daily_limit = cfg->daily_limit;
 	ms->bounce_pause = cfg->bounce_pause;
 	ms->reminder_limit = cfg->reminder_limit;
+	ms->status_limit = cfg->status_limit;
+	ms->require_authenticated_sender = cfg->require_authenticated_sender;
 	dialog_settings_default(&ms->dialog);
 	ms->dialog.min_confidence = cfg->min_confidence;
 	ms->dialog.min_margin = cfg->min_margin;
@@ -249,6 +251,13 @@ main(int argc, char **argv)
 	}
 	if (check_only) {
 		log_info("check: configuration, data and store are usable");
+		status = 0;
+		goto out;
+	}
+	/* Asked to stop while loading: stop before connecting anywhere. */
+	sigset_t pending;
+	if (sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1)) {
+		log_info("stopped before starting (signal received while loading)");
 		status = 0;
 		goto out;
 	}

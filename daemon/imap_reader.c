@@ -43,7 +43,8 @@ struct imap_reader {
 	bool has_move, has_uidplus;
 	bool tls_used;
 	uint32_t refused_uid;           /* the last UID the server refused to deliver */
-	unsigned refused_count;         /* ... and how many times in a row */
+	unsigned refused_count;         /* ... how many times in a row */
+	double refused_since;           /* ... since when (monotonic seconds) */
 	pthread_t thread;
 	bool started;
 	pthread_mutex_t lock;
@@ -55,14 +56,19 @@ struct imap_reader {
  * server refused a command (wait and retry without dropping the connection). */
 enum step { STEP_OK, STEP_CONNECTION, STEP_STORE, STEP_REFUSED };
 
-/* A UID the server refuses to deliver this many times in a row is escalated unread. */
+/* A UID the server keeps refusing to deliver is escalated unread, but only after this
+ * many tries spread over at least REFUSED_SPAN seconds: a server-wide hiccup (storage
+ * briefly away) must not turn every new mail into an unread escalation. */
 #define FETCH_TRIES 3
+#define REFUSED_SPAN 3600
 
 /* The link itself is gone (as opposed to a NO or BAD answer to one command). */
 static bool
 link_lost(struct imap_reader *r, int rc)
 {
-	return rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE || r->imap->imap_stream == NULL;
+	/* FATAL: the server said BYE; PROTOCOL: the reply did not fit the command. */
+	return rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE || rc == MAILIMAP_ERROR_FATAL ||
+	       rc == MAILIMAP_ERROR_PROTOCOL || r->imap->imap_stream == NULL;
 }
 
 static bool
@@ -471,12 +477,17 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			break;
 		}
 		if (got == -2) {
-			r->refused_count = r->refused_uid == uids[i] ? r->refused_count + 1 : 1;
-			r->refused_uid = uids[i];
-			log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u of %u", uids[i],
+			if (r->refused_uid != uids[i]) {
+				r->refused_uid = uids[i];
+				r->refused_count = 0;
+				r->refused_since = t1;
+			}
+			r->refused_count++;
+			log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u; escalated unread after "
+				    "%u attempts over %d min", uids[i],
 				    r->imap->imap_response ? r->imap->imap_response : "no body", r->refused_count,
-				    FETCH_TRIES);
-			if (r->refused_count < FETCH_TRIES) {
+				    FETCH_TRIES, REFUSED_SPAN / 60);
+			if (r->refused_count < FETCH_TRIES || t1 - r->refused_since < REFUSED_SPAN) {
 				step = STEP_REFUSED;
 				break;
 			}
@@ -543,11 +554,11 @@ wait_for_news(struct imap_reader *r)
 	long renew = mailimap_idle_get_done_delay(r->imap);
 	if (renew <= 0 || renew > IDLE_RENEW)
 		renew = IDLE_RENEW;
-	time_t until = time(NULL) + renew;
+	double until = now_monotonic() + (double)renew;
 	int fd = mailimap_idle_get_fd(r->imap);
 	/* EXISTS sent in the same packet as "+ idling" is already in libetpan's buffer. */
 	bool news = r->imap->imap_stream->read_buffer_len > 0;
-	while (!news && !stopping(r) && time(NULL) < until) {
+	while (!news && !stopping(r) && now_monotonic() < until) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int p = poll(&pfd, 1, 1000);
 		if (p < 0 && errno != EINTR)
@@ -598,7 +609,11 @@ run(void *arg)
 			ssize_t found = 0;
 			step = process_new(r, &found);
 			if (step == STEP_STORE || step == STEP_REFUSED) {
-				pause_for(r, 5);
+				/* 5 s, doubling up to 5 min while the same UID stays refused. */
+				unsigned long pause = 5;
+				for (unsigned k = 1; step == STEP_REFUSED && k < r->refused_count && pause < 300; k++)
+					pause *= 2;
+				pause_for(r, pause < 300 ? pause : 300);
 				continue;
 			}
 			if (step != STEP_OK || stopping(r))

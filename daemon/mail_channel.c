@@ -2,11 +2,13 @@
 #include "autoconf.h"
 #include "mail_channel.h"
 #include "engine.h"
+#include "dossier_number.h"
 #include "mail_compose.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,10 @@
 #define NOTIFY_MESSAGES_MAX 20
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
+
+/* The key of a mail whose "in progress" marker a store error kept this thread from
+ * clearing (one reader thread processes mail; the chat will not need it). */
+static _Thread_local char *uncleared_key;
 
 static const char *const outcome_names[] = { "answered", "escalated", "ignored", "attached", "duplicate" };
 
@@ -314,6 +320,13 @@ queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
 	return rc;
 }
 
+/* The embedded directory holds dossiers: the status action can run (else a person answers). */
+static bool
+dossiers_known(struct job *j)
+{
+	return store_directory_count(j->st, "dossiers") > 0;
+}
+
 /* Identifier reminder: the identifiers of the accounts whose e-mail on file is the
  * sender's address go to that address, in a separate mail; the reply says the same
  * thing whether or not an account matched (nothing about an account is revealed to
@@ -375,6 +388,177 @@ identifier_reminder(struct job *j, const struct analysis *a)
 	return rc;
 }
 
+/* Authentication-Results (RFC 8601, added by our receiving MTA, the first one is ours)
+ * says dkim=pass or spf=pass for the domain of the sender's address. */
+static bool
+authenticated_sender(const struct parsed_mail *m)
+{
+	const char *ar = mail_header_get(m, "Authentication-Results");
+	char *domain = m->from_address ? mail_address_domain(m->from_address) : NULL;
+	bool ok = false;
+	if (ar != NULL && domain != NULL) {
+		char *copy = xstrdup(ar), *save = NULL;
+		for (char *part = strtok_r(copy, ";", &save); part && !ok; part = strtok_r(NULL, ";", &save)) {
+			for (char *p = part; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			const char *what = str_trim(part);
+			char *d_dkim = xasprintf("header.d=%s", domain), *d_spf = xasprintf("@%s", domain),
+			     *d_spf2 = xasprintf("smtp.mailfrom=%s", domain);
+			if (str_starts_with(what, "dkim=pass") && strstr(what, d_dkim) != NULL)
+				ok = true;
+			if (str_starts_with(what, "spf=pass") && strstr(what, "smtp.mailfrom=") != NULL &&
+			    (strstr(what, d_spf) != NULL || strstr(what, d_spf2) != NULL))
+				ok = true;
+			free(d_dkim);
+			free(d_spf);
+			free(d_spf2);
+		}
+		free(copy);
+	}
+	free(domain);
+	return ok;
+}
+
+static const char *
+dossier_type_label(const char *type)
+{
+	return strcmp(type, "action_formation") == 0 ? "action de formation"
+	       : strcmp(type, "contrat_pro") == 0    ? "contrat de professionnalisation"
+						     : "contrat d’apprentissage";
+}
+
+/* The status text of a dossier: its state, the next step from the FAQ, the DECA number
+ * of an apprenticeship contract. Caller frees. */
+static char *
+dossier_status_text(const struct engine *e, const char *number, const struct dossier_info *d, enum audience audience)
+{
+	const char *faq = strcmp(d->state, "en_attente_de_pieces") == 0 ? "send_supporting_documents"
+			  : strcmp(d->state, "accorde") == 0              ? "submit_invoice"
+			  : strcmp(d->state, "paye") == 0                 ? "payment_details"
+									  : NULL;
+	char *faq_text = faq ? dialog_faq_answer(e, faq, audience, OUTPUT_TEXT) : xstrdup("");
+	char *name = xasprintf("dossier_state_%s", d->state);
+	struct template_var fv = { "faq", faq_text, true };
+	char *state = template_render(e->templates, name, OUTPUT_TEXT, &fv, 1);
+	str_trim(state);
+	char *deca = strcmp(d->type, "contrat_apprentissage") != 0 ? xstrdup("")
+		     : d->deca_number ? xasprintf("\n\nNuméro DECA du contrat : %s.", d->deca_number)
+				      : xstrdup("\n\nLe numéro DECA n’est pas encore attribué : il l’est une fois le contrat "
+						"déposé et instruit ; il apparaîtra alors dans votre espace.");
+	struct template_var vars[] = {
+		{ "number", number, false }, { "type", dossier_type_label(d->type), false },
+		{ "state", state, true }, { "deca", deca, true },
+	};
+	char *out = template_render(e->templates, "action_dossier_status", OUTPUT_TEXT, vars, 4);
+	free(deca);
+	free(state);
+	free(name);
+	free(faq_text);
+	return out;
+}
+
+static int
+reply_with(struct job *j, const struct analysis *a, const char *answer)
+{
+	char *body = dialog_mail_envelope(j->e, answer, a->question, OUTPUT_TEXT);
+	char *subject = mail_reply_subject(j->mail->subject);
+	int rc = queue_mail(j, OUTBOX_REPLY, subject, body);
+	free(subject);
+	free(body);
+	return rc;
+}
+
+/* Dossier status: the number from the mail (subject included); the status goes in the
+ * reply only to a verified requester — an address on file for an account acting for the
+ * dossier's structures, and when required an Authentication-Results pass for its domain
+ * —; anyone else gets the same reply whether the dossier exists or not, and the status
+ * goes to the addresses on file. Without a number, the assistant asks for it and the
+ * thread waits (a reply in the thread completes the request). */
+static int
+dossier_status(struct job *j, const struct analysis *a, double confidence)
+{
+	const struct parsed_mail *m = j->mail;
+	char *text = xasprintf("%s\n%s", m->subject, m->body);
+	char *numbers[4];
+	size_t n = dossier_numbers(text, numbers, 4);
+	free(text);
+	const char *from = m->from_address;
+	int rc = 0;
+	if (n == 0) {
+		j->r->outcome = MAIL_ANSWERED;
+		set_reason(j, "dossier status: number asked for");
+		rc = record_inbound(j, THREAD_OPEN, true, "dossier_status", confidence, "answered", NULL);
+		char *ask = rc == 0 ? template_render(j->e->templates, "action_dossier_ask", OUTPUT_TEXT, NULL, 0) : NULL;
+		if (rc == 0)
+			rc = reply_with(j, a, ask);
+		if (rc == 0)
+			rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", NULL, "number asked for");
+		free(ask);
+		return rc;
+	}
+	/* The first candidate that is a known dossier, else the first one. */
+	struct dossier_info d = {0};
+	size_t pick = 0;
+	int found = 0;
+	for (size_t i = 0; i < n && found == 0; i++)
+		if ((found = store_dossier_get(j->st, numbers[i], &d)) == 1)
+			pick = i;
+	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", (int64_t)time(NULL) - 3600) : 0;
+	int linked = found == 1 && from ? store_dossier_linked(j->st, numbers[pick], from) : 0;
+	if (found < 0 || recent < 0 || linked < 0) {
+		rc = -1;
+		goto out;
+	}
+	bool over = recent >= (int64_t)j->s->status_limit;
+	bool verified = linked == 1 && !over && (!j->s->require_authenticated_sender || authenticated_sender(m));
+	j->r->outcome = MAIL_ANSWERED;
+	rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
+	const char *outcome;
+	char *answer;
+	if (rc == 0 && verified) {
+		answer = dossier_status_text(j->e, numbers[pick], &d, a->match.audience);
+		outcome = "status given to a verified requester";
+	} else {
+		struct template_var var = { "number", numbers[pick], false };
+		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
+		outcome = over ? "hourly limit reached: nothing sent" : found ? "requester not verified: status sent to the addresses on file"
+								 : "no such dossier: nothing sent";
+		if (rc == 0 && found == 1 && !over) {
+			char **emails = NULL;
+			size_t count = 0;
+			rc = store_dossier_emails(j->st, numbers[pick], &emails, &count);
+			char *status = rc == 0 && count > 0 ? dossier_status_text(j->e, numbers[pick], &d, AUDIENCE_UNKNOWN) : NULL;
+			char *subject = template_render(j->e->templates, "action_dossier_subject", OUTPUT_TEXT, &var, 1);
+			str_trim(subject);
+			for (size_t i = 0; rc == 0 && i < count; i++) {
+				char *body = dialog_mail_envelope(j->e, status, "", OUTPUT_TEXT);
+				struct outbound o = { .thread_id = j->thread.id, .kind = OUTBOX_ACTION, .to = emails[i],
+						      .subject = subject, .body = body };
+				int q = queue_outbound(j->s, j->st, &o);
+				rc = q < 0 ? -1 : 0;
+				if (q > 0)
+					j->r->queued++;
+				free(body);
+			}
+			if (count == 0)
+				outcome = "requester not verified, no active account on file: nothing sent";
+			free(subject);
+			free(status);
+			str_array_free(emails, count);
+		}
+	}
+	if (rc == 0)
+		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick], outcome);
+	if (rc == 0)
+		rc = reply_with(j, a, answer);
+	free(answer);
+out:
+	dossier_info_clear(&d);
+	for (size_t i = 0; i < n; i++)
+		free(numbers[i]);
+	return rc;
+}
+
 /* The reason as the correspondants read it (the English one is for the log). */
 static const char *
 notify_motive(enum escalation_reason reason, bool over_limit)
@@ -418,6 +602,23 @@ escalation_reason_text(const struct analysis *a)
 	case REASON_UNREADABLE: return "the message could not be read";
 	default: return "no answer found with enough confidence";
 	}
+}
+
+/* Beyond a limit the thread goes to a person silently (a flooding sender: one notice
+ * per burst window, not one per mail). */
+static int
+silent_escalation(struct job *j, const char *limit, double confidence)
+{
+	j->r->outcome = MAIL_ESCALATED;
+	set_reason(j, limit);
+	if (record_inbound(j, THREAD_ESCALATED, true, *j->r->intent ? j->r->intent : NULL, confidence, "escalated", limit) < 0)
+		return -1;
+	int64_t last = store_last_notify_for(j->st, j->requester ? j->requester : "");
+	if (last < 0)
+		return -1;
+	if (last > (int64_t)time(NULL) - (int64_t)j->s->burst_window)
+		return 0;
+	return notify_correspondants(j, notify_motive(REASON_NONE, true));
 }
 
 /* Decides and records, inside the transaction. */
@@ -479,7 +680,16 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 		free(j->r->intent);
 		j->r->intent = xstrdup(analysis_intent_id(&a));
 		double confidence = analysis_confidence(&a);
-		if (a.decision == DECISION_SMALL_TALK && j->thread.id != 0) {
+		if ((a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS && dossiers_known(j)) ||
+			   (j->thread.id != 0 && j->thread.state == THREAD_OPEN && j->thread.intent != NULL &&
+			    strcmp(j->thread.intent, "dossier_status") == 0 && a.reason != REASON_HANDOFF)) {
+			/* A status request, or the number asked for in this thread. */
+			free(j->r->intent);
+			j->r->intent = xstrdup("dossier_status");
+			char *limit = over_limit(j);
+			rc = limit ? silent_escalation(j, limit, confidence) : dossier_status(j, &a, confidence);
+			free(limit);
+		} else if (a.decision == DECISION_SMALL_TALK && j->thread.id != 0) {
 			/* "Merci", "Bonjour" in a thread already answered: nothing to say back. */
 			j->r->outcome = MAIL_ATTACHED;
 			set_reason(j, "nothing to answer (thanks or greeting)");
@@ -493,16 +703,7 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 		} else {
 			char *limit = over_limit(j);
 			if (limit != NULL) {
-				/* Beyond a limit the thread goes to a person silently. */
-				j->r->outcome = MAIL_ESCALATED;
-				set_reason(j, limit);
-				rc = record_inbound(j, THREAD_ESCALATED, true, j->r->intent, confidence, "escalated", limit);
-				/* A flooding sender: one notice per burst window, not one per mail. */
-				int64_t last = rc == 0 ? store_last_notify_for(j->st, j->requester) : 0;
-				if (last < 0)
-					rc = -1;
-				else if (rc == 0 && last <= (int64_t)time(NULL) - (int64_t)j->s->burst_window)
-					rc = notify_correspondants(j, notify_motive(REASON_NONE, true));
+				rc = silent_escalation(j, limit, confidence);
 				free(limit);
 			} else {
 				j->r->outcome = MAIL_ANSWERED;
@@ -535,6 +736,12 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 			*error_r = xasprintf("store: %s", store_error(st));
 		return done < 0 ? -1 : 0;
 	}
+	/* A marker a store error left behind (this thread could not clear it then) is no
+	 * crash: cleared before counting. */
+	if (uncleared_key != NULL && strcmp(uncleared_key, r->key) == 0 && store_attempt_end(st, s->mailbox, r->key) == 0) {
+		free(uncleared_key);
+		uncleared_key = NULL;
+	}
 	/* Recorded (committed) before parsing: if anything kills the process while this mail
 	 * is in hand, the next start knows. */
 	int attempts = store_attempt_begin(st, s->mailbox, r->key);
@@ -558,7 +765,9 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 	if (unreadable != NULL) {
 		parsed_mail_clear(&mail);
 		err = NULL;
-		if (mail_parse_headers(raw, len, &mail, &err) < 0) {
+		/* Twice interrupted: not even the headers are read again (they may be what kills
+		 * it); a person gets the thread with nobody to acknowledge to. */
+		if (attempts >= 2 || mail_parse_headers(raw, len, &mail, &err) < 0) {
 			free(err);  /* not even the headers: escalated as it is, with no reply address */
 			parsed_mail_clear(&mail);
 			memset(&mail, 0, sizeof(mail));
@@ -613,9 +822,12 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 	} else if (rc < 0) {
 		*error_r = xasprintf("store: %s", store_error(st));
 		store_rollback(st);
-		/* A store error is no crash: the next try must read the mail, not quarantine it
-		 * (best effort: with the store failing, this may fail too). */
-		store_attempt_end(st, s->mailbox, r->key);
+		/* A store error is no crash: the next try must read the mail, not quarantine it.
+		 * With the store failing this may fail too: then the next call clears it first. */
+		if (store_attempt_end(st, s->mailbox, r->key) < 0) {
+			free(uncleared_key);
+			uncleared_key = xstrdup(r->key);
+		}
 	}
 	thread_row_clear(&j.thread);
 	parsed_mail_clear(&mail);

@@ -28,6 +28,8 @@ struct mail_settings {
 	size_t max_message_size;
 	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
 	unsigned long reminder_limit;   /* identifier reminders per address and hour */
+	unsigned long status_limit;     /* dossier status look-ups per address and hour */
+	bool require_authenticated_sender;  /* status only with Authentication-Results dkim/spf=pass */
 	struct dialog_settings dialog;
 };
 

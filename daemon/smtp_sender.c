@@ -134,7 +134,7 @@ notify(struct smtp_sender *sd, int64_t thread_id, const char *motive)
 /* The reply will never arrive: the thread goes to a person, who is told. Returns -1
  * (rolled back) when the store failed. */
 static int
-give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
+give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error, bool refused)
 {
 	char *reason = xasprintf("the %s to %s could not be delivered: %s", row->kind, row->recipient, error);
 	bool to_writer = strcmp(row->kind, "notify") != 0;
@@ -142,8 +142,9 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error)
 				 row->recipient, error);
 	int notified = 0;
 	int rc = 0;
+	/* Only a refusal (5xx) marks the address as bouncing; an outage says nothing of it. */
 	if (store_begin(sd->store) < 0 || store_outbox_failed(sd->store, row->id, error) < 0 ||
-	    store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0 ||
+	    (refused && store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0) ||
 	    (to_writer && store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
 	    (to_writer && sd->s.mail != NULL && sd->s.engine != NULL &&
 	     (notified = notify(sd, row->thread_id, motive)) < 0) ||
@@ -231,9 +232,15 @@ update_retry(struct smtp_sender *sd, const struct outbox_row *row, const void *a
 }
 
 static int
-update_give_up(struct smtp_sender *sd, const struct outbox_row *row, const void *arg)
+update_refused(struct smtp_sender *sd, const struct outbox_row *row, const void *arg)
 {
-	return give_up(sd, row, arg);
+	return give_up(sd, row, arg, true);
+}
+
+static int
+update_too_old(struct smtp_sender *sd, const struct outbox_row *row, const void *arg)
+{
+	return give_up(sd, row, arg, false);
 }
 
 /* Sends what is due. Returns the number of seconds to wait before looking again. */
@@ -258,12 +265,14 @@ send_due(struct smtp_sender *sd)
 		char *error = NULL;
 		/* A mail the server kept refusing or timing out on for too long: given up,
 		 * whatever the error, so that a person is told. */
-		if (now - row.created > (int64_t)sd->s.give_up_after) {
+		if (now - row.created > (int64_t)sd->s.give_up_after && row.attempts > 0) {
 			char *why = xasprintf("not delivered after %lu hours (last error: %s)", sd->s.give_up_after / 3600,
 					      row.last_error ? row.last_error : "none");
-			record(sd, &row, update_give_up, why);
+			record(sd, &row, update_too_old, why);
 			free(why);
 			outbox_row_clear(&row);
+			if (is_stopping(sd))  /* record() gives up when stopping: do not pick the row again */
+				return 0;
 			continue;
 		}
 		enum send_result res = send_one(sd, &row, &error);
@@ -294,7 +303,7 @@ send_due(struct smtp_sender *sd)
 		case PERMANENT: {
 			bool permanent = res == PERMANENT;
 			if (permanent && (unsigned long)row.permanent_failures + 1 >= sd->s.max_permanent_failures) {
-				record(sd, &row, update_give_up, error);
+				record(sd, &row, update_refused, error);
 				break;
 			}
 			unsigned long wait = backoff((unsigned)row.attempts + 1, sd->s.retry_max);

@@ -30,6 +30,7 @@ static const char schema[] =
 	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, requester TEXT NOT NULL, subject TEXT NOT NULL,"
 	"  state TEXT NOT NULL, intent TEXT, reason TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS threads_state ON threads (state, updated);"
+	"CREATE INDEX IF NOT EXISTS threads_requester ON threads (requester COLLATE NOCASE);"
 	"CREATE TABLE IF NOT EXISTS messages ("
 	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
 	"  direction TEXT NOT NULL, message_id TEXT, sender TEXT, recipient TEXT, subject TEXT, body TEXT,"
@@ -869,4 +870,59 @@ store_audit_count(struct store *st, const char *requester, const char *action, i
 {
 	return query_int(st, "SELECT count(*) FROM audit WHERE requester = ? COLLATE NOCASE AND action = ? AND at >= ?",
 			 "ssi", requester, action, since);
+}
+
+int
+store_dossier_get(struct store *st, const char *number, struct dossier_info *d)
+{
+	sqlite3_stmt *stmt = prepare(st, "SELECT type, state, deca_number FROM dossiers WHERE number = ?", "s", number);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		d->type = column_dup(stmt, 0);
+		d->state = column_dup(stmt, 1);
+		d->deca_number = column_dup(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+void
+dossier_info_clear(struct dossier_info *d)
+{
+	free(d->type);
+	free(d->state);
+	free(d->deca_number);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Active accounts acting for the dossier's company or training organisation. */
+#define DOSSIER_ACCOUNTS \
+	" FROM accounts a JOIN account_links l ON l.identifier = a.identifier JOIN dossiers d ON d.number = ?1" \
+	" WHERE a.state = 'active' AND (l.siret = d.siret OR l.siret = d.training_org_siret)"
+
+int
+store_dossier_linked(struct store *st, const char *number, const char *email)
+{
+	int64_t n = query_int(st, "SELECT count(*)" DOSSIER_ACCOUNTS " AND a.email = ?2 COLLATE NOCASE", "ss", number,
+			      email);
+	return n < 0 ? -1 : n > 0;
+}
+
+int
+store_dossier_emails(struct store *st, const char *number, char ***emails_r, size_t *count_r)
+{
+	*emails_r = NULL;
+	*count_r = 0;
+	sqlite3_stmt *stmt = prepare(st, "SELECT DISTINCT lower(a.email)" DOSSIER_ACCOUNTS " ORDER BY 1", "s", number);
+	if (stmt == NULL)
+		return -1;
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*emails_r = xrealloc(*emails_r, (*count_r + 1) * sizeof(**emails_r));
+		(*emails_r)[(*count_r)++] = column_dup(stmt, 0);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_DONE ? 0 : fail(st);
 }

@@ -199,6 +199,17 @@ struct strbuf;
 int store_accounts_by_email(struct store *store, const char *email, struct strbuf *out);
 /* Audit rows of action by requester at or after since. */
 int64_t store_audit_count(struct store *store, const char *requester, const char *action, int64_t since);
+struct dossier_info {
+	char *type, *state, *deca_number;  /* deca_number may be NULL */
+};
+/* Returns 1 and fills *info, 0 when there is no such dossier, -1 on error. */
+int store_dossier_get(struct store *store, const char *number, struct dossier_info *info);
+void dossier_info_clear(struct dossier_info *info);
+/* 1 when email is on file for an active account acting for the dossier's company or
+ * training organisation, 0 when not, -1 on error. */
+int store_dossier_linked(struct store *store, const char *number, const char *email);
+/* The e-mails on file of those accounts (caller frees with str_array_free). */
+int store_dossier_emails(struct store *store, const char *number, char ***emails_r, size_t *count_r);
 /* Rows in "companies", "accounts" or "dossiers". */
 int64_t store_directory_count(struct store *store, const char *table);
 

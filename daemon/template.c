@@ -46,6 +46,19 @@ static const struct {
 	{ "action_identifier_reply", { "" } },
 	{ "action_identifier_mail", { "identifiers" } },
 	{ "action_identifier_subject", { "" } },
+	/* Dossier status: asking for the number, the status for a verified requester (and
+	 * the mail to the addresses on file), the same reply for anyone else. */
+	{ "action_dossier_ask", { "" } },
+	{ "action_dossier_status", { "number", "type", "state", "deca" } },
+	{ "action_dossier_redirect", { "" } },
+	{ "action_dossier_subject", { "number" } },
+	{ "dossier_state_en_cours_de_saisie", { "faq" } },
+	{ "dossier_state_transmis", { "faq" } },
+	{ "dossier_state_en_attente_de_pieces", { "faq" } },
+	{ "dossier_state_accorde", { "faq" } },
+	{ "dossier_state_refuse", { "faq" } },
+	{ "dossier_state_paye", { "faq" } },
+	{ "dossier_state_clos", { "faq" } },
 	/* To the correspondants: a thread needs a person. */
 	{ "mail_notify", { "thread", "link", "requester", "subject", "reason", "intent", "messages" } },
 	{ "mail_notify_subject", { "thread", "subject" } },

@@ -136,6 +136,27 @@ check "dialogctl audit shows both requests, and which one found an account" sh -
 	 grep -q '\"requester\":\"j.moreau@scierie-des-combes.example\",\"action\":\"identifier_reminder\",\"subject\":\"Identifiant : JMOREAU01' $D/audit.jsonl &&
 	 grep -q '\"requester\":\"nobody.known@example.test\",.*\"outcome\":\"no account' $D/audit.jsonl"
 
+# ---- dossier status: in the reply only for an account of the dossier's structures ----
+before=$(catchall_count)
+for who in j.moreau@scierie-des-combes.example stranger@example.test; do
+	printf 'From: %s\nTo: %s\nSubject: Dossier\nMessage-ID: <status-%s>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, où en est notre dossier n° AF-2023-018745 ?\n' \
+		"$who" "$SUPPORT_ADDRESS" "$who" > "$D/status.eml"
+	$tool --env "$D/env" send "$D/status.eml" > /dev/null
+done
+# Two replies, and the stranger's request sends the status to the two addresses on file.
+check "dossier status: two replies and two mails to the addresses on file" wait_until 20 at_least $((before + 4))
+$tool --env "$D/env" dump $catchall > "$D/dump-status.jsonl"
+check "the account holder gets the state and the next step" python3 -c "
+import json
+rows = [json.loads(l) for l in open('$D/dump-status.jsonl', encoding='utf-8')]
+mine = [r['body'] for r in rows if (r.get('in_reply_to') or '').startswith('<status-j.moreau')]
+other = [r['body'] for r in rows if (r.get('in_reply_to') or '').startswith('<status-stranger')]
+sent = [r for r in rows if 'tat de votre dossier OCAPIAT' in (r.get('subject') or '')]
+assert len(mine) == 1 and 'est en attente de pi\u00e8ces' in mine[0], mine
+assert len(other) == 1 and 'attente de pi' not in other[0] and 'adresse mail enregistr' in other[0], other
+assert sorted(r['to'].lower() for r in sent)[-1].endswith('j.moreau@scierie-des-combes.example>') or len(sent) == 2, sent
+"
+
 # ---- 2. malformed and hostile mail ----
 H="$D/hostile"
 mkdir -p "$H"

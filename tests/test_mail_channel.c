@@ -67,6 +67,7 @@ setup(void **state)
 	s->daily_limit = 0;
 	s->bounce_pause = 86400;
 	s->reminder_limit = 3;
+	s->status_limit = 10;
 	dialog_settings_default(&s->dialog);
 	*state = f;
 	return 0;
@@ -335,6 +336,16 @@ test_quarantine_after_crash(void **state)
 	assert_int_equal(r.queued, 2);
 	mail_result_clear(&r);
 	free(raw);
+	/* Interrupted twice: not even its headers are read; the correspondants only. */
+	raw = question_mail("crash2@example.test", "crash2@example.test", NULL, "Comment modifier mon RIB ?");
+	assert_int_equal(store_attempt_begin(f->store, "INBOX", "crash2@example.test"), 0);
+	assert_int_equal(store_attempt_begin(f->store, "INBOX", "crash2@example.test"), 1);
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_string_equal(r.requester, "");
+	assert_int_equal(r.queued, 1);
+	mail_result_clear(&r);
+	free(raw);
 }
 
 static void
@@ -555,6 +566,121 @@ test_identifier_reminder_reveals_nothing(void **state)
 }
 
 static void
+load_directory(struct fixture *f)
+{
+	static const char *const names[] = { "companies", "accounts", "dossiers" };
+	for (int t = 0; t < 3; t++) {
+		char *path = xasprintf("%s/directory/%s.csv", TEST_DATA_DIR, names[t]);
+		char *err = NULL;
+		assert_true(directory_import(f->store, (enum directory_table)t, path, &err) > 0);
+		free(path);
+	}
+}
+
+static char *
+status_request(struct fixture *f, const char *from, const char *id, const char *in_reply_to, const char *body,
+	       struct mail_result *r)
+{
+	char *raw = question_mail(from, id, in_reply_to, body);
+	process(f, raw, 0, r);
+	free(raw);
+	return reply_body(f, r->thread_id, "reply");
+}
+
+static void
+test_dossier_status_only_to_verified_requester(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	struct mail_result r;
+	/* The company's own account: the status, with the FAQ's next step. */
+	char *body = status_request(f, "j.moreau@scierie-des-combes.example", "s1@example.test", NULL,
+				    "Bonjour, où en est notre dossier n° AF-2023-018745 ?", &r);
+	assert_string_equal(r.intent, "dossier_status");
+	assert_int_equal(r.queued, 1);
+	assert_non_null(strstr(body, "Votre dossier n° AF-2023-018745 (action de formation) est en attente de pièces"));
+	assert_non_null(strstr(body, "pièces justificatives"));
+	mail_result_clear(&r);
+	free(body);
+	/* Someone else, about the same dossier and about one that does not exist: the same
+	 * reply; the status goes to the addresses on file (the company's and the CFA's). */
+	char *b1 = status_request(f, "curieux@example.test", "s2@example.test", NULL,
+				  "Bonjour, où en est le dossier n° AF-2023-018745 ?", &r);
+	assert_int_equal(r.queued, 3);
+	mail_result_clear(&r);
+	char *b2 = status_request(f, "curieux@example.test", "s3@example.test", NULL,
+				  "Bonjour, où en est le dossier n° AF-2023-999999 ?", &r);
+	assert_int_equal(r.queued, 1);
+	mail_result_clear(&r);
+	/* Identical but for the writer's own words quoted at the bottom. */
+	*strstr(b1, "Votre message :") = '\0';
+	*strstr(b2, "Votre message :") = '\0';
+	assert_string_equal(b1, b2);
+	assert_null(strstr(b1, "attente de pièces"));
+	assert_non_null(strstr(b1, "envoyé à l’adresse mail enregistrée"));
+	free(b1);
+	free(b2);
+}
+
+static void
+test_dossier_number_asked_then_given_in_the_thread(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	struct mail_result r;
+	char *ask = status_request(f, "audrey.lemaire@serres-lemaire.example", "t1@example.test", NULL,
+				   "Bonjour, pouvez-vous me dire où en est notre dossier de contrat d'apprentissage ?", &r);
+	assert_non_null(strstr(ask, "nous avons besoin de son numéro"));
+	int64_t thread = r.thread_id;
+	mail_result_clear(&r);
+	/* The answer to our question, in the same thread. */
+	struct outbox_list l = outbox(f);
+	char *status = status_request(f, "audrey.lemaire@serres-lemaire.example", "t2@example.test", l.message_ids[0],
+				      "Le numéro est CA-2023-0098412, merci.", &r);
+	assert_int_equal(r.thread_id, thread);
+	assert_string_equal(r.intent, "dossier_status");
+	assert_non_null(strstr(status, "Votre dossier n° CA-2023-0098412 (contrat d’apprentissage) a été accordé"));
+	assert_non_null(strstr(status, "Numéro DECA du contrat : 02920231200145"));
+	mail_result_clear(&r);
+	free(ask);
+	free(status);
+}
+
+static void
+test_dossier_status_needs_authentication_when_required(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	f->settings.require_authenticated_sender = true;
+	struct mail_result r;
+	char *b = status_request(f, "j.moreau@scierie-des-combes.example", "a1@example.test", NULL,
+				 "Où en est le dossier AF-2023-018745 ?", &r);
+	assert_null(strstr(b, "attente de pièces"));  /* no Authentication-Results: not verified */
+	mail_result_clear(&r);
+	free(b);
+	const char *raw = "From: j.moreau@scierie-des-combes.example\r\nTo: dialoguer@ocapiat.test\r\n"
+			  "Subject: Dossier\r\nMessage-ID: <a2@example.test>\r\n"
+			  "Authentication-Results: mx.ocapiat.test; dkim=pass header.d=scierie-des-combes.example;"
+			  " spf=fail smtp.mailfrom=scierie-des-combes.example\r\n\r\n"
+			  "Où en est le dossier AF-2023-018745 ?\r\n";
+	process(f, raw, 0, &r);
+	b = reply_body(f, r.thread_id, "reply");
+	assert_non_null(strstr(b, "attente de pièces"));
+	mail_result_clear(&r);
+	free(b);
+	/* A pass for another domain proves nothing. */
+	const char *other = "From: j.moreau@scierie-des-combes.example\r\nTo: dialoguer@ocapiat.test\r\n"
+			    "Subject: Dossier\r\nMessage-ID: <a3@example.test>\r\n"
+			    "Authentication-Results: mx.ocapiat.test; dkim=pass header.d=evil.example\r\n\r\n"
+			    "Où en est le dossier AF-2023-018745 ?\r\n";
+	process(f, other, 0, &r);
+	b = reply_body(f, r.thread_id, "reply");
+	assert_null(strstr(b, "attente de pièces"));
+	mail_result_clear(&r);
+	free(b);
+}
+
+static void
 test_outbox_scheduling(void **state)
 {
 	struct fixture *f = *state;
@@ -643,6 +769,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mail_recorded_meanwhile_is_a_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identifier_reminder_reveals_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dossier_status_only_to_verified_requester, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dossier_number_asked_then_given_in_the_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dossier_status_needs_authentication_when_required, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values_are_data, setup, teardown),
