@@ -3,6 +3,7 @@
 #include "autoconf.h"
 #include "testutil.h"
 #include "directory_import.h"
+#include "dossier_number.h"
 #include "store.h"
 
 struct fixture {
@@ -164,6 +165,45 @@ test_siret(void **state)
 	assert_false(directory_siret_normalize("35600000000002", out));
 }
 
+static void
+test_dossier_numbers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		const char *first;      /* NULL: no number */
+	} cases[] = {
+		{ "Où en est notre dossier n° AF-2023-018745 ? SIRET 41238765600025", "AF-2023-018745" },
+		{ "dossier n° 2024-001234 svp", "2024-001234" },
+		{ "ma demande 1234567", "1234567" },
+		{ "Le numéro est ca-2023-0098412, merci.", "CA-2023-0098412" },
+		{ "le contrat d'apprentissage de Léa Martin", NULL },
+		{ "SIRET 803 541 226 00038, tél. 0612345678", NULL },
+		{ "dossier 41238765600025", NULL },      /* a SIRET */
+		{ "demande 0612345678", NULL },          /* a phone number */
+		{ "notre demande du 12/03", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *out[4];
+		size_t n = dossier_numbers(cases[i].text, out, 4);
+		if (cases[i].first == NULL) {
+			assert_int_equal(n, 0);
+		} else {
+			assert_true(n >= 1);
+			assert_string_equal(out[0], cases[i].first);
+		}
+		for (size_t k = 0; k < n; k++)
+			free(out[k]);
+	}
+	/* Repeats are given once, in order. */
+	char *out[4];
+	assert_int_equal(dossier_numbers("AF-2023-018745 et af-2023-018745 puis CP-2024-000311", out, 4), 2);
+	assert_string_equal(out[1], "CP-2024-000311");
+	free(out[0]);
+	free(out[1]);
+}
+
 int
 main(void)
 {
@@ -173,6 +213,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_header_and_csv_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
 		cmocka_unit_test(test_siret),
+		cmocka_unit_test(test_dossier_numbers),
 	};
 	return cmocka_run_group_tests_name("directory", tests, NULL, NULL);
 }
