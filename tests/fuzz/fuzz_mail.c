@@ -1,11 +1,12 @@
 /* Fuzz target: any bytes as a raw e-mail, through what dialogd does with one before the
- * store: mail_key, mail_parse (libetpan MIME, charsets, HTML), mail_question_text and
- * the no-reply rules. Must never crash, leak or read out of bounds; every string out
+ * store: mail_key, mail_parse (libetpan MIME, charsets, HTML), mail_question_text, the
+ * dossier number finder and the no-reply rules. Must never crash, leak or read out of bounds; every string out
  * must be valid UTF-8 without CR.
  * Build: ./configure --enable-fuzzers CC=clang CFLAGS=-fsanitize=fuzzer-no-link,address,undefined
  *        && make tests/fuzz/fuzz_mail
  * Run:   tests/fuzz/fuzz_mail -max_total_time=300 $(srcdir)/tests/data/mail */
 #include "autoconf.h"
+#include "dossier_number.h"
 #include "mail_channel.h"
 #include "mail_parse.h"
 #include "mail_policy.h"
@@ -42,6 +43,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_text(mail.from_name);
 		char *q = mail_question_text(&mail);
 		check_text(q);
+		char *numbers[4];
+		size_t n = dossier_numbers(q, numbers, 4);
+		for (size_t i = 0; i < n; i++)
+			free(numbers[i]);
 		free(q);
 		struct mail_policy policy;
 		mail_policy_default(&policy);
