@@ -510,9 +510,8 @@ reply_body(struct fixture *f, int64_t thread, const char *decision)
 }
 
 static void
-test_identifier_reminder_reveals_nothing(void **state)
+load_directory(struct fixture *f)
 {
-	struct fixture *f = *state;
 	static const char *const names[] = { "companies", "accounts", "dossiers" };
 	for (int t = 0; t < 3; t++) {
 		char *path = xasprintf("%s/directory/%s.csv", TEST_DATA_DIR, names[t]);
@@ -520,6 +519,13 @@ test_identifier_reminder_reveals_nothing(void **state)
 		assert_true(directory_import(f->store, (enum directory_table)t, path, &err) > 0);
 		free(path);
 	}
+}
+
+static void
+test_identifier_reminder_reveals_nothing(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
 	const char *question = "Bonjour, j'ai oublié mon identifiant de connexion, pouvez-vous me le rappeler ?";
 	char *known = question_mail("Julien Moreau <J.Moreau@scierie-des-combes.example>", "k1@example.test", NULL, question);
 	char *unknown = question_mail("Personne <personne@example.test>", "u1@example.test", NULL, question);
@@ -563,18 +569,6 @@ test_identifier_reminder_reveals_nothing(void **state)
 	}
 	free(known);
 	free(unknown);
-}
-
-static void
-load_directory(struct fixture *f)
-{
-	static const char *const names[] = { "companies", "accounts", "dossiers" };
-	for (int t = 0; t < 3; t++) {
-		char *path = xasprintf("%s/directory/%s.csv", TEST_DATA_DIR, names[t]);
-		char *err = NULL;
-		assert_true(directory_import(f->store, (enum directory_table)t, path, &err) > 0);
-		free(path);
-	}
 }
 
 static char *
