@@ -72,7 +72,12 @@ static const char schema[] =
 	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, channel TEXT NOT NULL, requester TEXT NOT NULL,"
 	"  action TEXT NOT NULL, subject TEXT, outcome TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS audit_at ON audit (at);"
-	"PRAGMA user_version = 3;";
+	/* Password reset tokens: only their hash; used_at burns one, revoked_at a newer one. */
+	"CREATE TABLE IF NOT EXISTS reset_tokens ("
+	"  id INTEGER PRIMARY KEY, identifier TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL, expires INTEGER NOT NULL, used_at INTEGER, revoked_at INTEGER);"
+	"CREATE INDEX IF NOT EXISTS reset_tokens_identifier ON reset_tokens (identifier);"
+	"PRAGMA user_version = 4;";
 
 static int64_t
 now_seconds(void)
@@ -925,4 +930,42 @@ store_dossier_emails(struct store *st, const char *number, char ***emails_r, siz
 	}
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+/* ---- password reset tokens ---- */
+
+int
+store_reset_token_put(struct store *st, const char *identifier, const char *token_hash, int64_t now, int64_t expires)
+{
+	if (store_begin(st) < 0)
+		return -1;
+	if (exec(st, "UPDATE reset_tokens SET revoked_at = ? WHERE identifier = ? AND used_at IS NULL AND revoked_at IS NULL",
+		 "is", now, identifier) < 0 ||
+	    exec(st, "INSERT INTO reset_tokens (identifier, token_hash, created, expires) VALUES (?, ?, ?, ?)", "ssii",
+		 identifier, token_hash, now, expires) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, char **identifier_r)
+{
+	/* One statement: two pages submitted at once cannot both use the token. */
+	sqlite3_stmt *stmt = prepare(st,
+				     "UPDATE reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL"
+				     " AND revoked_at IS NULL AND expires > ?1 RETURNING identifier",
+				     "is", now, token_hash);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*identifier_r = column_dup(stmt, 0);
+	int done = rc == SQLITE_ROW ? sqlite3_step(stmt) : rc;
+	sqlite3_finalize(stmt);
+	if (done != SQLITE_DONE)
+		return fail(st);
+	return rc == SQLITE_ROW ? 1 : 0;
 }

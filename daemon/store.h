@@ -176,6 +176,15 @@ struct purge_counts {
  * audit rows and bounce records older than that. Processed-mail keys stay for good. */
 int store_purge(struct store *store, int64_t before, struct purge_counts *counts);
 
+/* ---- password reset tokens (hashes only) ---- */
+/* Stores a new token hash for identifier, revoking its earlier unused tokens, in one
+ * transaction. */
+int store_reset_token_put(struct store *store, const char *identifier, const char *token_hash, int64_t now,
+			  int64_t expires);
+/* Burns the token with that hash when it is unused, not revoked and not expired at now:
+ * 1 with *identifier_r (caller frees), 0 when not, -1 on error. */
+int store_reset_token_burn(struct store *store, const char *token_hash, int64_t now, char **identifier_r);
+
 /* ---- directory (embedded backend) ---- */
 struct company_row {
 	const char *siret, *name, *kind, *correspondant_email;  /* kind: entreprise or organisme */

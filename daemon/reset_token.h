@@ -1,0 +1,39 @@
+/* reset_token — password reset tokens (issue 4): 256 bits from libsodium's CSPRNG, given
+ * out once as URL-safe base64 and stored only as a BLAKE2b hash (a token has full
+ * entropy: a slow hash adds nothing); valid for a configurable time, single use, and
+ * issuing one revokes the account's earlier tokens. Also the new password's strength
+ * rule and its argon2id hash. Never logs; tokens and passwords never leave this module
+ * except to the caller who asked. */
+#ifndef DIALOGD_RESET_TOKEN_H
+#define DIALOGD_RESET_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Characters of a token, with its NUL. */
+#define RESET_TOKEN_SIZE 44
+
+/* Issues a token for the account (revoking its earlier ones) valid ttl seconds from
+ * now. Writes it to token_out. Returns 0, or -1 (store error). */
+int reset_token_issue(struct store *store, const char *identifier, int64_t now, int64_t ttl,
+		      char token_out[RESET_TOKEN_SIZE]);
+
+enum reset_check { RESET_VALID, RESET_INVALID };
+
+/* Checks a token presented at now and, when valid, burns it (single use) and sets
+ * *identifier_r (caller frees). Unknown, used, expired and revoked tokens are all
+ * RESET_INVALID: the page says the same for each. -1 on a store error. */
+int reset_token_redeem(struct store *store, const char *token, int64_t now, char **identifier_r);
+
+/* NULL when password is acceptable, else the French sentence saying why (static). At
+ * least 12 characters, with letters and at least a digit or another sign, valid UTF-8. */
+const char *reset_password_weakness(const char *password);
+
+/* The argon2id hash (libsodium's string form, caller frees) of password, or NULL when
+ * memory is short. */
+char *reset_password_hash(const char *password);
+
+#endif
