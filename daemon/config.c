@@ -96,6 +96,8 @@ static const struct config_key {
 	  "dossier status look-ups per requester address and hour; beyond, the same reply and nothing sent"),
 	B("security", "require_authenticated_sender", require_authenticated_sender, "no",
 	  "give a dossier's status by mail only when the receiving MTA's Authentication-Results shows dkim=pass or spf=pass for the sender's domain"),
+	S("security", "authserv_id", authserv_id, NULL,
+	  "the name our receiving MTA writes first in its Authentication-Results header (required with require_authenticated_sender: a header the sender wrote is not trusted)"),
 	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat and console (loopback by default)"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
@@ -242,6 +244,9 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		strbuf_addf(errors, "%s: [smtp] url: \"%s\" must start with smtp:// or smtps://\n", path, cfg->smtp_url);
 	if (strcmp(cfg->imap_done_action, "move") != 0 && strcmp(cfg->imap_done_action, "keyword") != 0)
 		strbuf_addf(errors, "%s: [imap] done_action: \"%s\" must be move or keyword\n", path, cfg->imap_done_action);
+	if (cfg->require_authenticated_sender && cfg->authserv_id == NULL)
+		strbuf_addf(errors, "%s: [security] require_authenticated_sender needs authserv_id (the name your MTA "
+			    "writes in Authentication-Results)\n", path);
 	/* Zero would mean retrying in a tight loop, or giving up at once. */
 	if (cfg->smtp_retry_max < 1)
 		strbuf_addf(errors, "%s: [smtp] retry_max must be at least 1 (second)\n", path);

@@ -50,6 +50,7 @@ struct config {
 	unsigned long reminder_limit;   /* [security] reminder_limit */
 	unsigned long status_limit;     /* [security] status_limit */
 	bool require_authenticated_sender;      /* [security] require_authenticated_sender */
+	char *authserv_id;      /* [security] authserv_id */
 	bool log_syslog;        /* [log] syslog */
 };
 

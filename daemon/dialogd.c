@@ -115,6 +115,7 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->reminder_limit = cfg->reminder_limit;
 	ms->status_limit = cfg->status_limit;
 	ms->require_authenticated_sender = cfg->require_authenticated_sender;
+	ms->authserv_id = cfg->authserv_id;
 	dialog_settings_default(&ms->dialog);
 	ms->dialog.min_confidence = cfg->min_confidence;
 	ms->dialog.min_margin = cfg->min_margin;

@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* A thread's content in a notification: enough for a correspondant to decide, not a dump. */
@@ -388,30 +389,46 @@ identifier_reminder(struct job *j, const struct analysis *a)
 	return rc;
 }
 
-/* Authentication-Results (RFC 8601, added by our receiving MTA, the first one is ours)
- * says dkim=pass or spf=pass for the domain of the sender's address. */
+/* Whether result (lower case, e.g. "dkim=pass header.d=example.com") names exactly
+ * domain in property prop ("header.d=", or "smtp.mailfrom=" with or without local part). */
 static bool
-authenticated_sender(const struct parsed_mail *m)
+names_domain(const char *result, const char *prop, const char *domain)
 {
-	const char *ar = mail_header_get(m, "Authentication-Results");
+	for (const char *p = strstr(result, prop); p != NULL; p = strstr(p + 1, prop)) {
+		const char *v = p + strlen(prop);
+		size_t len = strcspn(v, " \t()");
+		const char *at = memchr(v, '@', len);
+		if (at != NULL) {  /* smtp.mailfrom=user@domain */
+			len -= (size_t)(at + 1 - v);
+			v = at + 1;
+		}
+		if (len == strlen(domain) && strncmp(v, domain, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Authentication-Results (RFC 8601) added by our own receiving MTA — recognised by its
+ * authserv-id, since anyone can write such a header into the mail they send — says
+ * dkim=pass or spf=pass for exactly the domain of the sender's address. */
+static bool
+authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
+{
 	char *domain = m->from_address ? mail_address_domain(m->from_address) : NULL;
 	bool ok = false;
-	if (ar != NULL && domain != NULL) {
-		char *copy = xstrdup(ar), *save = NULL;
-		for (char *part = strtok_r(copy, ";", &save); part && !ok; part = strtok_r(NULL, ";", &save)) {
-			for (char *p = part; *p; p++)
-				*p = (char)tolower((unsigned char)*p);
-			const char *what = str_trim(part);
-			char *d_dkim = xasprintf("header.d=%s", domain), *d_spf = xasprintf("@%s", domain),
-			     *d_spf2 = xasprintf("smtp.mailfrom=%s", domain);
-			if (str_starts_with(what, "dkim=pass") && strstr(what, d_dkim) != NULL)
-				ok = true;
-			if (str_starts_with(what, "spf=pass") && strstr(what, "smtp.mailfrom=") != NULL &&
-			    (strstr(what, d_spf) != NULL || strstr(what, d_spf2) != NULL))
-				ok = true;
-			free(d_dkim);
-			free(d_spf);
-			free(d_spf2);
+	for (size_t h = 0; h < m->header_count && domain != NULL && s->authserv_id != NULL && !ok; h++) {
+		if (strcasecmp(m->headers[h].name, "Authentication-Results") != 0)
+			continue;
+		char *copy = xstrdup(m->headers[h].value), *save = NULL;
+		for (char *p = copy; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		char *id = strtok_r(copy, ";", &save);
+		if (id != NULL && strcasecmp(str_trim(id), s->authserv_id) == 0) {
+			for (char *part = strtok_r(NULL, ";", &save); part && !ok; part = strtok_r(NULL, ";", &save)) {
+				const char *what = str_trim(part);
+				ok = (str_starts_with(what, "dkim=pass ") && names_domain(what, "header.d=", domain)) ||
+				     (str_starts_with(what, "spf=pass ") && names_domain(what, "smtp.mailfrom=", domain));
+			}
 		}
 		free(copy);
 	}
@@ -510,7 +527,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		goto out;
 	}
 	bool over = recent >= (int64_t)j->s->status_limit;
-	bool verified = linked == 1 && !over && (!j->s->require_authenticated_sender || authenticated_sender(m));
+	bool verified = linked == 1 && !over && (!j->s->require_authenticated_sender || authenticated_sender(j->s, m));
 	j->r->outcome = MAIL_ANSWERED;
 	rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
 	const char *outcome;

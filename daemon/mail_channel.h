@@ -30,6 +30,7 @@ struct mail_settings {
 	unsigned long reminder_limit;   /* identifier reminders per address and hour */
 	unsigned long status_limit;     /* dossier status look-ups per address and hour */
 	bool require_authenticated_sender;  /* status only with Authentication-Results dkim/spf=pass */
+	const char *authserv_id;        /* our MTA's name in the Authentication-Results it adds */
 	struct dialog_settings dialog;
 };
 

@@ -646,6 +646,7 @@ test_dossier_status_needs_authentication_when_required(void **state)
 	struct fixture *f = *state;
 	load_directory(f);
 	f->settings.require_authenticated_sender = true;
+	f->settings.authserv_id = "mx.ocapiat.test";
 	struct mail_result r;
 	char *b = status_request(f, "j.moreau@scierie-des-combes.example", "a1@example.test", NULL,
 				 "Où en est le dossier AF-2023-018745 ?", &r);
@@ -662,6 +663,26 @@ test_dossier_status_needs_authentication_when_required(void **state)
 	assert_non_null(strstr(b, "attente de pièces"));
 	mail_result_clear(&r);
 	free(b);
+	/* A header the sender wrote (another authserv-id), a look-alike domain, a pass for
+	 * another domain: none proves anything. */
+	static const char *const forged[] = {
+		"Authentication-Results: mx.evil.test; dkim=pass header.d=scierie-des-combes.example",
+		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=scierie-des-combes.example.evil.test",
+		"Authentication-Results: mx.ocapiat.test; dkim=fail header.d=scierie-des-combes.example (dkim=pass)",
+		"Authentication-Results: mx.ocapiat.test; spf=pass smtp.mailfrom=x@evil-scierie-des-combes.example",
+	};
+	for (size_t i = 0; i < sizeof(forged) / sizeof(*forged); i++) {
+		char *forged_raw = xasprintf("From: j.moreau@scierie-des-combes.example\r\nTo: dialoguer@ocapiat.test\r\n"
+					     "Subject: Dossier\r\nMessage-ID: <f%zu@example.test>\r\n%s\r\n\r\n"
+					     "Où en est le dossier AF-2023-018745 ?\r\n", i, forged[i]);
+		process(f, forged_raw, 0, &r);
+		b = reply_body(f, r.thread_id, "reply");
+		if (strstr(b, "attente de pièces") != NULL)
+			fail_msg("trusted: %s", forged[i]);
+		mail_result_clear(&r);
+		free(b);
+		free(forged_raw);
+	}
 	/* A pass for another domain proves nothing. */
 	const char *other = "From: j.moreau@scierie-des-combes.example\r\nTo: dialoguer@ocapiat.test\r\n"
 			    "Subject: Dossier\r\nMessage-ID: <a3@example.test>\r\n"
