@@ -3,6 +3,7 @@
 #include "directory_import.h"
 #include "mail_compose.h"
 #include "store.h"
+#include "strmap.h"
 #include "text.h"
 #include "util.h"
 
@@ -118,6 +119,7 @@ struct reader {
 	unsigned problems;
 	struct strbuf errors;
 	bool store_failed;
+	struct strmap *seen;    /* accounts met in this import */
 };
 
 static void
@@ -328,7 +330,15 @@ import_record(struct reader *r)
 		if (!ok || kind == NULL || state == NULL)
 			return;
 		struct account_row a = { value(r, 0), value(r, 1), kind, s1, state };
-		rc = store_account_put(r->store, &a);
+		/* The file says which structures an account acts for: its first line in this
+		 * import drops the links of earlier imports (someone who left loses access). */
+		const char *id = value(r, 0);
+		if (strmap_get(r->seen, id, strlen(id)) == NULL) {
+			strmap_put(r->seen, id, strlen(id), (void *)1);
+			rc = store_account_unlink(r->store, id);
+		}
+		if (rc == 0)
+			rc = store_account_put(r->store, &a);
 		break;
 	}
 	case DIRECTORY_DOSSIERS: {
@@ -397,7 +407,7 @@ directory_import(struct store *st, enum directory_table table, const char *path,
 		*error_r = xasprintf("%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	struct reader r = { .path = path, .table = table, .store = st };
+	struct reader r = { .path = path, .table = table, .store = st, .seen = strmap_new() };
 	struct csv_parser p;
 	csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
 	if (store_begin(st) < 0) {
@@ -428,6 +438,7 @@ directory_import(struct store *st, enum directory_table table, const char *path,
 		problem(&r, r.record_line, "not valid CSV (%s): a quote is not closed",
 			csv_strerror(csv_error(&p)));
 	clear_fields(&r);
+	strmap_free(&r.seen);
 	csv_free(&p);
 	free(line);
 	fclose(f);

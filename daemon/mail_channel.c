@@ -6,6 +6,7 @@
 #include "mail_compose.h"
 #include "store.h"
 #include "template.h"
+#include "text.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -18,6 +19,9 @@
 /* A thread's content in a notification: enough for a correspondant to decide, not a dump. */
 #define NOTIFY_MESSAGE_MAX 8000
 #define NOTIFY_MESSAGES_MAX 20
+/* Status mails to a dossier's addresses on file, at others' request, per hour. */
+#define DOSSIER_MAILS_PER_HOUR 3
+#define STATUS_SENT_OUTCOME "requester not verified: status sent to the addresses on file"
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
 
@@ -389,48 +393,88 @@ identifier_reminder(struct job *j, const struct analysis *a)
 	return rc;
 }
 
-/* Whether result (lower case, e.g. "dkim=pass header.d=example.com") names exactly
- * domain in property prop ("header.d=", or "smtp.mailfrom=" with or without local part). */
-static bool
-names_domain(const char *result, const char *prop, const char *domain)
+/* Authentication-Results (RFC 8601) reduced to its plain tokens: comments (nested
+ * parentheses) removed, quoted strings kept whole, lower case. Result: a list of
+ * resinfo strings separated by ';' outside quotes, the first being the authserv-id. */
+static char *
+ar_plain(const char *value)
 {
-	for (const char *p = strstr(result, prop); p != NULL; p = strstr(p + 1, prop)) {
-		const char *v = p + strlen(prop);
-		size_t len = strcspn(v, " \t()");
-		const char *at = memchr(v, '@', len);
-		if (at != NULL) {  /* smtp.mailfrom=user@domain */
-			len -= (size_t)(at + 1 - v);
-			v = at + 1;
+	struct strbuf sb = {0};
+	int depth = 0;
+	bool quoted = false;
+	for (const char *p = value; *p; p++) {
+		if (quoted) {
+			if (*p == '\\' && p[1]) {
+				strbuf_addc(&sb, 'x');  /* an escaped character: never a separator */
+				p++;
+			} else if (*p == '"') {
+				quoted = false;
+				strbuf_addc(&sb, '"');
+			} else {
+				strbuf_addc(&sb, *p == ';' || *p == ' ' ? 'x' : (char)tolower((unsigned char)*p));
+			}
+		} else if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && depth > 0) {
+			depth--;
+		} else if (depth == 0) {
+			if (*p == '"')
+				quoted = true;
+			strbuf_addc(&sb, *p == '\t' ? ' ' : (char)tolower((unsigned char)*p));
 		}
-		if (len == strlen(domain) && strncmp(v, domain, len) == 0)
-			return true;
 	}
-	return false;
+	return sb.len ? strbuf_detach(&sb) : xstrdup("");
 }
 
-/* Authentication-Results (RFC 8601) added by our own receiving MTA — recognised by its
- * authserv-id, since anyone can write such a header into the mail they send — says
- * dkim=pass or spf=pass for exactly the domain of the sender's address. */
+/* In one resinfo ("dkim=pass header.d=example.com header.s=sel"), whether the method
+ * passed and property prop (a whole token "header.d=" or "smtp.mailfrom=") names exactly
+ * domain (for smtp.mailfrom, the part after '@' of an address). */
+static bool
+resinfo_passes(char *resinfo, const char *method, const char *prop, const char *domain)
+{
+	char *save = NULL;
+	char *tok = strtok_r(resinfo, " ", &save);
+	char *want = xasprintf("%s=pass", method);
+	bool pass = tok != NULL && strcmp(tok, want) == 0, named = false;
+	free(want);
+	while (pass && !named && (tok = strtok_r(NULL, " ", &save)) != NULL) {
+		if (!str_starts_with(tok, prop))
+			continue;
+		const char *v = tok + strlen(prop);
+		const char *at = strcmp(prop, "smtp.mailfrom=") == 0 ? strrchr(v, '@') : NULL;
+		named = strcmp(at ? at + 1 : v, domain) == 0;
+	}
+	return pass && named;
+}
+
+/* The topmost Authentication-Results header — the one our own receiving MTA added,
+ * recognised by its authserv-id; a header the sender wrote is below it, and when our MTA
+ * added none, the topmost is not ours and nothing is trusted — says dkim=pass for
+ * exactly the domain of the sender's address (header.d), or spf=pass for it
+ * (smtp.mailfrom). The MTA must add this header for every mail it receives. */
 static bool
 authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
 {
+	const char *value = mail_header_get(m, "Authentication-Results");
 	char *domain = m->from_address ? mail_address_domain(m->from_address) : NULL;
 	bool ok = false;
-	for (size_t h = 0; h < m->header_count && domain != NULL && s->authserv_id != NULL && !ok; h++) {
-		if (strcasecmp(m->headers[h].name, "Authentication-Results") != 0)
-			continue;
-		char *copy = xstrdup(m->headers[h].value), *save = NULL;
-		for (char *p = copy; *p; p++)
-			*p = (char)tolower((unsigned char)*p);
-		char *id = strtok_r(copy, ";", &save);
+	if (value != NULL && domain != NULL && s->authserv_id != NULL) {
+		char *plain = ar_plain(value), *save = NULL;
+		char *id = strtok_r(plain, ";", &save);
+		/* The authserv-id may be followed by a version number. */
+		char *space = id ? strchr(str_trim(id), ' ') : NULL;
+		if (space != NULL)
+			*space = '\0';
 		if (id != NULL && strcasecmp(str_trim(id), s->authserv_id) == 0) {
 			for (char *part = strtok_r(NULL, ";", &save); part && !ok; part = strtok_r(NULL, ";", &save)) {
-				const char *what = str_trim(part);
-				ok = (str_starts_with(what, "dkim=pass ") && names_domain(what, "header.d=", domain)) ||
-				     (str_starts_with(what, "spf=pass ") && names_domain(what, "smtp.mailfrom=", domain));
+				char *a = xstrdup(str_trim(part)), *b = xstrdup(a);
+				ok = resinfo_passes(a, "dkim", "header.d=", domain) ||
+				     resinfo_passes(b, "spf", "smtp.mailfrom=", domain);
+				free(a);
+				free(b);
 			}
 		}
-		free(copy);
+		free(plain);
 	}
 	free(domain);
 	return ok;
@@ -495,7 +539,11 @@ static int
 dossier_status(struct job *j, const struct analysis *a, double confidence)
 {
 	const struct parsed_mail *m = j->mail;
-	char *text = xasprintf("%s\n%s", m->subject, m->body);
+	/* The subject and the writer's new words only: quoted history (our own question, an
+	 * earlier message) must not supply a number. */
+	char *fresh = text_strip_noise(m->body);
+	char *text = xasprintf("%s\n%s", m->subject, fresh);
+	free(fresh);
 	char *numbers[4];
 	size_t n = dossier_numbers(text, numbers, 4);
 	free(text);
@@ -527,7 +575,11 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		goto out;
 	}
 	bool over = recent >= (int64_t)j->s->status_limit;
-	bool verified = linked == 1 && !over && (!j->s->require_authenticated_sender || authenticated_sender(j->s, m));
+	/* The reply goes to Reply-To when there is one: the status may only travel in it
+	 * when that is the very address on file that was checked. */
+	bool reply_to_from = j->requester != NULL && from != NULL && strcasecmp(j->requester, from) == 0;
+	bool verified = linked == 1 && !over && reply_to_from &&
+			(!j->s->require_authenticated_sender || authenticated_sender(j->s, m));
 	j->r->outcome = MAIL_ANSWERED;
 	rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
 	const char *outcome;
@@ -538,9 +590,18 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	} else {
 		struct template_var var = { "number", numbers[pick], false };
 		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
-		outcome = over ? "hourly limit reached: nothing sent" : found ? "requester not verified: status sent to the addresses on file"
+		outcome = over ? "hourly limit reached: nothing sent" : found ? STATUS_SENT_OUTCOME
 								 : "no such dossier: nothing sent";
-		if (rc == 0 && found == 1 && !over) {
+		/* Status mails to the addresses on file: a few per dossier and hour, whoever asks
+		 * (else anyone could flood the account holders by asking from many addresses). */
+		int64_t sent_lately = found == 1 ? store_audit_count_subject(j->st, "dossier_status", numbers[pick],
+									      STATUS_SENT_OUTCOME, (int64_t)time(NULL) - 3600)
+						 : 0;
+		if (sent_lately < 0)
+			rc = -1;
+		if (rc == 0 && found == 1 && !over && sent_lately >= DOSSIER_MAILS_PER_HOUR)
+			outcome = "status mailed to the addresses on file recently: nothing sent";
+		else if (rc == 0 && found == 1 && !over) {
 			char **emails = NULL;
 			size_t count = 0;
 			rc = store_dossier_emails(j->st, numbers[pick], &emails, &count);
@@ -548,8 +609,16 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 			char *subject = template_render(j->e->templates, "action_dossier_subject", OUTPUT_TEXT, &var, 1);
 			str_trim(subject);
 			for (size_t i = 0; rc == 0 && i < count; i++) {
+				/* Each in a thread of its own, the address on file as requester: if the
+				 * holder answers it, a correspondant answers the holder, not whoever asked. */
+				int64_t own = store_thread_create(j->st, "mail", emails[i], subject, THREAD_ANSWERED,
+								  "dossier_status", "status sent at another address's request");
+				if (own < 0) {
+					rc = -1;
+					break;
+				}
 				char *body = dialog_mail_envelope(j->e, status, "", OUTPUT_TEXT);
-				struct outbound o = { .thread_id = j->thread.id, .kind = OUTBOX_ACTION, .to = emails[i],
+				struct outbound o = { .thread_id = own, .kind = OUTBOX_ACTION, .to = emails[i],
 						      .subject = subject, .body = body };
 				int q = queue_outbound(j->s, j->st, &o);
 				rc = q < 0 ? -1 : 0;

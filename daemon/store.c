@@ -969,3 +969,16 @@ store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, ch
 		return fail(st);
 	return rc == SQLITE_ROW ? 1 : 0;
 }
+
+int64_t
+store_audit_count_subject(struct store *st, const char *action, const char *subject, const char *outcome, int64_t since)
+{
+	return query_int(st, "SELECT count(*) FROM audit WHERE action = ? AND subject = ? AND outcome = ? AND at >= ?", "sssi",
+			 action, subject, outcome, since);
+}
+
+int
+store_account_unlink(struct store *st, const char *identifier)
+{
+	return exec(st, "DELETE FROM account_links WHERE identifier = ?", "s", identifier);
+}

@@ -76,6 +76,22 @@ test_demo_data_loads(void **state)
 }
 
 static void
+test_reimport_replaces_links(void **state)
+{
+	struct fixture *f = *state;
+	load_demo(f);
+	assert_int_equal(store_dossier_linked(f->store, "AF-2023-018745", "j.moreau@scierie-des-combes.example"), 1);
+	/* J. Moreau now acts for another company only: no access to the first one's dossiers. */
+	char *err;
+	assert_int_equal(import_text(f, DIRECTORY_ACCOUNTS,
+				     "identifier,email,kind,siret,state\n"
+				     "JMOREAU01,j.moreau@scierie-des-combes.example,entreprise,80354122600038,active\n",
+				     &err), 1);
+	assert_int_equal(store_dossier_linked(f->store, "AF-2023-018745", "j.moreau@scierie-des-combes.example"), 0);
+	assert_int_equal(store_dossier_linked(f->store, "CA-2023-0098412", "j.moreau@scierie-des-combes.example"), 1);
+}
+
+static void
 test_bad_lines_reported_and_nothing_imported(void **state)
 {
 	struct fixture *f = *state;
@@ -209,6 +225,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_demo_data_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reimport_replaces_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_lines_reported_and_nothing_imported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_header_and_csv_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),

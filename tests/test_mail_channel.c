@@ -596,6 +596,16 @@ test_dossier_status_only_to_verified_requester(void **state)
 	assert_non_null(strstr(body, "pièces justificatives"));
 	mail_result_clear(&r);
 	free(body);
+	/* The account holder's address in From, but replies asked to another address: the
+	 * status must not travel there. */
+	const char *diverted = "From: j.moreau@scierie-des-combes.example\r\nReply-To: attacker@evil.test\r\n"
+			       "To: dialoguer@ocapiat.test\r\nSubject: Dossier\r\nMessage-ID: <rt1@example.test>\r\n\r\n"
+			       "Où en est notre dossier n° AF-2023-018745 ?\r\n";
+	process(f, diverted, 0, &r);
+	body = reply_body(f, r.thread_id, "reply");
+	assert_null(strstr(body, "attente de pièces"));
+	mail_result_clear(&r);
+	free(body);
 	/* Someone else, about the same dossier and about one that does not exist: the same
 	 * reply; the status goes to the addresses on file (the company's and the CFA's). */
 	char *b1 = status_request(f, "curieux@example.test", "s2@example.test", NULL,
@@ -614,6 +624,16 @@ test_dossier_status_only_to_verified_requester(void **state)
 	assert_non_null(strstr(b1, "envoyé à l’adresse mail enregistrée"));
 	free(b1);
 	free(b2);
+	/* Asking from many addresses does not flood the holders: 3 status mails an hour. */
+	for (int i = 0; i < 2; i++) {
+		char *who = xasprintf("flood%d@evil.test", i), *id = xasprintf("fl%d@evil.test", i);
+		char *b = status_request(f, who, id, NULL, "Où en est le dossier n° AF-2023-018745 ?", &r);
+		assert_int_equal(r.queued, i == 0 ? 3 : 1);
+		mail_result_clear(&r);
+		free(b);
+		free(who);
+		free(id);
+	}
 }
 
 static void
@@ -647,6 +667,7 @@ test_dossier_status_needs_authentication_when_required(void **state)
 	load_directory(f);
 	f->settings.require_authenticated_sender = true;
 	f->settings.authserv_id = "mx.ocapiat.test";
+	f->settings.status_limit = 100;
 	struct mail_result r;
 	char *b = status_request(f, "j.moreau@scierie-des-combes.example", "a1@example.test", NULL,
 				 "Où en est le dossier AF-2023-018745 ?", &r);
@@ -663,6 +684,17 @@ test_dossier_status_needs_authentication_when_required(void **state)
 	assert_non_null(strstr(b, "attente de pièces"));
 	mail_result_clear(&r);
 	free(b);
+	/* OpenDKIM's own wording, a comment with a ';' in it, is understood. */
+	const char *opendkim = "From: j.moreau@scierie-des-combes.example\r\nTo: dialoguer@ocapiat.test\r\n"
+			       "Subject: Dossier\r\nMessage-ID: <a4@example.test>\r\n"
+			       "Authentication-Results: mx.ocapiat.test; dkim=pass (2048-bit key; unprotected)"
+			       " header.d=scierie-des-combes.example header.i=@scierie-des-combes.example\r\n\r\n"
+			       "Où en est le dossier AF-2023-018745 ?\r\n";
+	process(f, opendkim, 0, &r);
+	b = reply_body(f, r.thread_id, "reply");
+	assert_non_null(strstr(b, "attente de pièces"));
+	mail_result_clear(&r);
+	free(b);
 	/* A header the sender wrote (another authserv-id), a look-alike domain, a pass for
 	 * another domain: none proves anything. */
 	static const char *const forged[] = {
@@ -670,6 +702,14 @@ test_dossier_status_needs_authentication_when_required(void **state)
 		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=scierie-des-combes.example.evil.test",
 		"Authentication-Results: mx.ocapiat.test; dkim=fail header.d=scierie-des-combes.example (dkim=pass)",
 		"Authentication-Results: mx.ocapiat.test; spf=pass smtp.mailfrom=x@evil-scierie-des-combes.example",
+		"Authentication-Results: mx.ocapiat.test; spf=pass smtp.mailfrom=\"a;dkim=pass header.d=scierie-des-combes.example b\"@attacker.test",
+		"Authentication-Results: mx.ocapiat.test; spf=fail (x; dkim=pass header.d=scierie-des-combes.example)",
+		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=attacker.test (header.d=scierie-des-combes.example)",
+		"Authentication-Results: mx.ocapiat.test; dkim=pass policy.header.d=scierie-des-combes.example",
+		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=evil@scierie-des-combes.example",
+		/* Our MTA's header is the topmost; one the sender wrote below it does not count. */
+		"Authentication-Results: mx.ocapiat.test; dkim=none\r\n"
+		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=scierie-des-combes.example",
 	};
 	for (size_t i = 0; i < sizeof(forged) / sizeof(*forged); i++) {
 		char *forged_raw = xasprintf("From: j.moreau@scierie-des-combes.example\r\nTo: dialoguer@ocapiat.test\r\n"
