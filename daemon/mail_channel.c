@@ -366,7 +366,7 @@ identifier_reminder(struct job *j, const struct analysis *a)
 			j->r->queued++;
 		free(subject);
 		free(body);
-		outcome = "identifiers sent to the address on file";
+		outcome = rc > 0 ? "identifiers sent to the address on file" : "the address on file cannot be written to: nothing sent";
 	}
 	if (rc >= 0) {
 		/* The audit names the accounts, never anything secret. */

@@ -840,7 +840,9 @@ store_purge(struct store *st, int64_t before, struct purge_counts *counts)
 	    exec(st, "DELETE FROM audit WHERE at < ?", "i", before) < 0)
 		goto fail;
 	counts->audit = sqlite3_changes(st->db);
-	if (exec(st, "DELETE FROM bounces WHERE at < ?", "i", before) < 0 || store_commit(st) < 0)
+	/* Reset tokens past their use (expired, used or revoked before the cut-off). */
+	if (exec(st, "DELETE FROM bounces WHERE at < ?", "i", before) < 0 ||
+	    exec(st, "DELETE FROM reset_tokens WHERE expires < ?", "i", before) < 0 || store_commit(st) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -173,7 +173,8 @@ struct purge_counts {
 };
 /* Removes, in one transaction, the threads last active before `before` (with their
  * messages and sent or failed mail; a thread with mail still to send stays), and the
- * audit rows and bounce records older than that. Processed-mail keys stay for good. */
+ * audit rows, bounce records and expired reset tokens older than that. Processed-mail
+ * keys stay for good. */
 int store_purge(struct store *store, int64_t before, struct purge_counts *counts);
 
 /* ---- password reset tokens (hashes only) ---- */
