@@ -408,13 +408,6 @@ log_result(uint32_t uid, const struct mail_result *res)
 		 *res->notes ? "; notes: " : "", res->notes);
 }
 
-static double
-now_monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A UID the server will not deliver: after FETCH_TRIES refusals in a row it is recorded
  * and escalated unread (a person looks at the mailbox), so it blocks nothing after it. */
@@ -462,15 +455,15 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 		log_info("imap: %zd new message(s) in %s", n, r->s->mailbox);
 	enum step step = STEP_OK;
 	/* Where a batch's time goes, for the operator (and the benchmark). */
-	double t_fetch = 0, t_process = 0, t_finish = 0, t_batch = now_monotonic();
+	double t_fetch = 0, t_process = 0, t_finish = 0, t_batch = monotonic_seconds();
 	ssize_t done = 0;
 	struct finish_batch batch = {0};
 	for (ssize_t i = 0; i < n && !stopping(r); i++) {
 		char *raw = NULL;
 		size_t len = 0, size = 0;
-		double t0 = now_monotonic();
+		double t0 = monotonic_seconds();
 		int got = fetch_message(r, uids[i], &raw, &len, &size);
-		double t1 = now_monotonic();
+		double t1 = monotonic_seconds();
 		t_fetch += t1 - t0;
 		if (got == -1) {
 			step = STEP_CONNECTION;
@@ -515,14 +508,14 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			if (res.queued > 0)
 				smtp_sender_wake(r->sender);
 			mail_result_clear(&res);
-			t_process += now_monotonic() - t1;
+			t_process += monotonic_seconds() - t1;
 		}
 		done++;
 		batch_add(&batch, uids[i]);
 		if (batch.count >= FINISH_BATCH || i + 1 == n) {
-			double t2 = now_monotonic();
+			double t2 = monotonic_seconds();
 			step = flush_batch(r, &batch);
-			t_finish += now_monotonic() - t2;
+			t_finish += monotonic_seconds() - t2;
 			if (step != STEP_OK)
 				break;
 		}
@@ -536,7 +529,7 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 	}
 	if (done > 1)
 		log_info("imap: %zd message(s) in %.2f s: fetching %.2f s, understanding and storing %.2f s, "
-			 "flagging and moving %.2f s", done, now_monotonic() - t_batch, t_fetch, t_process, t_finish);
+			 "flagging and moving %.2f s", done, monotonic_seconds() - t_batch, t_fetch, t_process, t_finish);
 	free(uids);
 	return step;
 }
@@ -554,11 +547,11 @@ wait_for_news(struct imap_reader *r)
 	long renew = mailimap_idle_get_done_delay(r->imap);
 	if (renew <= 0 || renew > IDLE_RENEW)
 		renew = IDLE_RENEW;
-	double until = now_monotonic() + (double)renew;
+	double until = monotonic_seconds() + (double)renew;
 	int fd = mailimap_idle_get_fd(r->imap);
 	/* EXISTS sent in the same packet as "+ idling" is already in libetpan's buffer. */
 	bool news = r->imap->imap_stream->read_buffer_len > 0;
-	while (!news && !stopping(r) && now_monotonic() < until) {
+	while (!news && !stopping(r) && monotonic_seconds() < until) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int p = poll(&pfd, 1, 1000);
 		if (p < 0 && errno != EINTR)

@@ -6,7 +6,6 @@
 #include "mail_compose.h"
 #include "store.h"
 #include "template.h"
-#include "text.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -314,14 +313,26 @@ over_limit(struct job *j)
 	return NULL;
 }
 
+/* A reply to the writer, in the thread: answer (already rendered) in the mail envelope,
+ * "Re: " subject. */
 static int
-queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
+reply_with(struct job *j, const struct analysis *a, enum outbox_kind kind, const char *answer)
 {
-	char *body = dialog_reply(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
+	char *body = dialog_mail_envelope(j->e, answer, a->question, OUTPUT_TEXT);
 	char *subject = mail_reply_subject(j->mail->subject);
 	int rc = queue_mail(j, kind, subject, body);
 	free(subject);
 	free(body);
+	return rc;
+}
+
+/* The engine's own answer to the analysis, as a reply. */
+static int
+queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
+{
+	char *answer = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
+	int rc = reply_with(j, a, kind, answer);
+	free(answer);
 	return rc;
 }
 
@@ -382,11 +393,7 @@ identifier_reminder(struct job *j, const struct analysis *a)
 	char *action = template_render(j->e->templates, "action_identifier_reply", OUTPUT_TEXT, NULL, 0);
 	char *faq = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
 	char *answer = xasprintf("%s\n%s", action, faq);
-	char *body = dialog_mail_envelope(j->e, answer, a->question, OUTPUT_TEXT);
-	char *subject = mail_reply_subject(j->mail->subject);
-	rc = queue_mail(j, OUTBOX_REPLY, subject, body);
-	free(subject);
-	free(body);
+	rc = reply_with(j, a, OUTBOX_REPLY, answer);
 	free(answer);
 	free(faq);
 	free(action);
@@ -518,17 +525,6 @@ dossier_status_text(const struct engine *e, const char *number, const struct dos
 	return out;
 }
 
-static int
-reply_with(struct job *j, const struct analysis *a, const char *answer)
-{
-	char *body = dialog_mail_envelope(j->e, answer, a->question, OUTPUT_TEXT);
-	char *subject = mail_reply_subject(j->mail->subject);
-	int rc = queue_mail(j, OUTBOX_REPLY, subject, body);
-	free(subject);
-	free(body);
-	return rc;
-}
-
 /* Dossier status: the number from the mail (subject included); the status goes in the
  * reply only to a verified requester — an address on file for an account acting for the
  * dossier's structures, and when required an Authentication-Results pass for its domain
@@ -539,11 +535,10 @@ static int
 dossier_status(struct job *j, const struct analysis *a, double confidence)
 {
 	const struct parsed_mail *m = j->mail;
-	/* The subject and the writer's new words only: quoted history (our own question, an
-	 * earlier message) must not supply a number. */
-	char *fresh = text_strip_noise(m->body);
-	char *text = xasprintf("%s\n%s", m->subject, fresh);
-	free(fresh);
+	/* The subject and the writer's new words only (the question the engine read, quoted
+	 * history and signature already removed): our own question or an earlier message
+	 * must not supply a number. */
+	char *text = xasprintf("%s\n%s", m->subject, a->question);
 	char *numbers[4];
 	size_t n = dossier_numbers(text, numbers, 4);
 	free(text);
@@ -555,7 +550,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		rc = record_inbound(j, THREAD_OPEN, true, "dossier_status", confidence, "answered", NULL);
 		char *ask = rc == 0 ? template_render(j->e->templates, "action_dossier_ask", OUTPUT_TEXT, NULL, 0) : NULL;
 		if (rc == 0)
-			rc = reply_with(j, a, ask);
+			rc = reply_with(j, a, OUTBOX_REPLY, ask);
 		if (rc == 0)
 			rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", NULL, "number asked for");
 		free(ask);
@@ -636,7 +631,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	if (rc == 0)
 		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick], outcome);
 	if (rc == 0)
-		rc = reply_with(j, a, answer);
+		rc = reply_with(j, a, OUTBOX_REPLY, answer);
 	free(answer);
 out:
 	dossier_info_clear(&d);

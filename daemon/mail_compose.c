@@ -728,44 +728,6 @@ mail_new_message_id(const char *domain)
 	return id;
 }
 
-/* ---- quoting ---- */
-
-char *
-mail_quote(const char *text, size_t max_lines)
-{
-	struct strbuf sb = { 0 };
-	if (text == NULL)
-		text = "";
-	/* Trailing blank lines quote nothing. */
-	size_t len = strlen(text);
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' ||
-			   text[len - 1] == '\t'))
-		len--;
-	size_t lines = 0;
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl != NULL ? nl : end;
-		if (lines == max_lines) {
-			strbuf_adds(&sb, "> [\xe2\x80\xa6]\n");
-			break;
-		}
-		const char *e = le;
-		while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e == p) {
-			strbuf_adds(&sb, ">\n");
-		} else {
-			strbuf_add(&sb, "> ", 2);
-			strbuf_add(&sb, p, (size_t)(e - p));
-			strbuf_addc(&sb, '\n');
-		}
-		lines++;
-		p = nl != NULL ? nl + 1 : end;
-	}
-	return strbuf_detach(&sb);
-}
-
 /* ---- IMAP modified UTF-7 ---- */
 
 static const char mb64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";

@@ -1,8 +1,8 @@
 /* mail_compose — outbound messages built byte by byte (libcurl sends them as they are):
  * RFC 5322 headers with RFC 2047 encoded words for non-ASCII text, CRLF line endings,
- * UTF-8 quoted-printable body, our own Message-IDs, the reply subject, the quoted
- * question. No header value can carry CR or LF from the input: every value is reduced to
- * one line. Also the modified UTF-7 encoding of IMAP folder names. Never logs. */
+ * UTF-8 quoted-printable body, our own Message-IDs, the reply subject (the quoted
+ * question is dialog's: dialog_mail_envelope). No header value can carry CR or LF from
+ * the input: every value is reduced to one line. Also the modified UTF-7 encoding of IMAP folder names. Never logs. */
 #ifndef DIALOGD_MAIL_COMPOSE_H
 #define DIALOGD_MAIL_COMPOSE_H
 
@@ -43,10 +43,6 @@ int mail_address_split(const char *text, char **name_r, char **address_r);
 
 /* The domain part of an address (lower case), or NULL. Caller frees. */
 char *mail_address_domain(const char *address);
-
-/* text quoted as mail clients do: "> " before each line, at most max_lines lines, then
- * "> […]" when cut. Caller frees. */
-char *mail_quote(const char *text, size_t max_lines);
 
 /* RFC 2047 encoded-word form of a UTF-8 header value (B or Q, folded to ≤ 76 columns
  * as if it followed "Subject: "), or a copy when it is plain printable ASCII. CR, LF and

@@ -161,13 +161,6 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error,
 	return rc;
 }
 
-static double
-now_monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool
 is_stopping(struct smtp_sender *sd)
@@ -248,7 +241,7 @@ static unsigned long
 send_due(struct smtp_sender *sd)
 {
 	unsigned sent = 0;
-	double started = now_monotonic();
+	double started = monotonic_seconds();
 	for (;;) {
 		int64_t now = (int64_t)time(NULL), next_due = 0;
 		struct outbox_row row = {0};
@@ -259,7 +252,7 @@ send_due(struct smtp_sender *sd)
 		}
 		if (found == 0) {
 			if (sent >= 20)  /* a backlog: tell how fast it went */
-				log_info("smtp: %u mail(s) sent in %.2f s", sent, now_monotonic() - started);
+				log_info("smtp: %u mail(s) sent in %.2f s", sent, monotonic_seconds() - started);
 			return next_due > now ? (unsigned long)(next_due - now) : IDLE_WAKE;
 		}
 		char *error = NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void __attribute__((noreturn))
 out_of_memory(size_t size)
@@ -335,4 +336,12 @@ host_is_loopback(const char *host)
 	/* 127.0.0.0/8 written as an address, not a name that starts with "127.". */
 	struct in_addr addr;
 	return inet_pton(AF_INET, host, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
+double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

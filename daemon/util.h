@@ -48,6 +48,9 @@ char *str_trim(char *s);
 bool str_ends_with(const char *s, const char *suffix);
 bool str_starts_with(const char *s, const char *prefix);
 
+/* Seconds on the monotonic clock (durations and timeouts: a clock step changes nothing). */
+double monotonic_seconds(void);
+
 /* The host of a URL "scheme://[user@]host[:port][/...]" ("[::1]" gives "::1"), or NULL. */
 char *url_host(const char *url);
 /* The port of such a URL, or default_port when it has none; -1 when it is not a number. */

@@ -22,9 +22,7 @@
 static double
 now_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return monotonic_seconds() * 1e6;
 }
 
 static int

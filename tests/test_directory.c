@@ -2,42 +2,13 @@
  * number and reason, an import is all or nothing, hostile values are refused cleanly. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "teststore.h"
 #include "directory_import.h"
 #include "dossier_number.h"
 #include "store.h"
 
-struct fixture {
-	char *dir;
-	struct store *store;
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = make_temp_dir();
-	char *path = xasprintf("%s/store.sqlite", f->dir);
-	char *err = NULL;
-	f->store = store_open(path, &err);
-	assert_non_null(f->store);
-	free(path);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(&f->store);
-	rm_rf(f->dir);
-	free(f->dir);
-	free(f);
-	return 0;
-}
-
 static long
-import_text(struct fixture *f, enum directory_table t, const char *text, char **err)
+import_text(struct temp_store *f, enum directory_table t, const char *text, char **err)
 {
 	write_file(f->dir, "in.csv", text);
 	char *path = xasprintf("%s/in.csv", f->dir);
@@ -48,7 +19,7 @@ import_text(struct fixture *f, enum directory_table t, const char *text, char **
 }
 
 static void
-load_demo(struct fixture *f)
+load_demo(struct temp_store *f)
 {
 	static const char *const names[] = { "companies", "accounts", "dossiers" };
 	for (int t = 0; t < 3; t++) {
@@ -65,7 +36,7 @@ load_demo(struct fixture *f)
 static void
 test_demo_data_loads(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	load_demo(f);
 	assert_int_equal(store_directory_count(f->store, "companies"), 5);
 	assert_int_equal(store_directory_count(f->store, "accounts"), 4);  /* one account acts for two OF */
@@ -78,7 +49,7 @@ test_demo_data_loads(void **state)
 static void
 test_reimport_replaces_links(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	load_demo(f);
 	assert_int_equal(store_dossier_linked(f->store, "AF-2023-018745", "j.moreau@scierie-des-combes.example"), 1);
 	/* J. Moreau now acts for another company only: no access to the first one's dossiers. */
@@ -94,7 +65,7 @@ test_reimport_replaces_links(void **state)
 static void
 test_bad_lines_reported_and_nothing_imported(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	load_demo(f);
 	char *err;
 	long n = import_text(f, DIRECTORY_DOSSIERS,
@@ -120,7 +91,7 @@ test_bad_lines_reported_and_nothing_imported(void **state)
 static void
 test_header_and_csv_errors(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	char *err;
 	assert_int_equal(import_text(f, DIRECTORY_COMPANIES, "siret,name\n41238765600025,X\n", &err), -1);
 	assert_non_null(strstr(err, "in.csv:1: the first line must name the columns; \"kind\" is missing"));
@@ -139,7 +110,7 @@ test_header_and_csv_errors(void **state)
 static void
 test_hostile_values(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	load_demo(f);
 	char *big = xcalloc(10241, 1);
 	memset(big, 'A', 10240);
@@ -224,11 +195,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_demo_data_loads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reimport_replaces_links, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_lines_reported_and_nothing_imported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_header_and_csv_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demo_data_loads, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_reimport_replaces_links, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_lines_reported_and_nothing_imported, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_header_and_csv_errors, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_values, temp_store_setup, temp_store_teardown),
 		cmocka_unit_test(test_siret),
 		cmocka_unit_test(test_dossier_numbers),
 	};

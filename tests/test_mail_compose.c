@@ -684,37 +684,6 @@ test_address_split(void **state)
 	assert_null(mail_address_domain("jean@exa mple.fr"));
 }
 
-/* ---- mail_quote ---- */
-
-static void
-test_quote(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *in;
-		size_t max;
-		const char *out;
-	} cases[] = {
-		{ "Bonjour,\n\nJ'ai oublié mon mot de passe.\nMerci\n", 10,
-		  "> Bonjour,\n>\n> J'ai oublié mon mot de passe.\n> Merci\n" },
-		{ "un\r\ndeux\r\n\r\n", 10, "> un\n> deux\n" },
-		{ "un\ndeux\ntrois\nquatre\n", 2, "> un\n> deux\n> [\xe2\x80\xa6]\n" },
-		{ "un\ndeux\n\n\n", 2, "> un\n> deux\n" },
-		{ "un\ndeux", 2, "> un\n> deux\n" },
-		{ "> déjà cité\nréponse", 5, "> > déjà cité\n> réponse\n" },
-		{ "espaces   \n   \nfin", 5, "> espaces\n>\n> fin\n" },
-		{ "", 5, "" },
-		{ "\n\n", 5, "" },
-		{ "un", 0, "> [\xe2\x80\xa6]\n" },
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = mail_quote(cases[i].in, cases[i].max);
-		if (strcmp(s, cases[i].out) != 0)
-			fail_msg("case %zu: got \"%s\"", i, s);
-		free(s);
-	}
-}
-
 /* ---- IMAP modified UTF-7 ---- */
 
 static void
@@ -785,7 +754,6 @@ main(void)
 		cmocka_unit_test(test_reply_subject),
 		cmocka_unit_test(test_message_id),
 		cmocka_unit_test(test_address_split),
-		cmocka_unit_test(test_quote),
 		cmocka_unit_test(test_imap_utf7),
 	};
 	return cmocka_run_group_tests_name("mail_compose", tests, NULL, NULL);

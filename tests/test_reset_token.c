@@ -2,44 +2,15 @@
  * its hash is stored; hostile tokens are refused; the password rule and its hash. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "teststore.h"
 #include "reset_token.h"
 #include "store.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
 
-struct fixture {
-	char *dir, *db;
-	struct store *store;
-};
-
 static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = make_temp_dir();
-	f->db = xasprintf("%s/store.sqlite", f->dir);
-	char *err = NULL;
-	f->store = store_open(f->db, &err);
-	assert_non_null(f->store);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(&f->store);
-	rm_rf(f->dir);
-	free(f->dir);
-	free(f->db);
-	free(f);
-	return 0;
-}
-
-static int
-redeem(struct fixture *f, const char *token, int64_t now, const char *expect_identifier)
+redeem(struct temp_store *f, const char *token, int64_t now, const char *expect_identifier)
 {
 	char *who = NULL;
 	int rc = reset_token_redeem(f->store, token, now, &who);
@@ -56,7 +27,7 @@ redeem(struct fixture *f, const char *token, int64_t now, const char *expect_ide
 static void
 test_once_only(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	char token[RESET_TOKEN_SIZE];
 	assert_int_equal(reset_token_issue(f->store, "JMOREAU01", 1000, 1800, token), 0);
 	assert_int_equal(strlen(token), RESET_TOKEN_SIZE - 1);
@@ -68,7 +39,7 @@ test_once_only(void **state)
 static void
 test_expiry_and_newer_token(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	char old[RESET_TOKEN_SIZE], newer[RESET_TOKEN_SIZE], late[RESET_TOKEN_SIZE];
 	assert_int_equal(reset_token_issue(f->store, "ALEMAIRE", 1000, 1800, late), 0);
 	assert_int_equal(redeem(f, late, 2800, NULL), RESET_INVALID);  /* 30 min are over */
@@ -82,7 +53,7 @@ test_expiry_and_newer_token(void **state)
 static void
 test_only_the_hash_is_stored(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	char token[RESET_TOKEN_SIZE];
 	assert_int_equal(reset_token_issue(f->store, "JMOREAU01", 1000, 1800, token), 0);
 	sqlite3 *db;
@@ -101,7 +72,7 @@ test_only_the_hash_is_stored(void **state)
 static void
 test_hostile_tokens(void **state)
 {
-	struct fixture *f = *state;
+	struct temp_store *f = *state;
 	char token[RESET_TOKEN_SIZE];
 	assert_int_equal(reset_token_issue(f->store, "JMOREAU01", 1000, 1800, token), 0);
 	char *big = xcalloc(10001, 1);
@@ -138,10 +109,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_once_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expiry_and_newer_token, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_only_the_hash_is_stored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_tokens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_once_only, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_and_newer_token, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_only_the_hash_is_stored, temp_store_setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_tokens, temp_store_setup, temp_store_teardown),
 		cmocka_unit_test(test_password_rule_and_hash),
 	};
 	return cmocka_run_group_tests_name("reset_token", tests, NULL, NULL);
