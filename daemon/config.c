@@ -98,7 +98,30 @@ static const struct config_key {
 	  "give a dossier's status by mail only when the receiving MTA's Authentication-Results shows dkim=pass or spf=pass for the sender's domain"),
 	S("security", "authserv_id", authserv_id, NULL,
 	  "the name our receiving MTA writes first in its Authentication-Results header (required with require_authenticated_sender: a header the sender wrote is not trusted)"),
-	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat and console (loopback by default)"),
+	N("security", "reset_limit", reset_limit, "3",
+	  "password resets per requester address and per account and hour; beyond, the same reply and nothing sent"),
+	N("security", "reset_ttl", reset_ttl, "1800", "seconds a password reset link stays valid"),
+	N("security", "code_attempts", code_attempts, "5",
+	  "chat: wrong one-time codes accepted before the code is void (per code, and per address and hour)"),
+	N("security", "code_ttl", code_ttl, "600", "chat: seconds a one-time code stays valid"),
+	S("directory", "backend", directory_backend, "sqlite",
+	  "where accounts and dossiers are looked up: sqlite (the store, filled by dialogctl import) or http (the extranet's API at url)"),
+	S("directory", "url", directory_url, NULL, "base URL of the extranet's directory API, e.g. https://extranet.example/api/v1 (backend = http)"),
+	S("directory", "user", directory_user, NULL, "HTTP Basic user name for the directory API (unset: no Basic authentication)"),
+	S("directory", "password", directory_password, NULL, "HTTP Basic password for the directory API (prefer password_file)"),
+	S("directory", "password_file", directory_password_file, NULL, "file whose first line is the directory API password"),
+	S("directory", "api_key_file", directory_api_key_file, NULL,
+	  "file whose first line is a bearer token sent as Authorization: Bearer (instead of Basic)"),
+	N("directory", "timeout", directory_timeout, "5",
+	  "seconds a directory API call may take in all; a slower API means the request is escalated"),
+	N("directory", "connect_timeout", directory_connect_timeout, "2", "seconds to connect to the directory API"),
+	B("directory", "tls_verify", directory_tls_verify, "yes", "check the directory API's certificate; no only for tests"),
+	S("directory", "tls_ca_file", directory_tls_ca_file, NULL, "PEM file of the authorities to trust instead of the system's"),
+	B("directory", "allow_plaintext", directory_allow_plaintext, "no",
+	  "allow http:// (no TLS) to a directory API that is not on a loopback address"),
+	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat, the console and the password reset page (loopback by default)"),
+	S("web", "public_url", web_public_url, "http://127.0.0.1:8080",
+	  "address of this server as users reach it (through the reverse proxy): the base of the reset links sent by mail"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef N
@@ -258,6 +281,20 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		strbuf_addf(errors, "%s: [imap] url is set but user is not\n", path);
 	if (cfg->imap_url != NULL && cfg->imap_password == NULL && cfg->imap_password_file == NULL)
 		strbuf_addf(errors, "%s: [imap] url is set but neither password nor password_file\n", path);
+	if (strcmp(cfg->directory_backend, "sqlite") != 0 && strcmp(cfg->directory_backend, "http") != 0)
+		strbuf_addf(errors, "%s: [directory] backend: \"%s\" must be sqlite or http\n", path, cfg->directory_backend);
+	else if (strcmp(cfg->directory_backend, "http") == 0 && cfg->directory_url == NULL)
+		strbuf_addf(errors, "%s: [directory] backend = http needs url\n", path);
+	if (!has_scheme(cfg->directory_url, "http://", "https://"))
+		strbuf_addf(errors, "%s: [directory] url: \"%s\" must start with http:// or https://\n", path, cfg->directory_url);
+	if (!has_scheme(cfg->web_public_url, "http://", "https://"))
+		strbuf_addf(errors, "%s: [web] public_url: \"%s\" must start with http:// or https://\n", path, cfg->web_public_url);
+	if (cfg->directory_timeout < 1 || cfg->directory_connect_timeout < 1)
+		strbuf_addf(errors, "%s: [directory] timeout and connect_timeout must be at least 1 (second)\n", path);
+	if (cfg->reset_ttl < 60 || cfg->code_ttl < 60)
+		strbuf_addf(errors, "%s: [security] reset_ttl and code_ttl must be at least 60 (seconds)\n", path);
+	if (cfg->code_attempts < 1)
+		strbuf_addf(errors, "%s: [security] code_attempts must be at least 1\n", path);
 	for (const char *k = cfg->imap_done_keyword; *k; k++)
 		if (strchr("(){ %*\"\\]", *k) != NULL || (unsigned char)*k < 0x21 || (unsigned char)*k > 0x7e) {
 			strbuf_addf(errors, "%s: [imap] done_keyword: \"%s\" is not an IMAP keyword (letters, digits, $ - _)\n",

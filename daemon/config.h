@@ -46,7 +46,15 @@ struct config {
 	bool rule_auto_submitted, rule_precedence, rule_list_headers, rule_autoreply_headers,
 		rule_auto_response_suppress, rule_empty_return_path, rule_robot_senders, rule_reports, rule_own_mail;
 
-	char *web_listen;       /* [web] listen: host:port for the chat and the console */
+	char *web_listen;       /* [web] listen: host:port for the chat, the console, the reset page */
+	char *web_public_url;   /* [web] public_url: base of the links in mails */
+	unsigned long reset_limit, reset_ttl;   /* [security] */
+	unsigned long code_attempts, code_ttl;  /* [security] */
+	char *directory_backend;        /* [directory] backend: sqlite or http */
+	char *directory_url, *directory_user, *directory_password, *directory_password_file, *directory_api_key_file;
+	unsigned long directory_timeout, directory_connect_timeout;
+	bool directory_tls_verify, directory_allow_plaintext;
+	char *directory_tls_ca_file;
 	unsigned long reminder_limit;   /* [security] reminder_limit */
 	unsigned long status_limit;     /* [security] status_limit */
 	bool require_authenticated_sender;      /* [security] require_authenticated_sender */

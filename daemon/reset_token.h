@@ -17,8 +17,8 @@ struct store;
 #define RESET_TOKEN_SIZE 44
 
 /* Issues a token for the account (revoking its earlier ones) valid ttl seconds from
- * now, in a transaction of its own (call it outside any other). Writes it to token_out.
- * Returns 0, or -1 (store error). */
+ * now, atomically (a savepoint: inside the caller's transaction when there is one).
+ * Writes it to token_out. Returns 0, or -1 (store error). */
 int reset_token_issue(struct store *store, const char *identifier, int64_t now, int64_t ttl,
 		      char token_out[RESET_TOKEN_SIZE]);
 

@@ -77,7 +77,11 @@ static const char schema[] =
 	"  id INTEGER PRIMARY KEY, identifier TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,"
 	"  created INTEGER NOT NULL, expires INTEGER NOT NULL, used_at INTEGER, revoked_at INTEGER);"
 	"CREATE INDEX IF NOT EXISTS reset_tokens_identifier ON reset_tokens (identifier);"
-	"PRAGMA user_version = 4;";
+	/* Passwords set on the reset page (embedded backend): argon2id strings only. */
+	"CREATE TABLE IF NOT EXISTS account_passwords ("
+	"  identifier TEXT PRIMARY KEY REFERENCES accounts (identifier) ON DELETE CASCADE,"
+	"  hash TEXT NOT NULL, set_at INTEGER NOT NULL);"
+	"PRAGMA user_version = 5;";
 
 static int64_t
 now_seconds(void)
@@ -872,6 +876,103 @@ store_accounts_by_email(struct store *st, const char *email, struct strbuf *out)
 	return rc == SQLITE_DONE ? count : fail(st);
 }
 
+struct account_walk {
+	store_account_fn fn;
+	void *user;
+};
+
+static int
+account_walk_row(sqlite3_stmt *stmt, void *user)
+{
+	struct account_walk *w = user;
+	struct account_row a = {
+		.identifier = (const char *)sqlite3_column_text(stmt, 0), .email = (const char *)sqlite3_column_text(stmt, 1),
+		.kind = (const char *)sqlite3_column_text(stmt, 2), .state = (const char *)sqlite3_column_text(stmt, 3),
+	};
+	const char *structures = (const char *)sqlite3_column_text(stmt, 4);
+	return w->fn(&a, structures ? structures : "", w->user);
+}
+
+int
+store_accounts_find(struct store *st, const char *by, const char *value, store_account_fn fn, void *user)
+{
+	/* The WHERE clause is chosen from fixed text, never built from the value. */
+	const char *where = strcmp(by, "email") == 0 ? "a.email = ?1 COLLATE NOCASE"
+			    : strcmp(by, "identifier") == 0
+				    ? "a.identifier = ?1 COLLATE NOCASE"
+				    : "a.identifier IN (SELECT identifier FROM account_links WHERE siret = ?1)";
+	char *sql = xasprintf("SELECT a.identifier, a.email, a.kind, a.state,"
+			      " group_concat(l.siret || char(9) || coalesce(c.name, ''), char(10))"
+			      " FROM accounts a LEFT JOIN account_links l ON l.identifier = a.identifier"
+			      " LEFT JOIN companies c ON c.siret = l.siret"
+			      " WHERE %s GROUP BY a.identifier ORDER BY a.identifier",
+			      where);
+	struct account_walk w = { fn, user };
+	int rc = each_row(st, prepare(st, sql, "s", value), account_walk_row, &w);
+	free(sql);
+	return rc;
+}
+
+struct dossier_walk {
+	store_dossier_fn fn;
+	void *user;
+	int found;
+};
+
+static int
+dossier_walk_row(sqlite3_stmt *stmt, void *user)
+{
+	struct dossier_walk *w = user;
+	struct dossier_row d = {
+		.number = (const char *)sqlite3_column_text(stmt, 0), .type = (const char *)sqlite3_column_text(stmt, 1),
+		.state = (const char *)sqlite3_column_text(stmt, 2), .siret = (const char *)sqlite3_column_text(stmt, 3),
+		.training_org_siret = (const char *)sqlite3_column_text(stmt, 4),
+		.deca_number = (const char *)sqlite3_column_text(stmt, 5),
+		.start_date = (const char *)sqlite3_column_text(stmt, 6),
+		.amount_cents = sqlite3_column_type(stmt, 7) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 7),
+	};
+	w->found = 1;
+	return w->fn(&d, w->user);
+}
+
+int
+store_dossier_find(struct store *st, const char *number, store_dossier_fn fn, void *user)
+{
+	struct dossier_walk w = { fn, user, 0 };
+	int rc = each_row(st,
+			  prepare(st,
+				  "SELECT number, type, state, siret, training_org_siret, deca_number, start_date, amount_cents"
+				  " FROM dossiers WHERE number = ?",
+				  "s", number),
+			  dossier_walk_row, &w);
+	return rc < 0 ? -1 : w.found;
+}
+
+int
+store_password_set(struct store *st, const char *identifier, const char *hash, int64_t now)
+{
+	int64_t known = query_int(st, "SELECT count(*) FROM accounts WHERE identifier = ?", "s", identifier);
+	if (known <= 0)
+		return known < 0 ? -1 : 0;
+	if (exec(st,
+		 "INSERT INTO account_passwords (identifier, hash, set_at) VALUES (?1, ?2, ?3)"
+		 " ON CONFLICT (identifier) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at",
+		 "ssi", identifier, hash, now) < 0)
+		return -1;
+	return 1;
+}
+
+char *
+store_password_get(struct store *st, const char *identifier)
+{
+	sqlite3_stmt *stmt = prepare(st, "SELECT hash FROM account_passwords WHERE identifier = ?", "s", identifier);
+	if (stmt == NULL)
+		return NULL;
+	char *hash = sqlite3_step(stmt) == SQLITE_ROW ? column_dup(stmt, 0) : NULL;
+	sqlite3_finalize(stmt);
+	return hash;
+}
+
 int64_t
 store_audit_count(struct store *st, const char *requester, const char *action, int64_t since)
 {
@@ -939,14 +1040,19 @@ store_dossier_emails(struct store *st, const char *number, char ***emails_r, siz
 int
 store_reset_token_put(struct store *st, const char *identifier, const char *token_hash, int64_t now, int64_t expires)
 {
-	if (store_begin(st) < 0)
+	/* A savepoint: atomic on its own, and part of the caller's transaction when there is one. */
+	if (exec(st, "SAVEPOINT reset_token_put", "") < 0)
 		return -1;
 	if (exec(st, "UPDATE reset_tokens SET revoked_at = ? WHERE identifier = ? AND used_at IS NULL AND revoked_at IS NULL",
 		 "is", now, identifier) < 0 ||
 	    exec(st, "INSERT INTO reset_tokens (identifier, token_hash, created, expires) VALUES (?, ?, ?, ?)", "ssii",
 		 identifier, token_hash, now, expires) < 0 ||
-	    store_commit(st) < 0) {
-		store_rollback(st);
+	    exec(st, "RELEASE reset_token_put", "") < 0) {
+		char *saved = xstrdup(store_error(st));
+		exec(st, "ROLLBACK TO reset_token_put", "");
+		exec(st, "RELEASE reset_token_put", "");
+		free(st->error);
+		st->error = saved;
 		return -1;
 	}
 	return 0;

@@ -178,8 +178,8 @@ struct purge_counts {
 int store_purge(struct store *store, int64_t before, struct purge_counts *counts);
 
 /* ---- password reset tokens (hashes only) ---- */
-/* Stores a new token hash for identifier, revoking its earlier unused tokens, in one
- * transaction. */
+/* Stores a new token hash for identifier, revoking its earlier unused tokens, atomically
+ * (a savepoint, so it may run inside the caller's transaction). */
 int store_reset_token_put(struct store *store, const char *identifier, const char *token_hash, int64_t now,
 			  int64_t expires);
 /* Burns the token with that hash when it is unused, not revoked and not expired at now:
@@ -225,6 +225,20 @@ void dossier_info_clear(struct dossier_info *info);
 int store_dossier_linked(struct store *store, const char *number, const char *email);
 /* The e-mails on file of those accounts (caller frees with str_array_free). */
 int store_dossier_emails(struct store *store, const char *number, char ***emails_r, size_t *count_r);
+/* Accounts whose `by` ("email", "siret" — acting for that structure — or "identifier")
+ * is value (case-insensitive for e-mails and identifiers), ordered by identifier. fn gets
+ * each account with its structures as "SIRET\tname" lines ("" when none). */
+typedef int (*store_account_fn)(const struct account_row *account, const char *structures, void *user);
+int store_accounts_find(struct store *store, const char *by, const char *value, store_account_fn fn, void *user);
+/* The whole dossier row: 1 after fn (amount_cents -1 when unknown), 0 when none, -1. */
+typedef int (*store_dossier_fn)(const struct dossier_row *dossier, void *user);
+int store_dossier_find(struct store *store, const char *number, store_dossier_fn fn, void *user);
+/* Records an account's new password hash (argon2id string form). 1 when the account
+ * exists, 0 when not, -1 on error. */
+int store_password_set(struct store *store, const char *identifier, const char *hash, int64_t now);
+/* The stored password hash of an account (caller frees), NULL when none (or on error:
+ * then store_error says so). */
+char *store_password_get(struct store *store, const char *identifier);
 /* Rows in "companies", "accounts" or "dossiers". */
 int64_t store_directory_count(struct store *store, const char *table);
 
