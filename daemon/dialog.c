@@ -194,7 +194,8 @@ escalation(const struct engine *e, enum escalation_reason reason, enum output_fo
 {
 	const char *name = reason == REASON_HANDOFF ? "reason_handoff" :
 			   reason == REASON_DOSSIER_STATUS ? "reason_dossier_status" :
-			   reason == REASON_UNREADABLE ? "reason_unreadable" : "reason_unknown";
+			   reason == REASON_UNREADABLE ? "reason_unreadable" :
+			   reason == REASON_UNAVAILABLE ? "reason_directory_unavailable" : "reason_unknown";
 	char *why = template_render(e->templates, name, format, NULL, 0);
 	struct template_var var = { "reason", why, true };
 	char *out = template_render(e->templates, "escalation_ack", format, &var, 1);

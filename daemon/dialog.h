@@ -36,6 +36,7 @@ enum decision {
 enum escalation_reason {
 	REASON_NONE, REASON_UNKNOWN, REASON_HANDOFF, REASON_DOSSIER_STATUS,
 	REASON_UNREADABLE,      /* mail: too large, or unsafe to parse: a person reads it */
+	REASON_UNAVAILABLE,     /* an account action could not run (directory API down): a person answers */
 };
 
 enum channel { CHANNEL_MAIL, CHANNEL_CHAT };

@@ -3,10 +3,13 @@
  * `classify` prints one JSON object per input line: a contract used by tools. */
 #include "autoconf.h"
 #include "config.h"
-#include "ctl_store.h"
-#include "directory_import.h"
-#include "store.h"
+#include "chat_session.h"
 #include "ctl_eval.h"
+#include "ctl_store.h"
+#include "directory.h"
+#include "directory_import.h"
+#include "setup.h"
+#include "store.h"
 #include "dialog.h"
 #include "engine.h"
 #include "faq.h"
@@ -359,12 +362,28 @@ is_goodbye(const char *line)
 	return bye;
 }
 
+/* chat: a conversation in the terminal, as the website's chat has it. With -c, on the
+ * daemon's store and directory (account actions included: mails wait in the outbox for
+ * the daemon to send); without, on a throw-away store. */
 static int
-cmd_chat(const struct engine *e, const struct options *o)
+cmd_chat(const struct engine *e, const struct options *o, const struct config *cfg)
 {
+	struct mail_setup setup;
+	char *err = NULL;
+	struct store *store = NULL;
+	struct directory *dir = NULL;
+	if (mail_setup_init(&setup, cfg, &err) < 0 ||
+	    (store = store_open(o->config_file ? cfg->store_path : ":memory:", &err)) == NULL ||
+	    (dir = directory_open_for(setup.mail.directory_http, store, &err)) == NULL) {
+		fprintf(stderr, "dialogctl: chat: %s\n", err);
+		free(err);
+		store_close(&store);
+		mail_setup_clear(&setup);
+		return 1;
+	}
 	bool tty = isatty(STDIN_FILENO);
 	struct intent_scratch *scratch = intent_scratch_new();
-	struct conversation conv = {0};
+	struct chat_session *cs = chat_session_new(&setup.mail, store, dir, "dialogctl");
 	char *welcome = template_render(e->templates, "chat_welcome", OUTPUT_TEXT, NULL, 0);
 	printf("OCAPIAT > %s\n", welcome);
 	free(welcome);
@@ -384,12 +403,13 @@ cmd_chat(const struct engine *e, const struct options *o)
 			continue;
 		if (is_goodbye(line))
 			break;
-		struct analysis a;
-		char *reply = NULL, *err = NULL;
-		if (dialog_chat_turn(e, scratch, &o->settings, &conv, line, (size_t)n, &a, &reply, &err) < 0) {
+		char *reply = chat_session_turn(cs, e, scratch, &o->settings, line, (size_t)n, &err);
+		if (reply == NULL) {
+			fprintf(stderr, "dialogctl: chat: %s\n", err);
 			free(err);
-		} else {
-			analysis_clear(&a);
+			err = NULL;
+			reply = xstrdup("Votre message n’a pas pu être enregistré à cause d’un incident technique : "
+					"merci de le renvoyer dans un instant.");
 		}
 		printf("%sOCAPIAT > %s\n", tty ? "\n" : "", reply);
 		free(reply);
@@ -399,7 +419,14 @@ cmd_chat(const struct engine *e, const struct options *o)
 	printf("%sOCAPIAT > %s\n", tty ? "\n" : "", bye);
 	free(bye);
 	free(line);
+	if (o->config_file != NULL && chat_session_thread(cs) != 0)
+		fprintf(stderr, "dialogctl: conversation kept as thread #%lld (dialogctl thread %lld)\n",
+			(long long)chat_session_thread(cs), (long long)chat_session_thread(cs));
+	chat_session_free(&cs);
 	intent_scratch_free(&scratch);
+	directory_close(&dir);
+	store_close(&store);
+	mail_setup_clear(&setup);
 	return 0;
 }
 
@@ -531,7 +558,7 @@ main(int argc, char **argv)
 	} else if (strcmp(command, "check") == 0) {
 		rc = cmd_check(e);
 	} else if (strcmp(command, "chat") == 0) {
-		rc = cmd_chat(e, &o);
+		rc = cmd_chat(e, &o, &cfg);
 	} else {
 		fprintf(stderr, "dialogctl: unknown command \"%s\"\n", command);
 		usage(stderr);

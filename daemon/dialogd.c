@@ -12,6 +12,7 @@
 #include "log.h"
 #include "mail_channel.h"
 #include "mail_compose.h"
+#include "setup.h"
 #include "smtp_sender.h"
 #include "store.h"
 #include "util.h"
@@ -57,99 +58,6 @@ usage(FILE *out)
 	      "  -c, --config FILE  configuration file (keys: dialogctl config; man dialogd.conf)\n"
 	      "  --data DIR         folder holding intents/, faq-data/, templates/\n"
 	      "  --check            load the configuration and the data, report, and exit\n", out);
-}
-
-/* Everything the e-mail channel runs with, built from the configuration. */
-struct mail_setup {
-	struct mail_settings mail;
-	struct imap_settings imap;
-	struct smtp_settings smtp;
-	char *imap_password, *smtp_password;
-	char *from_name, *from_address, *domain;
-	char *correspondants;   /* the address of [mail] correspondants */
-};
-
-static int
-mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
-{
-	memset(m, 0, sizeof(*m));
-	if (mail_address_split(cfg->smtp_from, &m->from_name, &m->from_address) < 0) {
-		*error_r = xasprintf("[smtp] from: \"%s\" holds no address", cfg->smtp_from);
-		return -1;
-	}
-	m->domain = mail_address_domain(m->from_address);
-	char *name = NULL;
-	int bad = cfg->correspondants != NULL && mail_address_split(cfg->correspondants, &name, &m->correspondants) < 0;
-	free(name);
-	if (bad) {
-		*error_r = xasprintf("[mail] correspondants: \"%s\" is not an address", cfg->correspondants);
-		return -1;
-	}
-	if (config_secret(cfg->imap_password, cfg->imap_password_file, &m->imap_password, error_r) < 0 ||
-	    config_secret(cfg->smtp_password, cfg->smtp_password_file, &m->smtp_password, error_r) < 0)
-		return -1;
-	struct mail_settings *ms = &m->mail;
-	mail_policy_default(&ms->policy);
-	ms->policy.own_address = m->from_address;
-	ms->policy.own_domain = m->domain;
-	ms->policy.auto_submitted = cfg->rule_auto_submitted;
-	ms->policy.precedence = cfg->rule_precedence;
-	ms->policy.list_headers = cfg->rule_list_headers;
-	ms->policy.autoreply_headers = cfg->rule_autoreply_headers;
-	ms->policy.auto_response_suppress = cfg->rule_auto_response_suppress;
-	ms->policy.empty_return_path = cfg->rule_empty_return_path;
-	ms->policy.robot_senders = cfg->rule_robot_senders;
-	ms->policy.reports = cfg->rule_reports;
-	ms->policy.own_mail = cfg->rule_own_mail;
-	ms->mailbox = cfg->imap_mailbox;
-	ms->from_name = m->from_name;
-	ms->from_address = m->from_address;
-	ms->domain = m->domain;
-	ms->correspondants = m->correspondants;
-	ms->console_url = cfg->console_url;
-	ms->max_message_size = cfg->max_message_size;
-	ms->burst_limit = cfg->burst_limit;
-	ms->burst_window = cfg->burst_window;
-	ms->daily_limit = cfg->daily_limit;
-	ms->bounce_pause = cfg->bounce_pause;
-	ms->reminder_limit = cfg->reminder_limit;
-	ms->status_limit = cfg->status_limit;
-	ms->require_authenticated_sender = cfg->require_authenticated_sender;
-	ms->authserv_id = cfg->authserv_id;
-	dialog_settings_default(&ms->dialog);
-	ms->dialog.min_confidence = cfg->min_confidence;
-	ms->dialog.min_margin = cfg->min_margin;
-	ms->dialog.suggest_confidence = cfg->suggest_confidence;
-	ms->dialog.suggest_max_words = cfg->suggest_max_words;
-
-	m->imap = (struct imap_settings){
-		.url = cfg->imap_url, .user = cfg->imap_user, .password = m->imap_password, .mailbox = cfg->imap_mailbox,
-		.move_when_done = strcmp(cfg->imap_done_action, "move") == 0, .done_folder = cfg->imap_done_folder,
-		.done_keyword = cfg->imap_done_keyword, .poll_interval = cfg->imap_poll_interval,
-		.timeout = cfg->imap_timeout, .reconnect_max = cfg->imap_reconnect_max,
-		.allow_plaintext = cfg->imap_allow_plaintext, .tls_verify = cfg->imap_tls_verify,
-		.tls_ca_file = cfg->imap_tls_ca_file, .store_path = cfg->store_path,
-	};
-	m->smtp = (struct smtp_settings){
-		.url = cfg->smtp_url, .user = cfg->smtp_user, .password = m->smtp_password, .helo = cfg->smtp_helo,
-		.allow_plaintext = cfg->smtp_allow_plaintext, .tls_verify = cfg->smtp_tls_verify,
-		.tls_ca_file = cfg->smtp_tls_ca_file, .timeout = cfg->smtp_timeout,
-		.retry_max = cfg->smtp_retry_max, .max_permanent_failures = cfg->smtp_max_permanent_failures,
-		.give_up_after = cfg->smtp_give_up_after,
-		.store_path = cfg->store_path,
-	};
-	return 0;
-}
-
-static void
-mail_setup_clear(struct mail_setup *m)
-{
-	free(m->imap_password);
-	free(m->smtp_password);
-	free(m->from_name);
-	free(m->from_address);
-	free(m->domain);
-	free(m->correspondants);
 }
 
 static void
@@ -277,9 +185,10 @@ main(int argc, char **argv)
 		log_error("imap: %s", err);
 		free(err);
 	} else {
-		log_info("ready: store %s; mail %s; replies %s; SIGHUP reloads the data, SIGTERM stops", cfg.store_path,
-			 cfg.imap_url ? cfg.imap_url : "not read ([imap] url unset)",
-			 cfg.smtp_url ? cfg.smtp_url : "kept in the outbox ([smtp] url unset)");
+		log_info("ready: store %s; mail %s; replies %s; directory %s; SIGHUP reloads the data, SIGTERM stops",
+			 cfg.store_path, cfg.imap_url ? cfg.imap_url : "not read ([imap] url unset)",
+			 cfg.smtp_url ? cfg.smtp_url : "kept in the outbox ([smtp] url unset)",
+			 setup.mail.directory_http ? cfg.directory_url : "embedded (dialogctl import)");
 		serve(&holder, dir, &old);
 		log_info("stopping: finishing the message in hand");
 		status = 0;

@@ -267,3 +267,9 @@ directory_open_sqlite(struct store *st)
 {
 	return directory_new(&sqlite_ops, false, st);
 }
+
+struct directory *
+directory_open_for(const struct directory_http_settings *http, struct store *st, char **error_r)
+{
+	return http != NULL ? directory_open_http(http, error_r) : directory_open_sqlite(st);
+}

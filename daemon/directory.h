@@ -77,6 +77,8 @@ struct directory *directory_open_sqlite(struct store *store);
 /* The remote backend. NULL with *error_r when the settings cannot work (bad URL,
  * plaintext off loopback without allow_plaintext). */
 struct directory *directory_open_http(const struct directory_http_settings *settings, char **error_r);
+/* The remote backend when http is set, else the embedded one over store. */
+struct directory *directory_open_for(const struct directory_http_settings *http, struct store *store, char **error_r);
 void directory_close(struct directory **directory);
 
 /* Whether this is the remote backend (password resets are then the extranet's job). */

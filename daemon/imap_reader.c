@@ -3,6 +3,7 @@
  * returns the highest UID even below n; buffered EXISTS during IDLE). */
 #include "autoconf.h"
 #include "imap_reader.h"
+#include "directory.h"
 #include "engine.h"
 #include "intent.h"
 #include "log.h"
@@ -34,6 +35,7 @@ struct imap_reader {
 	struct engine_holder *engine;
 	struct smtp_sender *sender;
 	struct store *store;
+	struct directory *directory;     /* this thread's: the account actions ask it */
 	struct intent_scratch *scratch;
 	char *host;
 	int port;
@@ -418,7 +420,7 @@ escalate_unfetchable(struct imap_reader *r, uint32_t uid, struct mail_result *re
 			      "Subject: (message UID %u que le serveur IMAP ne délivre pas)\r\n\r\n",
 			      uid, r->uidvalidity, uid);
 	pthread_rwlock_rdlock(&r->engine->lock);
-	int rc = mail_process(r->mail, r->store, r->engine->engine, r->scratch, raw, strlen(raw),
+	int rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, strlen(raw),
 			      MAIL_SIZE_UNFETCHABLE, res, err);
 	pthread_rwlock_unlock(&r->engine->lock);
 	free(raw);
@@ -491,7 +493,7 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			int rc;
 			if (got == 0) {
 				pthread_rwlock_rdlock(&r->engine->lock);
-				rc = mail_process(r->mail, r->store, r->engine->engine, r->scratch, raw, len, size, &res, &err);
+				rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, len, size, &res, &err);
 				pthread_rwlock_unlock(&r->engine->lock);
 			} else {
 				rc = escalate_unfetchable(r, uids[i], &res, &err);
@@ -660,6 +662,11 @@ imap_reader_start(const struct imap_settings *s, const struct mail_settings *mai
 		imap_reader_stop(&r);
 		return NULL;
 	}
+	r->directory = directory_open_for(mail->directory_http, r->store, error_r);
+	if (r->directory == NULL) {
+		imap_reader_stop(&r);
+		return NULL;
+	}
 	r->scratch = intent_scratch_new();
 	r->started = pthread_create(&r->thread, NULL, run, r) == 0;
 	if (!r->started) {
@@ -693,6 +700,7 @@ imap_reader_stop(struct imap_reader **rp)
 	}
 	disconnect(r);
 	intent_scratch_free(&r->scratch);
+	directory_close(&r->directory);
 	store_close(&r->store);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);

@@ -2,8 +2,12 @@
 #include "autoconf.h"
 #include "mail_channel.h"
 #include "engine.h"
+#include "account_actions.h"
+#include "directory.h"
 #include "dossier_number.h"
+#include "request_fields.h"
 #include "mail_compose.h"
+#include "outbound.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -85,6 +89,8 @@ struct job {
 	const char *requester;          /* where replies go */
 	const char *requester_name;
 	struct thread_row thread;       /* id 0 while the mail has no thread */
+	struct directory *dir;          /* who is who, for the account actions */
+	int64_t inbound_id;             /* the mail's row in the thread, once recorded */
 	struct mail_result *r;
 };
 
@@ -128,6 +134,8 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 			return -1;
 		j->thread.state = state;
 	}
+	if (j->inbound_id != 0)  /* recorded already: a later step changed the decision */
+		return store_message_set_decision(j->st, j->inbound_id, decision, reason);
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
@@ -137,47 +145,9 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	int64_t rc = store_message_add(j->st, &row);
 	free(note);
 	j->r->thread_id = j->thread.id;
+	if (rc > 0)
+		j->inbound_id = rc;
 	return rc < 0 ? -1 : 0;
-}
-
-/* One outbound mail to compose, record in its thread and queue. */
-struct outbound {
-	int64_t thread_id;
-	enum outbox_kind kind;
-	const char *to_name, *to;
-	const char *subject, *body;
-	const char *in_reply_to;
-	const char *const *references;
-	size_t reference_count;
-};
-
-/* Returns 1 when queued, 0 when there is no address to send to, -1 on a store error. */
-static int
-queue_outbound(const struct mail_settings *s, struct store *st, const struct outbound *o)
-{
-	char *message_id = mail_new_message_id(s->domain);
-	struct outgoing_mail out = {
-		.from_name = s->from_name, .from_address = s->from_address, .to_name = o->to_name, .to_address = o->to,
-		.subject = o->subject, .message_id = message_id, .in_reply_to = o->in_reply_to,
-		.references = o->references, .reference_count = o->reference_count, .body = o->body, .date = time(NULL),
-		.auto_replied = o->kind != OUTBOX_NOTIFY, .auto_generated = o->kind == OUTBOX_NOTIFY,
-	};
-	char *raw = mail_compose(&out);
-	if (raw == NULL) {
-		/* Addresses are checked before (requester, configuration): nothing to send to. */
-		free(message_id);
-		return 0;
-	}
-	struct message_row row = {
-		.thread_id = o->thread_id, .direction = "out", .message_id = message_id, .sender = s->from_address,
-		.recipient = o->to, .subject = o->subject, .body = o->body, .decision = outbox_kind_name(o->kind),
-	};
-	int rc = store_message_add(st, &row) < 0 ||
-			 store_outbox_add(st, o->thread_id, o->kind, message_id, s->from_address, o->to, raw) < 0
-		 ? -1 : 1;
-	free(raw);
-	free(message_id);
-	return rc;
 }
 
 /* A reply in the writer's thread: In-Reply-To their mail, References their chain then
@@ -197,7 +167,7 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char
 		.subject = subject, .body = body, .in_reply_to = m->message_id, .references = refs,
 		.reference_count = nrefs,
 	};
-	int rc = queue_outbound(j->s, j->st, &o);
+	int rc = outbound_queue(j->s, j->st, &o);
 	if (rc > 0)
 		j->r->queued++;
 	free(refs);
@@ -273,7 +243,7 @@ mail_notify_correspondants(const struct mail_settings *s, struct store *st, cons
 	struct outbound o = {
 		.thread_id = thread_id, .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
 	};
-	int rc = queue_outbound(s, st, &o);
+	int rc = outbound_queue(s, st, &o);
 	free(subject);
 	free(body);
 	free(messages);
@@ -336,60 +306,51 @@ queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
 	return rc;
 }
 
-/* The embedded directory holds dossiers: the status action can run (else a person answers). */
+/* The status action can run: a remote directory, or an embedded one holding dossiers
+ * (else a person answers). */
 static bool
 dossiers_known(struct job *j)
 {
-	return store_directory_count(j->st, "dossiers") > 0;
+	return directory_is_remote(j->dir) || store_directory_count(j->st, "dossiers") > 0;
+}
+
+/* The account actions act for the mail's From address: the one compared with the
+ * addresses on file. */
+static struct actor
+actor_for(struct job *j)
+{
+	return (struct actor){
+		.s = j->s, .st = j->st, .dir = j->dir, .e = j->e, .channel = "mail",
+		.requester = j->mail->from_address ? j->mail->from_address : "", .thread_id = j->thread.id,
+	};
+}
+
+static int escalate_unavailable(struct job *j, const struct analysis *a, double confidence);
+
+/* After an action: its mails counted, and a directory that could not answer turns the
+ * request into an escalation (a person answers; nothing about an account was said). */
+static int
+action_done(struct job *j, const struct analysis *a, const struct actor *actor, int rc)
+{
+	j->r->queued += actor->queued;
+	if (rc == DIRECTORY_UNAVAILABLE)
+		return escalate_unavailable(j, a, analysis_confidence(a)) < 0 ? -1 : 1;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Identifier reminder: the identifiers of the accounts whose e-mail on file is the
  * sender's address go to that address, in a separate mail; the reply says the same
  * thing whether or not an account matched (nothing about an account is revealed to
- * whoever wrote), with the FAQ's advice. Audited; limited per address and hour. */
+ * whoever wrote), with the FAQ's advice. Audited; limited per address and account. */
 static int
 identifier_reminder(struct job *j, const struct analysis *a)
 {
-	const char *from = j->mail->from_address;
-	const char *outcome;
-	struct strbuf ids = {0};
-	int rc = 0, found = 0;
-	int64_t recent = from ? store_audit_count(j->st, from, "identifier_reminder", (int64_t)time(NULL) - 3600) : 0;
-	if (recent < 0)
-		return -1;
-	if (from == NULL) {
-		outcome = "no sender address: nothing sent";
-	} else if (recent >= (int64_t)j->s->reminder_limit) {
-		outcome = "hourly limit reached: nothing sent";
-	} else if ((found = store_accounts_by_email(j->st, from, &ids)) < 0) {
-		rc = -1;
-	} else if (found == 0) {
-		outcome = "no account with this address: nothing sent";
-	} else {
-		struct template_var var = { "identifiers", ids.data, false };
-		char *body = template_render(j->e->templates, "action_identifier_mail", OUTPUT_TEXT, &var, 1);
-		char *subject = template_render(j->e->templates, "action_identifier_subject", OUTPUT_TEXT, NULL, 0);
-		str_trim(subject);
-		struct outbound o = { .thread_id = j->thread.id, .kind = OUTBOX_ACTION, .to = from, .subject = subject,
-				      .body = body };
-		rc = queue_outbound(j->s, j->st, &o);
-		if (rc > 0)
-			j->r->queued++;
-		free(subject);
-		free(body);
-		outcome = rc > 0 ? "identifiers sent to the address on file" : "the address on file cannot be written to: nothing sent";
-	}
-	if (rc >= 0) {
-		/* The audit names the accounts, never anything secret. */
-		char *accounts = found > 0 ? xstrndup(ids.data, ids.len - 1) : NULL;
-		for (char *p = accounts; p && (p = strchr(p, '\n')) != NULL;)
-			*p = ';';
-		rc = store_audit_add(j->st, "mail", from ? from : "", "identifier_reminder", accounts, outcome);
-		free(accounts);
-	}
-	strbuf_free(&ids);
-	if (rc < 0)
-		return -1;
+	struct actor actor = actor_for(j);
+	int rc = j->mail->from_address == NULL
+			 ? store_audit_add(j->st, "mail", "", "identifier_reminder", NULL, "no sender address: nothing sent")
+			 : action_identifier_reminder(&actor, "email", j->mail->from_address);
+	if ((rc = action_done(j, a, &actor, rc)) != 0)
+		return rc < 0 ? -1 : 0;
 	char *action = template_render(j->e->templates, "action_identifier_reply", OUTPUT_TEXT, NULL, 0);
 	char *faq = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
 	char *answer = xasprintf("%s\n%s", action, faq);
@@ -397,6 +358,30 @@ identifier_reminder(struct job *j, const struct analysis *a)
 	free(answer);
 	free(faq);
 	free(action);
+	return rc;
+}
+
+/* Password reset: for the account named in the mail ("mon identifiant est …"), else the
+ * accounts whose address on file is the sender's, a link to the address on file; the
+ * same reply whatever matched. */
+static int
+password_reset(struct job *j, const struct analysis *a)
+{
+	struct actor actor = actor_for(j);
+	char *identifier = field_identifier(a->question, false);
+	int rc = identifier ? action_password_reset(&actor, "identifier", identifier)
+		 : j->mail->from_address
+			 ? action_password_reset(&actor, "email", j->mail->from_address)
+			 : store_audit_add(j->st, "mail", "", "password_reset", NULL, "no sender address: nothing sent");
+	free(identifier);
+	if ((rc = action_done(j, a, &actor, rc)) != 0)
+		return rc < 0 ? -1 : 0;
+	char *minutes = xasprintf("%lu", j->s->reset_ttl / 60);
+	struct template_var var = { "minutes", minutes, false };
+	char *answer = template_render(j->e->templates, "action_reset_reply", OUTPUT_TEXT, &var, 1);
+	rc = reply_with(j, a, OUTBOX_REPLY, answer);
+	free(answer);
+	free(minutes);
 	return rc;
 }
 
@@ -487,44 +472,6 @@ authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
 	return ok;
 }
 
-static const char *
-dossier_type_label(const char *type)
-{
-	return strcmp(type, "action_formation") == 0 ? "action de formation"
-	       : strcmp(type, "contrat_pro") == 0    ? "contrat de professionnalisation"
-						     : "contrat d’apprentissage";
-}
-
-/* The status text of a dossier: its state, the next step from the FAQ, the DECA number
- * of an apprenticeship contract. Caller frees. */
-static char *
-dossier_status_text(const struct engine *e, const char *number, const struct dossier_info *d, enum audience audience)
-{
-	const char *faq = strcmp(d->state, "en_attente_de_pieces") == 0 ? "send_supporting_documents"
-			  : strcmp(d->state, "accorde") == 0              ? "submit_invoice"
-			  : strcmp(d->state, "paye") == 0                 ? "payment_details"
-									  : NULL;
-	char *faq_text = faq ? dialog_faq_answer(e, faq, audience, OUTPUT_TEXT) : xstrdup("");
-	char *name = xasprintf("dossier_state_%s", d->state);
-	struct template_var fv = { "faq", faq_text, true };
-	char *state = template_render(e->templates, name, OUTPUT_TEXT, &fv, 1);
-	str_trim(state);
-	char *deca = strcmp(d->type, "contrat_apprentissage") != 0 ? xstrdup("")
-		     : d->deca_number ? xasprintf("\n\nNuméro DECA du contrat : %s.", d->deca_number)
-				      : xstrdup("\n\nLe numéro DECA n’est pas encore attribué : il l’est une fois le contrat "
-						"déposé et instruit ; il apparaîtra alors dans votre espace.");
-	struct template_var vars[] = {
-		{ "number", number, false }, { "type", dossier_type_label(d->type), false },
-		{ "state", state, true }, { "deca", deca, true },
-	};
-	char *out = template_render(e->templates, "action_dossier_status", OUTPUT_TEXT, vars, 4);
-	free(deca);
-	free(state);
-	free(name);
-	free(faq_text);
-	return out;
-}
-
 /* Dossier status: the number from the mail (subject included); the status goes in the
  * reply only to a verified requester — an address on file for an account acting for the
  * dossier's structures, and when required an Authentication-Results pass for its domain
@@ -557,84 +504,86 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		return rc;
 	}
 	/* The first candidate that is a known dossier, else the first one. */
-	struct dossier_info d = {0};
+	struct directory_dossier d = {0};
 	size_t pick = 0;
 	int found = 0;
 	for (size_t i = 0; i < n && found == 0; i++)
-		if ((found = store_dossier_get(j->st, numbers[i], &d)) == 1)
+		if ((found = directory_dossier_get(j->dir, numbers[i], &d)) == 1)
 			pick = i;
-	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", (int64_t)time(NULL) - 3600) : 0;
-	int linked = found == 1 && from ? store_dossier_linked(j->st, numbers[pick], from) : 0;
-	if (found < 0 || recent < 0 || linked < 0) {
+	int64_t now = (int64_t)time(NULL);
+	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", now - 3600) : 0;
+	/* Look-ups of one dossier, whoever asks: many addresses must not probe it at will. */
+	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], NULL, now - 3600);
+	if (found == DIRECTORY_UNAVAILABLE) {
+		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick],
+				     "directory unavailable: escalated to a person");
+		if (rc == 0)
+			rc = escalate_unavailable(j, a, confidence);
+		goto out;
+	}
+	if (found < 0 || recent < 0 || dossier_recent < 0) {
 		rc = -1;
 		goto out;
 	}
-	bool over = recent >= (int64_t)j->s->status_limit;
+	bool over = recent >= (int64_t)j->s->status_limit || dossier_recent >= (int64_t)j->s->status_limit;
+	bool linked = found == 1 && directory_dossier_has_email(&d, from);
 	/* The reply goes to Reply-To when there is one: the status may only travel in it
 	 * when that is the very address on file that was checked. */
 	bool reply_to_from = j->requester != NULL && from != NULL && strcasecmp(j->requester, from) == 0;
-	bool verified = linked == 1 && !over && reply_to_from &&
+	bool verified = linked && !over && reply_to_from &&
 			(!j->s->require_authenticated_sender || authenticated_sender(j->s, m));
-	j->r->outcome = MAIL_ANSWERED;
-	rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
 	const char *outcome;
 	char *answer;
-	if (rc == 0 && verified) {
-		answer = dossier_status_text(j->e, numbers[pick], &d, a->match.audience);
+	if (verified) {
+		answer = action_dossier_status_text(j->e, &d, a->match.audience);
 		outcome = "status given to a verified requester";
 	} else {
-		struct template_var var = { "number", numbers[pick], false };
 		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
 		outcome = over ? "hourly limit reached: nothing sent" : found ? STATUS_SENT_OUTCOME
 								 : "no such dossier: nothing sent";
 		/* Status mails to the addresses on file: a few per dossier and hour, whoever asks
 		 * (else anyone could flood the account holders by asking from many addresses). */
 		int64_t sent_lately = found == 1 ? store_audit_count_subject(j->st, "dossier_status", numbers[pick],
-									      STATUS_SENT_OUTCOME, (int64_t)time(NULL) - 3600)
+									      STATUS_SENT_OUTCOME, now - 3600)
 						 : 0;
 		if (sent_lately < 0)
 			rc = -1;
 		if (rc == 0 && found == 1 && !over && sent_lately >= DOSSIER_MAILS_PER_HOUR)
 			outcome = "status mailed to the addresses on file recently: nothing sent";
 		else if (rc == 0 && found == 1 && !over) {
-			char **emails = NULL;
-			size_t count = 0;
-			rc = store_dossier_emails(j->st, numbers[pick], &emails, &count);
-			char *status = rc == 0 && count > 0 ? dossier_status_text(j->e, numbers[pick], &d, AUDIENCE_UNKNOWN) : NULL;
+			struct template_var var = { "number", numbers[pick], false };
+			char *status = d.email_count > 0 ? action_dossier_status_text(j->e, &d, AUDIENCE_UNKNOWN) : NULL;
 			char *subject = template_render(j->e->templates, "action_dossier_subject", OUTPUT_TEXT, &var, 1);
 			str_trim(subject);
-			for (size_t i = 0; rc == 0 && i < count; i++) {
-				/* Each in a thread of its own, the address on file as requester: if the
-				 * holder answers it, a correspondant answers the holder, not whoever asked. */
-				int64_t own = store_thread_create(j->st, "mail", emails[i], subject, THREAD_ANSWERED,
-								  "dossier_status", "status sent at another address's request");
-				if (own < 0) {
-					rc = -1;
-					break;
-				}
+			/* Each in a thread of its own, the holder as requester: if the holder answers
+			 * it, a correspondant answers the holder, not whoever asked. */
+			for (size_t i = 0; rc == 0 && i < d.email_count; i++) {
 				char *body = dialog_mail_envelope(j->e, status, "", OUTPUT_TEXT);
-				struct outbound o = { .thread_id = own, .kind = OUTBOX_ACTION, .to = emails[i],
-						      .subject = subject, .body = body };
-				int q = queue_outbound(j->s, j->st, &o);
+				struct outbound o = { .kind = OUTBOX_ACTION, .to = d.emails[i], .subject = subject, .body = body };
+				o.thread_id = store_thread_create(j->st, "mail", d.emails[i], subject, THREAD_ANSWERED,
+								  "dossier_status", "status sent at another address's request");
+				int q = o.thread_id < 0 ? -1 : outbound_queue(j->s, j->st, &o);
 				rc = q < 0 ? -1 : 0;
 				if (q > 0)
 					j->r->queued++;
 				free(body);
 			}
-			if (count == 0)
+			if (d.email_count == 0)
 				outcome = "requester not verified, no active account on file: nothing sent";
 			free(subject);
 			free(status);
-			str_array_free(emails, count);
 		}
 	}
+	j->r->outcome = MAIL_ANSWERED;
+	if (rc == 0)
+		rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
 	if (rc == 0)
 		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick], outcome);
 	if (rc == 0)
 		rc = reply_with(j, a, OUTBOX_REPLY, answer);
 	free(answer);
 out:
-	dossier_info_clear(&d);
+	directory_dossier_clear(&d);
 	for (size_t i = 0; i < n; i++)
 		free(numbers[i]);
 	return rc;
@@ -650,6 +599,7 @@ notify_motive(enum escalation_reason reason, bool over_limit)
 	case REASON_HANDOFF: return "le demandeur souhaite échanger avec un conseiller";
 	case REASON_DOSSIER_STATUS: return "état d’un dossier : l’identité du demandeur doit être vérifiée";
 	case REASON_UNREADABLE: return "message illisible automatiquement (taille ou format) : à lire par un conseiller";
+	case REASON_UNAVAILABLE: return "l’annuaire des comptes (API de l’extranet) n’a pas répondu : demande à traiter par un conseiller";
 	default: return "aucune réponse automatique suffisamment sûre";
 	}
 }
@@ -681,8 +631,23 @@ escalation_reason_text(const struct analysis *a)
 	case REASON_HANDOFF: return "the writer asks for a person";
 	case REASON_DOSSIER_STATUS: return "dossier status: the requester must be verified by a person";
 	case REASON_UNREADABLE: return "the message could not be read";
+	case REASON_UNAVAILABLE: return "an account action could not run: the directory did not answer";
 	default: return "no answer found with enough confidence";
 	}
+}
+
+/* An account action the directory could not serve: the thread goes to a person and the
+ * writer is told a person will answer; nothing about an account was said. */
+static int
+escalate_unavailable(struct job *j, const struct analysis *a, double confidence)
+{
+	struct analysis unavailable = *a;  /* borrowed fields: not cleared here */
+	unavailable.decision = DECISION_ESCALATE;
+	unavailable.reason = REASON_UNAVAILABLE;
+	char *why = xasprintf("%s: %s", escalation_reason_text(&unavailable), directory_error(j->dir));
+	int rc = escalate(j, &unavailable, why, confidence);
+	free(why);
+	return rc;
 }
 
 /* Beyond a limit the thread goes to a person silently (a flooding sender: one notice
@@ -791,6 +756,8 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
 				if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "identifier_reminder") == 0)
 					rc = identifier_reminder(j, &a);
+				else if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "password_reset") == 0)
+					rc = password_reset(j, &a);
 				else if (rc == 0)
 					rc = queue_reply(j, &a, OUTBOX_REPLY);
 			}
@@ -802,8 +769,9 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 }
 
 int
-mail_process(const struct mail_settings *s, struct store *st, const struct engine *e, struct intent_scratch *scratch,
-	     const char *raw, size_t len, size_t full_size, struct mail_result *r, char **error_r)
+mail_process(const struct mail_settings *s, struct store *st, struct directory *dir, const struct engine *e,
+	     struct intent_scratch *scratch, const char *raw, size_t len, size_t full_size, struct mail_result *r,
+	     char **error_r)
 {
 	memset(r, 0, sizeof(*r));
 	r->key = mail_key(raw, len);
@@ -856,7 +824,9 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 			mail.body = xstrdup("");
 		}
 	}
-	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .r = r };
+	/* No directory given: the store's own tables. */
+	struct directory *own = dir == NULL ? directory_open_sqlite(st) : NULL;
+	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .r = r, .dir = dir ? dir : own };
 	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
 	j.requester_name = mail.reply_to_address ? NULL : mail.from_name;
 	char *check_name = NULL, *check_address = NULL;
@@ -911,6 +881,7 @@ mail_process(const struct mail_settings *s, struct store *st, const struct engin
 		}
 	}
 	thread_row_clear(&j.thread);
+	directory_close(&own);
 	parsed_mail_clear(&mail);
 	free(unreadable);
 	return rc;

@@ -15,6 +15,8 @@
 
 struct store;
 struct engine;
+struct directory;
+struct directory_http_settings;
 struct intent_scratch;
 
 struct mail_settings {
@@ -29,8 +31,15 @@ struct mail_settings {
 	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
 	unsigned long reminder_limit;   /* identifier reminders per address and hour */
 	unsigned long status_limit;     /* dossier status look-ups per address and hour */
+	unsigned long reset_limit;      /* password resets per address, and per account, and hour */
+	unsigned long reset_ttl;        /* seconds a reset link is valid */
+	unsigned long code_attempts;    /* chat: wrong one-time codes before the code is void */
+	unsigned long code_ttl;         /* chat: seconds a one-time code is valid */
+	const char *public_url;         /* base of the reset links ([web] public_url) */
 	bool require_authenticated_sender;  /* status only with Authentication-Results dkim/spf=pass */
 	const char *authserv_id;        /* our MTA's name in the Authentication-Results it adds */
+	/* The remote directory's settings (each thread opens its own), NULL for the embedded one. */
+	const struct directory_http_settings *directory_http;
 	struct dialog_settings dialog;
 };
 
@@ -64,11 +73,12 @@ char *mail_key(const char *raw, size_t len);
 
 /* Processes raw[0..len). full_size is the message's real size: when it is over
  * max_message_size, raw holds only the header block and the mail is escalated unread.
+ * directory answers the account actions (this thread's own; NULL: the store's tables).
  * Returns 0 with *result (everything committed), or -1 with *error_r when the store
  * failed: nothing is committed and the caller tries again later. */
-int mail_process(const struct mail_settings *settings, struct store *store, const struct engine *engine,
-		 struct intent_scratch *scratch, const char *raw, size_t len, size_t full_size,
-		 struct mail_result *result, char **error_r);
+int mail_process(const struct mail_settings *settings, struct store *store, struct directory *directory,
+		 const struct engine *engine, struct intent_scratch *scratch, const char *raw, size_t len,
+		 size_t full_size, struct mail_result *result, char **error_r);
 
 /* Queues the correspondants' notification for a thread (its latest max_messages messages,
  * 0 for the default 20, reason, console link), inside the caller's transaction. Returns 1 when queued, 0 when there is nobody

@@ -81,6 +81,12 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS account_passwords ("
 	"  identifier TEXT PRIMARY KEY REFERENCES accounts (identifier) ON DELETE CASCADE,"
 	"  hash TEXT NOT NULL, set_at INTEGER NOT NULL);"
+	/* A chat's account action waiting for the visitor's next message: which step, about
+	 * what, and for a one-time code only its salted hash. */
+	"CREATE TABLE IF NOT EXISTS chat_actions ("
+	"  thread_id INTEGER PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE, action TEXT NOT NULL,"
+	"  step TEXT NOT NULL, subject TEXT, email TEXT, code_hash TEXT, expires INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0);"
 	"PRAGMA user_version = 5;";
 
 static int64_t
@@ -463,6 +469,12 @@ store_message_add(struct store *st, const struct message_row *m)
 	return sqlite3_last_insert_rowid(st->db);
 }
 
+int
+store_message_set_decision(struct store *st, int64_t id, const char *decision, const char *note)
+{
+	return exec(st, "UPDATE messages SET decision = ?, note = ? WHERE id = ?", "ssi", decision, note, id);
+}
+
 static int
 message_adapter(sqlite3_stmt *stmt, void *user)
 {
@@ -497,7 +509,7 @@ store_messages_each(struct store *st, int64_t thread_id, store_message_fn fn, vo
 
 /* ---- outbox ---- */
 
-static const char *const outbox_kind_names[] = { "reply", "ack", "notify", "action" };
+static const char *const outbox_kind_names[] = { "reply", "ack", "notify", "action", "secret" };
 
 const char *
 outbox_kind_name(enum outbox_kind kind)
@@ -582,8 +594,9 @@ store_outbox_next(struct store *st, int64_t now, struct outbox_row *row, int64_t
 int
 store_outbox_sent(struct store *st, int64_t id, int64_t now)
 {
-	return exec(st, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
-			" WHERE id = ?", "ii", now, id);
+	/* A secret mail (reset link, one-time code) keeps no copy of its secret once sent. */
+	return exec(st, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+			" raw = CASE kind WHEN 'secret' THEN '' ELSE raw END WHERE id = ?", "ii", now, id);
 }
 
 int
@@ -599,7 +612,8 @@ int
 store_outbox_failed(struct store *st, int64_t id, const char *error)
 {
 	return exec(st, "UPDATE outbox SET state = 'failed', attempts = attempts + 1,"
-			" permanent_failures = permanent_failures + 1, last_error = ? WHERE id = ?", "si", error, id);
+			" permanent_failures = permanent_failures + 1, last_error = ?,"
+			" raw = CASE kind WHEN 'secret' THEN '' ELSE raw END WHERE id = ?", "si", error, id);
 }
 
 static int
@@ -1081,12 +1095,69 @@ store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, ch
 int64_t
 store_audit_count_subject(struct store *st, const char *action, const char *subject, const char *outcome, int64_t since)
 {
-	return query_int(st, "SELECT count(*) FROM audit WHERE action = ? AND subject = ? AND outcome = ? AND at >= ?", "sssi",
-			 action, subject, outcome, since);
+	return query_int(st,
+			 "SELECT count(*) FROM audit WHERE action = ?1 AND subject = ?2 COLLATE NOCASE"
+			 " AND (?3 IS NULL OR outcome = ?3) AND at >= ?4",
+			 "sssi", action, subject, outcome, since);
 }
 
 int
 store_account_unlink(struct store *st, const char *identifier)
 {
 	return exec(st, "DELETE FROM account_links WHERE identifier = ?", "s", identifier);
+}
+
+/* ---- chat: the account action a conversation is in ---- */
+
+void
+chat_action_clear(struct chat_action *c)
+{
+	free(c->action);
+	free(c->step);
+	free(c->subject);
+	free(c->email);
+	free(c->code_hash);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+store_chat_action_get(struct store *st, int64_t thread_id, struct chat_action *c)
+{
+	memset(c, 0, sizeof(*c));
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT action, step, subject, email, code_hash, expires, attempts FROM chat_actions"
+				     " WHERE thread_id = ?",
+				     "i", thread_id);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		c->thread_id = thread_id;
+		c->action = column_dup(stmt, 0);
+		c->step = column_dup(stmt, 1);
+		c->subject = column_dup(stmt, 2);
+		c->email = column_dup(stmt, 3);
+		c->code_hash = column_dup(stmt, 4);
+		c->expires = sqlite3_column_int64(stmt, 5);
+		c->attempts = sqlite3_column_int(stmt, 6);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(st);
+}
+
+int
+store_chat_action_put(struct store *st, const struct chat_action *c)
+{
+	return exec(st,
+		    "INSERT INTO chat_actions (thread_id, action, step, subject, email, code_hash, expires, attempts)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (thread_id) DO UPDATE SET action = ?2, step = ?3,"
+		    " subject = ?4, email = ?5, code_hash = ?6, expires = ?7, attempts = ?8",
+		    "issssiii", c->thread_id, c->action, c->step, c->subject, c->email, c->code_hash, c->expires,
+		    (int64_t)c->attempts);
+}
+
+int
+store_chat_action_delete(struct store *st, int64_t thread_id)
+{
+	return exec(st, "DELETE FROM chat_actions WHERE thread_id = ?", "i", thread_id);
 }

@@ -87,6 +87,8 @@ struct message_row {
 	const char *note;       /* why, notes of the parser, attachments: free text or NULL */
 };
 int64_t store_message_add(struct store *store, const struct message_row *message);
+/* Changes what was decided about a message already recorded (an action that could not run). */
+int store_message_set_decision(struct store *store, int64_t id, const char *decision, const char *note);
 
 /* Calls fn for each thread, newest first; state NULL for every state. */
 typedef int (*store_thread_fn)(const struct thread_row *row, void *user);
@@ -99,6 +101,8 @@ int store_messages_each(struct store *store, int64_t thread_id, store_message_fn
 enum outbox_kind {
 	OUTBOX_REPLY, OUTBOX_ACK, OUTBOX_NOTIFY,
 	OUTBOX_ACTION,          /* an account action's mail to the address on file */
+	OUTBOX_SECRET,          /* the same, carrying a reset link or a one-time code: its raw
+				 * text is emptied once sent or failed, the thread keeps a redacted copy */
 };
 const char *outbox_kind_name(enum outbox_kind kind);
 
@@ -209,7 +213,8 @@ int store_company_exists(struct store *store, const char *siret);
  * email (case-insensitive). Returns how many, -1 on error. */
 struct strbuf;
 int store_accounts_by_email(struct store *store, const char *email, struct strbuf *out);
-/* Audit rows of action about subject with exactly that outcome, at or after since. */
+/* Audit rows of action about subject (case-insensitive) with exactly that outcome (NULL:
+ * any), at or after since. */
 int64_t store_audit_count_subject(struct store *store, const char *action, const char *subject, const char *outcome,
 				  int64_t since);
 /* Audit rows of action by requester at or after since. */
@@ -241,5 +246,22 @@ int store_password_set(struct store *store, const char *identifier, const char *
 char *store_password_get(struct store *store, const char *identifier);
 /* Rows in "companies", "accounts" or "dossiers". */
 int64_t store_directory_count(struct store *store, const char *table);
+
+/* ---- chat: the account action a conversation is in (one per chat thread) ---- */
+struct chat_action {
+	int64_t thread_id;
+	char *action;           /* identifier_reminder, password_reset, dossier_status */
+	char *step;             /* what the assistant asked for: contact, account, number, email, code */
+	char *subject;          /* the dossier number, once known */
+	char *email;            /* the address the visitor gave */
+	char *code_hash;        /* a one-time code's salted hash (never the code) */
+	int64_t expires;        /* the step is forgotten after this */
+	int attempts;           /* wrong codes so far */
+};
+void chat_action_clear(struct chat_action *action);
+/* 1 with *action, 0 when the conversation is in none, -1. */
+int store_chat_action_get(struct store *store, int64_t thread_id, struct chat_action *action);
+int store_chat_action_put(struct store *store, const struct chat_action *action);
+int store_chat_action_delete(struct store *store, int64_t thread_id);
 
 #endif

@@ -41,6 +41,7 @@ static const struct {
 	{ "reason_handoff", { "" } },
 	{ "reason_dossier_status", { "" } },
 	{ "reason_unreadable", { "" } },
+	{ "reason_directory_unavailable", { "" } },
 	/* Identifier reminder: the reply to the requester (the same whether or not an account
 	 * matched), and the separate mail to the address on file. */
 	{ "action_identifier_reply", { "" } },
@@ -59,6 +60,26 @@ static const struct {
 	{ "dossier_state_refuse", { "faq" } },
 	{ "dossier_state_paye", { "faq" } },
 	{ "dossier_state_clos", { "faq" } },
+	/* Password reset: the reply (the same whatever matched), the link's mail to the
+	 * address on file. */
+	{ "action_reset_reply", { "minutes" } },
+	{ "action_reset_mail", { "identifier", "link", "minutes" } },
+	{ "action_reset_subject", { "" } },
+	/* Chat: the one-time code's mail to the address on file. */
+	{ "action_code_mail", { "code", "minutes" } },
+	{ "action_code_subject", { "" } },
+	/* Chat account actions: what the assistant asks for, and says once done. */
+	{ "chat_ask_contact", { "" } },
+	{ "chat_reminder_done", { "minutes" } },
+	{ "chat_ask_account", { "" } },
+	{ "chat_reset_done", { "minutes" } },
+	{ "chat_ask_number", { "" } },
+	{ "chat_ask_email", { "" } },
+	{ "chat_code_sent", { "minutes" } },
+	{ "chat_code_wrong", { "remaining" } },
+	{ "chat_code_exhausted", { "" } },
+	{ "chat_status", { "status" } },
+	{ "chat_cancelled", { "" } },
 	/* To the correspondants: a thread needs a person. */
 	{ "mail_notify", { "thread", "link", "requester", "subject", "reason", "intent", "messages" } },
 	{ "mail_notify_subject", { "thread", "subject" } },

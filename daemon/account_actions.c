@@ -1,0 +1,351 @@
+/* account_actions — see account_actions.h. */
+#include "autoconf.h"
+#include "account_actions.h"
+#include "dialog.h"
+#include "engine.h"
+#include "mail_channel.h"
+#include "outbound.h"
+#include "reset_token.h"
+#include "store.h"
+#include "util.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* At most this many accounts are acted on for one request (an address shared by many). */
+#define ACCOUNTS_PER_REQUEST 10
+#define CODE_SALT_BYTES 16
+
+static int
+audit(struct actor *a, const char *action, const char *subject, const char *outcome)
+{
+	return store_audit_add(a->st, a->channel, a->requester ? a->requester : "", action, subject, outcome);
+}
+
+/* Whether the requester already asked `limit` times this hour. */
+static int
+requester_over(struct actor *a, const char *action, unsigned long limit)
+{
+	if (a->requester == NULL || *a->requester == '\0')
+		return 0;
+	int64_t n = store_audit_count(a->st, a->requester, action, (int64_t)time(NULL) - 3600);
+	return n < 0 ? -1 : n >= (int64_t)limit;
+}
+
+/* Whether the account already got `limit` mails of this action this hour (whoever asked:
+ * many requesters must not flood one holder). */
+static int
+account_over(struct actor *a, const char *action, const char *identifier, const char *outcome, unsigned long limit)
+{
+	int64_t n = store_audit_count_subject(a->st, action, identifier, outcome, (int64_t)time(NULL) - 3600);
+	return n < 0 ? -1 : n >= (int64_t)limit;
+}
+
+/* The thread an action mail belongs to: the request's own when it goes to the requester,
+ * else a thread of its own with the holder as requester (if the holder answers, a person
+ * answers the holder, not whoever asked). Returns the id or -1. */
+static int64_t
+thread_for(struct actor *a, const char *to, const char *subject, const char *intent)
+{
+	if (a->requester != NULL && strcasecmp(a->requester, to) == 0 && a->thread_id > 0)
+		return a->thread_id;
+	return store_thread_create(a->st, "mail", to, subject, THREAD_ANSWERED, intent,
+				   "sent to the address on file at another requester's request");
+}
+
+static int
+send_to_file(struct actor *a, const char *intent, enum outbox_kind kind, const char *to, const char *subject,
+	     const char *body, const char *history)
+{
+	int64_t thread = thread_for(a, to, subject, intent);
+	if (thread < 0)
+		return -1;
+	struct outbound o = { .thread_id = thread, .kind = kind, .to = to, .subject = subject, .body = body,
+			      .history_body = history };
+	int rc = outbound_queue(a->s, a->st, &o);
+	if (rc > 0)
+		a->queued++;
+	return rc;
+}
+
+static char *
+render(const struct actor *a, const char *name, const struct template_var *vars, size_t n)
+{
+	return template_render(a->e->templates, name, OUTPUT_TEXT, vars, n);
+}
+
+static char *
+subject_of(const struct actor *a, const char *name)
+{
+	char *s = render(a, name, NULL, 0);
+	str_trim(s);
+	return s;
+}
+
+/* Accounts by email, SIRET or identifier: count, or a negative code. */
+static int
+find_accounts(struct actor *a, const char *by, const char *value, struct directory_accounts *out)
+{
+	if (strcmp(by, "identifier") != 0)
+		return strcmp(by, "email") == 0 ? directory_accounts_by_email(a->dir, value, out)
+						: directory_accounts_by_siret(a->dir, value, out);
+	memset(out, 0, sizeof(*out));
+	struct directory_account one;
+	int rc = directory_account_get(a->dir, value, &one);
+	if (rc == 1) {
+		out->items = xmalloc(sizeof(*out->items));
+		out->items[0] = one;
+		out->count = 1;
+	}
+	return rc;
+}
+
+/* The outcome of a lookup that failed, for the audit: the operator's log says why. */
+static int
+lookup_failed(struct actor *a, const char *action, const char *value, int rc)
+{
+	if (rc == DIRECTORY_UNAVAILABLE && audit(a, action, value, "directory unavailable: escalated to a person") < 0)
+		return -1;
+	return rc;
+}
+
+/* "Identifiant : ID (structure names)" lines of the accounts of accounts with address email. */
+static char *
+identifier_lines(const struct directory_accounts *as, const char *email, const bool *skip)
+{
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < as->count; i++) {
+		const struct directory_account *acc = &as->items[i];
+		if (skip[i] || strcasecmp(acc->email, email) != 0)
+			continue;
+		strbuf_addf(&sb, "Identifiant : %s", acc->identifier);
+		for (size_t k = 0; k < acc->structure_count; k++) {
+			const struct directory_structure *st = &acc->structures[k];
+			strbuf_addf(&sb, "%s%s", k ? ", " : " (", st->name ? st->name : st->siret);
+		}
+		strbuf_adds(&sb, acc->structure_count ? ")\n" : "\n");
+	}
+	return strbuf_detach(&sb);
+}
+
+int
+action_identifier_reminder(struct actor *a, const char *by, const char *value)
+{
+	const char *action = "identifier_reminder";
+	int over = requester_over(a, action, a->s->reminder_limit);
+	if (over != 0)
+		return over < 0 ? -1 : audit(a, action, NULL, "hourly limit reached for this requester: nothing sent");
+	struct directory_accounts as = {0};
+	int n = find_accounts(a, by, value, &as);
+	if (n < 0)
+		return lookup_failed(a, action, NULL, n);
+	int rc = n == 0 ? audit(a, action, NULL, "no account matched: nothing sent") : 0;
+	if (n > ACCOUNTS_PER_REQUEST)
+		n = ACCOUNTS_PER_REQUEST;
+	bool *skip = xcalloc((size_t)n + 1, sizeof(*skip));
+	for (int i = 0; rc == 0 && i < n; i++) {
+		int full = account_over(a, action, as.items[i].identifier, OUTCOME_IDENTIFIERS_SENT, a->s->reminder_limit);
+		skip[i] = full != 0;
+		if (full != 0)
+			rc = full < 0 ? -1 : audit(a, action, as.items[i].identifier, "hourly limit reached for this account: nothing sent");
+	}
+	char *subject = subject_of(a, "action_identifier_subject");
+	/* One mail per address on file, listing its accounts. */
+	for (int i = 0; rc == 0 && i < n; i++) {
+		bool first = !skip[i];
+		for (int k = 0; first && k < i; k++)
+			first = skip[k] || strcasecmp(as.items[k].email, as.items[i].email) != 0;
+		if (!first)
+			continue;
+		char *lines = identifier_lines(&as, as.items[i].email, skip);
+		struct template_var var = { "identifiers", lines, false };
+		char *body = render(a, "action_identifier_mail", &var, 1);
+		int q = send_to_file(a, action, OUTBOX_ACTION, as.items[i].email, subject, body, NULL);
+		for (int k = i; q >= 0 && k < n; k++)
+			if (!skip[k] && strcasecmp(as.items[k].email, as.items[i].email) == 0 &&
+			    audit(a, action, as.items[k].identifier,
+				  q > 0 ? OUTCOME_IDENTIFIERS_SENT : "the address on file cannot be written to: nothing sent") < 0)
+				q = -1;
+		rc = q < 0 ? -1 : 0;
+		free(body);
+		free(lines);
+	}
+	free(subject);
+	free(skip);
+	directory_accounts_clear(&as);
+	return rc;
+}
+
+/* The embedded directory's reset: a token, its link in a secret mail to the address on file. */
+static int
+mail_reset_link(struct actor *a, const struct directory_account *acc, const char *subject)
+{
+	char token[RESET_TOKEN_SIZE];
+	int64_t ttl = (int64_t)a->s->reset_ttl;
+	if (reset_token_issue(a->st, acc->identifier, (int64_t)time(NULL), ttl, token) < 0)
+		return -1;
+	const char *base = a->s->public_url ? a->s->public_url : "";
+	size_t blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	char *link = xasprintf("%.*s/reinitialisation?jeton=%s", (int)blen, base, token);
+	char *minutes = xasprintf("%lld", (long long)(ttl / 60));
+	struct template_var vars[] = {
+		{ "identifier", acc->identifier, false }, { "link", link, false }, { "minutes", minutes, false },
+	};
+	char *body = render(a, "action_reset_mail", vars, 3);
+	vars[1].value = "[lien retiré de l’historique : il n’est envoyé qu’au titulaire]";
+	char *history = render(a, "action_reset_mail", vars, 3);
+	int q = send_to_file(a, "password_reset", OUTBOX_SECRET, acc->email, subject, body, history);
+	sodium_memzero(token, sizeof(token));
+	sodium_memzero(link, strlen(link));
+	sodium_memzero(body, strlen(body));
+	free(link);
+	free(body);
+	free(history);
+	free(minutes);
+	if (q < 0)
+		return -1;
+	return audit(a, "password_reset", acc->identifier,
+		     q > 0 ? OUTCOME_RESET_SENT : "the address on file cannot be written to: nothing sent");
+}
+
+int
+action_password_reset(struct actor *a, const char *by, const char *value)
+{
+	const char *action = "password_reset";
+	int over = requester_over(a, action, a->s->reset_limit);
+	if (over != 0)
+		return over < 0 ? -1 : audit(a, action, NULL, "hourly limit reached for this requester: nothing sent");
+	struct directory_accounts as = {0};
+	int n = find_accounts(a, by, value, &as);
+	if (n < 0)
+		return lookup_failed(a, action, NULL, n);
+	int rc = n == 0 ? audit(a, action, NULL, "no account matched: nothing sent") : 0;
+	if (n > ACCOUNTS_PER_REQUEST)
+		n = ACCOUNTS_PER_REQUEST;
+	bool remote = directory_is_remote(a->dir);
+	char *subject = subject_of(a, "action_reset_subject");
+	for (int i = 0; rc == 0 && i < n; i++) {
+		const struct directory_account *acc = &as.items[i];
+		const char *sent = remote ? OUTCOME_RESET_REQUESTED : OUTCOME_RESET_SENT;
+		int full = account_over(a, action, acc->identifier, sent, a->s->reset_limit);
+		if (full != 0) {
+			rc = full < 0 ? -1 : audit(a, action, acc->identifier, "hourly limit reached for this account: nothing sent");
+		} else if (remote) {
+			int r = directory_request_password_reset(a->dir, acc->identifier);
+			if (r < 0)
+				rc = lookup_failed(a, action, acc->identifier, r);
+			else
+				rc = audit(a, action, acc->identifier, r == 1 ? sent : "the extranet knows no such account: nothing sent");
+		} else {
+			rc = mail_reset_link(a, acc, subject);
+		}
+	}
+	free(subject);
+	directory_accounts_clear(&as);
+	return rc;
+}
+
+/* The stored form of a code: hex salt '$' hex BLAKE2b(code, key = salt). A 6-digit code
+ * is guessable offline by whoever reads the store; it lives 10 minutes and 5 attempts. */
+static char *
+code_hash(const char *code, const unsigned char salt[CODE_SALT_BYTES])
+{
+	unsigned char digest[crypto_generichash_BYTES];
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)code, strlen(code), salt, CODE_SALT_BYTES);
+	char salt_hex[2 * CODE_SALT_BYTES + 1], digest_hex[2 * sizeof(digest) + 1];
+	sodium_bin2hex(salt_hex, sizeof(salt_hex), salt, CODE_SALT_BYTES);
+	sodium_bin2hex(digest_hex, sizeof(digest_hex), digest, sizeof(digest));
+	return xasprintf("%s$%s", salt_hex, digest_hex);
+}
+
+int
+action_code_send(struct actor *a, const char *email, bool send, const char *purpose, char **hash_r)
+{
+	*hash_r = NULL;
+	if (sodium_init() < 0)
+		return -1;
+	unsigned char salt[CODE_SALT_BYTES];
+	randombytes_buf(salt, sizeof(salt));
+	char code[7];
+	snprintf(code, sizeof(code), "%06u", (unsigned)randombytes_uniform(1000000));
+	if (!send) {
+		/* A hash of something that is not six digits: no code matches it. */
+		*hash_r = code_hash("no code was sent", salt);
+		sodium_memzero(code, sizeof(code));
+		return audit(a, "one_time_code", purpose, "address not on file for this request: nothing sent");
+	}
+	*hash_r = code_hash(code, salt);
+	char *minutes = xasprintf("%lu", a->s->code_ttl / 60);
+	struct template_var vars[] = { { "code", code, false }, { "minutes", minutes, false } };
+	char *body = render(a, "action_code_mail", vars, 2);
+	vars[0].value = "[code retiré de l’historique]";
+	char *history = render(a, "action_code_mail", vars, 2);
+	char *subject = subject_of(a, "action_code_subject");
+	int q = send_to_file(a, "dossier_status", OUTBOX_SECRET, email, subject, body, history);
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(body, strlen(body));
+	free(body);
+	free(history);
+	free(subject);
+	free(minutes);
+	if (q < 0)
+		return -1;
+	return audit(a, "one_time_code", purpose,
+		     q > 0 ? OUTCOME_CODE_SENT : "the address on file cannot be written to: nothing sent");
+}
+
+bool
+action_code_matches(const char *hash, const char *code)
+{
+	unsigned char salt[CODE_SALT_BYTES];
+	size_t salt_len = 0;
+	const char *dollar = hash ? strchr(hash, '$') : NULL;
+	if (dollar == NULL || sodium_hex2bin(salt, sizeof(salt), hash, (size_t)(dollar - hash), NULL, &salt_len, NULL) != 0 ||
+	    salt_len != sizeof(salt))
+		return false;
+	char *again = code_hash(code, salt);
+	bool same = strlen(again) == strlen(hash) && sodium_memcmp(again, hash, strlen(hash)) == 0;
+	free(again);
+	return same;
+}
+
+static const char *
+dossier_type_label(const char *type)
+{
+	return strcmp(type, "action_formation") == 0 ? "action de formation"
+	       : strcmp(type, "contrat_pro") == 0    ? "contrat de professionnalisation"
+						     : "contrat d’apprentissage";
+}
+
+char *
+action_dossier_status_text(const struct engine *e, const struct directory_dossier *d, enum audience audience)
+{
+	const char *faq = strcmp(d->state, "en_attente_de_pieces") == 0 ? "send_supporting_documents"
+			  : strcmp(d->state, "accorde") == 0              ? "submit_invoice"
+			  : strcmp(d->state, "paye") == 0                 ? "payment_details"
+									  : NULL;
+	char *faq_text = faq ? dialog_faq_answer(e, faq, audience, OUTPUT_TEXT) : xstrdup("");
+	char *name = xasprintf("dossier_state_%s", d->state);
+	struct template_var fv = { "faq", faq_text, true };
+	char *state = template_render(e->templates, name, OUTPUT_TEXT, &fv, 1);
+	str_trim(state);
+	char *deca = strcmp(d->type, "contrat_apprentissage") != 0 ? xstrdup("")
+		     : d->deca_number ? xasprintf("\n\nNuméro DECA du contrat : %s.", d->deca_number)
+				      : xstrdup("\n\nLe numéro DECA n’est pas encore attribué : il l’est une fois le contrat "
+						"déposé et instruit ; il apparaîtra alors dans votre espace.");
+	struct template_var vars[] = {
+		{ "number", d->number, false }, { "type", dossier_type_label(d->type), false },
+		{ "state", state, true }, { "deca", deca, true },
+	};
+	char *out = template_render(e->templates, "action_dossier_status", OUTPUT_TEXT, vars, 4);
+	free(deca);
+	free(state);
+	free(name);
+	free(faq_text);
+	return out;
+}

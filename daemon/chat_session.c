@@ -1,0 +1,427 @@
+/* chat_session — see chat_session.h. */
+#include "autoconf.h"
+#include "chat_session.h"
+#include "account_actions.h"
+#include "directory.h"
+#include "dossier_number.h"
+#include "engine.h"
+#include "mail_channel.h"
+#include "request_fields.h"
+#include "store.h"
+#include "text.h"
+#include "util.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A question the assistant asked (number, address...) is forgotten after this. */
+#define STEP_TTL 1800
+#define SUBJECT_MAX 80
+
+struct chat_session {
+	const struct mail_settings *s;
+	struct store *st;
+	struct directory *dir;
+	char *visitor;
+	int64_t thread_id;
+	struct conversation conv;
+};
+
+/* One turn in progress. */
+struct turn {
+	struct chat_session *cs;
+	const struct engine *e;
+	const char *text;
+	int64_t now;
+	bool redact;            /* the visitor's message holds a code: not kept as typed */
+	enum thread_state state;
+	const char *intent;
+	const char *reason;     /* set when the thread goes to a person */
+};
+
+struct chat_session *
+chat_session_new(const struct mail_settings *s, struct store *st, struct directory *dir, const char *visitor)
+{
+	struct chat_session *cs = xcalloc(1, sizeof(*cs));
+	cs->s = s;
+	cs->st = st;
+	cs->dir = dir;
+	cs->visitor = xstrdup(visitor ? visitor : "chat");
+	return cs;
+}
+
+void
+chat_session_free(struct chat_session **csp)
+{
+	if (*csp == NULL)
+		return;
+	free((*csp)->visitor);
+	free(*csp);
+	*csp = NULL;
+}
+
+int64_t
+chat_session_thread(const struct chat_session *cs)
+{
+	return cs->thread_id;
+}
+
+static char *
+render(const struct turn *t, const char *name, const struct template_var *vars, size_t n)
+{
+	return template_render(t->e->templates, name, OUTPUT_TEXT, vars, n);
+}
+
+static struct actor
+actor_for(struct turn *t, const char *requester)
+{
+	return (struct actor){
+		.s = t->cs->s, .st = t->cs->st, .dir = t->cs->dir, .e = t->e, .channel = "chat",
+		.requester = requester ? requester : t->cs->visitor, .thread_id = t->cs->thread_id,
+	};
+}
+
+/* The directory could not answer: the thread goes to a person; the visitor is told. */
+static char *
+unavailable(struct turn *t)
+{
+	t->state = THREAD_ESCALATED;
+	t->reason = "an account action could not run: the directory did not answer";
+	struct analysis a = { .decision = DECISION_ESCALATE, .reason = REASON_UNAVAILABLE };
+	return dialog_answer(t->e, &a, CHANNEL_CHAT, OUTPUT_TEXT);
+}
+
+static int
+put_step(struct turn *t, const char *action, const char *step, const char *subject, const char *email,
+	 const char *code_hash, int64_t ttl)
+{
+	struct chat_action c = {
+		.thread_id = t->cs->thread_id, .action = (char *)action, .step = (char *)step, .subject = (char *)subject,
+		.email = (char *)email, .code_hash = (char *)code_hash, .expires = t->now + ttl,
+	};
+	return store_chat_action_put(t->cs->st, &c);
+}
+
+/* Runs a reminder or a reset for what the visitor typed; *reply_r set when it ran (or
+ * could not), left NULL when the text holds nothing usable. Returns 0 or -1. */
+static int
+run_account_action(struct turn *t, const char *action, const char *text, bool alone, char **reply_r)
+{
+	bool reset = strcmp(action, "password_reset") == 0;
+	char siret[15];
+	char *email = field_email(text);
+	char *identifier = reset && email == NULL ? field_identifier(text, alone) : NULL;
+	bool by_siret = !reset && email == NULL && field_siret(text, siret);
+	if (email == NULL && identifier == NULL && !by_siret)
+		return 0;
+	struct actor actor = actor_for(t, email);
+	const char *by = email ? "email" : identifier ? "identifier" : "siret";
+	const char *value = email ? email : identifier ? identifier : siret;
+	int rc = reset ? action_password_reset(&actor, by, value) : action_identifier_reminder(&actor, by, value);
+	free(email);
+	free(identifier);
+	if (rc < 0 && rc != DIRECTORY_UNAVAILABLE)
+		return -1;
+	if (store_chat_action_delete(t->cs->st, t->cs->thread_id) < 0)
+		return -1;
+	t->intent = action;
+	if (rc == DIRECTORY_UNAVAILABLE) {
+		*reply_r = unavailable(t);
+		return 0;
+	}
+	char *minutes = xasprintf("%lu", t->cs->s->reset_ttl / 60);
+	struct template_var var = { "minutes", minutes, false };
+	*reply_r = render(t, reset ? "chat_reset_done" : "chat_reminder_done", &var, 1);
+	free(minutes);
+	return 0;
+}
+
+/* The visitor gave an address for a dossier's status: a code goes to it when it is on
+ * file for the dossier (and no limit is reached); the reply is the same either way. */
+static int
+send_code(struct turn *t, const char *number, const char *email, char **reply_r)
+{
+	const struct mail_settings *s = t->cs->s;
+	struct store *st = t->cs->st;
+	int64_t by_address = store_audit_count(st, email, "dossier_status", t->now - 3600);
+	int64_t by_dossier = store_audit_count_subject(st, "dossier_status", number, NULL, t->now - 3600);
+	if (by_address < 0 || by_dossier < 0)
+		return -1;
+	struct directory_dossier d = {0};
+	int found = directory_dossier_get(t->cs->dir, number, &d);
+	bool on_file = found == 1 && directory_dossier_has_email(&d, email);
+	directory_dossier_clear(&d);
+	if (found < 0 && found != DIRECTORY_UNAVAILABLE)
+		return -1;
+	struct actor actor = actor_for(t, email);
+	bool over = by_address >= (int64_t)s->status_limit || by_dossier >= (int64_t)s->status_limit;
+	const char *outcome = found == DIRECTORY_UNAVAILABLE ? "directory unavailable: escalated to a person"
+			      : over                          ? "hourly limit reached: nothing sent"
+			      : on_file                       ? OUTCOME_CODE_SENT
+			      : found == 1                    ? "address not on file for this dossier: nothing sent"
+							      : "no such dossier: nothing sent";
+	if (store_audit_add(st, "chat", email, "dossier_status", number, outcome) < 0)
+		return -1;
+	if (found == DIRECTORY_UNAVAILABLE) {
+		*reply_r = unavailable(t);
+		return store_chat_action_delete(st, t->cs->thread_id);
+	}
+	char *hash = NULL;
+	if (action_code_send(&actor, email, on_file && !over, number, &hash) < 0)
+		return -1;
+	int rc = put_step(t, "dossier_status", "code", number, email, hash, (int64_t)s->code_ttl);
+	free(hash);
+	char *minutes = xasprintf("%lu", s->code_ttl / 60);
+	struct template_var var = { "minutes", minutes, false };
+	*reply_r = render(t, "chat_code_sent", &var, 1);
+	free(minutes);
+	return rc;
+}
+
+/* A code typed while one is expected. */
+static int
+check_code(struct turn *t, struct chat_action *c, const char *code, char **reply_r)
+{
+	const struct mail_settings *s = t->cs->s;
+	struct store *st = t->cs->st;
+	t->redact = true;
+	t->intent = "dossier_status";
+	int64_t wrong_lately = store_audit_count_subject(st, "one_time_code_check", c->email, OUTCOME_CODE_WRONG,
+							 t->now - 3600);
+	if (wrong_lately < 0)
+		return -1;
+	c->attempts++;
+	bool allowed = c->attempts <= (int)s->code_attempts && wrong_lately < (int64_t)s->code_attempts;
+	if (allowed && action_code_matches(c->code_hash, code)) {
+		struct directory_dossier d = {0};
+		int found = directory_dossier_get(t->cs->dir, c->subject, &d);
+		if (found < 0 && found != DIRECTORY_UNAVAILABLE)
+			return -1;
+		if (store_audit_add(st, "chat", c->email, "one_time_code_check", c->email,
+				    found == 1 ? "code accepted: status given" : "code accepted: directory unavailable") < 0 ||
+		    store_chat_action_delete(st, c->thread_id) < 0) {
+			directory_dossier_clear(&d);
+			return -1;
+		}
+		if (found != 1) {
+			/* Found when the code was sent; gone or unreachable now: a person answers. */
+			*reply_r = unavailable(t);
+		} else {
+			char *status = action_dossier_status_text(t->e, &d, t->cs->conv.audience);
+			struct template_var var = { "status", status, true };
+			*reply_r = render(t, "chat_status", &var, 1);
+			free(status);
+		}
+		directory_dossier_clear(&d);
+		return 0;
+	}
+	/* The audit's subject is the address: the per-address limit counts every dossier. */
+	if (store_audit_add(st, "chat", c->email, "one_time_code_check", c->email, OUTCOME_CODE_WRONG) < 0)
+		return -1;
+	int left = (int)s->code_attempts - c->attempts;
+	if (!allowed || left <= 0 || wrong_lately + 1 >= (int64_t)s->code_attempts) {
+		*reply_r = render(t, "chat_code_exhausted", NULL, 0);
+		return store_chat_action_delete(st, c->thread_id);
+	}
+	char *remaining = xasprintf("%d", left);
+	struct template_var var = { "remaining", remaining, false };
+	*reply_r = render(t, "chat_code_wrong", &var, 1);
+	free(remaining);
+	return store_chat_action_put(st, c);
+}
+
+static bool
+is_cancel(const char *text)
+{
+	char *f = text_fold(text, strlen(text), NULL);
+	bool cancel = strcmp(f, "annuler") == 0 || strcmp(f, "annule") == 0 || strcmp(f, "stop") == 0;
+	free(f);
+	return cancel;
+}
+
+/* The visitor's message read as the answer to what the assistant asked. *reply_r stays
+ * NULL when it is not one (a new question: the engine reads it). */
+static int
+continue_action(struct turn *t, struct chat_action *c, char **reply_r)
+{
+	if (is_cancel(t->text)) {
+		*reply_r = render(t, "chat_cancelled", NULL, 0);
+		return store_chat_action_delete(t->cs->st, c->thread_id);
+	}
+	if (strcmp(c->step, "code") == 0) {
+		char code[7];
+		return field_code(t->text, code) ? check_code(t, c, code, reply_r) : 0;
+	}
+	if (strcmp(c->step, "number") == 0) {
+		char *numbers[1];
+		if (dossier_numbers(t->text, numbers, 1) == 0)
+			return 0;
+		t->intent = "dossier_status";
+		int rc = put_step(t, "dossier_status", "email", numbers[0], NULL, NULL, STEP_TTL);
+		*reply_r = render(t, "chat_ask_email", NULL, 0);
+		free(numbers[0]);
+		return rc;
+	}
+	if (strcmp(c->step, "email") == 0) {
+		char *email = field_email(t->text);
+		if (email == NULL)
+			return 0;
+		t->intent = "dossier_status";
+		int rc = send_code(t, c->subject, email, reply_r);
+		free(email);
+		return rc;
+	}
+	/* "contact" (reminder) or "account" (reset): the answer may be the bare identifier. */
+	return run_account_action(t, c->action, t->text, true, reply_r);
+}
+
+/* The engine's understanding of a new question, and the account actions it starts. */
+static int
+engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_settings *ds, size_t len,
+	    char **reply_r)
+{
+	struct analysis a;
+	char *err = NULL, *reply = NULL;
+	int rc = dialog_chat_turn(t->e, scratch, ds, &t->cs->conv, t->text, len, &a, &reply, &err);
+	free(err);
+	if (rc < 0) {
+		*reply_r = reply;
+		return 0;
+	}
+	const char *id = a.first ? a.first->id : "";
+	t->intent = a.decision == DECISION_CLARIFY ? NULL : analysis_intent_id(&a);
+	bool dossier = a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS &&
+		       (directory_is_remote(t->cs->dir) || store_directory_count(t->cs->st, "dossiers") > 0);
+	rc = 0;
+	if (a.decision == DECISION_ANSWER &&
+	    (strcmp(id, "identifier_reminder") == 0 || strcmp(id, "password_reset") == 0)) {
+		rc = run_account_action(t, id, t->text, false, reply_r);
+		if (rc == 0 && *reply_r == NULL) {
+			bool reset = strcmp(id, "password_reset") == 0;
+			rc = put_step(t, id, reset ? "account" : "contact", NULL, NULL, NULL, STEP_TTL);
+			*reply_r = render(t, reset ? "chat_ask_account" : "chat_ask_contact", NULL, 0);
+		}
+	} else if (dossier) {
+		t->intent = "dossier_status";
+		char *numbers[1];
+		bool known = dossier_numbers(a.question, numbers, 1) == 1;
+		rc = put_step(t, "dossier_status", known ? "email" : "number", known ? numbers[0] : NULL, NULL, NULL,
+			      STEP_TTL);
+		*reply_r = render(t, known ? "chat_ask_email" : "chat_ask_number", NULL, 0);
+		if (known)
+			free(numbers[0]);
+	} else {
+		if (a.decision == DECISION_ESCALATE) {
+			t->state = THREAD_ESCALATED;
+			t->reason = a.reason == REASON_HANDOFF ? "the visitor asks for a person"
+								 : "no answer found with enough confidence";
+		}
+		*reply_r = reply;
+		reply = NULL;
+	}
+	free(reply);
+	analysis_clear(&a);
+	return rc;
+}
+
+/* The conversation's thread, created with the first message. */
+static int
+ensure_thread(struct turn *t)
+{
+	if (t->cs->thread_id != 0)
+		return 0;
+	/* The first line, cut on a UTF-8 boundary. */
+	size_t n = strcspn(t->text, "\r\n");
+	if (n > SUBJECT_MAX) {
+		n = SUBJECT_MAX;
+		while (n > 0 && ((unsigned char)t->text[n] & 0xC0) == 0x80)
+			n--;
+	}
+	char *subject = xstrndup(t->text, n);
+	int64_t id = store_thread_create(t->cs->st, "chat", t->cs->visitor, subject, THREAD_OPEN, NULL, NULL);
+	free(subject);
+	if (id < 0)
+		return -1;
+	t->cs->thread_id = id;
+	return 0;
+}
+
+static int
+record(struct turn *t, const char *reply)
+{
+	struct chat_session *cs = t->cs;
+	struct message_row in = {
+		.thread_id = cs->thread_id, .direction = "in", .sender = cs->visitor,
+		.body = t->redact ? "[code de vérification saisi]" : t->text, .intent = t->intent,
+		.decision = t->state == THREAD_ESCALATED ? "escalated" : "answered", .note = t->reason,
+	};
+	struct message_row out = { .thread_id = cs->thread_id, .direction = "out", .recipient = cs->visitor,
+				   .body = reply, .decision = "chat" };
+	if (store_message_add(cs->st, &in) < 0 || store_message_add(cs->st, &out) < 0)
+		return -1;
+	struct thread_row row = {0};
+	int got = store_thread_get(cs->st, cs->thread_id, &row);
+	/* A thread a person handles stays theirs. */
+	enum thread_state state = got == 1 && row.state == THREAD_ESCALATED ? THREAD_ESCALATED : t->state;
+	bool newly_escalated = state == THREAD_ESCALATED && !(got == 1 && row.state == THREAD_ESCALATED);
+	const char *intent = t->intent ? t->intent : got == 1 ? row.intent : NULL;
+	int rc = got < 0 ? -1 : store_thread_update(cs->st, cs->thread_id, state, intent, t->reason);
+	thread_row_clear(&row);
+	if (rc == 0 && newly_escalated &&
+	    mail_notify_correspondants(cs->s, cs->st, t->e, cs->thread_id, "conversation en ligne transmise à un conseiller",
+				       0) < 0)
+		rc = -1;
+	return rc;
+}
+
+char *
+chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent_scratch *scratch,
+		  const struct dialog_settings *ds, const char *text, size_t len, char **error_r)
+{
+	char *err = NULL;
+	bool readable = text_validate(text, len, &err) == 0 && strlen(text) == len;
+	free(err);
+	struct turn t = { .cs = cs, .e = e, .text = readable ? text : "[message illisible : texte non valide]",
+			  .now = (int64_t)time(NULL), .state = THREAD_ANSWERED };
+	char *reply = NULL;
+	if (store_begin(cs->st) < 0) {
+		*error_r = xasprintf("store: %s", store_error(cs->st));
+		return NULL;
+	}
+	int64_t thread_before = cs->thread_id;
+	int rc = ensure_thread(&t);
+	struct chat_action pending = {0};
+	int has = rc == 0 ? store_chat_action_get(cs->st, cs->thread_id, &pending) : 0;
+	if (has < 0)
+		rc = -1;
+	if (!readable) {
+		reply = render(&t, "invalid_message", NULL, 0);
+	} else if (rc == 0 && has == 1 && pending.expires <= t.now) {
+		/* Too late: a code typed now meets the same answer as a wrong one at the end. */
+		char code[7];
+		rc = store_chat_action_delete(cs->st, cs->thread_id);
+		if (rc == 0 && strcmp(pending.step, "code") == 0 && field_code(text, code)) {
+			t.redact = true;
+			reply = render(&t, "chat_code_exhausted", NULL, 0);
+		}
+	} else if (rc == 0 && has == 1) {
+		rc = continue_action(&t, &pending, &reply);
+	}
+	if (rc == 0 && reply == NULL)
+		rc = engine_turn(&t, scratch, ds, len, &reply);
+	if (rc == 0)
+		rc = record(&t, reply);
+	if (rc == 0)
+		rc = store_commit(cs->st);
+	chat_action_clear(&pending);
+	if (rc < 0) {
+		*error_r = xasprintf("store: %s", store_error(cs->st));
+		store_rollback(cs->st);
+		cs->thread_id = thread_before;  /* a thread created in this turn is gone with it */
+		free(reply);
+		return NULL;
+	}
+	return reply;
+}

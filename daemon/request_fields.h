@@ -1,0 +1,21 @@
+/* request_fields — what an account action needs, found in a writer's free text: an
+ * e-mail address, a SIRET, a login identifier, a one-time code. Pure functions (PCRE2),
+ * never log. Everything found is only a candidate: the directory decides. */
+#ifndef DIALOGD_REQUEST_FIELDS_H
+#define DIALOGD_REQUEST_FIELDS_H
+
+#include <stdbool.h>
+
+/* The first e-mail address in text, lower case (caller frees), or NULL. */
+char *field_email(const char *text);
+/* The first 14-digit SIRET (spaces allowed between groups) whose key is valid, into out. */
+bool field_siret(const char *text, char out[15]);
+/* A login identifier: the word after "identifiant" ("mon identifiant est JMOREAU01"), or,
+ * when alone is true (the assistant has just asked for it), a message that is one such
+ * word. An identifier has 3 to 64 letters, digits, '.', '_' or '-', and a digit or only
+ * capitals. Caller frees; NULL when none. */
+char *field_identifier(const char *text, bool alone);
+/* Six digits standing alone ("123456" or "123 456"), into out. */
+bool field_code(const char *text, char out[7]);
+
+#endif
