@@ -1092,6 +1092,25 @@ store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, ch
 	return rc == SQLITE_ROW ? 1 : 0;
 }
 
+int
+store_reset_token_find(struct store *st, const char *token_hash, int64_t now, char **identifier_r)
+{
+	/* The same conditions as store_reset_token_burn, read only. */
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT identifier FROM reset_tokens WHERE token_hash = ?2 AND used_at IS NULL"
+				     " AND revoked_at IS NULL AND expires > ?1",
+				     "is", now, token_hash);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*identifier_r = column_dup(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(st);
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
 int64_t
 store_audit_count_subject(struct store *st, const char *action, const char *subject, const char *outcome, int64_t since)
 {
@@ -1152,7 +1171,7 @@ store_chat_action_put(struct store *st, const struct chat_action *c)
 		    "INSERT INTO chat_actions (thread_id, action, step, subject, email, code_hash, expires, attempts)"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (thread_id) DO UPDATE SET action = ?2, step = ?3,"
 		    " subject = ?4, email = ?5, code_hash = ?6, expires = ?7, attempts = ?8",
-		    "issssiii", c->thread_id, c->action, c->step, c->subject, c->email, c->code_hash, c->expires,
+		    "isssssii", c->thread_id, c->action, c->step, c->subject, c->email, c->code_hash, c->expires,
 		    (int64_t)c->attempts);
 }
 

@@ -6,6 +6,8 @@
 #include "engine.h"
 #include "mail_channel.h"
 #include "directory_import.h"
+#include "directory_backend.h"
+#include "reset_token.h"
 #include "store.h"
 
 #include <sqlite3.h>
@@ -68,6 +70,11 @@ setup(void **state)
 	s->bounce_pause = 86400;
 	s->reminder_limit = 3;
 	s->status_limit = 10;
+	s->reset_limit = 3;
+	s->reset_ttl = 1800;
+	s->code_attempts = 5;
+	s->code_ttl = 600;
+	s->public_url = "https://assistance.ocapiat.test/";
 	dialog_settings_default(&s->dialog);
 	*state = f;
 	return 0;
@@ -100,7 +107,7 @@ static void
 process(struct fixture *f, const char *raw, size_t full_size, struct mail_result *r)
 {
 	char *err = NULL;
-	int rc = mail_process(&f->settings, f->store, f->engine, f->scratch, raw, strlen(raw),
+	int rc = mail_process(&f->settings, f->store, NULL, f->engine, f->scratch, raw, strlen(raw),
 			      full_size ? full_size : strlen(raw), r, &err);
 	if (rc < 0)
 		fail_msg("mail_process: %s", err);
@@ -370,7 +377,7 @@ test_unfetchable_escalated(void **state)
 	const char *stand_in = "Message-ID: <uid-7.42.unfetchable@dialogd.invalid>\r\nSubject: (UID 7)\r\n\r\n";
 	struct mail_result r;
 	char *err = NULL;
-	assert_int_equal(mail_process(&f->settings, f->store, f->engine, f->scratch, stand_in, strlen(stand_in),
+	assert_int_equal(mail_process(&f->settings, f->store, NULL, f->engine, f->scratch, stand_in, strlen(stand_in),
 				      MAIL_SIZE_UNFETCHABLE, &r, &err), 0);
 	assert_int_equal(r.outcome, MAIL_ESCALATED);
 	assert_non_null(strstr(r.reason, "refused to deliver"));
@@ -393,7 +400,7 @@ test_store_failure_commits_nothing(void **state)
 	char *raw = question_mail("t@example.test", "t1@example.test", NULL, "Comment modifier mon RIB ?");
 	struct mail_result r;
 	char *err = NULL;
-	assert_int_equal(mail_process(&f->settings, f->store, f->engine, f->scratch, raw, strlen(raw), strlen(raw), &r,
+	assert_int_equal(mail_process(&f->settings, f->store, NULL, f->engine, f->scratch, raw, strlen(raw), strlen(raw), &r,
 				      &err), -1);
 	assert_non_null(strstr(err, "disk on fire"));
 	free(err);
@@ -550,7 +557,8 @@ test_identifier_reminder_reveals_nothing(void **state)
 	assert_int_equal(l.count, 3);
 	bool to_owner = false;
 	for (unsigned i = 0; i < l.count; i++)
-		to_owner |= strcmp(l.kinds[i], "action") == 0 && strcmp(l.recipients[i], "J.Moreau@scierie-des-combes.example") == 0;
+		/* To the address on file as the directory writes it, not as the writer typed it. */
+		to_owner |= strcmp(l.kinds[i], "action") == 0 && strcmp(l.recipients[i], "j.moreau@scierie-des-combes.example") == 0;
 	assert_true(to_owner);
 	free(bk);
 	free(bu);
@@ -569,6 +577,256 @@ test_identifier_reminder_reveals_nothing(void **state)
 	}
 	free(known);
 	free(unknown);
+}
+
+
+/* The raw text of the newest outbox entry of kind to recipient, QP soft breaks and "=3D"
+ * undone (enough to read a link back). Caller frees; NULL when none. */
+static char *
+outbox_text(struct fixture *f, const char *kind, const char *recipient)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT raw FROM outbox WHERE kind = ? AND recipient = ? ORDER BY id DESC LIMIT 1",
+					    -1, &stmt, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, recipient, -1, SQLITE_STATIC);
+	char *out = NULL;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *raw = (const char *)sqlite3_column_text(stmt, 0);
+		struct strbuf sb = {0};
+		for (const char *p = raw; *p; p++) {
+			if (p[0] == '=' && p[1] == '\r' && p[2] == '\n')
+				p += 2;
+			else if (p[0] == '=' && p[1] == '3' && p[2] == 'D')
+				strbuf_addc(&sb, '='), p += 2;
+			else
+				strbuf_addc(&sb, *p);
+		}
+		out = strbuf_detach(&sb);
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return out;
+}
+
+/* The token of the reset link in text, or "" (static buffer). */
+static const char *
+link_token(const char *text)
+{
+	static char token[RESET_TOKEN_SIZE];
+	token[0] = '\0';
+	const char *p = text ? strstr(text, "/reinitialisation?jeton=") : NULL;
+	if (p != NULL)
+		snprintf(token, sizeof(token), "%.*s", RESET_TOKEN_SIZE - 1, p + strlen("/reinitialisation?jeton="));
+	return token;
+}
+
+static int
+find_text(const struct message_row *m, int64_t at, void *user)
+{
+	(void)at;
+	const char **needle = user;
+	if (m->body != NULL && strstr(m->body, needle[0]) != NULL)
+		needle[1] = "found";
+	return 0;
+}
+
+/* Whether any message of the thread contains needle. */
+static bool
+history_contains(struct fixture *f, int64_t thread, const char *needle)
+{
+	const char *search[2] = { needle, NULL };
+	assert_int_equal(store_messages_each(f->store, thread, find_text, search), 0);
+	return search[1] != NULL;
+}
+
+static void
+test_password_reset_reveals_nothing(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	const char *question = "Bonjour, j'ai égaré mon mot de passe, comment faire ?";
+	char *known = question_mail("Julien Moreau <j.moreau@scierie-des-combes.example>", "r1@example.test", NULL, question);
+	char *unknown = question_mail("Personne <personne@example.test>", "r2@example.test", NULL, question);
+	struct mail_result rk, ru;
+	process(f, known, 0, &rk);
+	process(f, unknown, 0, &ru);
+	assert_string_equal(rk.intent, "password_reset");
+	assert_int_equal(rk.outcome, MAIL_ANSWERED);
+	assert_int_equal(rk.queued, 2);
+	assert_int_equal(ru.queued, 1);
+	char *bk = reply_body(f, rk.thread_id, "reply"), *bu = reply_body(f, ru.thread_id, "reply");
+	assert_string_equal(bk, bu);
+	assert_non_null(strstr(bk, "toute première connexion"));
+	assert_non_null(strstr(bk, "valable 30 minutes"));
+	/* The link went to the address on file only, as a secret mail; the history keeps it
+	 * redacted; the store keeps only the token's hash. */
+	char *mail = outbox_text(f, "secret", "j.moreau@scierie-des-combes.example");
+	assert_non_null(mail);
+	const char *token = link_token(mail);
+	assert_int_equal(strlen(token), RESET_TOKEN_SIZE - 1);
+	assert_non_null(strstr(mail, "https://assistance.ocapiat.test/reinitialisation?jeton="));
+	assert_false(history_contains(f, rk.thread_id, token));
+	assert_true(history_contains(f, rk.thread_id, "[lien retiré de l’historique"));
+	char *copy = xstrdup(token);
+	char *identifier = NULL;
+	assert_int_equal(reset_token_redeem(f->store, copy, time(NULL), &identifier), RESET_VALID);
+	assert_string_equal(identifier, "JMOREAU01");
+	free(identifier);
+	assert_int_equal(reset_token_redeem(f->store, copy, time(NULL), &identifier), RESET_INVALID);
+	free(copy);
+	free(mail);
+	free(bk);
+	free(bu);
+	mail_result_clear(&rk);
+	mail_result_clear(&ru);
+	free(known);
+	free(unknown);
+}
+
+static void
+test_password_reset_by_identifier_goes_to_the_address_on_file(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	struct mail_result r1, r2;
+	char *m1 = question_mail("quelqu.un@example.test", "i1@example.test", NULL,
+				 "Bonjour, mot de passe oublié. Mon identifiant est ALEMAIRE, merci.");
+	char *m2 = question_mail("quelqu.un@example.test", "i2@example.test", NULL,
+				 "Bonjour, mot de passe oublié. Mon identifiant est INCONNU42, merci.");
+	process(f, m1, 0, &r1);
+	process(f, m2, 0, &r2);
+	assert_int_equal(r1.queued, 2);
+	assert_int_equal(r2.queued, 1);
+	char *b1 = reply_body(f, r1.thread_id, "reply"), *b2 = reply_body(f, r2.thread_id, "reply");
+	/* Identical apart from the writer's own words quoted at the bottom. */
+	char *c1 = strstr(b1, "Votre message"), *c2 = strstr(b2, "Votre message");
+	assert_non_null(c1);
+	assert_non_null(c2);
+	*c1 = *c2 = '\0';
+	if (strcmp(b1, b2) != 0)
+		fprintf(stderr, "---\n%s\n---\n%s\n", b1, b2);
+	assert_string_equal(b1, b2);
+	struct outbox_list l = outbox(f);
+	bool to_holder = false, to_writer_secret = false;
+	for (unsigned i = 0; i < l.count; i++) {
+		to_holder |= strcmp(l.kinds[i], "secret") == 0 && strcmp(l.recipients[i], "audrey.lemaire@serres-lemaire.example") == 0;
+		to_writer_secret |= strcmp(l.kinds[i], "secret") == 0 && strcmp(l.recipients[i], "quelqu.un@example.test") == 0;
+	}
+	assert_true(to_holder);
+	assert_false(to_writer_secret);
+	/* The holder's mail is in a thread of its own, not in the requester's. */
+	assert_false(history_contains(f, r1.thread_id, "Choisir un nouveau mot de passe"));
+	free(b1);
+	free(b2);
+	mail_result_clear(&r1);
+	mail_result_clear(&r2);
+	free(m1);
+	free(m2);
+}
+
+static void
+test_password_reset_limits(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	/* Per account: requests from many addresses do not flood the holder. */
+	for (int i = 1; i <= 5; i++) {
+		char *from = xasprintf("curieux%d@example.test", i), *id = xasprintf("l%d@example.test", i);
+		char *raw = question_mail(from, id, NULL, "Mot de passe perdu, mon identifiant est JMOREAU01.");
+		struct mail_result r;
+		process(f, raw, 0, &r);
+		assert_int_equal(r.queued, i <= 3 ? 2 : 1);
+		mail_result_clear(&r);
+		free(raw);
+		free(id);
+		free(from);
+	}
+	/* Per requester: the fourth request of the hour sends nothing, with the same reply. */
+	for (int i = 1; i <= 4; i++) {
+		char *id = xasprintf("a%d@example.test", i);
+		char *raw = question_mail("audrey.lemaire@serres-lemaire.example", id, NULL, "J'ai perdu mon mot de passe.");
+		struct mail_result r;
+		process(f, raw, 0, &r);
+		assert_int_equal(r.queued, i <= 3 ? 2 : 1);
+		mail_result_clear(&r);
+		free(raw);
+		free(id);
+	}
+}
+
+/* A directory whose API never answers. */
+static int
+down_accounts(struct directory *d, const char *v, struct directory_accounts *out)
+{
+	(void)v;
+	(void)out;
+	return directory_fail(d, DIRECTORY_UNAVAILABLE, "directory API: timed out after 5 s");
+}
+
+static int
+down_account(struct directory *d, const char *v, struct directory_account *out)
+{
+	(void)v;
+	(void)out;
+	return directory_fail(d, DIRECTORY_UNAVAILABLE, "directory API: HTTP 500");
+}
+
+static int
+down_dossier(struct directory *d, const char *v, struct directory_dossier *out)
+{
+	(void)v;
+	(void)out;
+	return directory_fail(d, DIRECTORY_UNAVAILABLE, "directory API: malformed JSON");
+}
+
+static const struct directory_ops down_ops = {
+	.accounts_by_email = down_accounts, .accounts_by_siret = down_accounts, .account_get = down_account,
+	.dossier_get = down_dossier,
+};
+
+static void
+test_directory_down_escalates(void **state)
+{
+	struct fixture *f = *state;
+	struct directory *down = directory_new(&down_ops, true, NULL);
+	const char *questions[] = {
+		"J'ai oublié mon identifiant de connexion, pouvez-vous me le rappeler ?",
+		"J'ai égaré mon mot de passe, comment faire ?",
+		"Bonjour, où en est notre dossier n° AF-2023-018745 ?",
+	};
+	for (int i = 0; i < 3; i++) {
+		char *id = xasprintf("d%d@example.test", i);
+		char *raw = question_mail("j.moreau@scierie-des-combes.example", id, NULL, questions[i]);
+		struct mail_result r;
+		char *err = NULL;
+		assert_int_equal(mail_process(&f->settings, f->store, down, f->engine, f->scratch, raw, strlen(raw),
+					      strlen(raw), &r, &err),
+				 0);
+		assert_int_equal(r.outcome, MAIL_ESCALATED);
+		assert_non_null(strstr(r.reason, "directory API"));
+		/* The acknowledgement and the correspondants' notice; nothing about an account. */
+		assert_int_equal(r.queued, 2);
+		char *ack = reply_body(f, r.thread_id, "ack");
+		assert_non_null(ack);
+		assert_non_null(strstr(ack, "Nous ne pouvons pas traiter votre demande automatiquement"));
+		assert_non_null(strstr(ack, "transmise à un conseiller"));
+		struct thread_row t = {0};
+		assert_int_equal(store_thread_get(f->store, r.thread_id, &t), 1);
+		assert_int_equal(t.state, THREAD_ESCALATED);
+		/* The inbound message is recorded once, with the final decision. */
+		assert_int_equal(t.messages, 3);
+		thread_row_clear(&t);
+		free(ack);
+		mail_result_clear(&r);
+		free(raw);
+		free(id);
+	}
+	directory_close(&down);
 }
 
 static char *
@@ -830,6 +1088,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_outbox_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_since_moves_only_on_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_values_are_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_reset_reveals_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_reset_by_identifier_goes_to_the_address_on_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_password_reset_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_directory_down_escalates, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("mail_channel", tests, setup_group, teardown_group);
 }

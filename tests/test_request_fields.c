@@ -1,0 +1,110 @@
+/* Tests of request_fields: e-mail addresses, SIRETs, identifiers and one-time codes found
+ * in free text, and hostile text that yields nothing. */
+#include "autoconf.h"
+#include "testutil.h"
+#include "request_fields.h"
+
+static void
+expect_identifier(const char *text, bool alone, const char *want)
+{
+	char *got = field_identifier(text, alone);
+	if (want == NULL) {
+		if (got != NULL)
+			fail_msg("\"%s\": found \"%s\", expected nothing", text, got);
+	} else {
+		if (got == NULL)
+			fail_msg("\"%s\": nothing found, expected \"%s\"", text, want);
+		assert_string_equal(got, want);
+	}
+	free(got);
+}
+
+static void
+test_identifiers(void **state)
+{
+	(void)state;
+	expect_identifier("Mot de passe perdu, mon identifiant est JMOREAU01.", false, "JMOREAU01");
+	expect_identifier("mon identifiant : ALEMAIRE, merci", false, "ALEMAIRE");
+	expect_identifier("Identifiant de connexion « dupont.j42 »", false, "dupont.j42");
+	expect_identifier("j'ai oublié mon identifiant", false, NULL);
+	expect_identifier("identifiant oublié depuis hier", false, NULL);
+	expect_identifier("identifiant et mot de passe", false, NULL);
+	expect_identifier("JMOREAU01", true, "JMOREAU01");
+	expect_identifier("  jmoreau01 .", true, "jmoreau01");
+	expect_identifier("JMOREAU01", false, NULL);
+	expect_identifier("bonjour", true, NULL);
+	expect_identifier("'; DROP TABLE accounts; --", true, NULL);
+}
+
+static void
+test_emails(void **state)
+{
+	(void)state;
+	char *e = field_email("c'est J.Moreau@Scierie-des-Combes.example, merci");
+	assert_string_equal(e, "j.moreau@scierie-des-combes.example");
+	free(e);
+	assert_null(field_email("pas d'adresse ici @ rien"));
+	assert_null(field_email("x@y"));
+	e = field_email("<a@b.example>");
+	assert_string_equal(e, "a@b.example");
+	free(e);
+}
+
+static void
+test_sirets(void **state)
+{
+	(void)state;
+	char s[15];
+	assert_true(field_siret("notre SIRET : 412 387 656 00025", s));
+	assert_string_equal(s, "41238765600025");
+	assert_true(field_siret("41238765600025", s));
+	assert_false(field_siret("41238765600026", s));      /* wrong key */
+	assert_false(field_siret("412387656000251", s));     /* 15 digits */
+	assert_false(field_siret("06 12 34 56 78", s));
+}
+
+static void
+test_codes(void **state)
+{
+	(void)state;
+	char c[7];
+	assert_true(field_code("123456", c));
+	assert_string_equal(c, "123456");
+	assert_true(field_code("le code est 654 321 !", c));
+	assert_string_equal(c, "654321");
+	assert_false(field_code("1234567", c));
+	assert_false(field_code("12345", c));
+	assert_false(field_code("AF-2023-018745", c));
+}
+
+static void
+test_hostile_text(void **state)
+{
+	(void)state;
+	char big[12000];
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	char s[15], c[7];
+	char *got = field_identifier(big, true);
+	assert_null(got);  /* longer than any identifier */
+	assert_null(field_email(big));
+	assert_false(field_siret(big, s));
+	assert_false(field_code(big, c));
+	const char invalid[] = "identifiant est \xff\xfe JMOREAU01 123456 a@b.example";
+	assert_null(field_identifier(invalid, false));
+	assert_null(field_email(invalid));
+	assert_false(field_code(invalid, c));
+	got = field_identifier("identifiant est AB12\r\nBcc: x@y.example", false);
+	assert_string_equal(got, "AB12");
+	free(got);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_emails), cmocka_unit_test(test_sirets),
+		cmocka_unit_test(test_codes), cmocka_unit_test(test_hostile_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
