@@ -241,6 +241,15 @@ is_cancel(const char *text)
 	return cancel;
 }
 
+/* A message that is only a one-time code ("123456", "123 456"). */
+static bool
+is_bare_code(const char *text)
+{
+	char code[7];
+	size_t n = strlen(text);
+	return n <= 12 && field_code(text, code) && strspn(text, "0123456789 .\t") == n;
+}
+
 /* The visitor's message read as the answer to what the assistant asked. *reply_r stays
  * NULL when it is not one (a new question: the engine reads it). */
 static int
@@ -408,6 +417,11 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		}
 	} else if (rc == 0 && has == 1) {
 		rc = continue_action(&t, &pending, &reply);
+	} else if (rc == 0 && is_bare_code(text)) {
+		/* A code typed when none is expected (voided, or from another conversation):
+		 * not kept, and the same answer as a code that ran out. */
+		t.redact = true;
+		reply = render(&t, "chat_code_exhausted", NULL, 0);
 	}
 	if (rc == 0 && reply == NULL)
 		rc = engine_turn(&t, scratch, ds, len, &reply);
