@@ -102,7 +102,7 @@ check "chat answers the chosen subject" grep -q "Je n’arrive pas à me connect
 check "chat says goodbye" grep -q "Au revoir" "$TMP/chat.out"
 printf '%s\n' "mdp" "oui" "conseiller" | $CTL chat > "$TMP/chat2.out"
 check "chat proposes a subject for a short hint" grep -q "Votre question porte-t-elle sur « J’ai égaré mon mot de passe" "$TMP/chat2.out"
-check "chat answers once confirmed" grep -q "Cliquez sur le lien “Mot de passe égaré”" "$TMP/chat2.out"
+check "chat offers the reset once confirmed" grep -q "Indiquez votre identifiant ou l’adresse mail de votre compte" "$TMP/chat2.out"
 check "chat hands over to a person on request" grep -q "Vous souhaitez échanger avec un conseiller" "$TMP/chat2.out"
 
 # ---- config ----

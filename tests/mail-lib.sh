@@ -21,6 +21,8 @@ mail_setup() {
 	support="--user $SUPPORT_USER --password $SUPPORT_PASSWORD"
 	printf '%s\n' "$SUPPORT_PASSWORD" > "$D/imap.secret"
 	chmod 0600 "$D/imap.secret"
+	# A free port for the web pages (reset links point at it).
+	WEB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	cat > "$D/dialogd.conf" <<CONF
 [paths]
 data = $srcdir
@@ -38,6 +40,9 @@ poll_interval = 1
 url = smtp://127.0.0.1:$SMTP_PORT
 from = Dialoguer avec OCAPIAT <$SUPPORT_ADDRESS>
 retry_max = 2
+[web]
+listen = 127.0.0.1:$WEB_PORT
+public_url = http://127.0.0.1:$WEB_PORT
 [mail]
 correspondants = $CORRESPONDANTS_ADDRESS
 ${2:-}

@@ -54,7 +54,8 @@ check "dialogd connects with STARTTLS and checks the certificate" \
 stop_dialogd
 # A second configuration, its own store: the support INBOX is still empty here.
 sed -e "s|^url = imap://127.0.0.1:$IMAP_PORT|url = imaps://127.0.0.1:$IMAPS_PORT|" \
-	-e "s|^path = .*sqlite|path = $D/other.sqlite|" "$D/dialogd.conf" > "$D/imaps.conf"
+	-e "s|^path = .*sqlite|path = $D/other.sqlite|" -e "s|^listen = .*|listen = 127.0.0.1:0|" \
+	"$D/dialogd.conf" > "$D/imaps.conf"
 "$dialogd" -c "$D/imaps.conf" > "$D/imaps.log" 2>&1 &
 other=$!
 check "imaps:// connects with a verified certificate" \
@@ -133,7 +134,7 @@ assert len(bodies) == 2 and bodies[0] == bodies[1] and 'JMOREAU01' not in bodies
 "
 check "dialogctl audit shows both requests, and which one found an account" sh -c \
 	"$dialogctl -c $D/dialogd.conf audit --json > $D/audit.jsonl &&
-	 grep -q '\"requester\":\"j.moreau@scierie-des-combes.example\",\"action\":\"identifier_reminder\",\"subject\":\"Identifiant : JMOREAU01' $D/audit.jsonl &&
+	 grep -q '\"requester\":\"j.moreau@scierie-des-combes.example\",\"action\":\"identifier_reminder\",\"subject\":\"JMOREAU01\",\"outcome\":\"identifiers sent' $D/audit.jsonl &&
 	 grep -q '\"requester\":\"nobody.known@example.test\",.*\"outcome\":\"no account' $D/audit.jsonl"
 
 # ---- dossier status: in the reply only for an account of the dossier's structures ----
@@ -156,6 +157,39 @@ assert len(mine) == 1 and 'est en attente de pi\u00e8ces' in mine[0], mine
 assert len(other) == 1 and 'attente de pi' not in other[0] and 'adresse mail enregistr' in other[0], other
 assert sorted(r['to'].lower() for r in sent)[-1].endswith('j.moreau@scierie-des-combes.example>') or len(sent) == 2, sent
 "
+
+# ---- password reset: the link goes to the address on file only, the reply says nothing ----
+before=$(catchall_count)
+for who in j.moreau@scierie-des-combes.example nobody.known@example.test; do
+	printf 'From: %s\nTo: %s\nSubject: Mot de passe\nMessage-ID: <reset-%s>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, j%sai égaré mon mot de passe, pouvez-vous m%saider ?\n' \
+		"$who" "$SUPPORT_ADDRESS" "$who" "'" "'" > "$D/reset.eml"
+	$tool --env "$D/env" send "$D/reset.eml" > /dev/null
+done
+check "password reset: two replies and one link arrive" wait_until 20 at_least $((before + 3))
+$tool --env "$D/env" dump $catchall > "$D/dump-reset.jsonl"
+check "the replies to a known and an unknown address are the same text; the link only to the address on file" python3 -c "
+import json, re
+rows = [json.loads(l) for l in open('$D/dump-reset.jsonl', encoding='utf-8')]
+bodies = [r['body'] for r in rows if 'reset-' in (r.get('in_reply_to') or '')]
+assert len(bodies) == 2 and bodies[0] == bodies[1] and 'jeton' not in bodies[0], bodies
+assert 'toute premi\u00e8re connexion' in bodies[0]
+links = [r for r in rows if 'nouveau mot de passe' in (r.get('subject') or '')]
+assert len(links) == 1 and links[0]['to'].lower().endswith('j.moreau@scierie-des-combes.example>'), links
+token = re.search(r'/reinitialisation\?jeton=([A-Za-z0-9_-]{43})', links[0]['body']).group(1)
+open('$D/reset-token', 'w').write(token)
+"
+token=$(cat "$D/reset-token" 2>/dev/null || echo none)
+check "the token is in no thread, no audit row, and the sent mail's text is gone from the outbox" python3 -c "
+import sqlite3
+db = sqlite3.connect('$D/dialogd.sqlite')
+t = '$token'
+assert len(t) == 43
+assert db.execute('SELECT count(*) FROM messages WHERE instr(body, ?) > 0', (t,)).fetchone()[0] == 0
+assert db.execute('SELECT count(*) FROM audit WHERE instr(coalesce(subject, \'\') || outcome, ?) > 0', (t,)).fetchone()[0] == 0
+assert db.execute('SELECT count(*) FROM reset_tokens WHERE instr(token_hash, ?) > 0', (t,)).fetchone()[0] == 0
+assert db.execute(\"SELECT count(*) FROM outbox WHERE kind = 'secret' AND (state <> 'sent' OR raw <> '')\").fetchone()[0] == 0
+"
+check "the token is not in dialogd's log" sh -c "! grep -q -- '$token' $D/dialogd.log"
 
 # ---- 2. malformed and hostile mail ----
 H="$D/hostile"
