@@ -80,8 +80,13 @@ in the "catch-all" mailbox):
 Read the answers (JSON, one mail per line):
   python3 $srcdir/tests/mailtool.py --env $D/env dump $catchall
 See what dialogd did:
-  $dialogctl -c $D/dialogd.conf threads      (then: thread N, outbox, status)
+  $dialogctl -c $D/dialogd.conf threads      (then: thread N, outbox, status, audit)
   tail -f $D/dialogd.log
+Account actions on the fictional directory (tests/data/directory), by mail or in the chat:
+  "j'ai égaré mon mot de passe" from j.moreau@scierie-des-combes.example: the reset link
+  arrives in the catch-all mailbox and opens the page dialogd serves on 127.0.0.1:$WEB_PORT;
+  in the chat, "où en est le dossier AF-2023-018745 ?" then j.moreau@scierie-des-combes.example:
+  the one-time code arrives in the catch-all mailbox (dump command above).
 EOF
 if [ -t 0 ]; then
 	echo

@@ -35,6 +35,13 @@ def load_jsonl(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+# The account actions' replies, recognised by a sentence of their template.
+ACTION_REPLIES = {
+    "password_reset": "un lien pour choisir un nouveau mot de passe",
+    "identifier_reminder": "Si un compte utilisateur est associé à votre adresse mail",
+}
+
+
 def strip_id(value):
     return (value or "").strip().strip("<>").strip()
 
@@ -102,7 +109,11 @@ def check_manifest(manifest, samples, data_dir, dump_path, threads_path):
                 problems.append(f"{name}: reply References lack <{mid}>")
             if expect == "reply":
                 question = faq_question(data_dir, intent)
-                if question is None:
+                if intent in ACTION_REPLIES:
+                    # An account action answers with its own text (the same whatever matched).
+                    if ACTION_REPLIES[intent] not in body:
+                        problems.append(f"{name}: {intent}: reply lacks « {ACTION_REPLIES[intent]} »: {body[:300]!r}")
+                elif question is None:
                     if ACK not in body:
                         problems.append(f"{name}: {intent}: expected an acknowledgement")
                 elif f"« {question} »" not in body:
