@@ -10,6 +10,7 @@
 #include "mail_channel.h"
 #include "mail_parse.h"
 #include "mail_policy.h"
+#include "request_fields.h"
 #include "text.h"
 #include "util.h"
 
@@ -47,6 +48,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t n = dossier_numbers(q, numbers, 4);
 		for (size_t i = 0; i < n; i++)
 			free(numbers[i]);
+		/* What the account actions read in the writer's words. */
+		char siret[15], code[7];
+		free(field_email(q));
+		free(field_identifier(q, false));
+		free(field_identifier(q, true));
+		(void)field_siret(q, siret);
+		(void)field_code(q, code);
 		free(q);
 		struct mail_policy policy;
 		mail_policy_default(&policy);
