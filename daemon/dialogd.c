@@ -1,6 +1,7 @@
 /* dialogd — the support assistant daemon: loads the assistant's knowledge (intents/,
  * faq-data/, templates/), opens the store, and runs the e-mail channel: the IMAP reader
- * thread and the SMTP sender thread. The main thread handles signals: SIGHUP reloads the
+ * thread and the SMTP sender thread, and the web thread (the password reset page on
+ * [web] listen, daemon/web.c). The main thread handles signals: SIGHUP reloads the
  * knowledge without dropping connections (a failed reload keeps the old one), SIGTERM and
  * SIGINT finish the message in hand and stop. Foreground, logs to stderr or syslog. */
 #include "autoconf.h"
@@ -16,6 +17,7 @@
 #include "smtp_sender.h"
 #include "store.h"
 #include "util.h"
+#include "web.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -175,9 +177,19 @@ main(int argc, char **argv)
 
 	struct smtp_sender *sender = NULL;
 	struct imap_reader *reader = NULL;
+	struct web *web = NULL;
 	setup.smtp.mail = &setup.mail;
 	setup.smtp.engine = &holder;
-	if (cfg.smtp_url != NULL && (sender = smtp_sender_start(&setup.smtp, &err)) == NULL) {
+	/* The reset page first: an address that cannot be bound stops dialogd before any mail
+	 * is read (the links it sends would lead nowhere). */
+	struct web_settings web_settings = {
+		.listen = cfg.web_listen, .store_path = cfg.store_path,
+		.support_address = setup.from_address, .reset_ttl = cfg.reset_ttl,
+	};
+	if ((web = web_start(&web_settings, &err)) == NULL) {
+		log_error("web: %s", err);
+		free(err);
+	} else if (cfg.smtp_url != NULL && (sender = smtp_sender_start(&setup.smtp, &err)) == NULL) {
 		log_error("smtp: %s", err);
 		free(err);
 	} else if (cfg.imap_url != NULL &&
@@ -193,11 +205,13 @@ main(int argc, char **argv)
 		log_info("stopping: finishing the message in hand");
 		status = 0;
 	}
-	/* Both threads are told at once: their last transactions finish side by side. */
+	/* All threads are told at once: their last transactions finish side by side. */
+	web_request_stop(web);
 	imap_reader_request_stop(reader);
 	smtp_sender_request_stop(sender);
 	imap_reader_stop(&reader);
 	smtp_sender_stop(&sender);
+	web_stop(&web);
 	curl_global_cleanup();
 	pthread_rwlock_destroy(&holder.lock);
 	log_info("stopped");

@@ -34,19 +34,39 @@ reset_token_issue(struct store *st, const char *identifier, int64_t now, int64_t
 	return store_reset_token_put(st, identifier, hex, now, now + ttl);
 }
 
+/* Anything but a token's shape is refused before touching the store. */
+static bool
+token_shape_ok(const char *token)
+{
+	if (token == NULL || strlen(token) != RESET_TOKEN_SIZE - 1)
+		return false;
+	for (const char *p = token; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+			return false;
+	return true;
+}
+
 int
 reset_token_redeem(struct store *st, const char *token, int64_t now, char **identifier_r)
 {
 	*identifier_r = NULL;
-	/* Anything but a token's shape is refused before touching the store. */
-	if (token == NULL || strlen(token) != RESET_TOKEN_SIZE - 1)
+	if (!token_shape_ok(token))
 		return RESET_INVALID;
-	for (const char *p = token; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-			return RESET_INVALID;
 	char hex[2 * crypto_generichash_BYTES + 1];
 	token_digest(token, hex);
 	int rc = store_reset_token_burn(st, hex, now, identifier_r);
+	return rc < 0 ? -1 : rc == 1 ? RESET_VALID : RESET_INVALID;
+}
+
+int
+reset_token_check(struct store *st, const char *token, int64_t now, char **identifier_r)
+{
+	*identifier_r = NULL;
+	if (!token_shape_ok(token))
+		return RESET_INVALID;
+	char hex[2 * crypto_generichash_BYTES + 1];
+	token_digest(token, hex);
+	int rc = store_reset_token_find(st, hex, now, identifier_r);
 	return rc < 0 ? -1 : rc == 1 ? RESET_VALID : RESET_INVALID;
 }
 

@@ -28,6 +28,11 @@ enum reset_check { RESET_VALID, RESET_INVALID };
  * *identifier_r (caller frees). Unknown, used, expired and revoked tokens are all
  * RESET_INVALID: the page says the same for each. -1 on a store error. */
 int reset_token_redeem(struct store *store, const char *token, int64_t now, char **identifier_r);
+/* The same test without burning the token: for the page that shows the form (a GET,
+ * which mail scanners fetch before the user clicks). RESET_VALID sets *identifier_r
+ * (caller frees); RESET_INVALID for the same cases as reset_token_redeem; -1 on a store
+ * error. */
+int reset_token_check(struct store *store, const char *token, int64_t now, char **identifier_r);
 
 /* NULL when password is acceptable, else the French sentence saying why (static). At
  * least 12 characters, with letters and at least a digit or another sign, valid UTF-8. */

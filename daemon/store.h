@@ -189,6 +189,9 @@ int store_reset_token_put(struct store *store, const char *identifier, const cha
 /* Burns the token with that hash when it is unused, not revoked and not expired at now:
  * 1 with *identifier_r (caller frees), 0 when not, -1 on error. */
 int store_reset_token_burn(struct store *store, const char *token_hash, int64_t now, char **identifier_r);
+/* The same test without burning (a page showing the form, which a mail scanner may fetch):
+ * 1 with *identifier_r (caller frees), 0 when the token is not usable at now, -1 on error. */
+int store_reset_token_find(struct store *store, const char *token_hash, int64_t now, char **identifier_r);
 
 /* ---- directory (embedded backend) ---- */
 struct company_row {

@@ -1,0 +1,27 @@
+/* web — dialogd's HTTP server (libwebsockets, RFC 9110/9112): one thread running one lws
+ * context on [web] listen, with its own store connection. Today it serves the password
+ * reset page (reset_page.c) and a home page; the chat WebSocket and the correspondants'
+ * console are to join the same context (one more protocol, more mounts: see web.c).
+ * Pages are built by web_page.c and reset_page.c; this module is only the HTTP side. */
+#ifndef DIALOGD_WEB_H
+#define DIALOGD_WEB_H
+
+struct web;
+
+struct web_settings {
+	const char *listen;             /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks a free one */
+	const char *store_path;         /* the thread opens its own connection */
+	const char *support_address;    /* named on the pages: where to write */
+	unsigned long reset_ttl;        /* seconds a reset link lasts ([security] reset_ttl) */
+};
+
+/* Runs in the main thread: opens the store, binds the address, checks that the listener
+ * exists, logs "web: listening on ADDRESS:PORT" and starts the thread. Returns NULL with
+ * *error_r (caller frees) when any of it fails. settings is copied. */
+struct web *web_start(const struct web_settings *settings, char **error_r);
+/* Asks the thread to stop (any thread; returns at once). NULL is accepted. */
+void web_request_stop(struct web *web);
+/* Stops (if not asked yet) and waits for the thread, frees, sets *web to NULL. */
+void web_stop(struct web **web);
+
+#endif
