@@ -289,6 +289,13 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		strbuf_addf(errors, "%s: [directory] url: \"%s\" must start with http:// or https://\n", path, cfg->directory_url);
 	if (!has_scheme(cfg->web_public_url, "http://", "https://"))
 		strbuf_addf(errors, "%s: [web] public_url: \"%s\" must start with http:// or https://\n", path, cfg->web_public_url);
+	char *host = NULL, *why = NULL;
+	int port;
+	bool ipv6;
+	if (listen_parse(cfg->web_listen, &host, &port, &ipv6, &why) < 0)
+		strbuf_addf(errors, "%s: [web] listen: %s\n", path, why);
+	free(host);
+	free(why);
 	if (cfg->directory_timeout < 1 || cfg->directory_connect_timeout < 1)
 		strbuf_addf(errors, "%s: [directory] timeout and connect_timeout must be at least 1 (second)\n", path);
 	if (cfg->reset_ttl < 60 || cfg->code_ttl < 60)

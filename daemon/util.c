@@ -345,3 +345,36 @@ monotonic_seconds(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+int
+listen_parse(const char *listen, char **host_r, int *port_r, bool *ipv6_r, char **error_r)
+{
+	const char *colon, *host_start = listen, *host_end;
+	*host_r = NULL;
+	if (listen[0] == '[') {
+		host_start = listen + 1;
+		host_end = strchr(host_start, ']');
+		colon = host_end != NULL && host_end[1] == ':' ? host_end + 1 : NULL;
+	} else {
+		colon = strrchr(listen, ':');
+		host_end = colon;
+	}
+	if (colon == NULL || colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    strlen(colon + 1) > 5 || atoi(colon + 1) > 65535) {
+		*error_r = xasprintf("\"%s\" is not ADDRESS:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)", listen);
+		return -1;
+	}
+	char *host = xstrndup(host_start, (size_t)(host_end - host_start));
+	bool ipv6 = listen[0] == '[';
+	unsigned char addr[sizeof(struct in6_addr)];
+	if (inet_pton(ipv6 ? AF_INET6 : AF_INET, host, addr) != 1) {
+		*error_r = xasprintf("\"%s\" is not a numeric %s address (e.g. 127.0.0.1, or [::1] in brackets)", host,
+				     ipv6 ? "IPv6" : "IPv4");
+		free(host);
+		return -1;
+	}
+	*host_r = host;
+	*port_r = atoi(colon + 1);
+	*ipv6_r = ipv6;
+	return 0;
+}

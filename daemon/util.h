@@ -57,5 +57,9 @@ char *url_host(const char *url);
 int url_port(const char *url, int default_port);
 /* True for 127.0.0.0/8, ::1 and localhost: where a password may travel without TLS. */
 bool host_is_loopback(const char *host);
+/* Splits a listening address "a.b.c.d:port" or "[v6]:port" (numeric only: no name is
+ * resolved; port 0 to 65535). Returns 0 with *host_r (caller frees), *port_r and
+ * *ipv6_r, or -1 with *error_r naming what is wrong. */
+int listen_parse(const char *listen, char **host_r, int *port_r, bool *ipv6_r, char **error_r);
 
 #endif

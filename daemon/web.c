@@ -438,32 +438,14 @@ lws_log_line(int level, const char *line)
 	log_warning("web: libwebsockets: %.*s", (int)n, line);
 }
 
-/* Splits "host:port" or "[v6]:port"; the host must be a numeric address. */
+/* Splits [web] listen (util's listen_parse: numeric addresses only). */
 static int
 parse_listen(struct web *w, const char *listen, char **error_r)
 {
-	const char *colon, *host_start = listen, *host_end;
-	if (listen[0] == '[') {
-		host_start = listen + 1;
-		host_end = strchr(host_start, ']');
-		colon = host_end != NULL && host_end[1] == ':' ? host_end + 1 : NULL;
-	} else {
-		colon = strrchr(listen, ':');
-		host_end = colon;
-	}
-	if (colon == NULL || colon[1] == '\0' || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-	    strlen(colon + 1) > 5 || atoi(colon + 1) > 65535) {
-		*error_r = xasprintf("[web] listen: \"%s\" is not ADDRESS:PORT (e.g. 127.0.0.1:8080 or [::1]:8080)", listen);
-		return -1;
-	}
-	w->host = xstrndup(host_start, (size_t)(host_end - host_start));
-	w->port = atoi(colon + 1);
-	unsigned char addr[sizeof(struct in6_addr)];
-	w->ipv6 = listen[0] == '[';
-	if (inet_pton(w->ipv6 ? AF_INET6 : AF_INET, w->host, addr) != 1) {
-		*error_r = xasprintf("[web] listen: \"%s\" is not a numeric %s address (e.g. 127.0.0.1, or [::1] in "
-				     "brackets)",
-				     w->host, w->ipv6 ? "IPv6" : "IPv4");
+	char *why = NULL;
+	if (listen_parse(listen, &w->host, &w->port, &w->ipv6, &why) < 0) {
+		*error_r = xasprintf("[web] listen: %s", why);
+		free(why);
 		return -1;
 	}
 	return 0;

@@ -117,6 +117,10 @@ check "done_action must be move or keyword" grep -q 'done_action: "delete" must 
 check "an IMAP URL without user is refused" grep -q '\[imap\] url is set but user is not' "$TMP/conf2.out"
 check "a number key refuses words" grep -q 'bad2.conf:7: \[mail\] burst_limit: "many" is not a whole number' "$TMP/conf2.out"
 check "a yes/no key refuses other words" grep -q 'bad2.conf:9: \[rules\] precedence: "perhaps" is not yes or no' "$TMP/conf2.out"
+printf '[web]\nlisten = localhost:8080\n[directory]\nbackend = ldap\n' > "$TMP/bad3.conf"
+$CTL -c "$TMP/bad3.conf" check > "$TMP/conf3.out" 2>&1
+check "a host name in [web] listen is refused" grep -q '\[web\] listen: "localhost" is not a numeric IPv4 address' "$TMP/conf3.out"
+check "an unknown directory backend is refused" grep -q '\[directory\] backend: "ldap" must be sqlite or http' "$TMP/conf3.out"
 check "README documents every configuration key" python3 -c "
 import re, subprocess, sys
 out = subprocess.run(['$BUILD/daemon/dialogctl', 'config'], capture_output=True, text=True).stdout
@@ -180,7 +184,7 @@ check "audit lists (an empty table has its header)" grep -q "^when .*action .*ou
 # ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
 mkdir -p "$TMP/d"
 cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/d/"
-printf '[store]\npath = %s/d/dialogd.sqlite\n' "$TMP" > "$TMP/d/dialogd.conf"
+printf '[store]\npath = %s/d/dialogd.sqlite\n[web]\nlisten = 127.0.0.1:0\n' "$TMP" > "$TMP/d/dialogd.conf"
 "$BUILD/daemon/dialogd" -c "$TMP/d/dialogd.conf" --data "$TMP/d" 2> "$TMP/dialogd.log" &
 pid=$!
 wait_for() { i=0; while [ $i -lt 50 ] && ! grep -q "$1" "$TMP/dialogd.log"; do sleep 0.1; i=$((i + 1)); done; grep -q "$1" "$TMP/dialogd.log"; }
