@@ -190,6 +190,20 @@ assert db.execute('SELECT count(*) FROM reset_tokens WHERE instr(token_hash, ?) 
 assert db.execute(\"SELECT count(*) FROM outbox WHERE kind = 'secret' AND (state <> 'sent' OR raw <> '')\").fetchone()[0] == 0
 "
 check "the token is not in dialogd's log" sh -c "! grep -q -- '$token' $D/dialogd.log"
+# The link, as the holder clicks it: the form, then the new password, then the link is spent.
+link="http://127.0.0.1:$WEB_PORT/reinitialisation"
+check "the mailed link opens the reset form on [web] listen" sh -c \
+	"curl -s --max-time 10 '$link?jeton=$token' | grep -q 'name=\"mot_de_passe\"'"
+check "a new password set through the link is accepted" sh -c \
+	"curl -s --max-time 30 --data-urlencode 'jeton=$token' --data-urlencode 'mot_de_passe=Nouveau-secret-2026' \
+	   --data-urlencode 'confirmation=Nouveau-secret-2026' '$link' | grep -q 'Votre mot de passe a été modifié'"
+check "... and stored as an argon2id hash" python3 - "$D/dialogd.sqlite" <<'PY'
+import sqlite3, sys
+row = sqlite3.connect(sys.argv[1]).execute("SELECT hash FROM account_passwords WHERE identifier = 'JMOREAU01'").fetchone()
+sys.exit(0 if row and row[0].startswith("$argon2id$") else 1)
+PY
+check "the link works once" sh -c "curl -s --max-time 10 '$link?jeton=$token' | grep -q 'plus valable'"
+check "the password is in no log line" sh -c "! grep -q 'Nouveau-secret-2026' $D/dialogd.log"
 
 # ---- 2. malformed and hostile mail ----
 H="$D/hostile"
