@@ -39,6 +39,7 @@ struct turn {
 	enum thread_state state;
 	const char *intent;
 	const char *reason;     /* set when the thread goes to a person */
+	char *reason_owned;     /* reason's storage when it is built */
 };
 
 struct chat_session *
@@ -88,7 +89,10 @@ static char *
 unavailable(struct turn *t)
 {
 	t->state = THREAD_ESCALATED;
-	t->reason = "an account action could not run: the directory did not answer";
+	/* The operator's reason: which call failed and why (the visitor sees none of it). */
+	free(t->reason_owned);
+	t->reason_owned = xasprintf("an account action could not run: %s", directory_error(t->cs->dir));
+	t->reason = t->reason_owned;
 	struct analysis a = { .decision = DECISION_ESCALATE, .reason = REASON_UNAVAILABLE };
 	return dialog_answer(t->e, &a, CHANNEL_CHAT, OUTPUT_TEXT);
 }
@@ -430,6 +434,7 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	if (rc == 0)
 		rc = store_commit(cs->st);
 	chat_action_clear(&pending);
+	free(t.reason_owned);
 	if (rc < 0) {
 		*error_r = xasprintf("store: %s", store_error(cs->st));
 		store_rollback(cs->st);

@@ -344,7 +344,7 @@ import_record(struct reader *r)
 	case DIRECTORY_DOSSIERS: {
 		const char *type = choose(r, "type", value(r, 1), dossier_types);
 		const char *state = choose(r, "state", value(r, 2), dossier_states);
-		int64_t cents = 0;
+		int64_t cents = -1;  /* no amount in the file: unknown, not zero */
 		bool org = *value(r, 4) != '\0';
 		bool ok = code(r, "number", value(r, 0), false);
 		ok &= siret(r, "siret", value(r, 3), s1, true);

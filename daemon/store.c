@@ -776,7 +776,7 @@ store_dossier_put(struct store *st, const struct dossier_row *d)
 {
 	return exec(st,
 		    "INSERT INTO dossiers (number, type, state, siret, training_org_siret, deca_number, start_date,"
-		    " amount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+		    " amount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, -1))"
 		    " ON CONFLICT (number) DO UPDATE SET type = excluded.type, state = excluded.state,"
 		    " siret = excluded.siret, training_org_siret = excluded.training_org_siret,"
 		    " deca_number = excluded.deca_number, start_date = excluded.start_date,"

@@ -202,7 +202,7 @@ struct account_row {
 };
 struct dossier_row {
 	const char *number, *type, *state, *siret, *training_org_siret, *deca_number, *start_date;
-	int64_t amount_cents;
+	int64_t amount_cents;   /* -1: unknown */
 };
 /* Inserts or updates (by key). An account line adds a link to its structure. */
 int store_company_put(struct store *store, const struct company_row *company);

@@ -356,6 +356,9 @@ test_directory_down(void **state)
 	struct thread_row t = {0};
 	assert_int_equal(store_thread_get(f->ts.store, chat_session_thread(cs), &t), 1);
 	assert_int_equal(t.state, THREAD_ESCALATED);
+	/* The operator sees which call failed and why. */
+	assert_non_null(t.reason);
+	assert_non_null(strstr(t.reason, "directory API: HTTP 500"));
 	thread_row_clear(&t);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'notify'"), 1);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'secret'"), 0);

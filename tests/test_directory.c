@@ -33,6 +33,13 @@ load_demo(struct temp_store *f)
 	}
 }
 
+static int
+amount_of(const struct dossier_row *d, void *user)
+{
+	*(int64_t *)user = d->amount_cents;
+	return 0;
+}
+
 static void
 test_demo_data_loads(void **state)
 {
@@ -41,6 +48,12 @@ test_demo_data_loads(void **state)
 	assert_int_equal(store_directory_count(f->store, "companies"), 5);
 	assert_int_equal(store_directory_count(f->store, "accounts"), 4);  /* one account acts for two OF */
 	assert_int_equal(store_directory_count(f->store, "dossiers"), 4);
+	/* An amount is read in cents; an empty one is unknown, not zero. */
+	int64_t cents = 0;
+	assert_int_equal(store_dossier_find(f->store, "AF-2023-018745", amount_of, &cents), 1);
+	assert_int_equal(cents, 245000);
+	assert_int_equal(store_dossier_find(f->store, "CA-2024-0100077", amount_of, &cents), 1);
+	assert_int_equal(cents, -1);
 	/* Importing again updates, it does not duplicate. */
 	load_demo(f);
 	assert_int_equal(store_directory_count(f->store, "dossiers"), 4);
