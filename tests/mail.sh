@@ -374,6 +374,52 @@ check "keyword mode: dialogd restarted on the same mailbox" \
 sleep 2  # time enough to answer anything it would wrongly take for new
 check "keyword mode: two replies in all" sh -c "[ \$($tool --env $D/env count $catchall) -eq $((before + 2)) ]"
 
+# ---- the remote directory: the same requests asked of the extranet's API ----
+python3 "$srcdir/tests/fake_extranet.py" "$srcdir/tests/data/directory" --api-key extranet-test-key \
+	> "$D/extranet.port" 2> "$D/extranet.log" &
+extranet=$!
+wait_until 10 sh -c "[ -s $D/extranet.port ]"
+printf 'extranet-test-key\n' > "$D/api.key"
+stop_dialogd
+printf '[directory]\nbackend = http\nurl = http://127.0.0.1:%s\napi_key_file = %s\ntimeout = 2\n' \
+	"$(head -1 "$D/extranet.port")" "$D/api.key" >> "$D/dialogd.conf"
+start_dialogd
+check "dialogd names the remote directory when ready" grep -q "directory http://127.0.0.1:" "$D/dialogd.log"
+before=$(catchall_count)
+for who in audrey.lemaire@serres-lemaire.example someone.else@example.test; do
+	printf 'From: %s\nTo: %s\nSubject: Mot de passe\nMessage-ID: <remote-reset-%s>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, mot de passe perdu, merci de m%saider.\n' \
+		"$who" "$SUPPORT_ADDRESS" "$who" "'" > "$D/remote.eml"
+	$tool --env "$D/env" send "$D/remote.eml" > /dev/null
+done
+check "remote directory: both requesters answered" wait_until 20 at_least $((before + 2))
+check "remote directory: the extranet was asked to send the holder's link, once" sh -c \
+	"curl -s http://127.0.0.1:$(head -1 "$D/extranet.port")/_log | grep -o '/accounts/ALEMAIRE/password-reset' | wc -l | grep -qx 1"
+$tool --env "$D/env" dump $catchall > "$D/dump-remote.jsonl"
+check "remote directory: the two replies are the same text" python3 -c "
+import json
+rows = [json.loads(l) for l in open('$D/dump-remote.jsonl', encoding='utf-8')]
+bodies = [r['body'] for r in rows if 'remote-reset-' in (r.get('in_reply_to') or '')]
+assert len(bodies) == 2 and bodies[0] == bodies[1], bodies
+"
+# The API too slow: the writer is told a person will answer, nothing about the dossier.
+curl -s -X POST "http://127.0.0.1:$(head -1 "$D/extranet.port")/_mode?name=slow&count=5&seconds=4" > /dev/null
+before=$(catchall_count)
+printf 'From: %s\nTo: %s\nSubject: Dossier\nMessage-ID: <remote-slow@example.test>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, où en est notre dossier n° AF-2023-018745 ?\n' \
+	j.moreau@scierie-des-combes.example "$SUPPORT_ADDRESS" > "$D/slow.eml"
+$tool --env "$D/env" send "$D/slow.eml" > /dev/null
+check "a slow directory API: acknowledgement and correspondants' notice, no status" wait_until 30 at_least $((before + 2))
+$tool --env "$D/env" dump $catchall > "$D/dump-slow.jsonl"
+check "... the acknowledgement says a person will answer, and nothing of the dossier" python3 -c "
+import json
+rows = [json.loads(l) for l in open('$D/dump-slow.jsonl', encoding='utf-8')]
+ack = [r['body'] for r in rows if (r.get('in_reply_to') or '') == '<remote-slow@example.test>']
+assert len(ack) == 1 and 'Nous ne pouvons pas traiter votre demande automatiquement' in ack[0], ack
+assert 'attente de pi' not in ack[0]
+"
+check "... the thread is escalated with the reason (timed out)" sh -c \
+	"$dialogctl -c $D/dialogd.conf threads --json | grep 'escalated' | grep -q 'timed out'"
+kill "$extranet" 2> /dev/null
+
 # ---- SIGTERM: clean stop ----
 kill -TERM "$pid"
 wait "$pid"
