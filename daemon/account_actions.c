@@ -112,6 +112,25 @@ lookup_failed(struct actor *a, const char *action, const char *value, int rc)
 	return rc;
 }
 
+/* The start every request shares: the requester's hourly limit, then the accounts by
+ * email, SIRET or identifier. Returns how many accounts to act on (at most
+ * ACCOUNTS_PER_REQUEST, *as filled), 0 when the request ends here (limit reached, nothing
+ * matched: audited), or -1 / DIRECTORY_UNAVAILABLE. */
+static int
+begin_request(struct actor *a, const char *action, unsigned long limit, const char *by, const char *value,
+	      struct directory_accounts *as)
+{
+	int over = requester_over(a, action, limit);
+	if (over != 0)
+		return over < 0 ? -1 : audit(a, action, NULL, "hourly limit reached for this requester: nothing sent");
+	int n = find_accounts(a, by, value, as);
+	if (n < 0)
+		return lookup_failed(a, action, NULL, n);
+	if (n == 0)
+		return audit(a, action, NULL, "no account matched: nothing sent");
+	return n > ACCOUNTS_PER_REQUEST ? ACCOUNTS_PER_REQUEST : n;
+}
+
 /* "Identifiant : ID (structure names)" lines of the accounts of accounts with address email. */
 static char *
 identifier_lines(const struct directory_accounts *as, const char *email, const bool *skip)
@@ -135,16 +154,11 @@ int
 action_identifier_reminder(struct actor *a, const char *by, const char *value)
 {
 	const char *action = "identifier_reminder";
-	int over = requester_over(a, action, a->s->reminder_limit);
-	if (over != 0)
-		return over < 0 ? -1 : audit(a, action, NULL, "hourly limit reached for this requester: nothing sent");
 	struct directory_accounts as = {0};
-	int n = find_accounts(a, by, value, &as);
-	if (n < 0)
-		return lookup_failed(a, action, NULL, n);
-	int rc = n == 0 ? audit(a, action, NULL, "no account matched: nothing sent") : 0;
-	if (n > ACCOUNTS_PER_REQUEST)
-		n = ACCOUNTS_PER_REQUEST;
+	int n = begin_request(a, action, a->s->reminder_limit, by, value, &as);
+	if (n <= 0)
+		return n;
+	int rc = 0;
 	bool *skip = xcalloc((size_t)n + 1, sizeof(*skip));
 	for (int i = 0; rc == 0 && i < n; i++) {
 		int full = account_over(a, action, as.items[i].identifier, OUTCOME_IDENTIFIERS_SENT, a->s->reminder_limit);
@@ -217,16 +231,11 @@ int
 action_password_reset(struct actor *a, const char *by, const char *value)
 {
 	const char *action = "password_reset";
-	int over = requester_over(a, action, a->s->reset_limit);
-	if (over != 0)
-		return over < 0 ? -1 : audit(a, action, NULL, "hourly limit reached for this requester: nothing sent");
 	struct directory_accounts as = {0};
-	int n = find_accounts(a, by, value, &as);
-	if (n < 0)
-		return lookup_failed(a, action, NULL, n);
-	int rc = n == 0 ? audit(a, action, NULL, "no account matched: nothing sent") : 0;
-	if (n > ACCOUNTS_PER_REQUEST)
-		n = ACCOUNTS_PER_REQUEST;
+	int n = begin_request(a, action, a->s->reset_limit, by, value, &as);
+	if (n <= 0)
+		return n;
+	int rc = 0;
 	bool remote = directory_is_remote(a->dir);
 	char *subject = subject_of(a, "action_reset_subject");
 	for (int i = 0; rc == 0 && i < n; i++) {

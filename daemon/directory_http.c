@@ -505,20 +505,32 @@ acts_for(const struct directory_account *a, const char *siret)
 	return false;
 }
 
+/* METHOD prefix + encoded value + suffix, when value is one a directory could hold (else
+ * 0: "not found" without asking). Same return as call(). */
+static int
+call_with(struct directory *d, const char *method, const char *prefix, const char *value, const char *suffix,
+	  json_object **root)
+{
+	if (!acceptable(value))
+		return 0;
+	char *v = encode(d, value);
+	char *path = xasprintf("%s%s%s", prefix, v, suffix);
+	free(v);
+	int rc = call(d, method, path, root);
+	free(path);
+	return rc;
+}
+
 /* GET /accounts?by=value. Accounts that do not answer the question (another address,
  * a structure they do not act for) are dropped: a buggy API must not hand one
  * requester's identifier to another. */
 static int
 find_accounts(struct directory *d, const char *by, const char *value, struct directory_accounts *out)
 {
-	if (!acceptable(value))
-		return 0;
-	char *v = encode(d, value);
-	char *path = xasprintf("/accounts?%s=%s", by, v);
-	free(v);
+	char *prefix = xasprintf("/accounts?%s=", by);
 	json_object *root = NULL;
-	int rc = call(d, "GET", path, &root);
-	free(path);
+	int rc = call_with(d, "GET", prefix, value, "", &root);
+	free(prefix);
 	if (rc <= 0)
 		return rc;
 	json_object *list = read_array(d, root, "", "accounts");
@@ -566,14 +578,8 @@ http_accounts_by_siret(struct directory *d, const char *siret, struct directory_
 static int
 http_account_get(struct directory *d, const char *identifier, struct directory_account *out)
 {
-	if (!acceptable(identifier))
-		return 0;
-	char *v = encode(d, identifier);
-	char *path = xasprintf("/accounts/%s", v);
-	free(v);
 	json_object *root = NULL;
-	int rc = call(d, "GET", path, &root);
-	free(path);
+	int rc = call_with(d, "GET", "/accounts/", identifier, "", &root);
 	if (rc <= 0)
 		return rc;
 	if (!read_account(d, root, "", out)) {
@@ -591,14 +597,8 @@ http_account_get(struct directory *d, const char *identifier, struct directory_a
 static int
 http_dossier_get(struct directory *d, const char *number, struct directory_dossier *out)
 {
-	if (!acceptable(number))
-		return 0;
-	char *v = encode(d, number);
-	char *path = xasprintf("/dossiers/%s", v);
-	free(v);
 	json_object *root = NULL;
-	int rc = call(d, "GET", path, &root);
-	free(path);
+	int rc = call_with(d, "GET", "/dossiers/", number, "", &root);
 	if (rc <= 0)
 		return rc;
 	if (!read_dossier(d, root, out)) {
@@ -616,14 +616,7 @@ http_dossier_get(struct directory *d, const char *number, struct directory_dossi
 static int
 http_request_password_reset(struct directory *d, const char *identifier)
 {
-	if (!acceptable(identifier))
-		return 0;
-	char *v = encode(d, identifier);
-	char *path = xasprintf("/accounts/%s/password-reset", v);
-	free(v);
-	int rc = call(d, "POST", path, NULL);
-	free(path);
-	return rc;
+	return call_with(d, "POST", "/accounts/", identifier, "/password-reset", NULL);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "mail_channel.h"
 #include "store.h"
 #include "util.h"
+#include "testmailsettings.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -39,24 +40,9 @@ report(const char *what, double *ms, int n, double total)
 static void
 settings_init(struct mail_settings *s)
 {
-	memset(s, 0, sizeof(*s));
-	mail_policy_default(&s->policy);
-	s->policy.own_address = "dialoguer@ocapiat.test";
-	s->policy.own_domain = "ocapiat.test";
-	s->mailbox = "INBOX";
-	s->from_name = "Dialoguer avec OCAPIAT";
-	s->from_address = "dialoguer@ocapiat.test";
-	s->domain = "ocapiat.test";
-	s->correspondants = "correspondants@ocapiat.test";
-	s->max_message_size = 10 * 1024 * 1024;
-	s->burst_window = 600;
+	test_mail_settings(s);
 	/* Limits out of the way: the bench measures the work, not the refusals. */
 	s->reminder_limit = s->status_limit = s->reset_limit = 1000000;
-	s->reset_ttl = 1800;
-	s->code_attempts = 5;
-	s->code_ttl = 600;
-	s->public_url = "https://assistance.ocapiat.test";
-	dialog_settings_default(&s->dialog);
 }
 
 /* The code of the newest secret mail (read as the holder would). */

@@ -4,6 +4,7 @@
  * history. The engine is the real one; the directory is the fictional demo data. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "testmailsettings.h"
 #include "teststore.h"
 #include "chat_session.h"
 #include "directory_backend.h"
@@ -61,21 +62,7 @@ setup(void **state)
 		assert_true(directory_import(f->ts.store, (enum directory_table)t, path, &err) > 0);
 		free(path);
 	}
-	struct mail_settings *s = &f->settings;
-	mail_policy_default(&s->policy);
-	s->from_name = "Dialoguer avec OCAPIAT";
-	s->from_address = "dialoguer@ocapiat.test";
-	s->domain = "ocapiat.test";
-	s->correspondants = "correspondants@ocapiat.test";
-	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
-	s->reminder_limit = 3;
-	s->status_limit = 10;
-	s->reset_limit = 3;
-	s->reset_ttl = 1800;
-	s->code_attempts = 5;
-	s->code_ttl = 600;
-	s->public_url = "https://assistance.ocapiat.test";
-	dialog_settings_default(&s->dialog);
+	test_mail_settings(&f->settings);
 	f->scratch = intent_scratch_new();
 	f->dir = directory_open_sqlite(f->ts.store);
 	f->cs = chat_session_new(&f->settings, f->ts.store, f->dir, "203.0.113.7");

@@ -3,6 +3,7 @@
  * quarantine, too-large mail, and the one-transaction rule. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "testmailsettings.h"
 #include "engine.h"
 #include "mail_channel.h"
 #include "directory_import.h"
@@ -53,29 +54,12 @@ setup(void **state)
 	assert_non_null(f->store);
 	f->engine = shared_engine;
 	f->scratch = intent_scratch_new();
-	struct mail_settings *s = &f->settings;
-	mail_policy_default(&s->policy);
-	s->policy.own_address = "dialoguer@ocapiat.test";
-	s->policy.own_domain = "ocapiat.test";
-	s->mailbox = "INBOX";
-	s->from_name = "Dialoguer avec OCAPIAT";
-	s->from_address = "dialoguer@ocapiat.test";
-	s->domain = "ocapiat.test";
-	s->correspondants = "correspondants@ocapiat.test";
-	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
-	s->max_message_size = 10 * 1024 * 1024;
-	s->burst_limit = 0;
-	s->burst_window = 600;
-	s->daily_limit = 0;
-	s->bounce_pause = 86400;
-	s->reminder_limit = 3;
-	s->status_limit = 10;
-	s->reset_limit = 3;
-	s->reset_ttl = 1800;
-	s->code_attempts = 5;
-	s->code_ttl = 600;
-	s->public_url = "https://assistance.ocapiat.test/";
-	dialog_settings_default(&s->dialog);
+	test_mail_settings(&f->settings);
+	/* The per-sender limits are tested on their own; a trailing '/' in the link base is
+	 * not doubled. */
+	f->settings.burst_limit = 0;
+	f->settings.daily_limit = 0;
+	f->settings.public_url = "https://assistance.ocapiat.test/";
 	*state = f;
 	return 0;
 }

@@ -1,0 +1,37 @@
+/* The mail settings the unit tests and the account-actions bench run with: our identity,
+ * the test correspondants, the default rules, limits as configured by default. Include
+ * after testutil.h (or util.h). */
+#ifndef DIALOGD_TESTMAILSETTINGS_H
+#define DIALOGD_TESTMAILSETTINGS_H
+
+#include "mail_channel.h"
+
+#include <string.h>
+
+static inline void
+test_mail_settings(struct mail_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	mail_policy_default(&s->policy);
+	s->policy.own_address = "dialoguer@ocapiat.test";
+	s->policy.own_domain = "ocapiat.test";
+	s->mailbox = "INBOX";
+	s->from_name = "Dialoguer avec OCAPIAT";
+	s->from_address = "dialoguer@ocapiat.test";
+	s->domain = "ocapiat.test";
+	s->correspondants = "correspondants@ocapiat.test";
+	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
+	s->max_message_size = 10 * 1024 * 1024;
+	s->burst_window = 600;
+	s->bounce_pause = 86400;
+	s->reminder_limit = 3;
+	s->status_limit = 10;
+	s->reset_limit = 3;
+	s->reset_ttl = 1800;
+	s->code_attempts = 5;
+	s->code_ttl = 600;
+	s->public_url = "https://assistance.ocapiat.test";
+	dialog_settings_default(&s->dialog);
+}
+
+#endif
