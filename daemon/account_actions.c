@@ -50,7 +50,10 @@ account_over(struct actor *a, const char *action, const char *identifier, const 
 static int64_t
 thread_for(struct actor *a, const char *to, const char *subject, const char *intent)
 {
-	if (a->requester != NULL && strcasecmp(a->requester, to) == 0 && a->thread_id > 0)
+	/* Only a mail's From is the requester's own address (the chat's typed address is
+	 * anybody's claim: the holder's mail never joins an anonymous conversation). */
+	if (strcmp(a->channel, "mail") == 0 && a->requester != NULL && strcasecmp(a->requester, to) == 0 &&
+	    a->thread_id > 0)
 		return a->thread_id;
 	return store_thread_create(a->st, "mail", to, subject, THREAD_ANSWERED, intent,
 				   "sent to the address on file at another requester's request");
@@ -131,12 +134,13 @@ begin_request(struct actor *a, const char *action, unsigned long limit, const ch
 	return n > ACCOUNTS_PER_REQUEST ? ACCOUNTS_PER_REQUEST : n;
 }
 
-/* "Identifiant : ID (structure names)" lines of the accounts of accounts with address email. */
+/* "Identifiant : ID (structure names)" lines of the first n accounts (those acted on)
+ * whose address is email. */
 static char *
-identifier_lines(const struct directory_accounts *as, const char *email, const bool *skip)
+identifier_lines(const struct directory_accounts *as, size_t n, const char *email, const bool *skip)
 {
 	struct strbuf sb = {0};
-	for (size_t i = 0; i < as->count; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const struct directory_account *acc = &as->items[i];
 		if (skip[i] || strcasecmp(acc->email, email) != 0)
 			continue;
@@ -174,7 +178,7 @@ action_identifier_reminder(struct actor *a, const char *by, const char *value)
 			first = skip[k] || strcasecmp(as.items[k].email, as.items[i].email) != 0;
 		if (!first)
 			continue;
-		char *lines = identifier_lines(&as, as.items[i].email, skip);
+		char *lines = identifier_lines(&as, (size_t)n, as.items[i].email, skip);
 		struct template_var var = { "identifiers", lines, false };
 		char *body = render(a, "action_identifier_mail", &var, 1);
 		int q = send_to_file(a, action, OUTBOX_ACTION, as.items[i].email, subject, body, NULL);
@@ -273,7 +277,7 @@ code_hash(const char *code, const unsigned char salt[CODE_SALT_BYTES])
 }
 
 int
-action_code_send(struct actor *a, const char *email, bool send, const char *purpose, char **hash_r)
+action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 {
 	*hash_r = NULL;
 	if (sodium_init() < 0)
@@ -286,7 +290,7 @@ action_code_send(struct actor *a, const char *email, bool send, const char *purp
 		/* A hash of something that is not six digits: no code matches it. */
 		*hash_r = code_hash("no code was sent", salt);
 		sodium_memzero(code, sizeof(code));
-		return audit(a, "one_time_code", purpose, "address not on file for this request: nothing sent");
+		return audit(a, "one_time_code", email, "address not on file for this request, or a limit: nothing sent");
 	}
 	*hash_r = code_hash(code, salt);
 	char *minutes = xasprintf("%lu", a->s->code_ttl / 60);
@@ -304,7 +308,7 @@ action_code_send(struct actor *a, const char *email, bool send, const char *purp
 	free(minutes);
 	if (q < 0)
 		return -1;
-	return audit(a, "one_time_code", purpose,
+	return audit(a, "one_time_code", email,
 		     q > 0 ? OUTCOME_CODE_SENT : "the address on file cannot be written to: nothing sent");
 }
 

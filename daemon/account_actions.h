@@ -56,11 +56,12 @@ int action_identifier_reminder(struct actor *actor, const char *by, const char *
 int action_password_reset(struct actor *actor, const char *by, const char *value);
 
 /* A one-time code (6 digits from the CSPRNG) for email, mailed to it only when send is
- * true (the caller checked that email is on file for what is asked); *hash_r (caller
- * frees) is what the caller keeps: a salted hash, or, when nothing is sent, a hash no
- * code matches — the caller cannot tell them apart and neither can the requester.
- * purpose is the audit's subject (a dossier number). Returns 0 or -1. */
-int action_code_send(struct actor *actor, const char *email, bool send, const char *purpose, char **hash_r);
+ * true (the caller checked that email is on file for what is asked, and the limits);
+ * *hash_r (caller frees) is what the caller keeps: a salted hash, or, when nothing is
+ * sent, a hash no code matches — the caller cannot tell them apart and neither can the
+ * requester. The audit's subject is email (the per-address limit counts codes sent).
+ * Returns 0 or -1. */
+int action_code_send(struct actor *actor, const char *email, bool send, char **hash_r);
 /* Whether code matches hash (constant time). */
 bool action_code_matches(const char *hash, const char *code);
 

@@ -75,12 +75,14 @@ render(const struct turn *t, const char *name, const struct template_var *vars, 
 	return template_render(t->e->templates, name, OUTPUT_TEXT, vars, n);
 }
 
+/* The chat's requester is the visitor (an address typed in a chat proves nothing): the
+ * per-requester limits count the visitor; the per-account ones protect the holders. */
 static struct actor
-actor_for(struct turn *t, const char *requester)
+actor_for(struct turn *t)
 {
 	return (struct actor){
 		.s = t->cs->s, .st = t->cs->st, .dir = t->cs->dir, .e = t->e, .channel = "chat",
-		.requester = requester ? requester : t->cs->visitor, .thread_id = t->cs->thread_id,
+		.requester = t->cs->visitor, .thread_id = t->cs->thread_id,
 	};
 }
 
@@ -120,7 +122,7 @@ run_account_action(struct turn *t, const char *action, const char *text, bool al
 	bool by_siret = !reset && email == NULL && field_siret(text, siret);
 	if (email == NULL && identifier == NULL && !by_siret)
 		return 0;
-	struct actor actor = actor_for(t, email);
+	struct actor actor = actor_for(t);
 	const char *by = email ? "email" : identifier ? "identifier" : "siret";
 	const char *value = email ? email : identifier ? identifier : siret;
 	int rc = reset ? action_password_reset(&actor, by, value) : action_identifier_reminder(&actor, by, value);
@@ -149,9 +151,12 @@ send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 {
 	const struct mail_settings *s = t->cs->s;
 	struct store *st = t->cs->st;
-	int64_t by_address = store_audit_count(st, email, "dossier_status", t->now - 3600);
-	int64_t by_dossier = store_audit_count_subject(st, "dossier_status", number, NULL, t->now - 3600);
-	if (by_address < 0 || by_dossier < 0)
+	/* Limits: the visitor's look-ups, and the codes actually sent to the address or for
+	 * the dossier (look-ups by others that sent nothing must not lock the holder out). */
+	int64_t by_visitor = store_audit_count(st, t->cs->visitor, "dossier_status", t->now - 3600);
+	int64_t to_address = store_audit_count_subject(st, "one_time_code", email, OUTCOME_CODE_SENT, t->now - 3600);
+	int64_t for_dossier = store_audit_count_subject(st, "dossier_status", number, OUTCOME_CODE_SENT, t->now - 3600);
+	if (by_visitor < 0 || to_address < 0 || for_dossier < 0)
 		return -1;
 	struct directory_dossier d = {0};
 	int found = directory_dossier_get(t->cs->dir, number, &d);
@@ -159,21 +164,22 @@ send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 	directory_dossier_clear(&d);
 	if (found < 0 && found != DIRECTORY_UNAVAILABLE)
 		return -1;
-	struct actor actor = actor_for(t, email);
-	bool over = by_address >= (int64_t)s->status_limit || by_dossier >= (int64_t)s->status_limit;
+	struct actor actor = actor_for(t);
+	bool over = by_visitor >= (int64_t)s->status_limit || to_address >= (int64_t)s->status_limit ||
+		    for_dossier >= (int64_t)s->status_limit;
 	const char *outcome = found == DIRECTORY_UNAVAILABLE ? "directory unavailable: escalated to a person"
 			      : over                          ? "hourly limit reached: nothing sent"
 			      : on_file                       ? OUTCOME_CODE_SENT
 			      : found == 1                    ? "address not on file for this dossier: nothing sent"
 							      : "no such dossier: nothing sent";
-	if (store_audit_add(st, "chat", email, "dossier_status", number, outcome) < 0)
+	if (store_audit_add(st, "chat", t->cs->visitor, "dossier_status", number, outcome) < 0)
 		return -1;
 	if (found == DIRECTORY_UNAVAILABLE) {
 		*reply_r = unavailable(t);
 		return store_chat_action_delete(st, t->cs->thread_id);
 	}
 	char *hash = NULL;
-	if (action_code_send(&actor, email, on_file && !over, number, &hash) < 0)
+	if (action_code_send(&actor, email, on_file && !over, &hash) < 0)
 		return -1;
 	int rc = put_step(t, "dossier_status", "code", number, email, hash, (int64_t)s->code_ttl);
 	free(hash);
@@ -203,7 +209,7 @@ check_code(struct turn *t, struct chat_action *c, const char *code, char **reply
 		int found = directory_dossier_get(t->cs->dir, c->subject, &d);
 		if (found < 0 && found != DIRECTORY_UNAVAILABLE)
 			return -1;
-		if (store_audit_add(st, "chat", c->email, "one_time_code_check", c->email,
+		if (store_audit_add(st, "chat", t->cs->visitor, "one_time_code_check", c->email,
 				    found == 1 ? "code accepted: status given" : "code accepted: directory unavailable") < 0 ||
 		    store_chat_action_delete(st, c->thread_id) < 0) {
 			directory_dossier_clear(&d);
@@ -222,7 +228,7 @@ check_code(struct turn *t, struct chat_action *c, const char *code, char **reply
 		return 0;
 	}
 	/* The audit's subject is the address: the per-address limit counts every dossier. */
-	if (store_audit_add(st, "chat", c->email, "one_time_code_check", c->email, OUTCOME_CODE_WRONG) < 0)
+	if (store_audit_add(st, "chat", t->cs->visitor, "one_time_code_check", c->email, OUTCOME_CODE_WRONG) < 0)
 		return -1;
 	int left = (int)s->code_attempts - c->attempts;
 	if (!allowed || left <= 0 || wrong_lately + 1 >= (int64_t)s->code_attempts) {
@@ -245,13 +251,40 @@ is_cancel(const char *text)
 	return cancel;
 }
 
-/* A message that is only a one-time code ("123456", "123 456"). */
+/* How many digits text holds. */
+static size_t
+digit_count(const char *text)
+{
+	size_t n = 0;
+	for (const char *p = text; *p; p++)
+		n += *p >= '0' && *p <= '9';
+	return n;
+}
+
+/* A code as people type it: "123456", "123 456", and in a short message exactly six
+ * digits whatever separates them ("684-570", "1 2 3 4 5 6", "mon code : 123.456"). */
+static bool
+typed_code(const char *text, char code[7])
+{
+	if (field_code(text, code))
+		return true;
+	if (strlen(text) > 40 || digit_count(text) != 6)
+		return false;
+	size_t n = 0;
+	for (const char *p = text; *p; p++)
+		if (*p >= '0' && *p <= '9')
+			code[n++] = *p;
+	code[6] = '\0';
+	return true;
+}
+
+/* A message that is only a one-time code. */
 static bool
 is_bare_code(const char *text)
 {
 	char code[7];
 	size_t n = strlen(text);
-	return n <= 12 && field_code(text, code) && strspn(text, "0123456789 .\t") == n;
+	return n <= 16 && typed_code(text, code) && strspn(text, "0123456789 .-\t") == n;
 }
 
 /* The visitor's message read as the answer to what the assistant asked. *reply_r stays
@@ -265,7 +298,12 @@ continue_action(struct turn *t, struct chat_action *c, char **reply_r)
 	}
 	if (strcmp(c->step, "code") == 0) {
 		char code[7];
-		return field_code(t->text, code) ? check_code(t, c, code, reply_r) : 0;
+		if (typed_code(t->text, code))
+			return check_code(t, c, code, reply_r);
+		/* Something else while a code is expected: the engine answers it, but a message
+		 * that could hold the code in some other shape is not kept as typed. */
+		t->redact = digit_count(t->text) >= 6;
+		return 0;
 	}
 	if (strcmp(c->step, "number") == 0) {
 		char *numbers[1];
@@ -367,7 +405,8 @@ record(struct turn *t, const char *reply)
 	struct chat_session *cs = t->cs;
 	struct message_row in = {
 		.thread_id = cs->thread_id, .direction = "in", .sender = cs->visitor,
-		.body = t->redact ? "[code de vérification saisi]" : t->text, .intent = t->intent,
+		.body = t->redact ? "[message retiré de l’historique : il peut contenir un code de vérification]" : t->text,
+		.intent = t->intent,
 		.decision = t->state == THREAD_ESCALATED ? "escalated" : "answered", .note = t->reason,
 	};
 	struct message_row out = { .thread_id = cs->thread_id, .direction = "out", .recipient = cs->visitor,
@@ -415,7 +454,7 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		/* Too late: a code typed now meets the same answer as a wrong one at the end. */
 		char code[7];
 		rc = store_chat_action_delete(cs->st, cs->thread_id);
-		if (rc == 0 && strcmp(pending.step, "code") == 0 && field_code(text, code)) {
+		if (rc == 0 && strcmp(pending.step, "code") == 0 && typed_code(text, code)) {
 			t.redact = true;
 			reply = render(&t, "chat_code_exhausted", NULL, 0);
 		}

@@ -25,6 +25,7 @@
 /* Status mails to a dossier's addresses on file, at others' request, per hour. */
 #define DOSSIER_MAILS_PER_HOUR 3
 #define STATUS_SENT_OUTCOME "requester not verified: status sent to the addresses on file"
+#define STATUS_GIVEN_OUTCOME "status given to a verified requester"
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
 
@@ -136,14 +137,21 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	}
 	if (j->inbound_id != 0)  /* recorded already: a later step changed the decision */
 		return store_message_set_decision(j->st, j->inbound_id, decision, reason);
+	/* A holder answering a reset link's or a code's mail quotes it: what is kept (and
+	 * shown to the correspondants) has the secrets removed. */
+	int secret = store_thread_has_secret(j->st, j->thread.id);
+	if (secret < 0)
+		return -1;
+	char *body = field_scrub_secrets(m->body, secret == 1);
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
-		.sender = m->from_address, .recipient = j->s->from_address, .subject = m->subject, .body = m->body,
+		.sender = m->from_address, .recipient = j->s->from_address, .subject = m->subject, .body = body,
 		.intent = intent, .confidence = confidence, .decision = decision, .note = reason ? reason : note,
 	};
 	int64_t rc = store_message_add(j->st, &row);
 	free(note);
+	free(body);
 	j->r->thread_id = j->thread.id;
 	if (rc > 0)
 		j->inbound_id = rc;
@@ -512,8 +520,10 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 			pick = i;
 	int64_t now = (int64_t)time(NULL);
 	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", now - 3600) : 0;
-	/* Look-ups of one dossier, whoever asks: many addresses must not probe it at will. */
-	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], NULL, now - 3600);
+	/* Statuses given for one dossier this hour (the per-account limit: its holders). Only
+	 * what was given counts: look-ups by others must not lock the holders out. */
+	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], STATUS_GIVEN_OUTCOME,
+							   now - 3600);
 	if (found == DIRECTORY_UNAVAILABLE) {
 		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick],
 				     "directory unavailable: escalated to a person");
@@ -536,7 +546,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	char *answer;
 	if (verified) {
 		answer = action_dossier_status_text(j->e, &d, a->match.audience);
-		outcome = "status given to a verified requester";
+		outcome = STATUS_GIVEN_OUTCOME;
 	} else {
 		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
 		outcome = over ? "hourly limit reached: nothing sent" : found ? STATUS_SENT_OUTCOME

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field { F_EMAIL, F_SIRET, F_IDENTIFIER, F_ALONE, F_CODE, F_COUNT };
+enum field { F_EMAIL, F_SIRET, F_IDENTIFIER, F_ALONE, F_CODE, F_LINK_TOKEN, F_BARE_TOKEN, F_ANY_CODE, F_COUNT };
 
 static const char *const patterns[F_COUNT] = {
 	[F_EMAIL] = "(?<![\\w.+-])([a-z0-9][a-z0-9._%+'-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
@@ -21,6 +21,11 @@ static const char *const patterns[F_COUNT] = {
 			 "([a-z0-9][a-z0-9._-]{1,62}[a-z0-9])(?![\\w@-])(?!\\.\\w)",
 	[F_ALONE] = "^\\s*[«\"“']?([a-z0-9][a-z0-9._-]{1,62}[a-z0-9])[»\"”']?\\s*[.!]?\\s*$",
 	[F_CODE] = "(?<![\\d-])(\\d{3}) ?(\\d{3})(?![\\d-])",
+	/* What is scrubbed from kept text: a reset link's token, a token alone (43 URL-safe
+	 * base64 characters), a code however it is split. */
+	[F_LINK_TOKEN] = "(?<=jeton=)[a-z0-9_-]{16,}",
+	[F_BARE_TOKEN] = "(?<![a-z0-9_-])[a-z0-9_-]{43}(?![a-z0-9_-])",
+	[F_ANY_CODE] = "(?<!\\d)\\d(?:[ .-]?\\d){5}(?!\\d)",
 };
 
 static pcre2_code *codes[F_COUNT];
@@ -144,4 +149,40 @@ bool
 field_code(const char *text, char out[7])
 {
 	return each_match(F_CODE, text, take_code, out);
+}
+
+/* Replaces every match of f in *text by with. */
+static void
+substitute(enum field f, char **text, const char *with)
+{
+	pthread_once(&once, compile);
+	size_t len = strlen(*text), cap = len + 64;
+	for (int round = 0; round < 4; round++) {
+		char *out = xmalloc(cap);
+		PCRE2_SIZE out_len = cap;
+		int rc = pcre2_substitute(codes[f], (PCRE2_SPTR)*text, len, 0,
+					  PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH | PCRE2_SUBSTITUTE_LITERAL,
+					  NULL, NULL, (PCRE2_SPTR)with, PCRE2_ZERO_TERMINATED, (PCRE2_UCHAR *)out, &out_len);
+		if (rc >= 0) {
+			free(*text);
+			*text = out;
+			return;
+		}
+		free(out);
+		if (rc != PCRE2_ERROR_NOMEMORY)
+			return;  /* text PCRE2 cannot read (not UTF-8): left as the parser gave it */
+		cap = out_len + 1;
+	}
+}
+
+char *
+field_scrub_secrets(const char *text, bool secrets)
+{
+	char *out = xstrdup(text);
+	substitute(F_LINK_TOKEN, &out, "[retiré]");
+	if (secrets) {
+		substitute(F_BARE_TOKEN, &out, "[retiré]");
+		substitute(F_ANY_CODE, &out, "[code retiré]");
+	}
+	return out;
 }

@@ -18,4 +18,9 @@ char *field_identifier(const char *text, bool alone);
 /* Six digits standing alone ("123456" or "123 456"), into out. */
 bool field_code(const char *text, char out[7]);
 
+/* text with what must not be kept removed: the token of a reset link always, and when
+ * secrets is true (a thread where a reset link or a code was sent) any bare token and
+ * any six-digit code. Caller frees. */
+char *field_scrub_secrets(const char *text, bool secrets);
+
 #endif

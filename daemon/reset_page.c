@@ -8,11 +8,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define AUDIT_ACTION "password_reset"
 #define OUTCOME_CHANGED "password changed"
 #define OUTCOME_INVALID "invalid or expired link"
 #define OUTCOME_NO_ACCOUNT "account no longer in the directory"
+#define INVALID_AUDITED_PER_MINUTE 20
 
 static void
 add_minutes(struct strbuf *sb, unsigned long minutes)
@@ -133,11 +135,21 @@ refuse_link(const struct reset_page_settings *s, struct store *st, const char *i
 	    struct web_page *page, char **error_r)
 {
 	web_page_clear(page);
-	if (store_audit_add(st, "web", identifier ? identifier : "", AUDIT_ACTION, identifier, outcome) < 0)
+	/* Anyone can post bad links by the thousand: beyond a few a minute they are answered
+	 * but no longer audited nor logged one by one (the disk is not theirs to fill). */
+	int64_t lately = identifier ? 0 : store_audit_count(st, "", AUDIT_ACTION, (int64_t)time(NULL) - 60);
+	if (lately < 0)
+		return store_failure(st, "password reset: audit", page, error_r);
+	if (lately < INVALID_AUDITED_PER_MINUTE &&
+	    store_audit_add(st, "web", identifier ? identifier : "", AUDIT_ACTION, identifier, outcome) < 0)
 		return store_failure(st, "password reset: audit", page, error_r);
 	invalid_page(s, page);
-	page->log_line = identifier ? xasprintf("password reset: %s: %s", identifier, outcome)
-				    : xasprintf("password reset: %s", outcome);
+	if (lately == INVALID_AUDITED_PER_MINUTE - 1)
+		page->log_line = xasprintf("password reset: %s: %d in a minute, the next ones are not recorded until it "
+					   "calms down", outcome, INVALID_AUDITED_PER_MINUTE);
+	else if (lately < INVALID_AUDITED_PER_MINUTE)
+		page->log_line = identifier ? xasprintf("password reset: %s: %s", identifier, outcome)
+					    : xasprintf("password reset: %s", outcome);
 	return 0;
 }
 

@@ -470,6 +470,14 @@ store_message_add(struct store *st, const struct message_row *m)
 }
 
 int
+store_thread_has_secret(struct store *st, int64_t thread_id)
+{
+	int64_t n = query_int(st, "SELECT count(*) FROM messages WHERE thread_id = ? AND direction = 'out' AND decision = 'secret'",
+			      "i", thread_id);
+	return n < 0 ? -1 : n > 0;
+}
+
+int
 store_message_set_decision(struct store *st, int64_t id, const char *decision, const char *note)
 {
 	return exec(st, "UPDATE messages SET decision = ?, note = ? WHERE id = ?", "ssi", decision, note, id);

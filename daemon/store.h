@@ -87,6 +87,8 @@ struct message_row {
 	const char *note;       /* why, notes of the parser, attachments: free text or NULL */
 };
 int64_t store_message_add(struct store *store, const struct message_row *message);
+/* 1 when a secret mail (reset link, one-time code) was sent in the thread, 0 when not, -1. */
+int store_thread_has_secret(struct store *store, int64_t thread_id);
 /* Changes what was decided about a message already recorded (an action that could not run). */
 int store_message_set_decision(struct store *store, int64_t id, const char *decision, const char *note);
 

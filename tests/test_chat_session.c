@@ -175,7 +175,7 @@ test_status_with_the_mailed_code(void **state)
 	sql = xasprintf("SELECT count(*) FROM audit WHERE coalesce(subject, '') || outcome || requester LIKE '%%%s%%'", code);
 	assert_int_equal(query_int(f, sql), 0);
 	free(sql);
-	assert_int_equal(query_int(f, "SELECT count(*) FROM messages WHERE body = '[code de vérification saisi]'"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM messages WHERE body LIKE '[message retiré de l’historique%'"), 1);
 	assert_int_equal(query_int(f, "SELECT count(*) FROM chat_actions"), 0);
 	/* Once sent, the secret mail keeps no text. */
 	assert_int_equal(store_outbox_sent(f->ts.store, query_int(f, "SELECT id FROM outbox WHERE kind = 'secret'"),
@@ -252,6 +252,53 @@ test_expired_code(void **state)
 	chat_action_clear(&c);
 	free(err);
 	say_expect(f, code, "Ce code n’est plus valable");
+}
+
+static void
+test_code_in_other_shapes(void **state)
+{
+	struct fixture *f = *state;
+	say_expect(f, "où en est le dossier " DOSSIER " ?", "adresse mail");
+	say_expect(f, HOLDER, "6 chiffres");
+	char code[7];
+	mailed_code(f, code);
+	/* A long message with six digits that is not read as the code: not kept as typed. */
+	char *noisy = xasprintf("merci beaucoup, je regarde mes mails et je vous redonne %c%c-%c%c-%c%c tout de suite",
+				code[0], code[1], code[2], code[3], code[4], code[5]);
+	free(say(f, noisy));
+	/* The code as people type it. */
+	char *dashed = xasprintf("%.3s-%.3s", code, code + 3);
+	say_expect(f, dashed, "est en attente de pièces");
+	char *sql = xasprintf("SELECT count(*) FROM messages WHERE body LIKE '%%%.2s-%.2s-%.2s%%' OR body LIKE '%%%s%%'"
+			      " OR body LIKE '%%%s%%'", code, code + 2, code + 4, dashed, code);
+	assert_int_equal(query_int(f, sql), 0);
+	/* The code's mail is in the holder's own thread, not in the visitor's conversation. */
+	char *in_chat = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND decision = 'secret'",
+				  (long long)chat_session_thread(f->cs));
+	assert_int_equal(query_int(f, in_chat), 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM messages m JOIN threads t ON t.id = m.thread_id"
+				      " WHERE m.decision = 'secret' AND t.requester = '" HOLDER "'"), 1);
+	free(in_chat);
+	free(sql);
+	free(dashed);
+	free(noisy);
+}
+
+static void
+test_one_visitor_is_limited(void **state)
+{
+	struct fixture *f = *state;
+	/* One visitor asking resets for every address it knows: three an hour, whoever they are for. */
+	const char *addresses[] = { HOLDER, "audrey.lemaire@serres-lemaire.example", "contact@cfa-vivant.example" };
+	for (int i = 0; i < 6; i++) {
+		free(say(f, "mot de passe oublié"));
+		char *reply = say(f, addresses[i % 3]);
+		assert_non_null(strstr(reply, "C’est noté"));
+		free(reply);
+	}
+	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'secret'"), 3);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM audit WHERE requester = '203.0.113.7'"
+				      " AND outcome LIKE 'hourly limit reached for this requester%'"), 3);
 }
 
 static void
@@ -398,6 +445,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_status_replies_reveal_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_five_wrong_codes_void_the_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_in_other_shapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_visitor_is_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identifier_reminder_by_siret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_reset_by_identifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_lookups_are_limited, setup, teardown),

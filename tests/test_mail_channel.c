@@ -704,13 +704,80 @@ test_password_reset_by_identifier_goes_to_the_address_on_file(void **state)
 	assert_true(to_holder);
 	assert_false(to_writer_secret);
 	/* The holder's mail is in a thread of its own, not in the requester's. */
-	assert_false(history_contains(f, r1.thread_id, "Choisir un nouveau mot de passe"));
+	assert_false(history_contains(f, r1.thread_id, "[lien retiré de l’historique"));
 	free(b1);
 	free(b2);
 	mail_result_clear(&r1);
 	mail_result_clear(&r2);
 	free(m1);
 	free(m2);
+}
+
+static void
+test_reset_link_quoted_in_a_reply_is_not_kept(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	char *ask = question_mail("j.moreau@scierie-des-combes.example", "q1@example.test", NULL,
+				  "Bonjour, j'ai égaré mon mot de passe.");
+	struct mail_result r;
+	process(f, ask, 0, &r);
+	char *mail = outbox_text(f, "secret", "j.moreau@scierie-des-combes.example");
+	char *token = xstrdup(link_token(mail));
+	struct outbox_list l = outbox(f);
+	const char *secret_id = NULL;
+	for (unsigned i = 0; i < l.count; i++)
+		if (strcmp(l.kinds[i], "secret") == 0)
+			secret_id = l.message_ids[i];
+	assert_non_null(secret_id);
+	/* The holder answers the link's mail, quoting it, with a code-like number too. */
+	char *body = xasprintf("Le lien ne fonctionne pas, pouvez-vous m'appeler ?\r\n\r\n"
+			       "> https://assistance.ocapiat.test/reinitialisation?jeton=%s\r\n> Code 123 456\r\n",
+			       token);
+	char *reply = question_mail("j.moreau@scierie-des-combes.example", "q2@example.test", secret_id, body);
+	struct mail_result r2;
+	process(f, reply, 0, &r2);
+	assert_int_equal(r2.thread_id, r.thread_id);
+	assert_false(history_contains(f, r.thread_id, token));
+	assert_false(history_contains(f, r.thread_id, "123 456"));
+	assert_true(history_contains(f, r.thread_id, "Le lien ne fonctionne pas"));
+	mail_result_clear(&r);
+	mail_result_clear(&r2);
+	free(reply);
+	free(body);
+	free(token);
+	free(mail);
+	free(ask);
+}
+
+static void
+test_many_accounts_on_one_address(void **state)
+{
+	struct fixture *f = *state;
+	load_directory(f);
+	/* An accounting firm acting for its clients: twelve accounts with one address. */
+	for (int i = 0; i < 12; i++) {
+		char *id = xasprintf("CABINET%02d", i);
+		struct account_row a = { id, "compta@cabinet.example", "entreprise", "41238765600025", "active" };
+		assert_int_equal(store_account_put(f->store, &a), 0);
+		free(id);
+	}
+	char *raw = question_mail("compta@cabinet.example", "m1@example.test", NULL,
+				  "Bonjour, j'ai oublié mon identifiant de connexion.");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.queued, 2);
+	char *mail = outbox_text(f, "action", "compta@cabinet.example");
+	assert_non_null(mail);
+	/* At most ten accounts per request: listed, limited and audited alike. */
+	int listed = 0;
+	for (const char *p = mail; (p = strstr(p, "Identifiant : CABINET")) != NULL; p++)
+		listed++;
+	assert_int_equal(listed, 10);
+	assert_int_equal(store_audit_count(f->store, "compta@cabinet.example", "identifier_reminder", 0), 10);
+	mail_result_clear(&r);
+	free(mail);
+	free(raw);
 }
 
 static void
@@ -1075,6 +1142,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_password_reset_reveals_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_reset_by_identifier_goes_to_the_address_on_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_reset_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_link_quoted_in_a_reply_is_not_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_accounts_on_one_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_down_escalates, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("mail_channel", tests, setup_group, teardown_group);

@@ -99,12 +99,35 @@ test_hostile_text(void **state)
 	free(got);
 }
 
+static void
+test_scrub(void **state)
+{
+	(void)state;
+	const char *token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE";
+	char *text = xasprintf("> https://x.example/reinitialisation?jeton=%s\n> code 123-456 ou 654321, tél. 0612\n%s",
+			       token, token);
+	char *always = field_scrub_secrets(text, false);
+	assert_null(strstr(always, "jeton=AbCd"));
+	assert_non_null(strstr(always, "123-456"));  /* outside a secret thread, numbers stay */
+	char *secret = field_scrub_secrets(text, true);
+	assert_null(strstr(secret, token));
+	assert_null(strstr(secret, "123-456"));
+	assert_null(strstr(secret, "654321"));
+	assert_non_null(strstr(secret, "tél. 0612"));
+	free(secret);
+	free(always);
+	free(text);
+	char *plain = field_scrub_secrets("Bonjour, rien à retirer ici.", true);
+	assert_string_equal(plain, "Bonjour, rien à retirer ici.");
+	free(plain);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_emails), cmocka_unit_test(test_sirets),
-		cmocka_unit_test(test_codes), cmocka_unit_test(test_hostile_text),
+		cmocka_unit_test(test_codes), cmocka_unit_test(test_hostile_text), cmocka_unit_test(test_scrub),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -387,6 +387,24 @@ test_post_odd_encodings(void **state)
 /* ---- web_page ---- */
 
 static void
+test_invalid_posts_do_not_fill_the_audit(void **state)
+{
+	struct temp_store *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	for (int i = 0; i < 40; i++) {
+		struct web_page page = {0};
+		char *body = form_body("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", GOOD_PASSWORD, GOOD_PASSWORD);
+		post(t, body, now, &page);
+		assert_int_equal(page.status, 200);
+		assert_non_null(strstr(page.body, "plus valable"));
+		web_page_clear(&page);
+		free(body);
+	}
+	/* Answered every time, audited (and logged) only the first twenty in the minute. */
+	assert_int_equal(store_audit_count(t->store, "", "password_reset", now - 60), 20);
+}
+
+static void
 test_escape(void **state)
 {
 	(void)state;
@@ -487,6 +505,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_get_valid_shows_the_form_without_burning, setup, temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_get_invalid_tokens, setup, temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_posts_do_not_fill_the_audit, setup, temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_get_escapes_the_identifier, setup, temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_post_refusals_keep_the_token, setup, temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_post_valid_changes_once, setup, temp_store_teardown),
