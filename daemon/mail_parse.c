@@ -279,18 +279,6 @@ add_in_charset(struct parse_ctx *ctx, struct strbuf *sb, const char *data, size_
 /* ---- header text ---- */
 
 static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 base64_value(int c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -312,8 +300,9 @@ decode_q_word(struct strbuf *out, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '_') {
 			strbuf_addc(out, ' ');
-		} else if (s[i] == '=' && i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-			strbuf_addc(out, (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+		} else if (s[i] == '=' && i + 2 < len && hex_digit_value(s[i + 1]) >= 0 &&
+			   hex_digit_value(s[i + 2]) >= 0) {
+			strbuf_addc(out, (char)(hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2])));
 			i += 2;
 		} else {
 			strbuf_addc(out, s[i]);
@@ -1080,8 +1069,8 @@ rfc2231_bytes(struct strbuf *out, const char *value, bool first, char *charset, 
 		}
 	}
 	for (; *p != '\0'; p++) {
-		if (*p == '%' && hex_value(p[1]) >= 0 && hex_value(p[2]) >= 0) {
-			strbuf_addc(out, (char)(hex_value(p[1]) * 16 + hex_value(p[2])));
+		if (*p == '%' && hex_digit_value(p[1]) >= 0 && hex_digit_value(p[2]) >= 0) {
+			strbuf_addc(out, (char)(hex_digit_value(p[1]) * 16 + hex_digit_value(p[2])));
 			p += 2;
 		} else {
 			strbuf_addc(out, *p);

@@ -378,3 +378,15 @@ listen_parse(const char *listen, char **host_r, int *port_r, bool *ipv6_r, char 
 	*ipv6_r = ipv6;
 	return 0;
 }
+
+int
+hex_digit_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

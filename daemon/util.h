@@ -60,6 +60,8 @@ bool host_is_loopback(const char *host);
 /* Splits a listening address "a.b.c.d:port" or "[v6]:port" (numeric only: no name is
  * resolved; port 0 to 65535). Returns 0 with *host_r (caller frees), *port_r and
  * *ipv6_r, or -1 with *error_r naming what is wrong. */
+/* The value of a hexadecimal digit (either case), or -1. */
+int hex_digit_value(int c);
 int listen_parse(const char *listen, char **host_r, int *port_r, bool *ipv6_r, char **error_r);
 
 #endif

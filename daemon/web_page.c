@@ -194,18 +194,6 @@ web_page_error(int status, const char *allow, struct web_page *page)
 	page->allow = pages[i].status == 405 ? allow : NULL;
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..n) ('+' is a space, %XX a byte) into out (room for n + 1 bytes, always
  * NUL-terminated). Returns 0, or -1 on a bad escape or a NUL byte. */
 static int
@@ -218,8 +206,8 @@ form_decode(const char *s, size_t n, char *out)
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 2 < n ? hex_value((unsigned char)s[i + 1]) : -1;
-			int lo = i + 2 < n ? hex_value((unsigned char)s[i + 2]) : -1;
+			int hi = i + 2 < n ? hex_digit_value((unsigned char)s[i + 1]) : -1;
+			int lo = i + 2 < n ? hex_digit_value((unsigned char)s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				rc = -1;
 				break;
