@@ -6,6 +6,7 @@
  * SIGINT finish the message in hand and stop. Foreground, logs to stderr or syslog. */
 #include "autoconf.h"
 #include "config.h"
+#include "directory.h"
 #include "engine.h"
 #include "faq.h"
 #include "imap_reader.h"
@@ -60,6 +61,38 @@ usage(FILE *out)
 	      "  -c, --config FILE  configuration file (keys: dialogctl config; man dialogd.conf)\n"
 	      "  --data DIR         folder holding intents/, faq-data/, templates/\n"
 	      "  --check            load the configuration and the data, report, and exit\n", out);
+}
+
+/* --check: the directory answers (the remote API is asked for an address nobody has),
+ * or the embedded one says what it holds. Returns 0 or 1. */
+static int
+check_directory(const struct mail_setup *setup, const struct config *cfg, struct store *store)
+{
+	if (setup->mail.directory_http == NULL) {
+		log_info("check: embedded directory: %lld account(s), %lld dossier(s) (dialogctl import fills it)",
+			 (long long)store_directory_count(store, "accounts"), (long long)store_directory_count(store, "dossiers"));
+		return 0;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	char *err = NULL;
+	struct directory *dir = directory_open_http(setup->mail.directory_http, &err);
+	int rc = 1;
+	if (dir == NULL) {
+		log_error("check: %s", err);
+		free(err);
+	} else {
+		struct directory_accounts none;
+		if (directory_accounts_by_email(dir, "dialogd-check@invalid.example", &none) < 0) {
+			log_error("check: %s", directory_error(dir));
+		} else {
+			log_info("check: the directory API at %s answers", cfg->directory_url);
+			rc = 0;
+		}
+		directory_accounts_clear(&none);
+		directory_close(&dir);
+	}
+	curl_global_cleanup();
+	return rc;
 }
 
 static void
@@ -161,8 +194,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (check_only) {
-		log_info("check: configuration, data and store are usable");
-		status = 0;
+		status = check_directory(&setup, &cfg, store);
+		if (status == 0)
+			log_info("check: configuration, data, store and directory are usable");
 		goto out;
 	}
 	/* Asked to stop while loading: stop before connecting anywhere. */

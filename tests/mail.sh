@@ -418,7 +418,13 @@ assert 'attente de pi' not in ack[0]
 "
 check "... the thread is escalated with the reason (timed out)" sh -c \
 	"$dialogctl -c $D/dialogd.conf threads --json | grep 'escalated' | grep -q 'timed out'"
+curl -s -X POST "http://127.0.0.1:$(head -1 "$D/extranet.port")/_clear" > /dev/null  # the slow answers left over
+check "dialogd --check: the directory API answers" sh -c \
+	"$dialogd -c $D/dialogd.conf --check 2>&1 | grep -q 'check: the directory API at http://127.0.0.1:.* answers'"
 kill "$extranet" 2> /dev/null
+wait "$extranet" 2> /dev/null
+check "dialogd --check: an API that is down is reported, exit 1" sh -c \
+	"! $dialogd -c $D/dialogd.conf --check > $D/check.out 2>&1 && grep -q 'check: directory API: GET' $D/check.out"
 
 # ---- SIGTERM: clean stop ----
 kill -TERM "$pid"
