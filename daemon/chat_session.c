@@ -457,6 +457,8 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		if (rc == 0 && strcmp(pending.step, "code") == 0 && typed_code(text, code)) {
 			t.redact = true;
 			reply = render(&t, "chat_code_exhausted", NULL, 0);
+		} else if (strcmp(pending.step, "code") == 0) {
+			t.redact = digit_count(text) >= 6;  /* as while the code was expected */
 		}
 	} else if (rc == 0 && has == 1) {
 		rc = continue_action(&t, &pending, &reply);
