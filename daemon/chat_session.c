@@ -344,7 +344,7 @@ engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_
 	const char *id = a.first ? a.first->id : "";
 	t->intent = a.decision == DECISION_CLARIFY ? NULL : analysis_intent_id(&a);
 	bool dossier = a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS &&
-		       (directory_is_remote(t->cs->dir) || store_directory_count(t->cs->st, "dossiers") > 0);
+		       directory_has_dossiers(t->cs->dir);
 	rc = 0;
 	if (a.decision == DECISION_ANSWER &&
 	    (strcmp(id, "identifier_reminder") == 0 || strcmp(id, "password_reset") == 0)) {

@@ -100,6 +100,12 @@ directory_is_remote(const struct directory *d)
 	return d->remote;
 }
 
+bool
+directory_has_dossiers(struct directory *d)
+{
+	return d->remote || store_directory_count(d->backend, "dossiers") > 0;
+}
+
 const char *
 directory_error(const struct directory *d)
 {

@@ -83,6 +83,9 @@ void directory_close(struct directory **directory);
 
 /* Whether this is the remote backend (password resets are then the extranet's job). */
 bool directory_is_remote(const struct directory *directory);
+/* Whether dossiers can be looked up: always with the remote backend, with the embedded
+ * one once dossiers were imported (else the status action is a correspondant's job). */
+bool directory_has_dossiers(struct directory *directory);
 /* Why the last call failed, for the log ("" when it did not). */
 const char *directory_error(const struct directory *directory);
 

@@ -123,7 +123,8 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	       const char *decision, const char *reason)
 {
 	const struct parsed_mail *m = j->mail;
-	if (j->thread.id == 0) {
+	bool new_thread = j->thread.id == 0;  /* a thread this mail starts holds no secret mail */
+	if (new_thread) {
 		int64_t id = store_thread_create(j->st, "mail", j->requester ? j->requester : "", m->subject, state, intent,
 						 reason);
 		if (id < 0)
@@ -139,7 +140,7 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 		return store_message_set_decision(j->st, j->inbound_id, decision, reason);
 	/* A holder answering a reset link's or a code's mail quotes it: what is kept (and
 	 * shown to the correspondants) has the secrets removed. */
-	int secret = store_thread_has_secret(j->st, j->thread.id);
+	int secret = new_thread ? 0 : store_thread_has_secret(j->st, j->thread.id);
 	if (secret < 0)
 		return -1;
 	char *body = field_scrub_secrets(m->body, secret == 1);
@@ -312,14 +313,6 @@ queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
 	int rc = reply_with(j, a, kind, answer);
 	free(answer);
 	return rc;
-}
-
-/* The status action can run: a remote directory, or an embedded one holding dossiers
- * (else a person answers). */
-static bool
-dossiers_known(struct job *j)
-{
-	return directory_is_remote(j->dir) || store_directory_count(j->st, "dossiers") > 0;
 }
 
 /* The account actions act for the mail's From address: the one compared with the
@@ -736,7 +729,7 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 		free(j->r->intent);
 		j->r->intent = xstrdup(analysis_intent_id(&a));
 		double confidence = analysis_confidence(&a);
-		if ((a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS && dossiers_known(j)) ||
+		if ((a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS && directory_has_dossiers(j->dir)) ||
 			   (j->thread.id != 0 && j->thread.state == THREAD_OPEN && j->thread.intent != NULL &&
 			    strcmp(j->thread.intent, "dossier_status") == 0 && a.reason != REASON_HANDOFF)) {
 			/* A status request, or the number asked for in this thread. */

@@ -54,15 +54,8 @@ newest_code(sqlite3 *db, char code[7])
 	if (sqlite3_prepare_v2(db, "SELECT raw FROM outbox WHERE kind = 'secret' ORDER BY id DESC LIMIT 1", -1, &stmt,
 			       NULL) != SQLITE_OK)
 		return;
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		const char *raw = (const char *)sqlite3_column_text(stmt, 0);
-		for (const char *p = raw; p && *p; p++)
-			if ((p == raw || p[-1] == '\n') && strspn(p, "0123456789") == 6 && (p[6] == '\r' || p[6] == '\n')) {
-				memcpy(code, p, 6);
-				code[6] = '\0';
-				break;
-			}
-	}
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		test_mail_code((const char *)sqlite3_column_text(stmt, 0), code);
 	sqlite3_finalize(stmt);
 }
 

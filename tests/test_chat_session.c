@@ -140,16 +140,9 @@ query_int(struct fixture *f, const char *sql)
 static void
 mailed_code(struct fixture *f, char code[7])
 {
-	code[0] = '\0';
 	char *raw = query_text(f, "SELECT raw FROM outbox WHERE kind = 'secret' AND recipient = '" HOLDER "'"
 				  " ORDER BY id DESC LIMIT 1");
-	/* The code stands alone on its line of the body. */
-	for (const char *p = raw; p && *p; p++)
-		if ((p == raw || p[-1] == '\n') && strspn(p, "0123456789") == 6 && (p[6] == '\r' || p[6] == '\n')) {
-			memcpy(code, p, 6);
-			code[6] = '\0';
-			break;
-		}
+	test_mail_code(raw, code);
 	free(raw);
 }
 

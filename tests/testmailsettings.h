@@ -1,6 +1,6 @@
-/* The mail settings the unit tests and the account-actions bench run with: our identity,
- * the test correspondants, the default rules, limits as configured by default. Include
- * after testutil.h (or util.h). */
+/* The mail settings the unit tests, the account-actions bench and the chat fuzzer run
+ * with: our identity, the test correspondants, the default rules, limits as configured
+ * by default; and reading a code back from its mail. Include after testutil.h (or util.h). */
 #ifndef DIALOGD_TESTMAILSETTINGS_H
 #define DIALOGD_TESTMAILSETTINGS_H
 
@@ -32,6 +32,20 @@ test_mail_settings(struct mail_settings *s)
 	s->code_ttl = 600;
 	s->public_url = "https://assistance.ocapiat.test";
 	dialog_settings_default(&s->dialog);
+}
+
+/* The one-time code of a code mail's raw text: six digits alone on their line (out gets
+ * "" when there is none). */
+static inline void
+test_mail_code(const char *raw, char out[7])
+{
+	out[0] = '\0';
+	for (const char *p = raw; p && *p; p++)
+		if ((p == raw || p[-1] == '\n') && strspn(p, "0123456789") == 6 && (p[6] == '\r' || p[6] == '\n')) {
+			memcpy(out, p, 6);
+			out[6] = '\0';
+			return;
+		}
 }
 
 #endif

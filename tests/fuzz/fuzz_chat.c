@@ -13,6 +13,7 @@
 #include "mail_channel.h"
 #include "store.h"
 #include "util.h"
+#include "../testmailsettings.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -51,19 +52,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		}
 		free(path);
 	}
-	mail_policy_default(&settings.policy);
-	settings.from_name = "Dialoguer avec OCAPIAT";
-	settings.from_address = "dialoguer@ocapiat.test";
-	settings.domain = "ocapiat.test";
-	settings.correspondants = "correspondants@ocapiat.test";
-	settings.console_url = "http://127.0.0.1:8080/console/#/threads/";
+	test_mail_settings(&settings);
 	/* High limits: the fuzzer should reach every step, not the refusals only. */
 	settings.reminder_limit = settings.status_limit = settings.reset_limit = 1000000;
-	settings.reset_ttl = 1800;
-	settings.code_attempts = 5;
-	settings.code_ttl = 600;
-	settings.public_url = "https://assistance.ocapiat.test";
-	dialog_settings_default(&settings.dialog);
 	scratch = intent_scratch_new();
 	dir = directory_open_sqlite(store);
 	return 0;
