@@ -31,6 +31,10 @@ struct smtp_sender {
 	pthread_cond_t wake;
 	bool woken, stopping;
 	unsigned server_failures;       /* consecutive failures to reach the server */
+	bool secret_in_wal;             /* a secret mail's text was emptied: the write-ahead
+					 * log still holds it until store_forget_wal succeeds */
+	double secret_since;            /* monotonic seconds when it was first owed */
+	bool secret_warned;             /* the log said the WAL could not be cleared */
 };
 
 struct upload {
@@ -236,6 +240,41 @@ update_too_old(struct smtp_sender *sd, const struct outbox_row *row, const void 
 	return give_up(sd, row, arg, false);
 }
 
+/* A secret mail (reset link, one-time code) sent or given up: its text is emptied in
+ * the same update, but the earlier frames of the write-ahead log still hold it, and
+ * whoever reads the store files could use the link until it expires. */
+static void
+secret_emptied(struct smtp_sender *sd, const struct outbox_row *row)
+{
+	if (strcmp(row->kind, outbox_kind_name(OUTBOX_SECRET)) != 0 || sd->secret_in_wal)
+		return;
+	sd->secret_in_wal = true;
+	sd->secret_since = monotonic_seconds();
+}
+
+/* Clears the write-ahead log of emptied secrets; retried before every look at the
+ * outbox while other connections keep it from finishing. */
+static void
+forget_secrets(struct smtp_sender *sd)
+{
+	if (!sd->secret_in_wal)
+		return;
+	int rc = store_forget_wal(sd->store);
+	if (rc == 1) {
+		if (sd->secret_warned)
+			log_info("smtp: the store's write-ahead log no longer holds the secrets of sent mail");
+		sd->secret_in_wal = sd->secret_warned = false;
+		return;
+	}
+	/* Another connection reading for a long time: the link is still in the log file
+	 * (which only dialogd's user can read); said once, after a minute. */
+	if (!sd->secret_warned && monotonic_seconds() - sd->secret_since > 60) {
+		log_warning("smtp: the store's write-ahead log still holds the text of sent secret mail: %s; retrying",
+			    rc < 0 ? store_error(sd->store) : "other connections kept the checkpoint from finishing");
+		sd->secret_warned = true;
+	}
+}
+
 /* Sends what is due. Returns the number of seconds to wait before looking again. */
 static unsigned long
 send_due(struct smtp_sender *sd)
@@ -243,6 +282,7 @@ send_due(struct smtp_sender *sd)
 	unsigned sent = 0;
 	double started = monotonic_seconds();
 	for (;;) {
+		forget_secrets(sd);
 		int64_t now = (int64_t)time(NULL), next_due = 0;
 		struct outbox_row row = {0};
 		int found = store_outbox_next(sd->store, now, &row, &next_due);
@@ -262,6 +302,7 @@ send_due(struct smtp_sender *sd)
 			char *why = xasprintf("not delivered after %lu hours (last error: %s)", sd->s.give_up_after / 3600,
 					      row.last_error ? row.last_error : "none");
 			record(sd, &row, update_too_old, why);
+			secret_emptied(sd, &row);
 			free(why);
 			outbox_row_clear(&row);
 			if (is_stopping(sd))  /* record() gives up when stopping: do not pick the row again */
@@ -273,6 +314,7 @@ send_due(struct smtp_sender *sd)
 		case SENT:
 			sent++;
 			record(sd, &row, update_sent, NULL);
+			secret_emptied(sd, &row);
 			log_info("reply sent: outbox #%lld (%s) to %s, thread #%lld", (long long)row.id, row.kind,
 				 row.recipient, (long long)row.thread_id);
 			if (sd->server_failures > 0) {
@@ -297,6 +339,7 @@ send_due(struct smtp_sender *sd)
 			bool permanent = res == PERMANENT;
 			if (permanent && (unsigned long)row.permanent_failures + 1 >= sd->s.max_permanent_failures) {
 				record(sd, &row, update_refused, error);
+				secret_emptied(sd, &row);
 				break;
 			}
 			unsigned long wait = backoff((unsigned)row.attempts + 1, sd->s.retry_max);
@@ -326,6 +369,7 @@ run(void *arg)
 			wait = IDLE_WAKE;
 		pause_for(sd, wait);
 	}
+	forget_secrets(sd);
 	return NULL;
 }
 

@@ -230,8 +230,13 @@ store_open(const char *path, char **error_r)
 	sqlite3_busy_timeout(st->db, 10000);
 	char *err = NULL;
 	/* synchronous = FULL: a commit is on disk before the mail is flagged and moved on the
-	 * server, even through a power cut (NORMAL only survives a process crash). */
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+	 * server, even through a power cut (NORMAL only survives a process crash).
+	 * secure_delete = ON on every connection: a secret mail's text, once emptied, leaves
+	 * no copy in the freed space of a page, whichever connection later moves that page's
+	 * cells (the WAL's own copies go with store_forget_wal). */
+	if (sqlite3_exec(st->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+			 " PRAGMA secure_delete = ON;",
 			 NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
 		*error_r = xasprintf("%s: cannot prepare the store: %s", path, err ? err : sqlite3_errmsg(st->db));
@@ -252,6 +257,12 @@ store_close(struct store **stp)
 	free(st->error);
 	free(st);
 	*stp = NULL;
+}
+
+void
+store_set_busy_timeout(struct store *st, int milliseconds)
+{
+	sqlite3_busy_timeout(st->db, milliseconds);
 }
 
 int
@@ -605,6 +616,18 @@ store_outbox_sent(struct store *st, int64_t id, int64_t now)
 	/* A secret mail (reset link, one-time code) keeps no copy of its secret once sent. */
 	return exec(st, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
 			" raw = CASE kind WHEN 'secret' THEN '' ELSE raw END WHERE id = ?", "ii", now, id);
+}
+
+int
+store_forget_wal(struct store *st)
+{
+	int log_frames = -1, checkpointed = -1;
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &checkpointed);
+	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return 0;
+	if (rc != SQLITE_OK)
+		return fail(st);
+	return 1;
 }
 
 int

@@ -23,6 +23,9 @@ const char *store_error(const struct store *store);
 bool store_error_is_conflict(const struct store *store);
 
 /* Transactions: BEGIN IMMEDIATE (a writer waits for the other, up to the busy timeout). */
+/* How long a statement waits for another connection's lock before failing (10 s by
+ * default). */
+void store_set_busy_timeout(struct store *store, int milliseconds);
 int store_begin(struct store *store);
 int store_commit(struct store *store);
 void store_rollback(struct store *store);
@@ -135,6 +138,13 @@ int store_outbox_sent(struct store *store, int64_t id, int64_t now);
 /* A failed attempt: permanent or not, retry at next_attempt. */
 int store_outbox_retry(struct store *store, int64_t id, bool permanent, int64_t next_attempt, const char *error);
 int store_outbox_failed(struct store *store, int64_t id, const char *error);
+/* After a secret mail's text was emptied: the write-ahead log still holds the frames
+ * written before, with the secret in them. Copies the log into the database and
+ * truncates it to zero bytes (every connection runs with secure_delete, so the database
+ * pages keep no copy either). Outside a transaction. Returns 1 when done, 0 when readers
+ * or a writer kept it from finishing within the busy timeout (call again later), -1 on
+ * error. */
+int store_forget_wal(struct store *store);
 typedef int (*store_outbox_fn)(const struct outbox_row *row, void *user);
 /* Every entry, newest first; state NULL for all. raw is not loaded (NULL). */
 int store_outbox_each(struct store *store, const char *state, store_outbox_fn fn, void *user);
