@@ -390,7 +390,11 @@ ensure_thread(struct turn *t)
 		while (n > 0 && ((unsigned char)t->text[n] & 0xC0) == 0x80)
 			n--;
 	}
-	char *subject = xstrndup(t->text, n);
+	char *line = xstrndup(t->text, n);
+	/* Kept and shown to the correspondants: scrubbed as the message is (a bare code as
+	 * the first line is not kept either). */
+	char *subject = field_scrub_secrets(line, is_bare_code(t->text));
+	free(line);
 	int64_t id = store_thread_create(t->cs->st, "chat", t->cs->visitor, subject, THREAD_OPEN, NULL, NULL);
 	free(subject);
 	if (id < 0)
@@ -403,15 +407,19 @@ static int
 record(struct turn *t, const char *reply)
 {
 	struct chat_session *cs = t->cs;
+	/* A reset link or token pasted in the chat is not kept (nor shown to a person). */
+	char *scrubbed = field_scrub_secrets(t->text, false);
 	struct message_row in = {
 		.thread_id = cs->thread_id, .direction = "in", .sender = cs->visitor,
-		.body = t->redact ? "[message retiré de l’historique : il peut contenir un code de vérification]" : t->text,
+		.body = t->redact ? "[message retiré de l’historique : il peut contenir un code de vérification]" : scrubbed,
 		.intent = t->intent,
 		.decision = t->state == THREAD_ESCALATED ? "escalated" : "answered", .note = t->reason,
 	};
 	struct message_row out = { .thread_id = cs->thread_id, .direction = "out", .recipient = cs->visitor,
 				   .body = reply, .decision = "chat" };
-	if (store_message_add(cs->st, &in) < 0 || store_message_add(cs->st, &out) < 0)
+	int added = store_message_add(cs->st, &in) < 0 || store_message_add(cs->st, &out) < 0 ? -1 : 0;
+	free(scrubbed);
+	if (added < 0)
 		return -1;
 	struct thread_row row = {0};
 	int got = store_thread_get(cs->st, cs->thread_id, &row);

@@ -264,8 +264,11 @@ char *
 dialog_mail_envelope(const struct engine *e, const char *answer, const char *question, enum output_format format)
 {
 	char *quote = quote_question(question);
-	struct template_var vars[] = { { "answer", answer, true }, { "question_quote", quote, false } };
+	struct template_var quote_var = { "quote", quote, false };
+	char *quoted = *quote ? template_render(e->templates, "mail_reply_quote", format, &quote_var, 1) : xstrdup("");
+	struct template_var vars[] = { { "answer", answer, true }, { "question_quote", quoted, true } };
 	char *out = template_render(e->templates, "mail_reply", format, vars, 2);
+	free(quoted);
 	free(quote);
 	return out;
 }

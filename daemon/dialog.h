@@ -77,8 +77,8 @@ char *dialog_answer(const struct engine *engine, const struct analysis *analysis
 char *dialog_reply(const struct engine *engine, const struct analysis *analysis,
 		   enum channel channel, enum output_format format);
 
-/* The e-mail envelope (greeting, closing, automatic-answer note, the question quoted)
- * around an answer already rendered in format. */
+/* The e-mail envelope (greeting, closing, automatic-answer note, and the question quoted
+ * unless it is "") around an answer already rendered in format. */
 char *dialog_mail_envelope(const struct engine *engine, const char *answer, const char *question,
 			   enum output_format format);
 

@@ -92,6 +92,9 @@ struct job {
 	struct thread_row thread;       /* id 0 while the mail has no thread */
 	struct directory *dir;          /* who is who, for the account actions */
 	int64_t inbound_id;             /* the mail's row in the thread, once recorded */
+	bool secret_thread;             /* a reset link or a code was sent in this thread */
+	bool may_quote;                 /* replies go to the From address, which our MTA
+					 * authenticated: the writer's words may be quoted back */
 	struct mail_result *r;
 };
 
@@ -123,8 +126,7 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	       const char *decision, const char *reason)
 {
 	const struct parsed_mail *m = j->mail;
-	bool new_thread = j->thread.id == 0;  /* a thread this mail starts holds no secret mail */
-	if (new_thread) {
+	if (j->thread.id == 0) {
 		int64_t id = store_thread_create(j->st, "mail", j->requester ? j->requester : "", m->subject, state, intent,
 						 reason);
 		if (id < 0)
@@ -138,12 +140,10 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	}
 	if (j->inbound_id != 0)  /* recorded already: a later step changed the decision */
 		return store_message_set_decision(j->st, j->inbound_id, decision, reason);
-	/* A holder answering a reset link's or a code's mail quotes it: what is kept (and
-	 * shown to the correspondants) has the secrets removed. */
-	int secret = new_thread ? 0 : store_thread_has_secret(j->st, j->thread.id);
-	if (secret < 0)
-		return -1;
-	char *body = field_scrub_secrets(m->body, secret == 1);
+	/* Tokens are gone from the mail already; a holder answering a code's or a link's
+	 * mail may quote the code too: what is kept (and shown to the correspondants) has
+	 * it removed. */
+	char *body = field_scrub_secrets(m->body, j->secret_thread);
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
@@ -292,16 +292,31 @@ over_limit(struct job *j)
 	return NULL;
 }
 
-/* A reply to the writer, in the thread: answer (already rendered) in the mail envelope,
- * "Re: " subject. */
+/* A reply to the writer, in the thread: answer (already rendered) in the mail envelope.
+ * Anyone can write with a victim's address in Reply-To or a forged From, a subject and
+ * words of their choosing: only a writer our MTA authenticated, who gets the reply at
+ * that very address, sees their question quoted and their subject after "Re: ", and
+ * never with a link in it; anyone else gets a neutral subject and no quote, so that
+ * OCAPIAT's address never carries a stranger's text to a victim. */
 static int
 reply_with(struct job *j, const struct analysis *a, enum outbox_kind kind, const char *answer)
 {
-	char *body = dialog_mail_envelope(j->e, answer, a->question, OUTPUT_TEXT);
-	char *subject = mail_reply_subject(j->mail->subject);
+	char *quote = NULL, *subject;
+	if (j->may_quote) {
+		char *question = field_scrub_secrets(a->question, j->secret_thread);
+		quote = field_remove_links(question);
+		free(question);
+		char *original = field_remove_links(j->mail->subject);
+		subject = mail_reply_subject(original);
+		free(original);
+	} else {
+		subject = mail_reply_subject("");
+	}
+	char *body = dialog_mail_envelope(j->e, answer, quote ? quote : "", OUTPUT_TEXT);
 	int rc = queue_mail(j, kind, subject, body);
 	free(subject);
 	free(body);
+	free(quote);
 	return rc;
 }
 
@@ -771,6 +786,17 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 	return rc;
 }
 
+/* Replaces *text by its scrubbed copy. */
+static void
+scrub_text(char **text, bool codes_too)
+{
+	if (*text == NULL)
+		return;
+	char *clean = field_scrub_secrets(*text, codes_too);
+	free(*text);
+	*text = clean;
+}
+
 int
 mail_process(const struct mail_settings *s, struct store *st, struct directory *dir, const struct engine *e,
 	     struct intent_scratch *scratch, const char *raw, size_t len, size_t full_size, struct mail_result *r,
@@ -842,6 +868,12 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 	r->notes = attachments_note(&mail);
 	if (r->notes == NULL)
 		r->notes = xstrdup("");
+	/* A reset link or token the writer pasted (the holder answering the link's mail, or
+	 * anyone) goes no further: not analysed, kept, quoted, nor shown to a person. */
+	scrub_text(&mail.body, false);
+	scrub_text(&mail.subject, false);
+	j.may_quote = j.requester != NULL && mail.from_address != NULL &&
+		      strcasecmp(j.requester, mail.from_address) == 0 && authenticated_sender(s, &mail);
 
 	int rc = store_begin(st);
 	if (rc == 0) {
@@ -854,6 +886,10 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 		int64_t tid = store_thread_by_message_ids(st, ids, n);
 		free(ids);
 		rc = tid < 0 ? -1 : tid > 0 && store_thread_get(st, tid, &j.thread) < 0 ? -1 : 0;
+		int secret = rc == 0 && j.thread.id != 0 ? store_thread_has_secret(st, j.thread.id) : 0;
+		if (secret < 0)
+			rc = -1;
+		j.secret_thread = secret == 1;
 		if (rc == 0)
 			rc = decide(&j, unreadable, scratch);
 		if (rc == 0)

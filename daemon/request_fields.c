@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum field { F_EMAIL, F_SIRET, F_IDENTIFIER, F_ALONE, F_CODE, F_LINK_TOKEN, F_BARE_TOKEN, F_ANY_CODE, F_COUNT };
+enum field { F_EMAIL, F_SIRET, F_IDENTIFIER, F_ALONE, F_CODE, F_LINK_TOKEN, F_BARE_TOKEN, F_ANY_CODE, F_LINK,
+	     F_COUNT };
 
 static const char *const patterns[F_COUNT] = {
 	[F_EMAIL] = "(?<![\\w.+-])([a-z0-9][a-z0-9._%+'-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
@@ -26,6 +27,14 @@ static const char *const patterns[F_COUNT] = {
 	[F_LINK_TOKEN] = "(?<=jeton=)[a-z0-9_-]{16,}",
 	[F_BARE_TOKEN] = "(?<![a-z0-9_-])[a-z0-9_-]{43}(?![a-z0-9_-])",
 	[F_ANY_CODE] = "(?<!\\d)\\d(?:[ .-]?\\d){5}(?!\\d)",
+	/* What a mail client would show as a link: a URL with its scheme (hxxp too, as
+	 * phishers write it), www., or a bare domain name of a common top-level domain,
+	 * with its path. Not the domain of an e-mail address. */
+	[F_LINK] = "(?:\\b(?:https?|hxxps?|ftp)://|\\bwww\\.)[^\\s<>\"«»]+"
+		   "|(?<![\\w@.-])(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\\.)+"
+		   "(?:com|net|org|fr|info|biz|io|co|eu|be|ch|de|uk|ru|cn|xyz|top|site|online|app|dev|me|ly|link|click"
+		   "|live|shop|tk|ml|ga|cf|gq|pw|cc|ws|us|ca|es|it|nl|pl|pt|lu|re|gp|mq|nc|pf)"
+		   "(?::\\d{1,5})?(?:/[^\\s<>\"«»]*)?(?![\\w@-])",
 };
 
 static pcre2_code *codes[F_COUNT];
@@ -176,13 +185,20 @@ substitute(enum field f, char **text, const char *with)
 }
 
 char *
-field_scrub_secrets(const char *text, bool secrets)
+field_scrub_secrets(const char *text, bool codes_too)
 {
 	char *out = xstrdup(text);
 	substitute(F_LINK_TOKEN, &out, "[retiré]");
-	if (secrets) {
-		substitute(F_BARE_TOKEN, &out, "[retiré]");
+	substitute(F_BARE_TOKEN, &out, "[retiré]");
+	if (codes_too)
 		substitute(F_ANY_CODE, &out, "[code retiré]");
-	}
+	return out;
+}
+
+char *
+field_remove_links(const char *text)
+{
+	char *out = xstrdup(text);
+	substitute(F_LINK, &out, "[lien retiré]");
 	return out;
 }

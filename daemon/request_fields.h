@@ -18,9 +18,16 @@ char *field_identifier(const char *text, bool alone);
 /* Six digits standing alone ("123456" or "123 456"), into out. */
 bool field_code(const char *text, char out[7]);
 
-/* text with what must not be kept removed: the token of a reset link always, and when
- * secrets is true (a thread where a reset link or a code was sent) any bare token and
- * any six-digit code. Caller frees. */
-char *field_scrub_secrets(const char *text, bool secrets);
+/* text with what must not be kept, quoted or shown to a person removed: a reset link's
+ * token and any bare token (43 URL-safe characters) always, and when codes_too is true
+ * (a thread where a code or a reset link was sent, a chat line that may answer a code)
+ * any one-time code however it is split. The one scrubber of every channel: each turns
+ * what a writer sent into this before it is analysed, stored, quoted or notified.
+ * Caller frees. */
+char *field_scrub_secrets(const char *text, bool codes_too);
+/* text with every link a mail client would make clickable (URL, www., bare domain name)
+ * replaced by "[lien retiré]": what a writer wrote never becomes a link in a mail that
+ * comes from OCAPIAT's address. Caller frees. */
+char *field_remove_links(const char *text);
 
 #endif

@@ -17,6 +17,8 @@ static const struct {
 } known[] = {
 	/* E-mail reply envelope: greeting, the answer, closing, automatic-answer note. */
 	{ "mail_reply", { "answer", "question_quote" } },
+	/* The writer's question quoted under a reply (only for an authenticated writer). */
+	{ "mail_reply_quote", { "quote" } },
 	/* Chat reply envelope. */
 	{ "chat_reply", { "answer" } },
 	/* One FAQ answer: its title and its text (variants already assembled). */

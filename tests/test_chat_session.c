@@ -430,6 +430,37 @@ test_hostile_input(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE raw LIKE '%Bcc: evil%'"), 0);
 }
 
+/* A reset link (or its token alone) pasted in the chat: kept nowhere, neither in the
+ * messages, nor the thread's subject, nor the correspondants' notification when the
+ * conversation goes to a person. */
+static void
+test_pasted_reset_link_is_not_kept(void **state)
+{
+	struct fixture *f = *state;
+	const char *token = "Q2hhdC1wYXN0ZWQtdG9rZW4tbXVzdC1ub3Qtc3RheQ0";
+	assert_int_equal(strlen(token), 43);
+	char *line = xasprintf("https://assistance.ocapiat.test/reinitialisation?jeton=%s ne marche pas", token);
+	free(say(f, line));
+	char *bare = xasprintf("voici le jeton %s", token);
+	free(say(f, bare));
+	free(say(f, "je veux parler à un conseiller"));
+	char *sql = xasprintf("SELECT count(*) FROM messages WHERE instr(body, '%s') > 0", token);
+	assert_int_equal(query_int(f, sql), 0);
+	free(sql);
+	sql = xasprintf("SELECT count(*) FROM threads WHERE instr(subject, '%s') > 0", token);
+	assert_int_equal(query_int(f, sql), 0);
+	free(sql);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM messages WHERE direction = 'in' AND instr(body, 'ne marche pas') > 0"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM threads WHERE state = 'escalated'"), 1);
+	char *notice = query_text(f, "SELECT raw FROM outbox WHERE kind = 'notify'");
+	assert_non_null(notice);
+	assert_null(strstr(notice, token));
+	assert_null(strstr(notice, "Q2hhdC1wYXN0ZWQtdG9r"));  /* nor a part of it split by the encoding */
+	free(notice);
+	free(bare);
+	free(line);
+}
+
 int
 main(void)
 {
@@ -445,6 +476,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_status_lookups_are_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pasted_reset_link_is_not_kept, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -687,11 +687,8 @@ test_password_reset_by_identifier_goes_to_the_address_on_file(void **state)
 	assert_int_equal(r1.queued, 2);
 	assert_int_equal(r2.queued, 1);
 	char *b1 = reply_body(f, r1.thread_id, "reply"), *b2 = reply_body(f, r2.thread_id, "reply");
-	/* Identical apart from the writer's own words quoted at the bottom. */
-	char *c1 = strstr(b1, "Votre message"), *c2 = strstr(b2, "Votre message");
-	assert_non_null(c1);
-	assert_non_null(c2);
-	*c1 = *c2 = '\0';
+	/* Identical: an unauthenticated writer's words are not quoted back. */
+	assert_null(strstr(b1, "Votre message"));
 	if (strcmp(b1, b2) != 0)
 		fprintf(stderr, "---\n%s\n---\n%s\n", b1, b2);
 	assert_string_equal(b1, b2);
@@ -748,6 +745,157 @@ test_reset_link_quoted_in_a_reply_is_not_kept(void **state)
 	free(token);
 	free(mail);
 	free(ask);
+}
+
+/* Whether the thread's subject (kept, shown in the notification) contains needle. */
+static bool
+subject_contains(struct fixture *f, int64_t thread, const char *needle)
+{
+	struct thread_row t = {0};
+	assert_int_equal(store_thread_get(f->store, thread, &t), 1);
+	bool found = strstr(t.subject, needle) != NULL;
+	thread_row_clear(&t);
+	return found;
+}
+
+/* A live reset link (or its token alone) pasted into a new mail, by its holder or
+ * anyone: in no stored message (in or out), no thread subject, no acknowledgement and no
+ * correspondants' notification. */
+static void
+test_pasted_reset_link_is_scrubbed_everywhere(void **state)
+{
+	struct fixture *f = *state;
+	const char *token = "Zm9yZ2VkLXRva2VuLWZvci10ZXN0aW5nLXNjcnViYmU";
+	assert_int_equal(strlen(token), 43);
+	/* Authenticated, so that the question is quoted back: the quote is scrubbed too. */
+	f->settings.authserv_id = "mx.ocapiat.test";
+	char *raw = xasprintf("From: holder@example.test\r\nTo: dialoguer@ocapiat.test\r\n"
+			      "Subject: Lien %s\r\nMessage-ID: <paste1@example.test>\r\n"
+			      "Authentication-Results: mx.ocapiat.test; dkim=pass header.d=example.test\r\n"
+			      "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+			      "Je voudrais parler à un conseiller : le lien "
+			      "https://assistance.ocapiat.test/reinitialisation?jeton=%s ne marche pas.\r\n"
+			      "Le jeton seul : %s\r\n",
+			      token, token, token);
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	assert_int_equal(r.outcome, MAIL_ESCALATED);
+	assert_false(history_contains(f, r.thread_id, token));
+	assert_true(history_contains(f, r.thread_id, "ne marche pas"));
+	assert_false(subject_contains(f, r.thread_id, token));
+	char *ack = outbox_text(f, "ack", "holder@example.test");
+	char *notice = outbox_text(f, "notify", "correspondants@ocapiat.test");
+	assert_non_null(ack);
+	assert_non_null(notice);
+	assert_non_null(strstr(ack, "Votre message :"));  /* quoted, without the token */
+	assert_null(strstr(ack, token));
+	assert_null(strstr(notice, token));
+	assert_non_null(strstr(notice, "ne marche pas"));
+	free(notice);
+	free(ack);
+	/* A follow-up in the escalated thread: kept and passed on without it either. */
+	char *again = question_mail("holder@example.test", "paste2@example.test", "paste1@example.test",
+				    "Toujours pas : https://assistance.ocapiat.test/reinitialisation?jeton=");
+	char *follow = xasprintf("%s%s\r\n", again, token);
+	struct mail_result r2;
+	process(f, follow, 0, &r2);
+	assert_int_equal(r2.outcome, MAIL_ATTACHED);
+	assert_false(history_contains(f, r.thread_id, token));
+	notice = outbox_text(f, "notify", "correspondants@ocapiat.test");
+	assert_non_null(strstr(notice, "Toujours pas"));
+	assert_null(strstr(notice, token));
+	free(notice);
+	mail_result_clear(&r2);
+	mail_result_clear(&r);
+	free(follow);
+	free(again);
+	free(raw);
+}
+
+static int
+find_subject(const struct message_row *m, int64_t at, void *user)
+{
+	(void)at;
+	struct last_body *b = user;
+	if (strcmp(m->direction, "out") == 0 && strcmp(m->decision, b->decision) == 0) {
+		free(b->body);
+		b->body = xstrdup(m->subject);
+	}
+	return 0;
+}
+
+/* The subject of the thread's last outbound mail of that kind ("ack", "reply"). */
+static char *
+reply_subject(struct fixture *f, int64_t thread, const char *decision)
+{
+	struct last_body b = { decision, NULL };
+	assert_int_equal(store_messages_each(f->store, thread, find_subject, &b), 0);
+	assert_non_null(b.body);
+	return b.body;
+}
+
+/* dialogd as a phishing relay: whoever sets Reply-To (or forges From) to a victim
+ * chooses neither the subject nor any text of what OCAPIAT's address sends the victim;
+ * an authenticated writer sees their words quoted, never a link from them. */
+static void
+test_reply_carries_no_stranger_text_or_link(void **state)
+{
+	struct fixture *f = *state;
+	f->settings.authserv_id = "mx.ocapiat.test";
+	const char *lure = "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+			   "Je voudrais parler a un conseiller. Reconnectez-vous sur https://ocapiat-securite.example.com/login "
+			   "ou www.ocapiat-verif.example ou ocapiat-compte.com/connexion sous 24 h.\r\n";
+	static const char *const heads[] = {
+		/* Reply-To a victim, From the attacker, authenticated or not. */
+		"From: attacker@evil.example\r\nReply-To: victim@example.test\r\n"
+		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=evil.example\r\n",
+		/* A forged From: no Authentication-Results of ours. */
+		"From: victim@example.test\r\n",
+		/* A forged From with a forged Authentication-Results below ours. */
+		"Authentication-Results: mx.ocapiat.test; dkim=fail header.d=example.test\r\n"
+		"From: victim@example.test\r\n"
+		"Authentication-Results: mx.ocapiat.test; dkim=pass header.d=example.test\r\n",
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(*heads); i++) {
+		char *raw = xasprintf("%sTo: dialoguer@ocapiat.test\r\nSubject: URGENT votre compte sera suspendu "
+				      "https://evil.example/x\r\nMessage-ID: <lure%zu@example.test>\r\n%s",
+				      heads[i], i, lure);
+		struct mail_result r;
+		process(f, raw, 0, &r);
+		assert_int_equal(r.outcome, MAIL_ESCALATED);
+		char *ack = outbox_text(f, "ack", "victim@example.test");
+		assert_non_null(ack);
+		char *subject = reply_subject(f, r.thread_id, "ack");
+		assert_string_equal(subject, "Re: Votre demande");
+		assert_null(strstr(ack, "suspendu"));
+		assert_null(strstr(ack, "Reconnectez"));
+		assert_null(strstr(ack, "example.com"));
+		assert_null(strstr(ack, "evil"));
+		free(subject);
+		free(ack);
+		mail_result_clear(&r);
+		free(raw);
+	}
+	/* The authenticated writer, replied to at that address: quoted, links removed. */
+	char *raw = xasprintf("From: writer@example.test\r\nTo: dialoguer@ocapiat.test\r\n"
+			      "Authentication-Results: mx.ocapiat.test; dkim=pass header.d=example.test\r\n"
+			      "Subject: Question www.example.org/page\r\nMessage-ID: <own@example.test>\r\n%s", lure);
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	char *ack = outbox_text(f, "ack", "writer@example.test");
+	assert_non_null(ack);
+	char *subject = reply_subject(f, r.thread_id, "ack");
+	assert_string_equal(subject, "Re: Question [lien retiré]");
+	char *kept = reply_body(f, r.thread_id, "ack");  /* as sent, before its encoding */
+	assert_non_null(strstr(kept, "> Je voudrais parler a un conseiller. Reconnectez-vous sur [lien retiré] ou "
+				     "[lien retiré] ou [lien retiré] sous 24 h."));
+	free(kept);
+	assert_null(strstr(ack, "example.com"));
+	assert_null(strstr(ack, "ocapiat-verif"));
+	free(subject);
+	free(ack);
+	mail_result_clear(&r);
+	free(raw);
 }
 
 static void
@@ -925,9 +1073,8 @@ test_dossier_status_only_to_verified_requester(void **state)
 				  "Bonjour, où en est le dossier n° AF-2023-999999 ?", &r);
 	assert_int_equal(r.queued, 1);
 	mail_result_clear(&r);
-	/* Identical but for the writer's own words quoted at the bottom. */
-	*strstr(b1, "Votre message :") = '\0';
-	*strstr(b2, "Votre message :") = '\0';
+	/* Identical: an unauthenticated writer's words are not quoted back. */
+	assert_null(strstr(b1, "Votre message :"));
 	assert_string_equal(b1, b2);
 	assert_null(strstr(b1, "attente de pièces"));
 	assert_non_null(strstr(b1, "envoyé à l’adresse mail enregistrée"));
@@ -1143,6 +1290,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_password_reset_by_identifier_goes_to_the_address_on_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_reset_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_link_quoted_in_a_reply_is_not_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pasted_reset_link_is_scrubbed_everywhere, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_carries_no_stranger_text_or_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_accounts_on_one_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_down_escalates, setup, teardown),
 	};

@@ -108,6 +108,7 @@ test_scrub(void **state)
 			       token, token);
 	char *always = field_scrub_secrets(text, false);
 	assert_null(strstr(always, "jeton=AbCd"));
+	assert_null(strstr(always, token));  /* a bare token too, in any thread */
 	assert_non_null(strstr(always, "123-456"));  /* outside a secret thread, numbers stay */
 	char *secret = field_scrub_secrets(text, true);
 	assert_null(strstr(secret, token));
@@ -122,12 +123,46 @@ test_scrub(void **state)
 	free(plain);
 }
 
+static void
+test_remove_links(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "voir https://evil.example/login?x=1 vite", "voir [lien retiré] vite" },
+		{ "HTTP://EVIL.EXAMPLE", "[lien retiré]" },
+		{ "hxxps://evil.example/a", "[lien retiré]" },
+		{ "sur www.ocapiat-verif.example/page.", "sur [lien retiré]" },
+		{ "allez sur ocapiat-compte.com/connexion sous 24 h", "allez sur [lien retiré] sous 24 h" },
+		{ "le site mon-espace.ocapiat.fr.", "le site [lien retiré]." },
+		{ "«https://a.example/»", "«[lien retiré]»" },
+		{ "<http://a.example/x>", "<[lien retiré]>" },
+		/* What stays: e-mail addresses, file names, dossier numbers, ordinary dots. */
+		{ "écrivez à jean.dupont@example.com", "écrivez à jean.dupont@example.com" },
+		{ "la facture.pdf et le dossier AF-2023-018745.", "la facture.pdf et le dossier AF-2023-018745." },
+		{ "Bonjour.Merci M. Dupont, etc.", "Bonjour.Merci M. Dupont, etc." },
+		{ "", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *out = field_remove_links(cases[i].in);
+		if (strcmp(out, cases[i].out) != 0)
+			fail_msg("\"%s\" gave \"%s\", expected \"%s\"", cases[i].in, out, cases[i].out);
+		free(out);
+	}
+	/* Text PCRE2 cannot read (not UTF-8) comes back as it was: it never reaches a mail. */
+	char *bad = field_remove_links("\xff\xfe http://a.example");
+	assert_string_equal(bad, "\xff\xfe http://a.example");
+	free(bad);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_emails), cmocka_unit_test(test_sirets),
 		cmocka_unit_test(test_codes), cmocka_unit_test(test_hostile_text), cmocka_unit_test(test_scrub),
+		cmocka_unit_test(test_remove_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
