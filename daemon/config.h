@@ -41,6 +41,8 @@ struct config {
 	char *correspondants;   /* [mail] correspondants: address notified of escalations */
 	char *console_url;      /* [mail] console_url: link to a thread, the id is appended */
 	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
+	unsigned long domain_limit, global_limit;      /* [mail]: per domain and overall, an hour */
+	unsigned long notify_limit, digest_interval;   /* [mail]: notifications an hour, then digests */
 
 	/* [rules]: RFC 3834 rules, each can be switched off */
 	bool rule_auto_submitted, rule_precedence, rule_list_headers, rule_autoreply_headers,

@@ -28,6 +28,7 @@
 #define STATUS_GIVEN_OUTCOME "status given to a verified requester"
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
+#define HOUR_SECONDS 3600
 
 /* The key of a mail whose "in progress" marker a store error kept this thread from
  * clearing (one reader thread processes mail; the chat will not need it). */
@@ -87,6 +88,8 @@ struct job {
 	struct store *st;
 	const struct engine *e;
 	const struct parsed_mail *mail;
+	const char *raw;                /* the message as received */
+	size_t raw_len;
 	const char *requester;          /* where replies go */
 	const char *requester_name;
 	struct thread_row thread;       /* id 0 while the mail has no thread */
@@ -216,12 +219,27 @@ add_message_text(const struct message_row *m, int64_t at, void *user)
 	return 0;
 }
 
+/* Whether the correspondants got notify_limit notifications in the last hour already:
+ * then a new one waits for the digest (a flood from rotating addresses makes one mail
+ * every digest_interval, not one per message). */
+static int
+notices_over_rate(const struct mail_settings *s, struct store *st)
+{
+	if (s->notify_limit == 0)
+		return 0;
+	int64_t n = store_outbox_kind_since(st, OUTBOX_NOTIFY, (int64_t)time(NULL) - HOUR_SECONDS);
+	return n < 0 ? -1 : n >= (int64_t)s->notify_limit;
+}
+
 int
 mail_notify_correspondants(const struct mail_settings *s, struct store *st, const struct engine *e, int64_t thread_id,
 			   const char *reason, unsigned max_messages)
 {
 	if (s->correspondants == NULL || *s->correspondants == '\0')
 		return 0;
+	int over = notices_over_rate(s, st);
+	if (over != 0)
+		return over < 0 ? -1 : store_notice_defer(st, thread_id, reason, (int64_t)time(NULL));
 	struct thread_row t = {0};
 	int found = store_thread_get(st, thread_id, &t);
 	if (found <= 0)
@@ -262,6 +280,73 @@ mail_notify_correspondants(const struct mail_settings *s, struct store *st, cons
 	return rc;
 }
 
+struct digest_text {
+	const struct mail_settings *s;
+	const struct engine *e;
+	struct strbuf sb;
+	int64_t last_id;
+	unsigned count;
+};
+
+static int
+add_digest_line(const struct deferred_notice *n, void *user)
+{
+	struct digest_text *d = user;
+	char *thread = xasprintf("%lld", (long long)n->thread_id);
+	char *link = xasprintf("%s%lld", d->s->console_url ? d->s->console_url : "", (long long)n->thread_id);
+	char stamp[32];
+	time_t when = (time_t)n->at;
+	struct tm tm;
+	strftime(stamp, sizeof(stamp), "%d/%m/%Y %H:%M", localtime_r(&when, &tm));
+	struct template_var vars[] = {
+		{ "thread", thread, false }, { "link", link, false }, { "at", stamp, false },
+		{ "requester", *n->requester ? n->requester : "?", false }, { "subject", n->subject, false },
+		{ "reason", n->reason, false },
+	};
+	char *line = template_render(d->e->templates, "mail_digest_line", OUTPUT_TEXT, vars, 6);
+	strbuf_adds(&d->sb, line);
+	free(line);
+	free(link);
+	free(thread);
+	d->last_id = n->id;
+	d->count++;
+	return 0;
+}
+
+int
+mail_notify_digest(const struct mail_settings *s, struct store *st, const struct engine *e, int64_t now)
+{
+	int64_t oldest = store_notices_deferred_oldest(st);
+	int64_t last = oldest > 0 ? store_last_digest(st) : 0;
+	if (oldest <= 0 || last < 0)
+		return oldest < 0 || last < 0 ? -1 : 0;
+	if (last > now - (int64_t)s->digest_interval)
+		return 0;
+	struct digest_text d = { .s = s, .e = e };
+	if (store_notices_deferred_each(st, add_digest_line, &d) < 0) {
+		strbuf_free(&d.sb);
+		return -1;
+	}
+	char *count = xasprintf("%u", d.count);
+	char *lines = strbuf_detach(&d.sb);
+	struct template_var vars[] = { { "count", count, false }, { "threads", lines, false } };
+	char *body = template_render(e->templates, "mail_digest", OUTPUT_TEXT, vars, 2);
+	char *subject = template_render(e->templates, "mail_digest_subject", OUTPUT_TEXT, vars, 2);
+	str_trim(subject);
+	/* A digest is about no single thread (thread 0): nothing of it goes to a thread's
+	 * history. */
+	struct outbound o = { .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
+			      .no_history = true };
+	int rc = outbound_queue(s, st, &o);
+	if (rc >= 0 && store_notices_deferred_clear(st, d.last_id) < 0)
+		rc = -1;
+	free(subject);
+	free(body);
+	free(lines);
+	free(count);
+	return rc;
+}
+
 /* Tells the correspondants that the job's thread needs a person. */
 static int
 notify_correspondants(struct job *j, const char *reason)
@@ -289,6 +374,21 @@ over_limit(struct job *j)
 	if (s->daily_limit > 0 &&
 	    store_auto_replies_since(j->st, j->requester, now - 86400) >= (int64_t)s->daily_limit)
 		return xasprintf("daily limit: %lu automatic replies in 24 h already", s->daily_limit);
+	/* Rotating addresses (a+1@, a+2@, b@, c@ …) is not a new sender each time. */
+	char *domain = mail_address_domain(j->requester);
+	int64_t to_domain = s->domain_limit > 0 && domain != NULL
+				    ? store_auto_replies_to_domain_since(j->st, domain, now - HOUR_SECONDS) : 0;
+	char *limit = to_domain >= (int64_t)s->domain_limit && s->domain_limit > 0
+			      ? xasprintf("domain limit: %lu automatic replies to %s in an hour already", s->domain_limit,
+					  domain)
+			      : NULL;
+	free(domain);
+	if (limit != NULL)
+		return limit;
+	if (s->global_limit > 0 && store_outbox_kind_since(j->st, OUTBOX_REPLY, now - HOUR_SECONDS) +
+					   store_outbox_kind_since(j->st, OUTBOX_ACK, now - HOUR_SECONDS) >=
+				   (int64_t)s->global_limit)
+		return xasprintf("global limit: %lu automatic replies in an hour already", s->global_limit);
 	return NULL;
 }
 
@@ -685,6 +785,34 @@ silent_escalation(struct job *j, const char *limit, double confidence)
 	return notify_correspondants(j, notify_motive(REASON_NONE, true));
 }
 
+/* Our own mails a delivery report can be about: at most this many Message-IDs read. */
+#define BOUNCE_IDS_MAX 16
+
+/* A delivery report silences the replies to an address (bounce_pause) only when it
+ * returns one of our own mails, to that very address: anyone can send a "bounce" naming
+ * any address, and our Message-IDs are random, so only the mail's real path knows the
+ * one sent to a given address. */
+static int
+record_bounces(struct job *j)
+{
+	const struct parsed_mail *m = j->mail;
+	if (m->bounced_count == 0)
+		return 0;
+	char *ids[BOUNCE_IDS_MAX];
+	size_t n = mail_own_message_ids(j->raw, j->raw_len, j->s->domain, ids, BOUNCE_IDS_MAX);
+	int rc = 0;
+	for (size_t i = 0; i < m->bounced_count && rc == 0; i++) {
+		int ours = 0;
+		for (size_t k = 0; k < n && ours == 0; k++)
+			ours = store_outbox_sent_as(j->st, ids[k], m->bounced_recipients[i]);
+		if (ours < 0 || (ours > 0 && store_bounce_add(j->st, m->bounced_recipients[i], (int64_t)time(NULL)) < 0))
+			rc = -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		free(ids[k]);
+	return rc;
+}
+
 /* Decides and records, inside the transaction. */
 static int
 decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
@@ -697,13 +825,8 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 	if (refusal != NULL && !senderless_unreadable) {
 		j->r->outcome = MAIL_IGNORED;
 		set_reason(j, refusal);
-		/* A report only counts for an address we wrote to: anyone can send a "bounce"
-		 * naming any address, and it would silence the replies to it. */
-		for (size_t i = 0; i < m->bounced_count; i++) {
-			int ours = store_sent_to(j->st, m->bounced_recipients[i]);
-			if (ours < 0 || (ours > 0 && store_bounce_add(j->st, m->bounced_recipients[i], (int64_t)time(NULL)) < 0))
-				return -1;
-		}
+		if (record_bounces(j) < 0)
+			return -1;
 		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
 	}
 	if (j->thread.id != 0 && j->thread.state == THREAD_ESCALATED) {
@@ -855,7 +978,8 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 	}
 	/* No directory given: the store's own tables. */
 	struct directory *own = dir == NULL ? directory_open_sqlite(st) : NULL;
-	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .r = r, .dir = dir ? dir : own };
+	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .raw = raw, .raw_len = len, .r = r,
+			 .dir = dir ? dir : own };
 	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
 	j.requester_name = mail.reply_to_address ? NULL : mail.from_name;
 	char *check_name = NULL, *check_address = NULL;

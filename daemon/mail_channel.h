@@ -29,6 +29,12 @@ struct mail_settings {
 	const char *console_url;        /* + thread number */
 	size_t max_message_size;
 	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
+	/* Automatic replies per hour to one domain, and to everyone (0: no limit): rotating
+	 * sender addresses does not buy more. */
+	unsigned long domain_limit, global_limit;
+	/* Correspondants' notifications per hour sent one by one (0: no limit); beyond, one
+	 * digest every digest_interval seconds lists the threads. */
+	unsigned long notify_limit, digest_interval;
 	unsigned long reminder_limit;   /* identifier reminders per address and hour */
 	unsigned long status_limit;     /* dossier status look-ups per address and hour */
 	unsigned long reset_limit;      /* password resets per address, and per account, and hour */
@@ -86,6 +92,13 @@ int mail_process(const struct mail_settings *settings, struct store *store, stru
  * reply can never be delivered. */
 int mail_notify_correspondants(const struct mail_settings *settings, struct store *store, const struct engine *engine,
 			       int64_t thread_id, const char *reason, unsigned max_messages);
+
+/* Queues the digest of the notifications held beyond notify_limit, when there are some
+ * and the last digest is digest_interval old, inside the caller's transaction. Returns 1
+ * when queued, 0 when nothing is due, -1 on a store error. Called by the SMTP sender
+ * on its rounds. */
+int mail_notify_digest(const struct mail_settings *settings, struct store *store, const struct engine *engine,
+		       int64_t now);
 
 /* The understanding path alone (for `dialogctl classify --eml`): the question of a parsed
  * mail analysed by the engine. Same return as dialog_analyze. */

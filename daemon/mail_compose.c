@@ -728,6 +728,46 @@ mail_new_message_id(const char *domain)
 	return id;
 }
 
+/* The random part of our ids: lower-case hexadecimal time, '.', lower-case base32. */
+static bool
+own_id_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.';
+}
+
+size_t
+mail_own_message_ids(const char *raw, size_t len, const char *domain, char **ids_r, size_t max)
+{
+	size_t n = 0, dl = domain ? strlen(domain) : 0;
+	if (dl == 0)
+		return 0;
+	const char *p = raw, *end = raw + len;
+	while (n < max && p < end) {
+		const char *at = memchr(p, '@', (size_t)(end - p));
+		if (at == NULL)
+			break;
+		p = at + 1;
+		const char *after = at + 1 + dl;
+		if ((size_t)(end - at - 1) < dl || strncasecmp(at + 1, domain, dl) != 0 ||
+		    (after < end && (isalnum((unsigned char)*after) || *after == '-' || *after == '.')))
+			continue;
+		const char *start = at;
+		while (start > raw && at - start < 64 && own_id_char(start[-1]))
+			start--;
+		if (start == at || memchr(start, '.', (size_t)(at - start)) == NULL)
+			continue;
+		char *id = xasprintf("%.*s@%s", (int)(at - start), start, domain);
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = strcmp(ids_r[i], id) == 0;
+		if (seen)
+			free(id);
+		else
+			ids_r[n++] = id;
+	}
+	return n;
+}
+
 /* ---- IMAP modified UTF-7 ---- */
 
 static const char mb64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";

@@ -36,6 +36,11 @@ char *mail_reply_subject(const char *original);
 
 /* A fresh Message-ID without <>: random part (from the system CSPRNG) @ domain. */
 char *mail_new_message_id(const char *domain);
+/* The Message-IDs of our own shape (as mail_new_message_id makes them, for domain) that
+ * appear anywhere in raw[0..len) — a delivery report's returned headers, its
+ * In-Reply-To —, each once, at most max, into ids_r (caller frees each). Returns how
+ * many. */
+size_t mail_own_message_ids(const char *raw, size_t len, const char *domain, char **ids_r, size_t max);
 
 /* Splits "Name <local@domain>" or "local@domain" into display name (NULL when none) and
  * address. Returns 0, or -1 when there is no plausible address. Caller frees both. */

@@ -30,7 +30,7 @@ outbound_queue(const struct mail_settings *s, struct store *st, const struct out
 		.recipient = o->to, .subject = o->subject, .body = o->history_body ? o->history_body : o->body,
 		.decision = outbox_kind_name(o->kind),
 	};
-	int rc = store_message_add(st, &row) < 0 ||
+	int rc = (!o->no_history && store_message_add(st, &row) < 0) ||
 			 store_outbox_add(st, o->thread_id, o->kind, message_id, s->from_address, o->to, raw) < 0
 		 ? -1 : 1;
 	/* The raw text of a secret mail is in the outbox until sent; no other copy stays in memory. */

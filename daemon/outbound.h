@@ -6,6 +6,7 @@
 #ifndef DIALOGD_OUTBOUND_H
 #define DIALOGD_OUTBOUND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@ struct outbound {
 	const char *to_name, *to;
 	const char *subject, *body;
 	const char *history_body;       /* what the thread keeps when it must differ from body (secrets) */
+	bool no_history;                /* a mail of no thread (thread_id 0: the digest): none kept */
 	const char *in_reply_to;
 	const char *const *references;
 	size_t reference_count;

@@ -52,6 +52,10 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->burst_window = cfg->burst_window;
 	ms->daily_limit = cfg->daily_limit;
 	ms->bounce_pause = cfg->bounce_pause;
+	ms->domain_limit = cfg->domain_limit;
+	ms->global_limit = cfg->global_limit;
+	ms->notify_limit = cfg->notify_limit;
+	ms->digest_interval = cfg->digest_interval;
 	ms->reminder_limit = cfg->reminder_limit;
 	ms->status_limit = cfg->status_limit;
 	ms->reset_limit = cfg->reset_limit;

@@ -275,12 +275,36 @@ forget_secrets(struct smtp_sender *sd)
 	}
 }
 
+/* The correspondants' notifications held beyond their hourly rate go out together, on
+ * the sender's rounds (at least every IDLE_WAKE s): one digest per digest_interval. */
+static void
+queue_digest(struct smtp_sender *sd)
+{
+	if (sd->s.mail == NULL || sd->s.engine == NULL)
+		return;
+	pthread_rwlock_rdlock(&sd->s.engine->lock);
+	int rc = store_begin(sd->store);
+	if (rc == 0)
+		rc = mail_notify_digest(sd->s.mail, sd->store, sd->s.engine->engine, (int64_t)time(NULL));
+	if (rc >= 0 && store_commit(sd->store) < 0)
+		rc = -1;
+	pthread_rwlock_unlock(&sd->s.engine->lock);
+	if (rc < 0) {
+		log_error("smtp: cannot queue the correspondants' digest: %s; retrying on the next round",
+			  store_error(sd->store));
+		store_rollback(sd->store);
+	} else if (rc > 0) {
+		log_info("smtp: correspondants' digest queued (notifications over [mail] notify_limit an hour)");
+	}
+}
+
 /* Sends what is due. Returns the number of seconds to wait before looking again. */
 static unsigned long
 send_due(struct smtp_sender *sd)
 {
 	unsigned sent = 0;
 	double started = monotonic_seconds();
+	queue_digest(sd);
 	for (;;) {
 		forget_secrets(sd);
 		int64_t now = (int64_t)time(NULL), next_due = 0;

@@ -46,6 +46,12 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS outbox_recipient_nocase ON outbox (recipient COLLATE NOCASE, created);"
 	"DROP INDEX IF EXISTS outbox_recipient;"
 	"CREATE INDEX IF NOT EXISTS outbox_thread ON outbox (thread_id, kind, created);"
+	/* The limits per domain and overall read the last hour of the outbox. */
+	"CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created, kind);"
+	/* Correspondants' notifications beyond [mail] notify_limit an hour: sent together in
+	 * one digest every digest_interval. */
+	"CREATE TABLE IF NOT EXISTS deferred_notices ("
+	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS bounces (address TEXT NOT NULL, at INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS bounces_address ON bounces (address, at);"
 	"CREATE TABLE IF NOT EXISTS status ("
@@ -679,10 +685,84 @@ store_outbox_count(struct store *st, const char *state)
 int64_t
 store_auto_replies_since(struct store *st, const char *address, int64_t since)
 {
+	/* "a+anything@d" is a@d's mailbox: plus-addressing does not make new senders. */
 	return query_int(st,
-			 "SELECT count(*) FROM outbox WHERE recipient = ? COLLATE NOCASE AND created >= ?"
-			 " AND kind IN ('reply', 'ack')",
-			 "si", address, since);
+			 "SELECT count(*) FROM outbox WHERE created >= ?1 AND kind IN ('reply', 'ack')"
+			 " AND lower(CASE WHEN instr(recipient, '+') BETWEEN 2 AND instr(recipient, '@') - 1"
+			 " THEN substr(recipient, 1, instr(recipient, '+') - 1) || substr(recipient, instr(recipient, '@'))"
+			 " ELSE recipient END)"
+			 " = lower(CASE WHEN instr(?2, '+') BETWEEN 2 AND instr(?2, '@') - 1"
+			 " THEN substr(?2, 1, instr(?2, '+') - 1) || substr(?2, instr(?2, '@')) ELSE ?2 END)",
+			 "is", since, address);
+}
+
+int64_t
+store_auto_replies_to_domain_since(struct store *st, const char *domain, int64_t since)
+{
+	return query_int(st,
+			 "SELECT count(*) FROM outbox WHERE created >= ? AND kind IN ('reply', 'ack')"
+			 " AND substr(recipient, instr(recipient, '@') + 1) = ? COLLATE NOCASE",
+			 "is", since, domain);
+}
+
+int64_t
+store_outbox_kind_since(struct store *st, enum outbox_kind kind, int64_t since)
+{
+	return query_int(st, "SELECT count(*) FROM outbox WHERE created >= ? AND kind = ?", "is", since,
+			 outbox_kind_name(kind));
+}
+
+/* ---- correspondants' notifications held for the digest ---- */
+
+int
+store_notice_defer(struct store *st, int64_t thread_id, const char *reason, int64_t at)
+{
+	return exec(st, "INSERT INTO deferred_notices (thread_id, reason, at) VALUES (?, ?, ?)", "isi", thread_id,
+		    reason ? reason : "", at);
+}
+
+int64_t
+store_notices_deferred_oldest(struct store *st)
+{
+	return query_int(st, "SELECT coalesce(min(at), 0) FROM deferred_notices", "");
+}
+
+int64_t
+store_last_digest(struct store *st)
+{
+	return query_int(st, "SELECT coalesce(max(created), 0) FROM outbox WHERE kind = 'notify' AND thread_id = 0", "");
+}
+
+static int
+deferred_adapter(sqlite3_stmt *stmt, void *user)
+{
+	struct each *e = user;
+	struct deferred_notice n = {
+		.id = sqlite3_column_int64(stmt, 0), .thread_id = sqlite3_column_int64(stmt, 1),
+		.reason = (const char *)sqlite3_column_text(stmt, 2), .at = sqlite3_column_int64(stmt, 3),
+		.requester = (const char *)sqlite3_column_text(stmt, 4),
+		.subject = (const char *)sqlite3_column_text(stmt, 5),
+	};
+	return ((store_deferred_fn)e->fn)(&n, e->user);
+}
+
+int
+store_notices_deferred_each(struct store *st, store_deferred_fn fn, void *user)
+{
+	struct each e = { (void (*)(void))fn, user };
+	/* A thread purged meanwhile keeps its line, without requester or subject. */
+	return each_row(st,
+			prepare(st,
+				"SELECT d.id, d.thread_id, d.reason, d.at, coalesce(t.requester, ''), coalesce(t.subject, '')"
+				" FROM deferred_notices d LEFT JOIN threads t ON t.id = d.thread_id ORDER BY d.id",
+				""),
+			deferred_adapter, &e);
+}
+
+int
+store_notices_deferred_clear(struct store *st, int64_t up_to_id)
+{
+	return exec(st, "DELETE FROM deferred_notices WHERE id <= ?", "i", up_to_id);
 }
 
 int64_t
@@ -702,10 +782,10 @@ store_last_notify_for(struct store *st, const char *requester)
 }
 
 int
-store_sent_to(struct store *st, const char *address)
+store_outbox_sent_as(struct store *st, const char *message_id, const char *address)
 {
-	int64_t n = query_int(st, "SELECT count(*) FROM outbox WHERE recipient = ? COLLATE NOCASE AND kind IN ('reply', 'ack')",
-			      "s", address);
+	int64_t n = query_int(st, "SELECT count(*) FROM outbox WHERE message_id = ? AND recipient = ? COLLATE NOCASE",
+			      "ss", message_id, address);
 	return n < 0 ? -1 : n > 0;
 }
 

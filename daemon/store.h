@@ -152,15 +152,41 @@ int store_outbox_each(struct store *store, const char *state, store_outbox_fn fn
 int64_t store_outbox_count(struct store *store, const char *state);
 
 /* ---- per-sender events: automatic replies sent, bounces ---- */
-/* Automatic replies (reply and ack entries) queued to address at or after since. */
+/* Automatic replies (reply and ack entries) queued to address at or after since; a
+ * "+tag" in the local part is folded ("a+x@d" and "a+y@d" count as a@d). */
 int64_t store_auto_replies_since(struct store *store, const char *address, int64_t since);
+/* The same to any address of domain. */
+int64_t store_auto_replies_to_domain_since(struct store *store, const char *domain, int64_t since);
+/* Entries of one kind queued at or after since, to anyone. */
+int64_t store_outbox_kind_since(struct store *store, enum outbox_kind kind, int64_t since);
+
+/* ---- correspondants' notifications held for the digest ---- */
+struct deferred_notice {
+	int64_t id;
+	int64_t thread_id;
+	const char *reason;     /* as the correspondants read it */
+	int64_t at;
+	const char *requester;  /* the thread's, "" when it was purged meanwhile */
+	const char *subject;
+};
+/* Holds a notification about thread_id for the next digest. */
+int store_notice_defer(struct store *store, int64_t thread_id, const char *reason, int64_t at);
+/* When the oldest held notification was held (0: none). */
+int64_t store_notices_deferred_oldest(struct store *store);
+/* When the last digest was queued (0: never). A digest is a notify entry of no thread. */
+int64_t store_last_digest(struct store *store);
+/* Every held notification, oldest first; fn returns non-zero to stop. Borrowed strings. */
+typedef int (*store_deferred_fn)(const struct deferred_notice *notice, void *user);
+int store_notices_deferred_each(struct store *store, store_deferred_fn fn, void *user);
+/* Forgets the held notifications up to up_to_id (those a digest has just carried). */
+int store_notices_deferred_clear(struct store *store, int64_t up_to_id);
+/* Whether our mail message_id ("<...>") went to address: 1 yes, 0 no, -1 on error. */
+int store_outbox_sent_as(struct store *store, const char *message_id, const char *address);
 int store_bounce_add(struct store *store, const char *address, int64_t at);
 /* Notifications queued for a thread at or after since. */
 int64_t store_notices_since(struct store *store, int64_t thread_id, int64_t since);
 /* When the correspondants were last notified about one of a requester's threads (0: never). */
 int64_t store_last_notify_for(struct store *store, const char *requester);
-/* 1 when an automatic reply was ever queued to address, 0 when not, -1 on error. */
-int store_sent_to(struct store *store, const char *address);
 /* Latest bounce recorded for address, 0 when none. */
 int64_t store_last_bounce(struct store *store, const char *address);
 

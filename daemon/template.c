@@ -85,6 +85,10 @@ static const struct {
 	/* To the correspondants: a thread needs a person. */
 	{ "mail_notify", { "thread", "link", "requester", "subject", "reason", "intent", "messages" } },
 	{ "mail_notify_subject", { "thread", "subject" } },
+	/* Beyond [mail] notify_limit an hour: one digest of the held notifications. */
+	{ "mail_digest", { "count", "threads" } },
+	{ "mail_digest_subject", { "count" } },
+	{ "mail_digest_line", { "thread", "at", "requester", "subject", "reason", "link" } },
 	/* Chat small talk. */
 	{ "chat_welcome", { "" } },
 	{ "chat_greeting", { "" } },

@@ -265,35 +265,82 @@ test_burst_limit_goes_silent(void **state)
 	free(raw);
 }
 
+/* A delivery report about recipient: its returned headers name the Message-ID
+ * returned_id (NULL: none). Caller frees. */
+static char *
+delivery_report(const char *dsn_id, const char *recipient, const char *returned_id)
+{
+	char *returned = returned_id ? xasprintf("--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+						 "From: dialoguer@ocapiat.test\r\nTo: %s\r\nMessage-ID: <%s>\r\n"
+						 "Subject: Re: Votre demande\r\n\r\n", recipient, returned_id)
+				     : xstrdup("");
+	char *report = xasprintf(
+		"From: MAILER-DAEMON@example.test\r\nTo: dialoguer@ocapiat.test\r\nSubject: Undelivered\r\n"
+		"Message-ID: <%s>\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n"
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
+		"Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n%s--b--\r\n",
+		dsn_id, recipient, returned);
+	free(returned);
+	return report;
+}
+
+/* The Message-ID of the latest outbox entry to address. */
+static char *
+last_message_id_to(struct fixture *f, const char *address)
+{
+	struct outbox_list l = outbox(f);
+	for (unsigned i = 0; i < l.count && i < 16; i++)  /* newest first */
+		if (strcmp(l.recipients[i], address) == 0)
+			return xstrdup(l.message_ids[i]);
+	fail_msg("no mail to %s", address);
+	return NULL;
+}
+
 static void
 test_bounce_counts_only_for_our_recipients(void **state)
 {
 	struct fixture *f = *state;
 	/* A delivery report naming someone we never wrote to must not silence them. */
-	const char *report =
-		"From: MAILER-DAEMON@example.test\r\nTo: dialoguer@ocapiat.test\r\nSubject: Undelivered\r\n"
-		"Message-ID: <dsn1@example.test>\r\nMIME-Version: 1.0\r\n"
-		"Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
-		"--b\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n"
-		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.test\r\n\r\n"
-		"Final-Recipient: rfc822; victim@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n";
+	char *report = delivery_report("dsn1@example.test", "victim@example.test", NULL);
 	struct mail_result r;
 	process(f, report, 0, &r);
 	assert_int_equal(r.outcome, MAIL_IGNORED);
 	mail_result_clear(&r);
+	free(report);
 	assert_int_equal(store_last_bounce(f->store, "victim@example.test"), 0);
 	char *raw = question_mail("victim@example.test", "v1@example.test", NULL, "Comment modifier mon RIB ?");
 	process(f, raw, 0, &r);
 	assert_int_equal(r.outcome, MAIL_ANSWERED);
 	mail_result_clear(&r);
 	free(raw);
-	/* Now we did write to victim@: the same kind of report counts. */
-	char *again = xstrdup(report);
-	memcpy(strstr(again, "dsn1"), "dsn2", 4);
-	process(f, again, 0, &r);
+	char *to_victim = last_message_id_to(f, "victim@example.test");
+	/* We did write to victim@ now, but a forged report cannot know which mail: one
+	 * returning no mail of ours, or the mail we sent the forger, does not count. */
+	raw = question_mail("forger@example.test", "x1@example.test", NULL, "Comment modifier mon RIB ?");
+	process(f, raw, 0, &r);
 	mail_result_clear(&r);
+	free(raw);
+	char *to_forger = last_message_id_to(f, "forger@example.test");
+	static const char *const ids[] = { "dsn2@example.test", "dsn3@example.test" };
+	const char *returned[] = { NULL, to_forger };
+	for (size_t i = 0; i < 2; i++) {
+		report = delivery_report(ids[i], "victim@example.test", returned[i]);
+		process(f, report, 0, &r);
+		assert_int_equal(r.outcome, MAIL_IGNORED);
+		mail_result_clear(&r);
+		free(report);
+		assert_int_equal(store_last_bounce(f->store, "victim@example.test"), 0);
+	}
+	/* The real report returns the mail we sent to victim@: it counts. */
+	report = delivery_report("dsn4@example.test", "Victim@Example.test", to_victim);
+	process(f, report, 0, &r);
+	mail_result_clear(&r);
+	free(report);
 	assert_true(store_last_bounce(f->store, "victim@example.test") > 0);
-	free(again);
+	free(to_forger);
+	free(to_victim);
 }
 
 static void
@@ -898,6 +945,88 @@ test_reply_carries_no_stranger_text_or_link(void **state)
 	free(raw);
 }
 
+/* Counts the outbox entries of kind. */
+static unsigned
+outbox_count(struct fixture *f, const char *kind)
+{
+	char *sql = xasprintf("SELECT count(*) FROM outbox WHERE kind = '%s'", kind);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(sql);
+	return n;
+}
+
+/* 200 questions from rotating addresses: plus-addressing, new local parts of one
+ * domain, new domains. Each kind gets no more automatic replies than its limit, and
+ * the correspondants one notification each up to notify_limit, then one digest. */
+static void
+test_rotating_addresses_buy_nothing(void **state)
+{
+	struct fixture *f = *state;
+	f->settings.burst_limit = 3;
+	f->settings.daily_limit = 5;
+	f->settings.domain_limit = 10;
+	f->settings.global_limit = 25;
+	f->settings.notify_limit = 6;
+	f->settings.digest_interval = 900;
+	for (int i = 0; i < 200; i++) {
+		char *from = i < 50 ? xasprintf("flood+%d@plus.example", i)
+			     : i < 100 ? xasprintf("user%d@one.example", i)
+				       : xasprintf("someone@d%d.example", i);
+		char *id = xasprintf("flood%d@example.test", i);
+		/* Unknown to the assistant: each one an escalation, acknowledged and notified. */
+		char *raw = question_mail(from, id, NULL, "Bonjour, quelle est la couleur du ciel chez vous ?");
+		struct mail_result r;
+		process(f, raw, 0, &r);
+		assert_int_equal(r.outcome, MAIL_ESCALATED);
+		mail_result_clear(&r);
+		free(raw);
+		free(id);
+		free(from);
+	}
+	/* plus.example: burst_limit 3 (the +tags fold); one.example: domain_limit 10; then
+	 * the global limit stops the rest: 25 in all. */
+	assert_int_equal(outbox_count(f, "ack"), 25);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT sum(recipient LIKE '%@plus.example'), sum(recipient LIKE '%@one.example')"
+					    " FROM outbox WHERE kind = 'ack'", -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 3);
+	assert_int_equal(sqlite3_column_int(stmt, 1), 10);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	/* Notifications: notify_limit one by one, the others held. */
+	assert_int_equal(outbox_count(f, "notify"), 6);
+	int64_t now = (int64_t)time(NULL);
+	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now), 1);
+	assert_int_equal(outbox_count(f, "notify"), 7);
+	char *digest = outbox_text(f, "notify", "correspondants@ocapiat.test");
+	assert_non_null(digest);
+	assert_non_null(strstr(digest, "194 fil(s)"));
+	assert_non_null(strstr(digest, "someone@d199.example"));
+	free(digest);
+	/* Nothing held any more; and a new flood waits digest_interval for the next one. */
+	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now), 0);
+	char *raw = question_mail("late@d999.example", "late@example.test", NULL, "Et la couleur de la mer ?");
+	struct mail_result r;
+	process(f, raw, 0, &r);
+	mail_result_clear(&r);
+	free(raw);
+	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now + 60), 0);
+	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now + 901), 1);
+	assert_int_equal(outbox_count(f, "notify"), 8);
+}
+
 static void
 test_many_accounts_on_one_address(void **state)
 {
@@ -1273,6 +1402,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_burst_limit_goes_silent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounced_address_gets_no_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounce_counts_only_for_our_recipients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotating_addresses_buy_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_escalated_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unfetchable_escalated, setup, teardown),

@@ -740,6 +740,33 @@ test_imap_utf7(void **state)
 	free(s);
 }
 
+/* Our own Message-IDs in a delivery report: found wherever the returned mail names them,
+ * not those of other domains, nor a look-alike in a longer domain. */
+static void
+test_own_message_ids(void **state)
+{
+	(void)state;
+	char *mine = mail_new_message_id("ocapiat.test");
+	char *raw = xasprintf("In-Reply-To: <%s>\r\nReferences: <a.b@ocapiat.test.evil.example> <x1@other.example>\r\n\r\n"
+			      "Original-Message-ID: <%s>\r\nMessage-ID: <12ab.cdef@OCAPIAT.TEST>\r\n"
+			      "Message-ID: <nodot@ocapiat.test> <%s>\r\n",
+			      mine, mine, mine);
+	char *ids[4];
+	size_t n = mail_own_message_ids(raw, strlen(raw), "ocapiat.test", ids, 4);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], mine);  /* once, although named three times */
+	assert_string_equal(ids[1], "12ab.cdef@ocapiat.test");
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	/* At most max; none without a domain. */
+	assert_int_equal(mail_own_message_ids(raw, strlen(raw), "ocapiat.test", ids, 1), 1);
+	free(ids[0]);
+	assert_int_equal(mail_own_message_ids(raw, strlen(raw), "", ids, 4), 0);
+	assert_int_equal(mail_own_message_ids("@ocapiat.test", 13, "ocapiat.test", ids, 4), 0);
+	free(raw);
+	free(mine);
+}
+
 int
 main(void)
 {
@@ -753,6 +780,7 @@ main(void)
 		cmocka_unit_test(test_encode_header),
 		cmocka_unit_test(test_reply_subject),
 		cmocka_unit_test(test_message_id),
+		cmocka_unit_test(test_own_message_ids),
 		cmocka_unit_test(test_address_split),
 		cmocka_unit_test(test_imap_utf7),
 	};
