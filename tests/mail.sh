@@ -43,9 +43,13 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 
-# The samples come from a handful of senders: limits are tested in test_mail_channel.
+# The samples come from a handful of senders and domains: limits are tested in
+# test_mail_channel.
 mail_setup "$D" "burst_limit = 0
-daily_limit = 0" || exit 1
+daily_limit = 0
+domain_limit = 0
+global_limit = 0
+notify_limit = 0" || exit 1
 
 # ---- 0. TLS: STARTTLS when offered, imaps://, and a certificate that is not trusted ----
 start_dialogd
@@ -201,6 +205,36 @@ for suffix in ('', '-wal', '-shm'):
     data = open(path, 'rb').read() if os.path.exists(path) else b''
     assert t[:20].encode() not in data and t[-20:].encode() not in data, path
 "
+# The holder pastes the live link into a new mail asking for a person: the acknowledgement,
+# the correspondants' notification, `dialogctl thread` and the store files have no trace.
+before=$(catchall_count)
+printf 'From: j.moreau@scierie-des-combes.example\nTo: %s\nSubject: Lien %s\nMessage-ID: <paste-link@example.test>\nContent-Type: text/plain; charset=utf-8\n\nBonjour, je voudrais parler à un conseiller : le lien http://127.0.0.1:%s/reinitialisation?jeton=%s ne s%souvre pas.\n' \
+	"$SUPPORT_ADDRESS" "$token" "$WEB_PORT" "$token" "'" > "$D/paste.eml"
+$tool --env "$D/env" send "$D/paste.eml" > /dev/null
+check "a pasted link: the acknowledgement and the correspondants' notification arrive" \
+	wait_until 20 at_least $((before + 2))
+$tool --env "$D/env" dump $catchall > "$D/dump-paste.jsonl"
+check "... neither carries the token; dialogctl thread and the store files do not either" python3 - \
+	"$D/dump-paste.jsonl" "$token" "$D/dialogd.sqlite" "$dialogctl" "$D/dialogd.conf" <<'PY'
+import json, os, subprocess, sys
+dump, token, db, ctl, conf = sys.argv[1:6]
+rows = [json.loads(l) for l in open(dump, encoding='utf-8')]
+ack = [r for r in rows if (r.get('in_reply_to') or '').startswith('<paste-link')]
+notice = [r for r in rows if 'correspondants' in r['to'] and 'ne s' in r['body'] and 'ouvre pas' in r['body']]
+assert len(ack) == 1 and len(notice) == 1, (len(ack), len(notice))
+for r in ack + notice:
+    assert token[:20] not in r['body'] + (r.get('subject') or ''), r
+threads = [json.loads(l) for l in subprocess.run([ctl, '-c', conf, 'threads', '--json'], capture_output=True,
+                                                 text=True, check=True).stdout.splitlines()]
+mine = [t for t in threads if t['requester'] == 'j.moreau@scierie-des-combes.example' and t['subject'].startswith('Lien')]
+assert len(mine) == 1, mine
+shown = subprocess.run([ctl, '-c', conf, 'thread', str(mine[0]['id'])], capture_output=True, text=True, check=True).stdout
+assert 'ouvre pas' in shown and token[:20] not in shown and token[-20:] not in shown, shown
+for suffix in ('', '-wal', '-shm'):
+    path = db + suffix
+    data = open(path, 'rb').read() if os.path.exists(path) else b''
+    assert token[:20].encode() not in data and token[-20:].encode() not in data, path
+PY
 # The link, as the holder clicks it: the form, then the new password, then the link is spent.
 link="http://127.0.0.1:$WEB_PORT/reinitialisation"
 check "the mailed link opens the reset form on [web] listen" sh -c \
