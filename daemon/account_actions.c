@@ -263,8 +263,9 @@ action_password_reset(struct actor *a, const char *by, const char *value)
 	return rc;
 }
 
-/* The stored form of a code: hex salt '$' hex BLAKE2b(code, key = salt). A 6-digit code
- * is guessable offline by whoever reads the store; it lives 10 minutes and 5 attempts. */
+/* The stored form of a code: hex salt '$' hex BLAKE2b(code, key = salt). Whoever reads
+ * the store can try the 10^8 codes offline in seconds: what protects a code is that it
+ * lives 10 minutes and a few attempts, and that the store is not readable. */
 static char *
 code_hash(const char *code, const unsigned char salt[CODE_SALT_BYTES])
 {
@@ -282,17 +283,15 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 	*hash_r = NULL;
 	if (sodium_init() < 0)
 		return -1;
+	if (!send)
+		return audit(a, "one_time_code", email, "address not on file for this request, or a limit: nothing sent");
+	uint32_t space = 1;
+	for (int i = 0; i < ACTION_CODE_DIGITS; i++)
+		space *= 10;
+	char code[ACTION_CODE_SIZE];
+	snprintf(code, sizeof(code), "%0*u", ACTION_CODE_DIGITS, (unsigned)randombytes_uniform(space));
 	unsigned char salt[CODE_SALT_BYTES];
 	randombytes_buf(salt, sizeof(salt));
-	char code[7];
-	snprintf(code, sizeof(code), "%06u", (unsigned)randombytes_uniform(1000000));
-	if (!send) {
-		/* A hash of something that is not six digits: no code matches it. */
-		*hash_r = code_hash("no code was sent", salt);
-		sodium_memzero(code, sizeof(code));
-		return audit(a, "one_time_code", email, "address not on file for this request, or a limit: nothing sent");
-	}
-	*hash_r = code_hash(code, salt);
 	char *minutes = xasprintf("%lu", a->s->code_ttl / 60);
 	struct template_var vars[] = { { "code", code, false }, { "minutes", minutes, false } };
 	char *body = render(a, "action_code_mail", vars, 2);
@@ -300,14 +299,19 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 	char *history = render(a, "action_code_mail", vars, 2);
 	char *subject = subject_of(a, "action_code_subject");
 	int q = send_to_file(a, "dossier_status", OUTBOX_SECRET, email, subject, body, history);
+	if (q > 0)
+		*hash_r = code_hash(code, salt);
 	sodium_memzero(code, sizeof(code));
 	sodium_memzero(body, strlen(body));
 	free(body);
 	free(history);
 	free(subject);
 	free(minutes);
-	if (q < 0)
+	if (q < 0) {
+		free(*hash_r);
+		*hash_r = NULL;
 		return -1;
+	}
 	return audit(a, "one_time_code", email,
 		     q > 0 ? OUTCOME_CODE_SENT : "the address on file cannot be written to: nothing sent");
 }
@@ -315,16 +319,102 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 bool
 action_code_matches(const char *hash, const char *code)
 {
-	unsigned char salt[CODE_SALT_BYTES];
+	unsigned char salt[CODE_SALT_BYTES] = {0};
 	size_t salt_len = 0;
 	const char *dollar = hash ? strchr(hash, '$') : NULL;
-	if (dollar == NULL || sodium_hex2bin(salt, sizeof(salt), hash, (size_t)(dollar - hash), NULL, &salt_len, NULL) != 0 ||
-	    salt_len != sizeof(salt))
-		return false;
+	bool usable = dollar != NULL &&
+		      sodium_hex2bin(salt, sizeof(salt), hash, (size_t)(dollar - hash), NULL, &salt_len, NULL) == 0 &&
+		      salt_len == sizeof(salt);
+	/* Hashed even when nothing can match: a flow without a code takes as long. */
 	char *again = code_hash(code, salt);
-	bool same = strlen(again) == strlen(hash) && sodium_memcmp(again, hash, strlen(hash)) == 0;
+	bool same = usable && strlen(again) == strlen(hash) && sodium_memcmp(again, hash, strlen(hash)) == 0;
 	free(again);
 	return same;
+}
+
+/* The correspondants' alert when the global cap trips: an audit row (the window's
+ * marker), and a thread of its own, escalated, whose notification says what happens. */
+static int
+code_cap_trip(struct actor *a, int64_t wrong, int64_t now)
+{
+	char *outcome = xasprintf("%lld wrong one-time codes in an hour from all visitors (cap %d): no code is checked "
+				  "for an hour (a thread escalated to the correspondants)",
+				  (long long)wrong, CODE_WRONG_GLOBAL);
+	int rc = audit(a, CODE_CAP_ACTION, NULL, outcome);
+	int64_t thread = rc < 0 ? -1
+				: store_thread_create(a->st, "chat", "dialogd", "Vérification des codes suspendue pour une heure",
+						      THREAD_ESCALATED, "dossier_status", outcome);
+	char until[32];
+	time_t end = (time_t)(now + CODE_WINDOW);
+	struct tm tm;
+	strftime(until, sizeof(until), "%d/%m/%Y à %H:%M", localtime_r(&end, &tm));
+	char *body = xasprintf(
+		"%lld codes de vérification erronés ont été saisis dans la conversation en ligne au cours de la "
+		"dernière heure, tous visiteurs confondus (seuil : %d). Quelqu’un essaie probablement de deviner des "
+		"codes.\n\n"
+		"Par précaution, aucun code n’est accepté jusqu’au %s, même exact : les visiteurs qui en saisissent "
+		"un sont invités à réessayer plus tard ou à demander un conseiller. La vérification reprend "
+		"d’elle-même. Les visiteurs à l’origine des essais figurent dans le journal (dialogctl audit, "
+		"action one_time_code_check).",
+		(long long)wrong, CODE_WRONG_GLOBAL, until);
+	struct message_row m = { .thread_id = thread, .direction = "in", .sender = "dialogd", .body = body,
+				 .intent = "dossier_status", .decision = "escalated", .note = outcome };
+	if (thread < 0 || store_message_add(a->st, &m) < 0)
+		rc = -1;
+	int q = rc < 0 ? -1
+		       : mail_notify_correspondants(a->s, a->st, a->e, thread,
+						    "vérification des codes suspendue : trop de codes erronés en une heure", 0);
+	if (q > 0)
+		a->queued++;
+	free(body);
+	free(outcome);
+	return q < 0 ? -1 : 0;
+}
+
+int
+action_code_check(struct actor *a, const struct code_flow *f, const char *code, int *remaining_r)
+{
+	*remaining_r = 0;
+	const char *action = "one_time_code_check";
+	int64_t now = (int64_t)time(NULL), since = now - CODE_WINDOW;
+	struct wrong_code_counts n;
+	if (store_wrong_codes_count(a->st, a->requester, f->email, since, &n) < 0)
+		return -1;
+	int64_t tripped = store_audit_latest(a->st, CODE_CAP_ACTION, since);
+	if (tripped < 0)
+		return -1;
+	if (tripped == 0 && n.everyone >= CODE_WRONG_GLOBAL && code_cap_trip(a, n.everyone, now) < 0)
+		return -1;
+	if (tripped > 0 || n.everyone >= CODE_WRONG_GLOBAL)
+		return audit(a, action, f->email, "code not checked: too many wrong codes from all visitors this hour") < 0
+			       ? -1
+			       : CODE_SUSPENDED;
+	int attempt = f->attempts + 1;
+	if ((int64_t)attempt > (int64_t)a->s->code_attempts || n.by_visitor >= CODE_WRONG_PER_VISITOR)
+		return audit(a, action, f->email, "code not checked: hourly limit of wrong codes reached for this visitor") < 0
+			       ? -1
+			       : CODE_VOID;
+	if (action_code_matches(f->hash, code)) {
+		if (n.for_address < CODE_WRONG_PER_ADDRESS)
+			return CODE_ACCEPTED;
+		/* Only the holder of the right code meets this limit: the answer to a wrong
+		 * code, all anybody else can see, does not depend on it. */
+		return audit(a, action, f->email, "right code not accepted: hourly limit of wrong codes reached for this address") < 0
+			       ? -1
+			       : CODE_VOID;
+	}
+	if (store_wrong_code_add(a->st, a->requester, f->email, f->hash != NULL, now) < 0 ||
+	    audit(a, action, f->email, OUTCOME_CODE_WRONG) < 0)
+		return -1;
+	if (n.everyone + 1 >= CODE_WRONG_GLOBAL)
+		return code_cap_trip(a, n.everyone + 1, now) < 0 ? -1 : CODE_SUSPENDED;
+	int64_t left = (int64_t)a->s->code_attempts - attempt;
+	if (CODE_WRONG_PER_VISITOR - (n.by_visitor + 1) < left)
+		left = CODE_WRONG_PER_VISITOR - (n.by_visitor + 1);
+	if (left <= 0)
+		return CODE_VOID;
+	*remaining_r = (int)left;
+	return CODE_WRONG;
 }
 
 static const char *

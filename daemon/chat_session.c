@@ -194,17 +194,17 @@ send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 static int
 check_code(struct turn *t, struct chat_action *c, const char *code, char **reply_r)
 {
-	const struct mail_settings *s = t->cs->s;
 	struct store *st = t->cs->st;
 	t->redact = true;
 	t->intent = "dossier_status";
-	int64_t wrong_lately = store_audit_count_subject(st, "one_time_code_check", c->email, OUTCOME_CODE_WRONG,
-							 t->now - 3600);
-	if (wrong_lately < 0)
+	struct actor actor = actor_for(t);
+	struct code_flow flow = { .email = c->email, .hash = c->code_hash, .attempts = c->attempts };
+	int remaining = 0;
+	int verdict = action_code_check(&actor, &flow, code, &remaining);
+	if (verdict < 0)
 		return -1;
 	c->attempts++;
-	bool allowed = c->attempts <= (int)s->code_attempts && wrong_lately < (int64_t)s->code_attempts;
-	if (allowed && action_code_matches(c->code_hash, code)) {
+	if (verdict == CODE_ACCEPTED) {
 		struct directory_dossier d = {0};
 		int found = directory_dossier_get(t->cs->dir, c->subject, &d);
 		if (found < 0 && found != DIRECTORY_UNAVAILABLE)
@@ -227,18 +227,17 @@ check_code(struct turn *t, struct chat_action *c, const char *code, char **reply
 		directory_dossier_clear(&d);
 		return 0;
 	}
-	/* The audit's subject is the address: the per-address limit counts every dossier. */
-	if (store_audit_add(st, "chat", t->cs->visitor, "one_time_code_check", c->email, OUTCOME_CODE_WRONG) < 0)
-		return -1;
-	int left = (int)s->code_attempts - c->attempts;
-	if (!allowed || left <= 0 || wrong_lately + 1 >= (int64_t)s->code_attempts) {
+	if (verdict != CODE_WRONG) {
+		/* Spent, over a limit, or every check suspended: one wording for all of them (it
+		 * names each cause and the way on), so a reply tells nothing of which, and a
+		 * holder typing the right code is never told it is wrong. */
 		*reply_r = render(t, "chat_code_exhausted", NULL, 0);
 		return store_chat_action_delete(st, c->thread_id);
 	}
-	char *remaining = xasprintf("%d", left);
-	struct template_var var = { "remaining", remaining, false };
+	char *left = xasprintf("%d", remaining);
+	struct template_var var = { "remaining", left, false };
 	*reply_r = render(t, "chat_code_wrong", &var, 1);
-	free(remaining);
+	free(left);
 	return store_chat_action_put(st, c);
 }
 
@@ -261,20 +260,21 @@ digit_count(const char *text)
 	return n;
 }
 
-/* A code as people type it: "123456", "123 456", and in a short message exactly six
- * digits whatever separates them ("684-570", "1 2 3 4 5 6", "mon code : 123.456"). */
+/* A code as people type it: "12345678", "1234 5678", "1234-5678", and in a short message
+ * exactly ACTION_CODE_DIGITS digits whatever separates them ("12 34 56 78", "mon code :
+ * 1234.5678"). */
 static bool
-typed_code(const char *text, char code[7])
+typed_code(const char *text, char code[ACTION_CODE_SIZE])
 {
 	if (field_code(text, code))
 		return true;
-	if (strlen(text) > 40 || digit_count(text) != 6)
+	if (strlen(text) > 40 || digit_count(text) != ACTION_CODE_DIGITS)
 		return false;
 	size_t n = 0;
 	for (const char *p = text; *p; p++)
 		if (*p >= '0' && *p <= '9')
 			code[n++] = *p;
-	code[6] = '\0';
+	code[ACTION_CODE_DIGITS] = '\0';
 	return true;
 }
 
@@ -282,7 +282,7 @@ typed_code(const char *text, char code[7])
 static bool
 is_bare_code(const char *text)
 {
-	char code[7];
+	char code[ACTION_CODE_SIZE];
 	size_t n = strlen(text);
 	return n <= 16 && typed_code(text, code) && strspn(text, "0123456789 .-\t") == n;
 }
@@ -297,11 +297,12 @@ continue_action(struct turn *t, struct chat_action *c, char **reply_r)
 		return store_chat_action_delete(t->cs->st, c->thread_id);
 	}
 	if (strcmp(c->step, "code") == 0) {
-		char code[7];
+		char code[ACTION_CODE_SIZE];
 		if (typed_code(t->text, code))
 			return check_code(t, c, code, reply_r);
 		/* Something else while a code is expected: the engine answers it, but a message
-		 * that could hold the code in some other shape is not kept as typed. */
+		 * that could hold the code in some other shape (or with a digit missing, or in
+		 * the former six-digit shape) is not kept as typed. */
 		t->redact = digit_count(t->text) >= 6;
 		return 0;
 	}
@@ -460,7 +461,7 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		reply = render(&t, "invalid_message", NULL, 0);
 	} else if (rc == 0 && has == 1 && pending.expires <= t.now) {
 		/* Too late: a code typed now meets the same answer as a wrong one at the end. */
-		char code[7];
+		char code[ACTION_CODE_SIZE];
 		rc = store_chat_action_delete(cs->st, cs->thread_id);
 		if (rc == 0 && strcmp(pending.step, "code") == 0 && typed_code(text, code)) {
 			t.redact = true;

@@ -5,7 +5,8 @@
  *   dossier status      — asks for the number, then the e-mail address, mails a one-time
  *                         code to it when it is on file for the dossier, and gives the
  *                         status to whoever types that code ([security] code_ttl,
- *                         code_attempts).
+ *                         code_attempts; the hourly limits of wrong codes per visitor, per
+ *                         address and for all visitors: action_code_check).
  * Every reply is the same whether or not an account, an address or a dossier exists.
  * The conversation lives in the store (a "chat" thread, its messages, the action in
  * progress): each turn is one transaction. A code typed by the visitor is kept in the

@@ -21,12 +21,12 @@ static const char *const patterns[F_COUNT] = {
 	[F_IDENTIFIER] = "identifiant(?:\\s+de\\s+connexion)?\\s*(?:est|:|=|n°)?\\s*:?\\s*[«\"“']?\\s*"
 			 "([a-z0-9][a-z0-9._-]{1,62}[a-z0-9])(?![\\w@-])(?!\\.\\w)",
 	[F_ALONE] = "^\\s*[«\"“']?([a-z0-9][a-z0-9._-]{1,62}[a-z0-9])[»\"”']?\\s*[.!]?\\s*$",
-	[F_CODE] = "(?<![\\d-])(\\d{3}) ?(\\d{3})(?![\\d-])",
+	[F_CODE] = "(?<![\\d-])(\\d{4})[ -]?(\\d{4})(?![\\d-])",
 	/* What is scrubbed from kept text: a reset link's token, a token alone (43 URL-safe
-	 * base64 characters), a code however it is split. */
+	 * base64 characters), a code however it is split (8 digits, or 6 as they once were). */
 	[F_LINK_TOKEN] = "(?<=jeton=)[a-z0-9_-]{16,}",
 	[F_BARE_TOKEN] = "(?<![a-z0-9_-])[a-z0-9_-]{43}(?![a-z0-9_-])",
-	[F_ANY_CODE] = "(?<!\\d)\\d(?:[ .-]?\\d){5}(?!\\d)",
+	[F_ANY_CODE] = "(?<!\\d)\\d(?:[ .-]?\\d){5,7}(?!\\d)",
 	/* What a mail client would show as a link: a URL with its scheme (hxxp too, as
 	 * phishers write it), www., or a bare domain name of a common top-level domain,
 	 * with its path. Not the domain of an e-mail address. */
@@ -148,14 +148,14 @@ take_code(const char *g1, const char *g2, void *user)
 	char *out = user;
 	if (g2 == NULL)
 		return false;
-	memcpy(out, g1, 3);
-	memcpy(out + 3, g2, 3);
-	out[6] = '\0';
+	memcpy(out, g1, 4);
+	memcpy(out + 4, g2, 4);
+	out[8] = '\0';
 	return true;
 }
 
 bool
-field_code(const char *text, char out[7])
+field_code(const char *text, char out[9])
 {
 	return each_match(F_CODE, text, take_code, out);
 }

@@ -15,8 +15,9 @@ bool field_siret(const char *text, char out[15]);
  * word. An identifier has 3 to 64 letters, digits, '.', '_' or '-', and a digit or only
  * capitals. Caller frees; NULL when none. */
 char *field_identifier(const char *text, bool alone);
-/* Six digits standing alone ("123456" or "123 456"), into out. */
-bool field_code(const char *text, char out[7]);
+/* A one-time code: eight digits standing alone ("12345678", "1234 5678" or "1234-5678"),
+ * into out. */
+bool field_code(const char *text, char out[9]);
 
 /* text with what must not be kept, quoted or shown to a person removed: a reset link's
  * token and any bare token (43 URL-safe characters) always, and when codes_too is true

@@ -93,6 +93,13 @@ static const char schema[] =
 	"  thread_id INTEGER PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE, action TEXT NOT NULL,"
 	"  step TEXT NOT NULL, subject TEXT, email TEXT, code_hash TEXT, expires INTEGER NOT NULL,"
 	"  attempts INTEGER NOT NULL DEFAULT 0);"
+	/* Wrong one-time codes typed in the chat, for the hourly limits (never the code): who
+	 * typed it, for which address, and whether a code had been sent to that address.
+	 * Kept a day (store_wrong_code_add removes older rows). */
+	"CREATE TABLE IF NOT EXISTS wrong_codes ("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, visitor TEXT NOT NULL, email TEXT NOT NULL,"
+	"  code_sent INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS wrong_codes_at ON wrong_codes (at);"
 	"PRAGMA user_version = 5;";
 
 static int64_t
@@ -1290,4 +1297,47 @@ int
 store_chat_action_delete(struct store *st, int64_t thread_id)
 {
 	return exec(st, "DELETE FROM chat_actions WHERE thread_id = ?", "i", thread_id);
+}
+
+/* ---- one-time codes ---- */
+
+/* Longer than any limit's window (an hour): what the limits need, no more. */
+#define WRONG_CODES_KEPT 86400
+
+int
+store_wrong_code_add(struct store *st, const char *visitor, const char *email, bool code_sent, int64_t now)
+{
+	if (exec(st, "DELETE FROM wrong_codes WHERE at < ?", "i", now - WRONG_CODES_KEPT) < 0)
+		return -1;
+	return exec(st, "INSERT INTO wrong_codes (at, visitor, email, code_sent) VALUES (?, ?, ?, ?)", "issi", now,
+		    visitor, email, (int64_t)(code_sent ? 1 : 0));
+}
+
+int
+store_wrong_codes_count(struct store *st, const char *visitor, const char *email, int64_t since,
+			struct wrong_code_counts *counts_r)
+{
+	memset(counts_r, 0, sizeof(*counts_r));
+	sqlite3_stmt *stmt = prepare(st,
+				     "SELECT coalesce(sum(visitor = ?1 COLLATE NOCASE), 0),"
+				     " coalesce(sum(email = ?2 COLLATE NOCASE AND code_sent), 0), count(*)"
+				     " FROM wrong_codes WHERE at >= ?3",
+				     "ssi", visitor, email, since);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		counts_r->by_visitor = sqlite3_column_int64(stmt, 0);
+		counts_r->for_address = sqlite3_column_int64(stmt, 1);
+		counts_r->everyone = sqlite3_column_int64(stmt, 2);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : fail(st);
+}
+
+int64_t
+store_audit_latest(struct store *st, const char *action, int64_t since)
+{
+	return query_int(st, "SELECT at FROM audit WHERE at >= ? AND action = ? ORDER BY at DESC LIMIT 1", "is", since,
+			 action);
 }

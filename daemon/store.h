@@ -305,4 +305,20 @@ int store_chat_action_get(struct store *store, int64_t thread_id, struct chat_ac
 int store_chat_action_put(struct store *store, const struct chat_action *action);
 int store_chat_action_delete(struct store *store, int64_t thread_id);
 
+/* ---- one-time codes ---- */
+/* Records a wrong one-time code (never the code) typed at now by visitor for email;
+ * code_sent: whether a code had been sent to email in that request. Rows older than a
+ * day are removed at the same time. */
+int store_wrong_code_add(struct store *store, const char *visitor, const char *email, bool code_sent, int64_t now);
+struct wrong_code_counts {
+	int64_t by_visitor;     /* typed by the visitor, whatever the address */
+	int64_t for_address;    /* for the address, against codes sent to it */
+	int64_t everyone;       /* by all visitors */
+};
+/* Wrong codes at or after since (visitors and addresses compared without case). */
+int store_wrong_codes_count(struct store *store, const char *visitor, const char *email, int64_t since,
+			    struct wrong_code_counts *counts_r);
+/* When the newest audit row of action at or after since was written, 0 when there is none. */
+int64_t store_audit_latest(struct store *store, const char *action, int64_t since);
+
 #endif

@@ -47,7 +47,7 @@ settings_init(struct mail_settings *s)
 
 /* The code of the newest secret mail (read as the holder would). */
 static void
-newest_code(sqlite3 *db, char code[7])
+newest_code(sqlite3 *db, char code[9])
 {
 	sqlite3_stmt *stmt;
 	code[0] = '\0';
@@ -125,7 +125,7 @@ main(int argc, char **argv)
 			}
 			free(reply);
 		}
-		char code[7];
+		char code[9];
 		newest_code(db, code);
 		char *reply = chat_session_turn(cs, e, scratch, &s.dialog, code, strlen(code), &err);
 		if (reply == NULL || strstr(reply, "en attente de pièces") == NULL) {

@@ -50,7 +50,7 @@ def mailed_code(since, holder=HOLDER):
             rows = db.execute("SELECT raw FROM outbox WHERE kind = 'secret' AND recipient = ? ORDER BY id",
                               (holder,)).fetchall()
         if len(rows) > since:
-            m = re.search(r"^(\d{6})\r?$", rows[-1][0], re.M)
+            m = re.search(r"^(\d{8})\r?$", rows[-1][0], re.M)
             return m.group(1) if m else None
         time.sleep(0.1)
     return None
@@ -75,49 +75,50 @@ class Chat:
 
 
 def conversation(lines, code_after=None, since=0):
-    """Runs lines; when code_after is an index, the mailed code is typed after that line."""
+    """Runs lines; when code_after is an index, the mailed code is typed after that line
+    (as "1234 5678")."""
     c = Chat()
     code = None
     for i, line in enumerate(lines):
         c.say(line)
         if code_after == i:
             code = mailed_code(since)
-            c.say(code or "000000")
+            c.say(code[:4] + " " + code[4:] if code else "00000000")
     return c.replies(), code
 
 
 # 1. The holder gets the status with the mailed code.
 replies, code = conversation(["Bonjour, où en est mon dossier ?", "c'est le " + DOSSIER, HOLDER], code_after=2)
-check(code is not None, "a one-time code was mailed to the address on file")
+check(code is not None and len(code) == 8, "an 8-digit one-time code was mailed to the address on file")
 check("Quel est son numéro" in replies[1], "the number is asked for")
 check("adresse mail de votre compte" in replies[2], "the account's address is asked for")
-check("6 chiffres vient d’y être envoyé" in replies[3], "the code is announced")
+check("8 chiffres vient d’y être envoyé" in replies[3], "the code is announced")
 check("Votre dossier n° %s (action de formation) est en attente de pièces" % DOSSIER in replies[4],
       "the status is given after the code")
 check("pièces justificatives" in replies[4], "with the next step from the FAQ")
 
 # 2. Nothing tells an address on file from another, or a dossier from a made-up number.
 runs = [
-    ["où en est mon dossier %s ?" % DOSSIER, HOLDER, "000000"],
-    ["où en est mon dossier %s ?" % DOSSIER, "curieux@example.test", "000000"],
-    ["où en est mon dossier AF-2099-000001 ?", HOLDER, "000000"],
+    ["où en est mon dossier %s ?" % DOSSIER, HOLDER, "00000000"],
+    ["où en est mon dossier %s ?" % DOSSIER, "curieux@example.test", "00000000"],
+    ["où en est mon dossier AF-2099-000001 ?", HOLDER, "00000000"],
 ]
 seen = [conversation(r)[0] for r in runs]
 check(seen[0] == seen[1] == seen[2], "replies identical for the holder, another address, an unknown dossier")
 
-# 3. Five wrong codes void the code; the right one then opens nothing. (Another holder:
-# the wrong codes above count against the first one's address for the hour.)
+# 3. Five wrong codes void the code; the right one then opens nothing. (Another holder,
+# whose address no wrong code was typed against.)
 before = secret_count()
 c = Chat()
 c.say("où en est le contrat %s ?" % OTHER_DOSSIER)
 c.say(OTHER_HOLDER)
 good = mailed_code(before, OTHER_HOLDER)
-wrong = "%06d" % ((int(good or "0") + 1) % 1000000)
+wrong = "%08d" % ((int(good or "0") + 1) % 100000000)
 for _ in range(5):
     c.say(wrong)
-c.say(good or "000000")
+c.say(good or "00000000")
 r = c.replies()
-check(sum("n’est pas valable" in x for x in r) == 4 and "n’est plus valable" in r[7], "five wrong codes void it")
+check(sum("n’est pas valable" in x for x in r) == 4 and "ne peut pas être accepté" in r[7], "five wrong codes void it")
 check("en attente de pièces" not in r[8], "the right code after that reveals nothing")
 
 # 4. No code in the history or the audit.

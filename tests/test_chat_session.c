@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "testmailsettings.h"
 #include "teststore.h"
+#include "account_actions.h"
 #include "chat_session.h"
 #include "directory_backend.h"
 #include "directory_import.h"
@@ -17,6 +18,12 @@
 
 #define HOLDER "j.moreau@scierie-des-combes.example"
 #define DOSSIER "AF-2023-018745"
+/* A dossier the holder's address is not on file for, and one that does not exist. */
+#define NOT_HIS_DOSSIER "CA-2023-0098412"
+#define NO_DOSSIER "AF-2099-000001"
+#define OTHER_HOLDER "audrey.lemaire@serres-lemaire.example"
+#define EXHAUSTED "Ce code ne peut pas être accepté"
+#define STATUS "est en attente de pièces"
 
 struct fixture {
 	struct temp_store ts;
@@ -103,12 +110,18 @@ say(struct fixture *f, const char *text)
 }
 
 static void
-say_expect(struct fixture *f, const char *text, const char *needle)
+say_expect_in(struct fixture *f, struct chat_session *cs, const char *text, const char *needle)
 {
-	char *reply = say(f, text);
+	char *reply = say_in(f, cs, text);
 	if (strstr(reply, needle) == NULL)
 		fail_msg("to \"%s\" the reply was:\n%s\n(expected \"%s\")", text, reply, needle);
 	free(reply);
+}
+
+static void
+say_expect(struct fixture *f, const char *text, const char *needle)
+{
+	say_expect_in(f, f->cs, text, needle);
 }
 
 /* A single-value query on the store's file. */
@@ -136,14 +149,54 @@ query_int(struct fixture *f, const char *sql)
 	return n;
 }
 
-/* The one-time code in the newest secret mail to HOLDER ("" when none). */
+/* The one-time code in the newest secret mail to to ("" when none). */
 static void
-mailed_code(struct fixture *f, char code[7])
+mailed_code_to(struct fixture *f, const char *to, char code[ACTION_CODE_SIZE])
 {
-	char *raw = query_text(f, "SELECT raw FROM outbox WHERE kind = 'secret' AND recipient = '" HOLDER "'"
-				  " ORDER BY id DESC LIMIT 1");
+	char *sql = xasprintf("SELECT raw FROM outbox WHERE kind = 'secret' AND recipient = '%s' ORDER BY id DESC LIMIT 1",
+			      to);
+	char *raw = query_text(f, sql);
 	test_mail_code(raw, code);
 	free(raw);
+	free(sql);
+}
+
+static void
+mailed_code(struct fixture *f, char code[ACTION_CODE_SIZE])
+{
+	mailed_code_to(f, HOLDER, code);
+}
+
+/* A code that is not code (any code when code is ""). */
+static void
+not_the_code(const char *code, char out[ACTION_CODE_SIZE])
+{
+	unsigned long n = *code ? strtoul(code, NULL, 10) + 1 : 13572468;
+	snprintf(out, ACTION_CODE_SIZE, "%08lu", n % 100000000ul);
+}
+
+/* A new conversation of visitor asking for dossier's status and giving email (a code is
+ * mailed when email is on file for it). Caller frees. */
+static struct chat_session *
+start_flow(struct fixture *f, const char *visitor, const char *dossier, const char *email)
+{
+	struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, f->dir, visitor);
+	char *question = xasprintf("où en est le dossier %s ?", dossier);
+	say_expect_in(f, cs, question, "adresse mail");
+	say_expect_in(f, cs, email, "un code de vérification à 8 chiffres");
+	free(question);
+	return cs;
+}
+
+/* A statement run on the store's file (as time passing would change it). */
+static void
+run_sql(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->ts.db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
 
 static void
@@ -152,10 +205,10 @@ test_status_with_the_mailed_code(void **state)
 	struct fixture *f = *state;
 	say_expect(f, "Bonjour, où en est mon dossier ?", "Quel est son numéro");
 	say_expect(f, "c'est le " DOSSIER, "Indiquez l’adresse mail de votre compte");
-	say_expect(f, HOLDER, "un code de vérification à 6 chiffres vient d’y être envoyé");
-	char code[7];
+	say_expect(f, HOLDER, "un code de vérification à 8 chiffres vient d’y être envoyé");
+	char code[ACTION_CODE_SIZE];
 	mailed_code(f, code);
-	assert_int_equal(strlen(code), 6);
+	assert_int_equal(strlen(code), 8);
 	char *reply = say(f, code);
 	if (strstr(reply, "Votre dossier n° " DOSSIER " (action de formation) est en attente de pièces") == NULL)
 		fail_msg("code %s: %s", code, reply);
@@ -190,7 +243,7 @@ test_status_replies_reveal_nothing(void **state)
 	const char *steps[][3] = {
 		{ "où en est mon dossier " DOSSIER " ?", "où en est mon dossier " DOSSIER " ?", "où en est mon dossier AF-2099-000001 ?" },
 		{ HOLDER, "curieux@example.test", HOLDER },
-		{ "000000", "000000", "000000" },
+		{ "00000000", "00000000", "00000000" },
 	};
 	for (size_t s = 0; s < 3; s++) {
 		char *a = say(f, steps[s][0]);
@@ -214,13 +267,13 @@ test_five_wrong_codes_void_the_code(void **state)
 {
 	struct fixture *f = *state;
 	say_expect(f, "où en est le dossier " DOSSIER " ?", "adresse mail");
-	say_expect(f, HOLDER, "6 chiffres");
-	char code[7], wrong[8];
+	say_expect(f, HOLDER, "8 chiffres");
+	char code[ACTION_CODE_SIZE], wrong[ACTION_CODE_SIZE];
 	mailed_code(f, code);
-	snprintf(wrong, sizeof(wrong), "%06u", (unsigned)(atoi(code) + 1) % 1000000u);
+	not_the_code(code, wrong);
 	for (int i = 1; i <= 4; i++)
 		say_expect(f, wrong, "Ce code n’est pas valable");
-	say_expect(f, wrong, "Ce code n’est plus valable");
+	say_expect(f, wrong, EXHAUSTED);
 	/* The right code now opens nothing. */
 	char *reply = say(f, code);
 	assert_null(strstr(reply, "en attente de pièces"));
@@ -233,8 +286,8 @@ test_expired_code(void **state)
 {
 	struct fixture *f = *state;
 	say_expect(f, "où en est le dossier " DOSSIER " ?", "adresse mail");
-	say_expect(f, HOLDER, "6 chiffres");
-	char code[7];
+	say_expect(f, HOLDER, "8 chiffres");
+	char code[ACTION_CODE_SIZE];
 	mailed_code(f, code);
 	/* Ten minutes later. */
 	char *err = NULL;
@@ -244,7 +297,7 @@ test_expired_code(void **state)
 	assert_int_equal(store_chat_action_put(f->ts.store, &c), 0);
 	chat_action_clear(&c);
 	free(err);
-	say_expect(f, code, "Ce code n’est plus valable");
+	say_expect(f, code, EXHAUSTED);
 }
 
 static void
@@ -252,18 +305,18 @@ test_code_in_other_shapes(void **state)
 {
 	struct fixture *f = *state;
 	say_expect(f, "où en est le dossier " DOSSIER " ?", "adresse mail");
-	say_expect(f, HOLDER, "6 chiffres");
-	char code[7];
+	say_expect(f, HOLDER, "8 chiffres");
+	char code[ACTION_CODE_SIZE];
 	mailed_code(f, code);
-	/* A long message with six digits that is not read as the code: not kept as typed. */
-	char *noisy = xasprintf("merci beaucoup, je regarde mes mails et je vous redonne %c%c-%c%c-%c%c tout de suite",
-				code[0], code[1], code[2], code[3], code[4], code[5]);
+	/* A long message with eight digits that is not read as the code: not kept as typed. */
+	char *noisy = xasprintf("merci beaucoup, je regarde mes mails et je vous redonne %.2s-%.2s-%.2s-%.2s tout de suite",
+				code, code + 2, code + 4, code + 6);
 	free(say(f, noisy));
 	/* The code as people type it. */
-	char *dashed = xasprintf("%.3s-%.3s", code, code + 3);
-	say_expect(f, dashed, "est en attente de pièces");
-	char *sql = xasprintf("SELECT count(*) FROM messages WHERE body LIKE '%%%.2s-%.2s-%.2s%%' OR body LIKE '%%%s%%'"
-			      " OR body LIKE '%%%s%%'", code, code + 2, code + 4, dashed, code);
+	char *dashed = xasprintf("%.4s-%.4s", code, code + 4);
+	say_expect(f, dashed, STATUS);
+	char *sql = xasprintf("SELECT count(*) FROM messages WHERE body LIKE '%%%.2s-%.2s-%.2s-%.2s%%' OR body LIKE '%%%s%%'"
+			      " OR body LIKE '%%%s%%'", code, code + 2, code + 4, code + 6, dashed, code);
 	assert_int_equal(query_int(f, sql), 0);
 	/* The code's mail is in the holder's own thread, not in the visitor's conversation. */
 	char *in_chat = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND decision = 'secret'",
@@ -343,11 +396,263 @@ test_status_lookups_are_limited(void **state)
 		struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, f->dir, "198.51.100.9");
 		free(say_in(f, cs, "où en est le dossier " DOSSIER " ?"));
 		char *reply = say_in(f, cs, HOLDER);
-		assert_non_null(strstr(reply, "6 chiffres"));
+		assert_non_null(strstr(reply, "8 chiffres"));
 		free(reply);
 		chat_session_free(&cs);
 	}
 	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'secret'"), 10);
+}
+
+/* The code is read in the shapes people type eight digits; the former six-digit shape is
+ * not a code (the engine answers it, and it is not kept as typed either). */
+static void
+test_code_typed_shapes(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *before, *between;
+	} shapes[] = { { "", " " }, { "", "-" }, { "mon code : ", "." }, { "", "" } };
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(*shapes); i++) {
+		char visitor[32];
+		snprintf(visitor, sizeof(visitor), "198.51.100.%zu", 40 + i);
+		struct chat_session *cs = start_flow(f, visitor, DOSSIER, HOLDER);
+		char code[ACTION_CODE_SIZE];
+		mailed_code(f, code);
+		assert_int_equal(strlen(code), 8);
+		char *six = xasprintf("%.6s", code);
+		char *reply = say_in(f, cs, six);
+		assert_null(strstr(reply, "n’est pas valable"));
+		assert_null(strstr(reply, STATUS));
+		free(reply);
+		char *typed = xasprintf("%s%.4s%s%.4s", shapes[i].before, code, shapes[i].between, code + 4);
+		say_expect_in(f, cs, typed, STATUS);
+		char *sql = xasprintf("SELECT count(*) FROM messages WHERE body LIKE '%%%s%%' OR body LIKE '%%%.4s%%%.4s%%'",
+				      six, code, code + 4);
+		assert_int_equal(query_int(f, sql), 0);
+		free(sql);
+		free(typed);
+		free(six);
+		chat_session_free(&cs);
+	}
+}
+
+/* Types n wrong codes in cs; the last reply must hold last, the others "n’est pas valable". */
+static void
+wrong_codes(struct fixture *f, struct chat_session *cs, int n, const char *last)
+{
+	char code[ACTION_CODE_SIZE], wrong[ACTION_CODE_SIZE];
+	mailed_code(f, code);
+	not_the_code(code, wrong);
+	for (int i = 1; i <= n; i++)
+		say_expect_in(f, cs, wrong, i < n ? "Ce code n’est pas valable" : last);
+}
+
+/* Wrong codes typed with the holder's address where no code was sent (a made-up dossier,
+ * a dossier the address is not on file for) do not lock the holder's real code. */
+static void
+test_unsent_codes_do_not_lock_the_holder(void **state)
+{
+	struct fixture *f = *state;
+	const char *dossiers[] = { NO_DOSSIER, NOT_HIS_DOSSIER };
+	for (int i = 0; i < 2; i++) {
+		char visitor[32];
+		snprintf(visitor, sizeof(visitor), "198.51.100.%d", 20 + i);
+		struct chat_session *cs = start_flow(f, visitor, dossiers[i], HOLDER);
+		wrong_codes(f, cs, 5, EXHAUSTED);
+		chat_session_free(&cs);
+	}
+	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'secret'"), 0);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM audit WHERE outcome = '" OUTCOME_CODE_WRONG "'"), 10);
+	/* The holder asks: the code mailed works. */
+	struct chat_session *cs = start_flow(f, "203.0.113.50", DOSSIER, HOLDER);
+	char code[ACTION_CODE_SIZE];
+	mailed_code(f, code);
+	say_expect_in(f, cs, code, STATUS);
+	chat_session_free(&cs);
+}
+
+/* Wrong codes against codes that were sent count for the address, whoever types them;
+ * past CODE_WRONG_PER_ADDRESS of them the right code is not accepted for the hour, while
+ * wrong codes are answered as before (that limit must not tell who is on file); another
+ * holder is not concerned. */
+static void
+test_wrong_codes_per_address(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(CODE_WRONG_PER_ADDRESS, 5);  /* the steps below count on it */
+	struct chat_session *cs = start_flow(f, "198.51.100.21", DOSSIER, HOLDER);
+	wrong_codes(f, cs, 2, "essais restants : 3");
+	chat_session_free(&cs);
+	cs = start_flow(f, "198.51.100.22", NO_DOSSIER, HOLDER);  /* no code: does not count */
+	wrong_codes(f, cs, 4, "essais restants : 1");
+	chat_session_free(&cs);
+	cs = start_flow(f, "198.51.100.23", DOSSIER, HOLDER);
+	wrong_codes(f, cs, 2, "essais restants : 3");  /* 4 for the address */
+	char code[ACTION_CODE_SIZE];
+	mailed_code(f, code);
+	say_expect_in(f, cs, code, STATUS);
+	chat_session_free(&cs);
+	cs = start_flow(f, "198.51.100.24", DOSSIER, HOLDER);
+	wrong_codes(f, cs, 1, "essais restants : 4");  /* the fifth */
+	chat_session_free(&cs);
+	cs = start_flow(f, "198.51.100.25", DOSSIER, HOLDER);
+	wrong_codes(f, cs, 1, "essais restants : 4");  /* a wrong code: the same answer */
+	mailed_code(f, code);
+	say_expect_in(f, cs, code, EXHAUSTED);
+	chat_session_free(&cs);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM audit WHERE outcome LIKE 'right code not accepted%'"), 1);
+	cs = start_flow(f, "198.51.100.26", NOT_HIS_DOSSIER, OTHER_HOLDER);
+	mailed_code_to(f, OTHER_HOLDER, code);
+	say_expect_in(f, cs, code, "a été accordé");
+	chat_session_free(&cs);
+}
+
+/* One visitor gets CODE_WRONG_PER_VISITOR wrong codes an hour, whatever the addresses
+ * and whether codes were sent; then not even the right code; another visitor can. */
+static void
+test_wrong_codes_per_visitor(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(CODE_WRONG_PER_VISITOR, 10);
+	const char *visitor = "198.51.100.30";
+	struct chat_session *cs = start_flow(f, visitor, DOSSIER, "curieux1@example.test");
+	wrong_codes(f, cs, 5, EXHAUSTED);
+	chat_session_free(&cs);
+	cs = start_flow(f, visitor, NOT_HIS_DOSSIER, OTHER_HOLDER);  /* a code is sent */
+	wrong_codes(f, cs, 4, "essais restants : 1");  /* 9 for the visitor */
+	chat_session_free(&cs);
+	cs = start_flow(f, visitor, DOSSIER, "curieux2@example.test");
+	wrong_codes(f, cs, 1, EXHAUSTED);
+	chat_session_free(&cs);
+	cs = start_flow(f, visitor, DOSSIER, HOLDER);
+	char code[ACTION_CODE_SIZE];
+	mailed_code(f, code);
+	say_expect_in(f, cs, code, EXHAUSTED);
+	chat_session_free(&cs);
+	cs = start_flow(f, "198.51.100.31", DOSSIER, HOLDER);
+	mailed_code(f, code);
+	say_expect_in(f, cs, code, STATUS);
+	chat_session_free(&cs);
+}
+
+/* CODE_WRONG_GLOBAL wrong codes in an hour from visitors that change (none over its own
+ * limit, no address twice): no code is accepted any more, not even the right one, and
+ * the correspondants are told once; an hour later codes work again. */
+static void
+test_global_cap(void **state)
+{
+	struct fixture *f = *state;
+	int typed = 0;
+	for (int v = 0; typed < CODE_WRONG_GLOBAL; v++) {
+		char visitor[32];
+		snprintf(visitor, sizeof(visitor), "192.0.2.%d", v);
+		for (int k = 0; k * 5 < CODE_WRONG_PER_VISITOR && typed < CODE_WRONG_GLOBAL; k++) {
+			char *email = xasprintf("essai%d.%d@example.test", v, k);
+			struct chat_session *cs = start_flow(f, visitor, DOSSIER, email);
+			for (int i = 1; i <= 5 && typed < CODE_WRONG_GLOBAL; i++) {
+				typed++;
+				char *reply = say_in(f, cs, "13572468");
+				bool spent = i == 5 || typed == CODE_WRONG_GLOBAL;
+				if (strstr(reply, spent ? EXHAUSTED : "Ce code n’est pas valable") == NULL)
+					fail_msg("wrong code %d (visitor %d, try %d): %s", typed, v, i, reply);
+				free(reply);
+			}
+			chat_session_free(&cs);
+			free(email);
+		}
+	}
+	/* The holder's right code is refused, with the same words as a code typed where
+	 * none was sent. */
+	struct chat_session *cs = start_flow(f, "203.0.113.60", DOSSIER, HOLDER);
+	char code[ACTION_CODE_SIZE];
+	mailed_code(f, code);
+	char *holder = say_in(f, cs, code);
+	chat_session_free(&cs);
+	cs = start_flow(f, "203.0.113.61", NO_DOSSIER, HOLDER);
+	char *nobody = say_in(f, cs, code);
+	chat_session_free(&cs);
+	assert_non_null(strstr(holder, EXHAUSTED));
+	assert_string_equal(holder, nobody);
+	free(holder);
+	free(nobody);
+	/* Told once: one audit row, one thread for a person, one notification. */
+	assert_int_equal(query_int(f, "SELECT count(*) FROM audit WHERE action = '" CODE_CAP_ACTION "'"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM audit WHERE outcome LIKE 'code not checked: too many%'"), 2);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM threads WHERE requester = 'dialogd' AND state = 'escalated'"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'notify'"), 1);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox o JOIN threads t ON t.id = o.thread_id WHERE"
+				      " o.kind = 'notify' AND o.recipient = 'correspondants@ocapiat.test'"
+				      " AND t.requester = 'dialogd'"),
+			 1);
+	/* What the notification quotes: the thread's first message says what happens. */
+	assert_int_equal(query_int(f, "SELECT count(*) FROM messages m JOIN threads t ON t.id = m.thread_id WHERE"
+				      " t.requester = 'dialogd' AND m.direction = 'in'"
+				      " AND m.body LIKE '%codes de vérification erronés%aucun code n’est accepté%'"),
+			 1);
+	/* An hour later. */
+	run_sql(f, "UPDATE audit SET at = at - 3601; UPDATE wrong_codes SET at = at - 3601");
+	cs = start_flow(f, "203.0.113.62", DOSSIER, HOLDER);
+	mailed_code(f, code);
+	say_expect_in(f, cs, code, STATUS);
+	chat_session_free(&cs);
+	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'notify'"), 1);
+}
+
+/* Everything the visitors see, in a fresh store, when they ask about dossier with email,
+ * between flows for a made-up dossier with the same address: five wrong codes for
+ * (dossier, email) and one more, then two in a new request for it. */
+static char *
+code_transcript(const char *dossier, const char *email)
+{
+	void *state;
+	assert_int_equal(setup(&state), 0);
+	struct fixture *f = state;
+	struct strbuf sb = {0};
+	const struct {
+		const char *visitor, *dossier;
+		int codes;
+	} flows[] = {
+		{ "198.51.100.31", "AF-2099-000002", 2 }, { "198.51.100.32", dossier, 6 },
+		{ "198.51.100.33", "AF-2099-000002", 2 }, { "198.51.100.34", dossier, 2 },
+	};
+	for (size_t i = 0; i < sizeof(flows) / sizeof(*flows); i++) {
+		struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, f->dir, flows[i].visitor);
+		char *question = xasprintf("où en est le dossier %s ?", flows[i].dossier);
+		char code[ACTION_CODE_SIZE] = "", wrong[ACTION_CODE_SIZE];
+		for (int k = -2; k < flows[i].codes; k++) {
+			if (k == 0) {
+				mailed_code(f, code);
+				not_the_code(code, wrong);
+			}
+			char *reply = say_in(f, cs, k == -2 ? question : k == -1 ? email : wrong);
+			strbuf_addf(&sb, "%s\n--\n", reply);
+			free(reply);
+		}
+		free(question);
+		chat_session_free(&cs);
+	}
+	teardown(&state);
+	return strbuf_detach(&sb);
+}
+
+/* The replies are the same, byte for byte, whether the address is on file (codes sent
+ * and counted for it) or not, or the dossier does not exist (nothing sent, nothing
+ * counted for the holder) — through the limits too. */
+static void
+test_replies_same_whether_a_code_was_sent(void **state)
+{
+	(void)state;
+	char *holder = code_transcript(DOSSIER, HOLDER);
+	char *stranger = code_transcript(DOSSIER, "curieux@example.test");
+	char *made_up = code_transcript(NO_DOSSIER, HOLDER);
+	assert_string_equal(holder, stranger);
+	assert_string_equal(holder, made_up);
+	/* The limits did show. */
+	assert_non_null(strstr(holder, EXHAUSTED));
+	assert_non_null(strstr(holder, "essais restants : 1"));
+	free(holder);
+	free(stranger);
+	free(made_up);
 }
 
 static int
@@ -474,6 +779,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_identifier_reminder_by_siret, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_password_reset_by_identifier, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_lookups_are_limited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_code_typed_shapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsent_codes_do_not_lock_the_holder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_codes_per_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_codes_per_visitor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_global_cap, setup, teardown),
+		cmocka_unit_test(test_replies_same_whether_a_code_was_sent),
 		cmocka_unit_test_setup_teardown(test_directory_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pasted_reset_link_is_not_kept, setup, teardown),

@@ -67,14 +67,56 @@ static void
 test_codes(void **state)
 {
 	(void)state;
-	char c[7];
-	assert_true(field_code("123456", c));
-	assert_string_equal(c, "123456");
-	assert_true(field_code("le code est 654 321 !", c));
-	assert_string_equal(c, "654321");
-	assert_false(field_code("1234567", c));
-	assert_false(field_code("12345", c));
-	assert_false(field_code("AF-2023-018745", c));
+	/* A one-time code: eight digits standing alone, in the shapes people type them. */
+	static const struct {
+		const char *text, *code;  /* code NULL: none found */
+	} cases[] = {
+		{ "12345678", "12345678" },
+		{ "le code est 8765 4321 !", "87654321" },
+		{ "1234-5678", "12345678" },
+		{ "mon code : 0000 0001.", "00000001" },
+		{ "123456", NULL },             /* the former six-digit shape */
+		{ "1234567", NULL },
+		{ "123456789", NULL },
+		{ "1234 56789", NULL },
+		{ "12345 678", NULL },
+		{ "1234  5678", NULL },         /* two spaces: two numbers */
+		{ "AF-2023-018745", NULL },     /* a dossier number */
+		{ "CA-2023-0098412", NULL },
+		{ "-1234-5678", NULL },
+		{ "41238765600025", NULL },     /* a SIRET */
+		{ "06 12 34 56 78", NULL },     /* a phone number */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char c[9] = "";
+		bool found = field_code(cases[i].text, c);
+		if (found != (cases[i].code != NULL) || (found && strcmp(c, cases[i].code) != 0))
+			fail_msg("\"%s\": found %d \"%s\", expected %s", cases[i].text, found, found ? c : "",
+				 cases[i].code ? cases[i].code : "none");
+	}
+}
+
+/* In a thread where a code was sent, a code quoted in any shape is removed: the eight
+ * digits of today's codes, and the six of the codes sent before. */
+static void
+test_scrub_codes(void **state)
+{
+	(void)state;
+	static const char *const quoted[] = {
+		"> 12345678", "code 1234 5678 reçu", "1234-5678", "12 34 56 78", "1.2.3.4.5.6.7.8", "123456", "123 456",
+	};
+	for (size_t i = 0; i < sizeof(quoted) / sizeof(*quoted); i++) {
+		char *out = field_scrub_secrets(quoted[i], true);
+		if (strstr(out, "[code retiré]") == NULL || strpbrk(out, "0123456789") != NULL)
+			fail_msg("\"%s\" scrubbed as \"%s\"", quoted[i], out);
+		free(out);
+		out = field_scrub_secrets(quoted[i], false);
+		assert_string_equal(out, quoted[i]);  /* elsewhere, numbers stay */
+		free(out);
+	}
+	char *out = field_scrub_secrets("SIRET 41238765600025, tél. 0612, 123456789", true);
+	assert_string_equal(out, "SIRET 41238765600025, tél. 0612, 123456789");
+	free(out);
 }
 
 static void
@@ -84,13 +126,13 @@ test_hostile_text(void **state)
 	char big[12000];
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	char s[15], c[7];
+	char s[15], c[9];
 	char *got = field_identifier(big, true);
 	assert_null(got);  /* longer than any identifier */
 	assert_null(field_email(big));
 	assert_false(field_siret(big, s));
 	assert_false(field_code(big, c));
-	const char invalid[] = "identifiant est \xff\xfe JMOREAU01 123456 a@b.example";
+	const char invalid[] = "identifiant est \xff\xfe JMOREAU01 12345678 a@b.example";
 	assert_null(field_identifier(invalid, false));
 	assert_null(field_email(invalid));
 	assert_false(field_code(invalid, c));
@@ -162,6 +204,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_emails), cmocka_unit_test(test_sirets),
 		cmocka_unit_test(test_codes), cmocka_unit_test(test_hostile_text), cmocka_unit_test(test_scrub),
+		cmocka_unit_test(test_scrub_codes),
 		cmocka_unit_test(test_remove_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

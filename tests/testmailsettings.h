@@ -34,16 +34,16 @@ test_mail_settings(struct mail_settings *s)
 	dialog_settings_default(&s->dialog);
 }
 
-/* The one-time code of a code mail's raw text: six digits alone on their line (out gets
+/* The one-time code of a code mail's raw text: eight digits alone on their line (out gets
  * "" when there is none). */
 static inline void
-test_mail_code(const char *raw, char out[7])
+test_mail_code(const char *raw, char out[9])
 {
 	out[0] = '\0';
 	for (const char *p = raw; p && *p; p++)
-		if ((p == raw || p[-1] == '\n') && strspn(p, "0123456789") == 6 && (p[6] == '\r' || p[6] == '\n')) {
-			memcpy(out, p, 6);
-			out[6] = '\0';
+		if ((p == raw || p[-1] == '\n') && strspn(p, "0123456789") == 8 && (p[8] == '\r' || p[8] == '\n')) {
+			memcpy(out, p, 8);
+			out[8] = '\0';
 			return;
 		}
 }

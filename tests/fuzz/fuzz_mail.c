@@ -49,7 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n; i++)
 			free(numbers[i]);
 		/* What the account actions read in the writer's words. */
-		char siret[15], code[7];
+		char siret[15], code[9];
 		free(field_email(q));
 		free(field_identifier(q, false));
 		free(field_identifier(q, true));
