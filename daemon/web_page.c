@@ -3,12 +3,14 @@
 #include "web_page.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The only style of every page, inline: one request per page, and the CSP names its
  * SHA-256 so that no other style (injected or not) applies. */
@@ -176,7 +178,15 @@ web_page_error(int status, const char *allow, struct web_page *page)
 		{ 413, "Demande trop volumineuse",
 		  "La demande envoyée dépasse la taille acceptée. Vérifiez les champs du formulaire et "
 		  "réessayez." },
+		{ 414, "Adresse trop longue",
+		  "L’adresse demandée est trop longue pour être lue. Si vous avez suivi un lien reçu par "
+		  "courriel, vérifiez qu’il a été copié tel quel." },
 		{ 415, "Demande illisible", "Le formulaire n’a pas été envoyé sous une forme que ce service sait lire." },
+		{ 431, "Demande trop volumineuse",
+		  "Les informations que votre navigateur joint à la demande (ses en-têtes, les cookies "
+		  "notamment) dépassent la taille acceptée. Effacez les cookies de ce site ou essayez un "
+		  "autre navigateur." },
+		{ 501, "Action impossible", "Ce service ne sait pas traiter ce type de demande." },
 		{ 500, "Service momentanément indisponible",
 		  "Le service ne peut pas traiter votre demande pour le moment. Veuillez réessayer dans quelques "
 		  "minutes." },
@@ -276,4 +286,191 @@ web_secret_free(char **secret)
 	sodium_memzero(*secret, strlen(*secret));
 	free(*secret);
 	*secret = NULL;
+}
+
+/* ---- request heads (RFC 9112) ---- */
+
+/* tchar (RFC 9110 §5.6.2): the characters of a method or a field name. */
+static bool
+is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* The value of field line s[0..n) after "name:", without the whitespace around it. */
+static void
+field_value(const char *s, size_t n, const char **value_r, size_t *len_r)
+{
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	*value_r = s;
+	*len_r = n;
+}
+
+static bool
+token_is(const char *s, size_t n, const char *word)
+{
+	return n == strlen(word) && strncasecmp(s, word, n) == 0;
+}
+
+static int
+head_refuse(struct web_head *head, int status, const char *why, int *status_r)
+{
+	head->why = why;
+	*status_r = status;
+	return -1;
+}
+
+/* method SP request-target SP HTTP-version (RFC 9112 §3), line without its CRLF. */
+static int
+request_line(struct web_head *head, const char *line, size_t n, int *status_r)
+{
+	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+	size_t m = 0;
+	while (m < n && is_tchar((unsigned char)line[m]))
+		m++;
+	if (m == 0 || m == n || line[m] != ' ')
+		return head_refuse(head, 400, "a malformed request line", status_r);
+	size_t t = m + 1, t_end = t;
+	unsigned args = 0;
+	bool query = false;
+	while (t_end < n && (unsigned char)line[t_end] > 0x20 && (unsigned char)line[t_end] < 0x7F) {
+		if (line[t_end] == '?' && !query)
+			query = true, args = 1;
+		else if (line[t_end] == '&' && query)
+			args++;
+		t_end++;
+	}
+	if (t_end == t || t_end == n || line[t_end] != ' ')
+		return head_refuse(head, 400, "a malformed request line", status_r);
+	const char *version = line + t_end + 1;
+	size_t v = n - t_end - 1;
+	if (v != 8 || memcmp(version, "HTTP/", 5) != 0 || version[6] != '.' || !isdigit((unsigned char)version[5]) ||
+	    !isdigit((unsigned char)version[7]))
+		return head_refuse(head, 400, "a malformed request line", status_r);
+	if (memcmp(version, "HTTP/1.1", 8) != 0 && memcmp(version, "HTTP/1.0", 8) != 0)
+		return head_refuse(head, 400, "an HTTP version other than 1.0 and 1.1 (HTTP/2 is not spoken)", status_r);
+	head->http10 = version[7] == '0';
+	/* Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET. */
+	size_t i = 0;
+	while (i < sizeof(methods) / sizeof(*methods) && (m != strlen(methods[i]) || memcmp(line, methods[i], m) != 0))
+		i++;
+	if (i == sizeof(methods) / sizeof(*methods))
+		return head_refuse(head, 501, "a method that is not implemented", status_r);
+	if (args > WEB_HEAD_MAX_ARGS)
+		return head_refuse(head, 414, "too many query arguments", status_r);
+	head->request_line = true;
+	return 0;
+}
+
+/* field-name ":" OWS field-value OWS (RFC 9112 §5), line without its CRLF. */
+static int
+field_line(struct web_head *head, const char *line, size_t n, int *status_r)
+{
+	if (++head->fields > WEB_HEAD_MAX_FIELDS)
+		return head_refuse(head, 431, "too many header fields", status_r);
+	if (line[0] == ' ' || line[0] == '\t')
+		return head_refuse(head, 400, "a folded header line (obs-fold)", status_r);
+	size_t name = 0;
+	while (name < n && is_tchar((unsigned char)line[name]))
+		name++;
+	if (name == n || line[name] != ':') {
+		/* RFC 9112 §5.1: "No whitespace is allowed between the field name and colon... A
+		 * server MUST reject, with a response status code of 400". */
+		if (name > 0 && name < n && (line[name] == ' ' || line[name] == '\t'))
+			return head_refuse(head, 400, "whitespace in a header name or before the colon", status_r);
+		return head_refuse(head, 400, "a malformed header name", status_r);
+	}
+	if (name == 0)
+		return head_refuse(head, 400, "an empty header name", status_r);
+	for (size_t i = name + 1; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7F)
+			return head_refuse(head, 400, "a control character in a header value", status_r);
+	}
+	const char *value;
+	size_t len;
+	field_value(line + name + 1, n - name - 1, &value, &len);
+	if (token_is(line, name, "host")) {
+		head->hosts++;
+	} else if (token_is(line, name, "content-length")) {
+		head->lengths++;
+		/* Past 18 digits it does not fit: web.c answers 413 to anything that long. */
+		uint64_t length = 0;
+		size_t digits = 0;
+		while (digits < len && isdigit((unsigned char)value[digits]))
+			length = length * 10 + (uint64_t)(value[digits++] - '0');
+		if (len == 0 || len > 18 || digits < len)
+			head->bad_length = true;
+		else
+			head->content_length = length;
+	} else if (token_is(line, name, "transfer-encoding")) {
+		head->transfer_encoding = true;
+	} else if (token_is(line, name, "upgrade")) {
+		if (!token_is(value, len, "websocket"))
+			return head_refuse(head, 400, "an upgrade to another protocol than WebSocket", status_r);
+		head->websocket = true;
+	}
+	return 0;
+}
+
+/* The head is complete: what the whole of it says. */
+static int
+head_end(struct web_head *head, int *status_r)
+{
+	if (head->hosts > 1 || (head->hosts == 0 && !head->http10))
+		return head_refuse(head, 400, head->hosts ? "more than one Host" : "no Host in HTTP/1.1", status_r);
+	if (head->transfer_encoding || head->bad_length || head->lengths > 1)
+		head->next = WEB_HEAD_NEXT_UNKNOWN;
+	else if (head->websocket)
+		head->next = WEB_HEAD_NEXT_OTHER;
+	else
+		head->next = WEB_HEAD_NEXT_REQUEST;
+	if (head->lengths != 1 || head->bad_length)
+		head->content_length = 0;
+	return 1;
+}
+
+int
+web_head_parse(struct web_head *head, const char *buf, size_t len, int *status_r)
+{
+	size_t pos = head->scanned;
+	for (;;) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - buf) + 1 : len;
+		/* A CR anywhere but before LF (a CR at the very end may still get its LF). */
+		const char *cr = memchr(buf + pos, '\r', end - pos);
+		while (cr != NULL && (size_t)(cr - buf) + 1 < len && cr[1] == '\n')
+			cr = memchr(cr + 1, '\r', end - (size_t)(cr + 1 - buf));
+		if (cr != NULL && (size_t)(cr - buf) + 1 < len)
+			return head_refuse(head, 400, "a CR that does not end a line", status_r);
+		if (nl != NULL && (nl == buf + pos || nl[-1] != '\r'))
+			return head_refuse(head, 400, "a line that ends in a bare LF", status_r);
+		if (end > WEB_HEAD_MAX)
+			return head_refuse(head, head->request_line ? 431 : 414,
+					   head->request_line ? "a head over 8 KB" : "a request line over 8 KB", status_r);
+		if (nl == NULL)
+			return 0;
+		const char *line = buf + pos;
+		size_t n = end - pos - 2;
+		int rc = 0;
+		if (!head->request_line && n == 0)
+			head->skip = end;  /* an empty line before the request (RFC 9112 §2.2) */
+		else if (!head->request_line)
+			rc = request_line(head, line, n, status_r);
+		else if (n == 0)
+			rc = head_end(head, status_r);
+		else
+			rc = field_line(head, line, n, status_r);
+		pos = end;
+		head->scanned = pos;
+		if (rc != 0) {
+			if (rc > 0)
+				head->len = end - head->skip;
+			return rc;
+		}
+	}
 }

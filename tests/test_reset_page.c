@@ -2,7 +2,9 @@
  * token and never burns it, whatever the token holds; POST refuses a mismatch or a weak
  * password (token kept), and otherwise burns the token, stores a verifiable argon2id
  * hash and an audit row holding neither token nor password; hostile form bodies; every
- * page is valid UTF-8, French, escaped, and its style is the one the CSP allows. */
+ * page is valid UTF-8, French, escaped, and its style is the one the CSP allows; request
+ * heads as web.c's front reads them (RFC 9112), whole and one byte at a time, and their
+ * limits byte for byte. */
 #include "autoconf.h"
 #include "testutil.h"
 #include "teststore.h"
@@ -434,7 +436,7 @@ static void
 test_generic_pages_and_csp(void **state)
 {
 	(void)state;
-	const int statuses[] = { 400, 404, 405, 411, 413, 415, 500 };
+	const int statuses[] = { 400, 404, 405, 411, 413, 414, 415, 431, 501, 500 };
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
 		struct web_page page;
 		web_page_error(statuses[i], "GET, POST", &page);
@@ -499,6 +501,178 @@ test_form_parse(void **state)
 	}
 }
 
+/* ---- request heads ---- */
+
+struct head_case {
+	const char *text;
+	int rc;                         /* web_head_parse on the whole text */
+	int status;                     /* when rc is -1 */
+	enum web_head_next next;        /* when rc is 1 */
+	uint64_t content_length;
+	size_t skip, len;               /* when rc is 1; len 0: all of the text after skip */
+};
+
+#define H "GET / HTTP/1.1\r\nHost: a\r\n"
+
+static const struct head_case head_cases[] = {
+	{ H "\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 },
+	{ H "\r\nGET /x HTTP/1.1\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 0, sizeof(H "\r\n") - 1 },  /* the next one is not read */
+	{ "\r\n\r\n" H "\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 4, 0 },  /* empty lines first (RFC 9112 §2.2) */
+	{ "POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 12, 0, 0 },
+	{ "POST /r HTTP/1.1\r\nHost: a\r\ncontent-length: \t 7 \t\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 7, 0, 0 },
+	{ "POST /r HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 },
+	{ "GET / HTTP/1.0\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 },  /* Host is optional in 1.0 */
+	{ "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 },
+	{ H "X-A:\tcaf\xc3\xa9 \t\r\nX-B:\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 },  /* obs-text, empty value */
+	{ H "Transfer-Encoding: chunked\r\n\r\n", 1, 0, WEB_HEAD_NEXT_UNKNOWN, 0, 0, 0 },
+	{ H "Content-Length: 5\r\nContent-Length: 5\r\n\r\n", 1, 0, WEB_HEAD_NEXT_UNKNOWN, 0, 0, 0 },
+	{ H "Content-Length: 5x\r\n\r\n", 1, 0, WEB_HEAD_NEXT_UNKNOWN, 0, 0, 0 },
+	{ H "Content-Length: -1\r\n\r\n", 1, 0, WEB_HEAD_NEXT_UNKNOWN, 0, 0, 0 },
+	{ H "Content-Length: 1234567890123456789\r\n\r\n", 1, 0, WEB_HEAD_NEXT_UNKNOWN, 0, 0, 0 },
+	{ H "Content-Length: 123456789012345678\r\n\r\n", 1, 0, WEB_HEAD_NEXT_REQUEST, 123456789012345678u, 0, 0 },
+	{ H "Upgrade: WebSocket\r\nConnection: Upgrade\r\n\r\n", 1, 0, WEB_HEAD_NEXT_OTHER, 0, 0, 0 },
+	{ "GET /r?a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p&q&r&s&t&u&v&w&x HTTP/1.1\r\nHost: a\r\n\r\n", 1, 0,
+	  WEB_HEAD_NEXT_REQUEST, 0, 0, 0 },  /* 24 arguments */
+	{ "GET /r?a&b&c&d&e&f&g&h&i&j&k&l&m&n&o&p&q&r&s&t&u&v&w&x&y HTTP/1.1\r\nHost: a\r\n\r\n", -1, 414, 0, 0, 0, 0 },
+	/* RFC 9112 §5.1: no whitespace between the name and the colon, whatever the name. */
+	{ H "Transfer-Encoding : chunked\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "Content-Length\t: 5\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X-Anything  : 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X Y: 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X-A: 1\r\n folded\r\n\r\n", -1, 400, 0, 0, 0, 0 },  /* obs-fold (§5.2) */
+	{ H "\tX-A: 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H ": 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X-A 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X\"A: 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X-A: a\x01" "b\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "X-A: a\x7f\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.1\r\nHost: a\nX-A: 1\r\n\r\n", -1, 400, 0, 0, 0, 0 },  /* a bare LF */
+	{ "GET / HTTP/1.1\r\nHost: a\r\n\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.1\nHost: a\n\n", -1, 400, 0, 0, 0, 0 },
+	{ "\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", -1, 400, 0, 0, 0, 0 },  /* a bare CR */
+	{ "GET / HTTP/1.1\r\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.1\r\n\r\n", -1, 400, 0, 0, 0, 0 },  /* no Host (§3.2) */
+	{ H "Host: b\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ H "Upgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n", -1,
+	  400, 0, 0, 0, 0 },
+	{ H "Upgrade: websocket, h2c\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", -1, 400, 0, 0, 0, 0 },  /* the HTTP/2 preface */
+	{ "GET / HTTP/1.2\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/2\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / http/1.1\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.1 \r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET /\x80 HTTP/1.1\r\nHost: a\r\n\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "GET\r\n", -1, 400, 0, 0, 0, 0 },
+	{ " GET / HTTP/1.1\r\n", -1, 400, 0, 0, 0, 0 },
+	{ "get / HTTP/1.1\r\nHost: a\r\n\r\n", -1, 501, 0, 0, 0, 0 },  /* methods are case-sensitive */
+	{ "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", -1, 501, 0, 0, 0, 0 },
+	{ "BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", -1, 501, 0, 0, 0, 0 },
+	/* Not complete yet. */
+	{ "", 0, 0, 0, 0, 0, 0 },
+	{ "GET / HTT", 0, 0, 0, 0, 0, 0 },
+	{ "GET / HTTP/1.1\r", 0, 0, 0, 0, 0, 0 },
+	{ H, 0, 0, 0, 0, 0, 0 },
+	{ H "\r", 0, 0, 0, 0, 0, 0 },
+	{ "\r\n\r\n", 0, 0, 0, 0, 0, 0 },
+};
+
+/* Reads text as a whole, then as it would come one byte at a time: the same answer. */
+static void
+check_head(const char *text, size_t n, const struct head_case *want)
+{
+	struct web_head head;
+	int status = 0;
+	memset(&head, 0, sizeof(head));
+	int rc = web_head_parse(&head, text, n, &status);
+	if (rc != want->rc || (rc < 0 && status != want->status))
+		fail_msg("%.60s...: rc %d status %d (%s), want %d %d", text, rc, status, head.why ? head.why : "",
+			 want->rc, want->status);
+	if (rc < 0)
+		assert_non_null(head.why);
+	if (rc == 1) {
+		assert_int_equal(head.next, want->next);
+		assert_true(head.content_length == want->content_length);
+		assert_int_equal(head.skip, want->skip);
+		assert_int_equal(head.len, want->len ? want->len : n - want->skip);
+	}
+	struct web_head step;
+	memset(&step, 0, sizeof(step));
+	int step_rc = 0, step_status = 0;
+	size_t i = 0;
+	while (i < n && step_rc == 0)
+		step_rc = web_head_parse(&step, text, ++i, &step_status);
+	assert_int_equal(step_rc, rc);
+	assert_int_equal(step_status, status);
+	if (rc == 1) {
+		assert_int_equal(step.len, head.len);
+		assert_int_equal(step.next, head.next);
+	}
+}
+
+static void
+test_head_parse(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(head_cases) / sizeof(*head_cases); i++)
+		check_head(head_cases[i].text, strlen(head_cases[i].text), &head_cases[i]);
+	/* A NUL is a control character like any other (strlen would stop at it). */
+	static const char nul[] = H "X-A: a\0b\r\n\r\n";
+	const struct head_case refused_400 = { nul, -1, 400, 0, 0, 0, 0 };
+	check_head(nul, sizeof(nul) - 1, &refused_400);
+}
+
+/* The limits, byte for byte: WEB_HEAD_MAX bytes and WEB_HEAD_MAX_FIELDS fields pass, one
+ * more does not. */
+static void
+test_head_limits(void **state)
+{
+	(void)state;
+	struct strbuf sb = { 0 };
+	for (int extra = 0; extra <= 1; extra++) {
+		/* One big field: H, "X-Pad: ", the padding, CRLF, CRLF. */
+		strbuf_reset(&sb);
+		strbuf_adds(&sb, H "X-Pad: ");
+		size_t pad = WEB_HEAD_MAX - sb.len - 4 + (size_t)extra;
+		for (size_t i = 0; i < pad; i++)
+			strbuf_addc(&sb, 'a');
+		strbuf_adds(&sb, "\r\n\r\n");
+		assert_int_equal(sb.len, WEB_HEAD_MAX + (size_t)extra);
+		const struct head_case big = { sb.data, extra ? -1 : 1, extra ? 431 : 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 };
+		check_head(sb.data, sb.len, &big);
+
+		/* Host and WEB_HEAD_MAX_FIELDS - 1 more fields (+ extra). */
+		strbuf_reset(&sb);
+		strbuf_adds(&sb, H);
+		for (int i = 1; i < WEB_HEAD_MAX_FIELDS + extra; i++)
+			strbuf_addf(&sb, "X-%d: 1\r\n", i);
+		strbuf_adds(&sb, "\r\n");
+		const struct head_case many = { sb.data, extra ? -1 : 1, extra ? 431 : 0, WEB_HEAD_NEXT_REQUEST, 0, 0, 0 };
+		check_head(sb.data, sb.len, &many);
+
+		/* A request line alone too long: 414, not 431. */
+		strbuf_reset(&sb);
+		strbuf_adds(&sb, "GET /");
+		while (sb.len < WEB_HEAD_MAX - 2 - strlen(" HTTP/1.1") + (size_t)extra)
+			strbuf_addc(&sb, 'a');
+		strbuf_adds(&sb, " HTTP/1.1\r\n");
+		assert_int_equal(sb.len, WEB_HEAD_MAX + (size_t)extra);
+		const struct head_case line = { sb.data, extra ? -1 : 0, extra ? 414 : 0, 0, 0, 0, 0 };
+		check_head(sb.data, sb.len, &line);
+	}
+	/* Still no end after WEB_HEAD_MAX bytes: refused without waiting for the rest. */
+	strbuf_reset(&sb);
+	strbuf_adds(&sb, H "X-Pad: ");
+	while (sb.len <= WEB_HEAD_MAX)
+		strbuf_addc(&sb, 'a');
+	const struct head_case unfinished = { sb.data, -1, 431, 0, 0, 0, 0 };
+	check_head(sb.data, sb.len, &unfinished);
+	strbuf_free(&sb);
+}
+
 int
 main(void)
 {
@@ -514,6 +688,8 @@ main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_generic_pages_and_csp),
 		cmocka_unit_test(test_form_parse),
+		cmocka_unit_test(test_head_parse),
+		cmocka_unit_test(test_head_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
