@@ -1,12 +1,14 @@
-/* web — see web.h. The lws plumbing only: routing, request framing (Content-Length
- * required: lws 4.1 does not decode chunked bodies), headers, and the service thread.
- * What a page says is decided in reset_page.c and web_page.c.
+/* web — see web.h. The lws plumbing: the front that reads every request head before lws
+ * does (below), routing, request framing (Content-Length required: lws 4.1 does not
+ * decode chunked bodies), headers, and the service thread. What a page says is decided
+ * in reset_page.c and web_page.c.
  *
  * Layout of the lws context, for what comes next: protocols[0] "http" gets every HTTP
  * request no mount claims (today "/" and the 404s; with a file mount on "/" later, only
  * the misses); protocols[1] "dialogd-pages" gets the dynamic routes named by the mounts.
- * Both run web_http_callback, which routes on the full path. The chat WebSocket will be
- * protocols[2] and the console a file mount plus its own routes. */
+ * Both run web_http_callback, which routes on the full path. "dialogd-front" and
+ * "dialogd-listen" are the front's. The chat WebSocket will be one more protocol and the
+ * console a file mount plus its own routes. */
 #include "autoconf.h"
 #include "web.h"
 #include "log.h"
@@ -19,19 +21,24 @@
 #include <errno.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+struct web_conn;
+
 struct web {
 	struct lws_context *context;
+	struct lws_vhost *vhost;
 	struct store *store;            /* the web thread's own connection (opened before it starts) */
 	struct reset_page_settings reset;
 	char *support_address;
@@ -39,6 +46,16 @@ struct web {
 	char *address;                  /* "host:port" or "[host]:port" with the real port, for logs */
 	int port;
 	bool ipv6;
+	int listen_fd;                  /* dialogd's listening socket (lws' once adopted), or -1 */
+	struct lws *listener;           /* its lws connection: lws polls it, the front accepts */
+	bool listen_held;               /* not accepting: too many connections, or no descriptor */
+	unsigned connections;           /* clients connected now */
+	unsigned max_connections;
+	struct web_conn *conns;         /* all of them (freed with the context at the end) */
+	/* Headers of every reply, lws' own included (info.headers): the CSP is computed. */
+	struct lws_protocol_vhost_options headers[4];
+	time_t refusal_window;          /* the minute refusals are counted in, for the log */
+	unsigned refusals;
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stop;
@@ -160,19 +177,35 @@ add_header(struct lws *wsi, const char *name, const char *value, unsigned char *
 					   (int)strlen(value), p, end);
 }
 
-/* Writes the status line and headers of s->page. The headers every reply carries
- * (nosniff, no-referrer, DENY) come from the vhost (info.headers). */
+/* The status line, then the headers of every reply (nosniff, no-referrer, DENY, the CSP),
+ * which lws_add_http_header_status adds from the vhost (info.headers). lws 4.1 knows no
+ * reason phrase for 431 and would send "HTTP/1.1 431 ": that one is written here. */
+static int
+add_status(struct lws *wsi, int status, unsigned char **p, unsigned char *end)
+{
+	static const char line_431[] = "HTTP/1.1 431 Request Header Fields Too Large";
+	if (status != 431)
+		return lws_add_http_header_status(wsi, (unsigned)status, p, end) ? -1 : 0;
+	struct web *w = lws_context_user(lws_get_context(wsi));
+	if (lws_add_http_header_by_name(wsi, NULL, (const unsigned char *)line_431, sizeof(line_431) - 1, p, end))
+		return -1;
+	for (const struct lws_protocol_vhost_options *h = &w->headers[0]; h != NULL; h = h->next)
+		if (add_header(wsi, h->name, h->value, p, end))
+			return -1;
+	return 0;
+}
+
+/* Writes the status line and headers of s->page. */
 static int
 write_headers(struct lws *wsi, struct web_session *s)
 {
 	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
 	const struct web_page *page = &s->page;
-	if (lws_add_http_header_status(wsi, (unsigned)page->status, &p, end) ||
+	if (add_status(wsi, page->status, &p, end) ||
 	    (page->body != NULL && add_header(wsi, "content-type:", "text/html; charset=utf-8", &p, end)) ||
 	    (page->status != 204 &&
 	     lws_add_http_header_content_length(wsi, s->head_only ? 0 : page->len, &p, end)) ||
 	    add_header(wsi, "cache-control:", "no-store", &p, end) ||
-	    add_header(wsi, "content-security-policy:", web_page_csp(), &p, end) ||
 	    (page->allow != NULL && add_header(wsi, "allow:", page->allow, &p, end)) ||
 	    (s->close_after && add_header(wsi, "connection:", "close", &p, end)))
 		return -1;
@@ -214,10 +247,15 @@ reply(struct lws *wsi, struct web_session *s)
 }
 
 /* An error page sent at once, then the connection closed: the request's body (unknown
- * length, too big, or of no use) is not read. */
+ * length, too big, or of no use) is not read. s may be NULL (no session yet). */
 static int
 refuse(struct lws *wsi, struct web_session *s, int status, const char *allow)
 {
+	struct web_session none;
+	if (s == NULL) {
+		memset(&none, 0, sizeof(none));
+		s = &none;
+	}
 	web_page_clear(&s->page);
 	web_page_error(status, allow, &s->page);
 	s->close_after = true;
@@ -280,6 +318,586 @@ request_method(struct lws *wsi)
 	return METHOD_OTHER;
 }
 
+/* ---- the front: every request head is read here before lws reads it ---- */
+
+/* Why a front, and why this deep. lws 4.1.6 parses the request head itself and shows the
+ * callbacks only the headers it knows, after the fact:
+ * - a header name followed by a space ("Transfer-Encoding : chunked") is stored as an
+ *   unknown header under that exact name; lws_hdr_custom_* finds one only by its name and
+ *   4.1 has no way to list them, so the request looks as if it had no such header (a
+ *   front proxy that honours it and lws frame the body differently: request smuggling);
+ * - a head over max_http_header_data, or with more fragments than lws keeps, closes the
+ *   connection from inside the parser, with no answer and no callback (no 431);
+ * - "Upgrade: h2c" switches to lws' HTTP/2 stack (Debian builds LWS_WITH_HTTP2, and no
+ *   context or vhost option turns the upgrade off; LWS_CALLBACK_HTTP_CONFIRM_UPGRADE is
+ *   the only say), and lws accepts bare LF, folded lines, CONNECT (the connection turns
+ *   raw and hangs).
+ * No callback sees the bytes (LWS_CALLBACK_FILTER_NETWORK_CONNECTION gets the socket
+ * before any byte, and peeking at it covers only the first request of a kept-alive
+ * connection, which is exactly where a proxy smuggles). So dialogd owns the listening
+ * socket. Each connection is read by the front (a raw descriptor in the same lws loop:
+ * lws only polls it), which checks each request head with web_head_parse (RFC 9112),
+ * follows Content-Length to the next head, and writes the checked bytes to a socketpair;
+ * lws serves HTTP on the other end as on any socket, and its replies come back the same
+ * way. A refused request is answered by web_http_callback like any other (REFUSAL_PATH),
+ * so that the answer comes after those to the requests before it and has the same
+ * headers. The cost: three descriptors per connection and one more copy each way. All of
+ * it runs in the web thread. */
+
+/* What the front does with the client's next bytes. */
+enum front_state {
+	FRONT_HEAD,             /* a request head: checked before anything of it is passed */
+	FRONT_BODY,             /* body_left bytes of body, passed as they come */
+	FRONT_PASS,             /* a WebSocket upgrade: everything, as it comes */
+	FRONT_DISCARD,          /* nothing more: the request was refused, or lws will close */
+};
+
+/* Bytes waiting to be written. Wiped when they move or go: they hold passwords and tokens. */
+struct web_queue {
+	char *data;
+	size_t off;             /* bytes already written */
+	size_t len;
+	size_t cap;
+};
+
+/* One client connection (web thread only). The three lws connections point to it
+ * (lws_get_opaque_user_data); it is freed when the last of them is destroyed. */
+struct web_conn {
+	struct web *web;
+	struct web_conn *next, *prev;   /* web->conns */
+	struct lws *client;             /* the TCP connection (raw descriptor), until destroyed */
+	struct lws *relay;              /* the front's end of the socketpair, the same way */
+	struct lws *http;               /* lws' HTTP connection on the other end */
+	int client_fd, relay_fd;
+	bool client_open, relay_open;   /* not closed yet: their descriptors may be used */
+	char peer[INET6_ADDRSTRLEN];    /* the client's address, for the log */
+	struct web_queue head;          /* the request head being read */
+	struct web_head scan;           /* its reading */
+	enum front_state state;
+	uint64_t body_left;             /* FRONT_BODY */
+	struct web_queue to_http;       /* checked bytes for lws */
+	struct web_queue to_client;     /* lws' replies for the client */
+	bool client_eof;                /* the client sends nothing more */
+	bool relay_shut;                /* ... and lws was told so */
+	bool http_eof;                  /* lws closed its end: nothing more to relay */
+	bool client_held, relay_held;   /* reading stopped: the other side is behind */
+	bool closing;                   /* all is sent: waiting for the client to close */
+	int refusal;                    /* the status REFUSAL_PATH is answered with, 0 when none */
+};
+
+/* The request the front puts in place of a refused one (see on_request). A client may ask
+ * for this path itself: it is then an ordinary 404, or at worst its own request refused. */
+#define REFUSAL_PATH "/.dialogd-refus"
+static const char refusal_request[] = "GET " REFUSAL_PATH " HTTP/1.1\r\nHost: dialogd\r\n\r\n";
+
+/* Past this many bytes waiting for one side, the other is not read until they are out. */
+#define FRONT_QUEUE_MAX 65536
+/* Seconds a client has to take the end of its replies, then to close after them. */
+#define FRONT_FLUSH_SECS 10
+#define FRONT_LINGER_SECS 2
+
+static size_t
+queue_pending(const struct web_queue *q)
+{
+	return q->len - q->off;
+}
+
+static void
+queue_add(struct web_queue *q, const char *data, size_t n)
+{
+	if (q->off > 0 && q->off == q->len) {
+		sodium_memzero(q->data, q->len);
+		q->off = q->len = 0;
+	}
+	if (n > q->cap - q->len) {
+		size_t cap = q->cap ? q->cap : 1024;
+		while (cap - (q->len - q->off) < n)
+			cap *= 2;
+		char *data_new = xmalloc(cap);
+		if (q->data != NULL) {
+			memcpy(data_new, q->data + q->off, q->len - q->off);
+			sodium_memzero(q->data, q->cap);
+			free(q->data);
+		}
+		q->data = data_new;
+		q->len -= q->off;
+		q->off = 0;
+		q->cap = cap;
+	}
+	memcpy(q->data + q->len, data, n);
+	q->len += n;
+}
+
+static void
+queue_clear(struct web_queue *q)
+{
+	if (q->data != NULL) {
+		sodium_memzero(q->data, q->cap);
+		free(q->data);
+	}
+	memset(q, 0, sizeof(*q));
+}
+
+/* Writes what it can of q to fd. Returns 1 when all is out, 0 when some waits, -1 when
+ * the other end is gone. */
+static int
+queue_send(struct web_queue *q, int fd)
+{
+	while (q->off < q->len) {
+		ssize_t n = send(fd, q->data + q->off, q->len - q->off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			q->off += (size_t)n;
+		else if (n < 0 && errno == EINTR)
+			continue;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		else
+			return -1;
+	}
+	return 1;
+}
+
+/* Asks for LWS_CALLBACK_RAW_WRITEABLE_FILE. From within that very callback lws 4.1 clears
+ * POLLOUT once it returns (roles/raw-file), so the request goes through a timer then. */
+static void
+want_writable(struct lws *wsi, bool in_writeable)
+{
+	if (in_writeable)
+		lws_set_timer_usecs(wsi, 1);
+	else
+		lws_callback_on_writable(wsi);
+}
+
+static void
+hold_reading(struct lws *wsi, bool *held, bool hold)
+{
+	if (*held == hold)
+		return;
+	*held = hold;
+	lws_rx_flow_control(wsi, hold ? 0 : 1);
+}
+
+/* Closes wsi at the next turn of the loop (safe from any callback). */
+static void
+kill_soon(struct lws *wsi)
+{
+	if (wsi != NULL)
+		lws_set_timeout(wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+}
+
+static void
+listener_hold(struct web *w, bool hold)
+{
+	hold_reading(w->listener, &w->listen_held, hold);
+}
+
+/* Refusals are a client's doing: at most 20 a minute reach the log. */
+static void
+log_refusal(struct web *w, const struct web_conn *c, int status)
+{
+	time_t now = time(NULL);
+	if (now - w->refusal_window >= 60) {
+		if (w->refusals > 20)
+			log_info("web: %u more refused requests were not logged", w->refusals - 20);
+		w->refusal_window = now;
+		w->refusals = 0;
+	}
+	if (++w->refusals <= 20)
+		log_info("web: refused a request from %s: %s (%d)", c->peer, c->scan.why, status);
+}
+
+/* All replies are out and lws has closed its end: close, after reading what the client
+ * still sends for a moment (closing with unread bytes would reset the connection, and
+ * the client could lose the reply). */
+static void
+client_done(struct web_conn *c)
+{
+	if (!c->client_open || c->closing)
+		return;
+	c->closing = true;
+	shutdown(c->client_fd, SHUT_WR);
+	if (c->client_eof) {
+		kill_soon(c->client);
+		return;
+	}
+	c->state = FRONT_DISCARD;
+	hold_reading(c->client, &c->client_held, false);
+	lws_set_timeout(c->client, PENDING_TIMEOUT_CLOSE_SEND, FRONT_LINGER_SECS);
+}
+
+static void
+flush_to_http(struct web_conn *c, bool in_writeable)
+{
+	if (!c->relay_open)
+		return;
+	int rc = queue_send(&c->to_http, c->relay_fd);
+	if (rc < 0) {
+		kill_soon(c->relay);
+		return;
+	}
+	if (rc == 0) {
+		want_writable(c->relay, in_writeable);
+		if (queue_pending(&c->to_http) > FRONT_QUEUE_MAX && c->client_open)
+			hold_reading(c->client, &c->client_held, true);
+		return;
+	}
+	if (c->client_eof && !c->relay_shut) {
+		/* The client half-closed: lws sees it too, once it has all the rest. */
+		shutdown(c->relay_fd, SHUT_WR);
+		c->relay_shut = true;
+	}
+	if (c->client_open && !c->client_eof && !c->closing)
+		hold_reading(c->client, &c->client_held, false);
+}
+
+static void
+flush_to_client(struct web_conn *c, bool in_writeable)
+{
+	if (!c->client_open)
+		return;
+	int rc = queue_send(&c->to_client, c->client_fd);
+	if (rc < 0) {
+		kill_soon(c->client);
+		return;
+	}
+	if (rc == 0) {
+		want_writable(c->client, in_writeable);
+		if (queue_pending(&c->to_client) > FRONT_QUEUE_MAX && c->relay_open)
+			hold_reading(c->relay, &c->relay_held, true);
+		return;
+	}
+	if (c->http_eof)
+		client_done(c);
+	else if (c->relay_open)
+		hold_reading(c->relay, &c->relay_held, false);
+}
+
+/* The request being read is refused: lws gets REFUSAL_PATH in its place, nothing after. */
+static void
+front_refuse(struct web_conn *c, int status)
+{
+	log_refusal(c->web, c, status);
+	c->refusal = status;
+	queue_add(&c->to_http, refusal_request, sizeof(refusal_request) - 1);
+	queue_clear(&c->head);
+	c->state = FRONT_DISCARD;
+}
+
+/* Bytes from the client: checked, then queued for lws. */
+static void
+front_feed(struct web_conn *c, const char *data, size_t n)
+{
+	while (n > 0) {
+		switch (c->state) {
+		case FRONT_DISCARD:
+			return;
+		case FRONT_PASS:
+			queue_add(&c->to_http, data, n);
+			return;
+		case FRONT_BODY: {
+			size_t k = (uint64_t)n < c->body_left ? n : (size_t)c->body_left;
+			queue_add(&c->to_http, data, k);
+			c->body_left -= k;
+			data += k;
+			n -= k;
+			if (c->body_left == 0)
+				c->state = FRONT_HEAD;
+			break;
+		}
+		case FRONT_HEAD: {
+			size_t before = c->head.len;
+			queue_add(&c->head, data, n);
+			int status = 0;
+			int rc = web_head_parse(&c->scan, c->head.data, c->head.len, &status);
+			if (rc == 0)
+				return;
+			if (rc < 0) {
+				front_refuse(c, status);
+				return;
+			}
+			/* The head ends in these bytes (it did not before them): pass it, then read on
+			 * from its end. */
+			size_t used = c->scan.skip + c->scan.len;
+			queue_add(&c->to_http, c->head.data + c->scan.skip, c->scan.len);
+			data += used - before;
+			n -= used - before;
+			switch (c->scan.next) {
+			case WEB_HEAD_NEXT_REQUEST:
+				c->body_left = c->scan.content_length;
+				c->state = c->body_left > 0 ? FRONT_BODY : FRONT_HEAD;
+				break;
+			case WEB_HEAD_NEXT_UNKNOWN:
+				c->state = FRONT_DISCARD;  /* web.c refuses it (400, 411, 413) and closes */
+				break;
+			case WEB_HEAD_NEXT_OTHER:
+				c->state = FRONT_PASS;
+				break;
+			}
+			queue_clear(&c->head);
+			memset(&c->scan, 0, sizeof(c->scan));
+			break;
+		}
+		}
+	}
+}
+
+static int
+client_readable(struct web_conn *c)
+{
+	char buf[16384];
+	ssize_t n = recv(c->client_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	if (n == 0) {
+		c->client_eof = true;
+		if (c->closing)
+			return -1;
+		hold_reading(c->client, &c->client_held, true);
+		queue_clear(&c->head);  /* an unfinished head is no request */
+		flush_to_http(c, false);
+		return 0;
+	}
+	if (!c->closing)
+		front_feed(c, buf, (size_t)n);
+	sodium_memzero(buf, (size_t)n);
+	flush_to_http(c, false);
+	return 0;
+}
+
+static int
+relay_readable(struct web_conn *c)
+{
+	char buf[16384];
+	ssize_t n = recv(c->relay_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;  /* lws closed its end: relay_closed does the rest */
+	queue_add(&c->to_client, buf, (size_t)n);
+	sodium_memzero(buf, (size_t)n);
+	flush_to_client(c, false);
+	return 0;
+}
+
+static void
+relay_closed(struct web_conn *c)
+{
+	c->relay_open = false;
+	c->http_eof = true;
+	if (!c->client_open)
+		return;
+	if (queue_pending(&c->to_client) == 0) {
+		client_done(c);
+	} else {
+		lws_set_timeout(c->client, PENDING_TIMEOUT_CLOSE_SEND, FRONT_FLUSH_SECS);
+		flush_to_client(c, false);
+	}
+}
+
+static void
+client_closed(struct web_conn *c)
+{
+	c->client_open = false;
+	if (c->relay_open)
+		kill_soon(c->relay);
+	kill_soon(c->http);
+}
+
+static void
+conn_free(struct web_conn *c)
+{
+	struct web *w = c->web;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	queue_clear(&c->head);
+	queue_clear(&c->to_http);
+	queue_clear(&c->to_client);
+	free(c);
+	w->connections--;
+	if (w->listener != NULL && w->connections < w->max_connections)
+		listener_hold(w, false);
+}
+
+/* LWS_CALLBACK_WSI_DESTROY, which lws sends protocols[0] for every connection. */
+static void
+conn_wsi_destroyed(struct lws *wsi)
+{
+	struct web_conn *c = lws_get_opaque_user_data(wsi);
+	if (c == NULL)
+		return;
+	if (wsi == c->client)
+		c->client = NULL;
+	else if (wsi == c->relay)
+		c->relay = NULL;
+	else if (wsi == c->http)
+		c->http = NULL;
+	else
+		return;  /* one whose adoption failed */
+	if (c->client == NULL && c->relay == NULL && c->http == NULL)
+		conn_free(c);
+}
+
+static struct lws *
+adopt(struct web *w, lws_adoption_type type, int fd, const char *protocol, struct web_conn *c)
+{
+	lws_adopt_desc_t desc;
+	memset(&desc, 0, sizeof(desc));
+	desc.vh = w->vhost;
+	desc.type = type;
+	if (type & LWS_ADOPT_SOCKET)
+		desc.fd.sockfd = fd;
+	else
+		desc.fd.filefd = fd;
+	desc.vh_prot_name = protocol;
+	desc.opaque = c;
+	return lws_adopt_descriptor_vhost_via_info(&desc);
+}
+
+/* A new client: its socket and our end of a socketpair as raw descriptors, the other end
+ * as lws' HTTP connection. */
+static void
+conn_start(struct web *w, int fd, const struct sockaddr_storage *sa)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
+		log_warning("web: socketpair failed: %s", strerror(errno));
+		close(fd);
+		listener_hold(w, true);  /* as accept_clients does */
+		lws_set_timer_usecs(w->listener, LWS_USEC_PER_SEC);
+		return;
+	}
+	struct web_conn *c = xcalloc(1, sizeof(*c));
+	c->web = w;
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->connections++;
+	c->client_fd = fd;
+	c->relay_fd = sv[1];
+	if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
+	/* lws closes a socket it fails to adopt, not a raw descriptor. */
+	if ((c->client = adopt(w, LWS_ADOPT_RAW_FILE_DESC, fd, "dialogd-front", c)) == NULL) {
+		close(fd);
+		close(sv[0]);
+		close(sv[1]);
+		conn_free(c);
+		return;
+	}
+	c->client_open = true;
+	if ((c->relay = adopt(w, LWS_ADOPT_RAW_FILE_DESC, sv[1], "dialogd-front", c)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		kill_soon(c->client);
+		return;
+	}
+	c->relay_open = true;
+	if ((c->http = adopt(w, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, sv[0], NULL, c)) == NULL) {
+		kill_soon(c->relay);
+		kill_soon(c->client);
+	}
+}
+
+static int
+front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	(void)user;
+	(void)in;
+	(void)len;
+	struct web_conn *c = lws_get_opaque_user_data(wsi);
+	if (c == NULL || (wsi != c->client && wsi != c->relay))
+		return 0;  /* LWS_CALLBACK_RAW_ADOPT_FILE, before conn_start knows which it is */
+	bool client = wsi == c->client;
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		return client ? client_readable(c) : relay_readable(c);
+	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+		if (client)
+			flush_to_client(c, true);
+		else
+			flush_to_http(c, true);
+		return 0;
+	case LWS_CALLBACK_TIMER:  /* see want_writable */
+		lws_callback_on_writable(wsi);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		if (client)
+			client_closed(c);
+		else
+			relay_closed(c);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* The listening socket is readable: new clients. */
+static void
+accept_clients(struct web *w)
+{
+	for (int i = 0; i < 32; i++) {
+		if (w->connections >= w->max_connections) {
+			listener_hold(w, true);  /* until one closes (conn_free) */
+			return;
+		}
+		struct sockaddr_storage sa;
+		socklen_t sa_len = sizeof(sa);
+		int fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &sa_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (fd < 0) {
+			/* EMFILE and the like: the socket stays readable, so wait a second rather than spin. */
+			log_warning("web: accept failed: %s", strerror(errno));
+			listener_hold(w, true);
+			lws_set_timer_usecs(w->listener, LWS_USEC_PER_SEC);
+			return;
+		}
+		/* The replies come from the socketpair in pieces (lws writes the headers, then the
+		 * body): without this, Nagle holds the second piece until the client's delayed
+		 * ACK, 40 ms a request on a kept-alive connection. lws sets it on the sockets it
+		 * accepts. */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		conn_start(w, fd, &sa);
+	}
+}
+
+static int
+listen_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	(void)user;
+	(void)in;
+	(void)len;
+	struct web *w = lws_context_user(lws_get_context(wsi));
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (wsi == w->listener)
+			accept_clients(w);
+		return 0;
+	case LWS_CALLBACK_TIMER:  /* a second after running out of descriptors */
+		if (w->connections < w->max_connections)
+			listener_hold(w, false);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		if (wsi == w->listener) {
+			w->listener = NULL;
+			w->listen_fd = -1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* ---- the callback (web thread) ---- */
 
 static int
@@ -290,6 +908,11 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 	int path_len = 0;
 	if (lws_http_get_uri_and_method(wsi, &path, &path_len) < 0 || path == NULL)
 		return -1;
+	/* The front refused the client's request and put this one in its place. */
+	struct web_conn *c = lws_get_opaque_user_data(wsi);
+	if (c != NULL && c->refusal != 0 && (size_t)path_len == sizeof(REFUSAL_PATH) - 1 &&
+	    memcmp(path, REFUSAL_PATH, sizeof(REFUSAL_PATH) - 1) == 0)
+		return refuse(wsi, s, c->refusal, NULL);
 	enum method method = request_method(wsi);
 	s->head_only = method == METHOD_HEAD;
 	long length;
@@ -334,9 +957,9 @@ on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 	s->body = NULL;
 	s->reading_body = false;
 	if (s->page.log_line != NULL) {
-		char peer[64];
-		lws_get_peer_simple(wsi, peer, sizeof(peer));
-		log_info("web: %s (client %s)", s->page.log_line, peer);
+		/* lws' own connection is a socketpair: the client's address is the front's. */
+		const struct web_conn *c = lws_get_opaque_user_data(wsi);
+		log_info("web: %s (client %s)", s->page.log_line, c != NULL ? c->peer : "?");
 	}
 	return reply(wsi, s);
 }
@@ -371,10 +994,20 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		}
 		return finish(wsi, s);
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		/* The front lets only "websocket" through. Should that change, lws 4.1 would
+		 * switch to its HTTP/2 stack on "h2c" right after this (LWS_WITH_HTTP2 is built
+		 * in, and no option turns the upgrade off): HTTP/1.1 only. */
+		if (in != NULL && strcasecmp(in, "websocket") == 0)
+			return 0;
+		return refuse(wsi, s, 400, NULL);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* No WebSocket protocol yet: an upgrade would bind to protocols[0]. */
 		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
 		return -1;
+	case LWS_CALLBACK_WSI_DESTROY:
+		conn_wsi_destroyed(wsi);
+		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
 		if (s != NULL)
@@ -388,6 +1021,8 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 static const struct lws_protocols protocols[] = {
 	{ .name = "http", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
 	{ .name = "dialogd-pages", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
+	{ .name = "dialogd-front", .callback = front_callback },
+	{ .name = "dialogd-listen", .callback = listen_callback },
 	{ .name = NULL },
 };
 
@@ -405,18 +1040,11 @@ static const struct lws_http_mount mounts = {
 	.origin_protocol = LWSMPRO_CALLBACK,
 };
 
-/* Headers on every reply, lws' own error replies included. */
-static const struct lws_protocol_vhost_options header_frame = { NULL, NULL, "x-frame-options:", "DENY" };
-static const struct lws_protocol_vhost_options header_referrer = { &header_frame, NULL, "referrer-policy:",
-								   "no-referrer" };
-static const struct lws_protocol_vhost_options headers = { &header_referrer, NULL, "x-content-type-options:",
-							   "nosniff" };
-
 /* ---- start and stop ---- */
 
 /* lws' own errors, as log lines: the main thread's at start, then the web thread's.
- * Some are a client's doing (headers over 8 KB: "Ran out of header data space"), so at
- * most 10 a minute reach the log. */
+ * Some may be a client's doing (the front refuses what lws would complain about, but
+ * lws' own checks remain), so at most 10 a minute reach the log. */
 static void
 lws_log_line(int level, const char *line)
 {
@@ -451,72 +1079,54 @@ parse_listen(struct web *w, const char *listen, char **error_r)
 	return 0;
 }
 
-/* Fills *sa with the address to reach the listener on (a wildcard is reached on loopback). */
-static socklen_t
-listener_address(const struct web *w, int port, struct sockaddr_storage *sa)
+/* Binds [web] listen with dialogd's own socket (the front accepts, see above). Doing it
+ * here also sidesteps lws 4.1 listening on every interface for "127.0.0.1" with IPv6 on
+ * (#2290). Sets w->listen_fd and w->port (the real one for port 0). */
+static int
+listen_open(struct web *w, const char *listen_text, char **error_r)
 {
-	memset(sa, 0, sizeof(*sa));
+	struct sockaddr_storage sa;
+	socklen_t sa_len;
+	memset(&sa, 0, sizeof(sa));
 	if (w->ipv6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)sa;
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&sa;
 		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, strcmp(w->host, "::") == 0 ? "::1" : w->host, &a->sin6_addr);
-		return sizeof(*a);
+		a->sin6_port = htons((uint16_t)w->port);
+		inet_pton(AF_INET6, w->host, &a->sin6_addr);
+		sa_len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&sa;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)w->port);
+		inet_pton(AF_INET, w->host, &a->sin_addr);
+		sa_len = sizeof(*a);
 	}
-	struct sockaddr_in *a = (struct sockaddr_in *)sa;
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, strcmp(w->host, "0.0.0.0") == 0 ? "127.0.0.1" : w->host, &a->sin_addr);
-	return sizeof(*a);
-}
-
-/* Whether something accepts connections at the listener's address: lws only logs when it
- * cannot bind an interface, and 4.1 listened everywhere for "127.0.0.1" (#2290). */
-static bool
-listener_answers(const struct web *w, int port)
-{
-	struct sockaddr_storage sa;
-	socklen_t sa_len = listener_address(w, port, &sa);
-	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	bool ok = connect(fd, (struct sockaddr *)&sa, sa_len) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Why the address cannot be bound, for the log line (lws does not say). */
-static const char *
-bind_failure(const struct web *w)
-{
-	struct sockaddr_storage sa;
-	socklen_t sa_len = listener_address(w, w->port, &sa);
-	if (strcmp(w->host, "0.0.0.0") == 0 || strcmp(w->host, "::") == 0)
-		inet_pton(sa.ss_family, w->host,
-			  sa.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&sa)->sin6_addr
-						   : (void *)&((struct sockaddr_in *)&sa)->sin_addr);
-	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return strerror(errno);
+	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	int rc = bind(fd, (struct sockaddr *)&sa, sa_len);
-	int saved = errno;
-	close(fd);
-	return rc < 0 ? strerror(saved) : "libwebsockets could not listen (see its messages above)";
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sa_len) < 0 || listen(fd, SOMAXCONN) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sa_len) < 0) {
+		*error_r = xasprintf("cannot listen on %s: %s", listen_text, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	w->listen_fd = fd;
+	w->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+						 : ((struct sockaddr_in *)&sa)->sin_port);
+	return 0;
 }
 
-/* Connections served at once: well below the file descriptor limit, which the store,
- * the mail threads and the logs share (lws stops accepting at this count instead of
- * spinning on EMFILE). */
+/* Descriptors for lws (each one's number must be below it), from the soft limit; the
+ * store, the mail threads and the logs keep 128 of them. */
 static unsigned
-connection_limit(void)
+fd_limit(void)
 {
 	struct rlimit rl;
 	rlim_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
 	if (nofile == RLIM_INFINITY || nofile > 16384)
 		nofile = 16384;
-	return nofile > 256 ? (unsigned)(nofile - 128) : (unsigned)(nofile / 2);
+	return (unsigned)nofile;
 }
 
 static void *
@@ -532,8 +1142,20 @@ web_thread(void *arg)
 static void
 web_free(struct web *w)
 {
+	/* Once adopted, the listening socket is lws' to close. */
+	if (w->listen_fd >= 0 && w->listener == NULL)
+		close(w->listen_fd);
 	if (w->context != NULL)
 		lws_context_destroy(w->context);
+	/* lws sends LWS_CALLBACK_WSI_DESTROY for each connection it closes; whatever is left. */
+	while (w->conns != NULL) {
+		struct web_conn *c = w->conns;
+		w->conns = c->next;
+		queue_clear(&c->head);
+		queue_clear(&c->to_http);
+		queue_clear(&c->to_client);
+		free(c);
+	}
 	store_close(&w->store);
 	free(w->support_address);
 	free(w->host);
@@ -546,6 +1168,7 @@ web_start(const struct web_settings *settings, char **error_r)
 {
 	struct web *w = xcalloc(1, sizeof(*w));
 	atomic_init(&w->stop, false);
+	w->listen_fd = -1;
 	if (parse_listen(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;
@@ -553,26 +1176,40 @@ web_start(const struct web_settings *settings, char **error_r)
 	w->support_address = xstrdup(settings->support_address);
 	w->reset.support_address = w->support_address;
 	w->reset.ttl_minutes = (settings->reset_ttl + 59) / 60;
-	if ((w->store = store_open(settings->store_path, error_r)) == NULL) {
+	if ((w->store = store_open(settings->store_path, error_r)) == NULL || listen_open(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;
 	}
 	lws_set_log_level(LLL_ERR, lws_log_line);
 
+	/* Headers on every reply, lws' own error replies included. */
+	static const char *const header_pairs[][2] = {
+		{ "x-content-type-options:", "nosniff" },
+		{ "referrer-policy:", "no-referrer" },
+		{ "x-frame-options:", "DENY" },
+		{ "content-security-policy:", NULL },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		w->headers[i].next = i + 1 < 4 ? &w->headers[i + 1] : NULL;
+		w->headers[i].name = header_pairs[i][0];
+		w->headers[i].value = header_pairs[i][1] != NULL ? header_pairs[i][1] : web_page_csp();
+	}
+
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
-		       LWS_SERVER_OPTION_VALIDATE_UTF8;
-	/* An IPv4 address with IPv6 enabled listens on every interface in lws 4.1 (#2290). */
-	if (!w->ipv6)
-		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
 	info.user = w;
 	info.gid = -1;
 	info.uid = -1;
-	info.fd_limit_per_thread = connection_limit();
-	/* Headers up to 8 KB (lws drops a request with more, silently); at most 256
-	 * requests parse their headers at once, each for 10 s at most. */
-	info.max_http_header_data = 8192;
+	/* Three descriptors a client (its socket, the socketpair), one for the listener. */
+	info.fd_limit_per_thread = fd_limit();
+	w->max_connections = info.fd_limit_per_thread > 256 ? (info.fd_limit_per_thread - 128) / 3
+							    : info.fd_limit_per_thread / 6;
+	/* The front lets heads up to WEB_HEAD_MAX bytes and WEB_HEAD_MAX_FIELDS fields through;
+	 * lws stores them with up to 10 bytes more a field (its unknown-header records, the
+	 * NULs) and would drop the connection without a word past its buffer: 1 KB spare. At
+	 * most 256 requests parse their headers at once, each for 10 s at most. */
+	info.max_http_header_data = WEB_HEAD_MAX + 1024;
 	info.max_http_header_pool = 256;
 	info.timeout_secs = 10;
 	info.keepalive_timeout = 5;
@@ -584,20 +1221,24 @@ web_start(const struct web_settings *settings, char **error_r)
 	}
 	info.vhost_name = "dialogd";
 	info.server_string = "dialogd";
-	info.port = w->port;
-	info.iface = strcmp(w->host, "0.0.0.0") == 0 || strcmp(w->host, "::") == 0 ? NULL : w->host;
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* the front accepts */
 	info.protocols = protocols;
 	info.mounts = &mounts;
-	info.headers = &headers;
-	struct lws_vhost *vhost = lws_create_vhost(w->context, &info);
-	int port = vhost != NULL ? lws_get_vhost_listen_port(vhost) : -1;
-	if (port <= 0 || !listener_answers(w, port)) {
-		*error_r = xasprintf("cannot listen on %s: %s", settings->listen, bind_failure(w));
+	info.headers = &w->headers[0];
+	w->vhost = lws_create_vhost(w->context, &info);
+	if (w->vhost == NULL) {
+		*error_r = xstrdup("cannot create the libwebsockets vhost");
 		web_free(w);
 		return NULL;
 	}
-	w->port = port;
-	w->address = w->ipv6 ? xasprintf("[%s]:%d", w->host, port) : xasprintf("%s:%d", w->host, port);
+	if ((w->listener = adopt(w, LWS_ADOPT_RAW_FILE_DESC, w->listen_fd, "dialogd-listen", NULL)) == NULL) {
+		*error_r = xstrdup("libwebsockets cannot poll the listening socket");
+		close(w->listen_fd);
+		w->listen_fd = -1;
+		web_free(w);
+		return NULL;
+	}
+	w->address = w->ipv6 ? xasprintf("[%s]:%d", w->host, w->port) : xasprintf("%s:%d", w->host, w->port);
 	int rc = pthread_create(&w->thread, NULL, web_thread, w);
 	if (rc != 0) {
 		*error_r = xasprintf("cannot start the thread: %s", strerror(rc));
@@ -606,7 +1247,7 @@ web_start(const struct web_settings *settings, char **error_r)
 	}
 	w->thread_started = true;
 	log_info("web: listening on %s (reset page %s, at most %u connections)", w->address, RESET_PAGE_PATH,
-		 info.fd_limit_per_thread);
+		 w->max_connections);
 	return w;
 }
 

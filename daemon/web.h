@@ -15,9 +15,10 @@ struct web_settings {
 	unsigned long reset_ttl;        /* seconds a reset link lasts ([security] reset_ttl) */
 };
 
-/* Runs in the main thread: opens the store, binds the address, checks that the listener
- * exists, logs "web: listening on ADDRESS:PORT" and starts the thread. Returns NULL with
- * *error_r (caller frees) when any of it fails. settings is copied. */
+/* Runs in the main thread: opens the store, binds the address (dialogd's own socket: every
+ * request head is checked before libwebsockets reads it, see web.c), logs "web: listening
+ * on ADDRESS:PORT" and starts the thread. Returns NULL with *error_r (caller frees) when
+ * any of it fails. settings is copied. */
 struct web *web_start(const struct web_settings *settings, char **error_r);
 /* Asks the thread to stop (any thread; returns at once). NULL is accepted. */
 void web_request_stop(struct web *web);

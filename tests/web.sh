@@ -2,7 +2,10 @@
 # The password reset page over HTTP, end to end: dialogd (no mail servers, no [imap] or
 # [smtp]) listens on a free loopback port; tests/issue_token issues links as the e-mail
 # channel does; curl checks the form, refusals that keep the link, the change, the spent
-# and expired links, the security headers, 404/405/411/413/415, that the port is bound on
+# and expired links, the security headers, 404/405/411/413/415, what the front refuses
+# before libwebsockets parses it (raw sockets: whitespace before a colon, obs-fold, bare
+# LF, Host, 431/414 at 8 KB, h2c and the HTTP/2 preface, CONNECT; each answer closed and
+# with the headers of every page, after the replies before it), that the port is bound on
 # 127.0.0.1 only, a second dialogd on the same port failing with the reason, [::1], that
 # SIGHUP still reloads, and SIGTERM stopping with 0. Then Debian's Chromium fills the form
 # (tests/browser/reset.mjs; skipped with a message without chromium or `npm ci` in
@@ -146,7 +149,7 @@ check "a hostile token is not echoed" sh -c "curl -s '$R?jeton=%3Cscript%3Ealert
 	grep -q 'plus valable' && ! curl -s '$R?jeton=%3Cscript%3Ealert(1)%3C/script%3E' | grep -q '<script>'"
 LONG=$(head -c 10240 /dev/zero | tr '\0' a)
 curl -s -o /dev/null "$R?jeton=$LONG"
-check "a 10 KB URL is dropped by lws (headers over 8 KB), and dialogd goes on" \
+check "after a 10 KB URL (refused: 414, below), dialogd goes on" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' "$U/")" = 200
 
 # ---- the other routes and the refusals of HTTP ----
@@ -194,6 +197,134 @@ status=$(raw 'POST /reinitialisation HTTP/1.1\r\nHost: t\r\nContent-Length: 5x\r
 check "a Content-Length that is not a number: 400" test "$status" = "HTTP/1.1 400 Bad Request"
 check "two requests on one connection (keep-alive)" sh -c "[ \"\$(curl -s -o /dev/null -o /dev/null \
 	-w '%{http_code}%{num_connects} ' '$U/' '$U/favicon.ico')\" = '2001 2040 ' ]"
+
+# ---- what the server refuses before libwebsockets parses it (RFC 9112) ----
+# exchange NAME REQUEST: sends REQUEST on one connection (\r, \n and \t written out, \xNN
+# for byte NN, {N*c} for N times c), keeps all the server sends in $D/NAME.raw until it
+# closes the connection (or stays silent for 3 s), and prints the status lines it sent,
+# joined by " + ", then "| closed" or "| open".
+exchange() {
+	python3 - "$PORT" "$1" "$D/$1.raw" "$2" <<'PY'
+import re, socket, sys, time
+port, name, out, request = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+request = re.sub(r"\{(\d+)\*(.)\}", lambda m: m.group(2) * int(m.group(1)), request)
+request = re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), request)
+request = request.replace("\\r", "\r").replace("\\n", "\n").replace("\\t", "\t")
+s = socket.create_connection(("127.0.0.1", port), timeout=3)
+try:
+    s.sendall(request.encode("latin-1"))
+except OSError:
+    pass  # the server may answer and close before it has read everything
+data, state, start = b"", "open", time.monotonic()
+while time.monotonic() - start < 10:
+    try:
+        chunk = s.recv(65536)
+    except socket.timeout:
+        break
+    except OSError:  # a reset after the answer: closed all the same
+        state = "closed"
+        break
+    if not chunk:
+        state = "closed"
+        break
+    data += chunk
+open(out, "wb").write(data)
+lines = re.findall(rb"(?:^|\n)(HTTP/\d\.\d [^\r\n]*)", data)
+print(" + ".join(l.decode(errors="replace") for l in lines) or "(nothing)", "|", state)
+PY
+}
+# refused NAME STATUS-LINE DESCRIPTION REQUEST: the answer is STATUS-LINE alone, French,
+# with the security headers of every page, and the connection is closed after it.
+refused() {
+	result=$(exchange "$1" "$4")
+	raw_h() { tr -d '\r' < "$D/$1.raw" | sed '/^$/q' | grep -qi -- "^$2"; }
+	if [ "$result" = "$2 | closed" ] && raw_h "$1" "content-security-policy: default-src 'none'" &&
+		raw_h "$1" 'x-frame-options: DENY' && raw_h "$1" 'x-content-type-options: nosniff' &&
+		raw_h "$1" 'referrer-policy: no-referrer' && raw_h "$1" 'cache-control: no-store' &&
+		raw_h "$1" 'connection: close' && grep -q '<html lang="fr">' "$D/$1.raw"; then
+		ok "$3"
+	else
+		not_ok "$3 (got: $result)"
+	fi
+}
+G='GET / HTTP/1.1\r\nHost: t\r\n'
+refused te_space 'HTTP/1.1 400 Bad Request' "'Transfer-Encoding : chunked' (space before the colon): 400, closed" \
+	"${G}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\nGET /wp-login.php HTTP/1.1\r\nHost: t\r\n\r\n"
+refused cl_space 'HTTP/1.1 400 Bad Request' "'Content-Length : 5' (space before the colon): 400, closed" \
+	'POST /reinitialisation HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length : 5\r\n\r\njeton'
+refused tab_colon 'HTTP/1.1 400 Bad Request' "a tab before the colon: 400, closed" "${G}Content-Length\t: 0\r\n\r\n"
+refused name_space 'HTTP/1.1 400 Bad Request' "a space inside a header name: 400, closed" "${G}X Forwarded: 1\r\n\r\n"
+refused obs_fold 'HTTP/1.1 400 Bad Request' "a folded header line (obs-fold): 400, closed" "${G}X-A: 1\r\n b\r\n\r\n"
+refused bare_lf 'HTTP/1.1 400 Bad Request' "lines ending in a bare LF: 400, closed" 'GET / HTTP/1.1\nHost: t\n\n'
+refused no_host 'HTTP/1.1 400 Bad Request' "HTTP/1.1 without Host: 400, closed" 'GET / HTTP/1.1\r\n\r\n'
+refused two_hosts 'HTTP/1.1 400 Bad Request' "two Host headers: 400, closed" "${G}Host: u\r\n\r\n"
+refused ctl_value 'HTTP/1.1 400 Bad Request' "a control character in a header value: 400, closed" "${G}X-A: a\x01b\r\n\r\n"
+refused big_header 'HTTP/1.1 431 Request Header Fields Too Large' "a 9 KB header: 431, closed" \
+	"${G}X-Big: {9216*a}\r\n\r\n"
+refused many_fields 'HTTP/1.1 431 Request Header Fields Too Large' "65 header fields: 431, closed" \
+	"${G}$(i=0; while [ $i -lt 64 ]; do printf 'X-F%d: 1\\r\\n' $i; i=$((i + 1)); done)\r\n"
+refused long_url 'HTTP/1.1 414 Request URI too Long' "a 10 KB URL: 414, closed" \
+	'GET /reinitialisation?jeton={10240*a} HTTP/1.1\r\nHost: t\r\n\r\n'
+check "a 7 KB header is still answered" test "$(exchange header_7k "${G}Connection: close\r\nX-Big: {7168*a}\r\n\r\n")" = \
+	'HTTP/1.1 200 OK | closed'
+# 8192 bytes and 64 fields, both at the limit: what the front lets through fits in lws'
+# header buffer. 25 bytes for the request line and Host, 61 * 11 for the Accept lines, 19
+# for Connection, 7 + 7466 + 2 for X-Pad, 2 for the empty line.
+fill=$(i=0; while [ $i -lt 61 ]; do printf 'Accept: x\\r\\n'; i=$((i + 1)); done)
+check "a head of exactly 8 KB with 64 fields is still answered" test \
+	"$(exchange header_8k "${G}${fill}Connection: close\r\nX-Pad: {7466*a}\r\n\r\n")" = 'HTTP/1.1 200 OK | closed'
+refused h2c 'HTTP/1.1 400 Bad Request' "Upgrade: h2c is refused (no 101), closed" \
+	"${G}Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+check "... and nothing in that answer switches protocols" sh -c "! grep -q '101 Switching' '$D/h2c.raw'"
+refused preface 'HTTP/1.1 400 Bad Request' "the HTTP/2 preface (PRI * HTTP/2.0): 400, closed" \
+	'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+check "curl --http2 (h2c upgrade): 400 in HTTP/1.1" \
+	test "$(curl -s -o /dev/null -w '%{http_code} %{http_version}' --http2 "$U/")" = '400 1.1'
+check "curl --http2-prior-knowledge: no HTTP/2 answer" \
+	test "$(curl -s -o /dev/null -w '%{http_version}' --http2-prior-knowledge "$U/")" != 2
+refused connect 'HTTP/1.1 501 Not Implemented' "CONNECT: 501, closed (lws would turn the connection raw)" \
+	'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n'
+check "a valid request, then a malformed one on the same connection: 200, then 400, closed" \
+	test "$(exchange pipelined "${G}\r\n${G}Transfer-Encoding : chunked\r\n\r\n")" = \
+	'HTTP/1.1 200 OK + HTTP/1.1 400 Bad Request | closed'
+exchange bad_path 'GET /%zz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' > "$D/bad_path.out"
+check "lws' own refusal (403, a bad %-escape in the path) carries the CSP too" sh -c "grep -q '^HTTP/1.[01] 403' \
+	'$D/bad_path.out' && tr -d '\\r' < '$D/bad_path.raw' | grep -qi \"^content-security-policy: default-src 'none'\""
+check "a form POST and a GET in one packet: both answered, in order (the front follows Content-Length)" \
+	test "$(exchange post_get 'POST /reinitialisation HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\njeton=xGET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')" = \
+	'HTTP/1.1 200 OK + HTTP/1.1 200 OK | closed'
+check "a request that comes one byte at a time is answered" python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for b in b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n":
+    s.send(bytes([b]))
+    time.sleep(0.002)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if data.startswith(b"HTTP/1.1 200 OK\r\n") else 1)
+PY
+check "a client that half-closes after its request still gets the answer" python3 - "$PORT" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+sys.exit(0 if data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"</html>\n") else 1)
+PY
+check "the refusals are logged with their reason" grep -q 'web: refused a request from 127.0.0.1: .*before the colon (400)' "$D/dialogd.log"
+A=$("$issue" "$D/dialogd.sqlite" ALEMAIRE)
+check "after the refusals, GET of the reset page: 200 with the form" sh -c \
+	"[ \"\$(curl -s -o '$D/after.html' -w '%{http_code}' '$R?jeton=$A')\" = 200 ] && grep -q 'name=\"mot_de_passe\"' '$D/after.html'"
 
 # ---- nothing secret in the log or the audit ----
 check "the log names the change, without token or password" sh -c "grep -q 'web: password reset: JMOREAU01: password changed' \
