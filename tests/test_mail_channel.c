@@ -524,7 +524,8 @@ test_purge(void **state)
 /* The body of the last outbound message of a thread with the given decision. */
 struct last_body {
 	const char *decision;
-	char *body;
+	char *body;             /* the last such message's body, or its subject */
+	bool subject;           /* the subject is wanted */
 };
 
 static int
@@ -534,7 +535,7 @@ find_body(const struct message_row *m, int64_t at, void *user)
 	struct last_body *b = user;
 	if (strcmp(m->direction, "out") == 0 && strcmp(m->decision, b->decision) == 0) {
 		free(b->body);
-		b->body = xstrdup(m->body);
+		b->body = xstrdup(b->subject ? m->subject : m->body);
 	}
 	return 0;
 }
@@ -859,24 +860,12 @@ test_pasted_reset_link_is_scrubbed_everywhere(void **state)
 	free(raw);
 }
 
-static int
-find_subject(const struct message_row *m, int64_t at, void *user)
-{
-	(void)at;
-	struct last_body *b = user;
-	if (strcmp(m->direction, "out") == 0 && strcmp(m->decision, b->decision) == 0) {
-		free(b->body);
-		b->body = xstrdup(m->subject);
-	}
-	return 0;
-}
-
 /* The subject of the thread's last outbound mail of that kind ("ack", "reply"). */
 static char *
 reply_subject(struct fixture *f, int64_t thread, const char *decision)
 {
-	struct last_body b = { decision, NULL };
-	assert_int_equal(store_messages_each(f->store, thread, find_subject, &b), 0);
+	struct last_body b = { decision, NULL, true };
+	assert_int_equal(store_messages_each(f->store, thread, find_body, &b), 0);
 	assert_non_null(b.body);
 	return b.body;
 }
