@@ -41,6 +41,8 @@ run_build() { # run_build NAME CONFIGURE-ARGS...
 	fi
 	echo "== $name: make check"
 	make -j2 check > check.out 2>&1 || status=1
+	# No test-suite.log means a test program did not build: show why.
+	[ -f test-suite.log ] || { tail -40 check.out; failed=$((failed + 1)); status=1; cd "$top"; return; }
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):|^# ' check.out
 	for log in tests/*.log; do
 		case "$log" in *test-suite.log) continue ;; esac

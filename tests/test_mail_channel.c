@@ -543,7 +543,7 @@ find_body(const struct message_row *m, int64_t at, void *user)
 static char *
 reply_body(struct fixture *f, int64_t thread, const char *decision)
 {
-	struct last_body b = { decision, NULL };
+	struct last_body b = { .decision = decision };
 	assert_int_equal(store_messages_each(f->store, thread, find_body, &b), 0);
 	return b.body;
 }
