@@ -4,14 +4,26 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <ini.h>
 #include <math.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 enum key_type { KEY_STRING, KEY_FRACTION, KEY_COUNT, KEY_NUMBER, KEY_BOOL };
+
+/* What a string key holds, for the secrecy checks. */
+enum key_secret {
+	SECRET_NONE,
+	SECRET_VALUE,           /* the value is a password: the configuration file must be private */
+	SECRET_FILE,            /* the value names a file holding one: that file must be private */
+};
 
 static const struct config_key {
 	const char *section;
@@ -20,26 +32,39 @@ static const struct config_key {
 	size_t offset;
 	const char *default_value;   /* NULL: no default */
 	const char *doc;
+	enum key_secret secret;
 } keys[] = {
 	{ "paths", "data", KEY_STRING, offsetof(struct config, data_dir), NULL,
-	  "folder holding intents/, faq-data/ and templates/ (default: the installed data)" },
+	  "folder holding intents/, faq-data/ and templates/ (default: the installed data)", SECRET_NONE },
+	{ "daemon", "user", KEY_STRING, offsetof(struct config, daemon_user), NULL,
+	  "user dialogd runs as when started as root: it binds [web] listen as root, then switches for good "
+	  "(the store and its folder must be this user's; unset and started as root: dialogd refuses to start unless allow_root)",
+	  SECRET_NONE },
+	{ "daemon", "group", KEY_STRING, offsetof(struct config, daemon_group), NULL,
+	  "group dialogd runs as with user (default: the user's login group; no other group is kept)", SECRET_NONE },
+	{ "daemon", "allow_root", KEY_BOOL, offsetof(struct config, allow_root), "no",
+	  "yes: run as root when started as root without user (not recommended: only for tests and demonstrations)",
+	  SECRET_NONE },
 	{ "engine", "min_confidence", KEY_FRACTION, offsetof(struct config, min_confidence), "0.60",
-	  "confidence (0 to 1) the best intent needs to be answered automatically" },
+	  "confidence (0 to 1) the best intent needs to be answered automatically", SECRET_NONE },
 	{ "engine", "min_margin", KEY_FRACTION, offsetof(struct config, min_margin), "0.15",
-	  "lead over the second intent below which the reply covers both" },
+	  "lead over the second intent below which the reply covers both", SECRET_NONE },
 	{ "engine", "suggest_confidence", KEY_FRACTION, offsetof(struct config, suggest_confidence), "0.25",
-	  "chat: a short message whose best intent reaches this (but not min_confidence) gets the subject proposed instead of a handoff" },
+	  "chat: a short message whose best intent reaches this (but not min_confidence) gets the subject proposed instead of a handoff", SECRET_NONE },
 	{ "engine", "suggest_max_words", KEY_COUNT, offsetof(struct config, suggest_max_words), "4",
-	  "chat: longest message (in words) for which subjects are proposed" },
-#define S(sec, name, field, def, doc) { sec, name, KEY_STRING, offsetof(struct config, field), def, doc }
-#define N(sec, name, field, def, doc) { sec, name, KEY_NUMBER, offsetof(struct config, field), def, doc }
-#define B(sec, name, field, def, doc) { sec, name, KEY_BOOL, offsetof(struct config, field), def, doc }
+	  "chat: longest message (in words) for which subjects are proposed", SECRET_NONE },
+#define S(sec, name, field, def, doc) { sec, name, KEY_STRING, offsetof(struct config, field), def, doc, SECRET_NONE }
+/* A password given in the file, and a file holding a secret. */
+#define P(sec, name, field, doc) { sec, name, KEY_STRING, offsetof(struct config, field), NULL, doc, SECRET_VALUE }
+#define F(sec, name, field, doc) { sec, name, KEY_STRING, offsetof(struct config, field), NULL, doc, SECRET_FILE }
+#define N(sec, name, field, def, doc) { sec, name, KEY_NUMBER, offsetof(struct config, field), def, doc, SECRET_NONE }
+#define B(sec, name, field, def, doc) { sec, name, KEY_BOOL, offsetof(struct config, field), def, doc, SECRET_NONE }
 	S("store", "path", store_path, "dialogd.sqlite",
 	  "SQLite file holding threads, messages, outbox and mailbox state (relative to the working folder)"),
 	S("imap", "url", imap_url, NULL, "support mailbox server, imap://host:port or imaps://host:port (unset: no mail is read)"),
 	S("imap", "user", imap_user, NULL, "IMAP login"),
-	S("imap", "password", imap_password, NULL, "IMAP password (prefer password_file)"),
-	S("imap", "password_file", imap_password_file, NULL, "file whose first line is the IMAP password"),
+	P("imap", "password", imap_password, "IMAP password (prefer password_file; this file must then be mode 0600)"),
+	F("imap", "password_file", imap_password_file, "file whose first line is the IMAP password (mode 0600)"),
 	S("imap", "mailbox", imap_mailbox, "INBOX", "folder read for new questions"),
 	S("imap", "done_action", imap_done_action, "move",
 	  "what happens to a processed message: move (to done_folder) or keyword (flag it with done_keyword); never deleted"),
@@ -57,8 +82,8 @@ static const struct config_key {
 	  "messages larger than this (bytes) are escalated without their body being read"),
 	S("smtp", "url", smtp_url, NULL, "server replies are sent through, smtp://host:port or smtps://host:port (unset: replies wait in the outbox)"),
 	S("smtp", "user", smtp_user, NULL, "SMTP login (unset: no authentication)"),
-	S("smtp", "password", smtp_password, NULL, "SMTP password (prefer password_file)"),
-	S("smtp", "password_file", smtp_password_file, NULL, "file whose first line is the SMTP password"),
+	P("smtp", "password", smtp_password, "SMTP password (prefer password_file; this file must then be mode 0600)"),
+	F("smtp", "password_file", smtp_password_file, "file whose first line is the SMTP password (mode 0600)"),
 	S("smtp", "from", smtp_from, "Dialoguer avec OCAPIAT <dialoguer@ocapiat.test>",
 	  "sender of every reply; its domain is the domain of our Message-IDs"),
 	S("smtp", "helo", smtp_helo, "dialogd.localhost", "name given in EHLO"),
@@ -109,16 +134,17 @@ static const struct config_key {
 	  "password resets per requester address and per account and hour; beyond, the same reply and nothing sent"),
 	N("security", "reset_ttl", reset_ttl, "1800", "seconds a password reset link stays valid"),
 	N("security", "code_attempts", code_attempts, "5",
-	  "chat: wrong one-time codes accepted before the code is void (per code, and per address and hour)"),
+	  "chat: wrong one-time codes accepted before the code is void (per code)"),
 	N("security", "code_ttl", code_ttl, "600", "chat: seconds a one-time code stays valid"),
 	S("directory", "backend", directory_backend, "sqlite",
 	  "where accounts and dossiers are looked up: sqlite (the store, filled by dialogctl import) or http (the extranet's API at url)"),
 	S("directory", "url", directory_url, NULL, "base URL of the extranet's directory API, e.g. https://extranet.example/api/v1 (backend = http)"),
 	S("directory", "user", directory_user, NULL, "HTTP Basic user name for the directory API (unset: no Basic authentication)"),
-	S("directory", "password", directory_password, NULL, "HTTP Basic password for the directory API (prefer password_file)"),
-	S("directory", "password_file", directory_password_file, NULL, "file whose first line is the directory API password"),
-	S("directory", "api_key_file", directory_api_key_file, NULL,
-	  "file whose first line is a bearer token sent as Authorization: Bearer (instead of Basic)"),
+	P("directory", "password", directory_password,
+	  "HTTP Basic password for the directory API (prefer password_file; this file must then be mode 0600)"),
+	F("directory", "password_file", directory_password_file, "file whose first line is the directory API password (mode 0600)"),
+	F("directory", "api_key_file", directory_api_key_file,
+	  "file whose first line is a bearer token sent as Authorization: Bearer (instead of Basic; mode 0600)"),
 	N("directory", "timeout", directory_timeout, "5",
 	  "seconds a directory API call may take in all; a slower API means the request is escalated"),
 	N("directory", "connect_timeout", directory_connect_timeout, "2", "seconds to connect to the directory API"),
@@ -131,6 +157,8 @@ static const struct config_key {
 	  "address of this server as users reach it (through the reverse proxy): the base of the reset links sent by mail"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
+#undef P
+#undef F
 #undef N
 #undef B
 };
@@ -202,6 +230,8 @@ void
 config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->daemon_uid = (uid_t)-1;
+	cfg->daemon_gid = (gid_t)-1;
 	for (size_t i = 0; i < KEYS; i++) {
 		char *why = NULL;
 		if (keys[i].default_value != NULL && set_value(cfg, &keys[i], keys[i].default_value, &why) < 0)
@@ -264,6 +294,34 @@ has_scheme(const char *url, const char *a, const char *b)
 	return url == NULL || str_starts_with(url, a) || str_starts_with(url, b);
 }
 
+/* Finds [daemon] user and group in the system's databases (cfg->daemon_uid, _gid). */
+static void
+resolve_daemon_ids(struct config *cfg, const char *path, struct strbuf *errors)
+{
+	cfg->daemon_uid = (uid_t)-1;
+	cfg->daemon_gid = (gid_t)-1;
+	if (cfg->daemon_user != NULL) {
+		/* Not found and a failed look-up both give NULL (errno is not reliable here). */
+		const struct passwd *pw = getpwnam(cfg->daemon_user);
+		if (pw == NULL) {
+			strbuf_addf(errors, "%s: [daemon] user: no user \"%s\" on this system (useradd --system %s)\n", path,
+				    cfg->daemon_user, cfg->daemon_user);
+		} else {
+			cfg->daemon_uid = pw->pw_uid;
+			cfg->daemon_gid = pw->pw_gid;
+		}
+	}
+	if (cfg->daemon_group != NULL) {
+		const struct group *gr = getgrnam(cfg->daemon_group);
+		if (cfg->daemon_user == NULL)
+			strbuf_addf(errors, "%s: [daemon] group is set but user is not\n", path);
+		else if (gr == NULL)
+			strbuf_addf(errors, "%s: [daemon] group: no group \"%s\" on this system\n", path, cfg->daemon_group);
+		else
+			cfg->daemon_gid = gr->gr_gid;
+	}
+}
+
 /* Checks that need several keys or a closed set of values. */
 static void
 check_values(const struct config *cfg, const char *path, struct strbuf *errors)
@@ -317,32 +375,214 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		}
 }
 
-int
-config_secret(const char *value, const char *file, char **secret_r, char **error_r)
+/* The name of uid for messages: "nobody", or "uid 12345" when it has none. */
+static char *
+user_name(uid_t uid)
 {
-	*secret_r = NULL;
-	if (file == NULL) {
-		*secret_r = value ? xstrdup(value) : NULL;
-		return 0;
+	const struct passwd *pw = getpwuid(uid);
+	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("uid %lu", (unsigned long)uid);
+}
+
+/* "readable by its group and others": who gets what from the group and other bits of
+ * mode (reading named first, as the worst; 0604 names others only). */
+static void
+describe_exposure(struct strbuf *sb, mode_t mode)
+{
+	static const struct {
+		mode_t group, others;
+		const char *what;
+	} kinds[] = {
+		{ S_IRGRP, S_IROTH, "readable by" }, { S_IWGRP, S_IWOTH, "writable by" }, { S_IXGRP, S_IXOTH, "open to" },
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		bool g = (mode & kinds[i].group) != 0, o = (mode & kinds[i].others) != 0;
+		if (g || o) {
+			strbuf_addf(sb, "%s %s", kinds[i].what, g && o ? "its group and others" : g ? "its group" : "others");
+			return;
+		}
 	}
-	char *err = NULL;
-	char *text = file_read_all(file, 4096, NULL, &err);
-	if (text == NULL) {
-		*error_r = xasprintf("password file: %s", err);
-		free(err);
+}
+
+/* OpenSMTPD's check_file_secrecy: path (opened, st from fstat) holds what ("a password
+ * ([smtp] password)"); its group and others get no permission bit, and it belongs to
+ * root, to the user running this or to [daemon] user, since its owner can change it.
+ * Appends one line per problem to errors; returns 0 or -1. */
+static int
+check_secrecy(const struct config *cfg, const char *path, const struct stat *st, const char *what,
+	      struct strbuf *errors)
+{
+	int rc = 0;
+	if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		strbuf_addf(errors, "%s: holds %s but is ", path, what);
+		describe_exposure(errors, st->st_mode);
+		strbuf_addf(errors, " (mode %04o): chmod 600 it\n", (unsigned)(st->st_mode & 07777));
+		rc = -1;
+	}
+	uid_t self = geteuid();
+	bool daemon_set = cfg->daemon_uid != (uid_t)-1;
+	if (st->st_uid != 0 && st->st_uid != self && !(daemon_set && st->st_uid == cfg->daemon_uid)) {
+		char *owner = user_name(st->st_uid);
+		uid_t runs_as = daemon_set ? cfg->daemon_uid : self;
+		char *runner = user_name(runs_as);
+		if (runs_as == 0)
+			strbuf_addf(errors, "%s: holds %s but is owned by %s, who could change it: chown root it\n", path, what,
+				    owner);
+		else
+			strbuf_addf(errors, "%s: holds %s but is owned by %s, who could change it: chown it to root or to %s\n",
+				    path, what, owner, runner);
+		free(owner);
+		free(runner);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* What a secret file holds, for messages: "a password ([imap] password_file)". */
+static char *
+secret_what(const struct config_key *k)
+{
+	return xasprintf("%s ([%s] %s)", strstr(k->name, "password") != NULL ? "a password" : "a secret", k->section,
+			 k->name);
+}
+
+/* Opens the secret file named by k and checks it. Returns the descriptor, or -1 with
+ * the reasons appended to errors. */
+static int
+secret_file_open(const struct config *cfg, const struct config_key *k, struct strbuf *errors)
+{
+	const char *path = *(char *const *)((const char *)cfg + k->offset);
+	/* O_NONBLOCK: a FIFO in its place must not hang the start-up (refused below). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		strbuf_addf(errors, "%s: cannot open ([%s] %s): %s\n", path, k->section, k->name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	char *what = secret_what(k);
+	int rc = 0;
+	if (!S_ISREG(st.st_mode)) {
+		strbuf_addf(errors, "%s: holds %s but is not a regular file\n", path, what);
+		rc = -1;
+	} else {
+		rc = check_secrecy(cfg, path, &st, what, errors);
+	}
+	free(what);
+	if (rc < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+config_check_secret_files(const struct config *cfg, char **error_r)
+{
+	struct strbuf errors = {0};
+	for (size_t i = 0; i < KEYS; i++) {
+		if (keys[i].secret != SECRET_FILE || *(char *const *)((const char *)cfg + keys[i].offset) == NULL)
+			continue;
+		int fd = secret_file_open(cfg, &keys[i], &errors);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (errors.len == 0)
+		return 0;
+	errors.data[errors.len - 1] = '\0';
+	*error_r = strbuf_detach(&errors);
+	return -1;
+}
+
+static const struct config_key *
+key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < KEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* The first line of the secret file k names (at most 4096 bytes, no NUL byte). */
+static char *
+secret_file_read(const struct config *cfg, const struct config_key *k, char **error_r)
+{
+	struct strbuf errors = {0};
+	int fd = secret_file_open(cfg, k, &errors);
+	if (fd < 0) {
+		errors.data[errors.len - 1] = '\0';
+		*error_r = strbuf_detach(&errors);
+		return NULL;
+	}
+	const char *path = *(char *const *)((const char *)cfg + k->offset);
+	enum { MAX = 4096 };
+	char *text = xmalloc(MAX + 2);
+	size_t len = 0;
+	ssize_t n = 0;
+	while (len <= MAX && (n = read(fd, text + len, MAX + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	int saved = errno;
+	close(fd);
+	const char *why = n < 0 ? strerror(saved) : len > MAX ? "larger than 4096 bytes" :
+			  memchr(text, '\0', len) != NULL ? "holds a NUL byte" : NULL;
+	if (why != NULL) {
+		*error_r = xasprintf("%s: cannot read ([%s] %s): %s", path, k->section, k->name, why);
+		free(text);
+		return NULL;
+	}
+	text[len] = '\0';
 	text[strcspn(text, "\r\n")] = '\0';
-	*secret_r = text;
+	return text;
+}
+
+int
+config_secret(const struct config *cfg, const char *section, const char *name, char **secret_r, char **error_r)
+{
+	*secret_r = NULL;
+	char *file_name = xasprintf("%s_file", name);
+	const struct config_key *value_key = key_find(section, name), *file_key = key_find(section, file_name);
+	free(file_name);
+	if (value_key == NULL && file_key == NULL)
+		abort();  /* a secret this table does not have: a bug of the caller */
+	if (file_key != NULL && *(char *const *)((const char *)cfg + file_key->offset) != NULL) {
+		*secret_r = secret_file_read(cfg, file_key, error_r);
+		return *secret_r != NULL ? 0 : -1;
+	}
+	const char *value = value_key != NULL ? *(char *const *)((const char *)cfg + value_key->offset) : NULL;
+	*secret_r = value != NULL ? xstrdup(value) : NULL;
 	return 0;
+}
+
+/* The configuration file itself, when one of its keys is a password. */
+static void
+check_file_secrecy(const struct config *cfg, const char *path, const struct stat *st, struct strbuf *errors)
+{
+	struct strbuf names = {0};
+	for (size_t i = 0; i < KEYS; i++)
+		if (keys[i].secret == SECRET_VALUE && *(char *const *)((const char *)cfg + keys[i].offset) != NULL)
+			strbuf_addf(&names, "%s[%s] %s", names.len > 0 ? ", " : "", keys[i].section, keys[i].name);
+	if (names.len > 0) {
+		char *what = xasprintf("a password (%s)", names.data);
+		check_secrecy(cfg, path, st, what, errors);
+		free(what);
+	}
+	strbuf_free(&names);
 }
 
 int
 config_load(struct config *cfg, const char *path, char **error_r)
 {
-	struct parse_state st = { cfg, path, fopen(path, "r"), 0, {0} };
-	if (st.file == NULL) {
+	struct parse_state st = { cfg, path, fopen(path, "re"), 0, {0} };
+	struct stat file_st;
+	if (st.file == NULL || fstat(fileno(st.file), &file_st) < 0) {
 		*error_r = xasprintf("%s: cannot open: %s", path, strerror(errno));
+		if (st.file != NULL)
+			fclose(st.file);
 		return -1;
 	}
 	int rc = ini_parse_stream(read_line, &st, on_key, &st);
@@ -351,7 +591,10 @@ config_load(struct config *cfg, const char *path, char **error_r)
 		strbuf_addf(&st.errors, "%s:%d: syntax error (expected [section] or key = value)\n", path, rc);
 	else if (rc < 0)
 		strbuf_addf(&st.errors, "%s: cannot read\n", path);
+	resolve_daemon_ids(cfg, path, &st.errors);
 	check_values(cfg, path, &st.errors);
+	/* Checked on the file just read (fstat), whatever the path now leads to. */
+	check_file_secrecy(cfg, path, &file_st, &st.errors);
 	if (st.errors.len > 0) {
 		st.errors.data[st.errors.len - 1] = '\0';
 		*error_r = strbuf_detach(&st.errors);

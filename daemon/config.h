@@ -7,9 +7,15 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct config {
 	char *data_dir;         /* [paths] data: folder with intents/, faq-data/, templates/; NULL = default */
+	char *daemon_user;      /* [daemon] user: who dialogd runs as once started as root; NULL = unset */
+	char *daemon_group;     /* [daemon] group: NULL = the user's login group */
+	bool allow_root;        /* [daemon] allow_root: run as root when no user is set */
+	uid_t daemon_uid;       /* daemon_user as config_load found it on this system; (uid_t)-1 when unset */
+	gid_t daemon_gid;       /* daemon_group, or the user's login group; (gid_t)-1 when unset */
 	double min_confidence;  /* [engine] min_confidence */
 	double min_margin;      /* [engine] min_margin */
 	double suggest_confidence;      /* [engine] suggest_confidence */
@@ -66,12 +72,24 @@ struct config {
 
 /* Fills cfg with the defaults. */
 void config_init(struct config *cfg);
-/* Reads path over the values already in cfg. Returns 0, or -1 with every error in *error_r. */
+/* Reads path over the values already in cfg and finds [daemon] user and group on this
+ * system. A file that holds a password must be its owner's alone (no group or other
+ * permission bits) and owned by root, by the user running this, or by [daemon] user
+ * (OpenSMTPD's check_file_secrecy): anyone else could read or change the password.
+ * Returns 0, or -1 with every error in *error_r. */
 int config_load(struct config *cfg, const char *path, char **error_r);
 void config_clear(struct config *cfg);
-/* A password given directly (value) or as the first line of file (which wins). Sets
- * *secret_r (caller frees, NULL when neither is set); -1 with *error_r when file cannot be read. */
-int config_secret(const char *value, const char *file, char **secret_r, char **error_r);
+/* Checks every secret file the configuration names (password_file, api_key_file) as
+ * config_load checks the configuration file: it opens, is a regular file, mode 0600
+ * or stricter, and belongs to root, to the user running this or to [daemon] user.
+ * Returns 0, or -1 with one line per problem in *error_r (caller frees). */
+int config_check_secret_files(const struct config *cfg, char **error_r);
+/* The secret called name in [section] ("password", "api_key"): the first line of
+ * name_file when that key is set (checked as config_check_secret_files does, on the
+ * very file it reads), else the value of the key name. Sets *secret_r (caller frees,
+ * NULL when neither is set), or returns -1 with *error_r. */
+int config_secret(const struct config *cfg, const char *section, const char *name, char **secret_r,
+		  char **error_r);
 /* Prints every key with its default and documentation (for dialogctl and the README). */
 void config_describe(FILE *out);
 /* The same as a dialogd.conf(5) manual page (roff). */

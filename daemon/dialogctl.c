@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A classify line longer than this gets an error object, not an answer. */
@@ -50,7 +51,7 @@ usage(FILE *out)
 	      "  eval FILE.tsv       measure on labelled messages (text, intent, audience)\n"
 	      "      [--min-precision P] [--min-coverage P] [--min-unknown-recall P]\n"
 	      "      [--min-audience P] [--show-errors]     (P in percent; exit 1 below)\n"
-	      "  check               validate intents/, faq-data/, templates/ (and -c FILE)\n"
+	      "  check               validate intents/, faq-data/, templates/ (and -c FILE with its secret files)\n"
 	      "  chat                an interactive conversation with the assistant\n"
 	      "  config [--man]      print every configuration key with its default (--man: as dialogd.conf(5))\n"
 	      "  threads [--json] [--state answered|escalated|ignored|open]   threads, newest first\n"
@@ -461,6 +462,9 @@ cmd_import(const char *store_path, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	/* What dialogctl creates (a store, its -wal and -shm, with import or chat) is its
+	 * user's alone, as dialogd's own files are. */
+	umask(077);
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
 		{ "min-confidence", required_argument, NULL, 'C' }, { "min-margin", required_argument, NULL, 'M' },
@@ -508,6 +512,14 @@ main(int argc, char **argv)
 	}
 	if (o.config_file != NULL) {
 		char *err = NULL;
+		/* The configuration may hold passwords or name their files (chat reads them): like
+		 * dialogd, no core dump and no ptrace by the same user from here on. */
+		if (process_protect(&err) < 0) {
+			fprintf(stderr, "dialogctl: %s\n", err);
+			free(err);
+			config_clear(&cfg);
+			return 1;
+		}
 		if (config_load(&cfg, o.config_file, &err) < 0) {
 			fprintf(stderr, "dialogctl: configuration errors:\n%s\n", err);
 			free(err);
@@ -557,6 +569,13 @@ main(int argc, char **argv)
 		rc = cmd_eval(e, &o, argc - optind - 1, argv + optind + 1);
 	} else if (strcmp(command, "check") == 0) {
 		rc = cmd_check(e);
+		char *err = NULL;
+		/* The secret files, as dialogd checks them before reading them. */
+		if (o.config_file != NULL && config_check_secret_files(&cfg, &err) < 0) {
+			fprintf(stderr, "dialogctl: secret files:\n%s\n", err);
+			free(err);
+			rc = 1;
+		}
 	} else if (strcmp(command, "chat") == 0) {
 		rc = cmd_chat(e, &o, &cfg);
 	} else {

@@ -3,7 +3,9 @@
  * thread and the SMTP sender thread, and the web thread (the password reset page on
  * [web] listen, daemon/web.c). The main thread handles signals: SIGHUP reloads the
  * knowledge without dropping connections (a failed reload keeps the old one), SIGTERM and
- * SIGINT finish the message in hand and stop. Foreground, logs to stderr or syslog. */
+ * SIGINT finish the message in hand and stop. Foreground, logs to stderr or syslog.
+ * Started as root it binds [web] listen and then runs as [daemon] user for good (see
+ * "who dialogd runs as" below); it refuses to stay root unless [daemon] allow_root. */
 #include "autoconf.h"
 #include "config.h"
 #include "directory.h"
@@ -21,11 +23,15 @@
 #include "web.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
@@ -139,9 +145,261 @@ serve(struct engine_holder *holder, const char *dir, const sigset_t *old)
 	}
 }
 
+/* ---- who dialogd runs as ----
+ * Started as root with [daemon] user, dialogd reads the configuration and the secret
+ * files as root (they may be root's alone), takes the user's effective ids to load the
+ * data and to open the store (so that the store, its -wal and -shm are created by the
+ * user who will use them), takes root back only for web_start, which binds [web] listen
+ * (a port below 1024 needs root) and starts the web thread, then switches its real,
+ * effective and saved ids for good: setgroups, setresgid, setresuid, which glibc applies
+ * to every thread, the web thread included (in the instant between web_start and the
+ * switch, the web thread still has root's ids). Everything after runs as the user. */
+struct identity {
+	bool switch_user;       /* started as root with [daemon] user (not root): switch to it */
+	uid_t uid;
+	gid_t gid;
+	char *user, *group;     /* names of the ids dialogd runs as (or will), for messages */
+};
+
+static char *
+group_name(gid_t gid)
+{
+	const struct group *gr = getgrgid(gid);
+	return gr != NULL ? xstrdup(gr->gr_name) : xasprintf("gid %lu", (unsigned long)gid);
+}
+
+static char *
+passwd_name(uid_t uid)
+{
+	const struct passwd *pw = getpwuid(uid);
+	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("uid %lu", (unsigned long)uid);
+}
+
+/* Whether and to whom to switch. Returns 0, or -1 after logging why dialogd refuses. */
+static int
+identity_decide(const struct config *cfg, const char *config_file, struct identity *id)
+{
+	const char *conf = config_file != NULL ? config_file : "(no -c FILE)";
+	uid_t euid = geteuid();
+	bool root_wanted = cfg->daemon_user == NULL || cfg->daemon_uid == 0;
+	id->switch_user = euid == 0 && !root_wanted;
+	id->uid = cfg->daemon_user != NULL ? cfg->daemon_uid : euid;
+	id->gid = cfg->daemon_user != NULL ? cfg->daemon_gid : getegid();
+	id->user = passwd_name(id->uid);
+	id->group = group_name(id->gid);
+	if (euid == 0 && root_wanted) {
+		if (!cfg->allow_root) {
+			log_error("%s: started as root with %s: refusing to run as root: set [daemon] user (a user of dialogd's own, "
+				  "e.g. dialogd), or [daemon] allow_root = yes for a test", conf,
+				  cfg->daemon_user == NULL ? "no [daemon] user" : "[daemon] user = root");
+			return -1;
+		}
+		log_warning("running as root ([daemon] allow_root = yes): set [daemon] user outside tests");
+		return 0;
+	}
+	if (euid != 0 && cfg->daemon_user != NULL && (euid != id->uid || getegid() != id->gid)) {
+		char *user = passwd_name(euid), *group = group_name(getegid());
+		log_error("%s: [daemon] user and group are %s:%s, but dialogd was started as %s:%s, not as root: it cannot "
+			  "switch: start it as root, or as %s:%s (systemd: User= and Group=)", conf, id->user, id->group, user,
+			  group, id->user, id->group);
+		free(user);
+		free(group);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes the user's effective ids; the saved ones stay root for identity_resume_root. */
+static int
+identity_assume(const struct identity *id)
+{
+	char *err = NULL;
+	if (setgroups(1, &id->gid) < 0 || setegid(id->gid) < 0 || seteuid(id->uid) < 0) {
+		log_error("daemon: cannot take the ids of %s:%s: %s", id->user, id->group, strerror(errno));
+		return -1;
+	}
+	/* The kernel made the process dumpable again when its effective ids changed. */
+	if (process_protect(&err) < 0) {
+		log_error("daemon: %s", err);
+		free(err);
+		return -1;
+	}
+	log_info("daemon: reading the data and the store as %s:%s; root is kept only to bind [web] listen",
+		 id->user, id->group);
+	return 0;
+}
+
+static int
+identity_resume_root(void)
+{
+	if (seteuid(0) < 0) {
+		log_error("daemon: cannot take root back to bind [web] listen: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Switches every id of every thread to the user's, for good, and checks that it holds. */
+static int
+identity_drop(const struct identity *id)
+{
+	if (geteuid() != 0 && seteuid(0) < 0) {
+		log_error("daemon: cannot take root back to switch to %s: %s", id->user, strerror(errno));
+		return -1;
+	}
+	/* Groups first: once the uid is not root any more, they can no longer be changed. */
+	if (setgroups(1, &id->gid) < 0 || setresgid(id->gid, id->gid, id->gid) < 0 ||
+	    setresuid(id->uid, id->uid, id->uid) < 0) {
+		log_error("daemon: cannot switch to %s:%s: %s", id->user, id->group, strerror(errno));
+		return -1;
+	}
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, groups[2];
+	int ngroups = getgroups(2, groups);
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != id->uid || eu != id->uid ||
+	    su != id->uid || rg != id->gid || eg != id->gid || sg != id->gid || ngroups != 1 || groups[0] != id->gid ||
+	    setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0) {
+		/* A kernel or libc that did not switch every id: stop rather than run half root. */
+		log_error("daemon: switched to %s:%s, but an id is still root or can be taken back: stopping", id->user,
+			  id->group);
+		return -1;
+	}
+	char *err = NULL;
+	if (process_protect(&err) < 0) {
+		log_error("daemon: %s", err);
+		free(err);
+		return -1;
+	}
+	log_info("daemon: running as %s:%s (uid %lu, gid %lu): real, effective and saved ids on every thread; root "
+		 "cannot be taken back", id->user, id->group, (unsigned long)id->uid, (unsigned long)id->gid);
+	return 0;
+}
+
+/* Whether the store can be used as the user dialogd runs as: said here, with what to do,
+ * rather than SQLite's "unable to open database file" or a store root can write and the
+ * user cannot. Returns 0, or -1 after logging. */
+static int
+store_check_access(const char *path, const struct identity *id)
+{
+	uid_t euid = geteuid();
+	if (strcmp(path, ":memory:") == 0 || euid == 0)
+		return 0;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+	int rc = 0;
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		char *file = xasprintf("%s%s", path, suffixes[i]);
+		struct stat st;
+		if (stat(file, &st) == 0 && st.st_uid != euid) {
+			char *owner = passwd_name(st.st_uid);
+			log_error("store: %s: belongs to %s, but dialogd runs as %s: chown %s:%s %s%s", file, owner, id->user,
+				  id->user, id->group, path, i == 0 ? " (and its -wal and -shm, if any)" : "");
+			free(owner);
+			rc = -1;
+		} else if (stat(file, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+			log_warning("store: %s: its group or others can read it (mode %04o), and it holds mail and accounts: "
+				    "chmod 600 it", file, (unsigned)(st.st_mode & 07777));
+		} else if (stat(file, &st) < 0 && errno != ENOENT) {
+			log_error("store: %s: %s cannot reach it: %s", file, id->user, strerror(errno));
+			rc = -1;
+		}
+		free(file);
+	}
+	/* SQLite creates the -wal and -shm beside the store, whenever they are missing. */
+	if (rc == 0 && euidaccess(dir, W_OK | X_OK) < 0) {
+		log_error("store: %s: %s cannot create files in this folder (%s), and SQLite keeps the store's -wal and -shm "
+			  "beside it: chown %s:%s %s, or set [store] path in a folder of %s's", dir, id->user, strerror(errno),
+			  id->user, id->group, dir, id->user);
+		rc = -1;
+	}
+	free(dir);
+	return rc;
+}
+
+/* The secrets, as root when started as root (their files may be root's alone). All
+ * secret files are checked first, so that every problem is reported at once. */
+static int
+read_secrets(const struct config *cfg, struct mail_setup *setup)
+{
+	char *err = NULL;
+	if (config_check_secret_files(cfg, &err) < 0 || mail_setup_init(setup, cfg, &err) < 0) {
+		log_error("config: %s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The threads, from the web listener to the stop. Returns the exit status. */
+static int
+run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *holder, const struct identity *id,
+    const char *dir, const sigset_t *old)
+{
+	char *err = NULL;
+	int status = 1;
+	pthread_rwlock_init(&holder->lock, NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	struct smtp_sender *sender = NULL;
+	struct imap_reader *reader = NULL;
+	struct web *web = NULL;
+	setup->smtp.mail = &setup->mail;
+	setup->smtp.engine = holder;
+	/* The reset page first: an address that cannot be bound stops dialogd before any mail
+	 * is read (the links it sends would lead nowhere). Root, if any, only for that. */
+	struct web_settings web_settings = {
+		.listen = cfg->web_listen, .store_path = cfg->store_path,
+		.support_address = setup->from_address, .reset_ttl = cfg->reset_ttl,
+	};
+	if (id->switch_user && identity_resume_root() < 0) {
+		/* logged */
+	} else if ((web = web_start(&web_settings, &err)) == NULL) {
+		log_error("web: %s", err);
+		free(err);
+	} else if (id->switch_user && identity_drop(id) < 0) {
+		/* logged */
+	} else if (cfg->smtp_url != NULL && (sender = smtp_sender_start(&setup->smtp, &err)) == NULL) {
+		log_error("smtp: %s", err);
+		free(err);
+	} else if (cfg->imap_url != NULL &&
+		   (reader = imap_reader_start(&setup->imap, &setup->mail, holder, sender, &err)) == NULL) {
+		log_error("imap: %s", err);
+		free(err);
+	} else {
+		log_info("ready: store %s; mail %s; replies %s; directory %s; SIGHUP reloads the data, SIGTERM stops",
+			 cfg->store_path, cfg->imap_url ? cfg->imap_url : "not read ([imap] url unset)",
+			 cfg->smtp_url ? cfg->smtp_url : "kept in the outbox ([smtp] url unset)",
+			 setup->mail.directory_http ? cfg->directory_url : "embedded (dialogctl import)");
+		serve(holder, dir, old);
+		log_info("stopping: finishing the message in hand");
+		status = 0;
+	}
+	/* All threads are told at once: their last transactions finish side by side. */
+	web_request_stop(web);
+	imap_reader_request_stop(reader);
+	smtp_sender_request_stop(sender);
+	imap_reader_stop(&reader);
+	smtp_sender_stop(&sender);
+	web_stop(&web);
+	curl_global_cleanup();
+	pthread_rwlock_destroy(&holder->lock);
+	log_info("stopped");
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
+	/* First of all, before any secret is read: what dialogd creates (the store, its -wal
+	 * and -shm) is its user's alone, and no core dump or ptrace shows the passwords. */
+	umask(077);
+	char *err = NULL;
+	if (process_protect(&err) < 0) {
+		log_error("%s", err);
+		free(err);
+		return 1;
+	}
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
 		{ "check", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
@@ -165,7 +423,6 @@ main(int argc, char **argv)
 	install_signals(&old);
 	struct config cfg;
 	config_init(&cfg);
-	char *err = NULL;
 	if (config_file != NULL && config_load(&cfg, config_file, &err) < 0) {
 		log_error("config: %s", err);
 		free(err);
@@ -173,22 +430,19 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_setup("dialogd", cfg.log_syslog);
-	const char *dir = data_dir ? data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
-	struct engine_holder holder = { .engine = load(dir) };
-	struct mail_setup setup;
+	struct identity id = {0};
+	struct mail_setup setup = {0};
+	struct engine_holder holder = {0};
+	struct store *store = NULL;
 	int status = 1;
-	if (holder.engine == NULL || mail_setup_init(&setup, &cfg, &err) < 0) {
-		if (err != NULL)
-			log_error("config: %s", err);
-		free(err);
-		if (holder.engine != NULL)
-			mail_setup_clear(&setup);
-		engine_free(&holder.engine);
-		config_clear(&cfg);
-		return 1;
-	}
-	struct store *store = store_open(cfg.store_path, &err);
-	if (store == NULL) {
+	const char *dir = data_dir ? data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
+	/* As root (if started so) up to here; then as the user: for good with --check, which
+	 * binds nothing, else with root kept for the bind (see identity_assume). */
+	if (identity_decide(&cfg, config_file, &id) < 0 || read_secrets(&cfg, &setup) < 0 ||
+	    (id.switch_user && (check_only ? identity_drop(&id) : identity_assume(&id)) < 0) ||
+	    (holder.engine = load(dir)) == NULL || store_check_access(cfg.store_path, &id) < 0)
+		goto out;
+	if ((store = store_open(cfg.store_path, &err)) == NULL) {
 		log_error("%s", err);
 		free(err);
 		goto out;
@@ -206,53 +460,13 @@ main(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
-	pthread_rwlock_init(&holder.lock, NULL);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-
-	struct smtp_sender *sender = NULL;
-	struct imap_reader *reader = NULL;
-	struct web *web = NULL;
-	setup.smtp.mail = &setup.mail;
-	setup.smtp.engine = &holder;
-	/* The reset page first: an address that cannot be bound stops dialogd before any mail
-	 * is read (the links it sends would lead nowhere). */
-	struct web_settings web_settings = {
-		.listen = cfg.web_listen, .store_path = cfg.store_path,
-		.support_address = setup.from_address, .reset_ttl = cfg.reset_ttl,
-	};
-	if ((web = web_start(&web_settings, &err)) == NULL) {
-		log_error("web: %s", err);
-		free(err);
-	} else if (cfg.smtp_url != NULL && (sender = smtp_sender_start(&setup.smtp, &err)) == NULL) {
-		log_error("smtp: %s", err);
-		free(err);
-	} else if (cfg.imap_url != NULL &&
-		   (reader = imap_reader_start(&setup.imap, &setup.mail, &holder, sender, &err)) == NULL) {
-		log_error("imap: %s", err);
-		free(err);
-	} else {
-		log_info("ready: store %s; mail %s; replies %s; directory %s; SIGHUP reloads the data, SIGTERM stops",
-			 cfg.store_path, cfg.imap_url ? cfg.imap_url : "not read ([imap] url unset)",
-			 cfg.smtp_url ? cfg.smtp_url : "kept in the outbox ([smtp] url unset)",
-			 setup.mail.directory_http ? cfg.directory_url : "embedded (dialogctl import)");
-		serve(&holder, dir, &old);
-		log_info("stopping: finishing the message in hand");
-		status = 0;
-	}
-	/* All threads are told at once: their last transactions finish side by side. */
-	web_request_stop(web);
-	imap_reader_request_stop(reader);
-	smtp_sender_request_stop(sender);
-	imap_reader_stop(&reader);
-	smtp_sender_stop(&sender);
-	web_stop(&web);
-	curl_global_cleanup();
-	pthread_rwlock_destroy(&holder.lock);
-	log_info("stopped");
+	status = run(&cfg, &setup, &holder, &id, dir, &old);
 out:
 	store_close(&store);
 	mail_setup_clear(&setup);
 	engine_free(&holder.engine);
 	config_clear(&cfg);
+	free(id.user);
+	free(id.group);
 	return status;
 }

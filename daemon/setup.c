@@ -23,10 +23,11 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 		*error_r = xasprintf("[mail] correspondants: \"%s\" is not an address", cfg->correspondants);
 		return -1;
 	}
-	if (config_secret(cfg->imap_password, cfg->imap_password_file, &m->imap_password, error_r) < 0 ||
-	    config_secret(cfg->smtp_password, cfg->smtp_password_file, &m->smtp_password, error_r) < 0 ||
-	    config_secret(cfg->directory_password, cfg->directory_password_file, &m->directory_password, error_r) < 0 ||
-	    config_secret(NULL, cfg->directory_api_key_file, &m->directory_api_key, error_r) < 0)
+	/* Each secret file is checked (mode 0600, owner) on the descriptor it is read from. */
+	if (config_secret(cfg, "imap", "password", &m->imap_password, error_r) < 0 ||
+	    config_secret(cfg, "smtp", "password", &m->smtp_password, error_r) < 0 ||
+	    config_secret(cfg, "directory", "password", &m->directory_password, error_r) < 0 ||
+	    config_secret(cfg, "directory", "api_key", &m->directory_api_key, error_r) < 0)
 		return -1;
 	struct mail_settings *ms = &m->mail;
 	mail_policy_default(&ms->policy);

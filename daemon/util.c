@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -336,6 +338,21 @@ host_is_loopback(const char *host)
 	/* 127.0.0.0/8 written as an address, not a name that starts with "127.". */
 	struct in_addr addr;
 	return inet_pton(AF_INET, host, &addr) == 1 && (ntohl(addr.s_addr) >> 24) == 127;
+}
+
+int
+process_protect(char **error_r)
+{
+	const struct rlimit none = { 0, 0 };
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		*error_r = xasprintf("prctl(PR_SET_DUMPABLE, 0) failed: %s", strerror(errno));
+		return -1;
+	}
+	if (setrlimit(RLIMIT_CORE, &none) < 0) {
+		*error_r = xasprintf("setrlimit(RLIMIT_CORE, 0) failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 double

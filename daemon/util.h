@@ -48,6 +48,13 @@ char *str_trim(char *s);
 bool str_ends_with(const char *s, const char *suffix);
 bool str_starts_with(const char *s, const char *prefix);
 
+/* Keeps the secrets this process is about to read out of core dumps and out of reach of
+ * ptrace by the same user: PR_SET_DUMPABLE 0 (the kernel also gives /proc/PID to root)
+ * and a core size limit of 0, soft and hard. Called first by dialogd and dialogctl,
+ * before any password is read, and again after each change of user (the kernel resets
+ * dumpable then). Returns 0, or -1 with *error_r naming the call that failed. */
+int process_protect(char **error_r);
+
 /* Seconds on the monotonic clock (durations and timeouts: a clock step changes nothing). */
 double monotonic_seconds(void);
 

@@ -181,10 +181,24 @@ check "purge refuses 0 days" test $? -eq 2
 "$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" audit > "$TMP/audit.out" 2>&1
 check "audit lists (an empty table has its header)" grep -q "^when .*action .*outcome" "$TMP/audit.out"
 
+# ---- the systemd unit: private files, a memory ceiling, and systemd reads every line ----
+UNIT="$BUILD/daemon/dialogd.service"
+check "the unit makes every file 0600 in a 0700 state folder" sh -c \
+	"grep -qx 'UMask=0077' '$UNIT' && grep -qx 'StateDirectoryMode=0700' '$UNIT' && grep -qx 'User=dialogd' '$UNIT'"
+check "the unit caps dialogd's memory" grep -qx 'MemoryMax=512M' "$UNIT"
+if command -v systemd-analyze > /dev/null; then
+	mkdir -p "$TMP/unit"
+	sed "s|^\(Exec[A-Za-z]*=\)[^ ]*/dialogd |\1$BUILD/daemon/dialogd |" "$UNIT" > "$TMP/unit/dialogd.service"
+	systemd-analyze verify --man=no "$TMP/unit/dialogd.service" > "$TMP/unit/verify.out" 2>&1
+	check "systemd-analyze verify finds nothing to say about the unit" test ! -s "$TMP/unit/verify.out"
+	[ -s "$TMP/unit/verify.out" ] && cat "$TMP/unit/verify.out"
+fi
+
 # ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
 mkdir -p "$TMP/d"
 cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/d/"
-printf '[store]\npath = %s/d/dialogd.sqlite\n[web]\nlisten = 127.0.0.1:0\n' "$TMP" > "$TMP/d/dialogd.conf"
+# allow_root: CI runs the tests as root (tests/privileges.sh tests [daemon] user).
+printf '[daemon]\nallow_root = yes\n[store]\npath = %s/d/dialogd.sqlite\n[web]\nlisten = 127.0.0.1:0\n' "$TMP" > "$TMP/d/dialogd.conf"
 "$BUILD/daemon/dialogd" -c "$TMP/d/dialogd.conf" --data "$TMP/d" 2> "$TMP/dialogd.log" &
 pid=$!
 wait_for() { i=0; while [ $i -lt 50 ] && ! grep -q "$1" "$TMP/dialogd.log"; do sleep 0.1; i=$((i + 1)); done; grep -q "$1" "$TMP/dialogd.log"; }

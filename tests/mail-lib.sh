@@ -23,7 +23,11 @@ mail_setup() {
 	chmod 0600 "$D/imap.secret"
 	# A free port for the web pages (reset links point at it).
 	WEB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	# Tests run as root (the mail servers need it): dialogd is told it may stay root
+	# (tests/privileges.sh tests [daemon] user).
 	cat > "$D/dialogd.conf" <<CONF
+[daemon]
+allow_root = yes
 [paths]
 data = $srcdir
 [store]

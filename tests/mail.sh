@@ -425,6 +425,7 @@ python3 "$srcdir/tests/fake_extranet.py" "$srcdir/tests/data/directory" --api-ke
 extranet=$!
 wait_until 10 sh -c "[ -s $D/extranet.port ]"
 printf 'extranet-test-key\n' > "$D/api.key"
+chmod 0600 "$D/api.key"  # dialogd refuses a key file others can read
 stop_dialogd
 printf '[directory]\nbackend = http\nurl = http://127.0.0.1:%s\napi_key_file = %s\ntimeout = 2\n' \
 	"$(head -1 "$D/extranet.port")" "$D/api.key" >> "$D/dialogd.conf"

@@ -51,7 +51,10 @@ wait_until() { # wait_until SECONDS COMMAND...: polls every 0.1 s
 	done
 }
 
+# allow_root: CI runs the tests as root (tests/privileges.sh tests [daemon] user).
 cat > "$D/dialogd.conf" <<CONF
+[daemon]
+allow_root = yes
 [paths]
 data = $srcdir
 [store]
