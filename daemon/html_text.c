@@ -1,7 +1,11 @@
 /* html_text — HTML mail parts turned into readable text, for mail_parse (mime → text).
  * gumbo builds the HTML5 tree (entities decoded, broken markup repaired); this file walks
- * it without recursion (mail HTML can nest thousands of levels) and lays the text out as
- * a mail client would show it: blocks and <br> as line breaks, at most one blank line. */
+ * it without recursion and lays the text out as a mail client would show it: blocks and
+ * <br> as line breaks, at most one blank line.
+ * gumbo's work grows with the square of the nesting depth (every tag checks the stack of
+ * open elements, every parse error copies it: 20,000 unclosed <div> took 16 s and 3 GB),
+ * so the input first goes through a linear pass that drops the tags nested deeper than
+ * HTML_DEPTH_MAX (their text stays), and gumbo records no errors. */
 #include "autoconf.h"
 #include "html_text.h"
 #include "util.h"
@@ -9,7 +13,9 @@
 #include <gumbo.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 struct html_out {
 	struct strbuf sb;
@@ -163,16 +169,150 @@ node_children(const GumboNode *node)
 	return NULL;
 }
 
+/* No mail a person writes nests this deep (Outlook's deepest replies: about 60). */
+#define HTML_DEPTH_MAX 256
+
+/* Elements without content, and those a sibling closes by itself (<p><p>, <li><li>):
+ * neither deepens the tree. */
+static bool
+tag_never_nests(const char *name, size_t n)
+{
+	static const char *const names[] = {
+		"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+		"source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
+		"rb", "rt", "rp", "!doctype",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* Elements whose content is text up to their end tag, never markup. */
+static bool
+tag_is_raw_text(const char *name, size_t n)
+{
+	static const char *const names[] = { "script", "style", "textarea", "title", "xmp", "iframe",
+					      "noembed", "noframes", "plaintext" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+/* Where the tag starting at p (on '<') ends, just after its '>' (quotes in attribute
+ * values honoured), or end when it never does. */
+static const char *
+tag_end(const char *p, const char *end)
+{
+	char quote = 0;
+	for (p++; p < end; p++) {
+		if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '>') {
+			return p + 1;
+		}
+	}
+	return end;
+}
+
+/* html[0..len) with every start tag deeper than HTML_DEPTH_MAX open elements, and its
+ * end tag, replaced by a space: one pass, the text kept. NULL when nothing is that deep
+ * (the input is used as it is). The depth counted is an upper bound of gumbo's (it
+ * closes some elements by itself), so what gumbo sees never nests deeper. */
+static char *
+html_flatten(const char *html, size_t len, size_t *len_r)
+{
+	const char *p = html, *end = html + len, *copied = html;
+	size_t depth = 0, dropped = 0;  /* open elements kept; start tags dropped still open */
+	struct strbuf sb = {0};
+	bool any = false;
+	while (p < end) {
+		const char *lt = memchr(p, '<', (size_t)(end - p));
+		if (lt == NULL)
+			break;
+		if (end - lt >= 4 && memcmp(lt, "<!--", 4) == 0) {
+			const char *close = memmem(lt + 4, (size_t)(end - lt - 4), "-->", 3);
+			p = close ? close + 3 : end;
+			continue;
+		}
+		bool closing = lt + 1 < end && lt[1] == '/';
+		const char *name = lt + (closing ? 2 : 1);
+		size_t n = 0;
+		while (name + n < end && (isalnum((unsigned char)name[n]) || (n == 0 && name[n] == '!')))
+			n++;
+		if (n == 0 || !(isalpha((unsigned char)name[0]) || name[0] == '!')) {
+			p = lt + 1;  /* a '<' of the text */
+			continue;
+		}
+		const char *after = tag_end(lt, end);
+		/* A raw-text element holds text only: one level at most, never dropped (its
+		 * text would then be read as markup). */
+		bool raw = tag_is_raw_text(name, n);
+		bool nests = name[0] != '!' && !raw && !tag_never_nests(name, n);
+		bool drop = false;
+		if (closing && nests) {
+			if (dropped > 0) {
+				dropped--;
+				drop = true;
+			} else if (depth > 0) {
+				depth--;
+			}
+		} else if (nests) {
+			if (depth >= HTML_DEPTH_MAX) {
+				dropped++;
+				drop = true;
+			} else {
+				depth++;
+			}
+		}
+		if (drop) {
+			strbuf_add(&sb, copied, (size_t)(lt - copied));
+			strbuf_addc(&sb, ' ');
+			copied = after;
+			any = true;
+		}
+		p = after;
+		if (!closing && raw) {
+			/* Up to its end tag: what looks like markup inside is text. */
+			char *close = xasprintf("</%.*s", (int)n, name);
+			const char *q = p;
+			while (q < end && (q = memchr(q, '<', (size_t)(end - q))) != NULL &&
+			       !((size_t)(end - q) >= n + 2 && strncasecmp(q, close, n + 2) == 0))
+				q++;
+			free(close);
+			p = q != NULL ? q : end;
+		}
+	}
+	if (!any) {
+		strbuf_free(&sb);
+		return NULL;
+	}
+	strbuf_add(&sb, copied, (size_t)(end - copied));
+	*len_r = sb.len;
+	return strbuf_detach(&sb);
+}
+
 struct walk_frame {
 	const GumboNode *node;
 	unsigned int next;      /* index of the next child to visit */
 };
 
 char *
-html_text(const char *html, size_t len)
+html_text(const char *html, size_t len, bool *flattened_r)
 {
 	struct html_out out = { 0 };
-	GumboOutput *doc = gumbo_parse_with_options(&kGumboDefaultOptions, html, len);
+	size_t flat_len = 0;
+	char *flat = html_flatten(html, len, &flat_len);
+	if (flattened_r != NULL)
+		*flattened_r = flat != NULL;
+	/* No parse errors kept: each would copy the stack of open elements. */
+	GumboOptions options = kGumboDefaultOptions;
+	options.max_errors = 0;
+	GumboOutput *doc = gumbo_parse_with_options(&options, flat ? flat : html, flat ? flat_len : len);
 	size_t depth = 0, cap = 64;
 	struct walk_frame *stack = xmalloc(cap * sizeof(*stack));
 	stack[depth++] = (struct walk_frame){ doc->document, 0 };
@@ -208,7 +348,8 @@ html_text(const char *html, size_t len)
 		}
 	}
 	free(stack);
-	gumbo_destroy_output(&kGumboDefaultOptions, doc);
+	gumbo_destroy_output(&options, doc);
+	free(flat);
 	while (out.sb.len > 0 && out.sb.data[out.sb.len - 1] == '\n')
 		out.sb.data[--out.sb.len] = '\0';
 	if (out.sb.len > 0)

@@ -1344,7 +1344,10 @@ single_part(struct parse_ctx *ctx, struct mailmime *mime)
 			}
 			join_text(&ctx->plain, text);
 		} else {
-			char *t = html_text(text, strlen(text));
+			bool flattened = false;
+			char *t = html_text(text, strlen(text), &flattened);
+			if (flattened)
+				add_note(ctx->mail, "HTML nested deeper than 256 elements: the deeper tags ignored, their text kept");
 			join_text(&ctx->html, t);
 			free(t);
 		}

@@ -303,6 +303,17 @@ with open(sys.argv[1], "w") as f:
     f.write(line * (20 * 1024 * 1024 // len(line)))
     f.write("--b--\n")
 EOF
+# 400 KB of unclosed tags: gumbo alone once took minutes and gigabytes on it.
+python3 - "$H/nested.eml" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("From: Nested <nested@example.test>\nTo: dialoguer@ocapiat.test\nSubject: Connexion\n"
+            "Message-ID: <hostile-nested@example.test>\nMIME-Version: 1.0\n"
+            "Content-Type: text/html; charset=utf-8\n\n")
+    for _ in range(400 * 1024 // 71):
+        f.write("<div>" * 14 + "\n")
+    f.write("Je n'arrive pas a me connecter a mon espace.\n")
+EOF
 before_threads=$(ctl threads --json | wc -l)
 $tool --env "$D/env" send "$H"/*.eml > "$D/send2.out" 2>&1 || { cat "$D/send2.out"; not_ok "hostile mail sent"; }
 nh=$(ls "$H"/*.eml | wc -l)
@@ -310,7 +321,7 @@ check "$nh malformed or hostile mails each processed" wait_until 60 settled $((b
 check "dialogd still running after hostile mail" kill -0 "$pid"
 sleep 1.5
 $tool --env "$D/env" dump $catchall > "$D/dump2.jsonl"
-for h in boundary charset utf8 injection broken huge escape; do
+for h in boundary charset utf8 injection broken huge escape nested; do
 	check "hostile $h: answered or escalated" grep -q "\"in_reply_to\": \"<\?hostile-$h@example.test>\?\"" "$D/dump2.jsonl"
 done
 check "header injection: the reply has no Bcc and no X-Evil header" \

@@ -12,6 +12,7 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include <time.h>
 
 struct fixture {
 	char *dir;
@@ -399,6 +400,48 @@ test_too_large_escalated_unread(void **state)
 	assert_non_null(strstr(r.reason, "5000000 bytes"));
 	assert_string_equal(r.requester, "big@example.test");
 	mail_result_clear(&r);
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* 400 KB of unclosed tags once held the reader thread for minutes and took gigabytes
+ * (gumbo's square of the depth): the mail is now answered or escalated at once, and the
+ * ordinary question behind it too. The bound is generous for the sanitizers' builds. */
+static void
+test_deeply_nested_html_then_a_question(void **state)
+{
+	struct fixture *f = *state;
+	struct strbuf sb = {0};
+	strbuf_adds(&sb, "From: nest@example.test\r\nTo: dialoguer@ocapiat.test\r\nSubject: Connexion\r\n"
+		    "Message-ID: <nest@example.test>\r\nContent-Type: text/html; charset=utf-8\r\n\r\n");
+	while (sb.len < 400 * 1024)
+		strbuf_adds(&sb, "<div><span>");
+	strbuf_adds(&sb, "Je n'arrive pas \xC3\xA0 me connecter \xC3\xA0 mon espace.\r\n");
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct mail_result r;
+	process(f, sb.data, 0, &r);
+	double hostile = seconds_since(&t0);
+	assert_true(r.outcome == MAIL_ANSWERED || r.outcome == MAIL_ESCALATED);
+	mail_result_clear(&r);
+	char *raw = question_mail("Marie Durand <marie@example.test>", "after-nest@example.test", NULL,
+				  "Bonjour,\r\nJ'ai \xC3\xA9gar\xC3\xA9 mon mot de passe, comment faire ?");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	process(f, raw, 0, &r);
+	double next = seconds_since(&t0);
+	print_message("400 KB of nested tags: %.3f s; the question behind it: %.3f s\n", hostile, next);
+	assert_int_equal(r.outcome, MAIL_ANSWERED);
+	assert_string_equal(r.intent, "password_reset");
+	assert_true(hostile < 2.0 && next < 2.0);
+	mail_result_clear(&r);
+	free(raw);
+	strbuf_free(&sb);
 }
 
 static void
@@ -1393,6 +1436,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bounce_counts_only_for_our_recipients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotating_addresses_buy_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_after_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deeply_nested_html_then_a_question, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_large_escalated_unread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unfetchable_escalated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_failure_commits_nothing, setup, teardown),

@@ -7,7 +7,10 @@
 #include "mail_parse.h"
 #include "text.h"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- helpers ---- */
 
@@ -1056,7 +1059,7 @@ test_html_text(void **state)
 		{ "bad \xFF byte", "bad \xEF\xBF\xBD byte\n" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		char *t = html_text(cases[i].html, strlen(cases[i].html));
+		char *t = html_text(cases[i].html, strlen(cases[i].html), NULL);
 		print_message("%s\n", cases[i].html);
 		assert_string_equal(t, cases[i].text);
 		free(t);
@@ -1090,6 +1093,146 @@ test_html_text_word_sample(void **state)
 	parsed_mail_clear(&m);
 	free(raw);
 	free(path);
+}
+
+/* ---- html_text on hostile nesting: work and memory linear in the input ---- */
+
+/* What one html_text call cost, measured in a child process so that its peak memory is
+ * its own: seconds, and the growth of the resident set in KiB. */
+struct html_cost {
+	double seconds;
+	long rss_growth_kib;
+	bool flattened;
+	bool text_kept;         /* the text after the tags came out */
+};
+
+static struct html_cost
+html_cost(const char *html, size_t len, const char *tail)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		struct rusage before, after;
+		struct timespec t0, t1;
+		getrusage(RUSAGE_SELF, &before);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		struct html_cost c = {0};
+		char *text = html_text(html, len, &c.flattened);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		getrusage(RUSAGE_SELF, &after);
+		c.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		c.rss_growth_kib = after.ru_maxrss - before.ru_maxrss;
+		c.text_kept = strstr(text, tail) != NULL;
+		free(text);
+		_exit(write(fds[1], &c, sizeof(c)) == (ssize_t)sizeof(c) ? 0 : 1);
+	}
+	close(fds[1]);
+	struct html_cost c = {0};
+	assert_int_equal(read(fds[0], &c, sizeof(c)), (ssize_t)sizeof(c));
+	close(fds[0]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return c;
+}
+
+/* size bytes of unit repeated (never closed), then a sentence. */
+static char *
+nested_html(const char *unit, size_t size, const char *tail, size_t *len_r)
+{
+	struct strbuf sb = {0};
+	while (sb.len < size)
+		strbuf_adds(&sb, unit);
+	strbuf_adds(&sb, tail);
+	*len_r = sb.len;
+	return strbuf_detach(&sb);
+}
+
+/* 20,000 unclosed <div> once took gumbo 16 s and 3 GB (its work grows with the square of
+ * the depth); 200 KB and 400 KB of any such nesting now take well under a second and a
+ * few MB, and the text after them is kept. The bounds are generous for the sanitizers'
+ * builds; the figures are printed. */
+static void
+test_html_deep_nesting_is_linear(void **state)
+{
+	(void)state;
+	static const char *const units[] = {
+		"<div>", "<div><span>", "<b>", "<table>", "<blockquote>", "<a href=\"https://x.test/\">",
+		"<font color=red>", "<ul><li>", "<div class='a\"b'>",
+	};
+	const char *tail = "Bonjour, je n'arrive pas \xC3\xA0 me connecter.";
+	for (size_t u = 0; u < sizeof(units) / sizeof(*units); u++) {
+		for (size_t size = 200 * 1024; size <= 400 * 1024; size *= 2) {
+			size_t len;
+			char *html = nested_html(units[u], size, tail, &len);
+			struct html_cost c = html_cost(html, len, "me connecter");
+			print_message("%-28s %3zu KB: %.3f s, +%ld KiB%s\n", units[u], size / 1024, c.seconds,
+				      c.rss_growth_kib, c.flattened ? " (flattened)" : "");
+			assert_true(c.seconds < 2.0);
+			assert_true(c.rss_growth_kib < 128 * 1024);
+			assert_true(c.text_kept);
+			free(html);
+		}
+	}
+}
+
+/* The cap: 256 open elements are kept as they are, deeper tags are dropped, never their
+ * text; comments and raw-text elements do not count, void elements do not nest. */
+static void
+test_html_depth_cap(void **state)
+{
+	(void)state;
+	struct strbuf sb = {0};
+	for (int i = 0; i < 256; i++)
+		strbuf_adds(&sb, "<div><br><img src=x><!-- <div> --><p>");
+	strbuf_adds(&sb, "<style><div><div></style>au fond");
+	for (int i = 0; i < 256; i++)
+		strbuf_adds(&sb, "</div>");
+	bool flattened = true;
+	char *t = html_text(sb.data, sb.len, &flattened);
+	assert_false(flattened);
+	assert_contains(t, "au fond");
+	free(t);
+	strbuf_free(&sb);
+	for (int i = 0; i < 300; i++)
+		strbuf_addf(&sb, "<div>%d ", i);
+	strbuf_adds(&sb, "fin");
+	for (int i = 0; i < 300; i++)
+		strbuf_adds(&sb, "</div>");
+	strbuf_adds(&sb, "<p>apr\xC3\xA8s</p>");
+	t = html_text(sb.data, sb.len, &flattened);
+	assert_true(flattened);
+	assert_contains(t, "0 ");
+	assert_contains(t, "299 fin");
+	assert_contains(t, "apr\xC3\xA8s");
+	assert_lacks(t, "<div>");
+	free(t);
+	strbuf_free(&sb);
+}
+
+/* Through mail_parse: the hostile HTML mail is read, and says what was done. */
+static void
+test_html_deep_nesting_mail(void **state)
+{
+	(void)state;
+	struct strbuf sb = {0};
+	strbuf_adds(&sb, "From: a@example.test\nSubject: Connexion\nContent-Type: text/html; charset=utf-8\n\n");
+	while (sb.len < 400 * 1024)
+		strbuf_adds(&sb, "<div>");
+	strbuf_adds(&sb, "Je n'arrive pas \xC3\xA0 me connecter \xC3\xA0 mon espace.\n");
+	struct parsed_mail m;
+	parse_bytes(sb.data, sb.len, &m);
+	assert_true(m.body_from_html);
+	assert_contains(m.body, "me connecter");
+	bool noted = false;
+	for (size_t i = 0; i < m.note_count; i++)
+		noted |= strstr(m.notes[i], "HTML nested deeper than 256") != NULL;
+	assert_true(noted);
+	parsed_mail_clear(&m);
+	strbuf_free(&sb);
 }
 
 int
@@ -1128,6 +1271,9 @@ main(void)
 		cmocka_unit_test(test_question_text),
 		cmocka_unit_test(test_html_text),
 		cmocka_unit_test(test_html_text_word_sample),
+		cmocka_unit_test(test_html_deep_nesting_is_linear),
+		cmocka_unit_test(test_html_depth_cap),
+		cmocka_unit_test(test_html_deep_nesting_mail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
