@@ -976,8 +976,11 @@ store_purge(struct store *st, int64_t before, struct purge_counts *counts)
 	    exec(st, "DELETE FROM audit WHERE at < ?", "i", before) < 0)
 		goto fail;
 	counts->audit = sqlite3_changes(st->db);
-	/* Reset tokens past their use (expired, used or revoked before the cut-off). */
+	/* Reset tokens past their use (expired, used or revoked before the cut-off); wrong
+	 * codes (visitors and addresses) and notices waiting for a digest, once old. */
 	if (exec(st, "DELETE FROM bounces WHERE at < ?", "i", before) < 0 ||
+	    exec(st, "DELETE FROM wrong_codes WHERE at < ?", "i", before) < 0 ||
+	    exec(st, "DELETE FROM deferred_notices WHERE at < ?", "i", before) < 0 ||
 	    exec(st, "DELETE FROM reset_tokens WHERE expires < ?", "i", before) < 0 || store_commit(st) < 0)
 		goto fail;
 	return 0;

@@ -525,6 +525,21 @@ count_audit(const struct audit_row *row, void *user)
 	return 0;
 }
 
+/* The number a query of the store (on a connection of its own) gives. */
+static unsigned
+query_count(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
 static void
 test_purge(void **state)
 {
@@ -539,6 +554,11 @@ test_purge(void **state)
 	assert_int_equal(store_audit_add(f->store, "mail", "new@example.test", "identifier_reminder", NULL, "no account"), 0);
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	/* A wrong code and a notice waiting for the digest, one old and one recent each. */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO wrong_codes (at, visitor, email, code_sent) VALUES"
+				      " (1000, '203.0.113.9', 'old@example.test', 1), (3000, '203.0.113.9', 'new@example.test', 1);"
+				      "INSERT INTO deferred_notices (thread_id, reason, at) VALUES (1, 'old', 1000), (1, 'new', 3000)",
+				      NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE threads SET updated = 1000; UPDATE audit SET at = 1000 WHERE requester = 'old@example.test'",
 				      NULL, NULL, NULL), SQLITE_OK);
 	struct purge_counts c;
@@ -546,6 +566,10 @@ test_purge(void **state)
 	assert_int_equal(store_purge(f->store, 2000, &c), 0);
 	assert_int_equal(c.threads, 0);
 	assert_int_equal(c.audit, 1);
+	assert_int_equal(query_count(f, "SELECT count(*) FROM wrong_codes WHERE email = 'new@example.test'"), 1);
+	assert_int_equal(query_count(f, "SELECT count(*) FROM wrong_codes"), 1);
+	assert_int_equal(query_count(f, "SELECT count(*) FROM deferred_notices WHERE reason = 'new'"), 1);
+	assert_int_equal(query_count(f, "SELECT count(*) FROM deferred_notices"), 1);
 	assert_int_equal(sqlite3_exec(db, "UPDATE outbox SET state = 'sent'", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(store_purge(f->store, 2000, &c), 0);
 	assert_int_equal(c.threads, 1);
@@ -982,14 +1006,7 @@ static unsigned
 outbox_count(struct fixture *f, const char *kind)
 {
 	char *sql = xasprintf("SELECT count(*) FROM outbox WHERE kind = '%s'", kind);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_stmt *stmt;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+	unsigned n = query_count(f, sql);
 	free(sql);
 	return n;
 }
