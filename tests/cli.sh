@@ -9,15 +9,7 @@ BUILD=${DIALOGD_BUILDDIR:?}
 CTL="$BUILD/daemon/dialogctl --data $SRC"
 TMP=$(mktemp -d /tmp/dialogd-cli-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $1"; }
-check() { # check NAME COMMAND...: passes when the command succeeds
-	name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
+. "$SRC/tests/check-lib.sh"
 
 # ---- classify: one JSON object per line, whatever the line holds ----
 printf '%s\n' \
@@ -218,5 +210,5 @@ check "without [imap] url dialogd says no mail is read" grep -q "mail not read (
 "$BUILD/daemon/dialogctl" -c "$TMP/d/dialogd.conf" status > "$TMP/status.out" 2>&1
 check "status reads the store dialogd created" grep -q "Outbox: 0 pending, 0 sent, 0 failed" "$TMP/status.out"
 
-echo "$passed passed, $failed failed"
-test "$failed" -eq 0
+echo "$passed passed, $failures failed"
+test "$failures" -eq 0

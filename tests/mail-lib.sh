@@ -6,6 +6,7 @@ tool="python3 $srcdir/tests/mailtool.py"
 dialogd="$builddir/daemon/dialogd"
 dialogctl="$builddir/daemon/dialogctl"
 pid=
+. "$srcdir/tests/check-lib.sh"  # check, wait_until
 
 # mail_setup DIR [EXTRA-CONFIG]: starts the servers in DIR/s, writes DIR/dialogd.conf
 # (EXTRA-CONFIG, INI lines, is appended) and DIR/env, and sources it.
@@ -72,16 +73,6 @@ stop_dialogd() {
 	kill -TERM "$pid" 2> /dev/null
 	wait "$pid" 2> /dev/null
 	pid=
-}
-# wait_until TIMEOUT COMMAND...: polls every 0.2 s.
-wait_until() {
-	limit=$1
-	shift
-	end=$(($(date +%s) + limit))
-	until "$@"; do
-		[ "$(date +%s)" -ge "$end" ] && return 1
-		sleep 0.2
-	done
 }
 catchall_count() { $tool --env "$D/env" count $catchall; }
 at_least() { [ "$(catchall_count)" -ge "$1" ]; }

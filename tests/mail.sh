@@ -32,16 +32,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	failures=$((failures + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
 
 # The samples come from a handful of senders and domains: limits are tested in
 # test_mail_channel.

@@ -30,8 +30,7 @@ NOBODY_GROUP=$(id -gn nobody)   # nogroup on Debian
 AS_NOBODY="setpriv --reuid=$NOBODY_UID --regid=$NOBODY_GID --clear-groups"
 
 D=$(mktemp -d /tmp/dialogd-priv-XXXXXX)
-failures=0
-passed=0
+. "$srcdir/tests/check-lib.sh"
 pids=
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2> /dev/null; done
@@ -40,22 +39,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failures=$((failures + 1)); echo "not ok - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-wait_until() { # wait_until SECONDS COMMAND...: polls every 0.1 s
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -le 0 ] && return 1
-		sleep 0.1
-	done
-}
 
 # The usual umask, and core dumps allowed: what dialogd and dialogctl create must be
 # 0600 and their core limit 0 all the same, because they set both themselves.

@@ -22,7 +22,7 @@ done
 [ -x "$issue" ] || { echo "SKIP: $issue is not built (make check builds it)"; exit 77; }
 
 D=$(mktemp -d /tmp/dialogd-web-XXXXXX)
-failures=0
+. "$srcdir/tests/check-lib.sh"
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2> /dev/null
@@ -31,25 +31,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-ok() { echo "ok - $*"; }
-not_ok() {
-	echo "not ok - $*"
-	failures=$((failures + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-wait_until() { # wait_until SECONDS COMMAND...: polls every 0.1 s
-	n=$(($1 * 10))
-	shift
-	until "$@"; do
-		n=$((n - 1))
-		[ "$n" -le 0 ] && return 1
-		sleep 0.1
-	done
-}
 
 # allow_root: CI runs the tests as root (tests/privileges.sh tests [daemon] user).
 cat > "$D/dialogd.conf" <<CONF
