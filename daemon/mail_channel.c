@@ -816,9 +816,10 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 			} else {
 				j->r->outcome = MAIL_ANSWERED;
 				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
-				if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "identifier_reminder") == 0)
+				enum account_action action = a.decision == DECISION_ANSWER ? a.first->action : ACCOUNT_ACTION_NONE;
+				if (rc == 0 && action == ACCOUNT_IDENTIFIER_REMINDER)
 					rc = identifier_reminder(j, &a);
-				else if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "password_reset") == 0)
+				else if (rc == 0 && action == ACCOUNT_PASSWORD_RESET)
 					rc = password_reset(j, &a);
 				else if (rc == 0)
 					rc = queue_reply(j, &a, OUTBOX_REPLY);
