@@ -128,7 +128,9 @@ struct store {
 	"CREATE INDEX IF NOT EXISTS wrong_codes_at ON wrong_codes (at);"
 
 /* A new store: every table in the order the stores made so far have them (so that a new
- * file's schema reads as it always has). */
+ * file's schema reads as it always has). A later change (a table, an index, an ALTER
+ * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
+ * very statements an upgraded one did, and both keep the same text of every table. */
 #define SCHEMA_NEW \
 	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
