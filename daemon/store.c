@@ -382,7 +382,9 @@ store_open(const char *path, char **error_r)
 		store_close(&st);
 		return NULL;
 	}
-	if (schema_upgrade(st, path, error_r) < 0) {
+	/* Up to date, as nearly always: no write lock taken (a long writer elsewhere does not
+	 * hold this opening up). */
+	if (version < STORE_SCHEMA_VERSION && schema_upgrade(st, path, error_r) < 0) {
 		store_close(&st);
 		return NULL;
 	}
