@@ -316,6 +316,17 @@ store_check_access(const char *path, const struct identity *id)
 	return rc;
 }
 
+/* Says once, when store_open ran a migration step, what it did to the file: an operator
+ * upgrading dialogd sees that the store changed, and which version a backup has. */
+static void
+log_schema_upgrade(const char *path, int upgraded_from)
+{
+	if (upgraded_from == 0)
+		log_info("store: %s: new store, schema version %d", path, STORE_SCHEMA_VERSION);
+	else if (upgraded_from > 0)
+		log_info("store: %s: schema upgraded from version %d to %d", path, upgraded_from, STORE_SCHEMA_VERSION);
+}
+
 /* The secrets, as root when started as root (their files may be root's alone). All
  * secret files are checked first, so that every problem is reported at once. */
 static int
@@ -449,6 +460,7 @@ main(int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	log_schema_upgrade(cfg.store_path, store_schema_upgraded_from(store));
 	if (check_only) {
 		status = check_directory(&setup, &cfg, store);
 		if (status == 0)
