@@ -68,7 +68,7 @@ send_to_file(struct actor *a, const char *intent, enum outbox_kind kind, const c
 		return -1;
 	struct outbound o = { .thread_id = thread, .kind = kind, .to = to, .subject = subject, .body = body,
 			      .history_body = history };
-	int rc = outbound_queue(a->s, a->st, &o);
+	int rc = outbound_queue(&a->s->sender, a->st, &o);
 	if (rc > 0)
 		a->queued++;
 	return rc;

@@ -150,7 +150,7 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
-		.sender = m->from_address, .recipient = j->s->from_address, .subject = m->subject, .body = body,
+		.sender = m->from_address, .recipient = j->s->sender.address, .subject = m->subject, .body = body,
 		.intent = intent, .confidence = confidence, .decision = decision, .note = reason ? reason : note,
 	};
 	int64_t rc = store_message_add(j->st, &row);
@@ -179,7 +179,7 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char
 		.subject = subject, .body = body, .in_reply_to = m->message_id, .references = refs,
 		.reference_count = nrefs,
 	};
-	int rc = outbound_queue(j->s, j->st, &o);
+	int rc = outbound_queue(&j->s->sender, j->st, &o);
 	if (rc > 0)
 		j->r->queued++;
 	free(refs);
@@ -270,7 +270,7 @@ mail_notify_correspondants(const struct mail_settings *s, struct store *st, cons
 	struct outbound o = {
 		.thread_id = thread_id, .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
 	};
-	int rc = outbound_queue(s, st, &o);
+	int rc = outbound_queue(&s->sender, st, &o);
 	free(subject);
 	free(body);
 	free(messages);
@@ -337,7 +337,7 @@ mail_notify_digest(const struct mail_settings *s, struct store *st, const struct
 	 * history. */
 	struct outbound o = { .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
 			      .no_history = true };
-	int rc = outbound_queue(s, st, &o);
+	int rc = outbound_queue(&s->sender, st, &o);
 	if (rc >= 0 && store_notices_deferred_clear(st, d.last_id) < 0)
 		rc = -1;
 	free(subject);
@@ -601,7 +601,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 				struct outbound o = { .kind = OUTBOX_ACTION, .to = d.emails[i], .subject = subject, .body = body };
 				o.thread_id = store_thread_create(j->st, "mail", d.emails[i], subject, THREAD_ANSWERED,
 								  "dossier_status", "status sent at another address's request");
-				int q = o.thread_id < 0 ? -1 : outbound_queue(j->s, j->st, &o);
+				int q = o.thread_id < 0 ? -1 : outbound_queue(&j->s->sender, j->st, &o);
 				rc = q < 0 ? -1 : 0;
 				if (q > 0)
 					j->r->queued++;
@@ -720,7 +720,7 @@ record_bounces(struct job *j)
 	if (m->bounced_count == 0)
 		return 0;
 	char *ids[BOUNCE_IDS_MAX];
-	size_t n = mail_own_message_ids(j->raw, j->raw_len, j->s->domain, ids, BOUNCE_IDS_MAX);
+	size_t n = mail_own_message_ids(j->raw, j->raw_len, j->s->sender.domain, ids, BOUNCE_IDS_MAX);
 	int rc = 0;
 	for (size_t i = 0; i < m->bounced_count && rc == 0; i++) {
 		int ours = 0;
@@ -750,8 +750,9 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 			return -1;
 		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
 	}
-	if (j->thread.id != 0 && j->thread.state == THREAD_ESCALATED) {
-		/* A person handles this thread: the assistant keeps quiet and passes it on. */
+	if (j->thread.id != 0 && j->thread.owner != OWNER_BOT) {
+		/* The bot answers only the threads it owns: this one is in the correspondants'
+		 * queue or a correspondant holds it; the assistant keeps quiet and passes it on. */
 		j->r->outcome = MAIL_ATTACHED;
 		set_reason(j, "follow-up in a thread a correspondant handles");
 		if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)

@@ -12,6 +12,7 @@
 #include "dialog.h"
 #include "mail_parse.h"
 #include "mail_policy.h"
+#include "outbound.h"
 
 struct store;
 struct engine;
@@ -22,9 +23,7 @@ struct intent_scratch;
 struct mail_settings {
 	struct mail_policy policy;
 	const char *mailbox;            /* the key of processed mail in the store */
-	const char *from_name;          /* our display name */
-	const char *from_address;       /* our address */
-	const char *domain;             /* our Message-ID domain */
+	struct sender_identity sender;  /* our name, address and Message-ID domain */
 	const char *correspondants;     /* notified of escalations */
 	const char *console_url;        /* + thread number */
 	size_t max_message_size;

@@ -1,7 +1,6 @@
 /* outbound — see outbound.h. */
 #include "autoconf.h"
 #include "outbound.h"
-#include "mail_channel.h"
 #include "mail_compose.h"
 #include "util.h"
 
@@ -10,14 +9,16 @@
 #include <time.h>
 
 int
-outbound_queue(const struct mail_settings *s, struct store *st, const struct outbound *o)
+outbound_queue(const struct sender_identity *s, struct store *st, const struct outbound *o)
 {
 	char *message_id = mail_new_message_id(s->domain);
 	struct outgoing_mail out = {
-		.from_name = s->from_name, .from_address = s->from_address, .to_name = o->to_name, .to_address = o->to,
+		.from_name = s->name, .from_address = s->address, .to_name = o->to_name, .to_address = o->to,
 		.subject = o->subject, .message_id = message_id, .in_reply_to = o->in_reply_to,
 		.references = o->references, .reference_count = o->reference_count, .body = o->body, .date = time(NULL),
-		.auto_replied = o->kind != OUTBOX_NOTIFY, .auto_generated = o->kind == OUTBOX_NOTIFY,
+		/* RFC 3834: what the assistant writes is automatic; a correspondant's answer is not. */
+		.auto_replied = o->kind != OUTBOX_NOTIFY && o->kind != OUTBOX_PERSON,
+		.auto_generated = o->kind == OUTBOX_NOTIFY,
 	};
 	char *raw = mail_compose(&out);
 	if (raw == NULL) {
@@ -26,12 +27,13 @@ outbound_queue(const struct mail_settings *s, struct store *st, const struct out
 		return 0;
 	}
 	struct message_row row = {
-		.thread_id = o->thread_id, .direction = "out", .message_id = message_id, .sender = s->from_address,
+		.thread_id = o->thread_id, .direction = "out", .message_id = message_id,
+		.sender = o->author ? o->author : s->address,
 		.recipient = o->to, .subject = o->subject, .body = o->history_body ? o->history_body : o->body,
 		.decision = outbox_kind_name(o->kind),
 	};
 	int rc = (!o->no_history && store_message_add(st, &row) < 0) ||
-			 store_outbox_add(st, o->thread_id, o->kind, message_id, s->from_address, o->to, raw) < 0
+			 store_outbox_add(st, o->thread_id, o->kind, message_id, s->address, o->to, raw) < 0
 		 ? -1 : 1;
 	/* The raw text of a secret mail is in the outbox until sent; no other copy stays in memory. */
 	if (o->kind == OUTBOX_SECRET)

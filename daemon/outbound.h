@@ -12,7 +12,13 @@
 
 #include "store.h"
 
-struct mail_settings;
+/* Who the assistant's mail comes from: From, the envelope sender, and the domain of its
+ * Message-IDs (which is how a delivery report is known to answer one of ours). */
+struct sender_identity {
+	const char *name;               /* display name */
+	const char *address;
+	const char *domain;             /* of our Message-IDs */
+};
 
 struct outbound {
 	int64_t thread_id;
@@ -21,12 +27,13 @@ struct outbound {
 	const char *subject, *body;
 	const char *history_body;       /* what the thread keeps when it must differ from body (secrets) */
 	bool no_history;                /* a mail of no thread (thread_id 0: the digest): none kept */
+	const char *author;             /* who wrote it, for the history: a correspondant; NULL: the assistant */
 	const char *in_reply_to;
 	const char *const *references;
 	size_t reference_count;
 };
 
 /* Returns 1 when queued, 0 when there is no usable address to send to, -1 on a store error. */
-int outbound_queue(const struct mail_settings *settings, struct store *store, const struct outbound *mail);
+int outbound_queue(const struct sender_identity *sender, struct store *store, const struct outbound *mail);
 
 #endif

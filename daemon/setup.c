@@ -43,9 +43,9 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->policy.reports = cfg->rule_reports;
 	ms->policy.own_mail = cfg->rule_own_mail;
 	ms->mailbox = cfg->imap_mailbox;
-	ms->from_name = m->from_name;
-	ms->from_address = m->from_address;
-	ms->domain = m->domain;
+	ms->sender.name = m->from_name;
+	ms->sender.address = m->from_address;
+	ms->sender.domain = m->domain;
 	ms->correspondants = m->correspondants;
 	ms->console_url = cfg->console_url;
 	ms->max_message_size = cfg->max_message_size;

@@ -127,6 +127,13 @@ struct store {
 	"  code_sent INTEGER NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS wrong_codes_at ON wrong_codes (at);"
 
+/* Who answers a thread (see enum thread_owner): escalated threads of an older store wait
+ * in the correspondants' queue, every other one stays the bot's. */
+#define SQL_THREAD_OWNER \
+	"ALTER TABLE threads ADD COLUMN owner TEXT NOT NULL DEFAULT 'bot';" \
+	"ALTER TABLE threads ADD COLUMN owner_person TEXT;" \
+	"UPDATE threads SET owner = 'queue' WHERE state = 'escalated';"
+
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
  * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
@@ -135,7 +142,7 @@ struct store {
 	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
-	SQL_CHAT_ACTIONS SQL_WRONG_CODES
+	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -161,6 +168,8 @@ static const struct schema_step {
 	 * the chat's pending actions (fa2bf3b), the outbox's hourly limits and the deferred
 	 * notices (0bd113c), the wrong one-time codes (4f39b2c). */
 	[5] = { 6, SQL_CHAT_ACTIONS SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES SQL_WRONG_CODES },
+	/* Thread ownership: the bot, the correspondants' queue or one correspondant. */
+	[6] = { 7, SQL_THREAD_OWNER },
 };
 
 static int64_t
@@ -528,6 +537,7 @@ thread_row_clear(struct thread_row *row)
 	free(row->subject);
 	free(row->intent);
 	free(row->reason);
+	free(row->owner_person);
 	memset(row, 0, sizeof(*row));
 }
 
@@ -550,9 +560,10 @@ store_thread_create(struct store *st, const char *channel, const char *requester
 		    enum thread_state state, const char *intent, const char *reason)
 {
 	int64_t now = now_seconds();
+	/* A thread escalated from its first message goes to the correspondants' queue. */
 	if (exec(st,
-		 "INSERT INTO threads (channel, requester, subject, state, intent, reason, created, updated)"
-		 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		 "INSERT INTO threads (channel, requester, subject, state, intent, reason, created, updated, owner)"
+		 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ?4 = 'escalated' THEN 'queue' ELSE 'bot' END)",
 		 "ssssssii", channel, requester, subject, thread_state_name(state), intent, reason, now, now) < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(st->db);
@@ -561,14 +572,79 @@ store_thread_create(struct store *st, const char *channel, const char *requester
 int
 store_thread_update(struct store *st, int64_t id, enum thread_state state, const char *intent, const char *reason)
 {
+	/* Escalating hands a thread of the bot's to the queue; one a correspondant holds stays
+	 * theirs. */
 	return exec(st,
-		    "UPDATE threads SET state = ?, intent = coalesce(?, intent), reason = ?, updated = ? WHERE id = ?",
+		    "UPDATE threads SET state = ?1, intent = coalesce(?2, intent), reason = ?3, updated = ?4,"
+		    " owner = CASE WHEN ?1 = 'escalated' AND owner = 'bot' THEN 'queue' ELSE owner END WHERE id = ?5",
 		    "sssii", thread_state_name(state), intent, reason, now_seconds(), id);
+}
+
+static const char *const owner_names[] = { "bot", "queue", "person" };
+
+const char *
+thread_owner_name(enum thread_owner owner)
+{
+	return (size_t)owner < sizeof(owner_names) / sizeof(*owner_names) ? owner_names[owner] : "bot";
+}
+
+static enum thread_owner
+thread_owner_from_name(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(owner_names) / sizeof(*owner_names); i++)
+		if (strcmp(owner_names[i], name) == 0)
+			return (enum thread_owner)i;
+	return OWNER_QUEUE;  /* unreadable: a person looks at it rather than the bot answering */
+}
+
+/* Each change of hands is one statement whose WHERE says from whom it may happen, so two
+ * correspondants taking a thread at once cannot both get it. 1 done, 0 refused. */
+static int
+thread_hand(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	va_end(ap);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return fail(st);
+	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+}
+
+int
+store_thread_take(struct store *st, int64_t id, const char *person, bool from_another)
+{
+	return thread_hand(st,
+			   "UPDATE threads SET owner = 'person', owner_person = ?2, updated = ?3 WHERE id = ?1"
+			   " AND (owner <> 'person' OR owner_person = ?2 OR ?4)",
+			   "isii", id, person, now_seconds(), (int64_t)from_another);
+}
+
+int
+store_thread_release(struct store *st, int64_t id, const char *person)
+{
+	return thread_hand(st,
+			   "UPDATE threads SET owner = 'bot', owner_person = NULL, state = 'open', reason = NULL,"
+			   " updated = ?3 WHERE id = ?1 AND (owner = 'queue' OR (owner = 'person' AND owner_person = ?2))",
+			   "isi", id, person, now_seconds());
+}
+
+int
+store_thread_resolve(struct store *st, int64_t id, const char *person)
+{
+	return thread_hand(st,
+			   "UPDATE threads SET owner = 'bot', owner_person = NULL, state = 'answered', updated = ?3"
+			   " WHERE id = ?1 AND owner = 'person' AND owner_person = ?2",
+			   "isi", id, person, now_seconds());
 }
 
 #define THREAD_COLUMNS \
 	"t.id, t.channel, t.requester, t.subject, t.state, t.intent, t.reason, t.created, t.updated," \
-	" (SELECT count(*) FROM messages m WHERE m.thread_id = t.id)"
+	" (SELECT count(*) FROM messages m WHERE m.thread_id = t.id), t.owner, t.owner_person"
 
 static void
 thread_from_row(sqlite3_stmt *stmt, struct thread_row *row)
@@ -584,6 +660,8 @@ thread_from_row(sqlite3_stmt *stmt, struct thread_row *row)
 	row->created = sqlite3_column_int64(stmt, 7);
 	row->updated = sqlite3_column_int64(stmt, 8);
 	row->messages = sqlite3_column_int64(stmt, 9);
+	row->owner = thread_owner_from_name((const char *)sqlite3_column_text(stmt, 10));
+	row->owner_person = column_dup(stmt, 11);
 }
 
 int
@@ -684,7 +762,7 @@ store_messages_each(struct store *st, int64_t thread_id, store_message_fn fn, vo
 
 /* ---- outbox ---- */
 
-static const char *const outbox_kind_names[] = { "reply", "ack", "notify", "action", "secret" };
+static const char *const outbox_kind_names[] = { "reply", "ack", "notify", "action", "secret", "person" };
 
 const char *
 outbox_kind_name(enum outbox_kind kind)

@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -64,6 +64,16 @@ const char *thread_state_name(enum thread_state state);
 /* Returns the state for its name, or -1. */
 int thread_state_from_name(const char *name);
 
+/* Who answers a thread. The bot answers only the threads it owns; escalating hands one of
+ * its threads to the correspondants' queue; a correspondant takes it from there (or from
+ * the bot), and gives it back to the bot or resolves it. */
+enum thread_owner {
+	OWNER_BOT,
+	OWNER_QUEUE,            /* escalated: waiting for a correspondant */
+	OWNER_PERSON,           /* a correspondant holds it (owner_person) */
+};
+const char *thread_owner_name(enum thread_owner owner);
+
 struct thread_row {
 	int64_t id;
 	char *channel;
@@ -74,6 +84,8 @@ struct thread_row {
 	char *reason;           /* why it is escalated or ignored; may be NULL */
 	int64_t created, updated;
 	int64_t messages;       /* number of messages in it */
+	enum thread_owner owner;
+	char *owner_person;     /* OWNER_PERSON: who holds it; NULL otherwise */
 };
 void thread_row_clear(struct thread_row *row);
 
@@ -84,6 +96,18 @@ int64_t store_thread_create(struct store *store, const char *channel, const char
 			    const char *subject, enum thread_state state, const char *intent, const char *reason);
 int store_thread_update(struct store *store, int64_t id, enum thread_state state, const char *intent,
 			const char *reason);
+/* A correspondant (person: their console login) takes the thread: from the queue, from
+ * the bot, from themselves (no change), or from another correspondant only with
+ * from_another. Returns 1 when they hold it, 0 when another holds it (or no such
+ * thread), -1 on error. */
+int store_thread_take(struct store *store, int64_t id, const char *person, bool from_another);
+/* Gives the thread back to the bot (state open: its next message is answered), from the
+ * queue or from person who holds it. 1 done, 0 refused (another holds it, or the bot
+ * already does), -1. */
+int store_thread_release(struct store *store, int64_t id, const char *person);
+/* person, who holds the thread, closes it answered; the bot owns it again (a new question
+ * in it is answered). 1 done, 0 refused (person does not hold it), -1. */
+int store_thread_resolve(struct store *store, int64_t id, const char *person);
 /* Returns 1 and fills *row, 0 when there is no such thread, -1 on error. */
 int store_thread_get(struct store *store, int64_t id, struct thread_row *row);
 
@@ -119,6 +143,7 @@ enum outbox_kind {
 	OUTBOX_ACTION,          /* an account action's mail to the address on file */
 	OUTBOX_SECRET,          /* the same, carrying a reset link or a one-time code: its raw
 				 * text is emptied once sent or failed, the thread keeps a redacted copy */
+	OUTBOX_PERSON,          /* a correspondant's answer: not automatic, counted in no limit */
 };
 const char *outbox_kind_name(enum outbox_kind kind);
 

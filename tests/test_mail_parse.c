@@ -113,24 +113,6 @@ parse_sample(const char *name, struct parsed_mail *m)
 	free(path);
 }
 
-static void
-assert_contains(const char *haystack, const char *needle)
-{
-	if (strstr(haystack, needle) == NULL) {
-		print_error("[%s]\n  does not contain [%s]\n", haystack, needle);
-		fail();
-	}
-}
-
-static void
-assert_lacks(const char *haystack, const char *needle)
-{
-	if (strstr(haystack, needle) != NULL) {
-		print_error("[%s]\n  contains [%s]\n", haystack, needle);
-		fail();
-	}
-}
-
 static bool
 has_note(const struct parsed_mail *m, const char *part)
 {

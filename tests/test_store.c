@@ -161,6 +161,8 @@ static const struct old_store {
 	{ "schema-5-0bd113c.sql", 5 },
 	/* Made by dialogctl of c03b9ab (make-store-5.sh): every table holds rows. */
 	{ "store-5-c03b9ab.sqlite", 5 },
+	/* The last schema before thread ownership (its step adds two columns to threads). */
+	{ "schema-6-17883a3.sql", 6 },
 };
 
 static char *
@@ -274,9 +276,9 @@ raw_rows(sqlite3 *db, const char *sql)
 
 /* Every row of a table, in rowid order. */
 static char *
-raw_table(sqlite3 *db, const char *table)
+raw_table(sqlite3 *db, const char *table, const char *columns)
 {
-	char *sql = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY rowid", table);
+	char *sql = sqlite3_mprintf("SELECT %s FROM \"%w\" ORDER BY rowid", columns, table);
 	char *rows = raw_rows(db, sql);
 	sqlite3_free(sql);
 	return rows;
@@ -366,15 +368,25 @@ test_a_new_store_gets_the_current_version(void **state)
 	free(dir);
 }
 
-/* A new store's schema is the very one the last dialogd without migration steps wrote:
- * same objects, same text, same order (`sqlite3 FILE .schema` reads the same). */
+/* A new store's schema is the very one the last dialogd without migration steps wrote,
+ * with the steps since applied: same objects, same text, same order (`sqlite3 FILE
+ * .schema` reads the same). */
 static void
 test_a_new_store_has_the_schema_it_always_had(void **state)
 {
 	(void)state;
 	char *dir = make_temp_dir();
 	char *copy = xasprintf("%s/old.sqlite", dir);
-	make_old_store(&old_stores[sizeof(old_stores) / sizeof(old_stores[0]) - 1], copy);
+	const struct old_store *last_without_steps = NULL;
+	for (size_t i = 0; i < sizeof(old_stores) / sizeof(old_stores[0]); i++)
+		if (strcmp(old_stores[i].file, "store-5-c03b9ab.sqlite") == 0)
+			last_without_steps = &old_stores[i];
+	assert_non_null(last_without_steps);
+	make_old_store(last_without_steps, copy);
+	char *err = NULL;
+	struct store *st = store_open(copy, &err);
+	assert_non_null(st);
+	store_close(&st);
 	char *theirs = raw_schema(copy, "rowid");
 	char *ours = new_store_schema("rowid");
 	assert_string_equal(ours, theirs);
@@ -403,11 +415,19 @@ test_old_stores_are_upgraded_keeping_every_row(void **state)
 		assert_int_equal(raw_int(db, "PRAGMA user_version"), o->version);
 		char *tables = raw_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
 		size_t count = 0;
-		char *names[64], *before[64];
+		char *names[64], *before[64], *columns[64];
 		for (char *line = strtok(tables, "\n"); line != NULL && count < 64; line = strtok(NULL, "\n")) {
 			/* raw_rows wrote t'name'| */
 			names[count] = xstrndup(line + 2, strlen(line) - 4);
-			before[count] = raw_table(db, names[count]);
+			/* The columns it has now: a step may add some (their rows are checked elsewhere). */
+			char *sql = sqlite3_mprintf("SELECT group_concat('\"' || name || '\"', ',') FROM pragma_table_info('%q')",
+						    names[count]);
+			char *list = raw_rows(db, sql);
+			sqlite3_free(sql);
+			/* raw_rows wrote t'"a","b"'| and a new line */
+			columns[count] = xstrndup(list + 2, (size_t)(strrchr(list, '\'') - list) - 2);
+			free(list);
+			before[count] = raw_table(db, names[count], columns[count]);
 			/* Each table holds a row, or the test would check nothing of it. */
 			if (*before[count] == '\0')
 				fail_msg("%s: table %s is empty", o->file, names[count]);
@@ -427,12 +447,21 @@ test_old_stores_are_upgraded_keeping_every_row(void **state)
 		db = raw_open(db_path);
 		assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 		for (size_t t = 0; t < count; t++) {
-			char *after = raw_table(db, names[t]);
+			char *after = raw_table(db, names[t], columns[t]);
 			if (strcmp(after, before[t]) != 0)
 				fail_msg("%s: table %s changed:\n%s\nbecame\n%s", o->file, names[t], before[t], after);
 			free(after);
 			free(before[t]);
+			free(columns[t]);
 			free(names[t]);
+		}
+		/* Escalated threads wait in the correspondants' queue, the others are the bot's. */
+		if (o->version < 7) {
+			assert_int_equal(raw_int(db, "SELECT count(*) FROM threads WHERE state = 'escalated'"
+						 " AND owner = 'queue'"), raw_int(db, "SELECT count(*) FROM threads WHERE state = 'escalated'"));
+			assert_true(raw_int(db, "SELECT count(*) FROM threads WHERE owner = 'queue'") >= 1);
+			assert_int_equal(raw_int(db, "SELECT count(*) FROM threads WHERE state <> 'escalated' AND owner <> 'bot'"),
+					 0);
 		}
 		sqlite3_close(db);
 		char *schema = raw_schema(db_path, "name");

@@ -16,9 +16,9 @@ test_mail_settings(struct mail_settings *s)
 	s->policy.own_address = "dialoguer@ocapiat.test";
 	s->policy.own_domain = "ocapiat.test";
 	s->mailbox = "INBOX";
-	s->from_name = "Dialoguer avec OCAPIAT";
-	s->from_address = "dialoguer@ocapiat.test";
-	s->domain = "ocapiat.test";
+	s->sender.name = "Dialoguer avec OCAPIAT";
+	s->sender.address = "dialoguer@ocapiat.test";
+	s->sender.domain = "ocapiat.test";
 	s->correspondants = "correspondants@ocapiat.test";
 	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
 	s->max_message_size = 10 * 1024 * 1024;

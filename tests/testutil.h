@@ -15,6 +15,21 @@
 #include "intent.h"
 #include "util.h"
 
+/* Fails, showing both, unless haystack holds needle (assert_contains) or does not
+ * (assert_lacks). Macros, so that the failure names the test's own line. */
+#define assert_contains(haystack, needle) \
+	do { \
+		const char *hay_ = (haystack), *needle_ = (needle); \
+		if (strstr(hay_, needle_) == NULL) \
+			fail_msg("[%s]\n  does not contain [%s]", hay_, needle_); \
+	} while (0)
+#define assert_lacks(haystack, needle) \
+	do { \
+		const char *hay_ = (haystack), *needle_ = (needle); \
+		if (strstr(hay_, needle_) != NULL) \
+			fail_msg("[%s]\n  contains [%s]", hay_, needle_); \
+	} while (0)
+
 /* Creates a fresh temporary folder; caller frees the path (and removes it with rm_rf). */
 static inline char *
 make_temp_dir(void)

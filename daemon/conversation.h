@@ -1,0 +1,42 @@
+/* conversation — what happens to a thread that does not come from the bot: a
+ * correspondant takes it, answers in it, gives it back to the bot or resolves it. Each
+ * operation is one store transaction with its audit row (channel "console", the
+ * correspondant as requester, the thread as subject), so the console's own log is the
+ * audit. An answer goes out on the thread's own channel: a mail in the writer's thread
+ * (In-Reply-To and References of the thread's messages, queued in the outbox), or a chat
+ * line kept in the thread for the chat to deliver. Who owns a thread is the store's
+ * (enum thread_owner): the bot answers only its own. Any thread; never logs. */
+#ifndef DIALOGD_CONVERSATION_H
+#define DIALOGD_CONVERSATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct engine;
+struct sender_identity;
+struct store;
+
+/* What an operation did. Compare with the names (see README's conventions). */
+enum conversation_result {
+	CONVERSATION_STORE_ERROR = -1,
+	CONVERSATION_REFUSED = 0,       /* another holds the thread, person does not, or no such thread */
+	CONVERSATION_DONE = 1,
+};
+
+/* person (a correspondant's console login) takes the thread from the queue or the bot;
+ * from another correspondant only with from_another. */
+enum conversation_result conversation_take(struct store *store, int64_t thread_id, const char *person,
+					   bool from_another);
+/* person gives the thread back to the bot (from the queue, or as its holder). */
+enum conversation_result conversation_release(struct store *store, int64_t thread_id, const char *person);
+/* person, its holder, closes it answered; a new message in it goes to the bot. */
+enum conversation_result conversation_resolve(struct store *store, int64_t thread_id, const char *person);
+/* person, who holds the thread, answers text in it: by mail to the thread's requester in
+ * the envelope of the assistant's replies (greeting, signature) with a neutral subject,
+ * not marked automatic; in a chat, as the next line of the conversation. Refused when
+ * person does not hold the thread or text is empty. */
+enum conversation_result conversation_reply(const struct sender_identity *sender, const struct engine *engine,
+					    struct store *store, int64_t thread_id, const char *person,
+					    const char *text);
+
+#endif
