@@ -1135,7 +1135,7 @@ nested_html(const char *unit, size_t size, const char *tail, size_t *len_r)
 
 /* 20,000 unclosed <div> once took gumbo 16 s and 3 GB (its work grows with the square of
  * the depth); 200 KB and 400 KB of any such nesting now take well under a second and a
- * few MB, and the text after them is kept. The bounds are generous for the sanitizers'
+ * few MB, and the text after them is kept. The bounds are generous (sanitizers, loaded machines)
  * builds; the figures are printed. */
 static void
 test_html_deep_nesting_is_linear(void **state)
@@ -1153,7 +1153,7 @@ test_html_deep_nesting_is_linear(void **state)
 			struct html_cost c = html_cost(html, len, "me connecter");
 			print_message("%-28s %3zu KB: %.3f s, +%ld KiB%s\n", units[u], size / 1024, c.seconds,
 				      c.rss_growth_kib, c.flattened ? " (flattened)" : "");
-			assert_true(c.seconds < 2.0);
+			assert_true(c.seconds < 10.0);  /* the quadratic parser took 73 s at 200 KB */
 			assert_true(c.rss_growth_kib < 128 * 1024);
 			assert_true(c.text_kept);
 			free(html);
