@@ -96,6 +96,49 @@ static const struct {
 	{ "chat_goodbye", { "" } },
 	/* A message that cannot be read (invalid UTF-8, too long). */
 	{ "invalid_message", { "" } },
+	/* The chat's answer when the store failed and the message was not recorded. */
+	{ "chat_store_failed", { "" } },
+	/* The subject after "Re: " when the writer's own subject is not repeated or empty. */
+	{ "mail_reply_subject_neutral", { "" } },
+	/* The subject of the stand-in for a mail the IMAP server never delivered. */
+	{ "unfetchable_subject", { "uid" } },
+	/* Identifier reminder: one line per account in {{identifiers}} of action_identifier_mail,
+	 * without or with the structures the account acts for (", " between them). */
+	{ "action_identifier_line", { "identifier" } },
+	{ "action_identifier_line_structures", { "identifier", "structures" } },
+	/* Dossier status: the dossier's type, and its DECA number (apprenticeship only). */
+	{ "dossier_type_action_formation", { "" } },
+	{ "dossier_type_contrat_pro", { "" } },
+	{ "dossier_type_contrat_apprentissage", { "" } },
+	{ "action_dossier_deca", { "deca" } },
+	{ "action_dossier_deca_pending", { "" } },
+	/* What a thread's history keeps instead of a secret (a link, a code, a chat message
+	 * that may hold a code) or of a chat message that is not valid text. */
+	{ "history_link_removed", { "" } },
+	{ "history_code_removed", { "" } },
+	{ "history_message_removed", { "" } },
+	{ "history_message_unreadable", { "" } },
+	/* To the correspondants: one message of a thread inside mail_notify's {{messages}},
+	 * and the line saying that older ones were left out. */
+	{ "notify_message_in", { "at", "sender" } },
+	{ "notify_message_out", { "at", "recipient" } },
+	{ "notify_messages_older", { "count" } },
+	/* To the correspondants: why the thread needs a person ({{reason}} of mail_notify and
+	 * mail_digest_line). */
+	{ "notify_reason_unknown", { "" } },
+	{ "notify_reason_handoff", { "" } },
+	{ "notify_reason_dossier_status", { "" } },
+	{ "notify_reason_unreadable", { "" } },
+	{ "notify_reason_unavailable", { "" } },
+	{ "notify_reason_limit", { "" } },
+	{ "notify_reason_follow_up", { "" } },
+	{ "notify_reason_chat", { "" } },
+	{ "notify_reason_undelivered", { "recipient", "error" } },
+	{ "notify_reason_code_cap", { "" } },
+	/* The thread opened for the correspondants when too many wrong one-time codes were
+	 * typed in an hour: its subject and its message (until {{date}} at {{time}}). */
+	{ "code_cap_subject", { "" } },
+	{ "code_cap_message", { "count", "limit", "date", "time" } },
 };
 
 #define KNOWN_COUNT (sizeof(known) / sizeof(*known))
