@@ -395,7 +395,7 @@ ensure_thread(struct turn *t)
 	char *line = xstrndup(t->text, n);
 	/* Kept and shown to the correspondants: scrubbed as the message is (a bare code as
 	 * the first line is not kept either). */
-	char *subject = field_scrub_secrets(line, is_bare_code(t->text));
+	char *subject = field_scrub_secrets(t->e->templates, line, is_bare_code(t->text));
 	free(line);
 	int64_t id = store_thread_create(t->cs->st, "chat", t->cs->visitor, subject, THREAD_OPEN, NULL, NULL);
 	free(subject);
@@ -411,7 +411,7 @@ record(struct turn *t, const char *reply)
 	struct chat_session *cs = t->cs;
 	/* A reset link or token pasted in the chat is not kept (nor shown to a person). */
 	char *scrubbed = t->redact ? template_render(t->e->templates, "history_message_removed", OUTPUT_TEXT, NULL, 0)
-				   : field_scrub_secrets(t->text, false);
+				   : field_scrub_secrets(t->e->templates, t->text, false);
 	struct message_row in = {
 		.thread_id = cs->thread_id, .direction = "in", .sender = cs->visitor,
 		.body = scrubbed,

@@ -146,7 +146,7 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	/* Tokens are gone from the mail already; a holder answering a code's or a link's
 	 * mail may quote the code too: what is kept (and shown to the correspondants) has
 	 * it removed. */
-	char *body = field_scrub_secrets(m->body, j->secret_thread);
+	char *body = field_scrub_secrets(j->e->templates, m->body, j->secret_thread);
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
@@ -416,10 +416,10 @@ reply_with(struct job *j, const struct analysis *a, enum outbox_kind kind, const
 	char *quote = NULL, *subject;
 	char *neutral = template_render(j->e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
 	if (j->may_quote) {
-		char *question = field_scrub_secrets(a->question, j->secret_thread);
-		quote = field_remove_links(question);
+		char *question = field_scrub_secrets(j->e->templates, a->question, j->secret_thread);
+		quote = field_remove_links(j->e->templates, question);
 		free(question);
-		char *original = field_remove_links(j->mail->subject);
+		char *original = field_remove_links(j->e->templates, j->mail->subject);
 		subject = mail_reply_subject(original, neutral);
 		free(original);
 	} else {
@@ -936,11 +936,11 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 
 /* Replaces *text by its scrubbed copy. */
 static void
-scrub_text(char **text, bool codes_too)
+scrub_text(const struct engine *e, char **text, bool codes_too)
 {
 	if (*text == NULL)
 		return;
-	char *clean = field_scrub_secrets(*text, codes_too);
+	char *clean = field_scrub_secrets(e->templates, *text, codes_too);
 	free(*text);
 	*text = clean;
 }
@@ -1019,8 +1019,8 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 		r->notes = xstrdup("");
 	/* A reset link or token the writer pasted (the holder answering the link's mail, or
 	 * anyone) goes no further: not analysed, kept, quoted, nor shown to a person. */
-	scrub_text(&mail.body, false);
-	scrub_text(&mail.subject, false);
+	scrub_text(e, &mail.body, false);
+	scrub_text(e, &mail.subject, false);
 	j.may_quote = j.requester != NULL && mail.from_address != NULL &&
 		      strcasecmp(j.requester, mail.from_address) == 0 && authenticated_sender(s, &mail);
 

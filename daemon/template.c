@@ -112,6 +112,11 @@ static const struct {
 	{ "dossier_type_contrat_apprentissage", { "" } },
 	{ "action_dossier_deca", { "deca" } },
 	{ "action_dossier_deca_pending", { "" } },
+	/* What replaces, in a writer's text, a reset token, a one-time code (where one was
+	 * sent) and, in what is quoted back to them, a link. */
+	{ "scrub_token", { "" } },
+	{ "scrub_code", { "" } },
+	{ "scrub_link", { "" } },
 	/* What a thread's history keeps instead of a secret (a link, a code, a chat message
 	 * that may hold a code) or of a chat message that is not valid text. */
 	{ "history_link_removed", { "" } },
