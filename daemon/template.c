@@ -144,6 +144,56 @@ static const struct {
 	 * typed in an hour: its subject and its message (until {{date}} at {{time}}). */
 	{ "code_cap_subject", { "" } },
 	{ "code_cap_message", { "count", "limit", "date", "time" } },
+	/* The web pages ([web] listen), rendered as HTML: the markup is in the code, every
+	 * text is here; a no-break space is written "&nbsp;". Titles, paragraphs, labels:
+	 * {{address}} is the support address as a mail link, {{duration}} web_minutes_*,
+	 * {{identifier}} the account in bold. */
+	{ "web_home_title", { "" } },
+	{ "web_home_text", { "" } },
+	{ "web_home_contact", { "address" } },
+	{ "web_error_400_title", { "" } },
+	{ "web_error_400_text", { "" } },
+	{ "web_error_404_title", { "" } },
+	{ "web_error_404_text", { "" } },
+	{ "web_error_405_title", { "" } },
+	{ "web_error_405_text", { "" } },
+	{ "web_error_411_title", { "" } },
+	{ "web_error_411_text", { "" } },
+	{ "web_error_413_title", { "" } },
+	{ "web_error_413_text", { "" } },
+	{ "web_error_414_title", { "" } },
+	{ "web_error_414_text", { "" } },
+	{ "web_error_415_title", { "" } },
+	{ "web_error_415_text", { "" } },
+	{ "web_error_431_title", { "" } },
+	{ "web_error_431_text", { "" } },
+	{ "web_error_501_title", { "" } },
+	{ "web_error_501_text", { "" } },
+	{ "web_error_500_title", { "" } },
+	{ "web_error_500_text", { "" } },
+	{ "web_minutes_one", { "minutes" } },
+	{ "web_minutes_many", { "minutes" } },
+	{ "web_reset_mail_subject", { "" } },
+	{ "web_reset_title", { "" } },
+	{ "web_reset_account", { "identifier" } },
+	{ "web_reset_rule", { "" } },
+	{ "web_reset_label_password", { "" } },
+	{ "web_reset_label_confirmation", { "" } },
+	{ "web_reset_button", { "" } },
+	{ "web_reset_validity", { "duration" } },
+	{ "web_reset_both_fields", { "" } },
+	{ "web_reset_mismatch", { "" } },
+	{ "web_password_unreadable", { "" } },
+	{ "web_password_short", { "" } },
+	{ "web_password_long", { "" } },
+	{ "web_password_mix", { "" } },
+	{ "web_invalid_title", { "" } },
+	{ "web_invalid_text", { "duration" } },
+	{ "web_invalid_renew", { "address" } },
+	{ "web_invalid_note", { "" } },
+	{ "web_success_title", { "" } },
+	{ "web_success_text", { "" } },
+	{ "web_success_note", { "address" } },
 };
 
 #define KNOWN_COUNT (sizeof(known) / sizeof(*known))
@@ -290,6 +340,11 @@ template_escape(const char *text, enum output_format format)
 		if (c == 0x7F)
 			continue;
 		if (format == OUTPUT_HTML) {
+			if (c == 0xC2 && (unsigned char)p[1] == 0xA0) {
+				strbuf_adds(&out, "&nbsp;");  /* visible in the source, where it matters */
+				p++;
+				continue;
+			}
 			switch (c) {
 			case '&': strbuf_adds(&out, "&amp;"); continue;
 			case '<': strbuf_adds(&out, "&lt;"); continue;

@@ -11,6 +11,7 @@
  * console a file mount plus its own routes. */
 #include "autoconf.h"
 #include "web.h"
+#include "engine.h"
 #include "log.h"
 #include "reset_page.h"
 #include "store.h"
@@ -41,6 +42,7 @@ struct web {
 	struct lws_vhost *vhost;
 	struct store *store;            /* the web thread's own connection (opened before it starts) */
 	struct reset_page_settings reset;
+	struct engine_holder *engine;   /* the pages' texts (borrowed) */
 	char *support_address;
 	char *host;                     /* the numeric address of [web] listen */
 	char *address;                  /* "host:port" or "[host]:port" with the real port, for logs */
@@ -83,11 +85,34 @@ enum method {
 /* Runs in the web thread: fills s->page for a GET. */
 typedef void (*route_get_fn)(struct web *w, struct lws *wsi, struct web_session *s);
 
+/* The templates of the pages, held (read lock) until texts_release: a reload waits. */
+static const struct templates *
+texts_hold(struct web *w)
+{
+	pthread_rwlock_rdlock(&w->engine->lock);
+	return w->engine->engine->templates;
+}
+
+static void
+texts_release(struct web *w)
+{
+	pthread_rwlock_unlock(&w->engine->lock);
+}
+
+/* An error page for status, built under the engine's read lock. */
+static void
+error_page(struct web *w, int status, const char *allow, struct web_page *page)
+{
+	web_page_error(texts_hold(w), status, allow, page);
+	texts_release(w);
+}
+
 static void
 home_get(struct web *w, struct lws *wsi, struct web_session *s)
 {
 	(void)wsi;
-	web_page_home(w->support_address, &s->page);
+	web_page_home(texts_hold(w), w->support_address, &s->page);
+	texts_release(w);
 }
 
 static void
@@ -130,7 +155,9 @@ reset_get(struct web *w, struct lws *wsi, struct web_session *s)
 {
 	char *token = query_token(wsi);
 	char *err = NULL;
-	if (reset_page_get(&w->reset, w->store, token, (int64_t)time(NULL), &s->page, &err) < 0) {
+	int rc = reset_page_get(&w->reset, texts_hold(w), w->store, token, (int64_t)time(NULL), &s->page, &err);
+	texts_release(w);
+	if (rc < 0) {
 		log_error("web: %s", err);
 		free(err);
 	}
@@ -257,7 +284,7 @@ refuse(struct lws *wsi, struct web_session *s, int status, const char *allow)
 		s = &none;
 	}
 	web_page_clear(&s->page);
-	web_page_error(status, allow, &s->page);
+	error_page(lws_context_user(lws_get_context(wsi)), status, allow, &s->page);
 	s->close_after = true;
 	if (write_headers(wsi, s) == 0 && !s->head_only)
 		write_body(wsi, s);
@@ -923,7 +950,7 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 		return refuse(wsi, s, status, NULL);
 	const struct route *route = route_find(path, path_len);
 	if (route == NULL) {
-		web_page_error(404, NULL, &s->page);
+		error_page(w, 404, NULL, &s->page);
 	} else if (method == METHOD_GET) {
 		route->get(w, wsi, s);
 	} else if (method == METHOD_POST && route->post) {
@@ -935,7 +962,7 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 		s->body = xmalloc(s->body_expected + 1);
 		return 0;
 	} else {
-		web_page_error(405, route->allow, &s->page);
+		error_page(w, 405, route->allow, &s->page);
 	}
 	/* A body we did not read: lws would read and drop it, then lose a request pipelined
 	 * behind it; closing is simpler. */
@@ -947,7 +974,10 @@ static int
 on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 {
 	char *err = NULL;
-	if (reset_page_post(&w->reset, w->store, s->body, s->body_len, (int64_t)time(NULL), &s->page, &err) < 0) {
+	int rc = reset_page_post(&w->reset, texts_hold(w), w->store, s->body, s->body_len, (int64_t)time(NULL), &s->page,
+				 &err);
+	texts_release(w);
+	if (rc < 0) {
 		log_error("web: %s", err);
 		free(err);
 	}
@@ -1173,6 +1203,7 @@ web_start(const struct web_settings *settings, char **error_r)
 		web_free(w);
 		return NULL;
 	}
+	w->engine = settings->engine;
 	w->support_address = xstrdup(settings->support_address);
 	w->reset.support_address = w->support_address;
 	w->reset.ttl_minutes = (settings->reset_ttl + 59) / 60;
