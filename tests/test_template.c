@@ -124,6 +124,14 @@ test_escape(void **state)
 	s = template_escape("d'<>&\"", OUTPUT_HTML);
 	assert_string_equal(s, "d&#39;&lt;&gt;&amp;&quot;");
 	free(s);
+	/* A no-break space is written &nbsp; in HTML (the web pages' source shows it), kept
+	 * as is in text; other characters of two bytes are untouched. */
+	s = template_escape("12\xc2\xa0" "caract\xc3\xa8" "res\xc2\xa0: \xc2\xab", OUTPUT_HTML);
+	assert_string_equal(s, "12&nbsp;caract\xc3\xa8" "res&nbsp;: \xc2\xab");
+	free(s);
+	s = template_escape("12\xc2\xa0" "caract\xc3\xa8" "res", OUTPUT_TEXT);
+	assert_string_equal(s, "12\xc2\xa0" "caract\xc3\xa8" "res");
+	free(s);
 }
 
 int
