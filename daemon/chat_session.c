@@ -114,9 +114,9 @@ put_step(struct turn *t, const char *action, const char *step, const char *subje
 /* Runs a reminder or a reset for what the visitor typed; *reply_r set when it ran (or
  * could not), left NULL when the text holds nothing usable. Returns 0 or -1. */
 static int
-run_account_action(struct turn *t, const char *action, const char *text, bool alone, char **reply_r)
+run_account_action(struct turn *t, enum account_action action, const char *text, bool alone, char **reply_r)
 {
-	bool reset = strcmp(action, "password_reset") == 0;
+	bool reset = action == ACCOUNT_PASSWORD_RESET;
 	char siret[15];
 	char *email = field_email(text);
 	char *identifier = reset && email == NULL ? field_identifier(text, alone) : NULL;
@@ -133,7 +133,7 @@ run_account_action(struct turn *t, const char *action, const char *text, bool al
 		return -1;
 	if (store_chat_action_delete(t->cs->st, t->cs->thread_id) < 0)
 		return -1;
-	t->intent = action;
+	t->intent = account_action_name(action);  /* the intents of these actions bear their names */
 	if (rc == DIRECTORY_UNAVAILABLE) {
 		*reply_r = unavailable(t);
 		return 0;
@@ -327,7 +327,10 @@ continue_action(struct turn *t, struct chat_action *c, char **reply_r)
 		return rc;
 	}
 	/* "contact" (reminder) or "account" (reset): the answer may be the bare identifier. */
-	return run_account_action(t, c->action, t->text, true, reply_r);
+	enum account_action action = account_action_from_name(c->action);
+	if (action != ACCOUNT_IDENTIFIER_REMINDER && action != ACCOUNT_PASSWORD_RESET)
+		return 0;  /* a step this dialogd does not know: the engine reads the message */
+	return run_account_action(t, action, t->text, true, reply_r);
 }
 
 /* The engine's understanding of a new question, and the account actions it starts. */
@@ -343,17 +346,16 @@ engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_
 		*reply_r = reply;
 		return 0;
 	}
-	const char *id = a.first ? a.first->id : "";
+	enum account_action action = a.decision == DECISION_ANSWER ? a.first->action : ACCOUNT_ACTION_NONE;
 	t->intent = a.decision == DECISION_CLARIFY ? NULL : analysis_intent_id(&a);
 	bool dossier = a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS &&
 		       directory_has_dossiers(t->cs->dir);
 	rc = 0;
-	if (a.decision == DECISION_ANSWER &&
-	    (strcmp(id, "identifier_reminder") == 0 || strcmp(id, "password_reset") == 0)) {
-		rc = run_account_action(t, id, t->text, false, reply_r);
+	if (action == ACCOUNT_IDENTIFIER_REMINDER || action == ACCOUNT_PASSWORD_RESET) {
+		rc = run_account_action(t, action, t->text, false, reply_r);
 		if (rc == 0 && *reply_r == NULL) {
-			bool reset = strcmp(id, "password_reset") == 0;
-			rc = put_step(t, id, reset ? "account" : "contact", NULL, NULL, NULL, STEP_TTL);
+			bool reset = action == ACCOUNT_PASSWORD_RESET;
+			rc = put_step(t, account_action_name(action), reset ? "account" : "contact", NULL, NULL, NULL, STEP_TTL);
 			*reply_r = render(t, reset ? "chat_ask_account" : "chat_ask_contact", NULL, 0);
 		}
 	} else if (dossier) {

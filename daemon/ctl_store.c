@@ -98,6 +98,10 @@ open_store(const char *path)
 	if (st == NULL) {
 		fprintf(stderr, "dialogctl: %s\n", err);
 		free(err);
+	} else if (store_schema_upgraded_from(st) > 0) {
+		/* Said here as dialogd logs it: whoever opens an older store first upgrades it. */
+		fprintf(stderr, "dialogctl: %s: schema upgraded from version %d to %d\n", path,
+			store_schema_upgraded_from(st), STORE_SCHEMA_VERSION);
 	}
 	return st;
 }
@@ -259,8 +263,9 @@ ctl_status(const char *store_path)
 	struct store *st = open_store(store_path);
 	if (st == NULL)
 		return 1;
-	printf("Store: %s\n\nComponents:\n", store_path);
-	int rc = store_status_each(st, print_component, NULL);
+	int version = store_schema_version(st);
+	printf("Store: %s, schema version %d\n\nComponents:\n", store_path, version);
+	int rc = version < 0 ? -1 : store_status_each(st, print_component, NULL);
 	puts("\nThreads:");
 	if (rc == 0)
 		rc = store_thread_counts(st, print_count, NULL);

@@ -48,7 +48,7 @@ settle(struct analysis *a, const struct intent_def *d)
 	} else if (d->kind == INTENT_HANDOFF) {
 		a->decision = DECISION_ESCALATE;
 		a->reason = REASON_HANDOFF;
-	} else if (d->action != NULL && strcmp(d->action, "dossier_status") == 0) {
+	} else if (d->action == ACCOUNT_DOSSIER_STATUS) {
 		/* A dossier's state is personal data: only a correspondant who can verify the
 		 * requester answers it until the verified self-service action exists. */
 		a->decision = DECISION_ESCALATE;

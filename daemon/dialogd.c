@@ -149,11 +149,10 @@ serve(struct engine_holder *holder, const char *dir, const sigset_t *old)
  * Started as root with [daemon] user, dialogd reads the configuration and the secret
  * files as root (they may be root's alone), takes the user's effective ids to load the
  * data and to open the store (so that the store, its -wal and -shm are created by the
- * user who will use them), takes root back only for web_start, which binds [web] listen
- * (a port below 1024 needs root) and starts the web thread, then switches its real,
- * effective and saved ids for good: setgroups, setresgid, setresuid, which glibc applies
- * to every thread, the web thread included (in the instant between web_start and the
- * switch, the web thread still has root's ids). Everything after runs as the user. */
+ * user who will use them), takes root back only for web_bind, which binds [web] listen
+ * (a port below 1024 needs root), then switches its real, effective and saved ids for
+ * good (setgroups, setresgid, setresuid) before any other thread exists: the web, SMTP
+ * and IMAP threads all start as the user. */
 struct identity {
 	bool switch_user;       /* started as root with [daemon] user (not root): switch to it */
 	uid_t uid;
@@ -317,6 +316,17 @@ store_check_access(const char *path, const struct identity *id)
 	return rc;
 }
 
+/* Says once, when store_open ran a migration step, what it did to the file: an operator
+ * upgrading dialogd sees that the store changed, and which version a backup has. */
+static void
+log_schema_upgrade(const char *path, int upgraded_from)
+{
+	if (upgraded_from == 0)
+		log_info("store: %s: new store, schema version %d", path, STORE_SCHEMA_VERSION);
+	else if (upgraded_from > 0)
+		log_info("store: %s: schema upgraded from version %d to %d", path, upgraded_from, STORE_SCHEMA_VERSION);
+}
+
 /* The secrets, as root when started as root (their files may be root's alone). All
  * secret files are checked first, so that every problem is reported at once. */
 static int
@@ -347,18 +357,21 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	setup->smtp.mail = &setup->mail;
 	setup->smtp.engine = holder;
 	/* The reset page first: an address that cannot be bound stops dialogd before any mail
-	 * is read (the links it sends would lead nowhere). Root, if any, only for that. */
+	 * is read (the links it sends would lead nowhere). Root, if any, only for the bind. */
 	struct web_settings web_settings = {
 		.listen = cfg->web_listen, .store_path = cfg->store_path,
 		.support_address = setup->from_address, .reset_ttl = cfg->reset_ttl, .engine = holder,
 	};
 	if (id->switch_user && identity_resume_root() < 0) {
 		/* logged */
-	} else if ((web = web_start(&web_settings, &err)) == NULL) {
+	} else if ((web = web_bind(&web_settings, &err)) == NULL) {
 		log_error("web: %s", err);
 		free(err);
 	} else if (id->switch_user && identity_drop(id) < 0) {
 		/* logged */
+	} else if (web_start(web, &err) < 0) {
+		log_error("web: %s", err);
+		free(err);
 	} else if (cfg->smtp_url != NULL && (sender = smtp_sender_start(&setup->smtp, &err)) == NULL) {
 		log_error("smtp: %s", err);
 		free(err);
@@ -447,6 +460,7 @@ main(int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	log_schema_upgrade(cfg.store_path, store_schema_upgraded_from(store));
 	if (check_only) {
 		status = check_directory(&setup, &cfg, store);
 		if (status == 0)

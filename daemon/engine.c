@@ -36,9 +36,6 @@ cross_check(const struct engine *e, struct strbuf *errors)
 		if (d->reply != NULL && strcmp(d->reply, "chat_greeting") != 0 && strcmp(d->reply, "chat_thanks") != 0)
 			strbuf_addf(errors, "%s: reply: \"%s\" is not a chat template (chat_greeting or chat_thanks)\n",
 				    d->file, d->reply);
-		if (d->action != NULL && strcmp(d->action, "password_reset") != 0 &&
-		    strcmp(d->action, "identifier_reminder") != 0 && strcmp(d->action, "dossier_status") != 0)
-			strbuf_addf(errors, "%s: action: \"%s\" is not an action of dialogd\n", d->file, d->action);
 	}
 	for (size_t i = 0; i < faq_count(e->faq); i++) {
 		const struct faq_entry *f = faq_get(e->faq, i);

@@ -84,6 +84,22 @@ intent_id_is_valid(const char *id)
 }
 
 static const char *const kind_names[] = { "faq", "action", "handoff", "chat" };
+static const char *const action_names[] = { NULL, "identifier_reminder", "password_reset", "dossier_status" };
+
+const char *
+account_action_name(enum account_action action)
+{
+	return (size_t)action < sizeof(action_names) / sizeof(*action_names) ? action_names[action] : NULL;
+}
+
+enum account_action
+account_action_from_name(const char *name)
+{
+	for (size_t i = 1; i < sizeof(action_names) / sizeof(*action_names); i++)
+		if (strcmp(action_names[i], name) == 0)
+			return (enum account_action)i;
+	return ACCOUNT_ACTION_NONE;
+}
 
 const char *
 intent_kind_name(enum intent_kind kind)
@@ -540,6 +556,12 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 		add_error(errors, path, 0, "a chat intent needs \"reply:\" (the template answering it)");
 	if (in->def.kind == INTENT_ACTION && in->action == NULL)
 		add_error(errors, path, 0, "an action intent needs \"action:\"");
+	else if (in->action != NULL && (in->def.action = account_action_from_name(in->action)) == ACCOUNT_ACTION_NONE) {
+		char *why = xasprintf("action: \"%s\" is not an action of dialogd (identifier_reminder, password_reset or "
+				      "dossier_status)", in->action);
+		add_error(errors, path, 0, why);
+		free(why);
+	}
 	if ((in->def.kind == INTENT_FAQ || in->def.kind == INTENT_HANDOFF) && in->faq == NULL)
 		add_error(errors, path, 0, "a faq or handoff intent needs \"faq:\"");
 }
@@ -625,7 +647,6 @@ intent_set_load(const char *dir, struct lexicon *lex, char **error_r)
 		struct intent *in = &set->intents[i];
 		in->def.id = in->id;
 		in->def.faq = in->faq;
-		in->def.action = in->action;
 		in->def.reply = in->reply;
 		in->def.description = in->description;
 		in->def.file = in->file;

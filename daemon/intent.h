@@ -16,6 +16,20 @@ struct intent_scratch;
 enum intent_kind { INTENT_FAQ, INTENT_ACTION, INTENT_HANDOFF, INTENT_CHAT };
 enum audience { AUDIENCE_UNKNOWN, AUDIENCE_ENTREPRISE, AUDIENCE_ORGANISME };
 
+/* The account actions an intent leads to (its "action:" line), resolved when the
+ * intents load: channels dispatch on this value, never by comparing id strings. */
+enum account_action {
+	ACCOUNT_ACTION_NONE,
+	ACCOUNT_IDENTIFIER_REMINDER,
+	ACCOUNT_PASSWORD_RESET,
+	ACCOUNT_DOSSIER_STATUS,
+};
+/* The name of an action in intent files, audit rows and logs ("password_reset"); NULL
+ * for ACCOUNT_ACTION_NONE. */
+const char *account_action_name(enum account_action action);
+/* The action called name; ACCOUNT_ACTION_NONE when dialogd has none by that name. */
+enum account_action account_action_from_name(const char *name);
+
 /* The public contract of spec/intents.tsv, in its order, without "unknown". */
 size_t intent_spec_count(void);
 const char *intent_spec_id(size_t i);
@@ -27,7 +41,7 @@ struct intent_def {
 	const char *id;
 	enum intent_kind kind;
 	const char *faq;            /* faq-data entry id, or NULL */
-	const char *action;         /* account action, or NULL */
+	enum account_action action; /* ACCOUNT_ACTION_NONE unless kind is INTENT_ACTION */
 	const char *reply;          /* template of a chat reply, or NULL */
 	const char *description;
 	const char *file;           /* the file it was loaded from */

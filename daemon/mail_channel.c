@@ -6,13 +6,13 @@
 #include "directory.h"
 #include "dossier_number.h"
 #include "request_fields.h"
+#include "mail_authres.h"
 #include "mail_compose.h"
 #include "outbound.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,91 +515,12 @@ password_reset(struct job *j, const struct analysis *a)
 	return rc;
 }
 
-/* Authentication-Results (RFC 8601) reduced to its plain tokens: comments (nested
- * parentheses) removed, quoted strings kept whole, lower case. Result: a list of
- * resinfo strings separated by ';' outside quotes, the first being the authserv-id. */
-static char *
-ar_plain(const char *value)
-{
-	struct strbuf sb = {0};
-	int depth = 0;
-	bool quoted = false;
-	for (const char *p = value; *p; p++) {
-		if (quoted) {
-			if (*p == '\\' && p[1]) {
-				strbuf_addc(&sb, 'x');  /* an escaped character: never a separator */
-				p++;
-			} else if (*p == '"') {
-				quoted = false;
-				strbuf_addc(&sb, '"');
-			} else {
-				strbuf_addc(&sb, *p == ';' || *p == ' ' ? 'x' : (char)tolower((unsigned char)*p));
-			}
-		} else if (*p == '(') {
-			depth++;
-		} else if (*p == ')' && depth > 0) {
-			depth--;
-		} else if (depth == 0) {
-			if (*p == '"')
-				quoted = true;
-			strbuf_addc(&sb, *p == '\t' ? ' ' : (char)tolower((unsigned char)*p));
-		}
-	}
-	return sb.len ? strbuf_detach(&sb) : xstrdup("");
-}
-
-/* In one resinfo ("dkim=pass header.d=example.com header.s=sel"), whether the method
- * passed and property prop (a whole token "header.d=" or "smtp.mailfrom=") names exactly
- * domain (for smtp.mailfrom, the part after '@' of an address). */
-static bool
-resinfo_passes(char *resinfo, const char *method, const char *prop, const char *domain)
-{
-	char *save = NULL;
-	char *tok = strtok_r(resinfo, " ", &save);
-	char *want = xasprintf("%s=pass", method);
-	bool pass = tok != NULL && strcmp(tok, want) == 0, named = false;
-	free(want);
-	while (pass && !named && (tok = strtok_r(NULL, " ", &save)) != NULL) {
-		if (!str_starts_with(tok, prop))
-			continue;
-		const char *v = tok + strlen(prop);
-		const char *at = strcmp(prop, "smtp.mailfrom=") == 0 ? strrchr(v, '@') : NULL;
-		named = strcmp(at ? at + 1 : v, domain) == 0;
-	}
-	return pass && named;
-}
-
-/* The topmost Authentication-Results header — the one our own receiving MTA added,
- * recognised by its authserv-id; a header the sender wrote is below it, and when our MTA
- * added none, the topmost is not ours and nothing is trusted — says dkim=pass for
- * exactly the domain of the sender's address (header.d), or spf=pass for it
- * (smtp.mailfrom). The MTA must add this header for every mail it receives. */
+/* The sender proven by our receiving MTA (see mail_authres.h). */
 static bool
 authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
 {
-	const char *value = mail_header_get(m, "Authentication-Results");
-	char *domain = m->from_address ? mail_address_domain(m->from_address) : NULL;
-	bool ok = false;
-	if (value != NULL && domain != NULL && s->authserv_id != NULL) {
-		char *plain = ar_plain(value), *save = NULL;
-		char *id = strtok_r(plain, ";", &save);
-		/* The authserv-id may be followed by a version number. */
-		char *space = id ? strchr(str_trim(id), ' ') : NULL;
-		if (space != NULL)
-			*space = '\0';
-		if (id != NULL && strcasecmp(str_trim(id), s->authserv_id) == 0) {
-			for (char *part = strtok_r(NULL, ";", &save); part && !ok; part = strtok_r(NULL, ";", &save)) {
-				char *a = xstrdup(str_trim(part)), *b = xstrdup(a);
-				ok = resinfo_passes(a, "dkim", "header.d=", domain) ||
-				     resinfo_passes(b, "spf", "smtp.mailfrom=", domain);
-				free(a);
-				free(b);
-			}
-		}
-		free(plain);
-	}
-	free(domain);
-	return ok;
+	return mail_authres_sender_passes(mail_header_get(m, "Authentication-Results"), s->authserv_id,
+					  m->from_address);
 }
 
 /* Dossier status: the number from the mail (subject included); the status goes in the
@@ -920,9 +841,10 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 			} else {
 				j->r->outcome = MAIL_ANSWERED;
 				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
-				if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "identifier_reminder") == 0)
+				enum account_action action = a.decision == DECISION_ANSWER ? a.first->action : ACCOUNT_ACTION_NONE;
+				if (rc == 0 && action == ACCOUNT_IDENTIFIER_REMINDER)
 					rc = identifier_reminder(j, &a);
-				else if (rc == 0 && a.decision == DECISION_ANSWER && strcmp(a.first->id, "password_reset") == 0)
+				else if (rc == 0 && action == ACCOUNT_PASSWORD_RESET)
 					rc = password_reset(j, &a);
 				else if (rc == 0)
 					rc = queue_reply(j, &a, OUTBOX_REPLY);

@@ -134,10 +134,10 @@ reset_page_get(const struct reset_page_settings *s, const struct templates *t, s
 	memset(page, 0, sizeof(*page));
 	*error_r = NULL;
 	char *identifier = NULL;
-	int rc = reset_token_check(st, token, now, &identifier);
-	if (rc < 0)
+	enum reset_check check = reset_token_check(st, token, now, &identifier);
+	if (check == RESET_STORE_ERROR)
 		return store_failure(st, t, "password reset: checking a link", page, error_r);
-	if (rc == RESET_VALID)
+	if (check == RESET_VALID)
 		form_page(s, t, token, identifier, NULL, page);
 	else
 		invalid_page(s, t, page);
@@ -182,8 +182,9 @@ change_password(const struct reset_page_settings *s, const struct templates *t, 
 		return -1;
 	}
 	char *identifier = NULL;
-	int rc = -1, burnt = -1, set = -1;
-	if (store_begin(st) < 0 || (burnt = reset_token_redeem(st, token, now, &identifier)) < 0 ||
+	int rc = -1, set = -1;
+	enum reset_check burnt = RESET_STORE_ERROR;
+	if (store_begin(st) < 0 || (burnt = reset_token_redeem(st, token, now, &identifier)) == RESET_STORE_ERROR ||
 	    (burnt == RESET_VALID && (set = store_password_set(st, identifier, hash, now)) < 0) ||
 	    (set == 1 && store_audit_add(st, "web", identifier, AUDIT_ACTION, identifier, OUTCOME_CHANGED) < 0) ||
 	    (set == 1 && store_commit(st) < 0)) {
@@ -223,10 +224,11 @@ reset_page_post(const struct reset_page_settings *s, const struct templates *t, 
 	}
 	const char *token = values[0], *password = values[1], *confirmation = values[2];
 	char *identifier = NULL;
-	int rc = reset_token_check(st, token, now, &identifier);
-	if (rc < 0) {
+	enum reset_check check = reset_token_check(st, token, now, &identifier);
+	int rc;
+	if (check == RESET_STORE_ERROR) {
 		rc = store_failure(st, t, "password reset: checking a link", page, error_r);
-	} else if (rc == RESET_INVALID) {
+	} else if (check != RESET_VALID) {
 		rc = refuse_link(s, t, st, NULL, OUTCOME_INVALID, page, error_r);
 	} else {
 		const char *why;

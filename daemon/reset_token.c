@@ -46,7 +46,7 @@ token_shape_ok(const char *token)
 	return true;
 }
 
-int
+enum reset_check
 reset_token_redeem(struct store *st, const char *token, int64_t now, char **identifier_r)
 {
 	*identifier_r = NULL;
@@ -55,10 +55,10 @@ reset_token_redeem(struct store *st, const char *token, int64_t now, char **iden
 	char hex[2 * crypto_generichash_BYTES + 1];
 	token_digest(token, hex);
 	int rc = store_reset_token_burn(st, hex, now, identifier_r);
-	return rc < 0 ? -1 : rc == 1 ? RESET_VALID : RESET_INVALID;
+	return rc < 0 ? RESET_STORE_ERROR : rc == 1 ? RESET_VALID : RESET_INVALID;
 }
 
-int
+enum reset_check
 reset_token_check(struct store *st, const char *token, int64_t now, char **identifier_r)
 {
 	*identifier_r = NULL;
@@ -67,7 +67,7 @@ reset_token_check(struct store *st, const char *token, int64_t now, char **ident
 	char hex[2 * crypto_generichash_BYTES + 1];
 	token_digest(token, hex);
 	int rc = store_reset_token_find(st, hex, now, identifier_r);
-	return rc < 0 ? -1 : rc == 1 ? RESET_VALID : RESET_INVALID;
+	return rc < 0 ? RESET_STORE_ERROR : rc == 1 ? RESET_VALID : RESET_INVALID;
 }
 
 const char *

@@ -22,17 +22,22 @@ struct store;
 int reset_token_issue(struct store *store, const char *identifier, int64_t now, int64_t ttl,
 		      char token_out[RESET_TOKEN_SIZE]);
 
-enum reset_check { RESET_VALID, RESET_INVALID };
+/* What a presented token is. Compare with the names, never by truth value: only
+ * RESET_VALID lets anything happen, and a store error is neither valid nor invalid (the
+ * page then says the service is unavailable, not that the link is wrong). */
+enum reset_check {
+	RESET_STORE_ERROR = -1,
+	RESET_INVALID = 0,      /* unknown, used, expired or revoked: the page says the same for each */
+	RESET_VALID = 1,
+};
 
 /* Checks a token presented at now and, when valid, burns it (single use) and sets
- * *identifier_r (caller frees). Unknown, used, expired and revoked tokens are all
- * RESET_INVALID: the page says the same for each. -1 on a store error. */
-int reset_token_redeem(struct store *store, const char *token, int64_t now, char **identifier_r);
+ * *identifier_r (caller frees). */
+enum reset_check reset_token_redeem(struct store *store, const char *token, int64_t now, char **identifier_r);
 /* The same test without burning the token: for the page that shows the form (a GET,
  * which mail scanners fetch before the user clicks). RESET_VALID sets *identifier_r
- * (caller frees); RESET_INVALID for the same cases as reset_token_redeem; -1 on a store
- * error. */
-int reset_token_check(struct store *store, const char *token, int64_t now, char **identifier_r);
+ * (caller frees). */
+enum reset_check reset_token_check(struct store *store, const char *token, int64_t now, char **identifier_r);
 
 /* NULL when password is acceptable, else the name of the template saying why (static,
  * web_password_*). At least 12 characters, with letters and at least a digit or another

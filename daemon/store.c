@@ -8,99 +8,160 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct store {
 	sqlite3 *db;
 	char *error;
 	bool constraint;        /* the last error was a constraint (e.g. UNIQUE) violation */
+	int upgraded_from;      /* the version store_open's first step started from, -1: none ran */
 };
 
-/* Version 1 of the schema. Times are Unix seconds. */
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS mailbox_state ("
+/* The schema, one macro per table (with its indexes) or per index added later. Each is
+ * used twice: in SCHEMA_NEW, which creates a new store in one step, and in the migration
+ * step that brought it to older stores; test_store checks that an upgraded store and a new
+ * one have the same schema. Every statement says IF NOT EXISTS because the version was
+ * not always bumped when a table came (see schema_steps), and SQLite stores the statement
+ * without those words, so both paths leave the same text. Times are Unix seconds. */
+#define SQL_MAILBOX_STATE \
+	"CREATE TABLE IF NOT EXISTS mailbox_state (" \
 	"  mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL);"
-	/* Permanent: never purged with threads, so nothing is processed twice. */
-	"CREATE TABLE IF NOT EXISTS processed ("
-	"  mailbox TEXT NOT NULL, key TEXT NOT NULL, thread_id INTEGER, at INTEGER NOT NULL,"
+/* Permanent: never purged with threads, so nothing is processed twice. */
+#define SQL_PROCESSED \
+	"CREATE TABLE IF NOT EXISTS processed (" \
+	"  mailbox TEXT NOT NULL, key TEXT NOT NULL, thread_id INTEGER, at INTEGER NOT NULL," \
 	"  PRIMARY KEY (mailbox, key));"
-	"CREATE TABLE IF NOT EXISTS attempts ("
-	"  mailbox TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL,"
+#define SQL_ATTEMPTS \
+	"CREATE TABLE IF NOT EXISTS attempts (" \
+	"  mailbox TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL," \
 	"  PRIMARY KEY (mailbox, key));"
-	"CREATE TABLE IF NOT EXISTS threads ("
-	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, requester TEXT NOT NULL, subject TEXT NOT NULL,"
-	"  state TEXT NOT NULL, intent TEXT, reason TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+#define SQL_THREADS \
+	"CREATE TABLE IF NOT EXISTS threads (" \
+	"  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, requester TEXT NOT NULL, subject TEXT NOT NULL," \
+	"  state TEXT NOT NULL, intent TEXT, reason TEXT, created INTEGER NOT NULL, updated INTEGER NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS threads_state ON threads (state, updated);"
+#define SQL_THREADS_REQUESTER \
 	"CREATE INDEX IF NOT EXISTS threads_requester ON threads (requester COLLATE NOCASE);"
-	"CREATE TABLE IF NOT EXISTS messages ("
-	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,"
-	"  direction TEXT NOT NULL, message_id TEXT, sender TEXT, recipient TEXT, subject TEXT, body TEXT,"
-	"  intent TEXT, confidence REAL, decision TEXT, note TEXT, at INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS messages_thread ON messages (thread_id, id);"
+#define SQL_MESSAGES \
+	"CREATE TABLE IF NOT EXISTS messages (" \
+	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE," \
+	"  direction TEXT NOT NULL, message_id TEXT, sender TEXT, recipient TEXT, subject TEXT, body TEXT," \
+	"  intent TEXT, confidence REAL, decision TEXT, note TEXT, at INTEGER NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS messages_thread ON messages (thread_id, id);" \
 	"CREATE INDEX IF NOT EXISTS messages_message_id ON messages (message_id);"
-	"CREATE TABLE IF NOT EXISTS outbox ("
-	"  id INTEGER PRIMARY KEY, thread_id INTEGER, kind TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE,"
-	"  mail_from TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, state TEXT NOT NULL,"
-	"  attempts INTEGER NOT NULL DEFAULT 0, permanent_failures INTEGER NOT NULL DEFAULT 0,"
-	"  next_attempt INTEGER NOT NULL, created INTEGER NOT NULL, sent_at INTEGER, last_error TEXT);"
+#define SQL_OUTBOX \
+	"CREATE TABLE IF NOT EXISTS outbox (" \
+	"  id INTEGER PRIMARY KEY, thread_id INTEGER, kind TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE," \
+	"  mail_from TEXT NOT NULL, recipient TEXT NOT NULL, raw BLOB NOT NULL, state TEXT NOT NULL," \
+	"  attempts INTEGER NOT NULL DEFAULT 0, permanent_failures INTEGER NOT NULL DEFAULT 0," \
+	"  next_attempt INTEGER NOT NULL, created INTEGER NOT NULL, sent_at INTEGER, last_error TEXT);" \
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt);"
-	"CREATE INDEX IF NOT EXISTS outbox_recipient_nocase ON outbox (recipient COLLATE NOCASE, created);"
+/* Replaces the first schema's outbox_recipient, which compared addresses with their case. */
+#define SQL_OUTBOX_RECIPIENT \
+	"CREATE INDEX IF NOT EXISTS outbox_recipient_nocase ON outbox (recipient COLLATE NOCASE, created);" \
 	"DROP INDEX IF EXISTS outbox_recipient;"
+#define SQL_OUTBOX_THREAD \
 	"CREATE INDEX IF NOT EXISTS outbox_thread ON outbox (thread_id, kind, created);"
-	/* The limits per domain and overall read the last hour of the outbox. */
+/* The limits per domain and overall read the last hour of the outbox. */
+#define SQL_OUTBOX_CREATED \
 	"CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created, kind);"
-	/* Correspondants' notifications beyond [mail] notify_limit an hour: sent together in
-	 * one digest every digest_interval. */
-	"CREATE TABLE IF NOT EXISTS deferred_notices ("
+/* Correspondants' notifications beyond [mail] notify_limit an hour: sent together in
+ * one digest every digest_interval. */
+#define SQL_DEFERRED_NOTICES \
+	"CREATE TABLE IF NOT EXISTS deferred_notices (" \
 	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS bounces (address TEXT NOT NULL, at INTEGER NOT NULL);"
+#define SQL_BOUNCES \
+	"CREATE TABLE IF NOT EXISTS bounces (address TEXT NOT NULL, at INTEGER NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS bounces_address ON bounces (address, at);"
-	"CREATE TABLE IF NOT EXISTS status ("
-	"  component TEXT PRIMARY KEY, state TEXT NOT NULL, detail TEXT, since INTEGER NOT NULL,"
+#define SQL_STATUS \
+	"CREATE TABLE IF NOT EXISTS status (" \
+	"  component TEXT PRIMARY KEY, state TEXT NOT NULL, detail TEXT, since INTEGER NOT NULL," \
 	"  updated INTEGER NOT NULL);"
-	/* The directory (embedded backend): structures, accounts and the structures they act
-	 * for, dossiers. Filled by `dialogctl import`. */
-	"CREATE TABLE IF NOT EXISTS companies ("
-	"  siret TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, correspondant_email TEXT);"
-	"CREATE TABLE IF NOT EXISTS accounts ("
-	"  identifier TEXT PRIMARY KEY, email TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email COLLATE NOCASE);"
-	"CREATE TABLE IF NOT EXISTS account_links ("
-	"  identifier TEXT NOT NULL REFERENCES accounts (identifier) ON DELETE CASCADE,"
-	"  siret TEXT NOT NULL REFERENCES companies (siret), PRIMARY KEY (identifier, siret));"
-	"CREATE INDEX IF NOT EXISTS account_links_siret ON account_links (siret);"
-	"CREATE TABLE IF NOT EXISTS dossiers ("
-	"  number TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL,"
-	"  siret TEXT NOT NULL REFERENCES companies (siret), training_org_siret TEXT REFERENCES companies (siret),"
+/* The directory (embedded backend): structures, accounts and the structures they act
+ * for, dossiers. Filled by `dialogctl import`. */
+#define SQL_DIRECTORY \
+	"CREATE TABLE IF NOT EXISTS companies (" \
+	"  siret TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, correspondant_email TEXT);" \
+	"CREATE TABLE IF NOT EXISTS accounts (" \
+	"  identifier TEXT PRIMARY KEY, email TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email COLLATE NOCASE);" \
+	"CREATE TABLE IF NOT EXISTS account_links (" \
+	"  identifier TEXT NOT NULL REFERENCES accounts (identifier) ON DELETE CASCADE," \
+	"  siret TEXT NOT NULL REFERENCES companies (siret), PRIMARY KEY (identifier, siret));" \
+	"CREATE INDEX IF NOT EXISTS account_links_siret ON account_links (siret);" \
+	"CREATE TABLE IF NOT EXISTS dossiers (" \
+	"  number TEXT PRIMARY KEY, type TEXT NOT NULL, state TEXT NOT NULL," \
+	"  siret TEXT NOT NULL REFERENCES companies (siret), training_org_siret TEXT REFERENCES companies (siret)," \
 	"  deca_number TEXT, start_date TEXT, amount_cents INTEGER);"
-	/* Every account action: who asked, through which channel, about what, with what
-	 * outcome. Never a token, code or password. */
-	"CREATE TABLE IF NOT EXISTS audit ("
-	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, channel TEXT NOT NULL, requester TEXT NOT NULL,"
-	"  action TEXT NOT NULL, subject TEXT, outcome TEXT NOT NULL);"
+/* Every account action: who asked, through which channel, about what, with what
+ * outcome. Never a token, code or password. */
+#define SQL_AUDIT \
+	"CREATE TABLE IF NOT EXISTS audit (" \
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, channel TEXT NOT NULL, requester TEXT NOT NULL," \
+	"  action TEXT NOT NULL, subject TEXT, outcome TEXT NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS audit_at ON audit (at);"
-	/* Password reset tokens: only their hash; used_at burns one, revoked_at a newer one. */
-	"CREATE TABLE IF NOT EXISTS reset_tokens ("
-	"  id INTEGER PRIMARY KEY, identifier TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,"
-	"  created INTEGER NOT NULL, expires INTEGER NOT NULL, used_at INTEGER, revoked_at INTEGER);"
+/* Password reset tokens: only their hash; used_at burns one, revoked_at a newer one. */
+#define SQL_RESET_TOKENS \
+	"CREATE TABLE IF NOT EXISTS reset_tokens (" \
+	"  id INTEGER PRIMARY KEY, identifier TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE," \
+	"  created INTEGER NOT NULL, expires INTEGER NOT NULL, used_at INTEGER, revoked_at INTEGER);" \
 	"CREATE INDEX IF NOT EXISTS reset_tokens_identifier ON reset_tokens (identifier);"
-	/* Passwords set on the reset page (embedded backend): argon2id strings only. */
-	"CREATE TABLE IF NOT EXISTS account_passwords ("
-	"  identifier TEXT PRIMARY KEY REFERENCES accounts (identifier) ON DELETE CASCADE,"
+/* Passwords set on the reset page (embedded backend): argon2id strings only. */
+#define SQL_ACCOUNT_PASSWORDS \
+	"CREATE TABLE IF NOT EXISTS account_passwords (" \
+	"  identifier TEXT PRIMARY KEY REFERENCES accounts (identifier) ON DELETE CASCADE," \
 	"  hash TEXT NOT NULL, set_at INTEGER NOT NULL);"
-	/* A chat's account action waiting for the visitor's next message: which step, about
-	 * what, and for a one-time code only its salted hash. */
-	"CREATE TABLE IF NOT EXISTS chat_actions ("
-	"  thread_id INTEGER PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE, action TEXT NOT NULL,"
-	"  step TEXT NOT NULL, subject TEXT, email TEXT, code_hash TEXT, expires INTEGER NOT NULL,"
+/* A chat's account action waiting for the visitor's next message: which step, about
+ * what, and for a one-time code only its salted hash. */
+#define SQL_CHAT_ACTIONS \
+	"CREATE TABLE IF NOT EXISTS chat_actions (" \
+	"  thread_id INTEGER PRIMARY KEY REFERENCES threads (id) ON DELETE CASCADE, action TEXT NOT NULL," \
+	"  step TEXT NOT NULL, subject TEXT, email TEXT, code_hash TEXT, expires INTEGER NOT NULL," \
 	"  attempts INTEGER NOT NULL DEFAULT 0);"
-	/* Wrong one-time codes typed in the chat, for the hourly limits (never the code): who
-	 * typed it, for which address, and whether a code had been sent to that address.
-	 * Kept a day (store_wrong_code_add removes older rows). */
-	"CREATE TABLE IF NOT EXISTS wrong_codes ("
-	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, visitor TEXT NOT NULL, email TEXT NOT NULL,"
-	"  code_sent INTEGER NOT NULL);"
+/* Wrong one-time codes typed in the chat, for the hourly limits (never the code): who
+ * typed it, for which address, and whether a code had been sent to that address.
+ * Kept a day (store_wrong_code_add removes older rows). */
+#define SQL_WRONG_CODES \
+	"CREATE TABLE IF NOT EXISTS wrong_codes (" \
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, visitor TEXT NOT NULL, email TEXT NOT NULL," \
+	"  code_sent INTEGER NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS wrong_codes_at ON wrong_codes (at);"
-	"PRAGMA user_version = 5;";
+
+/* A new store: every table in the order the stores made so far have them (so that a new
+ * file's schema reads as it always has). A later change (a table, an index, an ALTER
+ * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
+ * very statements an upgraded one did, and both keep the same text of every table. */
+#define SCHEMA_NEW \
+	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
+	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
+	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
+	SQL_CHAT_ACTIONS SQL_WRONG_CODES
+
+/* The migration steps, indexed by the version they start from; each runs in its own
+ * transaction, which also sets the version it reaches (tests/data/store/ keeps the
+ * schema of every version for test_store). The commits named are where the change came. */
+static const struct schema_step {
+	int to;                 /* the version the step leaves the store at */
+	const char *sql;
+} schema_steps[STORE_SCHEMA_VERSION] = {
+	/* A new (empty) file: the whole schema at once. */
+	[0] = { STORE_SCHEMA_VERSION, SCHEMA_NEW },
+	/* Addresses compared without their case and the notices counted per thread (46cd71f,
+	 * still stamped 1: some stores of version 1 have them); the embedded directory
+	 * (1d2e513). */
+	[1] = { 2, SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_DIRECTORY },
+	/* The audit of account actions (7915368). */
+	[2] = { 3, SQL_AUDIT },
+	/* Threads found by requester whatever its case (e801aac, still stamped 3); password
+	 * reset tokens (9f9071c). */
+	[3] = { 4, SQL_THREADS_REQUESTER SQL_RESET_TOKENS },
+	/* Passwords set on the reset page (266de85). */
+	[4] = { 5, SQL_ACCOUNT_PASSWORDS },
+	/* What came while the version stayed at 5, so that a store made in between gets it:
+	 * the chat's pending actions (fa2bf3b), the outbox's hourly limits and the deferred
+	 * notices (0bd113c), the wrong one-time codes (4f39b2c). */
+	[5] = { 6, SQL_CHAT_ACTIONS SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES SQL_WRONG_CODES },
+};
 
 static int64_t
 now_seconds(void)
@@ -228,10 +289,52 @@ struct each {
 	void *user;
 };
 
+/* Brings the store to STORE_SCHEMA_VERSION one step at a time, each step in its own
+ * transaction (a failure leaves the store at the last version completed). The version is
+ * read again once the write lock is held: another process (dialogctl, a second dialogd
+ * thread) may have run the step meanwhile. */
+static int
+schema_upgrade(struct store *st, const char *path, char **error_r)
+{
+	for (;;) {
+		if (store_begin(st) < 0)
+			break;
+		int64_t version = query_int(st, "PRAGMA user_version", "");
+		if (version < 0)
+			break;
+		if (version >= STORE_SCHEMA_VERSION) {
+			if (store_commit(st) == 0)
+				return 0;
+			break;
+		}
+		const struct schema_step *step = &schema_steps[version];
+		char *err = NULL;
+		if (sqlite3_exec(st->db, step->sql, NULL, NULL, &err) != SQLITE_OK) {
+			*error_r = xasprintf("%s: cannot upgrade the store from schema version %d to %d: %s", path,
+					     (int)version, step->to, err ? err : sqlite3_errmsg(st->db));
+			sqlite3_free(err);
+			store_rollback(st);
+			return -1;
+		}
+		/* A PRAGMA takes no bound parameter; the number is the step's own. */
+		char *set = xasprintf("PRAGMA user_version = %d", step->to);
+		int rc = exec(st, set, "");
+		free(set);
+		if (rc < 0 || store_commit(st) < 0)
+			break;
+		if (st->upgraded_from < 0)
+			st->upgraded_from = (int)version;
+	}
+	*error_r = xasprintf("%s: cannot upgrade the store: %s", path, store_error(st));
+	store_rollback(st);
+	return -1;
+}
+
 struct store *
 store_open(const char *path, char **error_r)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
+	st->upgraded_from = -1;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		*error_r = xasprintf("%s: cannot open the store: %s", path,
@@ -241,6 +344,29 @@ store_open(const char *path, char **error_r)
 	}
 	/* Writers from other threads and dialogctl wait rather than fail at once. */
 	sqlite3_busy_timeout(st->db, 10000);
+	/* A store written by a newer dialogd is refused before anything writes to it (the
+	 * journal mode below would): this binary knows neither its tables nor how to undo
+	 * its steps. Closing would copy a write-ahead log that newer dialogd left into the
+	 * file: that log stays as it is. */
+	char *wal = xasprintf("%s-wal", path);
+	bool had_wal = access(wal, F_OK) == 0;
+	free(wal);
+	int64_t version = query_int(st, "PRAGMA user_version", "");
+	if (version < 0) {
+		*error_r = xasprintf("%s: cannot read the schema version: %s", path,
+				     st->error ? st->error : "negative user_version");
+		store_close(&st);
+		return NULL;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		*error_r = xasprintf("%s: schema version %lld is newer than this dialogd (%d): use a newer dialogd or"
+				     " restore a backup; the file was not modified", path, (long long)version,
+				     STORE_SCHEMA_VERSION);
+		if (had_wal)
+			sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		store_close(&st);
+		return NULL;
+	}
 	char *err = NULL;
 	/* synchronous = FULL: a commit is on disk before the mail is flagged and moved on the
 	 * server, even through a power cut (NORMAL only survives a process crash).
@@ -250,14 +376,31 @@ store_open(const char *path, char **error_r)
 	if (sqlite3_exec(st->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 			 " PRAGMA secure_delete = ON;",
-			 NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, &err) != SQLITE_OK) {
+			 NULL, NULL, &err) != SQLITE_OK) {
 		*error_r = xasprintf("%s: cannot prepare the store: %s", path, err ? err : sqlite3_errmsg(st->db));
 		sqlite3_free(err);
 		store_close(&st);
 		return NULL;
 	}
+	/* Up to date, as nearly always: no write lock taken (a long writer elsewhere does not
+	 * hold this opening up). */
+	if (version < STORE_SCHEMA_VERSION && schema_upgrade(st, path, error_r) < 0) {
+		store_close(&st);
+		return NULL;
+	}
 	return st;
+}
+
+int
+store_schema_upgraded_from(const struct store *st)
+{
+	return st->upgraded_from;
+}
+
+int
+store_schema_version(struct store *st)
+{
+	return (int)query_int(st, "PRAGMA user_version", "");
 }
 
 void

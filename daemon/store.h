@@ -14,8 +14,19 @@
 
 struct store;
 
-/* Opens (and creates or upgrades) the database at path. Returns NULL with *error_r. */
+/* The schema version this build writes (SQLite's user_version). A table or column added
+ * means a new step in store.c's schema_steps and this number raised by one. */
+#define STORE_SCHEMA_VERSION 6
+
+/* Opens the database at path: creates the schema of a new file, upgrades an older one to
+ * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
+ * without modifying it. Returns NULL with *error_r. */
 struct store *store_open(const char *path, char **error_r);
+/* The schema version store_open upgraded the file from (0: it created a new store's
+ * schema), or -1 when it ran no step: for the caller's log line. */
+int store_schema_upgraded_from(const struct store *store);
+/* The file's schema version now, -1 on error. */
+int store_schema_version(struct store *store);
 void store_close(struct store **store);
 /* The last database error of this connection, for the caller's log line. */
 const char *store_error(const struct store *store);

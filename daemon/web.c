@@ -11,6 +11,7 @@
  * console a file mount plus its own routes. */
 #include "autoconf.h"
 #include "web.h"
+#include "web_internal.h"
 #include "engine.h"
 #include "log.h"
 #include "reset_page.h"
@@ -35,33 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct web_conn;
-
-struct web {
-	struct lws_context *context;
-	struct lws_vhost *vhost;
-	struct store *store;            /* the web thread's own connection (opened before it starts) */
-	struct reset_page_settings reset;
-	struct engine_holder *engine;   /* the pages' texts (borrowed) */
-	char *support_address;
-	char *host;                     /* the numeric address of [web] listen */
-	char *address;                  /* "host:port" or "[host]:port" with the real port, for logs */
-	int port;
-	bool ipv6;
-	int listen_fd;                  /* dialogd's listening socket (lws' once adopted), or -1 */
-	struct lws *listener;           /* its lws connection: lws polls it, the front accepts */
-	bool listen_held;               /* not accepting: too many connections, or no descriptor */
-	unsigned connections;           /* clients connected now */
-	unsigned max_connections;
-	struct web_conn *conns;         /* all of them (freed with the context at the end) */
-	/* Headers of every reply, lws' own included (info.headers): the CSP is computed. */
-	struct lws_protocol_vhost_options headers[4];
-	time_t refusal_window;          /* the minute refusals are counted in, for the log */
-	unsigned refusals;
-	pthread_t thread;
-	bool thread_started;
-	atomic_bool stop;
-};
 
 /* Per HTTP transaction (lws allocates it zeroed; web_http_callback frees what it holds). */
 struct web_session {
@@ -345,586 +319,6 @@ request_method(struct lws *wsi)
 	return METHOD_OTHER;
 }
 
-/* ---- the front: every request head is read here before lws reads it ---- */
-
-/* Why a front, and why this deep. lws 4.1.6 parses the request head itself and shows the
- * callbacks only the headers it knows, after the fact:
- * - a header name followed by a space ("Transfer-Encoding : chunked") is stored as an
- *   unknown header under that exact name; lws_hdr_custom_* finds one only by its name and
- *   4.1 has no way to list them, so the request looks as if it had no such header (a
- *   front proxy that honours it and lws frame the body differently: request smuggling);
- * - a head over max_http_header_data, or with more fragments than lws keeps, closes the
- *   connection from inside the parser, with no answer and no callback (no 431);
- * - "Upgrade: h2c" switches to lws' HTTP/2 stack (Debian builds LWS_WITH_HTTP2, and no
- *   context or vhost option turns the upgrade off; LWS_CALLBACK_HTTP_CONFIRM_UPGRADE is
- *   the only say), and lws accepts bare LF, folded lines, CONNECT (the connection turns
- *   raw and hangs).
- * No callback sees the bytes (LWS_CALLBACK_FILTER_NETWORK_CONNECTION gets the socket
- * before any byte, and peeking at it covers only the first request of a kept-alive
- * connection, which is exactly where a proxy smuggles). So dialogd owns the listening
- * socket. Each connection is read by the front (a raw descriptor in the same lws loop:
- * lws only polls it), which checks each request head with web_head_parse (RFC 9112),
- * follows Content-Length to the next head, and writes the checked bytes to a socketpair;
- * lws serves HTTP on the other end as on any socket, and its replies come back the same
- * way. A refused request is answered by web_http_callback like any other (REFUSAL_PATH),
- * so that the answer comes after those to the requests before it and has the same
- * headers. The cost: three descriptors per connection and one more copy each way. All of
- * it runs in the web thread. */
-
-/* What the front does with the client's next bytes. */
-enum front_state {
-	FRONT_HEAD,             /* a request head: checked before anything of it is passed */
-	FRONT_BODY,             /* body_left bytes of body, passed as they come */
-	FRONT_PASS,             /* a WebSocket upgrade: everything, as it comes */
-	FRONT_DISCARD,          /* nothing more: the request was refused, or lws will close */
-};
-
-/* Bytes waiting to be written. Wiped when they move or go: they hold passwords and tokens. */
-struct web_queue {
-	char *data;
-	size_t off;             /* bytes already written */
-	size_t len;
-	size_t cap;
-};
-
-/* One client connection (web thread only). The three lws connections point to it
- * (lws_get_opaque_user_data); it is freed when the last of them is destroyed. */
-struct web_conn {
-	struct web *web;
-	struct web_conn *next, *prev;   /* web->conns */
-	struct lws *client;             /* the TCP connection (raw descriptor), until destroyed */
-	struct lws *relay;              /* the front's end of the socketpair, the same way */
-	struct lws *http;               /* lws' HTTP connection on the other end */
-	int client_fd, relay_fd;
-	bool client_open, relay_open;   /* not closed yet: their descriptors may be used */
-	char peer[INET6_ADDRSTRLEN];    /* the client's address, for the log */
-	struct web_queue head;          /* the request head being read */
-	struct web_head scan;           /* its reading */
-	enum front_state state;
-	uint64_t body_left;             /* FRONT_BODY */
-	struct web_queue to_http;       /* checked bytes for lws */
-	struct web_queue to_client;     /* lws' replies for the client */
-	bool client_eof;                /* the client sends nothing more */
-	bool relay_shut;                /* ... and lws was told so */
-	bool http_eof;                  /* lws closed its end: nothing more to relay */
-	bool client_held, relay_held;   /* reading stopped: the other side is behind */
-	bool closing;                   /* all is sent: waiting for the client to close */
-	int refusal;                    /* the status REFUSAL_PATH is answered with, 0 when none */
-};
-
-/* The request the front puts in place of a refused one (see on_request). A client may ask
- * for this path itself: it is then an ordinary 404, or at worst its own request refused. */
-#define REFUSAL_PATH "/.dialogd-refus"
-static const char refusal_request[] = "GET " REFUSAL_PATH " HTTP/1.1\r\nHost: dialogd\r\n\r\n";
-
-/* Past this many bytes waiting for one side, the other is not read until they are out. */
-#define FRONT_QUEUE_MAX 65536
-/* Seconds a client has to take the end of its replies, then to close after them. */
-#define FRONT_FLUSH_SECS 10
-#define FRONT_LINGER_SECS 2
-
-static size_t
-queue_pending(const struct web_queue *q)
-{
-	return q->len - q->off;
-}
-
-static void
-queue_add(struct web_queue *q, const char *data, size_t n)
-{
-	if (q->off > 0 && q->off == q->len) {
-		sodium_memzero(q->data, q->len);
-		q->off = q->len = 0;
-	}
-	if (n > q->cap - q->len) {
-		size_t cap = q->cap ? q->cap : 1024;
-		while (cap - (q->len - q->off) < n)
-			cap *= 2;
-		char *data_new = xmalloc(cap);
-		if (q->data != NULL) {
-			memcpy(data_new, q->data + q->off, q->len - q->off);
-			sodium_memzero(q->data, q->cap);
-			free(q->data);
-		}
-		q->data = data_new;
-		q->len -= q->off;
-		q->off = 0;
-		q->cap = cap;
-	}
-	memcpy(q->data + q->len, data, n);
-	q->len += n;
-}
-
-static void
-queue_clear(struct web_queue *q)
-{
-	if (q->data != NULL) {
-		sodium_memzero(q->data, q->cap);
-		free(q->data);
-	}
-	memset(q, 0, sizeof(*q));
-}
-
-/* Writes what it can of q to fd. Returns 1 when all is out, 0 when some waits, -1 when
- * the other end is gone. */
-static int
-queue_send(struct web_queue *q, int fd)
-{
-	while (q->off < q->len) {
-		ssize_t n = send(fd, q->data + q->off, q->len - q->off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			q->off += (size_t)n;
-		else if (n < 0 && errno == EINTR)
-			continue;
-		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		else
-			return -1;
-	}
-	return 1;
-}
-
-/* Asks for LWS_CALLBACK_RAW_WRITEABLE_FILE. From within that very callback lws 4.1 clears
- * POLLOUT once it returns (roles/raw-file), so the request goes through a timer then. */
-static void
-want_writable(struct lws *wsi, bool in_writeable)
-{
-	if (in_writeable)
-		lws_set_timer_usecs(wsi, 1);
-	else
-		lws_callback_on_writable(wsi);
-}
-
-static void
-hold_reading(struct lws *wsi, bool *held, bool hold)
-{
-	if (*held == hold)
-		return;
-	*held = hold;
-	lws_rx_flow_control(wsi, hold ? 0 : 1);
-}
-
-/* Closes wsi at the next turn of the loop (safe from any callback). */
-static void
-kill_soon(struct lws *wsi)
-{
-	if (wsi != NULL)
-		lws_set_timeout(wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
-}
-
-static void
-listener_hold(struct web *w, bool hold)
-{
-	hold_reading(w->listener, &w->listen_held, hold);
-}
-
-/* Refusals are a client's doing: at most 20 a minute reach the log. */
-static void
-log_refusal(struct web *w, const struct web_conn *c, int status)
-{
-	time_t now = time(NULL);
-	if (now - w->refusal_window >= 60) {
-		if (w->refusals > 20)
-			log_info("web: %u more refused requests were not logged", w->refusals - 20);
-		w->refusal_window = now;
-		w->refusals = 0;
-	}
-	if (++w->refusals <= 20)
-		log_info("web: refused a request from %s: %s (%d)", c->peer, c->scan.why, status);
-}
-
-/* All replies are out and lws has closed its end: close, after reading what the client
- * still sends for a moment (closing with unread bytes would reset the connection, and
- * the client could lose the reply). */
-static void
-client_done(struct web_conn *c)
-{
-	if (!c->client_open || c->closing)
-		return;
-	c->closing = true;
-	shutdown(c->client_fd, SHUT_WR);
-	if (c->client_eof) {
-		kill_soon(c->client);
-		return;
-	}
-	c->state = FRONT_DISCARD;
-	hold_reading(c->client, &c->client_held, false);
-	lws_set_timeout(c->client, PENDING_TIMEOUT_CLOSE_SEND, FRONT_LINGER_SECS);
-}
-
-static void
-flush_to_http(struct web_conn *c, bool in_writeable)
-{
-	if (!c->relay_open)
-		return;
-	int rc = queue_send(&c->to_http, c->relay_fd);
-	if (rc < 0) {
-		kill_soon(c->relay);
-		return;
-	}
-	if (rc == 0) {
-		want_writable(c->relay, in_writeable);
-		if (queue_pending(&c->to_http) > FRONT_QUEUE_MAX && c->client_open)
-			hold_reading(c->client, &c->client_held, true);
-		return;
-	}
-	if (c->client_eof && !c->relay_shut) {
-		/* The client half-closed: lws sees it too, once it has all the rest. */
-		shutdown(c->relay_fd, SHUT_WR);
-		c->relay_shut = true;
-	}
-	if (c->client_open && !c->client_eof && !c->closing)
-		hold_reading(c->client, &c->client_held, false);
-}
-
-static void
-flush_to_client(struct web_conn *c, bool in_writeable)
-{
-	if (!c->client_open)
-		return;
-	int rc = queue_send(&c->to_client, c->client_fd);
-	if (rc < 0) {
-		kill_soon(c->client);
-		return;
-	}
-	if (rc == 0) {
-		want_writable(c->client, in_writeable);
-		if (queue_pending(&c->to_client) > FRONT_QUEUE_MAX && c->relay_open)
-			hold_reading(c->relay, &c->relay_held, true);
-		return;
-	}
-	if (c->http_eof)
-		client_done(c);
-	else if (c->relay_open)
-		hold_reading(c->relay, &c->relay_held, false);
-}
-
-/* The request being read is refused: lws gets REFUSAL_PATH in its place, nothing after. */
-static void
-front_refuse(struct web_conn *c, int status)
-{
-	log_refusal(c->web, c, status);
-	c->refusal = status;
-	queue_add(&c->to_http, refusal_request, sizeof(refusal_request) - 1);
-	queue_clear(&c->head);
-	c->state = FRONT_DISCARD;
-}
-
-/* Bytes from the client: checked, then queued for lws. */
-static void
-front_feed(struct web_conn *c, const char *data, size_t n)
-{
-	while (n > 0) {
-		switch (c->state) {
-		case FRONT_DISCARD:
-			return;
-		case FRONT_PASS:
-			queue_add(&c->to_http, data, n);
-			return;
-		case FRONT_BODY: {
-			size_t k = (uint64_t)n < c->body_left ? n : (size_t)c->body_left;
-			queue_add(&c->to_http, data, k);
-			c->body_left -= k;
-			data += k;
-			n -= k;
-			if (c->body_left == 0)
-				c->state = FRONT_HEAD;
-			break;
-		}
-		case FRONT_HEAD: {
-			size_t before = c->head.len;
-			queue_add(&c->head, data, n);
-			int status = 0;
-			int rc = web_head_parse(&c->scan, c->head.data, c->head.len, &status);
-			if (rc == 0)
-				return;
-			if (rc < 0) {
-				front_refuse(c, status);
-				return;
-			}
-			/* The head ends in these bytes (it did not before them): pass it, then read on
-			 * from its end. */
-			size_t used = c->scan.skip + c->scan.len;
-			queue_add(&c->to_http, c->head.data + c->scan.skip, c->scan.len);
-			data += used - before;
-			n -= used - before;
-			switch (c->scan.next) {
-			case WEB_HEAD_NEXT_REQUEST:
-				c->body_left = c->scan.content_length;
-				c->state = c->body_left > 0 ? FRONT_BODY : FRONT_HEAD;
-				break;
-			case WEB_HEAD_NEXT_UNKNOWN:
-				c->state = FRONT_DISCARD;  /* web.c refuses it (400, 411, 413) and closes */
-				break;
-			case WEB_HEAD_NEXT_OTHER:
-				c->state = FRONT_PASS;
-				break;
-			}
-			queue_clear(&c->head);
-			memset(&c->scan, 0, sizeof(c->scan));
-			break;
-		}
-		}
-	}
-}
-
-static int
-client_readable(struct web_conn *c)
-{
-	char buf[16384];
-	ssize_t n = recv(c->client_fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-	if (n == 0) {
-		c->client_eof = true;
-		if (c->closing)
-			return -1;
-		hold_reading(c->client, &c->client_held, true);
-		queue_clear(&c->head);  /* an unfinished head is no request */
-		flush_to_http(c, false);
-		return 0;
-	}
-	if (!c->closing)
-		front_feed(c, buf, (size_t)n);
-	sodium_memzero(buf, (size_t)n);
-	flush_to_http(c, false);
-	return 0;
-}
-
-static int
-relay_readable(struct web_conn *c)
-{
-	char buf[16384];
-	ssize_t n = recv(c->relay_fd, buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return 0;
-	if (n <= 0)
-		return -1;  /* lws closed its end: relay_closed does the rest */
-	queue_add(&c->to_client, buf, (size_t)n);
-	sodium_memzero(buf, (size_t)n);
-	flush_to_client(c, false);
-	return 0;
-}
-
-static void
-relay_closed(struct web_conn *c)
-{
-	c->relay_open = false;
-	c->http_eof = true;
-	if (!c->client_open)
-		return;
-	if (queue_pending(&c->to_client) == 0) {
-		client_done(c);
-	} else {
-		lws_set_timeout(c->client, PENDING_TIMEOUT_CLOSE_SEND, FRONT_FLUSH_SECS);
-		flush_to_client(c, false);
-	}
-}
-
-static void
-client_closed(struct web_conn *c)
-{
-	c->client_open = false;
-	if (c->relay_open)
-		kill_soon(c->relay);
-	kill_soon(c->http);
-}
-
-static void
-conn_free(struct web_conn *c)
-{
-	struct web *w = c->web;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	queue_clear(&c->head);
-	queue_clear(&c->to_http);
-	queue_clear(&c->to_client);
-	free(c);
-	w->connections--;
-	if (w->listener != NULL && w->connections < w->max_connections)
-		listener_hold(w, false);
-}
-
-/* LWS_CALLBACK_WSI_DESTROY, which lws sends protocols[0] for every connection. */
-static void
-conn_wsi_destroyed(struct lws *wsi)
-{
-	struct web_conn *c = lws_get_opaque_user_data(wsi);
-	if (c == NULL)
-		return;
-	if (wsi == c->client)
-		c->client = NULL;
-	else if (wsi == c->relay)
-		c->relay = NULL;
-	else if (wsi == c->http)
-		c->http = NULL;
-	else
-		return;  /* one whose adoption failed */
-	if (c->client == NULL && c->relay == NULL && c->http == NULL)
-		conn_free(c);
-}
-
-static struct lws *
-adopt(struct web *w, lws_adoption_type type, int fd, const char *protocol, struct web_conn *c)
-{
-	lws_adopt_desc_t desc;
-	memset(&desc, 0, sizeof(desc));
-	desc.vh = w->vhost;
-	desc.type = type;
-	if (type & LWS_ADOPT_SOCKET)
-		desc.fd.sockfd = fd;
-	else
-		desc.fd.filefd = fd;
-	desc.vh_prot_name = protocol;
-	desc.opaque = c;
-	return lws_adopt_descriptor_vhost_via_info(&desc);
-}
-
-/* A new client: its socket and our end of a socketpair as raw descriptors, the other end
- * as lws' HTTP connection. */
-static void
-conn_start(struct web *w, int fd, const struct sockaddr_storage *sa)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_warning("web: socketpair failed: %s", strerror(errno));
-		close(fd);
-		listener_hold(w, true);  /* as accept_clients does */
-		lws_set_timer_usecs(w->listener, LWS_USEC_PER_SEC);
-		return;
-	}
-	struct web_conn *c = xcalloc(1, sizeof(*c));
-	c->web = w;
-	c->next = w->conns;
-	if (w->conns != NULL)
-		w->conns->prev = c;
-	w->conns = c;
-	w->connections++;
-	c->client_fd = fd;
-	c->relay_fd = sv[1];
-	if (sa->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
-	else
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
-	/* lws closes a socket it fails to adopt, not a raw descriptor. */
-	if ((c->client = adopt(w, LWS_ADOPT_RAW_FILE_DESC, fd, "dialogd-front", c)) == NULL) {
-		close(fd);
-		close(sv[0]);
-		close(sv[1]);
-		conn_free(c);
-		return;
-	}
-	c->client_open = true;
-	if ((c->relay = adopt(w, LWS_ADOPT_RAW_FILE_DESC, sv[1], "dialogd-front", c)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		kill_soon(c->client);
-		return;
-	}
-	c->relay_open = true;
-	if ((c->http = adopt(w, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, sv[0], NULL, c)) == NULL) {
-		kill_soon(c->relay);
-		kill_soon(c->client);
-	}
-}
-
-static int
-front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-	(void)user;
-	(void)in;
-	(void)len;
-	struct web_conn *c = lws_get_opaque_user_data(wsi);
-	if (c == NULL || (wsi != c->client && wsi != c->relay))
-		return 0;  /* LWS_CALLBACK_RAW_ADOPT_FILE, before conn_start knows which it is */
-	bool client = wsi == c->client;
-	switch (reason) {
-	case LWS_CALLBACK_RAW_RX_FILE:
-		return client ? client_readable(c) : relay_readable(c);
-	case LWS_CALLBACK_RAW_WRITEABLE_FILE:
-		if (client)
-			flush_to_client(c, true);
-		else
-			flush_to_http(c, true);
-		return 0;
-	case LWS_CALLBACK_TIMER:  /* see want_writable */
-		lws_callback_on_writable(wsi);
-		return 0;
-	case LWS_CALLBACK_RAW_CLOSE_FILE:
-		if (client)
-			client_closed(c);
-		else
-			relay_closed(c);
-		return 0;
-	default:
-		return 0;
-	}
-}
-
-/* The listening socket is readable: new clients. */
-static void
-accept_clients(struct web *w)
-{
-	for (int i = 0; i < 32; i++) {
-		if (w->connections >= w->max_connections) {
-			listener_hold(w, true);  /* until one closes (conn_free) */
-			return;
-		}
-		struct sockaddr_storage sa;
-		socklen_t sa_len = sizeof(sa);
-		int fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &sa_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
-			continue;
-		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (fd < 0) {
-			/* EMFILE and the like: the socket stays readable, so wait a second rather than spin. */
-			log_warning("web: accept failed: %s", strerror(errno));
-			listener_hold(w, true);
-			lws_set_timer_usecs(w->listener, LWS_USEC_PER_SEC);
-			return;
-		}
-		/* The replies come from the socketpair in pieces (lws writes the headers, then the
-		 * body): without this, Nagle holds the second piece until the client's delayed
-		 * ACK, 40 ms a request on a kept-alive connection. lws sets it on the sockets it
-		 * accepts. */
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		conn_start(w, fd, &sa);
-	}
-}
-
-static int
-listen_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
-{
-	(void)user;
-	(void)in;
-	(void)len;
-	struct web *w = lws_context_user(lws_get_context(wsi));
-	switch (reason) {
-	case LWS_CALLBACK_RAW_RX_FILE:
-		if (wsi == w->listener)
-			accept_clients(w);
-		return 0;
-	case LWS_CALLBACK_TIMER:  /* a second after running out of descriptors */
-		if (w->connections < w->max_connections)
-			listener_hold(w, false);
-		return 0;
-	case LWS_CALLBACK_RAW_CLOSE_FILE:
-		if (wsi == w->listener) {
-			w->listener = NULL;
-			w->listen_fd = -1;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-}
-
 /* ---- the callback (web thread) ---- */
 
 static int
@@ -936,10 +330,10 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 	if (lws_http_get_uri_and_method(wsi, &path, &path_len) < 0 || path == NULL)
 		return -1;
 	/* The front refused the client's request and put this one in its place. */
-	struct web_conn *c = lws_get_opaque_user_data(wsi);
-	if (c != NULL && c->refusal != 0 && (size_t)path_len == sizeof(REFUSAL_PATH) - 1 &&
-	    memcmp(path, REFUSAL_PATH, sizeof(REFUSAL_PATH) - 1) == 0)
-		return refuse(wsi, s, c->refusal, NULL);
+	int refusal = web_front_refusal(wsi);
+	if (refusal != 0 && (size_t)path_len == sizeof(WEB_REFUSAL_PATH) - 1 &&
+	    memcmp(path, WEB_REFUSAL_PATH, sizeof(WEB_REFUSAL_PATH) - 1) == 0)
+		return refuse(wsi, s, refusal, NULL);
 	enum method method = request_method(wsi);
 	s->head_only = method == METHOD_HEAD;
 	long length;
@@ -988,8 +382,7 @@ on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 	s->reading_body = false;
 	if (s->page.log_line != NULL) {
 		/* lws' own connection is a socketpair: the client's address is the front's. */
-		const struct web_conn *c = lws_get_opaque_user_data(wsi);
-		log_info("web: %s (client %s)", s->page.log_line, c != NULL ? c->peer : "?");
+		log_info("web: %s (client %s)", s->page.log_line, web_front_peer(wsi));
 	}
 	return reply(wsi, s);
 }
@@ -1036,7 +429,7 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
 		return -1;
 	case LWS_CALLBACK_WSI_DESTROY:
-		conn_wsi_destroyed(wsi);
+		web_front_wsi_destroyed(wsi);
 		return 0;
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
@@ -1051,8 +444,8 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 static const struct lws_protocols protocols[] = {
 	{ .name = "http", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
 	{ .name = "dialogd-pages", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
-	{ .name = "dialogd-front", .callback = front_callback },
-	{ .name = "dialogd-listen", .callback = listen_callback },
+	{ .name = "dialogd-front", .callback = web_front_callback },
+	{ .name = "dialogd-listen", .callback = web_listen_callback },
 	{ .name = NULL },
 };
 
@@ -1178,42 +571,38 @@ web_free(struct web *w)
 	if (w->context != NULL)
 		lws_context_destroy(w->context);
 	/* lws sends LWS_CALLBACK_WSI_DESTROY for each connection it closes; whatever is left. */
-	while (w->conns != NULL) {
-		struct web_conn *c = w->conns;
-		w->conns = c->next;
-		queue_clear(&c->head);
-		queue_clear(&c->to_http);
-		queue_clear(&c->to_client);
-		free(c);
-	}
+	web_front_free_all(w);
 	store_close(&w->store);
 	free(w->support_address);
+	free(w->store_path);
 	free(w->host);
 	free(w->address);
 	free(w);
 }
 
 struct web *
-web_start(const struct web_settings *settings, char **error_r)
+web_bind(const struct web_settings *settings, char **error_r)
 {
 	struct web *w = xcalloc(1, sizeof(*w));
 	atomic_init(&w->stop, false);
 	w->listen_fd = -1;
-	if (parse_listen(w, settings->listen, error_r) < 0) {
-		web_free(w);
-		return NULL;
-	}
 	w->engine = settings->engine;
 	w->support_address = xstrdup(settings->support_address);
+	w->store_path = xstrdup(settings->store_path);
 	w->reset.support_address = w->support_address;
 	w->reset.ttl_minutes = (settings->reset_ttl + 59) / 60;
-	if ((w->store = store_open(settings->store_path, error_r)) == NULL || listen_open(w, settings->listen, error_r) < 0) {
+	if (parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;
 	}
-	lws_set_log_level(LLL_ERR, lws_log_line);
+	w->address = w->ipv6 ? xasprintf("[%s]:%d", w->host, w->port) : xasprintf("%s:%d", w->host, w->port);
+	return w;
+}
 
-	/* Headers on every reply, lws' own error replies included. */
+/* Headers on every reply, lws' own error replies included. */
+static void
+common_headers(struct web *w)
+{
 	static const char *const header_pairs[][2] = {
 		{ "x-content-type-options:", "nosniff" },
 		{ "referrer-policy:", "no-referrer" },
@@ -1225,7 +614,13 @@ web_start(const struct web_settings *settings, char **error_r)
 		w->headers[i].name = header_pairs[i][0];
 		w->headers[i].value = header_pairs[i][1] != NULL ? header_pairs[i][1] : web_page_csp();
 	}
+}
 
+/* The lws context and its one vhost, with no listener of its own (the front accepts),
+ * and the listening socket handed to it. Returns 0, or -1 with *error_r. */
+static int
+lws_setup(struct web *w, char **error_r)
+{
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof(info));
 	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
@@ -1244,11 +639,9 @@ web_start(const struct web_settings *settings, char **error_r)
 	info.max_http_header_pool = 256;
 	info.timeout_secs = 10;
 	info.keepalive_timeout = 5;
-	w->context = lws_create_context(&info);
-	if (w->context == NULL) {
+	if ((w->context = lws_create_context(&info)) == NULL) {
 		*error_r = xstrdup("cannot create the libwebsockets context");
-		web_free(w);
-		return NULL;
+		return -1;
 	}
 	info.vhost_name = "dialogd";
 	info.server_string = "dialogd";
@@ -1256,30 +649,37 @@ web_start(const struct web_settings *settings, char **error_r)
 	info.protocols = protocols;
 	info.mounts = &mounts;
 	info.headers = &w->headers[0];
-	w->vhost = lws_create_vhost(w->context, &info);
-	if (w->vhost == NULL) {
+	if ((w->vhost = lws_create_vhost(w->context, &info)) == NULL) {
 		*error_r = xstrdup("cannot create the libwebsockets vhost");
-		web_free(w);
-		return NULL;
+		return -1;
 	}
-	if ((w->listener = adopt(w, LWS_ADOPT_RAW_FILE_DESC, w->listen_fd, "dialogd-listen", NULL)) == NULL) {
+	if ((w->listener = web_adopt(w, LWS_ADOPT_RAW_FILE_DESC, w->listen_fd, "dialogd-listen", NULL)) == NULL) {
 		*error_r = xstrdup("libwebsockets cannot poll the listening socket");
 		close(w->listen_fd);
 		w->listen_fd = -1;
-		web_free(w);
-		return NULL;
+		return -1;
 	}
-	w->address = w->ipv6 ? xasprintf("[%s]:%d", w->host, w->port) : xasprintf("%s:%d", w->host, w->port);
+	return 0;
+}
+
+int
+web_start(struct web *w, char **error_r)
+{
+	if ((w->store = store_open(w->store_path, error_r)) == NULL)
+		return -1;
+	lws_set_log_level(LLL_ERR, lws_log_line);
+	common_headers(w);
+	if (lws_setup(w, error_r) < 0)
+		return -1;
 	int rc = pthread_create(&w->thread, NULL, web_thread, w);
 	if (rc != 0) {
 		*error_r = xasprintf("cannot start the thread: %s", strerror(rc));
-		web_free(w);
-		return NULL;
+		return -1;
 	}
 	w->thread_started = true;
 	log_info("web: listening on %s (reset page %s, at most %u connections)", w->address, RESET_PAGE_PATH,
 		 w->max_connections);
-	return w;
+	return 0;
 }
 
 void
@@ -1288,7 +688,8 @@ web_request_stop(struct web *w)
 	if (w == NULL)
 		return;
 	atomic_store(&w->stop, true);
-	lws_cancel_service(w->context);
+	if (w->context != NULL)
+		lws_cancel_service(w->context);
 }
 
 void

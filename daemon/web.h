@@ -18,11 +18,16 @@ struct web_settings {
 					 * page is built: a reload swaps it (borrowed) */
 };
 
-/* Runs in the main thread: opens the store, binds the address (dialogd's own socket: every
- * request head is checked before libwebsockets reads it, see web.c), logs "web: listening
- * on ADDRESS:PORT" and starts the thread. Returns NULL with *error_r (caller frees) when
- * any of it fails. settings is copied. */
-struct web *web_start(const struct web_settings *settings, char **error_r);
+/* Runs in the main thread, as root when the port needs it: binds the address (dialogd's
+ * own socket: every request head is checked before libwebsockets reads it, see
+ * web_front.c) and nothing else, so that root can be dropped right after. Returns NULL
+ * with *error_r (caller frees). settings is copied. */
+struct web *web_bind(const struct web_settings *settings, char **error_r);
+/* Runs in the main thread, as the user dialogd runs as: opens the thread's store
+ * connection, starts libwebsockets on the bound socket and the thread, logs "web:
+ * listening on ADDRESS:PORT". Returns 0, or -1 with *error_r; web_stop frees web
+ * either way. */
+int web_start(struct web *web, char **error_r);
 /* Asks the thread to stop (any thread; returns at once). NULL is accepted. */
 void web_request_stop(struct web *web);
 /* Stops (if not asked yet) and waits for the thread, frees, sets *web to NULL. */

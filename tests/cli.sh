@@ -222,6 +222,34 @@ check "dialogd logs its stop" grep -q "stopping" "$TMP/dialogd.log"
 check "without [imap] url dialogd says no mail is read" grep -q "mail not read (\[imap\] url unset)" "$TMP/dialogd.log"
 "$BUILD/daemon/dialogctl" -c "$TMP/d/dialogd.conf" status > "$TMP/status.out" 2>&1
 check "status reads the store dialogd created" grep -q "Outbox: 0 pending, 0 sent, 0 failed" "$TMP/status.out"
+SCHEMA=$(sed -n 's/^#define STORE_SCHEMA_VERSION \([0-9][0-9]*\).*/\1/p' "$SRC/daemon/store.h")
+check "status shows the store's schema version" grep -qx "Store: $TMP/d/dialogd.sqlite, schema version $SCHEMA" "$TMP/status.out"
+check "dialogd says it created a new store" grep -q "store: $TMP/d/dialogd.sqlite: new store, schema version $SCHEMA" "$TMP/dialogd.log"
+
+# ---- schema versions: an older store is upgraded once and said so, a newer one refused untouched ----
+cp "$SRC/tests/data/store/store-5-c03b9ab.sqlite" "$TMP/d/old.sqlite"
+printf '[daemon]\nallow_root = yes\n[store]\npath = %s/d/old.sqlite\n' "$TMP" > "$TMP/d/old.conf"
+"$BUILD/daemon/dialogd" -c "$TMP/d/old.conf" --data "$TMP/d" --check 2> "$TMP/old1.log"
+check "dialogd upgrades an older store and says so" sh -c "[ $? -eq 0 ] &&
+	grep -q 'store: $TMP/d/old.sqlite: schema upgraded from version 5 to $SCHEMA' '$TMP/old1.log'"
+"$BUILD/daemon/dialogd" -c "$TMP/d/old.conf" --data "$TMP/d" --check 2> "$TMP/old2.log"
+check "the second start runs no step and says nothing of it" sh -c "[ $? -eq 0 ] && ! grep -qE 'schema|new store' '$TMP/old2.log'"
+cp "$SRC/tests/data/store/store-5-c03b9ab.sqlite" "$TMP/d/old.sqlite"
+"$BUILD/daemon/dialogctl" -c "$TMP/d/old.conf" status > "$TMP/old-status.out" 2> "$TMP/old-status.err"
+check "dialogctl upgrading a store says so on stderr" sh -c "[ $? -eq 0 ] &&
+	grep -qx 'dialogctl: $TMP/d/old.sqlite: schema upgraded from version 5 to $SCHEMA' '$TMP/old-status.err' &&
+	grep -qx 'Store: $TMP/d/old.sqlite, schema version $SCHEMA' '$TMP/old-status.out'"
+cp "$SRC/tests/data/store/store-5-c03b9ab.sqlite" "$TMP/d/newer.sqlite"
+python3 -c "import sqlite3; c = sqlite3.connect('$TMP/d/newer.sqlite'); c.execute('PRAGMA user_version = $((SCHEMA + 1))'); c.close()"
+cp "$TMP/d/newer.sqlite" "$TMP/newer.copy"
+printf '[daemon]\nallow_root = yes\n[store]\npath = %s/d/newer.sqlite\n' "$TMP" > "$TMP/d/newer.conf"
+NEWER="$TMP/d/newer.sqlite: schema version $((SCHEMA + 1)) is newer than this dialogd ($SCHEMA): use a newer dialogd or restore a backup; the file was not modified"
+"$BUILD/daemon/dialogd" -c "$TMP/d/newer.conf" --data "$TMP/d" --check 2> "$TMP/newer.log"
+check "dialogd refuses a newer store and says what to do" sh -c "[ $? -eq 1 ] && grep -qF '$NEWER' '$TMP/newer.log'"
+"$BUILD/daemon/dialogctl" -c "$TMP/d/newer.conf" status > "$TMP/newer.out" 2>&1
+check "dialogctl status refuses it too" sh -c "[ $? -eq 1 ] && grep -qxF 'dialogctl: $NEWER' '$TMP/newer.out'"
+check "the newer store keeps every byte, and no -wal or -shm appears" sh -c "cmp -s '$TMP/d/newer.sqlite' '$TMP/newer.copy' &&
+	[ ! -e '$TMP/d/newer.sqlite-wal' ] && [ ! -e '$TMP/d/newer.sqlite-shm' ]"
 
 echo "$passed passed, $failures failed"
 test "$failures" -eq 0

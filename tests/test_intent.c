@@ -26,6 +26,15 @@ test_minimal_set_loads(void **state)
 	assert_int_equal(intent_set_count(set), intent_spec_count());
 	assert_non_null(intent_set_find(set, "password_reset"));
 	assert_null(intent_set_find(set, "unknown"));
+	/* Actions are resolved at load: channels compare values, not names. */
+	assert_int_equal(intent_set_find(set, "password_reset")->action, ACCOUNT_PASSWORD_RESET);
+	assert_int_equal(intent_set_find(set, "identifier_reminder")->action, ACCOUNT_IDENTIFIER_REMINDER);
+	assert_int_equal(intent_set_find(set, "dossier_status")->action, ACCOUNT_DOSSIER_STATUS);
+	assert_int_equal(intent_set_find(set, "submit_invoice")->action, ACCOUNT_ACTION_NONE);
+	assert_string_equal(account_action_name(ACCOUNT_DOSSIER_STATUS), "dossier_status");
+	assert_null(account_action_name(ACCOUNT_ACTION_NONE));
+	assert_int_equal(account_action_from_name("identifier_reminder"), ACCOUNT_IDENTIFIER_REMINDER);
+	assert_int_equal(account_action_from_name("reminder"), ACCOUNT_ACTION_NONE);
 	intent_set_free(&set);
 	assert_null(set);
 	rm_rf(dir);
@@ -60,6 +69,10 @@ test_load_errors(void **state)
 		     "differs from the file name");
 	expect_error("submit_invoice.intent", "id: submit_invoice\nkind: action\naction: x\n+3 facture\n",
 		     "kind \"action\" differs from the spec's \"faq\"");
+	expect_error("password_reset.intent", "id: password_reset\nkind: action\naction: password_rest\n+3 mot de passe\n",
+		     "password_reset.intent: action: \"password_rest\" is not an action of dialogd");
+	expect_error("password_reset.intent", "id: password_reset\nkind: action\n+3 mot de passe\n",
+		     "password_reset.intent: an action intent needs \"action:\"");
 	expect_error("submit_invoice.intent", "id: submit_invoice\nkind: faq\nfaq: x\ncolour: blue\n+3 facture\n",
 		     "submit_invoice.intent:4: unknown key \"colour\"");
 	expect_error("submit_invoice.intent", "id: submit_invoice\nkind: faq\nfaq: x\n-3 facture\n",

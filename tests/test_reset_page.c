@@ -116,8 +116,8 @@ static bool
 still_valid(struct temp_store *t, const char *token, int64_t now)
 {
 	char *who = NULL;
-	int rc = reset_token_check(t->store, token, now, &who);
-	assert_true(rc >= 0);
+	enum reset_check rc = reset_token_check(t->store, token, now, &who);
+	assert_true(rc != RESET_STORE_ERROR);
 	free(who);
 	return rc == RESET_VALID;
 }

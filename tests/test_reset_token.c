@@ -9,11 +9,11 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-static int
+static enum reset_check
 redeem(struct temp_store *f, const char *token, int64_t now, const char *expect_identifier)
 {
 	char *who = NULL;
-	int rc = reset_token_redeem(f->store, token, now, &who);
+	enum reset_check rc = reset_token_redeem(f->store, token, now, &who);
 	if (expect_identifier != NULL) {
 		assert_int_equal(rc, RESET_VALID);
 		assert_string_equal(who, expect_identifier);

@@ -1,9 +1,12 @@
-/* Tests of store: what the files on disk keep of a secret mail once it is sent. The
- * store is read as an attacker with read access to the state folder would: every byte of
- * the database, its write-ahead log and its shared-memory index. */
+/* Tests of store: what the files on disk keep of a secret mail once it is sent (the store
+ * read as an attacker with read access to the state folder would: every byte of the
+ * database, its write-ahead log and its shared-memory index); the schema's migration
+ * steps, from stores of every earlier version (tests/data/store/) to the current one, and
+ * a newer store refused untouched. */
 #include "testutil.h"
 #include "teststore.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 
 /* A reset link's token: 43 URL-safe base64 characters, as reset_token issues them. */
@@ -138,6 +141,434 @@ test_a_long_reader_delays_the_wipe(void **state)
 	assert_false(store_files_hold_token(t));
 }
 
+/* ---- schema versions ---- */
+
+/* Stores of every earlier schema version: the schema text of daemon/store.c at each
+ * commit that changed it (the version was not always bumped: two shapes of 1 and 3,
+ * three of 5 before the one of 5 a real dialogctl wrote), filled from rows.sql. */
+static const struct old_store {
+	const char *file;       /* in tests/data/store/: .sql built here, .sqlite copied */
+	int version;            /* its user_version */
+} old_stores[] = {
+	{ "schema-1-b4cbc04.sql", 1 },
+	{ "schema-1-007b552.sql", 1 },
+	{ "schema-2-1d2e513.sql", 2 },
+	{ "schema-3-7915368.sql", 3 },
+	{ "schema-3-e801aac.sql", 3 },
+	{ "schema-4-6c4d5ac.sql", 4 },
+	{ "schema-5-266de85.sql", 5 },
+	{ "schema-5-fa2bf3b.sql", 5 },
+	{ "schema-5-0bd113c.sql", 5 },
+	/* Made by dialogctl of c03b9ab (make-store-5.sh): every table holds rows. */
+	{ "store-5-c03b9ab.sqlite", 5 },
+};
+
+static char *
+store_data_path(const char *name)
+{
+	return xasprintf("%s/store/%s", TEST_DATA_DIR, name);
+}
+
+/* A whole file, NUL bytes included (a store is binary). */
+static char *
+read_whole(const char *path, size_t *len_r)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		fail_msg("%s: %s", path, strerror(errno));
+	struct strbuf sb = {0};
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, n);
+	fclose(f);
+	*len_r = sb.len;
+	return strbuf_detach(&sb);
+}
+
+static bool
+file_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* The store's files read as SQLite's own shell would, around store_open. */
+static sqlite3 *
+raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	return db;
+}
+
+static void
+raw_exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", sql, err);
+}
+
+static int
+raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	int v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+static int
+raw_version(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	int v = raw_int(db, "PRAGMA user_version");
+	sqlite3_close(db);
+	return v;
+}
+
+static bool
+raw_has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", -1, &stmt,
+					    NULL), SQLITE_OK);
+	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+	bool found = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_finalize(stmt);
+	return found;
+}
+
+/* Every value of a query's rows, with its type, one row a line. */
+static char *
+raw_rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	struct strbuf sb = {0};
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(stmt); i++) {
+			switch (sqlite3_column_type(stmt, i)) {
+			case SQLITE_NULL: strbuf_adds(&sb, "NULL"); break;
+			case SQLITE_INTEGER: strbuf_addf(&sb, "i%lld", (long long)sqlite3_column_int64(stmt, i)); break;
+			case SQLITE_FLOAT: strbuf_addf(&sb, "r%.17g", sqlite3_column_double(stmt, i)); break;
+			case SQLITE_TEXT: strbuf_addf(&sb, "t'%s'", (const char *)sqlite3_column_text(stmt, i)); break;
+			default: {
+				const unsigned char *b = sqlite3_column_blob(stmt, i);
+				strbuf_adds(&sb, "x'");
+				for (int k = 0; k < sqlite3_column_bytes(stmt, i); k++)
+					strbuf_addf(&sb, "%02x", b[k]);
+				strbuf_addc(&sb, '\'');
+			}
+			}
+			strbuf_addc(&sb, '|');
+		}
+		strbuf_addc(&sb, '\n');
+	}
+	sqlite3_finalize(stmt);
+	return strbuf_detach(&sb);
+}
+
+/* Every row of a table, in rowid order. */
+static char *
+raw_table(sqlite3 *db, const char *table)
+{
+	char *sql = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY rowid", table);
+	char *rows = raw_rows(db, sql);
+	sqlite3_free(sql);
+	return rows;
+}
+
+/* The schema as SQLite keeps it: by name (what a store has) or by rowid (also the order
+ * the objects were created in, which `sqlite3 FILE .schema` shows). */
+static char *
+raw_schema(const char *path, const char *order)
+{
+	sqlite3 *db = raw_open(path);
+	char *sql = xasprintf("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY %s", order);
+	char *schema = raw_rows(db, sql);
+	free(sql);
+	sqlite3_close(db);
+	return schema;
+}
+
+/* Builds a store of an older version from its schema text and the rows of rows.sql whose
+ * table it has; or copies a store file. */
+static void
+make_old_store(const struct old_store *o, const char *db_path)
+{
+	char *src = store_data_path(o->file);
+	size_t len;
+	char *data = read_whole(src, &len);
+	if (str_ends_with(o->file, ".sqlite")) {
+		FILE *f = fopen(db_path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(data, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+	} else {
+		sqlite3 *db = raw_open(db_path);
+		raw_exec(db, data);
+		char *rows_path = store_data_path("rows.sql");
+		char *rows = read_whole(rows_path, &len);
+		for (char *line = strtok(rows, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+			char table[64];
+			if (sscanf(line, "INSERT INTO %63s ", table) == 1 && raw_has_table(db, table))
+				raw_exec(db, line);
+		}
+		free(rows);
+		free(rows_path);
+		sqlite3_close(db);
+	}
+	free(data);
+	free(src);
+}
+
+/* The schema of a store store_open creates in an empty file, by name or by rowid. */
+static char *
+new_store_schema(const char *order)
+{
+	char *dir = make_temp_dir();
+	char *db = xasprintf("%s/new.sqlite", dir);
+	char *err = NULL;
+	struct store *st = store_open(db, &err);
+	assert_non_null(st);
+	store_close(&st);
+	char *schema = raw_schema(db, order);
+	free(db);
+	rm_rf(dir);
+	free(dir);
+	return schema;
+}
+
+static void
+test_a_new_store_gets_the_current_version(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	char *db = xasprintf("%s/new.sqlite", dir);
+	char *err = NULL;
+	struct store *st = store_open(db, &err);
+	assert_non_null(st);
+	assert_int_equal(store_schema_upgraded_from(st), 0);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	store_close(&st);
+	assert_int_equal(raw_version(db), STORE_SCHEMA_VERSION);
+	/* Opened again: no step runs. */
+	st = store_open(db, &err);
+	assert_non_null(st);
+	assert_int_equal(store_schema_upgraded_from(st), -1);
+	store_close(&st);
+	free(db);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A new store's schema is the very one the last dialogd without migration steps wrote:
+ * same objects, same text, same order (`sqlite3 FILE .schema` reads the same). */
+static void
+test_a_new_store_has_the_schema_it_always_had(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	char *copy = xasprintf("%s/old.sqlite", dir);
+	make_old_store(&old_stores[sizeof(old_stores) / sizeof(old_stores[0]) - 1], copy);
+	char *theirs = raw_schema(copy, "rowid");
+	char *ours = new_store_schema("rowid");
+	assert_string_equal(ours, theirs);
+	free(ours);
+	free(theirs);
+	free(copy);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Every older store reaches the current version with every row of every table it had,
+ * value for value, and the schema of a new store; a second opening runs no step. */
+static void
+test_old_stores_are_upgraded_keeping_every_row(void **state)
+{
+	(void)state;
+	char *new_schema = new_store_schema("name");
+	for (size_t i = 0; i < sizeof(old_stores) / sizeof(old_stores[0]); i++) {
+		const struct old_store *o = &old_stores[i];
+		char *dir = make_temp_dir();
+		char *db_path = xasprintf("%s/old.sqlite", dir);
+		make_old_store(o, db_path);
+
+		/* What the old store holds: its version, its tables and their rows. */
+		sqlite3 *db = raw_open(db_path);
+		assert_int_equal(raw_int(db, "PRAGMA user_version"), o->version);
+		char *tables = raw_rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+		size_t count = 0;
+		char *names[64], *before[64];
+		for (char *line = strtok(tables, "\n"); line != NULL && count < 64; line = strtok(NULL, "\n")) {
+			/* raw_rows wrote t'name'| */
+			names[count] = xstrndup(line + 2, strlen(line) - 4);
+			before[count] = raw_table(db, names[count]);
+			/* Each table holds a row, or the test would check nothing of it. */
+			if (*before[count] == '\0')
+				fail_msg("%s: table %s is empty", o->file, names[count]);
+			count++;
+		}
+		assert_true(count >= 8);
+		sqlite3_close(db);
+
+		char *err = NULL;
+		struct store *st = store_open(db_path, &err);
+		if (st == NULL)
+			fail_msg("%s: %s", o->file, err);
+		assert_int_equal(store_schema_upgraded_from(st), o->version);
+		assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+		store_close(&st);
+
+		db = raw_open(db_path);
+		assert_int_equal(raw_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+		for (size_t t = 0; t < count; t++) {
+			char *after = raw_table(db, names[t]);
+			if (strcmp(after, before[t]) != 0)
+				fail_msg("%s: table %s changed:\n%s\nbecame\n%s", o->file, names[t], before[t], after);
+			free(after);
+			free(before[t]);
+			free(names[t]);
+		}
+		sqlite3_close(db);
+		char *schema = raw_schema(db_path, "name");
+		if (strcmp(schema, new_schema) != 0)
+			fail_msg("%s: upgraded schema differs from a new store's:\n%s\nnew:\n%s", o->file, schema, new_schema);
+		free(schema);
+
+		st = store_open(db_path, &err);
+		assert_non_null(st);
+		assert_int_equal(store_schema_upgraded_from(st), -1);
+		store_close(&st);
+		free(tables);
+		free(db_path);
+		rm_rf(dir);
+		free(dir);
+	}
+	free(new_schema);
+}
+
+/* A step that fails leaves the store at the last version completed: the steps before it
+ * stay, nothing of the failed one does. */
+static void
+test_a_failed_step_leaves_the_last_complete_version(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	char *db_path = xasprintf("%s/old.sqlite", dir);
+	make_old_store(&old_stores[2], db_path);  /* version 2 */
+	/* A table holding the name of the index step 3 → 4 creates. */
+	sqlite3 *db = raw_open(db_path);
+	raw_exec(db, "CREATE TABLE reset_tokens_identifier (x)");
+	sqlite3_close(db);
+	char *err = NULL;
+	struct store *st = store_open(db_path, &err);
+	assert_null(st);
+	char *expected = xasprintf("%s: cannot upgrade the store from schema version 3 to 4: there is already a table"
+				   " named reset_tokens_identifier", db_path);
+	assert_string_equal(err, expected);
+	free(expected);
+	free(err);
+	db = raw_open(db_path);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), 3);
+	assert_true(raw_has_table(db, "audit"));
+	assert_false(raw_has_table(db, "reset_tokens"));
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'threads_requester'"), 0);
+	sqlite3_close(db);
+	free(db_path);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* The store of a newer dialogd, its version set by a plain connection as that dialogd
+ * would; with_wal: that dialogd stopped without folding its write-ahead log in. */
+static void
+make_newer_store(const char *db_path, bool with_wal)
+{
+	make_old_store(&old_stores[sizeof(old_stores) / sizeof(old_stores[0]) - 1], db_path);
+	sqlite3 *db = raw_open(db_path);
+	char *sql = xasprintf("PRAGMA journal_mode = WAL; PRAGMA user_version = %d;", STORE_SCHEMA_VERSION + 1);
+	raw_exec(db, sql);
+	free(sql);
+	if (with_wal) {
+		assert_int_equal(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL), SQLITE_OK);
+		raw_exec(db, "INSERT INTO bounces (address, at) VALUES ('plus-recent@example.test', 1800000000)");
+	}
+	sqlite3_close(db);
+}
+
+static void
+assert_newer_store_refused(const char *db_path)
+{
+	char *err = NULL;
+	struct store *st = store_open(db_path, &err);
+	assert_null(st);
+	char *expected = xasprintf("%s: schema version %d is newer than this dialogd (%d): use a newer dialogd or restore"
+				   " a backup; the file was not modified", db_path, STORE_SCHEMA_VERSION + 1,
+				   STORE_SCHEMA_VERSION);
+	assert_string_equal(err, expected);
+	free(expected);
+	free(err);
+}
+
+static void
+test_a_newer_store_is_refused_untouched(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	char *db_path = xasprintf("%s/newer.sqlite", dir);
+	char *wal = xasprintf("%s-wal", db_path), *shm = xasprintf("%s-shm", db_path);
+	make_newer_store(db_path, false);
+	assert_false(file_exists(wal));
+	size_t len, len_after;
+	char *bytes = read_whole(db_path, &len);
+	assert_newer_store_refused(db_path);
+	char *after = read_whole(db_path, &len_after);
+	assert_int_equal(len_after, len);
+	assert_memory_equal(after, bytes, len);
+	assert_false(file_exists(wal));
+	assert_false(file_exists(shm));
+	free(after);
+	free(bytes);
+	free(shm);
+	free(wal);
+	free(db_path);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* A newer dialogd's write-ahead log is left as it is, not copied into the file. */
+static void
+test_a_newer_store_keeps_its_write_ahead_log(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	char *db_path = xasprintf("%s/newer.sqlite", dir);
+	char *wal = xasprintf("%s-wal", db_path);
+	make_newer_store(db_path, true);
+	size_t len, wal_len, len_after, wal_len_after;
+	char *bytes = read_whole(db_path, &len), *wal_bytes = read_whole(wal, &wal_len);
+	assert_true(wal_len > 0);
+	assert_newer_store_refused(db_path);
+	char *after = read_whole(db_path, &len_after), *wal_after = read_whole(wal, &wal_len_after);
+	assert_int_equal(len_after, len);
+	assert_memory_equal(after, bytes, len);
+	assert_int_equal(wal_len_after, wal_len);
+	assert_memory_equal(wal_after, wal_bytes, wal_len);
+	free(wal_after);
+	free(after);
+	free(wal_bytes);
+	free(bytes);
+	free(wal);
+	free(db_path);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -150,6 +581,12 @@ main(void)
 						temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_a_long_reader_delays_the_wipe, temp_store_setup,
 						temp_store_teardown),
+		cmocka_unit_test(test_a_new_store_gets_the_current_version),
+		cmocka_unit_test(test_a_new_store_has_the_schema_it_always_had),
+		cmocka_unit_test(test_old_stores_are_upgraded_keeping_every_row),
+		cmocka_unit_test(test_a_failed_step_leaves_the_last_complete_version),
+		cmocka_unit_test(test_a_newer_store_is_refused_untouched),
+		cmocka_unit_test(test_a_newer_store_keeps_its_write_ahead_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
