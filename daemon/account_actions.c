@@ -134,22 +134,30 @@ begin_request(struct actor *a, const char *action, unsigned long limit, const ch
 	return n > ACCOUNTS_PER_REQUEST ? ACCOUNTS_PER_REQUEST : n;
 }
 
-/* "Identifiant : ID (structure names)" lines of the first n accounts (those acted on)
- * whose address is email. */
+/* One action_identifier_line per account among the first n (those acted on) whose
+ * address is email, with the structures it acts for. */
 static char *
-identifier_lines(const struct directory_accounts *as, size_t n, const char *email, const bool *skip)
+identifier_lines(const struct actor *a, const struct directory_accounts *as, size_t n, const char *email,
+		 const bool *skip)
 {
 	struct strbuf sb = {0};
 	for (size_t i = 0; i < n; i++) {
 		const struct directory_account *acc = &as->items[i];
 		if (skip[i] || strcasecmp(acc->email, email) != 0)
 			continue;
-		strbuf_addf(&sb, "Identifiant : %s", acc->identifier);
+		struct strbuf names = {0};
 		for (size_t k = 0; k < acc->structure_count; k++) {
 			const struct directory_structure *st = &acc->structures[k];
-			strbuf_addf(&sb, "%s%s", k ? ", " : " (", st->name ? st->name : st->siret);
+			strbuf_addf(&names, "%s%s", k ? ", " : "", st->name ? st->name : st->siret);
 		}
-		strbuf_adds(&sb, acc->structure_count ? ")\n" : "\n");
+		struct template_var vars[] = {
+			{ "identifier", acc->identifier, false }, { "structures", names.data, false },
+		};
+		char *line = render(a, acc->structure_count ? "action_identifier_line_structures" : "action_identifier_line",
+				    vars, 2);
+		strbuf_addf(&sb, "%s\n", line);
+		free(line);
+		strbuf_free(&names);
 	}
 	return strbuf_detach(&sb);
 }
@@ -178,7 +186,7 @@ action_identifier_reminder(struct actor *a, const char *by, const char *value)
 			first = skip[k] || strcasecmp(as.items[k].email, as.items[i].email) != 0;
 		if (!first)
 			continue;
-		char *lines = identifier_lines(&as, (size_t)n, as.items[i].email, skip);
+		char *lines = identifier_lines(a, &as, (size_t)n, as.items[i].email, skip);
 		struct template_var var = { "identifiers", lines, false };
 		char *body = render(a, "action_identifier_mail", &var, 1);
 		int q = send_to_file(a, action, OUTBOX_ACTION, as.items[i].email, subject, body, NULL);
@@ -215,8 +223,10 @@ mail_reset_link(struct actor *a, const struct directory_account *acc, const char
 		{ "identifier", acc->identifier, false }, { "link", link, false }, { "minutes", minutes, false },
 	};
 	char *body = render(a, "action_reset_mail", vars, 3);
-	vars[1].value = "[lien retiré de l’historique : il n’est envoyé qu’au titulaire]";
+	char *removed = render(a, "history_link_removed", NULL, 0);
+	vars[1].value = removed;
 	char *history = render(a, "action_reset_mail", vars, 3);
+	free(removed);
 	int q = send_to_file(a, "password_reset", OUTBOX_SECRET, acc->email, subject, body, history);
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(link, strlen(link));
@@ -295,8 +305,10 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 	char *minutes = xasprintf("%lu", a->s->code_ttl / 60);
 	struct template_var vars[] = { { "code", code, false }, { "minutes", minutes, false } };
 	char *body = render(a, "action_code_mail", vars, 2);
-	vars[0].value = "[code retiré de l’historique]";
+	char *removed = render(a, "history_code_removed", NULL, 0);
+	vars[0].value = removed;
 	char *history = render(a, "action_code_mail", vars, 2);
+	free(removed);
 	char *subject = subject_of(a, "action_code_subject");
 	int q = send_to_file(a, "dossier_status", OUTBOX_SECRET, email, subject, body, history);
 	if (q > 0)
@@ -341,31 +353,34 @@ code_cap_trip(struct actor *a, int64_t wrong, int64_t now)
 				  "for an hour (a thread escalated to the correspondants)",
 				  (long long)wrong, CODE_WRONG_GLOBAL);
 	int rc = audit(a, CODE_CAP_ACTION, NULL, outcome);
+	char *subject = subject_of(a, "code_cap_subject");
 	int64_t thread = rc < 0 ? -1
-				: store_thread_create(a->st, "chat", "dialogd", "Vérification des codes suspendue pour une heure",
-						      THREAD_ESCALATED, "dossier_status", outcome);
-	char until[32];
+				: store_thread_create(a->st, "chat", "dialogd", subject, THREAD_ESCALATED, "dossier_status",
+						      outcome);
+	free(subject);
+	char date[16], hour[8];
 	time_t end = (time_t)(now + CODE_WINDOW);
 	struct tm tm;
-	strftime(until, sizeof(until), "%d/%m/%Y à %H:%M", localtime_r(&end, &tm));
-	char *body = xasprintf(
-		"%lld codes de vérification erronés ont été saisis dans la conversation en ligne au cours de la "
-		"dernière heure, tous visiteurs confondus (seuil : %d). Quelqu’un essaie probablement de deviner des "
-		"codes.\n\n"
-		"Par précaution, aucun code n’est accepté jusqu’au %s, même exact : les visiteurs qui en saisissent "
-		"un sont invités à réessayer plus tard ou à demander un conseiller. La vérification reprend "
-		"d’elle-même. Les visiteurs à l’origine des essais figurent dans le journal (dialogctl audit, "
-		"action one_time_code_check).",
-		(long long)wrong, CODE_WRONG_GLOBAL, until);
+	localtime_r(&end, &tm);
+	strftime(date, sizeof(date), "%d/%m/%Y", &tm);
+	strftime(hour, sizeof(hour), "%H:%M", &tm);
+	char *count = xasprintf("%lld", (long long)wrong);
+	char *limit = xasprintf("%d", CODE_WRONG_GLOBAL);
+	struct template_var vars[] = {
+		{ "count", count, false }, { "limit", limit, false }, { "date", date, false }, { "time", hour, false },
+	};
+	char *body = render(a, "code_cap_message", vars, 4);
+	free(limit);
+	free(count);
 	struct message_row m = { .thread_id = thread, .direction = "in", .sender = "dialogd", .body = body,
 				 .intent = "dossier_status", .decision = "escalated", .note = outcome };
 	if (thread < 0 || store_message_add(a->st, &m) < 0)
 		rc = -1;
-	int q = rc < 0 ? -1
-		       : mail_notify_correspondants(a->s, a->st, a->e, thread,
-						    "vérification des codes suspendue : trop de codes erronés en une heure", 0);
+	char *motive = render(a, "notify_reason_code_cap", NULL, 0);
+	int q = rc < 0 ? -1 : mail_notify_correspondants(a->s, a->st, a->e, thread, motive, 0);
 	if (q > 0)
 		a->queued++;
+	free(motive);
 	free(body);
 	free(outcome);
 	return q < 0 ? -1 : 0;
@@ -417,12 +432,13 @@ action_code_check(struct actor *a, const struct code_flow *f, const char *code, 
 	return CODE_WRONG;
 }
 
+/* The template naming the dossier's type (any other type reads as an apprenticeship). */
 static const char *
-dossier_type_label(const char *type)
+dossier_type_template(const char *type)
 {
-	return strcmp(type, "action_formation") == 0 ? "action de formation"
-	       : strcmp(type, "contrat_pro") == 0    ? "contrat de professionnalisation"
-						     : "contrat d’apprentissage";
+	return strcmp(type, "action_formation") == 0 ? "dossier_type_action_formation"
+	       : strcmp(type, "contrat_pro") == 0    ? "dossier_type_contrat_pro"
+						     : "dossier_type_contrat_apprentissage";
 }
 
 char *
@@ -437,15 +453,23 @@ action_dossier_status_text(const struct engine *e, const struct directory_dossie
 	struct template_var fv = { "faq", faq_text, true };
 	char *state = template_render(e->templates, name, OUTPUT_TEXT, &fv, 1);
 	str_trim(state);
-	char *deca = strcmp(d->type, "contrat_apprentissage") != 0 ? xstrdup("")
-		     : d->deca_number ? xasprintf("\n\nNuméro DECA du contrat : %s.", d->deca_number)
-				      : xstrdup("\n\nLe numéro DECA n’est pas encore attribué : il l’est une fois le contrat "
-						"déposé et instruit ; il apparaîtra alors dans votre espace.");
+	char *deca = xstrdup("");
+	if (strcmp(d->type, "contrat_apprentissage") == 0) {
+		struct template_var dv = { "deca", d->deca_number, false };
+		char *sentence = template_render(e->templates, d->deca_number ? "action_dossier_deca"
+										: "action_dossier_deca_pending",
+						 OUTPUT_TEXT, &dv, 1);
+		free(deca);
+		deca = xasprintf("\n\n%s", sentence);
+		free(sentence);
+	}
+	char *type = template_render(e->templates, dossier_type_template(d->type), OUTPUT_TEXT, NULL, 0);
 	struct template_var vars[] = {
-		{ "number", d->number, false }, { "type", dossier_type_label(d->type), false },
+		{ "number", d->number, false }, { "type", type, false },
 		{ "state", state, true }, { "deca", deca, true },
 	};
 	char *out = template_render(e->templates, "action_dossier_status", OUTPUT_TEXT, vars, 4);
+	free(type);
 	free(deca);
 	free(state);
 	free(name);

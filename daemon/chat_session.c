@@ -9,6 +9,7 @@
 #include "request_fields.h"
 #include "store.h"
 #include "text.h"
+#include "template.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -396,7 +397,7 @@ ensure_thread(struct turn *t)
 	char *line = xstrndup(t->text, n);
 	/* Kept and shown to the correspondants: scrubbed as the message is (a bare code as
 	 * the first line is not kept either). */
-	char *subject = field_scrub_secrets(line, is_bare_code(t->text));
+	char *subject = field_scrub_secrets(t->e->templates, line, is_bare_code(t->text));
 	free(line);
 	int64_t id = store_thread_create(t->cs->st, "chat", t->cs->visitor, subject, THREAD_OPEN, NULL, NULL);
 	free(subject);
@@ -411,10 +412,11 @@ record(struct turn *t, const char *reply)
 {
 	struct chat_session *cs = t->cs;
 	/* A reset link or token pasted in the chat is not kept (nor shown to a person). */
-	char *scrubbed = field_scrub_secrets(t->text, false);
+	char *scrubbed = t->redact ? template_render(t->e->templates, "history_message_removed", OUTPUT_TEXT, NULL, 0)
+				   : field_scrub_secrets(t->e->templates, t->text, false);
 	struct message_row in = {
 		.thread_id = cs->thread_id, .direction = "in", .sender = cs->visitor,
-		.body = t->redact ? "[message retiré de l’historique : il peut contenir un code de vérification]" : scrubbed,
+		.body = scrubbed,
 		.intent = t->intent,
 		.decision = t->state == THREAD_ESCALATED ? "escalated" : "answered", .note = t->reason,
 	};
@@ -432,10 +434,12 @@ record(struct turn *t, const char *reply)
 	const char *intent = t->intent ? t->intent : got == 1 ? row.intent : NULL;
 	int rc = got < 0 ? -1 : store_thread_update(cs->st, cs->thread_id, state, intent, t->reason);
 	thread_row_clear(&row);
-	if (rc == 0 && newly_escalated &&
-	    mail_notify_correspondants(cs->s, cs->st, t->e, cs->thread_id, "conversation en ligne transmise à un conseiller",
-				       0) < 0)
-		rc = -1;
+	if (rc == 0 && newly_escalated) {
+		char *motive = template_render(t->e->templates, "notify_reason_chat", OUTPUT_TEXT, NULL, 0);
+		if (mail_notify_correspondants(cs->s, cs->st, t->e, cs->thread_id, motive, 0) < 0)
+			rc = -1;
+		free(motive);
+	}
 	return rc;
 }
 
@@ -446,11 +450,13 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	char *err = NULL;
 	bool readable = text_validate(text, len, &err) == 0 && strlen(text) == len;
 	free(err);
-	struct turn t = { .cs = cs, .e = e, .text = readable ? text : "[message illisible : texte non valide]",
+	char *unreadable = readable ? NULL : template_render(e->templates, "history_message_unreadable", OUTPUT_TEXT, NULL, 0);
+	struct turn t = { .cs = cs, .e = e, .text = readable ? text : unreadable,
 			  .now = (int64_t)time(NULL), .state = THREAD_ANSWERED };
 	char *reply = NULL;
 	if (store_begin(cs->st) < 0) {
 		*error_r = xasprintf("store: %s", store_error(cs->st));
+		free(unreadable);
 		return NULL;
 	}
 	int64_t thread_before = cs->thread_id;
@@ -487,6 +493,7 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		rc = store_commit(cs->st);
 	chat_action_clear(&pending);
 	free(t.reason_owned);
+	free(unreadable);
 	if (rc < 0) {
 		*error_r = xasprintf("store: %s", store_error(cs->st));
 		store_rollback(cs->st);

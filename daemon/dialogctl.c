@@ -409,8 +409,7 @@ cmd_chat(const struct engine *e, const struct options *o, const struct config *c
 			fprintf(stderr, "dialogctl: chat: %s\n", err);
 			free(err);
 			err = NULL;
-			reply = xstrdup("Votre message n’a pas pu être enregistré à cause d’un incident technique : "
-					"merci de le renvoyer dans un instant.");
+			reply = template_render(e->templates, "chat_store_failed", OUTPUT_TEXT, NULL, 0);
 		}
 		printf("%sOCAPIAT > %s\n", tty ? "\n" : "", reply);
 		free(reply);

@@ -360,7 +360,7 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	 * is read (the links it sends would lead nowhere). Root, if any, only for the bind. */
 	struct web_settings web_settings = {
 		.listen = cfg->web_listen, .store_path = cfg->store_path,
-		.support_address = setup->from_address, .reset_ttl = cfg->reset_ttl,
+		.support_address = setup->from_address, .reset_ttl = cfg->reset_ttl, .engine = holder,
 	};
 	if (id->switch_user && identity_resume_root() < 0) {
 		/* logged */

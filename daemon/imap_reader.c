@@ -11,6 +11,7 @@
 #include "smtp_sender.h"
 #include "store.h"
 #include "tls_verify.h"
+#include "template.h"
 #include "util.h"
 
 #include <libetpan/libetpan.h>
@@ -416,10 +417,17 @@ log_result(uint32_t uid, const struct mail_result *res)
 static int
 escalate_unfetchable(struct imap_reader *r, uint32_t uid, struct mail_result *res, char **err)
 {
-	char *raw = xasprintf("Message-ID: <uid-%u.%u.unfetchable@dialogd.invalid>\r\n"
-			      "Subject: (message UID %u que le serveur IMAP ne délivre pas)\r\n\r\n",
-			      uid, r->uidvalidity, uid);
 	pthread_rwlock_rdlock(&r->engine->lock);
+	char *number = xasprintf("%u", uid);
+	struct template_var var = { "uid", number, false };
+	char *subject = template_render(r->engine->engine->templates, "unfetchable_subject", OUTPUT_TEXT, &var, 1);
+	for (char *p = subject; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';  /* a header value on one line, whatever the template holds */
+	char *raw = xasprintf("Message-ID: <uid-%u.%u.unfetchable@dialogd.invalid>\r\nSubject: %s\r\n\r\n", uid,
+			      r->uidvalidity, subject);
+	free(subject);
+	free(number);
 	int rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, strlen(raw),
 			      MAIL_SIZE_UNFETCHABLE, res, err);
 	pthread_rwlock_unlock(&r->engine->lock);

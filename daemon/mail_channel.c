@@ -146,7 +146,7 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	/* Tokens are gone from the mail already; a holder answering a code's or a link's
 	 * mail may quote the code too: what is kept (and shown to the correspondants) has
 	 * it removed. */
-	char *body = field_scrub_secrets(m->body, j->secret_thread);
+	char *body = field_scrub_secrets(j->e->templates, m->body, j->secret_thread);
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
@@ -187,6 +187,7 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char
 }
 
 struct messages_text {
+	const struct engine *e;
 	struct strbuf sb;
 	int64_t skip;           /* the oldest messages left out: the latest ones matter */
 };
@@ -204,8 +205,14 @@ add_message_text(const struct message_row *m, int64_t at, void *user)
 	struct tm tm;
 	strftime(stamp, sizeof(stamp), "%d/%m/%Y %H:%M", localtime_r(&when, &tm));
 	bool in = strcmp(m->direction, "in") == 0;
-	strbuf_addf(&t->sb, "----- %s, %s %s -----\n", stamp, in ? "message de" : "réponse envoyée à",
-		    in ? (m->sender ? m->sender : "?") : (m->recipient ? m->recipient : "?"));
+	struct template_var vars[] = {
+		{ "at", stamp, false }, { "sender", m->sender ? m->sender : "?", false },
+		{ "recipient", m->recipient ? m->recipient : "?", false },
+	};
+	char *heading = template_render(t->e->templates, in ? "notify_message_in" : "notify_message_out", OUTPUT_TEXT,
+					vars, 3);
+	strbuf_addf(&t->sb, "%s\n", heading);
+	free(heading);
 	const char *body = m->body ? m->body : "";
 	size_t n = strlen(body);
 	if (n > NOTIFY_MESSAGE_MAX) {
@@ -246,10 +253,15 @@ mail_notify_correspondants(const struct mail_settings *s, struct store *st, cons
 		return found;  /* a thread purged meanwhile: nothing to tell */
 	if (max_messages == 0 || max_messages > NOTIFY_MESSAGES_MAX)
 		max_messages = NOTIFY_MESSAGES_MAX;
-	struct messages_text text = { .skip = t.messages > max_messages ? t.messages - max_messages : 0 };
-	if (text.skip > 0)
-		strbuf_addf(&text.sb, "[%lld message(s) plus ancien(s) dans le fil, visibles dans la console]\n\n",
-			    (long long)text.skip);
+	struct messages_text text = { .e = e, .skip = t.messages > max_messages ? t.messages - max_messages : 0 };
+	if (text.skip > 0) {
+		char *count = xasprintf("%lld", (long long)text.skip);
+		struct template_var var = { "count", count, false };
+		char *older = template_render(e->templates, "notify_messages_older", OUTPUT_TEXT, &var, 1);
+		strbuf_addf(&text.sb, "%s\n\n", older);
+		free(older);
+		free(count);
+	}
 	if (store_messages_each(st, thread_id, add_message_text, &text) < 0) {
 		strbuf_free(&text.sb);
 		thread_row_clear(&t);
@@ -402,16 +414,18 @@ static int
 reply_with(struct job *j, const struct analysis *a, enum outbox_kind kind, const char *answer)
 {
 	char *quote = NULL, *subject;
+	char *neutral = template_render(j->e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
 	if (j->may_quote) {
-		char *question = field_scrub_secrets(a->question, j->secret_thread);
-		quote = field_remove_links(question);
+		char *question = field_scrub_secrets(j->e->templates, a->question, j->secret_thread);
+		quote = field_remove_links(j->e->templates, question);
 		free(question);
-		char *original = field_remove_links(j->mail->subject);
-		subject = mail_reply_subject(original);
+		char *original = field_remove_links(j->e->templates, j->mail->subject);
+		subject = mail_reply_subject(original, neutral);
 		free(original);
 	} else {
-		subject = mail_reply_subject("");
+		subject = mail_reply_subject("", neutral);
 	}
+	free(neutral);
 	char *body = dialog_mail_envelope(j->e, answer, quote ? quote : "", OUTPUT_TEXT);
 	int rc = queue_mail(j, kind, subject, body);
 	free(subject);
@@ -628,19 +642,29 @@ out:
 	return rc;
 }
 
-/* The reason as the correspondants read it (the English one is for the log). */
+/* The template of the reason as the correspondants read it (the English one is for the log). */
 static const char *
 notify_motive(enum escalation_reason reason, bool over_limit)
 {
 	if (over_limit)
-		return "limite de réponses automatiques atteinte pour cette adresse : rien ne lui a été envoyé";
+		return "notify_reason_limit";
 	switch (reason) {
-	case REASON_HANDOFF: return "le demandeur souhaite échanger avec un conseiller";
-	case REASON_DOSSIER_STATUS: return "état d’un dossier : l’identité du demandeur doit être vérifiée";
-	case REASON_UNREADABLE: return "message illisible automatiquement (taille ou format) : à lire par un conseiller";
-	case REASON_UNAVAILABLE: return "l’annuaire des comptes (API de l’extranet) n’a pas répondu : demande à traiter par un conseiller";
-	default: return "aucune réponse automatique suffisamment sûre";
+	case REASON_HANDOFF: return "notify_reason_handoff";
+	case REASON_DOSSIER_STATUS: return "notify_reason_dossier_status";
+	case REASON_UNREADABLE: return "notify_reason_unreadable";
+	case REASON_UNAVAILABLE: return "notify_reason_unavailable";
+	default: return "notify_reason_unknown";
 	}
+}
+
+/* Notifies the correspondants with the reason rendered from template name. */
+static int
+notify_correspondants_with(struct job *j, const char *name)
+{
+	char *motive = template_render(j->e->templates, name, OUTPUT_TEXT, NULL, 0);
+	int rc = notify_correspondants(j, motive);
+	free(motive);
+	return rc;
 }
 
 /* The thread goes to a person: acknowledgement to the writer (unless a limit says to stay
@@ -657,7 +681,7 @@ escalate(struct job *j, const struct analysis *a, const char *reason, double con
 	if (rc == 0 && limit == NULL)
 		rc = queue_reply(j, a, OUTBOX_ACK);
 	if (rc == 0)
-		rc = notify_correspondants(j, notify_motive(a->reason, limit != NULL));
+		rc = notify_correspondants_with(j, notify_motive(a->reason, limit != NULL));
 	free(why);
 	free(limit);
 	return rc;
@@ -703,7 +727,7 @@ silent_escalation(struct job *j, const char *limit, double confidence)
 		return -1;
 	if (last > (int64_t)time(NULL) - (int64_t)j->s->burst_window)
 		return 0;
-	return notify_correspondants(j, notify_motive(REASON_NONE, true));
+	return notify_correspondants_with(j, notify_motive(REASON_NONE, true));
 }
 
 /* Our own mails a delivery report can be about: at most this many Message-IDs read. */
@@ -766,8 +790,9 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 			return -1;
 		if (recent >= NOTICES_PER_WINDOW)
 			return 0;
-		int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id,
-						    "nouveau message dans un fil déjà transmis", 1);
+		char *motive = template_render(j->e->templates, "notify_reason_follow_up", OUTPUT_TEXT, NULL, 0);
+		int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id, motive, 1);
+		free(motive);
 		if (rc > 0)
 			j->r->queued++;
 		return rc < 0 ? -1 : 0;
@@ -834,11 +859,11 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 
 /* Replaces *text by its scrubbed copy. */
 static void
-scrub_text(char **text, bool codes_too)
+scrub_text(const struct engine *e, char **text, bool codes_too)
 {
 	if (*text == NULL)
 		return;
-	char *clean = field_scrub_secrets(*text, codes_too);
+	char *clean = field_scrub_secrets(e->templates, *text, codes_too);
 	free(*text);
 	*text = clean;
 }
@@ -917,8 +942,8 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 		r->notes = xstrdup("");
 	/* A reset link or token the writer pasted (the holder answering the link's mail, or
 	 * anyone) goes no further: not analysed, kept, quoted, nor shown to a person. */
-	scrub_text(&mail.body, false);
-	scrub_text(&mail.subject, false);
+	scrub_text(e, &mail.body, false);
+	scrub_text(e, &mail.subject, false);
 	j.may_quote = j.requester != NULL && mail.from_address != NULL &&
 		      strcasecmp(j.requester, mail.from_address) == 0 && authenticated_sender(s, &mail);
 

@@ -684,7 +684,7 @@ reply_marker(const char *s)
 }
 
 char *
-mail_reply_subject(const char *original)
+mail_reply_subject(const char *original, const char *neutral)
 {
 	char *s = header_sanitize(original);
 	const char *p = s;
@@ -695,7 +695,7 @@ mail_reply_subject(const char *original)
 			break;
 		p += n;
 	}
-	char *out = *p == '\0' ? xstrdup("Re: Votre demande") : xasprintf("Re: %s", p);
+	char *out = xasprintf("Re: %s", *p == '\0' ? neutral : p);
 	free(s);
 	return out;
 }

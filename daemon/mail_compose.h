@@ -31,8 +31,9 @@ struct outgoing_mail {
 char *mail_compose(const struct outgoing_mail *mail);
 
 /* "Re: " + the original subject without its leading reply/forward markers ("Re:", "RE :",
- * "Réf. :", "AW:", "TR:", "Fwd:"… repeated or not), never "Re: Re:". Caller frees. */
-char *mail_reply_subject(const char *original);
+ * "Réf. :", "AW:", "TR:", "Fwd:"… repeated or not), never "Re: Re:"; "Re: " + neutral when
+ * nothing is left (neutral comes from templates/). Caller frees. */
+char *mail_reply_subject(const char *original, const char *neutral);
 
 /* A fresh Message-ID without <>: random part (from the system CSPRNG) @ domain. */
 char *mail_new_message_id(const char *domain);

@@ -2,6 +2,7 @@
 #include "autoconf.h"
 #include "request_fields.h"
 #include "directory_import.h"
+#include "template.h"
 #include "util.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -185,20 +186,27 @@ substitute(enum field f, char **text, const char *with)
 }
 
 char *
-field_scrub_secrets(const char *text, bool codes_too)
+field_scrub_secrets(const struct templates *t, const char *text, bool codes_too)
 {
 	char *out = xstrdup(text);
-	substitute(F_LINK_TOKEN, &out, "[retiré]");
-	substitute(F_BARE_TOKEN, &out, "[retiré]");
-	if (codes_too)
-		substitute(F_ANY_CODE, &out, "[code retiré]");
+	char *mark = template_render(t, "scrub_token", OUTPUT_TEXT, NULL, 0);
+	substitute(F_LINK_TOKEN, &out, mark);
+	substitute(F_BARE_TOKEN, &out, mark);
+	free(mark);
+	if (codes_too) {
+		mark = template_render(t, "scrub_code", OUTPUT_TEXT, NULL, 0);
+		substitute(F_ANY_CODE, &out, mark);
+		free(mark);
+	}
 	return out;
 }
 
 char *
-field_remove_links(const char *text)
+field_remove_links(const struct templates *t, const char *text)
 {
 	char *out = xstrdup(text);
-	substitute(F_LINK, &out, "[lien retiré]");
+	char *mark = template_render(t, "scrub_link", OUTPUT_TEXT, NULL, 0);
+	substitute(F_LINK, &out, mark);
+	free(mark);
 	return out;
 }

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+struct templates;
+
 /* The first e-mail address in text, lower case (caller frees), or NULL. */
 char *field_email(const char *text);
 /* The first 14-digit SIRET (spaces allowed between groups) whose key is valid, into out. */
@@ -22,13 +24,13 @@ bool field_code(const char *text, char out[9]);
 /* text with what must not be kept, quoted or shown to a person removed: a reset link's
  * token and any bare token (43 URL-safe characters) always, and when codes_too is true
  * (a thread where a code or a reset link was sent, a chat line that may answer a code)
- * any one-time code however it is split. The one scrubber of every channel: each turns
- * what a writer sent into this before it is analysed, stored, quoted or notified.
- * Caller frees. */
-char *field_scrub_secrets(const char *text, bool codes_too);
+ * any one-time code however it is split, each replaced by the template scrub_token or
+ * scrub_code of t. The one scrubber of every channel: each turns what a writer sent into
+ * this before it is analysed, stored, quoted or notified. Caller frees. */
+char *field_scrub_secrets(const struct templates *t, const char *text, bool codes_too);
 /* text with every link a mail client would make clickable (URL, www., bare domain name)
- * replaced by "[lien retiré]": what a writer wrote never becomes a link in a mail that
- * comes from OCAPIAT's address. Caller frees. */
-char *field_remove_links(const char *text);
+ * replaced by the template scrub_link of t ("[lien retiré]"): what a writer wrote never
+ * becomes a link in a mail that comes from OCAPIAT's address. Caller frees. */
+char *field_remove_links(const struct templates *t, const char *text);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct store;
+struct templates;
 struct web_page;
 
 /* The form's path, relative to [web] public_url. */
@@ -24,17 +25,17 @@ struct reset_page_settings {
 	unsigned long ttl_minutes;      /* how long a link lasts, for the texts */
 };
 
-/* GET: token is the query's jeton (NULL when absent, or given twice). Fills *page (caller
+/* The pages' texts come from t (templates/web_*.txt). GET: token is the query's jeton (NULL when absent, or given twice). Fills *page (caller
  * clears it): 200 with the form, or 200 with the "no longer valid" page. Returns 0, or -1
  * on a store error: then *page is a 500 page and *error_r says why (caller frees). */
-int reset_page_get(const struct reset_page_settings *settings, struct store *store, const char *token, int64_t now,
-		   struct web_page *page, char **error_r);
+int reset_page_get(const struct reset_page_settings *settings, const struct templates *t, struct store *store,
+		   const char *token, int64_t now, struct web_page *page, char **error_r);
 
 /* POST: body is the urlencoded form (jeton, mot_de_passe, confirmation; len bytes, not
  * NUL-terminated). Fills *page: 200 success, 200 the form again with the reason (token
  * kept, not burnt), 200 "no longer valid", 400 (unreadable body) or 413 (too big).
  * Returns 0, or -1 on a store error (500 page and *error_r as for reset_page_get). */
-int reset_page_post(const struct reset_page_settings *settings, struct store *store, const char *body, size_t len,
-		    int64_t now, struct web_page *page, char **error_r);
+int reset_page_post(const struct reset_page_settings *settings, const struct templates *t, struct store *store,
+		    const char *body, size_t len, int64_t now, struct web_page *page, char **error_r);
 
 #endif

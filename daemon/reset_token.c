@@ -77,7 +77,7 @@ reset_password_weakness(const char *password)
 	size_t len = strlen(password);
 	if (text_validate(password, len, &err) < 0) {
 		free(err);
-		return "Le mot de passe contient des caractères qui ne peuvent pas être lus.";
+		return "web_password_unreadable";
 	}
 	size_t chars = 0;
 	bool letter = false, other = false;
@@ -90,11 +90,11 @@ reset_password_weakness(const char *password)
 			other = true;
 	}
 	if (chars < 12)
-		return "Le mot de passe doit comporter au moins 12 caractères.";
+		return "web_password_short";
 	if (len > 256)
-		return "Le mot de passe ne doit pas dépasser 256 caractères.";
+		return "web_password_long";
 	if (!letter || !other)
-		return "Le mot de passe doit mêler des lettres et au moins un chiffre ou un autre signe.";
+		return "web_password_mix";
 	return NULL;
 }
 

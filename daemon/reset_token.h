@@ -39,8 +39,9 @@ enum reset_check reset_token_redeem(struct store *store, const char *token, int6
  * (caller frees). */
 enum reset_check reset_token_check(struct store *store, const char *token, int64_t now, char **identifier_r);
 
-/* NULL when password is acceptable, else the French sentence saying why (static). At
- * least 12 characters, with letters and at least a digit or another sign, valid UTF-8. */
+/* NULL when password is acceptable, else the name of the template saying why (static,
+ * web_password_*). At least 12 characters, with letters and at least a digit or another
+ * sign, valid UTF-8. */
 const char *reset_password_weakness(const char *password);
 
 /* The argon2id hash (libsodium's string form, caller frees) of password, or NULL when

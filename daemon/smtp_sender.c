@@ -5,6 +5,7 @@
 #include "log.h"
 #include "mail_channel.h"
 #include "store.h"
+#include "template.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -126,12 +127,17 @@ configure_handle(struct smtp_sender *sd)
 	}
 }
 
+/* Tells the correspondants that the reply to recipient was not delivered (error). */
 static int
-notify(struct smtp_sender *sd, int64_t thread_id, const char *motive)
+notify(struct smtp_sender *sd, int64_t thread_id, const char *recipient, const char *error)
 {
 	pthread_rwlock_rdlock(&sd->s.engine->lock);
-	int rc = mail_notify_correspondants(sd->s.mail, sd->store, sd->s.engine->engine, thread_id, motive, 0);
+	const struct engine *e = sd->s.engine->engine;
+	struct template_var vars[] = { { "recipient", recipient, false }, { "error", error, false } };
+	char *motive = template_render(e->templates, "notify_reason_undelivered", OUTPUT_TEXT, vars, 2);
+	int rc = mail_notify_correspondants(sd->s.mail, sd->store, e, thread_id, motive, 0);
 	pthread_rwlock_unlock(&sd->s.engine->lock);
+	free(motive);
 	return rc;
 }
 
@@ -142,8 +148,6 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error,
 {
 	char *reason = xasprintf("the %s to %s could not be delivered: %s", row->kind, row->recipient, error);
 	bool to_writer = strcmp(row->kind, "notify") != 0;
-	char *motive = xasprintf("la réponse à %s n’a pas pu être remise (%s) : le demandeur n’a rien reçu",
-				 row->recipient, error);
 	int notified = 0;
 	int rc = 0;
 	/* Only a refusal (5xx) marks the address as bouncing; an outage says nothing of it. */
@@ -151,7 +155,7 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error,
 	    (refused && store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0) ||
 	    (to_writer && store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
 	    (to_writer && sd->s.mail != NULL && sd->s.engine != NULL &&
-	     (notified = notify(sd, row->thread_id, motive)) < 0) ||
+	     (notified = notify(sd, row->thread_id, row->recipient, error)) < 0) ||
 	    store_commit(sd->store) < 0) {
 		store_rollback(sd->store);
 		rc = -1;
@@ -160,7 +164,6 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error,
 			    row->recipient, error, (long long)row->thread_id,
 			    notified > 0 ? ", correspondants notified" : "");
 	}
-	free(motive);
 	free(reason);
 	return rc;
 }

@@ -1210,28 +1210,6 @@ fail:
 	return -1;
 }
 
-int
-store_accounts_by_email(struct store *st, const char *email, struct strbuf *out)
-{
-	sqlite3_stmt *stmt = prepare(st,
-				     "SELECT a.identifier, group_concat(c.name, ', ') FROM accounts a"
-				     " LEFT JOIN account_links l ON l.identifier = a.identifier"
-				     " LEFT JOIN companies c ON c.siret = l.siret"
-				     " WHERE a.email = ? COLLATE NOCASE GROUP BY a.identifier ORDER BY a.identifier",
-				     "s", email);
-	if (stmt == NULL)
-		return -1;
-	int rc, count = 0;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *names = (const char *)sqlite3_column_text(stmt, 1);
-		strbuf_addf(out, "Identifiant : %s%s%s%s\n", (const char *)sqlite3_column_text(stmt, 0),
-			    names ? " (" : "", names ? names : "", names ? ")" : "");
-		count++;
-	}
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE ? count : fail(st);
-}
-
 struct account_walk {
 	store_account_fn fn;
 	void *user;

@@ -286,10 +286,6 @@ int store_dossier_put(struct store *store, const struct dossier_row *dossier);
 int store_account_unlink(struct store *store, const char *identifier);
 /* 1 when the SIRET is a known structure, 0 when not, -1 on error. */
 int store_company_exists(struct store *store, const char *siret);
-/* Appends "Identifiant : ID (structures)" lines for every account whose e-mail on file is
- * email (case-insensitive). Returns how many, -1 on error. */
-struct strbuf;
-int store_accounts_by_email(struct store *store, const char *email, struct strbuf *out);
 /* Audit rows of action about subject (case-insensitive) with exactly that outcome (NULL:
  * any), at or after since. */
 int64_t store_audit_count_subject(struct store *store, const char *action, const char *subject, const char *outcome,

@@ -96,6 +96,104 @@ static const struct {
 	{ "chat_goodbye", { "" } },
 	/* A message that cannot be read (invalid UTF-8, too long). */
 	{ "invalid_message", { "" } },
+	/* The chat's answer when the store failed and the message was not recorded. */
+	{ "chat_store_failed", { "" } },
+	/* The subject after "Re: " when the writer's own subject is not repeated or empty. */
+	{ "mail_reply_subject_neutral", { "" } },
+	/* The subject of the stand-in for a mail the IMAP server never delivered. */
+	{ "unfetchable_subject", { "uid" } },
+	/* Identifier reminder: one line per account in {{identifiers}} of action_identifier_mail,
+	 * without or with the structures the account acts for (", " between them). */
+	{ "action_identifier_line", { "identifier" } },
+	{ "action_identifier_line_structures", { "identifier", "structures" } },
+	/* Dossier status: the dossier's type, and its DECA number (apprenticeship only). */
+	{ "dossier_type_action_formation", { "" } },
+	{ "dossier_type_contrat_pro", { "" } },
+	{ "dossier_type_contrat_apprentissage", { "" } },
+	{ "action_dossier_deca", { "deca" } },
+	{ "action_dossier_deca_pending", { "" } },
+	/* What replaces, in a writer's text, a reset token, a one-time code (where one was
+	 * sent) and, in what is quoted back to them, a link. */
+	{ "scrub_token", { "" } },
+	{ "scrub_code", { "" } },
+	{ "scrub_link", { "" } },
+	/* What a thread's history keeps instead of a secret (a link, a code, a chat message
+	 * that may hold a code) or of a chat message that is not valid text. */
+	{ "history_link_removed", { "" } },
+	{ "history_code_removed", { "" } },
+	{ "history_message_removed", { "" } },
+	{ "history_message_unreadable", { "" } },
+	/* To the correspondants: one message of a thread inside mail_notify's {{messages}},
+	 * and the line saying that older ones were left out. */
+	{ "notify_message_in", { "at", "sender" } },
+	{ "notify_message_out", { "at", "recipient" } },
+	{ "notify_messages_older", { "count" } },
+	/* To the correspondants: why the thread needs a person ({{reason}} of mail_notify and
+	 * mail_digest_line). */
+	{ "notify_reason_unknown", { "" } },
+	{ "notify_reason_handoff", { "" } },
+	{ "notify_reason_dossier_status", { "" } },
+	{ "notify_reason_unreadable", { "" } },
+	{ "notify_reason_unavailable", { "" } },
+	{ "notify_reason_limit", { "" } },
+	{ "notify_reason_follow_up", { "" } },
+	{ "notify_reason_chat", { "" } },
+	{ "notify_reason_undelivered", { "recipient", "error" } },
+	{ "notify_reason_code_cap", { "" } },
+	/* The thread opened for the correspondants when too many wrong one-time codes were
+	 * typed in an hour: its subject and its message (until {{date}} at {{time}}). */
+	{ "code_cap_subject", { "" } },
+	{ "code_cap_message", { "count", "limit", "date", "time" } },
+	/* The web pages ([web] listen), rendered as HTML: the markup is in the code, every
+	 * text is here; a no-break space is written "&nbsp;". Titles, paragraphs, labels:
+	 * {{address}} is the support address as a mail link, {{duration}} web_minutes_*,
+	 * {{identifier}} the account in bold. */
+	{ "web_home_title", { "" } },
+	{ "web_home_text", { "" } },
+	{ "web_home_contact", { "address" } },
+	{ "web_error_400_title", { "" } },
+	{ "web_error_400_text", { "" } },
+	{ "web_error_404_title", { "" } },
+	{ "web_error_404_text", { "" } },
+	{ "web_error_405_title", { "" } },
+	{ "web_error_405_text", { "" } },
+	{ "web_error_411_title", { "" } },
+	{ "web_error_411_text", { "" } },
+	{ "web_error_413_title", { "" } },
+	{ "web_error_413_text", { "" } },
+	{ "web_error_414_title", { "" } },
+	{ "web_error_414_text", { "" } },
+	{ "web_error_415_title", { "" } },
+	{ "web_error_415_text", { "" } },
+	{ "web_error_431_title", { "" } },
+	{ "web_error_431_text", { "" } },
+	{ "web_error_501_title", { "" } },
+	{ "web_error_501_text", { "" } },
+	{ "web_error_500_title", { "" } },
+	{ "web_error_500_text", { "" } },
+	{ "web_minutes_one", { "minutes" } },
+	{ "web_minutes_many", { "minutes" } },
+	{ "web_reset_mail_subject", { "" } },
+	{ "web_reset_title", { "" } },
+	{ "web_reset_account", { "identifier" } },
+	{ "web_reset_rule", { "" } },
+	{ "web_reset_label_password", { "" } },
+	{ "web_reset_label_confirmation", { "" } },
+	{ "web_reset_button", { "" } },
+	{ "web_reset_validity", { "duration" } },
+	{ "web_reset_both_fields", { "" } },
+	{ "web_reset_mismatch", { "" } },
+	{ "web_password_unreadable", { "" } },
+	{ "web_password_short", { "" } },
+	{ "web_password_long", { "" } },
+	{ "web_password_mix", { "" } },
+	{ "web_invalid_title", { "" } },
+	{ "web_invalid_text", { "duration" } },
+	{ "web_invalid_renew", { "address" } },
+	{ "web_invalid_note", { "" } },
+	{ "web_success_title", { "" } },
+	{ "web_success_text", { "" } },
+	{ "web_success_note", { "address" } },
 };
 
 #define KNOWN_COUNT (sizeof(known) / sizeof(*known))
@@ -242,6 +340,11 @@ template_escape(const char *text, enum output_format format)
 		if (c == 0x7F)
 			continue;
 		if (format == OUTPUT_HTML) {
+			if (c == 0xC2 && (unsigned char)p[1] == 0xA0) {
+				strbuf_adds(&out, "&nbsp;");  /* visible in the source, where it matters */
+				p++;
+				continue;
+			}
 			switch (c) {
 			case '&': strbuf_adds(&out, "&amp;"); continue;
 			case '<': strbuf_adds(&out, "&lt;"); continue;

@@ -2,7 +2,8 @@
  * Pipeline: dialog → template → mail_out / chat. Lower layer: never logs.
  * A template is a UTF-8 text file with {{placeholders}}; each template has a fixed list
  * of placeholders, checked at load time (an unknown one is an error naming file and line).
- * Values are escaped for the output: plain text (control characters removed) or HTML. */
+ * Values are escaped for the output: plain text (control characters removed) or HTML
+ * (a no-break space written &nbsp;). */
 #ifndef DIALOGD_TEMPLATE_H
 #define DIALOGD_TEMPLATE_H
 

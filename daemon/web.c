@@ -12,6 +12,7 @@
 #include "autoconf.h"
 #include "web.h"
 #include "web_internal.h"
+#include "engine.h"
 #include "log.h"
 #include "reset_page.h"
 #include "store.h"
@@ -58,11 +59,34 @@ enum method {
 /* Runs in the web thread: fills s->page for a GET. */
 typedef void (*route_get_fn)(struct web *w, struct lws *wsi, struct web_session *s);
 
+/* The templates of the pages, held (read lock) until texts_release: a reload waits. */
+static const struct templates *
+texts_hold(struct web *w)
+{
+	pthread_rwlock_rdlock(&w->engine->lock);
+	return w->engine->engine->templates;
+}
+
+static void
+texts_release(struct web *w)
+{
+	pthread_rwlock_unlock(&w->engine->lock);
+}
+
+/* An error page for status, built under the engine's read lock. */
+static void
+error_page(struct web *w, int status, const char *allow, struct web_page *page)
+{
+	web_page_error(texts_hold(w), status, allow, page);
+	texts_release(w);
+}
+
 static void
 home_get(struct web *w, struct lws *wsi, struct web_session *s)
 {
 	(void)wsi;
-	web_page_home(w->support_address, &s->page);
+	web_page_home(texts_hold(w), w->support_address, &s->page);
+	texts_release(w);
 }
 
 static void
@@ -105,7 +129,9 @@ reset_get(struct web *w, struct lws *wsi, struct web_session *s)
 {
 	char *token = query_token(wsi);
 	char *err = NULL;
-	if (reset_page_get(&w->reset, w->store, token, (int64_t)time(NULL), &s->page, &err) < 0) {
+	int rc = reset_page_get(&w->reset, texts_hold(w), w->store, token, (int64_t)time(NULL), &s->page, &err);
+	texts_release(w);
+	if (rc < 0) {
 		log_error("web: %s", err);
 		free(err);
 	}
@@ -232,7 +258,7 @@ refuse(struct lws *wsi, struct web_session *s, int status, const char *allow)
 		s = &none;
 	}
 	web_page_clear(&s->page);
-	web_page_error(status, allow, &s->page);
+	error_page(lws_context_user(lws_get_context(wsi)), status, allow, &s->page);
 	s->close_after = true;
 	if (write_headers(wsi, s) == 0 && !s->head_only)
 		write_body(wsi, s);
@@ -318,7 +344,7 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 		return refuse(wsi, s, status, NULL);
 	const struct route *route = route_find(path, path_len);
 	if (route == NULL) {
-		web_page_error(404, NULL, &s->page);
+		error_page(w, 404, NULL, &s->page);
 	} else if (method == METHOD_GET) {
 		route->get(w, wsi, s);
 	} else if (method == METHOD_POST && route->post) {
@@ -330,7 +356,7 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 		s->body = xmalloc(s->body_expected + 1);
 		return 0;
 	} else {
-		web_page_error(405, route->allow, &s->page);
+		error_page(w, 405, route->allow, &s->page);
 	}
 	/* A body we did not read: lws would read and drop it, then lose a request pipelined
 	 * behind it; closing is simpler. */
@@ -342,7 +368,10 @@ static int
 on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 {
 	char *err = NULL;
-	if (reset_page_post(&w->reset, w->store, s->body, s->body_len, (int64_t)time(NULL), &s->page, &err) < 0) {
+	int rc = reset_page_post(&w->reset, texts_hold(w), w->store, s->body, s->body_len, (int64_t)time(NULL), &s->page,
+				 &err);
+	texts_release(w);
+	if (rc < 0) {
 		log_error("web: %s", err);
 		free(err);
 	}
@@ -557,6 +586,7 @@ web_bind(const struct web_settings *settings, char **error_r)
 	struct web *w = xcalloc(1, sizeof(*w));
 	atomic_init(&w->stop, false);
 	w->listen_fd = -1;
+	w->engine = settings->engine;
 	w->support_address = xstrdup(settings->support_address);
 	w->store_path = xstrdup(settings->store_path);
 	w->reset.support_address = w->support_address;

@@ -6,6 +6,7 @@
 #ifndef DIALOGD_WEB_H
 #define DIALOGD_WEB_H
 
+struct engine_holder;
 struct web;
 
 struct web_settings {
@@ -13,6 +14,8 @@ struct web_settings {
 	const char *store_path;         /* the thread opens its own connection */
 	const char *support_address;    /* named on the pages: where to write */
 	unsigned long reset_ttl;        /* seconds a reset link lasts ([security] reset_ttl) */
+	struct engine_holder *engine;   /* the pages' texts (its templates), read-locked while a
+					 * page is built: a reload swaps it (borrowed) */
 };
 
 /* Runs in the main thread, as root when the port needs it: binds the address (dialogd's

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+struct engine_holder;
 struct web_conn;
 
 struct web {
@@ -20,6 +21,7 @@ struct web {
 	struct lws_vhost *vhost;
 	struct store *store;            /* the web thread's own connection (opened before it starts) */
 	struct reset_page_settings reset;
+	struct engine_holder *engine;   /* the pages' texts (borrowed) */
 	char *support_address;
 	char *store_path;               /* opened by web_start, after web_bind */
 	char *host;                     /* the numeric address of [web] listen */

@@ -1,9 +1,11 @@
 /* web_page — see web_page.h. */
 #include "autoconf.h"
 #include "web_page.h"
+#include "template.h"
 #include "util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -114,8 +116,9 @@ web_html_escape(struct strbuf *sb, const char *str)
 }
 
 void
-web_page_begin(struct strbuf *sb, const char *title)
+web_page_begin(struct strbuf *sb, const struct templates *t, const char *name)
 {
+	char *title = template_render(t, name, OUTPUT_TEXT, NULL, 0);
 	strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 			"<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
@@ -125,6 +128,38 @@ web_page_begin(struct strbuf *sb, const char *title)
 	strbuf_adds(sb, "</style>\n</head>\n<body>\n<main>\n<h1>");
 	web_html_escape(sb, title);
 	strbuf_adds(sb, "</h1>\n");
+	free(title);
+}
+
+void
+web_page_add_text(struct strbuf *sb, const struct templates *t, const char *name, const struct template_var *vars,
+		  size_t var_count)
+{
+	char *html = template_render(t, name, OUTPUT_HTML, vars, var_count);
+	strbuf_adds(sb, html);
+	free(html);
+}
+
+void
+web_page_add_mail_link(struct strbuf *sb, const struct templates *t, const char *address, const char *subject)
+{
+	strbuf_adds(sb, "<a href=\"mailto:");
+	web_html_escape(sb, address);
+	if (subject != NULL) {
+		/* Percent-encoded (RFC 6068): every byte but the unreserved ones. */
+		char *text = template_render(t, subject, OUTPUT_TEXT, NULL, 0);
+		strbuf_adds(sb, "?subject=");
+		for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+			if (isalnum(*p) || strchr("-._~", *p) != NULL)
+				strbuf_addc(sb, (char)*p);
+			else
+				strbuf_addf(sb, "%%%02X", *p);
+		}
+		free(text);
+	}
+	strbuf_adds(sb, "\">");
+	web_html_escape(sb, address);
+	strbuf_adds(sb, "</a>");
 }
 
 void
@@ -137,17 +172,19 @@ web_page_end(struct strbuf *sb, int status, struct web_page *page)
 }
 
 void
-web_page_home(const char *support_address, struct web_page *page)
+web_page_home(const struct templates *t, const char *support_address, struct web_page *page)
 {
 	struct strbuf sb = { 0 };
-	web_page_begin(&sb, "Dialoguer avec OCAPIAT");
-	strbuf_adds(&sb, "<p>Ce service permet de choisir un nouveau mot de passe à partir du lien reçu par "
-			 "courriel après une demande de réinitialisation.</p>\n<p>Pour toute question, écrivez-nous "
-			 "à <a href=\"mailto:");
-	web_html_escape(&sb, support_address);
-	strbuf_adds(&sb, "\">");
-	web_html_escape(&sb, support_address);
-	strbuf_adds(&sb, "</a>.</p>\n");
+	web_page_begin(&sb, t, "web_home_title");
+	strbuf_adds(&sb, "<p>");
+	web_page_add_text(&sb, t, "web_home_text", NULL, 0);
+	strbuf_adds(&sb, "</p>\n<p>");
+	struct strbuf link = { 0 };
+	web_page_add_mail_link(&link, t, support_address, NULL);
+	struct template_var var = { "address", link.data, true };
+	web_page_add_text(&sb, t, "web_home_contact", &var, 1);
+	strbuf_free(&link);
+	strbuf_adds(&sb, "</p>\n");
 	web_page_end(&sb, 200, page);
 }
 
@@ -159,49 +196,24 @@ web_page_no_content(struct web_page *page)
 }
 
 void
-web_page_error(int status, const char *allow, struct web_page *page)
+web_page_error(const struct templates *t, int status, const char *allow, struct web_page *page)
 {
-	static const struct {
-		int status;
-		const char *title, *text;
-	} pages[] = {
-		{ 400, "Demande illisible",
-		  "La demande envoyée par votre navigateur n’a pas pu être lue. Revenez à la page précédente et "
-		  "réessayez." },
-		{ 404, "Page introuvable",
-		  "L’adresse demandée ne correspond à aucune page. Si vous avez suivi un lien reçu par courriel, "
-		  "vérifiez qu’il a été copié en entier." },
-		{ 405, "Action impossible", "Cette page ne permet pas cette action." },
-		{ 411, "Demande incomplète",
-		  "La demande envoyée par votre navigateur n’indique pas sa taille. Réessayez avec un autre "
-		  "navigateur." },
-		{ 413, "Demande trop volumineuse",
-		  "La demande envoyée dépasse la taille acceptée. Vérifiez les champs du formulaire et "
-		  "réessayez." },
-		{ 414, "Adresse trop longue",
-		  "L’adresse demandée est trop longue pour être lue. Si vous avez suivi un lien reçu par "
-		  "courriel, vérifiez qu’il a été copié tel quel." },
-		{ 415, "Demande illisible", "Le formulaire n’a pas été envoyé sous une forme que ce service sait lire." },
-		{ 431, "Demande trop volumineuse",
-		  "Les informations que votre navigateur joint à la demande (ses en-têtes, les cookies "
-		  "notamment) dépassent la taille acceptée. Effacez les cookies de ce site ou essayez un "
-		  "autre navigateur." },
-		{ 501, "Action impossible", "Ce service ne sait pas traiter ce type de demande." },
-		{ 500, "Service momentanément indisponible",
-		  "Le service ne peut pas traiter votre demande pour le moment. Veuillez réessayer dans quelques "
-		  "minutes." },
-	};
+	/* Each has its title and text in templates/: web_error_<status>_title and _text. */
+	static const int statuses[] = { 400, 404, 405, 411, 413, 414, 415, 431, 501, 500 };
 	size_t i = 0;
-	while (i < sizeof(pages) / sizeof(*pages) - 1 && pages[i].status != status)
+	while (i < sizeof(statuses) / sizeof(*statuses) - 1 && statuses[i] != status)
 		i++;
+	char title[32], text[32];
+	snprintf(title, sizeof(title), "web_error_%d_title", statuses[i]);
+	snprintf(text, sizeof(text), "web_error_%d_text", statuses[i]);
 	struct strbuf sb = { 0 };
 	memset(page, 0, sizeof(*page));
-	web_page_begin(&sb, pages[i].title);
+	web_page_begin(&sb, t, title);
 	strbuf_adds(&sb, "<p>");
-	strbuf_adds(&sb, pages[i].text);
+	web_page_add_text(&sb, t, text, NULL, 0);
 	strbuf_adds(&sb, "</p>\n");
-	web_page_end(&sb, pages[i].status, page);
-	page->allow = pages[i].status == 405 ? allow : NULL;
+	web_page_end(&sb, statuses[i], page);
+	page->allow = statuses[i] == 405 ? allow : NULL;
 }
 
 /* Decodes s[0..n) ('+' is a space, %XX a byte) into out (room for n + 1 bytes, always

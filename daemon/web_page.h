@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 struct strbuf;
+struct template_var;
+struct templates;
 
 /* A reply: status and HTML. All memory belongs to the page (web_page_clear frees it). */
 struct web_page {
@@ -32,18 +34,26 @@ const char *web_page_csp(void);
  * characters (but tab and newline) with U+FFFD: the page stays valid whatever s holds. */
 void web_html_escape(struct strbuf *sb, const char *s);
 
-/* Starts a page titled title (escaped), opening <main> with title as its <h1>. */
-void web_page_begin(struct strbuf *sb, const char *title);
+/* Starts a page titled by the template title of t (escaped), opening <main> with it as
+ * its <h1>. */
+void web_page_begin(struct strbuf *sb, const struct templates *t, const char *title);
+/* Appends the template name of t rendered as HTML with vars (template_render's). */
+void web_page_add_text(struct strbuf *sb, const struct templates *t, const char *name,
+		       const struct template_var *vars, size_t var_count);
+/* Appends a mailto: link to address (escaped), with the template subject of t as the
+ * mail's subject when subject is not NULL. */
+void web_page_add_mail_link(struct strbuf *sb, const struct templates *t, const char *address, const char *subject);
 /* Closes the page begun in sb and moves it into page with status (sb is emptied). */
 void web_page_end(struct strbuf *sb, int status, struct web_page *page);
 
+/* The pages below take their texts from t (templates/web_*.txt). */
 /* The service's home page: what it is, and where to write (support_address). */
-void web_page_home(const char *support_address, struct web_page *page);
+void web_page_home(const struct templates *t, const char *support_address, struct web_page *page);
 /* 204 No Content (the favicon: the pages name an empty data: icon). */
 void web_page_no_content(struct web_page *page);
 /* An error page for status 400, 404, 405 (allow: the methods the route takes), 411, 413,
  * 414, 415, 431, 501 or 500 (any other status gets the 500 text). */
-void web_page_error(int status, const char *allow, struct web_page *page);
+void web_page_error(const struct templates *t, int status, const char *allow, struct web_page *page);
 
 /* Reads a urlencoded body: for each of the count names, values_r[i] gets its decoded
  * value (caller frees with web_secret_free: it may be a password) or NULL when absent.

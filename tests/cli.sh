@@ -53,6 +53,19 @@ check "check fails on broken data" test $? -eq 1
 n=$(wc -l < "$SRC/intents/submit_invoice.intent"); n=$((n + 1))
 check "check names the pattern's file and line" grep -q "submit_invoice.intent:$n: pattern does not compile" "$TMP/check.out"
 check "check names the template's file and line" grep -q "chat_greeting.txt:1: unknown placeholder {{inconnu}}" "$TMP/check.out"
+# The templates that replaced French built in C are checked like the others.
+rm -rf "$TMP/data/templates"
+cp -r "$SRC/templates" "$TMP/data/"
+rm "$TMP/data/templates/notify_reason_chat.txt"
+printf 'la réponse à {{recipent}} n’a pas pu être remise ({{error}})\n' > "$TMP/data/templates/notify_reason_undelivered.txt"
+printf '{{count}} codes erronés, seuil : {{limit}}, jusqu’au {{date}} à {{heure}}\n' > "$TMP/data/templates/code_cap_message.txt"
+"$BUILD/daemon/dialogctl" --data "$TMP/data" check > "$TMP/check3.out" 2>&1
+check "check fails on a missing or broken new template" test $? -eq 1
+check "check names the missing template" grep -q "templates/notify_reason_chat.txt: missing template" "$TMP/check3.out"
+check "check names a misspelt placeholder of a new template" \
+	grep -q "templates/notify_reason_undelivered.txt:1: unknown placeholder {{recipent}} (allowed: {{recipient}} {{error}})" "$TMP/check3.out"
+check "check names another misspelt placeholder" \
+	grep -q "templates/code_cap_message.txt:1: unknown placeholder {{heure}}" "$TMP/check3.out"
 "$BUILD/daemon/dialogctl" --data "$TMP/nowhere" check > "$TMP/check2.out" 2>&1
 check "missing data folder is a clear error" grep -q "not a readable data folder" "$TMP/check2.out"
 

@@ -573,12 +573,12 @@ test_reply_subject(void **state)
 		{ "Bonjour\r\nBcc: x@y", "Re: Bonjour Bcc: x@y" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char *s = mail_reply_subject(cases[i].in);
+		char *s = mail_reply_subject(cases[i].in, "Votre demande");
 		if (strcmp(s, cases[i].out) != 0)
 			fail_msg("\"%s\": got \"%s\", expected \"%s\"", cases[i].in, s, cases[i].out);
 		free(s);
 	}
-	char *s = mail_reply_subject(NULL);
+	char *s = mail_reply_subject(NULL, "Votre demande");
 	assert_string_equal(s, "Re: Votre demande");
 	free(s);
 }

@@ -3,6 +3,32 @@
 #include "autoconf.h"
 #include "testutil.h"
 #include "request_fields.h"
+#include "template.h"
+
+/* The project's templates: the marks that replace what is removed come from them. */
+static struct templates *templates;
+
+static int
+load_templates(void **state)
+{
+	(void)state;
+	char *dir = xasprintf("%s/templates", source_data_dir());
+	char *err = NULL;
+	templates = templates_load(dir, &err);
+	if (templates == NULL)
+		fprintf(stderr, "%s\n", err);
+	free(err);
+	free(dir);
+	return templates == NULL ? -1 : 0;
+}
+
+static int
+free_templates(void **state)
+{
+	(void)state;
+	templates_free(&templates);
+	return 0;
+}
 
 static void
 expect_identifier(const char *text, bool alone, const char *want)
@@ -106,15 +132,15 @@ test_scrub_codes(void **state)
 		"> 12345678", "code 1234 5678 reçu", "1234-5678", "12 34 56 78", "1.2.3.4.5.6.7.8", "123456", "123 456",
 	};
 	for (size_t i = 0; i < sizeof(quoted) / sizeof(*quoted); i++) {
-		char *out = field_scrub_secrets(quoted[i], true);
+		char *out = field_scrub_secrets(templates, quoted[i], true);
 		if (strstr(out, "[code retiré]") == NULL || strpbrk(out, "0123456789") != NULL)
 			fail_msg("\"%s\" scrubbed as \"%s\"", quoted[i], out);
 		free(out);
-		out = field_scrub_secrets(quoted[i], false);
+		out = field_scrub_secrets(templates, quoted[i], false);
 		assert_string_equal(out, quoted[i]);  /* elsewhere, numbers stay */
 		free(out);
 	}
-	char *out = field_scrub_secrets("SIRET 41238765600025, tél. 0612, 123456789", true);
+	char *out = field_scrub_secrets(templates, "SIRET 41238765600025, tél. 0612, 123456789", true);
 	assert_string_equal(out, "SIRET 41238765600025, tél. 0612, 123456789");
 	free(out);
 }
@@ -148,11 +174,11 @@ test_scrub(void **state)
 	const char *token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE";
 	char *text = xasprintf("> https://x.example/reinitialisation?jeton=%s\n> code 123-456 ou 654321, tél. 0612\n%s",
 			       token, token);
-	char *always = field_scrub_secrets(text, false);
+	char *always = field_scrub_secrets(templates, text, false);
 	assert_null(strstr(always, "jeton=AbCd"));
 	assert_null(strstr(always, token));  /* a bare token too, in any thread */
 	assert_non_null(strstr(always, "123-456"));  /* outside a secret thread, numbers stay */
-	char *secret = field_scrub_secrets(text, true);
+	char *secret = field_scrub_secrets(templates, text, true);
 	assert_null(strstr(secret, token));
 	assert_null(strstr(secret, "123-456"));
 	assert_null(strstr(secret, "654321"));
@@ -160,7 +186,7 @@ test_scrub(void **state)
 	free(secret);
 	free(always);
 	free(text);
-	char *plain = field_scrub_secrets("Bonjour, rien à retirer ici.", true);
+	char *plain = field_scrub_secrets(templates, "Bonjour, rien à retirer ici.", true);
 	assert_string_equal(plain, "Bonjour, rien à retirer ici.");
 	free(plain);
 }
@@ -187,13 +213,13 @@ test_remove_links(void **state)
 		{ "", "" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		char *out = field_remove_links(cases[i].in);
+		char *out = field_remove_links(templates, cases[i].in);
 		if (strcmp(out, cases[i].out) != 0)
 			fail_msg("\"%s\" gave \"%s\", expected \"%s\"", cases[i].in, out, cases[i].out);
 		free(out);
 	}
 	/* Text PCRE2 cannot read (not UTF-8) comes back as it was: it never reaches a mail. */
-	char *bad = field_remove_links("\xff\xfe http://a.example");
+	char *bad = field_remove_links(templates, "\xff\xfe http://a.example");
 	assert_string_equal(bad, "\xff\xfe http://a.example");
 	free(bad);
 }
@@ -207,5 +233,5 @@ main(void)
 		cmocka_unit_test(test_scrub_codes),
 		cmocka_unit_test(test_remove_links),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, load_templates, free_templates);
 }

@@ -11,12 +11,37 @@
 #include "reset_page.h"
 #include "reset_token.h"
 #include "store.h"
+#include "template.h"
 #include "text.h"
 #include "web_page.h"
 
 #include <sodium.h>
 
 static const struct reset_page_settings settings = { "dialoguer@ocapiat.test", 30 };
+/* The project's templates: every text of the pages comes from them. */
+static struct templates *templates;
+
+static int
+load_templates(void **state)
+{
+	(void)state;
+	char *dir = xasprintf("%s/templates", source_data_dir());
+	char *err = NULL;
+	templates = templates_load(dir, &err);
+	if (templates == NULL)
+		fprintf(stderr, "%s\n", err);
+	free(err);
+	free(dir);
+	return templates == NULL ? -1 : 0;
+}
+
+static int
+free_templates(void **state)
+{
+	(void)state;
+	templates_free(&templates);
+	return 0;
+}
 
 #define NOW 100000
 #define GOOD_PASSWORD "Tracteur-Vert-2024"
@@ -68,7 +93,7 @@ static int
 get(struct temp_store *t, const char *token, int64_t now, struct web_page *page)
 {
 	char *err = NULL;
-	int rc = reset_page_get(&settings, t->store, token, now, page, &err);
+	int rc = reset_page_get(&settings, templates, t->store, token, now, page, &err);
 	assert_null(err);
 	return rc;
 }
@@ -77,7 +102,7 @@ static void
 post(struct temp_store *t, const char *body, int64_t now, struct web_page *page)
 {
 	char *err = NULL;
-	assert_int_equal(reset_page_post(&settings, t->store, body, strlen(body), now, page, &err), 0);
+	assert_int_equal(reset_page_post(&settings, templates, t->store, body, strlen(body), now, page, &err), 0);
 	assert_null(err);
 }
 
@@ -439,7 +464,7 @@ test_generic_pages_and_csp(void **state)
 	const int statuses[] = { 400, 404, 405, 411, 413, 414, 415, 431, 501, 500 };
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
 		struct web_page page;
-		web_page_error(statuses[i], "GET, POST", &page);
+		web_page_error(templates, statuses[i], "GET, POST", &page);
 		checked(&page, statuses[i]);
 		if (statuses[i] == 405)
 			assert_string_equal(page.allow, "GET, POST");
@@ -448,10 +473,10 @@ test_generic_pages_and_csp(void **state)
 		web_page_clear(&page);
 	}
 	struct web_page page;
-	web_page_error(418, NULL, &page);
+	web_page_error(templates, 418, NULL, &page);
 	checked(&page, 500);
 	web_page_clear(&page);
-	web_page_home("dialoguer@ocapiat.test", &page);
+	web_page_home(templates, "dialoguer@ocapiat.test", &page);
 	const char *html = checked(&page, 200);
 	assert_non_null(strstr(html, "<link rel=\"icon\" href=\"data:,\">"));
 
@@ -691,5 +716,5 @@ main(void)
 		cmocka_unit_test(test_head_parse),
 		cmocka_unit_test(test_head_limits),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, load_templates, free_templates);
 }

@@ -76,6 +76,44 @@ test_missing_unterminated_unknown(void **state)
 	free(err);
 }
 
+/* Every template the project ships is required: without any one of them the load fails
+ * and names that very file (the code's table and templates/ list the same names). */
+static void
+test_each_template_required(void **state)
+{
+	(void)state;
+	char *src = xasprintf("%s/templates", source_data_dir());
+	char **names = NULL;
+	char *err = NULL;
+	int n = dir_list(src, ".txt", &names, &err);
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, templates_count(NULL));
+	char *dir = copy_project_templates();
+	for (int i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", dir, names[i]);
+		char *saved = xasprintf("%s/%s.saved", dir, names[i]);
+		assert_int_equal(rename(path, saved), 0);
+		assert_null(templates_load(dir, &err));
+		char *expected = xasprintf("%s: missing template", path);
+		if (strstr(err, expected) == NULL)
+			fail_msg("expected \"%s\" in:\n%s", expected, err);
+		free(expected);
+		free(err);
+		err = NULL;
+		assert_int_equal(rename(saved, path), 0);
+		free(saved);
+		free(path);
+	}
+	struct templates *t = templates_load(dir, &err);
+	if (t == NULL)
+		fail_msg("%s", err);
+	templates_free(&t);
+	str_array_free(names, (size_t)n);
+	rm_rf(dir);
+	free(dir);
+	free(src);
+}
+
 static void
 test_escape(void **state)
 {
@@ -86,6 +124,14 @@ test_escape(void **state)
 	s = template_escape("d'<>&\"", OUTPUT_HTML);
 	assert_string_equal(s, "d&#39;&lt;&gt;&amp;&quot;");
 	free(s);
+	/* A no-break space is written &nbsp; in HTML (the web pages' source shows it), kept
+	 * as is in text; other characters of two bytes are untouched. */
+	s = template_escape("12\xc2\xa0" "caract\xc3\xa8" "res\xc2\xa0: \xc2\xab", OUTPUT_HTML);
+	assert_string_equal(s, "12&nbsp;caract\xc3\xa8" "res&nbsp;: \xc2\xab");
+	free(s);
+	s = template_escape("12\xc2\xa0" "caract\xc3\xa8" "res", OUTPUT_TEXT);
+	assert_string_equal(s, "12\xc2\xa0" "caract\xc3\xa8" "res");
+	free(s);
 }
 
 int
@@ -93,6 +139,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_project_templates),
+		cmocka_unit_test(test_each_template_required),
 		cmocka_unit_test(test_unknown_placeholder),
 		cmocka_unit_test(test_missing_unterminated_unknown),
 		cmocka_unit_test(test_escape),
