@@ -2,6 +2,7 @@
 #include "autoconf.h"
 #include "conversation.h"
 #include "dialog.h"
+#include "engine.h"
 #include "mail_compose.h"
 #include "outbound.h"
 #include "store.h"
@@ -119,7 +120,9 @@ reply_by_mail(const struct sender_identity *sender, const struct engine *e, stru
 		return -1;
 	}
 	/* The writer's subject may be a stranger's words (a forged From): never repeated. */
-	char *subject = mail_reply_subject("");
+	char *neutral = template_render(e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
+	char *subject = mail_reply_subject("", neutral);
+	free(neutral);
 	char *body = dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
 	struct outbound o = {
 		.thread_id = thread->id, .kind = OUTBOX_PERSON, .to = thread->requester, .subject = subject,
