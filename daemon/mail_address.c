@@ -48,30 +48,111 @@ normalise_addr_spec(const char *s, size_t n)
 	return out;
 }
 
+/* An address list being split: what has been read of the current address. */
+struct address_parser {
+	struct strbuf text;     /* outside comments and angle brackets, quotes kept: a bare addr-spec */
+	struct strbuf phrase;   /* the same without the quotes: the display name */
+	struct strbuf angle;    /* inside <...> */
+	struct strbuf comment;  /* inside (...), nested comments included, separate ones joined by a space */
+	bool has_angle;         /* the current address had a <...> */
+	bool in_angle, in_quote;
+	int comment_depth;
+	struct address *list;   /* the addresses finished so far */
+	size_t count;
+};
+
+/* The current address is complete (at a ',', a ';' or the end): adds it to the list,
+ * if anything in it was an address or a name, and starts the next. */
 static void
-finish_address(struct address **list, size_t *count, struct strbuf *text, struct strbuf *phrase,
-	       struct strbuf *angle, bool has_angle, struct strbuf *comment)
+finish_address(struct address_parser *ap)
 {
 	struct address a = { NULL, NULL };
-	if (has_angle) {
-		a.addr = normalise_addr_spec(angle->data ? angle->data : "", angle->len);
-		if (phrase->len > 0)
-			a.name = xstrdup(phrase->data);
-		else if (comment->len > 0)
-			a.name = xstrdup(comment->data);
-	} else if (text->len > 0) {
-		a.addr = normalise_addr_spec(text->data, text->len);
-		if (comment->len > 0)
-			a.name = xstrdup(comment->data);
+	if (ap->has_angle) {
+		a.addr = normalise_addr_spec(ap->angle.data ? ap->angle.data : "", ap->angle.len);
+		if (ap->phrase.len > 0)
+			a.name = xstrdup(ap->phrase.data);
+		else if (ap->comment.len > 0)
+			a.name = xstrdup(ap->comment.data);
+	} else if (ap->text.len > 0) {
+		a.addr = normalise_addr_spec(ap->text.data, ap->text.len);
+		if (ap->comment.len > 0)
+			a.name = xstrdup(ap->comment.data);
 	}
-	if (a.addr != NULL || a.name != NULL || has_angle) {
-		*list = array_grow(*list, *count, sizeof(**list));
-		(*list)[(*count)++] = a;
+	if (a.addr != NULL || a.name != NULL || ap->has_angle) {
+		ap->list = array_grow(ap->list, ap->count, sizeof(*ap->list));
+		ap->list[ap->count++] = a;
 	}
-	strbuf_reset(text);
-	strbuf_reset(phrase);
-	strbuf_reset(angle);
-	strbuf_reset(comment);
+	strbuf_reset(&ap->text);
+	strbuf_reset(&ap->phrase);
+	strbuf_reset(&ap->angle);
+	strbuf_reset(&ap->comment);
+}
+
+/* One character inside a quoted string: a backslash escapes the next one. Returns the
+ * last character read. */
+static const char *
+quoted_char(struct address_parser *ap, const char *p)
+{
+	char c = *p;
+	if (c == '\\' && p[1] != '\0') {
+		c = *++p;
+	} else if (c == '"') {
+		ap->in_quote = false;
+		strbuf_addc(&ap->text, '"');
+		return p;
+	}
+	strbuf_addc(ap->in_angle ? &ap->angle : &ap->phrase, c);
+	strbuf_addc(&ap->text, c);
+	return p;
+}
+
+/* One character inside a comment, which may nest. Returns the last character read. */
+static const char *
+comment_char(struct address_parser *ap, const char *p)
+{
+	char c = *p;
+	if (c == '\\' && p[1] != '\0')
+		c = *++p;
+	else if (c == '(')
+		ap->comment_depth++;
+	else if (c == ')' && --ap->comment_depth == 0)
+		return p;
+	strbuf_addc(&ap->comment, c);
+	return p;
+}
+
+/* One character outside quotes and comments. */
+static void
+plain_char(struct address_parser *ap, char c)
+{
+	if (c == '(') {
+		ap->comment_depth = 1;
+		if (ap->comment.len > 0)
+			strbuf_addc(&ap->comment, ' ');
+	} else if (c == '"') {
+		ap->in_quote = true;
+		strbuf_addc(&ap->text, c);
+	} else if (ap->in_angle) {
+		if (c == '>')
+			ap->in_angle = false;
+		else
+			strbuf_addc(&ap->angle, c);
+	} else if (c == '<') {
+		ap->in_angle = true;
+		ap->has_angle = true;
+		strbuf_reset(&ap->angle);
+	} else if (c == ',' || c == ';') {
+		finish_address(ap);
+		ap->has_angle = false;
+	} else if (c == ':' && !ap->has_angle && memchr(ap->text.data ? ap->text.data : "", '@', ap->text.len) == NULL) {
+		/* group "name: a, b;" — the group name is no address */
+		strbuf_reset(&ap->text);
+		strbuf_reset(&ap->phrase);
+		strbuf_reset(&ap->comment);
+	} else if (!ap->has_angle) {    /* text after "<addr>" is dropped */
+		strbuf_addc(&ap->text, c);
+		strbuf_addc(&ap->phrase, c);
+	}
 }
 
 /* Splits an address list (RFC 5322 section 3.4, leniently: quoted strings, comments,
@@ -79,86 +160,22 @@ finish_address(struct address **list, size_t *count, struct strbuf *text, struct
 static size_t
 parse_addresses(const char *value, struct address **list_r)
 {
-	struct strbuf text = { 0 }, phrase = { 0 }, angle = { 0 }, comment = { 0 };
-	struct address *list = NULL;
-	size_t count = 0;
-	bool has_angle = false, in_angle = false, in_quote = false;
-	int comment_depth = 0;
-	for (const char *p = value; ; p++) {
-		char c = *p;
-		if (c == '\0') {
-			finish_address(&list, &count, &text, &phrase, &angle, has_angle, &comment);
-			break;
-		}
-		if (in_quote) {
-			if (c == '\\' && p[1] != '\0')
-				c = *++p;
-			else if (c == '"') {
-				in_quote = false;
-				strbuf_addc(&text, '"');
-				continue;
-			}
-			strbuf_addc(in_angle ? &angle : &phrase, c);
-			strbuf_addc(&text, c);
-			continue;
-		}
-		if (comment_depth > 0) {
-			if (c == '\\' && p[1] != '\0')
-				c = *++p;
-			else if (c == '(')
-				comment_depth++;
-			else if (c == ')' && --comment_depth == 0)
-				continue;
-			strbuf_addc(&comment, c);
-			continue;
-		}
-		if (c == '(') {
-			comment_depth = 1;
-			if (comment.len > 0)
-				strbuf_addc(&comment, ' ');
-			continue;
-		}
-		if (c == '"') {
-			in_quote = true;
-			strbuf_addc(&text, c);
-			continue;
-		}
-		if (in_angle) {
-			if (c == '>')
-				in_angle = false;
-			else
-				strbuf_addc(&angle, c);
-			continue;
-		}
-		if (c == '<') {
-			in_angle = true;
-			has_angle = true;
-			strbuf_reset(&angle);
-			continue;
-		}
-		if (c == ',' || c == ';') {
-			finish_address(&list, &count, &text, &phrase, &angle, has_angle, &comment);
-			has_angle = false;
-			continue;
-		}
-		if (c == ':' && !has_angle && memchr(text.data ? text.data : "", '@', text.len) == NULL) {
-			/* group "name: a, b;" — the group name is no address */
-			strbuf_reset(&text);
-			strbuf_reset(&phrase);
-			strbuf_reset(&comment);
-			continue;
-		}
-		if (has_angle)
-			continue;       /* text after "<addr>" */
-		strbuf_addc(&text, c);
-		strbuf_addc(&phrase, c);
+	struct address_parser ap = { 0 };
+	for (const char *p = value; *p != '\0'; p++) {
+		if (ap.in_quote)
+			p = quoted_char(&ap, p);
+		else if (ap.comment_depth > 0)
+			p = comment_char(&ap, p);
+		else
+			plain_char(&ap, *p);
 	}
-	strbuf_free(&text);
-	strbuf_free(&phrase);
-	strbuf_free(&angle);
-	strbuf_free(&comment);
-	*list_r = list;
-	return count;
+	finish_address(&ap);
+	strbuf_free(&ap.text);
+	strbuf_free(&ap.phrase);
+	strbuf_free(&ap.angle);
+	strbuf_free(&ap.comment);
+	*list_r = ap.list;
+	return ap.count;
 }
 
 static void
