@@ -380,7 +380,7 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 		return;
 	}
 	size_t before = errors->len;
-	struct intent_reader r = { path, in, lex, errors, 0, false };
+	struct intent_reader r = { .path = path, .in = in, .lex = lex, .errors = errors };
 	struct line_iter it = { data, 0 };
 	unsigned lineno;
 	char *line;
