@@ -1,11 +1,10 @@
 /* intent — the public contract of the intents: the ids and kinds of spec/intents.tsv,
- * the names of kinds, actions and audiences, confidence, and a loaded set's accessors.
+ * the names of kinds, actions and audiences, and a loaded set's accessors.
  * The rest of the module: intent_load.c reads intents/, intent_dispatch.c prepares the
  * fast path, intent_match.c scores a message (intent_int.h holds what they share). */
 #include "autoconf.h"
 #include "intent_int.h"
 
-#include <math.h>
 #include <string.h>
 
 /* spec/intents.tsv: ids and kinds, the public contract. */
@@ -118,12 +117,6 @@ audience_name(enum audience audience)
 	case AUDIENCE_ORGANISME: return "organisme";
 	default: return "unknown";
 	}
-}
-
-double
-intent_confidence(double score)
-{
-	return score <= 0 ? 0.0 : 1.0 - exp(-score / 3.0);
 }
 
 size_t

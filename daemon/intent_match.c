@@ -13,6 +13,7 @@
 #include "pattern_index.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,12 @@ match_all(const struct intent_set *set, struct intent_scratch *s, const char *fu
 		s->hit[set->cues[i].pattern.index] = rc > 0;
 	}
 	return 0;
+}
+
+double
+intent_confidence(double score)
+{
+	return score <= 0 ? 0.0 : 1.0 - exp(-score / 3.0);
 }
 
 static void
