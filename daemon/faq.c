@@ -99,97 +99,99 @@ add_error(struct strbuf *errors, const char *file, unsigned line, const char *wh
 		strbuf_addf(errors, "%s: %s\n", file, why);
 }
 
+/* One faq-data file being read. */
+struct entry_reader {
+	const char *path;
+	struct entry *e;                    /* filled as the lines are read */
+	struct strbuf *errors;
+	bool in_header;                     /* until the first blank line */
+	struct strbuf body[SECTION_COUNT];  /* each section's lines as written */
+	bool seen[SECTION_COUNT];
+	enum section current;               /* where text lines go */
+};
+
+/* "key: value" of the header (line is modified); a blank line ends the header. */
 static void
-load_entry(const char *path, const char *stem, struct entry *e, struct strbuf *errors)
+read_header_line(struct entry_reader *r, char *line, unsigned lineno)
 {
-	e->file = xstrdup(path);
-	char *err = NULL;
-	char *data = text_read_file(path, 1024 * 1024, NULL, &err);
-	if (data == NULL) {
-		strbuf_addf(errors, "%s\n", err);
-		free(err);
+	char *t = str_trim(line);
+	if (*t == '\0') {
+		r->in_header = false;
 		return;
 	}
-	struct strbuf body[SECTION_COUNT] = {{0}};
-	bool seen[SECTION_COUNT] = { false };
-	bool in_header = true;
-	enum section current = SECTION_COMMON;
-	unsigned lineno = 0;
-	for (char *line = data, *next; line != NULL; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		lineno++;
-		size_t n = strlen(line);
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (in_header) {
-			char *t = str_trim(line);
-			if (*t == '\0') {
-				in_header = false;
-				continue;
-			}
-			char *colon = strchr(t, ':');
-			if (colon == NULL) {
-				add_error(errors, path, lineno, "expected \"key: value\" in the header (a blank line ends it)");
-				continue;
-			}
-			*colon = '\0';
-			char *key = str_trim(t), *value = str_trim(colon + 1);
-			char **field = strcmp(key, "id") == 0 ? &e->id :
-				       strcmp(key, "question") == 0 ? &e->question : NULL;
-			if (field == NULL) {
-				char *why = xasprintf("unknown key \"%s\" (id or question)", key);
-				add_error(errors, path, lineno, why);
-				free(why);
-			} else if (*value == '\0') {
-				char *why = xasprintf("empty value for \"%s\"", key);
-				add_error(errors, path, lineno, why);
-				free(why);
-			} else {
-				free(*field);
-				*field = xstrdup(value);
-			}
-			continue;
-		}
-		enum section s;
-		int marker = parse_section_marker(line, &s);
-		if (marker < 0) {
-			add_error(errors, path, lineno, "unknown section (=== entreprise === or === organisme ===)");
-			continue;
-		}
-		if (marker > 0) {
-			if (seen[s]) {
-				add_error(errors, path, lineno, "this section appears twice");
-				continue;
-			}
-			seen[s] = true;
-			e->text_line[s] = lineno;
-			current = s;
-			continue;
-		}
-		if (!seen[current] && current == SECTION_COMMON) {
-			seen[current] = true;
-			e->text_line[current] = lineno;
-		}
-		strbuf_adds(&body[current], line);
-		strbuf_addc(&body[current], '\n');
+	char *colon = strchr(t, ':');
+	if (colon == NULL) {
+		add_error(r->errors, r->path, lineno, "expected \"key: value\" in the header (a blank line ends it)");
+		return;
 	}
-	free(data);
+	*colon = '\0';
+	char *key = str_trim(t), *value = str_trim(colon + 1);
+	char **field = strcmp(key, "id") == 0 ? &r->e->id :
+		       strcmp(key, "question") == 0 ? &r->e->question : NULL;
+	if (field == NULL) {
+		char *why = xasprintf("unknown key \"%s\" (id or question)", key);
+		add_error(r->errors, r->path, lineno, why);
+		free(why);
+	} else if (*value == '\0') {
+		char *why = xasprintf("empty value for \"%s\"", key);
+		add_error(r->errors, r->path, lineno, why);
+		free(why);
+	} else {
+		free(*field);
+		*field = xstrdup(value);
+	}
+}
+
+/* A section marker ("=== entreprise ===") or a line of answer text. */
+static void
+read_body_line(struct entry_reader *r, const char *line, unsigned lineno)
+{
+	enum section s;
+	int marker = parse_section_marker(line, &s);
+	if (marker < 0) {
+		add_error(r->errors, r->path, lineno, "unknown section (=== entreprise === or === organisme ===)");
+		return;
+	}
+	if (marker > 0) {
+		if (r->seen[s]) {
+			add_error(r->errors, r->path, lineno, "this section appears twice");
+			return;
+		}
+		r->seen[s] = true;
+		r->e->text_line[s] = lineno;
+		r->current = s;
+		return;
+	}
+	if (!r->seen[r->current] && r->current == SECTION_COMMON) {
+		r->seen[r->current] = true;
+		r->e->text_line[r->current] = lineno;
+	}
+	strbuf_adds(&r->body[r->current], line);
+	strbuf_addc(&r->body[r->current], '\n');
+}
+
+/* Keeps each section's text, tidied; a variant section left empty is an error. */
+static void
+finish_sections(struct entry_reader *r)
+{
 	for (int s = 0; s < SECTION_COUNT; s++) {
-		char *raw = strbuf_detach(&body[s]);
+		char *raw = strbuf_detach(&r->body[s]);
 		char *tidy = tidy_paragraphs(raw);
 		free(raw);
-		if (seen[s] && tidy[0] == '\0' && s != SECTION_COMMON) {
-			add_error(errors, path, e->text_line[s], "empty section");
+		if (r->seen[s] && tidy[0] == '\0' && s != SECTION_COMMON) {
+			add_error(r->errors, r->path, r->e->text_line[s], "empty section");
 		}
-		if (seen[s] && tidy[0] != '\0')
-			e->text[s] = tidy;
+		if (r->seen[s] && tidy[0] != '\0')
+			r->e->text[s] = tidy;
 		else
 			free(tidy);
 	}
+}
+
+/* The entry's id is its file's name, and it has a question and an answer. */
+static void
+check_entry(const struct entry *e, const char *path, const char *stem, struct strbuf *errors)
+{
 	if (e->id == NULL)
 		add_error(errors, path, 0, "missing \"id:\"");
 	else if (strcmp(e->id, stem) != 0) {
@@ -201,6 +203,40 @@ load_entry(const char *path, const char *stem, struct entry *e, struct strbuf *e
 		add_error(errors, path, 0, "missing \"question:\"");
 	if (e->text[SECTION_COMMON] == NULL && e->text[SECTION_ENTREPRISE] == NULL && e->text[SECTION_ORGANISME] == NULL)
 		add_error(errors, path, 0, "no answer text");
+}
+
+static void
+load_entry(const char *path, const char *stem, struct entry *e, struct strbuf *errors)
+{
+	e->file = xstrdup(path);
+	char *err = NULL;
+	char *data = text_read_file(path, 1024 * 1024, NULL, &err);
+	if (data == NULL) {
+		strbuf_addf(errors, "%s\n", err);
+		free(err);
+		return;
+	}
+	struct entry_reader r = { .path = path, .e = e, .errors = errors, .in_header = true,
+				  .current = SECTION_COMMON };
+	unsigned lineno = 0;
+	for (char *line = data, *next; line != NULL; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		size_t n = strlen(line);
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (r.in_header)
+			read_header_line(&r, line, lineno);
+		else
+			read_body_line(&r, line, lineno);
+	}
+	free(data);
+	finish_sections(&r);
+	check_entry(e, path, stem, errors);
 }
 
 /* Replaces {{voir:ID}} by « question of ID ». */

@@ -76,8 +76,9 @@ size_t intent_set_pattern_count(const struct intent_set *set);
 const struct intent_def *intent_set_get(const struct intent_set *set, size_t i);
 const struct intent_def *intent_set_find(const struct intent_set *set, const char *id);
 
-/* Matching tries each pattern only where it can start (see intent.c); disabling this runs
- * every pattern on the whole text. Same results, slower: for tests and measurements. */
+/* Matching tries each pattern only where it can start (see intent_match.c); disabling
+ * this runs every pattern on the whole text. Same results, slower: for tests and
+ * measurements. */
 void intent_set_use_dispatch(struct intent_set *set, bool enabled);
 
 struct intent_scratch *intent_scratch_new(void);

@@ -115,6 +115,7 @@ prefix_list_move(struct prefix_list *to, struct prefix_list *from)
 }
 
 static int alternation_prefixes(const char **pp, bool need_boundary, struct prefix_list *out);
+static int sequence_prefixes(const char *p, struct prefix_list *out);
 
 /* Expands a simple character class ("[a-z]", "[0-9]", "[ab]") into one-letter
  * alternatives. Returns the position after ']', or NULL for a class it does not expand. */
@@ -193,6 +194,127 @@ mark_incomplete(struct prefix_list *l)
 		l->complete[i] = false;
 }
 
+/* Moves past zero-width assertions (\b, ^): they take no part in a beginning. */
+static const char *
+skip_assertions(const char *p)
+{
+	while ((p[0] == '\\' && p[1] == 'b') || p[0] == '^')
+		p += p[0] == '^' ? 1 : 2;
+	return p;
+}
+
+/* Length of the run of literal characters at p (0 when p is on a metacharacter). */
+static size_t
+literal_run(const char *p)
+{
+	const char *start = p;
+	while (*p && !is_meta(*p))
+		p++;
+	return (size_t)(p - start);
+}
+
+/* cur := cur followed by the literal run of len characters at start. Returns true when
+ * the walk may go on after the run, false when it stops here (a quantifier follows, the
+ * run is only an optional letter, or too many prefixes); *extendable_r is updated when
+ * the run was added. */
+static bool
+cross_literal(struct prefix_list *cur, const char *start, size_t len, bool *extendable_r)
+{
+	size_t n = len;
+	bool quantified = is_quantifier(start + len);
+	if (is_zero_quantifier(start + len))
+		n--;  /* the last letter may be absent */
+	if (n == 0)
+		return false;
+	struct prefix_list next = {0};
+	prefix_add(&next, start, n, !quantified);
+	bool all_complete = false;
+	int rc = prefix_cross(cur, &next, &all_complete);
+	prefix_list_clear(&next);
+	if (rc < 0)
+		return false;
+	*extendable_r = all_complete;
+	return !quantified;
+}
+
+/* The beginnings of the element at p that is not a literal: \d, a class or a group, into
+ * next. Returns the position after it, or NULL for an element it cannot spell out. */
+static const char *
+element_prefixes(const char *p, struct prefix_list *next)
+{
+	if (p[0] == '\\' && p[1] == 'd') {
+		for (char c = '0'; c <= '9'; c++)
+			prefix_add(next, &c, 1, true);
+		return p + 2;
+	}
+	if (p[0] == '[')
+		return class_prefixes(p, next);
+	if (p[0] == '(' && (p[1] != '?' || p[2] == ':')) {
+		const char *q = p + (p[1] == '?' ? 3 : 1);
+		if (alternation_prefixes(&q, false, next) == 0 && *q == ')')
+			return q + 1;
+		prefix_list_clear(next);
+	}
+	return NULL;
+}
+
+/* An optional group first ("(?:a|b)?rest"): a match starts with it or with what follows,
+ * so out receives the group's beginnings (next), incomplete, and those of rest. Frees
+ * next and cur. Returns 0, or -1 when rest could start with anything. */
+static int
+optional_first_prefixes(const char *rest, struct prefix_list *next, struct prefix_list *cur,
+			struct prefix_list *out)
+{
+	struct prefix_list after = {0};
+	if (sequence_prefixes(rest, &after) < 0) {
+		prefix_list_clear(&after);
+		prefix_list_clear(next);
+		prefix_list_clear(cur);
+		return -1;
+	}
+	mark_incomplete(next);
+	prefix_list_move(next, &after);
+	prefix_list_clear(cur);
+	prefix_list_move(out, next);
+	return 0;
+}
+
+/* cur := cur followed by next, the beginnings of an element that ends at after. Returns
+ * true when the walk may go on after it; frees next either way. */
+static bool
+cross_element(struct prefix_list *cur, struct prefix_list *next, const char *after, bool *extendable_r)
+{
+	bool go_on = false;
+	if (after != NULL && next->count > 0 && !is_zero_quantifier(after)) {
+		if (is_quantifier(after))
+			mark_incomplete(next);  /* "x+" or "(a|b){2}": its first copy is certain */
+		bool all_complete = false;
+		if (prefix_cross(cur, next, &all_complete) == 0) {
+			*extendable_r = all_complete;
+			go_on = !is_quantifier(after);
+		}
+	}
+	prefix_list_clear(next);
+	return go_on;
+}
+
+/* The walk is over: cur's prefixes go to out, incomplete unless the whole alternative was
+ * spelled out. Returns -1, dropping them, when one could start with anything. */
+static int
+sequence_result(struct prefix_list *cur, bool reached_end, struct prefix_list *out)
+{
+	for (size_t i = 0; i < cur->count; i++) {
+		if (cur->items[i][0] == '\0' || !isalnum((unsigned char)cur->items[i][0])) {
+			prefix_list_clear(cur);
+			return -1;
+		}
+	}
+	if (!reached_end)
+		mark_incomplete(cur);
+	prefix_list_move(out, cur);
+	return 0;
+}
+
 /* The literal beginnings of the sequence at p (one alternative, up to '|', ')' or the
  * end), appended to out. Returns 0, or -1 when a match could start with anything (\w,
  * ".", a negated class…). A beginning is only a necessary condition: zero-width
@@ -206,90 +328,28 @@ sequence_prefixes(const char *p, struct prefix_list *out)
 	bool extendable = true;  /* every item of cur is complete */
 	bool reached_end = false; /* the whole alternative was spelled out */
 	while (extendable) {
-		while ((p[0] == '\\' && p[1] == 'b') || p[0] == '^')
-			p += p[0] == '^' ? 1 : 2;
+		p = skip_assertions(p);
 		if (*p == '\0' || *p == '|' || *p == ')') {
 			reached_end = true;
 			break;
 		}
-		struct prefix_list next = {0};
-		const char *after = NULL;
-		const char *start = p;
-		while (*p && !is_meta(*p))
-			p++;
-		if (p > start) {
-			size_t n = (size_t)(p - start);
-			bool quantified = is_quantifier(p);
-			if (is_zero_quantifier(p))
-				n--;  /* the last letter may be absent */
-			bool all_complete = false;
-			if (n > 0)
-				prefix_add(&next, start, n, !quantified);
-			if (next.count == 0 || prefix_cross(&cur, &next, &all_complete) < 0) {
-				prefix_list_clear(&next);
+		size_t run = literal_run(p);
+		if (run > 0) {
+			if (!cross_literal(&cur, p, run, &extendable))
 				break;
-			}
-			prefix_list_clear(&next);
-			extendable = all_complete;
-			if (quantified)
-				break;
+			p += run;
 			continue;
-		} else if (p[0] == '\\' && p[1] == 'd') {
-			for (char c = '0'; c <= '9'; c++)
-				prefix_add(&next, &c, 1, true);
-			after = p + 2;
-		} else if (p[0] == '[') {
-			after = class_prefixes(p, &next);
-		} else if (p[0] == '(' && (p[1] != '?' || p[2] == ':')) {
-			const char *q = p + (p[1] == '?' ? 3 : 1);
-			if (alternation_prefixes(&q, false, &next) == 0 && *q == ')')
-				after = q + 1;
-			else
-				prefix_list_clear(&next);
-			if (after != NULL && *after == '?' && after[1] != '?' && after[1] != '+' &&
-			    cur.count == 1 && cur.items[0][0] == '\0') {
-				/* An optional group first: a match starts with it or with what follows. */
-				struct prefix_list rest = {0};
-				if (sequence_prefixes(after + 1, &rest) < 0) {
-					prefix_list_clear(&rest);
-					prefix_list_clear(&next);
-					prefix_list_clear(&cur);
-					return -1;
-				}
-				mark_incomplete(&next);
-				prefix_list_move(&next, &rest);
-				prefix_list_clear(&cur);
-				prefix_list_move(out, &next);
-				return 0;
-			}
 		}
-		if (after == NULL || next.count == 0 || is_zero_quantifier(after)) {
-			prefix_list_clear(&next);
+		struct prefix_list next = {0};
+		const char *after = element_prefixes(p, &next);
+		if (p[0] == '(' && after != NULL && *after == '?' && after[1] != '?' && after[1] != '+' &&
+		    cur.count == 1 && cur.items[0][0] == '\0')
+			return optional_first_prefixes(after + 1, &next, &cur, out);
+		if (!cross_element(&cur, &next, after, &extendable))
 			break;  /* cannot spell what comes next: cur is what we know */
-		}
-		if (is_quantifier(after))
-			mark_incomplete(&next);  /* "x+" or "(a|b){2}": its first copy is certain */
-		bool all_complete = false;
-		if (prefix_cross(&cur, &next, &all_complete) < 0) {
-			prefix_list_clear(&next);
-			break;
-		}
-		prefix_list_clear(&next);
-		extendable = all_complete;
 		p = after;
-		if (is_quantifier(p))
-			break;
 	}
-	for (size_t i = 0; i < cur.count; i++) {
-		if (cur.items[i][0] == '\0' || !isalnum((unsigned char)cur.items[i][0])) {
-			prefix_list_clear(&cur);
-			return -1;
-		}
-	}
-	if (!reached_end)
-		mark_incomplete(&cur);
-	prefix_list_move(out, &cur);
-	return 0;
+	return sequence_result(&cur, reached_end, out);
 }
 
 /* Every alternative of the alternation at *pp; leaves *pp on the closing ')' or the end. */
