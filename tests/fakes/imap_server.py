@@ -15,6 +15,11 @@ import scripted  # noqa: E402
 
 
 class ImapHandler(scripted.Handler):
+    def after_end(self, line):
+        tag, _, command = line.partition(" ")
+        if command.upper() == "LOGOUT":
+            self.send("* BYE Logging out")
+            self.send("%s OK Logout completed" % tag)
     def body(self, step):
         self.deviate(step, "BODY is an SMTP step: an IMAP client sends no message")
         return False

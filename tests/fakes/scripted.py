@@ -15,7 +15,8 @@ Transcript format, one item per line (blank lines and lines starting with # igno
     CLOSED          the client must close the connection here (it sends nothing more)
     END             this connection's script is over: what the client sends afterwards is
                     recorded, not judged, and the connection is kept until the client
-                    closes it
+                    closes it; only its goodbye is answered (IMAP LOGOUT, SMTP QUIT),
+                    as any server would, so that stopping dialogd takes no time
     BODY [REGEX]    (SMTP) the client sends a message ending with a line "."; REGEX, when
                     given, must match one of its lines
 
@@ -209,9 +210,17 @@ class Handler(socketserver.StreamRequestHandler):
         self.note("> " + line)
         return line
 
-    def drain(self):
-        while self.receive() is not None:
-            pass
+    def drain(self, answer=False):
+        """Reads until the client closes; answer: goodbyes are answered (after END)."""
+        while True:
+            line = self.receive()
+            if line is None:
+                return
+            if answer:
+                self.after_end(line)
+
+    def after_end(self, line):
+        """Answers a line received after END (the protocol's goodbye), or nothing."""
 
     def deviate(self, step, why, received=NOTHING):
         lines = ["verdict: deviation: %s, connection %d, line %d: %s" % (self.run.path, self.number, step.lineno, why),
@@ -312,7 +321,7 @@ class Handler(socketserver.StreamRequestHandler):
         if done:
             self.run.say("verdict: transcript followed")
         if hold:
-            self.drain()
+            self.drain(answer=True)
 
     def finish(self):
         try:
@@ -337,11 +346,12 @@ def serve(handler_class, description):
         print("cannot read the transcript: %s" % e, file=sys.stderr)
         sys.exit(2)
     handler_class.run = run
-    server = Server(("127.0.0.1", 0), handler_class)
-    print(server.server_address[1], flush=True)
     stop = threading.Event()
+    # Before the port is printed: whoever reads it may stop the server at once.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server = Server(("127.0.0.1", 0), handler_class)
+    print(server.server_address[1], flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     stop.wait(args.timeout)
     server.shutdown()

@@ -16,7 +16,9 @@ import scripted  # noqa: E402
 
 
 class SmtpHandler(scripted.Handler):
-    pass
+    def after_end(self, line):
+        if line.upper() == "QUIT":
+            self.send("221 2.0.0 Bye")
 
 
 if __name__ == "__main__":
