@@ -7,12 +7,12 @@
 # and threads show, and that dialogd is still running and stops cleanly. No root needed;
 # skipped (exit 77) without python3. About 45 s.
 set -u
-srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
-builddir=${DIALOGD_BUILDDIR:-$srcdir}
 if ! command -v python3 > /dev/null; then
 	echo "SKIP: python3 is missing (the fake servers are Python scripts)"
 	exit 77
 fi
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+builddir=${DIALOGD_BUILDDIR:-$srcdir}
 . "$srcdir/tests/check-lib.sh"
 dialogd="$builddir/daemon/dialogd"
 dialogctl="$builddir/daemon/dialogctl"
