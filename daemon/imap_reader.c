@@ -45,6 +45,7 @@ struct imap_reader {
 	uint32_t uidvalidity;
 	bool has_move, has_uidplus;
 	bool tls_used;
+	char *lost_why;                 /* why the connection was last given up, for the log */
 	uint32_t refused_uid;           /* the last UID the server refused to deliver */
 	unsigned refused_count;         /* ... how many times in a row */
 	double refused_since;           /* ... since when (monotonic seconds) */
@@ -65,13 +66,40 @@ enum step { STEP_OK, STEP_CONNECTION, STEP_STORE, STEP_REFUSED };
 #define FETCH_TRIES 3
 #define REFUSED_SPAN 3600
 
-/* The link itself is gone (as opposed to a NO or BAD answer to one command). */
+/* What a failed command met, for the log (caller frees). The server's own words only
+ * when it did answer: after a read error libetpan still holds an earlier answer's text. */
+static char *
+imap_error(struct imap_reader *r, int rc)
+{
+	const char *text = r->imap != NULL && r->imap->imap_response != NULL && *r->imap->imap_response
+				   ? r->imap->imap_response : "no reason given";
+	switch (rc) {
+	case MAILIMAP_ERROR_STREAM:
+		return xstrdup("no answer from the server (connection broken, or no answer within [imap] timeout)");
+	case MAILIMAP_ERROR_PARSE:  /* also what libetpan says when the server closed the connection */
+		return xstrdup("no readable answer from the server (connection closed, or a malformed answer)");
+	case MAILIMAP_ERROR_FATAL:
+		return xasprintf("the server closed the session (BYE): %s", text);
+	case MAILIMAP_ERROR_PROTOCOL:  /* libetpan's code for a BAD, and for an answer to another tag */
+		return xasprintf("the server answered BAD, or out of turn: %s", text);
+	default:
+		return xstrdup(text);
+	}
+}
+
+/* The link itself is gone (as opposed to a NO answer to one command); when it is, the
+ * reason is kept for the log. */
 static bool
 link_lost(struct imap_reader *r, int rc)
 {
-	/* FATAL: the server said BYE; PROTOCOL: the reply did not fit the command. */
-	return rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE || rc == MAILIMAP_ERROR_FATAL ||
-	       rc == MAILIMAP_ERROR_PROTOCOL || r->imap->imap_stream == NULL;
+	/* FATAL: the server said BYE; PROTOCOL: a BAD, or the reply did not fit the command. */
+	bool lost = rc == MAILIMAP_ERROR_STREAM || rc == MAILIMAP_ERROR_PARSE || rc == MAILIMAP_ERROR_FATAL ||
+		    rc == MAILIMAP_ERROR_PROTOCOL || r->imap->imap_stream == NULL;
+	if (lost) {
+		free(r->lost_why);
+		r->lost_why = imap_error(r, rc);
+	}
+	return lost;
 }
 
 static bool
@@ -195,8 +223,9 @@ connect_mailbox(struct imap_reader *r, char **error_r)
 	}
 	rc = mailimap_login(r->imap, s->user, s->password ? s->password : "");
 	if (rc != MAILIMAP_NO_ERROR) {
-		*error_r = xasprintf("login as %s refused: %s", s->user,
-				     r->imap->imap_response ? r->imap->imap_response : "no reason given");
+		char *why = imap_error(r, rc);
+		*error_r = xasprintf("login as %s refused: %s", s->user, why);
+		free(why);
 		return -1;
 	}
 	/* Capabilities are known after LOGIN (Dovecot sends the full list with its OK). */
@@ -207,8 +236,9 @@ connect_mailbox(struct imap_reader *r, char **error_r)
 	r->has_uidplus = offers(r->imap, "UIDPLUS");
 	rc = mailimap_select(r->imap, s->mailbox);
 	if (rc != MAILIMAP_NO_ERROR || r->imap->imap_selection_info == NULL) {
-		*error_r = xasprintf("cannot select %s: %s", s->mailbox,
-				     r->imap->imap_response ? r->imap->imap_response : "no reason given");
+		char *why = imap_error(r, rc);
+		*error_r = xasprintf("cannot select %s: %s", s->mailbox, why);
+		free(why);
 		return -1;
 	}
 	r->uidvalidity = r->imap->imap_selection_info->sel_uidvalidity;
@@ -231,8 +261,15 @@ search_new(struct imap_reader *r, uint32_t last_uid, uint32_t **uids_r)
 	clist *found = NULL;
 	int rc = mailimap_uid_search(r->imap, NULL, key, &found);
 	mailimap_search_key_free(key);
-	if (rc != MAILIMAP_NO_ERROR)
+	if (rc != MAILIMAP_NO_ERROR) {
+		if (!link_lost(r, rc)) {  /* a NO: the connection is dropped all the same */
+			free(r->lost_why);
+			char *why = imap_error(r, rc);
+			r->lost_why = xasprintf("UID SEARCH refused: %s", why);
+			free(why);
+		}
 		return -1;
+	}
 	uint32_t *uids = xcalloc((size_t)clist_count(found) + 1, sizeof(*uids));
 	size_t n = 0;
 	for (clistiter *it = clist_begin(found); it; it = clist_next(it)) {
@@ -263,15 +300,31 @@ fetch(struct imap_reader *r, uint32_t uid, struct mailimap_fetch_type *type, cli
 	return rc;
 }
 
+/* The attribute of this type in the FETCH answer for uid, or NULL; *listed_r: the answer
+ * holds uid at all. An answer about another message (unsolicited, or a server's mistake)
+ * is never taken for this one. */
 static struct mailimap_msg_att_static *
-find_static(clist *result, int type)
+find_static(clist *result, uint32_t uid, int type, bool *listed_r)
 {
+	*listed_r = false;
 	for (clistiter *m = clist_begin(result); m; m = clist_next(m)) {
 		struct mailimap_msg_att *att = clist_content(m);
+		struct mailimap_msg_att_static *found = NULL;
+		bool ours = false;
 		for (clistiter *it = clist_begin(att->att_list); it; it = clist_next(it)) {
 			struct mailimap_msg_att_item *item = clist_content(it);
-			if (item->att_type == MAILIMAP_MSG_ATT_ITEM_STATIC && item->att_data.att_static->att_type == type)
-				return item->att_data.att_static;
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			struct mailimap_msg_att_static *st = item->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID)
+				ours = st->att_data.att_uid == uid;
+			else if (st->att_type == type && found == NULL)
+				found = st;
+		}
+		if (ours) {
+			*listed_r = true;
+			if (found != NULL)
+				return found;
 		}
 	}
 	return NULL;
@@ -279,20 +332,25 @@ find_static(clist *result, int type)
 
 /* Reads the size, then the whole message (or its header when too large), without
  * setting \Seen. Returns 0, 1 when the UID is gone, -1 on a connection error, -2 when
- * the server refuses to deliver it (NO, BAD, or no body). */
+ * the server refuses to deliver it (NO, or an answer without the size or the body; the
+ * reason in *why_r, valid until the next command). */
 static int
-fetch_message(struct imap_reader *r, uint32_t uid, char **raw_r, size_t *len_r, size_t *size_r)
+fetch_message(struct imap_reader *r, uint32_t uid, char **raw_r, size_t *len_r, size_t *size_r, const char **why_r)
 {
+	bool listed;
 	struct mailimap_fetch_type *type = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_rfc822_size());
 	clist *result = NULL;
 	int rc = fetch(r, uid, type, &result);
-	if (rc != MAILIMAP_NO_ERROR)
+	if (rc != MAILIMAP_NO_ERROR) {
+		*why_r = r->imap->imap_response ? r->imap->imap_response : "no reason given";
 		return link_lost(r, rc) ? -1 : -2;
-	struct mailimap_msg_att_static *sz = find_static(result, MAILIMAP_MSG_ATT_RFC822_SIZE);
-	if (sz == NULL) {  /* expunged by someone else meanwhile */
+	}
+	struct mailimap_msg_att_static *sz = find_static(result, uid, MAILIMAP_MSG_ATT_RFC822_SIZE, &listed);
+	if (sz == NULL) {  /* not listed: expunged by someone else meanwhile */
 		mailimap_fetch_list_free(result);
-		return 1;
+		*why_r = "no size in the answer";
+		return listed ? -2 : 1;
 	}
 	*size_r = sz->att_data.att_rfc822_size;
 	mailimap_fetch_list_free(result);
@@ -302,11 +360,14 @@ fetch_message(struct imap_reader *r, uint32_t uid, char **raw_r, size_t *len_r, 
 	struct mailimap_section *section = too_large ? mailimap_section_new_header() : mailimap_section_new(NULL);
 	mailimap_fetch_type_new_fetch_att_list_add(type, mailimap_fetch_att_new_body_peek_section(section));
 	rc = fetch(r, uid, type, &result);
-	if (rc != MAILIMAP_NO_ERROR)
+	if (rc != MAILIMAP_NO_ERROR) {
+		*why_r = r->imap->imap_response ? r->imap->imap_response : "no reason given";
 		return link_lost(r, rc) ? -1 : -2;
-	struct mailimap_msg_att_static *body = find_static(result, MAILIMAP_MSG_ATT_BODY_SECTION);
+	}
+	struct mailimap_msg_att_static *body = find_static(result, uid, MAILIMAP_MSG_ATT_BODY_SECTION, &listed);
 	if (body == NULL || body->att_data.att_body_section->sec_body_part == NULL) {
 		mailimap_fetch_list_free(result);
+		*why_r = "no body in the answer";
 		return -2;  /* a size but no body: not "gone", never skipped silently */
 	}
 	*len_r = body->att_data.att_body_section->sec_length;
@@ -472,7 +533,8 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 		char *raw = NULL;
 		size_t len = 0, size = 0;
 		double t0 = monotonic_seconds();
-		int got = fetch_message(r, uids[i], &raw, &len, &size);
+		const char *why = NULL;
+		int got = fetch_message(r, uids[i], &raw, &len, &size, &why);
 		double t1 = monotonic_seconds();
 		t_fetch += t1 - t0;
 		if (got == -1) {
@@ -487,8 +549,7 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			}
 			r->refused_count++;
 			log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u; escalated unread after "
-				    "%u attempts over %d min", uids[i],
-				    r->imap->imap_response ? r->imap->imap_response : "no body", r->refused_count,
+				    "%u attempts over %d min", uids[i], why, r->refused_count,
 				    FETCH_TRIES, REFUSED_SPAN / 60);
 			if (r->refused_count < FETCH_TRIES || t1 - r->refused_since < REFUSED_SPAN) {
 				step = STEP_REFUSED;
@@ -544,16 +605,31 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 	return step;
 }
 
+/* STEP_OK, or STEP_CONNECTION with the reason kept for the log (a NO drops the
+ * connection too). */
+static enum step
+connection_step(struct imap_reader *r, int rc)
+{
+	if (rc == MAILIMAP_NO_ERROR)
+		return STEP_OK;
+	if (!link_lost(r, rc)) {
+		free(r->lost_why);
+		r->lost_why = imap_error(r, rc);
+	}
+	return STEP_CONNECTION;
+}
+
 /* Waits for news with IDLE (or a poll interval). STEP_CONNECTION when the link broke. */
 static enum step
 wait_for_news(struct imap_reader *r)
 {
 	if (!mailimap_has_idle(r->imap)) {
 		pause_for(r, r->s->poll_interval);
-		return mailimap_noop(r->imap) == MAILIMAP_NO_ERROR ? STEP_OK : STEP_CONNECTION;
+		return connection_step(r, mailimap_noop(r->imap));
 	}
-	if (mailimap_idle(r->imap) != MAILIMAP_NO_ERROR)
-		return STEP_CONNECTION;
+	int rc = mailimap_idle(r->imap);
+	if (rc != MAILIMAP_NO_ERROR)
+		return connection_step(r, rc);
 	long renew = mailimap_idle_get_done_delay(r->imap);
 	if (renew <= 0 || renew > IDLE_RENEW)
 		renew = IDLE_RENEW;
@@ -569,7 +645,7 @@ wait_for_news(struct imap_reader *r)
 		news = p > 0;
 	}
 	/* A wake-up is not always mail ("* OK Still here"): the UID search that follows tells. */
-	return mailimap_idle_done(r->imap) == MAILIMAP_NO_ERROR ? STEP_OK : STEP_CONNECTION;
+	return connection_step(r, mailimap_idle_done(r->imap));
 }
 
 static void *
@@ -632,8 +708,11 @@ run(void *arg)
 				break;
 		}
 		if (step == STEP_CONNECTION) {
-			log_warning("imap: connection to %s lost; reconnecting", r->s->url);
-			set_status(r, "disconnected", "connection lost");
+			const char *why = r->lost_why ? r->lost_why : "no reason known";
+			log_warning("imap: connection to %s lost (%s); reconnecting", r->s->url, why);
+			char *detail = xasprintf("connection lost: %s", why);
+			set_status(r, "disconnected", detail);
+			free(detail);
 		}
 		disconnect(r);
 		reconnecting = true;
@@ -713,6 +792,7 @@ imap_reader_stop(struct imap_reader **rp)
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
 	free(r->host);
+	free(r->lost_why);
 	free(r->done_folder_utf7);
 	free(r);
 	*rp = NULL;

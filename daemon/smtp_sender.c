@@ -85,6 +85,8 @@ send_one(struct smtp_sender *sd, const struct outbox_row *row, char **error_r)
 	free(from);
 	if (rc == CURLE_OK)
 		return SENT;
+	if (code < 400)  /* the last answer was a success (e.g. 250 to EHLO): it explains nothing */
+		code = 0;
 	*error_r = xasprintf("%s%s%ld", curl_easy_strerror(rc), code ? ", server said " : "", code);
 	if (code == 0)
 		(*error_r)[strlen(*error_r) - 1] = '\0';  /* no code: drop the "0" */
