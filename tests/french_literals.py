@@ -35,8 +35,8 @@ FOLDED = re.compile(r"^[a-z0-9 ]+$")
 # (file, literal as written in the source): French on purpose, each with its reason.
 ALLOWED = {
     # Reply markers of incoming subjects.
-    ("mail_parse.c", "réf"): "input",
-    ("mail_parse.c", "rép"): "input",
+    ("mail_question.c", "réf"): "input: reply markers skipped at the start of a subject",
+    ("mail_question.c", "rép"): "input: reply markers skipped at the start of a subject",
     ("mail_compose.c", "réf"): "input: a marker stripped from the subject replied to",
     # The default sender of [smtp] from: configuration, which the operator sets.
     ("config.c", "Dialoguer avec OCAPIAT <dialoguer@ocapiat.test>"): "a configuration default",
