@@ -598,48 +598,38 @@ thread_owner_from_name(const char *name)
 }
 
 /* Each change of hands is one statement whose WHERE says from whom it may happen, so two
- * correspondants taking a thread at once cannot both get it. 1 done, 0 refused. */
+ * correspondants taking a thread at once cannot both get it: 1 done, 0 refused, -1. */
 static int
-thread_hand(struct store *st, const char *sql, const char *types, ...)
+changed(struct store *st, int rc)
 {
-	va_list ap;
-	va_start(ap, types);
-	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
-	va_end(ap);
-	if (stmt == NULL)
-		return -1;
-	int rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return fail(st);
-	return sqlite3_changes(st->db) > 0 ? 1 : 0;
+	return rc < 0 ? -1 : sqlite3_changes(st->db) > 0 ? 1 : 0;
 }
 
 int
 store_thread_take(struct store *st, int64_t id, const char *person, bool from_another)
 {
-	return thread_hand(st,
-			   "UPDATE threads SET owner = 'person', owner_person = ?2, updated = ?3 WHERE id = ?1"
-			   " AND (owner <> 'person' OR owner_person = ?2 OR ?4)",
-			   "isii", id, person, now_seconds(), (int64_t)from_another);
+	return changed(st, exec(st,
+				"UPDATE threads SET owner = 'person', owner_person = ?2, updated = ?3 WHERE id = ?1"
+				" AND (owner <> 'person' OR owner_person = ?2 OR ?4)",
+				"isii", id, person, now_seconds(), (int64_t)from_another));
 }
 
 int
 store_thread_release(struct store *st, int64_t id, const char *person)
 {
-	return thread_hand(st,
-			   "UPDATE threads SET owner = 'bot', owner_person = NULL, state = 'open', reason = NULL,"
-			   " updated = ?3 WHERE id = ?1 AND (owner = 'queue' OR (owner = 'person' AND owner_person = ?2))",
-			   "isi", id, person, now_seconds());
+	return changed(st, exec(st,
+				"UPDATE threads SET owner = 'bot', owner_person = NULL, state = 'open', reason = NULL,"
+				" updated = ?3 WHERE id = ?1 AND (owner = 'queue' OR (owner = 'person' AND owner_person = ?2))",
+				"isi", id, person, now_seconds()));
 }
 
 int
 store_thread_resolve(struct store *st, int64_t id, const char *person)
 {
-	return thread_hand(st,
-			   "UPDATE threads SET owner = 'bot', owner_person = NULL, state = 'answered', updated = ?3"
-			   " WHERE id = ?1 AND owner = 'person' AND owner_person = ?2",
-			   "isi", id, person, now_seconds());
+	return changed(st, exec(st,
+				"UPDATE threads SET owner = 'bot', owner_person = NULL, state = 'answered', updated = ?3"
+				" WHERE id = ?1 AND owner = 'person' AND owner_person = ?2",
+				"isi", id, person, now_seconds()));
 }
 
 #define THREAD_COLUMNS \

@@ -4,6 +4,7 @@
 #include "autoconf.h"
 #include "testutil.h"
 #include "testmailsettings.h"
+#include "testchannel.h"
 #include "engine.h"
 #include "mail_channel.h"
 #include "directory_import.h"
@@ -14,69 +15,6 @@
 #include <sqlite3.h>
 #include <time.h>
 
-struct fixture {
-	char *dir;
-	char *db;
-	struct engine *engine;
-	struct intent_scratch *scratch;
-	struct store *store;
-	struct mail_settings settings;
-};
-
-static struct engine *shared_engine;
-
-static int
-setup_group(void **state)
-{
-	(void)state;
-	char *err = NULL;
-	shared_engine = engine_load(source_data_dir(), &err);
-	if (shared_engine == NULL)
-		fprintf(stderr, "%s\n", err);
-	return shared_engine == NULL ? -1 : 0;
-}
-
-static int
-teardown_group(void **state)
-{
-	(void)state;
-	engine_free(&shared_engine);
-	return 0;
-}
-
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof(*f));
-	f->dir = make_temp_dir();
-	f->db = xasprintf("%s/store.sqlite", f->dir);
-	char *err = NULL;
-	f->store = store_open(f->db, &err);
-	assert_non_null(f->store);
-	f->engine = shared_engine;
-	f->scratch = intent_scratch_new();
-	test_mail_settings(&f->settings);
-	/* The per-sender limits are tested on their own; a trailing '/' in the link base is
-	 * not doubled. */
-	f->settings.burst_limit = 0;
-	f->settings.daily_limit = 0;
-	f->settings.public_url = "https://assistance.ocapiat.test/";
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	store_close(&f->store);
-	intent_scratch_free(&f->scratch);
-	rm_rf(f->dir);
-	free(f->dir);
-	free(f->db);
-	free(f);
-	return 0;
-}
 
 static char *
 question_mail(const char *from, const char *message_id, const char *in_reply_to, const char *body)
