@@ -1,9 +1,9 @@
 /* account_actions — see account_actions.h. */
 #include "autoconf.h"
 #include "account_actions.h"
+#include "limits.h"
 #include "dialog.h"
 #include "engine.h"
-#include "mail_channel.h"
 #include "outbound.h"
 #include "reset_token.h"
 #include "store.h"
@@ -31,7 +31,7 @@ requester_over(struct actor *a, const char *action, unsigned long limit)
 {
 	if (a->requester == NULL || *a->requester == '\0')
 		return 0;
-	int64_t n = store_audit_count(a->st, a->requester, action, (int64_t)time(NULL) - 3600);
+	int64_t n = store_audit_count(a->st, a->requester, action, limit_window_start((int64_t)time(NULL)));
 	return n < 0 ? -1 : n >= (int64_t)limit;
 }
 
@@ -40,7 +40,7 @@ requester_over(struct actor *a, const char *action, unsigned long limit)
 static int
 account_over(struct actor *a, const char *action, const char *identifier, const char *outcome, unsigned long limit)
 {
-	int64_t n = store_audit_count_subject(a->st, action, identifier, outcome, (int64_t)time(NULL) - 3600);
+	int64_t n = store_audit_count_subject(a->st, action, identifier, outcome, limit_window_start((int64_t)time(NULL)));
 	return n < 0 ? -1 : n >= (int64_t)limit;
 }
 
@@ -68,7 +68,7 @@ send_to_file(struct actor *a, const char *intent, enum outbox_kind kind, const c
 		return -1;
 	struct outbound o = { .thread_id = thread, .kind = kind, .to = to, .subject = subject, .body = body,
 			      .history_body = history };
-	int rc = outbound_queue(&a->s->sender, a->st, &o);
+	int rc = outbound_queue(&a->s->notify.sender, a->st, &o);
 	if (rc > 0)
 		a->queued++;
 	return rc;
@@ -377,7 +377,7 @@ code_cap_trip(struct actor *a, int64_t wrong, int64_t now)
 	if (thread < 0 || store_message_add(a->st, &m) < 0)
 		rc = -1;
 	char *motive = render(a, "notify_reason_code_cap", NULL, 0);
-	int q = rc < 0 ? -1 : mail_notify_correspondants(a->s, a->st, a->e, thread, motive, 0);
+	int q = rc < 0 ? -1 : notify_correspondants(&a->s->notify, a->st, a->e, thread, motive, 0);
 	if (q > 0)
 		a->queued++;
 	free(motive);

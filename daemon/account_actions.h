@@ -18,15 +18,27 @@
 
 #include "directory.h"
 #include "intent.h"
+#include "notify.h"
 #include "template.h"
 
-struct mail_settings;
 struct store;
 struct engine;
 
+/* What the actions read (set once at start, then read by every thread). */
+struct action_settings {
+	struct notify_settings notify;  /* who we are, and who is told (the one-time code cap) */
+	unsigned long reminder_limit;   /* identifier reminders per address and hour */
+	unsigned long status_limit;     /* dossier status look-ups per address and hour */
+	unsigned long reset_limit;      /* password resets per address, and per account, and hour */
+	unsigned long reset_ttl;        /* seconds a reset link is valid */
+	unsigned long code_attempts;    /* chat: wrong one-time codes before the code is void */
+	unsigned long code_ttl;         /* chat: seconds a one-time code is valid */
+	const char *public_url;         /* base of the reset links ([web] public_url) */
+};
+
 /* Who asks, through what, in which thread. */
 struct actor {
-	const struct mail_settings *s;  /* sender identity, limits, link base */
+	const struct action_settings *s;
 	struct store *st;
 	struct directory *dir;
 	const struct engine *e;

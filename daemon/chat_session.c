@@ -2,10 +2,11 @@
 #include "autoconf.h"
 #include "chat_session.h"
 #include "account_actions.h"
+#include "limits.h"
 #include "directory.h"
 #include "dossier_number.h"
 #include "engine.h"
-#include "mail_channel.h"
+#include "notify.h"
 #include "request_fields.h"
 #include "store.h"
 #include "text.h"
@@ -22,7 +23,7 @@
 #define SUBJECT_MAX 80
 
 struct chat_session {
-	const struct mail_settings *s;
+	const struct action_settings *s;
 	struct store *st;
 	struct directory *dir;
 	char *visitor;
@@ -44,7 +45,7 @@ struct turn {
 };
 
 struct chat_session *
-chat_session_new(const struct mail_settings *s, struct store *st, struct directory *dir, const char *visitor)
+chat_session_new(const struct action_settings *s, struct store *st, struct directory *dir, const char *visitor)
 {
 	struct chat_session *cs = xcalloc(1, sizeof(*cs));
 	cs->s = s;
@@ -150,13 +151,13 @@ run_account_action(struct turn *t, enum account_action action, const char *text,
 static int
 send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 {
-	const struct mail_settings *s = t->cs->s;
+	const struct action_settings *s = t->cs->s;
 	struct store *st = t->cs->st;
 	/* Limits: the visitor's look-ups, and the codes actually sent to the address or for
 	 * the dossier (look-ups by others that sent nothing must not lock the holder out). */
-	int64_t by_visitor = store_audit_count(st, t->cs->visitor, "dossier_status", t->now - 3600);
-	int64_t to_address = store_audit_count_subject(st, "one_time_code", email, OUTCOME_CODE_SENT, t->now - 3600);
-	int64_t for_dossier = store_audit_count_subject(st, "dossier_status", number, OUTCOME_CODE_SENT, t->now - 3600);
+	int64_t by_visitor = store_audit_count(st, t->cs->visitor, "dossier_status", limit_window_start(t->now));
+	int64_t to_address = store_audit_count_subject(st, "one_time_code", email, OUTCOME_CODE_SENT, limit_window_start(t->now));
+	int64_t for_dossier = store_audit_count_subject(st, "dossier_status", number, OUTCOME_CODE_SENT, limit_window_start(t->now));
 	if (by_visitor < 0 || to_address < 0 || for_dossier < 0)
 		return -1;
 	struct directory_dossier d = {0};
@@ -436,7 +437,7 @@ record(struct turn *t, const char *reply)
 	thread_row_clear(&row);
 	if (rc == 0 && newly_escalated) {
 		char *motive = template_render(t->e->templates, "notify_reason_chat", OUTPUT_TEXT, NULL, 0);
-		if (mail_notify_correspondants(cs->s, cs->st, t->e, cs->thread_id, motive, 0) < 0)
+		if (notify_correspondants(&cs->s->notify, cs->st, t->e, cs->thread_id, motive, 0) < 0)
 			rc = -1;
 		free(motive);
 	}

@@ -23,12 +23,12 @@ struct chat_session;
 struct directory;
 struct engine;
 struct intent_scratch;
-struct mail_settings;
+struct action_settings;
 struct store;
 
 /* A new conversation of visitor (the audit's requester until an address is given: an IP
  * address, or "dialogctl"). store, directory and settings are borrowed. */
-struct chat_session *chat_session_new(const struct mail_settings *settings, struct store *store,
+struct chat_session *chat_session_new(const struct action_settings *settings, struct store *store,
 				      struct directory *directory, const char *visitor);
 void chat_session_free(struct chat_session **session);
 /* The conversation's thread (0 before the first message). */

@@ -384,7 +384,7 @@ cmd_chat(const struct engine *e, const struct options *o, const struct config *c
 	}
 	bool tty = isatty(STDIN_FILENO);
 	struct intent_scratch *scratch = intent_scratch_new();
-	struct chat_session *cs = chat_session_new(&setup.mail, store, dir, "dialogctl");
+	struct chat_session *cs = chat_session_new(&setup.mail.actions, store, dir, "dialogctl");
 	char *welcome = template_render(e->templates, "chat_welcome", OUTPUT_TEXT, NULL, 0);
 	printf("OCAPIAT > %s\n", welcome);
 	free(welcome);

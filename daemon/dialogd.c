@@ -354,7 +354,7 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	struct smtp_sender *sender = NULL;
 	struct imap_reader *reader = NULL;
 	struct web *web = NULL;
-	setup->smtp.mail = &setup->mail;
+	setup->smtp.notify = &setup->mail.actions.notify;
 	setup->smtp.engine = holder;
 	/* The reset page first: an address that cannot be bound stops dialogd before any mail
 	 * is read (the links it sends would lead nowhere). Root, if any, only for the bind. */

@@ -6,7 +6,9 @@
 #include "directory.h"
 #include "dossier_number.h"
 #include "request_fields.h"
+#include "limits.h"
 #include "mail_authres.h"
+#include "notify.h"
 #include "mail_compose.h"
 #include "outbound.h"
 #include "store.h"
@@ -19,16 +21,12 @@
 #include <strings.h>
 #include <time.h>
 
-/* A thread's content in a notification: enough for a correspondant to decide, not a dump. */
-#define NOTIFY_MESSAGE_MAX 8000
-#define NOTIFY_MESSAGES_MAX 20
 /* Status mails to a dossier's addresses on file, at others' request, per hour. */
 #define DOSSIER_MAILS_PER_HOUR 3
 #define STATUS_SENT_OUTCOME "requester not verified: status sent to the addresses on file"
 #define STATUS_GIVEN_OUTCOME "status given to a verified requester"
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
-#define HOUR_SECONDS 3600
 
 /* The key of a mail whose "in progress" marker a store error kept this thread from
  * clearing (one reader thread processes mail; the chat will not need it). */
@@ -150,7 +148,7 @@ record_inbound(struct job *j, enum thread_state state, bool change_state, const 
 	char *note = attachments_note(m);
 	struct message_row row = {
 		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
-		.sender = m->from_address, .recipient = j->s->sender.address, .subject = m->subject, .body = body,
+		.sender = m->from_address, .recipient = j->s->actions.notify.sender.address, .subject = m->subject, .body = body,
 		.intent = intent, .confidence = confidence, .decision = decision, .note = reason ? reason : note,
 	};
 	int64_t rc = store_message_add(j->st, &row);
@@ -179,191 +177,18 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char
 		.subject = subject, .body = body, .in_reply_to = m->message_id, .references = refs,
 		.reference_count = nrefs,
 	};
-	int rc = outbound_queue(&j->s->sender, j->st, &o);
+	int rc = outbound_queue(&j->s->actions.notify.sender, j->st, &o);
 	if (rc > 0)
 		j->r->queued++;
 	free(refs);
 	return rc < 0 ? -1 : 0;
 }
 
-struct messages_text {
-	const struct engine *e;
-	struct strbuf sb;
-	int64_t skip;           /* the oldest messages left out: the latest ones matter */
-};
-
-static int
-add_message_text(const struct message_row *m, int64_t at, void *user)
-{
-	struct messages_text *t = user;
-	if (t->skip > 0) {
-		t->skip--;
-		return 0;
-	}
-	char stamp[32];
-	time_t when = (time_t)at;
-	struct tm tm;
-	strftime(stamp, sizeof(stamp), "%d/%m/%Y %H:%M", localtime_r(&when, &tm));
-	bool in = strcmp(m->direction, "in") == 0;
-	struct template_var vars[] = {
-		{ "at", stamp, false }, { "sender", m->sender ? m->sender : "?", false },
-		{ "recipient", m->recipient ? m->recipient : "?", false },
-	};
-	char *heading = template_render(t->e->templates, in ? "notify_message_in" : "notify_message_out", OUTPUT_TEXT,
-					vars, 3);
-	strbuf_addf(&t->sb, "%s\n", heading);
-	free(heading);
-	const char *body = m->body ? m->body : "";
-	size_t n = strlen(body);
-	if (n > NOTIFY_MESSAGE_MAX) {
-		/* Cut on a UTF-8 boundary. */
-		n = NOTIFY_MESSAGE_MAX;
-		while (n > 0 && ((unsigned char)body[n] & 0xC0) == 0x80)
-			n--;
-	}
-	strbuf_add(&t->sb, body, n);
-	strbuf_adds(&t->sb, n < strlen(body) ? "\n[…]\n\n" : "\n\n");
-	return 0;
-}
-
-/* Whether the correspondants got notify_limit notifications in the last hour already:
- * then a new one waits for the digest (a flood from rotating addresses makes one mail
- * every digest_interval, not one per message). */
-static int
-notices_over_rate(const struct mail_settings *s, struct store *st)
-{
-	if (s->notify_limit == 0)
-		return 0;
-	int64_t n = store_outbox_kind_since(st, OUTBOX_NOTIFY, (int64_t)time(NULL) - HOUR_SECONDS);
-	return n < 0 ? -1 : n >= (int64_t)s->notify_limit;
-}
-
-int
-mail_notify_correspondants(const struct mail_settings *s, struct store *st, const struct engine *e, int64_t thread_id,
-			   const char *reason, unsigned max_messages)
-{
-	if (s->correspondants == NULL || *s->correspondants == '\0')
-		return 0;
-	int over = notices_over_rate(s, st);
-	if (over != 0)
-		return over < 0 ? -1 : store_notice_defer(st, thread_id, reason, (int64_t)time(NULL));
-	struct thread_row t = {0};
-	int found = store_thread_get(st, thread_id, &t);
-	if (found <= 0)
-		return found;  /* a thread purged meanwhile: nothing to tell */
-	if (max_messages == 0 || max_messages > NOTIFY_MESSAGES_MAX)
-		max_messages = NOTIFY_MESSAGES_MAX;
-	struct messages_text text = { .e = e, .skip = t.messages > max_messages ? t.messages - max_messages : 0 };
-	if (text.skip > 0) {
-		char *count = xasprintf("%lld", (long long)text.skip);
-		struct template_var var = { "count", count, false };
-		char *older = template_render(e->templates, "notify_messages_older", OUTPUT_TEXT, &var, 1);
-		strbuf_addf(&text.sb, "%s\n\n", older);
-		free(older);
-		free(count);
-	}
-	if (store_messages_each(st, thread_id, add_message_text, &text) < 0) {
-		strbuf_free(&text.sb);
-		thread_row_clear(&t);
-		return -1;
-	}
-	char *thread = xasprintf("%lld", (long long)thread_id);
-	char *link = xasprintf("%s%lld", s->console_url ? s->console_url : "", (long long)thread_id);
-	char *messages = strbuf_detach(&text.sb);
-	struct template_var vars[] = {
-		{ "thread", thread, false }, { "link", link, false },
-		{ "requester", *t.requester ? t.requester : "?", false }, { "subject", t.subject, false },
-		{ "reason", reason, false }, { "intent", t.intent ? t.intent : "unknown", false },
-		{ "messages", messages, false },
-	};
-	char *body = template_render(e->templates, "mail_notify", OUTPUT_TEXT, vars, 7);
-	char *subject = template_render(e->templates, "mail_notify_subject", OUTPUT_TEXT, vars, 7);
-	str_trim(subject);
-	struct outbound o = {
-		.thread_id = thread_id, .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
-	};
-	int rc = outbound_queue(&s->sender, st, &o);
-	free(subject);
-	free(body);
-	free(messages);
-	free(link);
-	free(thread);
-	thread_row_clear(&t);
-	return rc;
-}
-
-struct digest_text {
-	const struct mail_settings *s;
-	const struct engine *e;
-	struct strbuf sb;
-	int64_t last_id;
-	unsigned count;
-};
-
-static int
-add_digest_line(const struct deferred_notice *n, void *user)
-{
-	struct digest_text *d = user;
-	char *thread = xasprintf("%lld", (long long)n->thread_id);
-	char *link = xasprintf("%s%lld", d->s->console_url ? d->s->console_url : "", (long long)n->thread_id);
-	char stamp[32];
-	time_t when = (time_t)n->at;
-	struct tm tm;
-	strftime(stamp, sizeof(stamp), "%d/%m/%Y %H:%M", localtime_r(&when, &tm));
-	struct template_var vars[] = {
-		{ "thread", thread, false }, { "link", link, false }, { "at", stamp, false },
-		{ "requester", *n->requester ? n->requester : "?", false }, { "subject", n->subject, false },
-		{ "reason", n->reason, false },
-	};
-	char *line = template_render(d->e->templates, "mail_digest_line", OUTPUT_TEXT, vars, 6);
-	strbuf_adds(&d->sb, line);
-	free(line);
-	free(link);
-	free(thread);
-	d->last_id = n->id;
-	d->count++;
-	return 0;
-}
-
-int
-mail_notify_digest(const struct mail_settings *s, struct store *st, const struct engine *e, int64_t now)
-{
-	int64_t oldest = store_notices_deferred_oldest(st);
-	int64_t last = oldest > 0 ? store_last_digest(st) : 0;
-	if (oldest <= 0 || last < 0)
-		return oldest < 0 || last < 0 ? -1 : 0;
-	if (last > now - (int64_t)s->digest_interval)
-		return 0;
-	struct digest_text d = { .s = s, .e = e };
-	if (store_notices_deferred_each(st, add_digest_line, &d) < 0) {
-		strbuf_free(&d.sb);
-		return -1;
-	}
-	char *count = xasprintf("%u", d.count);
-	char *lines = strbuf_detach(&d.sb);
-	struct template_var vars[] = { { "count", count, false }, { "threads", lines, false } };
-	char *body = template_render(e->templates, "mail_digest", OUTPUT_TEXT, vars, 2);
-	char *subject = template_render(e->templates, "mail_digest_subject", OUTPUT_TEXT, vars, 2);
-	str_trim(subject);
-	/* A digest is about no single thread (thread 0): nothing of it goes to a thread's
-	 * history. */
-	struct outbound o = { .kind = OUTBOX_NOTIFY, .to = s->correspondants, .subject = subject, .body = body,
-			      .no_history = true };
-	int rc = outbound_queue(&s->sender, st, &o);
-	if (rc >= 0 && store_notices_deferred_clear(st, d.last_id) < 0)
-		rc = -1;
-	free(subject);
-	free(body);
-	free(lines);
-	free(count);
-	return rc;
-}
-
 /* Tells the correspondants that the job's thread needs a person. */
 static int
-notify_correspondants(struct job *j, const char *reason)
+notify_thread(struct job *j, const char *reason)
 {
-	int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id, reason, 0);
+	int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, reason, 0);
 	if (rc > 0)
 		j->r->queued++;
 	return rc < 0 ? -1 : 0;
@@ -389,7 +214,7 @@ over_limit(struct job *j)
 	/* Rotating addresses (a+1@, a+2@, b@, c@ …) is not a new sender each time. */
 	char *domain = mail_address_domain(j->requester);
 	int64_t to_domain = s->domain_limit > 0 && domain != NULL
-				    ? store_auto_replies_to_domain_since(j->st, domain, now - HOUR_SECONDS) : 0;
+				    ? store_auto_replies_to_domain_since(j->st, domain, limit_window_start(now)) : 0;
 	char *limit = to_domain >= (int64_t)s->domain_limit && s->domain_limit > 0
 			      ? xasprintf("domain limit: %lu automatic replies to %s in an hour already", s->domain_limit,
 					  domain)
@@ -397,8 +222,8 @@ over_limit(struct job *j)
 	free(domain);
 	if (limit != NULL)
 		return limit;
-	if (s->global_limit > 0 && store_outbox_kind_since(j->st, OUTBOX_REPLY, now - HOUR_SECONDS) +
-					   store_outbox_kind_since(j->st, OUTBOX_ACK, now - HOUR_SECONDS) >=
+	if (s->global_limit > 0 && store_outbox_kind_since(j->st, OUTBOX_REPLY, limit_window_start(now)) +
+					   store_outbox_kind_since(j->st, OUTBOX_ACK, limit_window_start(now)) >=
 				   (int64_t)s->global_limit)
 		return xasprintf("global limit: %lu automatic replies in an hour already", s->global_limit);
 	return NULL;
@@ -450,7 +275,7 @@ static struct actor
 actor_for(struct job *j)
 {
 	return (struct actor){
-		.s = j->s, .st = j->st, .dir = j->dir, .e = j->e, .channel = "mail",
+		.s = &j->s->actions, .st = j->st, .dir = j->dir, .e = j->e, .channel = "mail",
 		.requester = j->mail->from_address ? j->mail->from_address : "", .thread_id = j->thread.id,
 	};
 }
@@ -506,7 +331,7 @@ password_reset(struct job *j, const struct analysis *a)
 	free(identifier);
 	if ((rc = action_done(j, a, &actor, rc)) != 0)
 		return rc < 0 ? -1 : 0;
-	char *minutes = xasprintf("%lu", j->s->reset_ttl / 60);
+	char *minutes = xasprintf("%lu", j->s->actions.reset_ttl / 60);
 	struct template_var var = { "minutes", minutes, false };
 	char *answer = template_render(j->e->templates, "action_reset_reply", OUTPUT_TEXT, &var, 1);
 	rc = reply_with(j, a, OUTBOX_REPLY, answer);
@@ -562,11 +387,11 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		if ((found = directory_dossier_get(j->dir, numbers[i], &d)) == 1)
 			pick = i;
 	int64_t now = (int64_t)time(NULL);
-	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", now - 3600) : 0;
+	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", limit_window_start(now)) : 0;
 	/* Statuses given for one dossier this hour (the per-account limit: its holders). Only
 	 * what was given counts: look-ups by others must not lock the holders out. */
 	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], STATUS_GIVEN_OUTCOME,
-							   now - 3600);
+							   limit_window_start(now));
 	if (found == DIRECTORY_UNAVAILABLE) {
 		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick],
 				     "directory unavailable: escalated to a person");
@@ -578,7 +403,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		rc = -1;
 		goto out;
 	}
-	bool over = recent >= (int64_t)j->s->status_limit || dossier_recent >= (int64_t)j->s->status_limit;
+	bool over = recent >= (int64_t)j->s->actions.status_limit || dossier_recent >= (int64_t)j->s->actions.status_limit;
 	bool linked = found == 1 && directory_dossier_has_email(&d, from);
 	/* The reply goes to Reply-To when there is one: the status may only travel in it
 	 * when that is the very address on file that was checked. */
@@ -597,7 +422,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		/* Status mails to the addresses on file: a few per dossier and hour, whoever asks
 		 * (else anyone could flood the account holders by asking from many addresses). */
 		int64_t sent_lately = found == 1 ? store_audit_count_subject(j->st, "dossier_status", numbers[pick],
-									      STATUS_SENT_OUTCOME, now - 3600)
+									      STATUS_SENT_OUTCOME, limit_window_start(now))
 						 : 0;
 		if (sent_lately < 0)
 			rc = -1;
@@ -615,7 +440,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 				struct outbound o = { .kind = OUTBOX_ACTION, .to = d.emails[i], .subject = subject, .body = body };
 				o.thread_id = store_thread_create(j->st, "mail", d.emails[i], subject, THREAD_ANSWERED,
 								  "dossier_status", "status sent at another address's request");
-				int q = o.thread_id < 0 ? -1 : outbound_queue(&j->s->sender, j->st, &o);
+				int q = o.thread_id < 0 ? -1 : outbound_queue(&j->s->actions.notify.sender, j->st, &o);
 				rc = q < 0 ? -1 : 0;
 				if (q > 0)
 					j->r->queued++;
@@ -662,7 +487,7 @@ static int
 notify_correspondants_with(struct job *j, const char *name)
 {
 	char *motive = template_render(j->e->templates, name, OUTPUT_TEXT, NULL, 0);
-	int rc = notify_correspondants(j, motive);
+	int rc = notify_thread(j, motive);
 	free(motive);
 	return rc;
 }
@@ -744,7 +569,7 @@ record_bounces(struct job *j)
 	if (m->bounced_count == 0)
 		return 0;
 	char *ids[BOUNCE_IDS_MAX];
-	size_t n = mail_own_message_ids(j->raw, j->raw_len, j->s->sender.domain, ids, BOUNCE_IDS_MAX);
+	size_t n = mail_own_message_ids(j->raw, j->raw_len, j->s->actions.notify.sender.domain, ids, BOUNCE_IDS_MAX);
 	int rc = 0;
 	for (size_t i = 0; i < m->bounced_count && rc == 0; i++) {
 		int ours = 0;
@@ -791,7 +616,7 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 		if (recent >= NOTICES_PER_WINDOW)
 			return 0;
 		char *motive = template_render(j->e->templates, "notify_reason_follow_up", OUTPUT_TEXT, NULL, 0);
-		int rc = mail_notify_correspondants(j->s, j->st, j->e, j->thread.id, motive, 1);
+		int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, motive, 1);
 		free(motive);
 		if (rc > 0)
 			j->r->queued++;

@@ -12,6 +12,7 @@
 #include "dialog.h"
 #include "mail_parse.h"
 #include "mail_policy.h"
+#include "account_actions.h"
 #include "outbound.h"
 
 struct store;
@@ -20,27 +21,16 @@ struct directory;
 struct directory_http_settings;
 struct intent_scratch;
 
+/* What the mail channel reads: its own policy and limits, and the layers below it. */
 struct mail_settings {
+	struct action_settings actions; /* the account actions, who is notified, who we are */
 	struct mail_policy policy;
 	const char *mailbox;            /* the key of processed mail in the store */
-	struct sender_identity sender;  /* our name, address and Message-ID domain */
-	const char *correspondants;     /* notified of escalations */
-	const char *console_url;        /* + thread number */
 	size_t max_message_size;
 	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
 	/* Automatic replies per hour to one domain, and to everyone (0: no limit): rotating
 	 * sender addresses does not buy more. */
 	unsigned long domain_limit, global_limit;
-	/* Correspondants' notifications per hour sent one by one (0: no limit); beyond, one
-	 * digest every digest_interval seconds lists the threads. */
-	unsigned long notify_limit, digest_interval;
-	unsigned long reminder_limit;   /* identifier reminders per address and hour */
-	unsigned long status_limit;     /* dossier status look-ups per address and hour */
-	unsigned long reset_limit;      /* password resets per address, and per account, and hour */
-	unsigned long reset_ttl;        /* seconds a reset link is valid */
-	unsigned long code_attempts;    /* chat: wrong one-time codes before the code is void */
-	unsigned long code_ttl;         /* chat: seconds a one-time code is valid */
-	const char *public_url;         /* base of the reset links ([web] public_url) */
 	bool require_authenticated_sender;  /* status only with Authentication-Results dkim/spf=pass */
 	const char *authserv_id;        /* our MTA's name in the Authentication-Results it adds */
 	/* The remote directory's settings (each thread opens its own), NULL for the embedded one. */
@@ -84,20 +74,6 @@ char *mail_key(const char *raw, size_t len);
 int mail_process(const struct mail_settings *settings, struct store *store, struct directory *directory,
 		 const struct engine *engine, struct intent_scratch *scratch, const char *raw, size_t len,
 		 size_t full_size, struct mail_result *result, char **error_r);
-
-/* Queues the correspondants' notification for a thread (its latest max_messages messages,
- * 0 for the default 20, reason, console link), inside the caller's transaction. Returns 1 when queued, 0 when there is nobody
- * to notify or no such thread, -1 on a store error. Also used by the SMTP sender when a
- * reply can never be delivered. */
-int mail_notify_correspondants(const struct mail_settings *settings, struct store *store, const struct engine *engine,
-			       int64_t thread_id, const char *reason, unsigned max_messages);
-
-/* Queues the digest of the notifications held beyond notify_limit, when there are some
- * and the last digest is digest_interval old, inside the caller's transaction. Returns 1
- * when queued, 0 when nothing is due, -1 on a store error. Called by the SMTP sender
- * on its rounds. */
-int mail_notify_digest(const struct mail_settings *settings, struct store *store, const struct engine *engine,
-		       int64_t now);
 
 /* The understanding path alone (for `dialogctl classify --eml`): the question of a parsed
  * mail analysed by the engine. Same return as dialog_analyze. */

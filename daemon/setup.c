@@ -43,11 +43,19 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->policy.reports = cfg->rule_reports;
 	ms->policy.own_mail = cfg->rule_own_mail;
 	ms->mailbox = cfg->imap_mailbox;
-	ms->sender.name = m->from_name;
-	ms->sender.address = m->from_address;
-	ms->sender.domain = m->domain;
-	ms->correspondants = m->correspondants;
-	ms->console_url = cfg->console_url;
+	struct action_settings *as = &ms->actions;
+	as->notify.sender = (struct sender_identity){ .name = m->from_name, .address = m->from_address, .domain = m->domain };
+	as->notify.correspondants = m->correspondants;
+	as->notify.console_url = cfg->console_url;
+	as->notify.notify_limit = cfg->notify_limit;
+	as->notify.digest_interval = cfg->digest_interval;
+	as->reminder_limit = cfg->reminder_limit;
+	as->status_limit = cfg->status_limit;
+	as->reset_limit = cfg->reset_limit;
+	as->reset_ttl = cfg->reset_ttl;
+	as->code_attempts = cfg->code_attempts;
+	as->code_ttl = cfg->code_ttl;
+	as->public_url = cfg->web_public_url;
 	ms->max_message_size = cfg->max_message_size;
 	ms->burst_limit = cfg->burst_limit;
 	ms->burst_window = cfg->burst_window;
@@ -55,15 +63,6 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->bounce_pause = cfg->bounce_pause;
 	ms->domain_limit = cfg->domain_limit;
 	ms->global_limit = cfg->global_limit;
-	ms->notify_limit = cfg->notify_limit;
-	ms->digest_interval = cfg->digest_interval;
-	ms->reminder_limit = cfg->reminder_limit;
-	ms->status_limit = cfg->status_limit;
-	ms->reset_limit = cfg->reset_limit;
-	ms->reset_ttl = cfg->reset_ttl;
-	ms->code_attempts = cfg->code_attempts;
-	ms->code_ttl = cfg->code_ttl;
-	ms->public_url = cfg->web_public_url;
 	m->directory_http = (struct directory_http_settings){
 		.url = cfg->directory_url, .user = cfg->directory_user, .password = m->directory_password,
 		.api_key = m->directory_api_key, .timeout = cfg->directory_timeout,

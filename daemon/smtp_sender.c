@@ -3,7 +3,7 @@
 #include "smtp_sender.h"
 #include "engine.h"
 #include "log.h"
-#include "mail_channel.h"
+#include "notify.h"
 #include "store.h"
 #include "template.h"
 #include "util.h"
@@ -137,7 +137,7 @@ notify(struct smtp_sender *sd, int64_t thread_id, const char *recipient, const c
 	const struct engine *e = sd->s.engine->engine;
 	struct template_var vars[] = { { "recipient", recipient, false }, { "error", error, false } };
 	char *motive = template_render(e->templates, "notify_reason_undelivered", OUTPUT_TEXT, vars, 2);
-	int rc = mail_notify_correspondants(sd->s.mail, sd->store, e, thread_id, motive, 0);
+	int rc = notify_correspondants(sd->s.notify, sd->store, e, thread_id, motive, 0);
 	pthread_rwlock_unlock(&sd->s.engine->lock);
 	free(motive);
 	return rc;
@@ -156,7 +156,7 @@ give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error,
 	if (store_begin(sd->store) < 0 || store_outbox_failed(sd->store, row->id, error) < 0 ||
 	    (refused && store_bounce_add(sd->store, row->recipient, (int64_t)time(NULL)) < 0) ||
 	    (to_writer && store_thread_update(sd->store, row->thread_id, THREAD_ESCALATED, NULL, reason) < 0) ||
-	    (to_writer && sd->s.mail != NULL && sd->s.engine != NULL &&
+	    (to_writer && sd->s.notify != NULL && sd->s.engine != NULL &&
 	     (notified = notify(sd, row->thread_id, row->recipient, error)) < 0) ||
 	    store_commit(sd->store) < 0) {
 		store_rollback(sd->store);
@@ -285,12 +285,12 @@ forget_secrets(struct smtp_sender *sd)
 static void
 queue_digest(struct smtp_sender *sd)
 {
-	if (sd->s.mail == NULL || sd->s.engine == NULL)
+	if (sd->s.notify == NULL || sd->s.engine == NULL)
 		return;
 	pthread_rwlock_rdlock(&sd->s.engine->lock);
 	int rc = store_begin(sd->store);
 	if (rc == 0)
-		rc = mail_notify_digest(sd->s.mail, sd->store, sd->s.engine->engine, (int64_t)time(NULL));
+		rc = notify_digest(sd->s.notify, sd->store, sd->s.engine->engine, (int64_t)time(NULL));
 	if (rc >= 0 && store_commit(sd->store) < 0)
 		rc = -1;
 	pthread_rwlock_unlock(&sd->s.engine->lock);

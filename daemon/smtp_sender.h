@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-struct mail_settings;
+struct notify_settings;
 struct engine_holder;
 
 struct smtp_settings {
@@ -24,8 +24,9 @@ struct smtp_settings {
 	unsigned long max_permanent_failures;
 	unsigned long give_up_after;    /* seconds after which a mail still not sent is given up */
 	const char *store_path;
-	/* To notify the correspondants when a reply fails for good (both may be NULL). */
-	const struct mail_settings *mail;
+	/* To notify the correspondants when a reply fails for good, and to send the digest
+	 * (both may be NULL). */
+	const struct notify_settings *notify;
 	struct engine_holder *engine;
 };
 

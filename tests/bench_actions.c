@@ -42,7 +42,7 @@ settings_init(struct mail_settings *s)
 {
 	test_mail_settings(s);
 	/* Limits out of the way: the bench measures the work, not the refusals. */
-	s->reminder_limit = s->status_limit = s->reset_limit = 1000000;
+	s->actions.reminder_limit = s->actions.status_limit = s->actions.reset_limit = 1000000;
 }
 
 /* The code of the newest secret mail (read as the holder would). */
@@ -115,7 +115,7 @@ main(int argc, char **argv)
 	start = monotonic_seconds();
 	for (int i = 0; i < CONVERSATIONS; i++) {
 		double t0 = monotonic_seconds();
-		struct chat_session *cs = chat_session_new(&s, st, dir, "bench");
+		struct chat_session *cs = chat_session_new(&s.actions, st, dir, "bench");
 		const char *lines[] = { "où en est mon dossier AF-2023-018745 ?", "j.moreau@scierie-des-combes.example" };
 		for (int k = 0; k < 2; k++) {
 			char *reply = chat_session_turn(cs, e, scratch, &s.dialog, lines[k], strlen(lines[k]), &err);

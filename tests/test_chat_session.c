@@ -72,7 +72,7 @@ setup(void **state)
 	test_mail_settings(&f->settings);
 	f->scratch = intent_scratch_new();
 	f->dir = directory_open_sqlite(f->ts.store);
-	f->cs = chat_session_new(&f->settings, f->ts.store, f->dir, "203.0.113.7");
+	f->cs = chat_session_new(&f->settings.actions, f->ts.store, f->dir, "203.0.113.7");
 	*state = f;
 	return 0;
 }
@@ -180,7 +180,7 @@ not_the_code(const char *code, char out[ACTION_CODE_SIZE])
 static struct chat_session *
 start_flow(struct fixture *f, const char *visitor, const char *dossier, const char *email)
 {
-	struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, f->dir, visitor);
+	struct chat_session *cs = chat_session_new(&f->settings.actions, f->ts.store, f->dir, visitor);
 	char *question = xasprintf("où en est le dossier %s ?", dossier);
 	say_expect_in(f, cs, question, "adresse mail");
 	say_expect_in(f, cs, email, "un code de vérification à 8 chiffres");
@@ -237,8 +237,8 @@ test_status_replies_reveal_nothing(void **state)
 {
 	struct fixture *f = *state;
 	struct chat_session *others[2] = {
-		chat_session_new(&f->settings, f->ts.store, f->dir, "198.51.100.1"),
-		chat_session_new(&f->settings, f->ts.store, f->dir, "198.51.100.2"),
+		chat_session_new(&f->settings.actions, f->ts.store, f->dir, "198.51.100.1"),
+		chat_session_new(&f->settings.actions, f->ts.store, f->dir, "198.51.100.2"),
 	};
 	const char *steps[][3] = {
 		{ "où en est mon dossier " DOSSIER " ?", "où en est mon dossier " DOSSIER " ?", "où en est mon dossier AF-2099-000001 ?" },
@@ -353,7 +353,7 @@ test_identifier_reminder_by_siret(void **state)
 	struct fixture *f = *state;
 	say_expect(f, "j'ai oublié mon identifiant", "numéro SIRET");
 	char *known = say(f, "412 387 656 00025");
-	struct chat_session *other = chat_session_new(&f->settings, f->ts.store, f->dir, "198.51.100.3");
+	struct chat_session *other = chat_session_new(&f->settings.actions, f->ts.store, f->dir, "198.51.100.3");
 	free(say_in(f, other, "j'ai oublié mon identifiant"));
 	char *unknown = say_in(f, other, "732 829 320 00074");  /* a valid SIRET nobody has here */
 	assert_string_equal(known, unknown);
@@ -371,7 +371,7 @@ test_password_reset_by_identifier(void **state)
 	struct fixture *f = *state;
 	say_expect(f, "mot de passe égaré", "Indiquez votre identifiant");
 	char *known = say(f, "JMOREAU01");
-	struct chat_session *other = chat_session_new(&f->settings, f->ts.store, f->dir, "198.51.100.4");
+	struct chat_session *other = chat_session_new(&f->settings.actions, f->ts.store, f->dir, "198.51.100.4");
 	free(say_in(f, other, "mot de passe égaré"));
 	char *unknown = say_in(f, other, "INCONNU42");
 	assert_string_equal(known, unknown);
@@ -393,7 +393,7 @@ test_status_lookups_are_limited(void **state)
 	struct fixture *f = *state;
 	/* Ten look-ups of the dossier this hour (from anyone), then nothing is sent. */
 	for (int i = 0; i < 11; i++) {
-		struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, f->dir, "198.51.100.9");
+		struct chat_session *cs = chat_session_new(&f->settings.actions, f->ts.store, f->dir, "198.51.100.9");
 		free(say_in(f, cs, "où en est le dossier " DOSSIER " ?"));
 		char *reply = say_in(f, cs, HOLDER);
 		assert_non_null(strstr(reply, "8 chiffres"));
@@ -616,7 +616,7 @@ code_transcript(const char *dossier, const char *email)
 		{ "198.51.100.33", "AF-2099-000002", 2 }, { "198.51.100.34", dossier, 2 },
 	};
 	for (size_t i = 0; i < sizeof(flows) / sizeof(*flows); i++) {
-		struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, f->dir, flows[i].visitor);
+		struct chat_session *cs = chat_session_new(&f->settings.actions, f->ts.store, f->dir, flows[i].visitor);
 		char *question = xasprintf("où en est le dossier %s ?", flows[i].dossier);
 		char code[ACTION_CODE_SIZE] = "", wrong[ACTION_CODE_SIZE];
 		for (int k = -2; k < flows[i].codes; k++) {
@@ -680,7 +680,7 @@ test_directory_down(void **state)
 {
 	struct fixture *f = *state;
 	struct directory *down = directory_new(&down_ops, true, NULL);
-	struct chat_session *cs = chat_session_new(&f->settings, f->ts.store, down, "198.51.100.5");
+	struct chat_session *cs = chat_session_new(&f->settings.actions, f->ts.store, down, "198.51.100.5");
 	free(say_in(f, cs, "où en est le dossier " DOSSIER " ?"));
 	char *reply = say_in(f, cs, HOLDER);
 	assert_non_null(strstr(reply, "Nous ne pouvons pas traiter votre demande automatiquement"));

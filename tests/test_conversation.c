@@ -118,7 +118,7 @@ test_escalated_thread_changes_hands(void **state)
 	assert_int_equal(conversation_take(f->store, id, "claire", false), CONVERSATION_DONE);  /* already hers */
 	assert_int_equal(conversation_take(f->store, id, "marc", false), CONVERSATION_REFUSED);
 	assert_owner(f, id, OWNER_PERSON, "claire");
-	assert_int_equal(conversation_reply(&f->settings.sender, f->engine, f->store, id, "marc", "Bonjour"),
+	assert_int_equal(conversation_reply(&f->settings.actions.notify.sender, f->engine, f->store, id, "marc", "Bonjour"),
 			 CONVERSATION_REFUSED);
 	assert_int_equal(outbox_of_kind(f, "person", NULL), 0);
 
@@ -126,7 +126,7 @@ test_escalated_thread_changes_hands(void **state)
 	assert_int_equal(r.outcome, MAIL_ATTACHED);  /* claire's */
 	mail_result_clear(&r);
 
-	assert_int_equal(conversation_reply(&f->settings.sender, f->engine, f->store, id, "claire",
+	assert_int_equal(conversation_reply(&f->settings.actions.notify.sender, f->engine, f->store, id, "claire",
 					    "Votre facture se dépose depuis l'onglet « Factures » du dossier."),
 			 CONVERSATION_DONE);
 	char *raw = NULL;
@@ -223,16 +223,16 @@ test_chat_reply_and_refusals(void **state)
 	assert_true(id > 0);
 	assert_owner(f, id, OWNER_QUEUE, NULL);
 	assert_int_equal(conversation_take(f->store, id, "claire", false), CONVERSATION_DONE);
-	assert_int_equal(conversation_reply(&f->settings.sender, f->engine, f->store, id, "claire", "  \r\n\t"),
+	assert_int_equal(conversation_reply(&f->settings.actions.notify.sender, f->engine, f->store, id, "claire", "  \r\n\t"),
 			 CONVERSATION_REFUSED);
-	assert_int_equal(conversation_reply(&f->settings.sender, f->engine, f->store, id, "claire",
+	assert_int_equal(conversation_reply(&f->settings.actions.notify.sender, f->engine, f->store, id, "claire",
 					    "Je regarde votre dossier."), CONVERSATION_DONE);
 	assert_int_equal(outbox_of_kind(f, "person", NULL), 0);
 	struct thread_row t = thread(f, id);
 	assert_int_equal(t.messages, 1);
 	thread_row_clear(&t);
 	assert_int_equal(conversation_take(f->store, 999999, "claire", false), CONVERSATION_REFUSED);
-	assert_int_equal(conversation_reply(&f->settings.sender, f->engine, f->store, 999999, "claire", "x"),
+	assert_int_equal(conversation_reply(&f->settings.actions.notify.sender, f->engine, f->store, 999999, "claire", "x"),
 			 CONVERSATION_REFUSED);
 	assert_int_equal(conversation_take(f->store, id, "", false), CONVERSATION_REFUSED);
 	assert_int_equal(conversation_resolve(f->store, id, NULL), CONVERSATION_REFUSED);

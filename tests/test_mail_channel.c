@@ -960,8 +960,8 @@ test_rotating_addresses_buy_nothing(void **state)
 	f->settings.daily_limit = 5;
 	f->settings.domain_limit = 10;
 	f->settings.global_limit = 25;
-	f->settings.notify_limit = 6;
-	f->settings.digest_interval = 900;
+	f->settings.actions.notify.notify_limit = 6;
+	f->settings.actions.notify.digest_interval = 900;
 	for (int i = 0; i < 200; i++) {
 		char *from = i < 50 ? xasprintf("flood+%d@plus.example", i)
 			     : i < 100 ? xasprintf("user%d@one.example", i)
@@ -995,7 +995,7 @@ test_rotating_addresses_buy_nothing(void **state)
 	/* Notifications: notify_limit one by one, the others held. */
 	assert_int_equal(outbox_count(f, "notify"), 6);
 	int64_t now = (int64_t)time(NULL);
-	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now), 1);
+	assert_int_equal(notify_digest(&f->settings.actions.notify, f->store, f->engine, now), 1);
 	assert_int_equal(outbox_count(f, "notify"), 7);
 	char *digest = outbox_text(f, "notify", "correspondants@ocapiat.test");
 	assert_non_null(digest);
@@ -1003,14 +1003,14 @@ test_rotating_addresses_buy_nothing(void **state)
 	assert_non_null(strstr(digest, "someone@d199.example"));
 	free(digest);
 	/* Nothing held any more; and a new flood waits digest_interval for the next one. */
-	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now), 0);
+	assert_int_equal(notify_digest(&f->settings.actions.notify, f->store, f->engine, now), 0);
 	char *raw = question_mail("late@d999.example", "late@example.test", NULL, "Et la couleur de la mer ?");
 	struct mail_result r;
 	process(f, raw, 0, &r);
 	mail_result_clear(&r);
 	free(raw);
-	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now + 60), 0);
-	assert_int_equal(mail_notify_digest(&f->settings, f->store, f->engine, now + 901), 1);
+	assert_int_equal(notify_digest(&f->settings.actions.notify, f->store, f->engine, now + 60), 0);
+	assert_int_equal(notify_digest(&f->settings.actions.notify, f->store, f->engine, now + 901), 1);
 	assert_int_equal(outbox_count(f, "notify"), 8);
 }
 
@@ -1239,7 +1239,7 @@ test_dossier_status_needs_authentication_when_required(void **state)
 	load_directory(f);
 	f->settings.require_authenticated_sender = true;
 	f->settings.authserv_id = "mx.ocapiat.test";
-	f->settings.status_limit = 100;
+	f->settings.actions.status_limit = 100;
 	struct mail_result r;
 	char *b = status_request(f, "j.moreau@scierie-des-combes.example", "a1@example.test", NULL,
 				 "Où en est le dossier AF-2023-018745 ?", &r);

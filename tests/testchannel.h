@@ -56,7 +56,7 @@ setup(void **state)
 	 * not doubled. */
 	f->settings.burst_limit = 0;
 	f->settings.daily_limit = 0;
-	f->settings.public_url = "https://assistance.ocapiat.test/";
+	f->settings.actions.public_url = "https://assistance.ocapiat.test/";
 	*state = f;
 	return 0;
 }

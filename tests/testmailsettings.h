@@ -16,21 +16,21 @@ test_mail_settings(struct mail_settings *s)
 	s->policy.own_address = "dialoguer@ocapiat.test";
 	s->policy.own_domain = "ocapiat.test";
 	s->mailbox = "INBOX";
-	s->sender.name = "Dialoguer avec OCAPIAT";
-	s->sender.address = "dialoguer@ocapiat.test";
-	s->sender.domain = "ocapiat.test";
-	s->correspondants = "correspondants@ocapiat.test";
-	s->console_url = "http://127.0.0.1:8080/console/#/threads/";
+	s->actions.notify.sender.name = "Dialoguer avec OCAPIAT";
+	s->actions.notify.sender.address = "dialoguer@ocapiat.test";
+	s->actions.notify.sender.domain = "ocapiat.test";
+	s->actions.notify.correspondants = "correspondants@ocapiat.test";
+	s->actions.notify.console_url = "http://127.0.0.1:8080/console/#/threads/";
 	s->max_message_size = 10 * 1024 * 1024;
 	s->burst_window = 600;
 	s->bounce_pause = 86400;
-	s->reminder_limit = 3;
-	s->status_limit = 10;
-	s->reset_limit = 3;
-	s->reset_ttl = 1800;
-	s->code_attempts = 5;
-	s->code_ttl = 600;
-	s->public_url = "https://assistance.ocapiat.test";
+	s->actions.reminder_limit = 3;
+	s->actions.status_limit = 10;
+	s->actions.reset_limit = 3;
+	s->actions.reset_ttl = 1800;
+	s->actions.code_attempts = 5;
+	s->actions.code_ttl = 600;
+	s->actions.public_url = "https://assistance.ocapiat.test";
 	dialog_settings_default(&s->dialog);
 }
 

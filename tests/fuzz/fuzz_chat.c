@@ -54,7 +54,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	test_mail_settings(&settings);
 	/* High limits: the fuzzer should reach every step, not the refusals only. */
-	settings.reminder_limit = settings.status_limit = settings.reset_limit = 1000000;
+	settings.actions.reminder_limit = settings.actions.status_limit = settings.actions.reset_limit = 1000000;
 	scratch = intent_scratch_new();
 	dir = directory_open_sqlite(store);
 	return 0;
@@ -63,7 +63,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct chat_session *cs = chat_session_new(&settings, store, dir, "fuzz");
+	struct chat_session *cs = chat_session_new(&settings.actions, store, dir, "fuzz");
 	const char *p = (const char *)data, *end = p + size;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
