@@ -110,7 +110,7 @@ find_accounts(struct actor *a, const char *by, const char *value, struct directo
 static int
 lookup_failed(struct actor *a, const char *action, const char *value, int rc)
 {
-	if (rc == DIRECTORY_UNAVAILABLE && audit(a, action, value, "directory unavailable: escalated to a person") < 0)
+	if (rc == DIRECTORY_UNAVAILABLE && audit(a, action, value, audit_code(AUDIT_DIRECTORY_UNAVAILABLE)) < 0)
 		return -1;
 	return rc;
 }
@@ -125,12 +125,12 @@ begin_request(struct actor *a, const char *action, unsigned long limit, const ch
 {
 	int over = requester_over(a, action, limit);
 	if (over != 0)
-		return over < 0 ? -1 : audit(a, action, NULL, "hourly limit reached for this requester: nothing sent");
+		return over < 0 ? -1 : audit(a, action, NULL, audit_code(AUDIT_REQUESTER_LIMIT));
 	int n = find_accounts(a, by, value, as);
 	if (n < 0)
 		return lookup_failed(a, action, NULL, n);
 	if (n == 0)
-		return audit(a, action, NULL, "no account matched: nothing sent");
+		return audit(a, action, NULL, audit_code(AUDIT_NO_ACCOUNT));
 	return n > ACCOUNTS_PER_REQUEST ? ACCOUNTS_PER_REQUEST : n;
 }
 
@@ -173,10 +173,10 @@ action_identifier_reminder(struct actor *a, const char *by, const char *value)
 	int rc = 0;
 	bool *skip = xcalloc((size_t)n + 1, sizeof(*skip));
 	for (int i = 0; rc == 0 && i < n; i++) {
-		int full = account_over(a, action, as.items[i].identifier, OUTCOME_IDENTIFIERS_SENT, a->s->reminder_limit);
+		int full = account_over(a, action, as.items[i].identifier, audit_code(AUDIT_IDENTIFIERS_SENT), a->s->reminder_limit);
 		skip[i] = full != 0;
 		if (full != 0)
-			rc = full < 0 ? -1 : audit(a, action, as.items[i].identifier, "hourly limit reached for this account: nothing sent");
+			rc = full < 0 ? -1 : audit(a, action, as.items[i].identifier, audit_code(AUDIT_ACCOUNT_LIMIT));
 	}
 	char *subject = subject_of(a, "action_identifier_subject");
 	/* One mail per address on file, listing its accounts. */
@@ -193,7 +193,7 @@ action_identifier_reminder(struct actor *a, const char *by, const char *value)
 		for (int k = i; q >= 0 && k < n; k++)
 			if (!skip[k] && strcasecmp(as.items[k].email, as.items[i].email) == 0 &&
 			    audit(a, action, as.items[k].identifier,
-				  q > 0 ? OUTCOME_IDENTIFIERS_SENT : "the address on file cannot be written to: nothing sent") < 0)
+				  q > 0 ? audit_code(AUDIT_IDENTIFIERS_SENT) : audit_code(AUDIT_ADDRESS_UNUSABLE)) < 0)
 				q = -1;
 		rc = q < 0 ? -1 : 0;
 		free(body);
@@ -238,7 +238,7 @@ mail_reset_link(struct actor *a, const struct directory_account *acc, const char
 	if (q < 0)
 		return -1;
 	return audit(a, "password_reset", acc->identifier,
-		     q > 0 ? OUTCOME_RESET_SENT : "the address on file cannot be written to: nothing sent");
+		     q > 0 ? audit_code(AUDIT_RESET_SENT) : audit_code(AUDIT_ADDRESS_UNUSABLE));
 }
 
 int
@@ -254,16 +254,16 @@ action_password_reset(struct actor *a, const char *by, const char *value)
 	char *subject = subject_of(a, "action_reset_subject");
 	for (int i = 0; rc == 0 && i < n; i++) {
 		const struct directory_account *acc = &as.items[i];
-		const char *sent = remote ? OUTCOME_RESET_REQUESTED : OUTCOME_RESET_SENT;
+		const char *sent = remote ? audit_code(AUDIT_RESET_REQUESTED) : audit_code(AUDIT_RESET_SENT);
 		int full = account_over(a, action, acc->identifier, sent, a->s->reset_limit);
 		if (full != 0) {
-			rc = full < 0 ? -1 : audit(a, action, acc->identifier, "hourly limit reached for this account: nothing sent");
+			rc = full < 0 ? -1 : audit(a, action, acc->identifier, audit_code(AUDIT_ACCOUNT_LIMIT));
 		} else if (remote) {
 			int r = directory_request_password_reset(a->dir, acc->identifier);
 			if (r < 0)
 				rc = lookup_failed(a, action, acc->identifier, r);
 			else
-				rc = audit(a, action, acc->identifier, r == 1 ? sent : "the extranet knows no such account: nothing sent");
+				rc = audit(a, action, acc->identifier, r == 1 ? sent : audit_code(AUDIT_EXTRANET_NO_ACCOUNT));
 		} else {
 			rc = mail_reset_link(a, acc, subject);
 		}
@@ -294,7 +294,7 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 	if (sodium_init() < 0)
 		return -1;
 	if (!send)
-		return audit(a, "one_time_code", email, "address not on file for this request, or a limit: nothing sent");
+		return audit(a, "one_time_code", email, audit_code(AUDIT_CODE_NOT_SENT));
 	uint32_t space = 1;
 	for (int i = 0; i < ACTION_CODE_DIGITS; i++)
 		space *= 10;
@@ -325,7 +325,7 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 		return -1;
 	}
 	return audit(a, "one_time_code", email,
-		     q > 0 ? OUTCOME_CODE_SENT : "the address on file cannot be written to: nothing sent");
+		     q > 0 ? audit_code(AUDIT_CODE_SENT) : audit_code(AUDIT_ADDRESS_UNUSABLE));
 }
 
 bool
@@ -352,7 +352,9 @@ code_cap_trip(struct actor *a, int64_t wrong, int64_t now)
 	char *outcome = xasprintf("%lld wrong one-time codes in an hour from all visitors (cap %d): no code is checked "
 				  "for an hour (a thread escalated to the correspondants)",
 				  (long long)wrong, CODE_WRONG_GLOBAL);
-	int rc = audit(a, CODE_CAP_ACTION, NULL, outcome);
+	char *tally = xasprintf("%lld wrong codes (cap %d)", (long long)wrong, CODE_WRONG_GLOBAL);
+	int rc = audit(a, CODE_CAP_ACTION, tally, audit_code(AUDIT_CODE_CAP));
+	free(tally);
 	char *subject = subject_of(a, "code_cap_subject");
 	int64_t thread = rc < 0 ? -1
 				: store_thread_create(a->st, "chat", "dialogd", subject, THREAD_ESCALATED, "dossier_status",
@@ -401,12 +403,12 @@ action_code_check(struct actor *a, const struct code_flow *f, const char *code, 
 	if (tripped == 0 && n.everyone >= CODE_WRONG_GLOBAL && code_cap_trip(a, n.everyone, now) < 0)
 		return -1;
 	if (tripped > 0 || n.everyone >= CODE_WRONG_GLOBAL)
-		return audit(a, action, f->email, "code not checked: too many wrong codes from all visitors this hour") < 0
+		return audit(a, action, f->email, audit_code(AUDIT_CODE_UNCHECKED_GLOBAL)) < 0
 			       ? -1
 			       : CODE_SUSPENDED;
 	int attempt = f->attempts + 1;
 	if ((int64_t)attempt > (int64_t)a->s->code_attempts || n.by_visitor >= CODE_WRONG_PER_VISITOR)
-		return audit(a, action, f->email, "code not checked: hourly limit of wrong codes reached for this visitor") < 0
+		return audit(a, action, f->email, audit_code(AUDIT_CODE_UNCHECKED_VISITOR)) < 0
 			       ? -1
 			       : CODE_VOID;
 	if (action_code_matches(f->hash, code)) {
@@ -414,12 +416,12 @@ action_code_check(struct actor *a, const struct code_flow *f, const char *code, 
 			return CODE_ACCEPTED;
 		/* Only the holder of the right code meets this limit: the answer to a wrong
 		 * code, all anybody else can see, does not depend on it. */
-		return audit(a, action, f->email, "right code not accepted: hourly limit of wrong codes reached for this address") < 0
+		return audit(a, action, f->email, audit_code(AUDIT_CODE_REFUSED_ADDRESS)) < 0
 			       ? -1
 			       : CODE_VOID;
 	}
 	if (store_wrong_code_add(a->st, a->requester, f->email, f->hash != NULL, now) < 0 ||
-	    audit(a, action, f->email, OUTCOME_CODE_WRONG) < 0)
+	    audit(a, action, f->email, audit_code(AUDIT_CODE_WRONG)) < 0)
 		return -1;
 	if (n.everyone + 1 >= CODE_WRONG_GLOBAL)
 		return code_cap_trip(a, n.everyone + 1, now) < 0 ? -1 : CODE_SUSPENDED;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "directory.h"
 #include "intent.h"
 #include "notify.h"
@@ -48,13 +49,7 @@ struct actor {
 	unsigned queued;                /* mails queued by the actions (out) */
 };
 
-/* Outcomes written in the audit; the *_SENT ones are counted by the per-account limits
- * (wrong codes are counted from the store's own rows, not from these sentences). */
-#define OUTCOME_IDENTIFIERS_SENT "identifiers sent to the address on file"
-#define OUTCOME_RESET_SENT "reset link sent to the address on file"
-#define OUTCOME_RESET_REQUESTED "reset requested from the extranet (it mails the address on file)"
-#define OUTCOME_CODE_SENT "one-time code sent to the address on file"
-#define OUTCOME_CODE_WRONG "wrong one-time code"
+/* Outcomes written in the audit: audit.h (codes; the per-account limits count the *_SENT ones). */
 
 /* Identifier reminder for the accounts whose address on file is value (by "email") or
  * that act for the structure value (by "siret"): each address on file gets the

@@ -156,8 +156,8 @@ send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 	/* Limits: the visitor's look-ups, and the codes actually sent to the address or for
 	 * the dossier (look-ups by others that sent nothing must not lock the holder out). */
 	int64_t by_visitor = store_audit_count(st, t->cs->visitor, "dossier_status", limit_window_start(t->now));
-	int64_t to_address = store_audit_count_subject(st, "one_time_code", email, OUTCOME_CODE_SENT, limit_window_start(t->now));
-	int64_t for_dossier = store_audit_count_subject(st, "dossier_status", number, OUTCOME_CODE_SENT, limit_window_start(t->now));
+	int64_t to_address = store_audit_count_subject(st, "one_time_code", email, audit_code(AUDIT_CODE_SENT), limit_window_start(t->now));
+	int64_t for_dossier = store_audit_count_subject(st, "dossier_status", number, audit_code(AUDIT_CODE_SENT), limit_window_start(t->now));
 	if (by_visitor < 0 || to_address < 0 || for_dossier < 0)
 		return -1;
 	struct directory_dossier d = {0};
@@ -169,11 +169,11 @@ send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 	struct actor actor = actor_for(t);
 	bool over = by_visitor >= (int64_t)s->status_limit || to_address >= (int64_t)s->status_limit ||
 		    for_dossier >= (int64_t)s->status_limit;
-	const char *outcome = found == DIRECTORY_UNAVAILABLE ? "directory unavailable: escalated to a person"
-			      : over                          ? "hourly limit reached: nothing sent"
-			      : on_file                       ? OUTCOME_CODE_SENT
-			      : found == 1                    ? "address not on file for this dossier: nothing sent"
-							      : "no such dossier: nothing sent";
+	const char *outcome = found == DIRECTORY_UNAVAILABLE ? audit_code(AUDIT_DIRECTORY_UNAVAILABLE)
+			      : over                          ? audit_code(AUDIT_STATUS_LIMIT)
+			      : on_file                       ? audit_code(AUDIT_CODE_SENT)
+			      : found == 1                    ? audit_code(AUDIT_STATUS_NOT_ON_FILE)
+							      : audit_code(AUDIT_NO_DOSSIER);
 	if (store_audit_add(st, "chat", t->cs->visitor, "dossier_status", number, outcome) < 0)
 		return -1;
 	if (found == DIRECTORY_UNAVAILABLE) {
@@ -212,7 +212,7 @@ check_code(struct turn *t, struct chat_action *c, const char *code, char **reply
 		if (found < 0 && found != DIRECTORY_UNAVAILABLE)
 			return -1;
 		if (store_audit_add(st, "chat", t->cs->visitor, "one_time_code_check", c->email,
-				    found == 1 ? "code accepted: status given" : "code accepted: directory unavailable") < 0 ||
+				    found == 1 ? audit_code(AUDIT_CODE_ACCEPTED) : audit_code(AUDIT_CODE_ACCEPTED_UNAVAILABLE)) < 0 ||
 		    store_chat_action_delete(st, c->thread_id) < 0) {
 			directory_dossier_clear(&d);
 			return -1;

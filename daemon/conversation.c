@@ -1,6 +1,7 @@
 /* conversation — see conversation.h. */
 #include "autoconf.h"
 #include "conversation.h"
+#include "audit.h"
 #include "dialog.h"
 #include "engine.h"
 #include "mail_compose.h"
@@ -25,7 +26,7 @@ finish(struct store *st, int changed, int64_t thread_id, const char *person, con
 	char subject[24];
 	snprintf(subject, sizeof(subject), "%lld", (long long)thread_id);
 	if (changed < 0 ||
-	    store_audit_add(st, "console", person, action, subject, changed > 0 ? "done" : "refused") < 0 ||
+	    store_audit_add(st, "console", person, action, subject, audit_code(changed > 0 ? AUDIT_DONE : AUDIT_REFUSED)) < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		return CONVERSATION_STORE_ERROR;

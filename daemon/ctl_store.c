@@ -2,6 +2,7 @@
  * daemon writes (same configuration file): threads, thread, outbox, status. */
 #include "autoconf.h"
 #include "ctl_store.h"
+#include "audit.h"
 #include "store.h"
 #include "util.h"
 
@@ -293,7 +294,8 @@ print_audit(const struct audit_row *a, void *user)
 		json_object_object_add(o, "requester", json_str(a->requester));
 		json_object_object_add(o, "action", json_str(a->action));
 		json_object_object_add(o, "subject", json_str(a->subject));
-		json_object_object_add(o, "outcome", json_str(a->outcome));
+		json_object_object_add(o, "outcome", json_str(audit_text(a->outcome)));
+		json_object_object_add(o, "outcome_code", json_str(a->outcome));
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return 0;
@@ -301,7 +303,7 @@ print_audit(const struct audit_row *a, void *user)
 	char buf[32];
 	char *requester = terminal_safe(a->requester), *subject = terminal_safe(a->subject);
 	printf("%-19s %-4s %-20s %-32s %-24s %s\n", stamp(a->at, buf, sizeof(buf)), a->channel, a->action, requester,
-	       *subject ? subject : "-", a->outcome);
+	       *subject ? subject : "-", audit_text(a->outcome));
 	free(requester);
 	free(subject);
 	return 0;

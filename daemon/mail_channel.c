@@ -23,8 +23,6 @@
 
 /* Status mails to a dossier's addresses on file, at others' request, per hour. */
 #define DOSSIER_MAILS_PER_HOUR 3
-#define STATUS_SENT_OUTCOME "requester not verified: status sent to the addresses on file"
-#define STATUS_GIVEN_OUTCOME "status given to a verified requester"
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
 
@@ -302,7 +300,7 @@ identifier_reminder(struct job *j, const struct analysis *a)
 {
 	struct actor actor = actor_for(j);
 	int rc = j->mail->from_address == NULL
-			 ? store_audit_add(j->st, "mail", "", "identifier_reminder", NULL, "no sender address: nothing sent")
+			 ? store_audit_add(j->st, "mail", "", "identifier_reminder", NULL, audit_code(AUDIT_NO_SENDER))
 			 : action_identifier_reminder(&actor, "email", j->mail->from_address);
 	if ((rc = action_done(j, a, &actor, rc)) != 0)
 		return rc < 0 ? -1 : 0;
@@ -327,7 +325,7 @@ password_reset(struct job *j, const struct analysis *a)
 	int rc = identifier ? action_password_reset(&actor, "identifier", identifier)
 		 : j->mail->from_address
 			 ? action_password_reset(&actor, "email", j->mail->from_address)
-			 : store_audit_add(j->st, "mail", "", "password_reset", NULL, "no sender address: nothing sent");
+			 : store_audit_add(j->st, "mail", "", "password_reset", NULL, audit_code(AUDIT_NO_SENDER));
 	free(identifier);
 	if ((rc = action_done(j, a, &actor, rc)) != 0)
 		return rc < 0 ? -1 : 0;
@@ -375,7 +373,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		if (rc == 0)
 			rc = reply_with(j, a, OUTBOX_REPLY, ask);
 		if (rc == 0)
-			rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", NULL, "number asked for");
+			rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", NULL, audit_code(AUDIT_NUMBER_ASKED));
 		free(ask);
 		return rc;
 	}
@@ -390,11 +388,11 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", limit_window_start(now)) : 0;
 	/* Statuses given for one dossier this hour (the per-account limit: its holders). Only
 	 * what was given counts: look-ups by others must not lock the holders out. */
-	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], STATUS_GIVEN_OUTCOME,
+	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], audit_code(AUDIT_STATUS_GIVEN),
 							   limit_window_start(now));
 	if (found == DIRECTORY_UNAVAILABLE) {
 		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick],
-				     "directory unavailable: escalated to a person");
+				     audit_code(AUDIT_DIRECTORY_UNAVAILABLE));
 		if (rc == 0)
 			rc = escalate_unavailable(j, a, confidence);
 		goto out;
@@ -414,20 +412,20 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	char *answer;
 	if (verified) {
 		answer = action_dossier_status_text(j->e, &d, a->match.audience);
-		outcome = STATUS_GIVEN_OUTCOME;
+		outcome = audit_code(AUDIT_STATUS_GIVEN);
 	} else {
 		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
-		outcome = over ? "hourly limit reached: nothing sent" : found ? STATUS_SENT_OUTCOME
-								 : "no such dossier: nothing sent";
+		outcome = over ? audit_code(AUDIT_STATUS_LIMIT) : found ? audit_code(AUDIT_STATUS_SENT_ON_FILE)
+								 : audit_code(AUDIT_NO_DOSSIER);
 		/* Status mails to the addresses on file: a few per dossier and hour, whoever asks
 		 * (else anyone could flood the account holders by asking from many addresses). */
 		int64_t sent_lately = found == 1 ? store_audit_count_subject(j->st, "dossier_status", numbers[pick],
-									      STATUS_SENT_OUTCOME, limit_window_start(now))
+									      audit_code(AUDIT_STATUS_SENT_ON_FILE), limit_window_start(now))
 						 : 0;
 		if (sent_lately < 0)
 			rc = -1;
 		if (rc == 0 && found == 1 && !over && sent_lately >= DOSSIER_MAILS_PER_HOUR)
-			outcome = "status mailed to the addresses on file recently: nothing sent";
+			outcome = audit_code(AUDIT_STATUS_SENT_RECENTLY);
 		else if (rc == 0 && found == 1 && !over) {
 			struct template_var var = { "number", numbers[pick], false };
 			char *status = d.email_count > 0 ? action_dossier_status_text(j->e, &d, AUDIENCE_UNKNOWN) : NULL;
@@ -447,7 +445,7 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 				free(body);
 			}
 			if (d.email_count == 0)
-				outcome = "requester not verified, no active account on file: nothing sent";
+				outcome = audit_code(AUDIT_STATUS_NO_ACTIVE_ACCOUNT);
 			free(subject);
 			free(status);
 		}

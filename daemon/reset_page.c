@@ -1,6 +1,7 @@
 /* reset_page — see reset_page.h. */
 #include "autoconf.h"
 #include "reset_page.h"
+#include "audit.h"
 #include "reset_token.h"
 #include "store.h"
 #include "template.h"
@@ -12,9 +13,6 @@
 #include <time.h>
 
 #define AUDIT_ACTION "password_reset"
-#define OUTCOME_CHANGED "password changed"
-#define OUTCOME_INVALID "invalid or expired link"
-#define OUTCOME_NO_ACCOUNT "account no longer in the directory"
 #define INVALID_AUDITED_PER_MINUTE 20
 
 /* The paragraph template name with {{duration}}: how long a link lasts. */
@@ -147,17 +145,18 @@ reset_page_get(const struct reset_page_settings *s, const struct templates *t, s
 
 /* A link that cannot serve (any more): audited, and said so. */
 static int
-refuse_link(const struct reset_page_settings *s, const struct templates *t, struct store *st, const char *identifier, const char *outcome,
-	    struct web_page *page, char **error_r)
+refuse_link(const struct reset_page_settings *s, const struct templates *t, struct store *st, const char *identifier,
+	    enum audit_outcome why, struct web_page *page, char **error_r)
 {
 	web_page_clear(page);
+	const char *outcome = audit_text(audit_code(why));  /* the log's words */
 	/* Anyone can post bad links by the thousand: beyond a few a minute they are answered
 	 * but no longer audited nor logged one by one (the disk is not theirs to fill). */
 	int64_t lately = identifier ? 0 : store_audit_count(st, "", AUDIT_ACTION, (int64_t)time(NULL) - 60);
 	if (lately < 0)
 		return store_failure(st, t, "password reset: audit", page, error_r);
 	if (lately < INVALID_AUDITED_PER_MINUTE &&
-	    store_audit_add(st, "web", identifier ? identifier : "", AUDIT_ACTION, identifier, outcome) < 0)
+	    store_audit_add(st, "web", identifier ? identifier : "", AUDIT_ACTION, identifier, audit_code(why)) < 0)
 		return store_failure(st, t, "password reset: audit", page, error_r);
 	invalid_page(s, t, page);
 	if (lately == INVALID_AUDITED_PER_MINUTE - 1)
@@ -186,18 +185,18 @@ change_password(const struct reset_page_settings *s, const struct templates *t, 
 	enum reset_check burnt = RESET_STORE_ERROR;
 	if (store_begin(st) < 0 || (burnt = reset_token_redeem(st, token, now, &identifier)) == RESET_STORE_ERROR ||
 	    (burnt == RESET_VALID && (set = store_password_set(st, identifier, hash, now)) < 0) ||
-	    (set == 1 && store_audit_add(st, "web", identifier, AUDIT_ACTION, identifier, OUTCOME_CHANGED) < 0) ||
+	    (set == 1 && store_audit_add(st, "web", identifier, AUDIT_ACTION, identifier, audit_code(AUDIT_PASSWORD_CHANGED)) < 0) ||
 	    (set == 1 && store_commit(st) < 0)) {
 		store_rollback(st);
 		rc = store_failure(st, t, "password reset: storing the new password", page, error_r);
 	} else if (set == 1) {
 		success_page(s, t, page);
-		page->log_line = xasprintf("password reset: %s: %s", identifier, OUTCOME_CHANGED);
+		page->log_line = xasprintf("password reset: %s: %s", identifier, audit_text(audit_code(AUDIT_PASSWORD_CHANGED)));
 		rc = 0;
 	} else {
 		/* Burnt by another request meanwhile, or the account left the directory. */
 		store_rollback(st);
-		rc = refuse_link(s, t, st, identifier, burnt == RESET_VALID ? OUTCOME_NO_ACCOUNT : OUTCOME_INVALID, page,
+		rc = refuse_link(s, t, st, identifier, burnt == RESET_VALID ? AUDIT_ACCOUNT_GONE : AUDIT_LINK_INVALID, page,
 				 error_r);
 	}
 	free(identifier);
@@ -229,7 +228,7 @@ reset_page_post(const struct reset_page_settings *s, const struct templates *t, 
 	if (check == RESET_STORE_ERROR) {
 		rc = store_failure(st, t, "password reset: checking a link", page, error_r);
 	} else if (check != RESET_VALID) {
-		rc = refuse_link(s, t, st, NULL, OUTCOME_INVALID, page, error_r);
+		rc = refuse_link(s, t, st, NULL, AUDIT_LINK_INVALID, page, error_r);
 	} else {
 		const char *why;
 		if (password == NULL || confirmation == NULL || *password == '\0' || *confirmation == '\0')

@@ -279,11 +279,11 @@ audit_row(const struct audit_row *row, void *user)
 	}
 	assert_string_equal(row->channel, "web");
 	assert_string_equal(row->action, "password_reset");
-	if (strcmp(row->outcome, "password changed") == 0) {
+	if (strcmp(row->outcome, "password_changed") == 0) {
 		assert_string_equal(row->subject, "JMOREAU01");
 		assert_string_equal(row->requester, "JMOREAU01");
 		scan->changed++;
-	} else if (strcmp(row->outcome, "invalid or expired link") == 0) {
+	} else if (strcmp(row->outcome, "link_invalid") == 0) {
 		assert_string_equal(row->requester, "");
 		scan->invalid++;
 	}
