@@ -1,7 +1,7 @@
 /* account_actions — see account_actions.h. */
 #include "autoconf.h"
 #include "account_actions.h"
-#include "limits.h"
+#include "limit_window.h"
 #include "dialog.h"
 #include "engine.h"
 #include "outbound.h"

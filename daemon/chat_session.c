@@ -2,7 +2,7 @@
 #include "autoconf.h"
 #include "chat_session.h"
 #include "account_actions.h"
-#include "limits.h"
+#include "limit_window.h"
 #include "directory.h"
 #include "dossier_number.h"
 #include "engine.h"

@@ -6,7 +6,7 @@
 #include "directory.h"
 #include "dossier_number.h"
 #include "request_fields.h"
-#include "limits.h"
+#include "limit_window.h"
 #include "mail_authres.h"
 #include "notify.h"
 #include "mail_compose.h"

@@ -2,7 +2,7 @@
 #include "autoconf.h"
 #include "notify.h"
 #include "engine.h"
-#include "limits.h"
+#include "limit_window.h"
 #include "outbound.h"
 #include "store.h"
 #include "template.h"

@@ -127,6 +127,43 @@
 	"ALTER TABLE threads ADD COLUMN owner_person TEXT;" \
 	"UPDATE threads SET owner = 'queue' WHERE state = 'escalated';"
 
+/* Audit outcomes as codes (audit.h), the sentences of the rows written before mapped to
+ * theirs (frozen here: the sentences shown may change, these rows will not); a code
+ * cap's sentence keeps its count only in the thread it opened. */
+#define SQL_AUDIT_CODES \
+	"UPDATE audit SET outcome = CASE" \
+	" WHEN outcome = 'identifiers sent to the address on file' THEN 'identifiers_sent'" \
+	" WHEN outcome = 'reset link sent to the address on file' THEN 'reset_sent'" \
+	" WHEN outcome = 'reset requested from the extranet (it mails the address on file)' THEN 'reset_requested'" \
+	" WHEN outcome = 'one-time code sent to the address on file' THEN 'code_sent'" \
+	" WHEN outcome = 'the address on file cannot be written to: nothing sent' THEN 'address_unusable'" \
+	" WHEN outcome = 'directory unavailable: escalated to a person' THEN 'directory_unavailable'" \
+	" WHEN outcome = 'hourly limit reached for this requester: nothing sent' THEN 'requester_limit'" \
+	" WHEN outcome = 'hourly limit reached for this account: nothing sent' THEN 'account_limit'" \
+	" WHEN outcome = 'no account matched: nothing sent' THEN 'no_account'" \
+	" WHEN outcome = 'the extranet knows no such account: nothing sent' THEN 'extranet_no_account'" \
+	" WHEN outcome = 'address not on file for this request, or a limit: nothing sent' THEN 'code_not_sent'" \
+	" WHEN outcome = 'wrong one-time code' THEN 'code_wrong'" \
+	" WHEN outcome = 'code not checked: too many wrong codes from all visitors this hour' THEN 'code_unchecked_global'" \
+	" WHEN outcome = 'code not checked: hourly limit of wrong codes reached for this visitor' THEN 'code_unchecked_visitor'" \
+	" WHEN outcome = 'right code not accepted: hourly limit of wrong codes reached for this address' THEN 'code_refused_address'" \
+	" WHEN outcome = 'code accepted: status given' THEN 'code_accepted'" \
+	" WHEN outcome = 'code accepted: directory unavailable' THEN 'code_accepted_unavailable'" \
+	" WHEN outcome = 'hourly limit reached: nothing sent' THEN 'status_limit'" \
+	" WHEN outcome = 'address not on file for this dossier: nothing sent' THEN 'status_not_on_file'" \
+	" WHEN outcome = 'no such dossier: nothing sent' THEN 'no_dossier'" \
+	" WHEN outcome = 'no sender address: nothing sent' THEN 'no_sender'" \
+	" WHEN outcome = 'number asked for' THEN 'number_asked'" \
+	" WHEN outcome = 'status given to a verified requester' THEN 'status_given'" \
+	" WHEN outcome = 'requester not verified: status sent to the addresses on file' THEN 'status_sent_on_file'" \
+	" WHEN outcome = 'status mailed to the addresses on file recently: nothing sent' THEN 'status_sent_recently'" \
+	" WHEN outcome = 'requester not verified, no active account on file: nothing sent' THEN 'status_no_active_account'" \
+	" WHEN outcome = 'password changed' THEN 'password_changed'" \
+	" WHEN outcome = 'invalid or expired link' THEN 'link_invalid'" \
+	" WHEN outcome = 'account no longer in the directory' THEN 'account_gone'" \
+	" WHEN outcome LIKE '% wrong one-time codes in an hour from all visitors (cap %' THEN 'code_cap'" \
+	" ELSE outcome END;"
+
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
  * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
@@ -135,7 +172,7 @@
 	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
-	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER
+	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -163,6 +200,8 @@ static const struct schema_step {
 	[5] = { 6, SQL_CHAT_ACTIONS SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES SQL_WRONG_CODES },
 	/* Thread ownership: the bot, the correspondants' queue or one correspondant. */
 	[6] = { 7, SQL_THREAD_OWNER },
+	/* Audit outcomes stored as codes. */
+	[7] = { 8, SQL_AUDIT_CODES },
 };
 
 int

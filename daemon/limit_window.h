@@ -1,8 +1,8 @@
-/* limits — the window every hourly limit of dialogd counts in ([security] reminder_limit,
+/* limit_window — the window every hourly limit of dialogd counts in ([security] reminder_limit,
  * status_limit, reset_limit, the wrong one-time codes, [mail] domain_limit, global_limit,
  * notify_limit): one name, so that no limit counts another span by a typo. */
-#ifndef DIALOGD_LIMITS_H
-#define DIALOGD_LIMITS_H
+#ifndef DIALOGD_LIMIT_WINDOW_H
+#define DIALOGD_LIMIT_WINDOW_H
 
 #include <stdint.h>
 
