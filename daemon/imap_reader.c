@@ -326,13 +326,13 @@ escalate_unfetchable(struct imap_reader *r, uint32_t uid, struct mail_result *re
 	return rc;
 }
 
-/* Processes every new message; *found_r: how many there were. */
+/* Where this pass starts: the last UID processed, in *last_uid_r; 0 when UIDVALIDITY
+ * changed (the mailbox is read again from the start). Returns STEP_OK or STEP_STORE. */
 static enum step
-process_new(struct imap_reader *r, ssize_t *found_r)
+resume_point(struct imap_reader *r, uint32_t *last_uid_r)
 {
-	*found_r = 0;
-	uint32_t stored_validity, last_uid;
-	if (store_mailbox_get(r->store, r->s->mailbox, &stored_validity, &last_uid) < 0) {
+	uint32_t stored_validity;
+	if (store_mailbox_get(r->store, r->s->mailbox, &stored_validity, last_uid_r) < 0) {
 		log_error("store: cannot read the mailbox state: %s", store_error(r->store));
 		return STEP_STORE;
 	}
@@ -341,12 +341,71 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			log_warning("imap: %s: UIDVALIDITY changed (%u → %u): re-scanning the whole mailbox; mail already "
 				    "processed is recognised by its Message-ID and not answered twice",
 				    r->s->mailbox, stored_validity, r->uidvalidity);
-		last_uid = 0;
+		*last_uid_r = 0;
 		if (store_mailbox_set(r->store, r->s->mailbox, r->uidvalidity, 0) < 0) {
 			log_error("store: cannot record the mailbox state: %s", store_error(r->store));
 			return STEP_STORE;
 		}
 	}
+	return STEP_OK;
+}
+
+/* Counts one more refusal to deliver uid (why: the server's reason; now: monotonic
+ * seconds). Returns true while it is to be tried again later, false once it has been
+ * refused FETCH_TRIES times over REFUSED_SPAN and is to be escalated unread. */
+static bool
+refused_again(struct imap_reader *r, uint32_t uid, const char *why, double now)
+{
+	if (r->refused_uid != uid) {
+		r->refused_uid = uid;
+		r->refused_count = 0;
+		r->refused_since = now;
+	}
+	r->refused_count++;
+	log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u; escalated unread after "
+		    "%u attempts over %d min", uid, why, r->refused_count,
+		    FETCH_TRIES, REFUSED_SPAN / 60);
+	return r->refused_count < FETCH_TRIES || now - r->refused_since < REFUSED_SPAN;
+}
+
+/* One message through mail_process: as fetched (got 0: raw[0..len), size bytes on the
+ * server; raw is freed here) or escalated unread (got -2). Returns STEP_OK, or
+ * STEP_STORE when it was not processed and is to be retried. */
+static enum step
+process_message(struct imap_reader *r, uint32_t uid, int got, char *raw, size_t len, size_t size)
+{
+	struct mail_result res;
+	char *err = NULL;
+	int rc;
+	if (got == 0) {
+		pthread_rwlock_rdlock(&r->engine->lock);
+		rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, len, size, &res, &err);
+		pthread_rwlock_unlock(&r->engine->lock);
+	} else {
+		rc = escalate_unfetchable(r, uid, &res, &err);
+	}
+	free(raw);
+	if (rc < 0) {
+		log_error("mail uid %u: not processed, will retry: %s", uid, err);
+		free(err);
+		mail_result_clear(&res);
+		return STEP_STORE;
+	}
+	log_result(uid, &res);
+	if (res.queued > 0)
+		smtp_sender_wake(r->sender);
+	mail_result_clear(&res);
+	return STEP_OK;
+}
+
+/* Processes every new message; *found_r: how many there were. */
+static enum step
+process_new(struct imap_reader *r, ssize_t *found_r)
+{
+	*found_r = 0;
+	uint32_t last_uid;
+	if (resume_point(r, &last_uid) != STEP_OK)
+		return STEP_STORE;
 	uint32_t *uids = NULL;
 	ssize_t n = search_new(r, last_uid, &uids);
 	if (n < 0)
@@ -371,44 +430,14 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			step = STEP_CONNECTION;
 			break;
 		}
-		if (got == -2) {
-			if (r->refused_uid != uids[i]) {
-				r->refused_uid = uids[i];
-				r->refused_count = 0;
-				r->refused_since = t1;
-			}
-			r->refused_count++;
-			log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u; escalated unread after "
-				    "%u attempts over %d min", uids[i], why, r->refused_count,
-				    FETCH_TRIES, REFUSED_SPAN / 60);
-			if (r->refused_count < FETCH_TRIES || t1 - r->refused_since < REFUSED_SPAN) {
-				step = STEP_REFUSED;
-				break;
-			}
+		if (got == -2 && refused_again(r, uids[i], why, t1)) {
+			step = STEP_REFUSED;
+			break;
 		}
 		if (got == 0 || got == -2) {
-			struct mail_result res;
-			char *err = NULL;
-			int rc;
-			if (got == 0) {
-				pthread_rwlock_rdlock(&r->engine->lock);
-				rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, len, size, &res, &err);
-				pthread_rwlock_unlock(&r->engine->lock);
-			} else {
-				rc = escalate_unfetchable(r, uids[i], &res, &err);
-			}
-			free(raw);
-			if (rc < 0) {
-				log_error("mail uid %u: not processed, will retry: %s", uids[i], err);
-				free(err);
-				mail_result_clear(&res);
-				step = STEP_STORE;
+			step = process_message(r, uids[i], got, raw, len, size);
+			if (step != STEP_OK)
 				break;
-			}
-			log_result(uids[i], &res);
-			if (res.queued > 0)
-				smtp_sender_wake(r->sender);
-			mail_result_clear(&res);
 			t_process += monotonic_seconds() - t1;
 		}
 		done++;
