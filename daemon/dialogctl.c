@@ -458,131 +458,168 @@ cmd_import(const char *store_path, int argc, char **argv)
 	return n < 0 ? 1 : 0;
 }
 
-int
-main(int argc, char **argv)
+/* The options before the command, into *o and the two thresholds (-1: not given; the
+ * configuration decides). Returns true when the command should run; false when dialogctl
+ * must exit with *status_r (--help, --version, a bad option). */
+static bool
+parse_options(int argc, char **argv, struct options *o, double *min_conf_r, double *min_margin_r,
+	      int *status_r)
 {
-	/* What dialogctl creates (a store, its -wal and -shm, with import or chat) is its
-	 * user's alone, as dialogd's own files are. */
-	umask(077);
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
 		{ "min-confidence", required_argument, NULL, 'C' }, { "min-margin", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
-	struct options o = {0};
-	double min_conf = -1, min_margin = -1;
 	int c;
 	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.config_file = optarg; break;
-		case 'd': o.data_dir = optarg; break;
+		case 'c': o->config_file = optarg; break;
+		case 'd': o->data_dir = optarg; break;
 		case 'C':
 		case 'M':
-			if (parse_fraction(optarg, 1, c == 'C' ? &min_conf : &min_margin) < 0) {
+			if (parse_fraction(optarg, 1, c == 'C' ? min_conf_r : min_margin_r) < 0) {
 				fprintf(stderr, "dialogctl: %s needs a number from 0 to 1\n",
 					c == 'C' ? "--min-confidence" : "--min-margin");
-				return 2;
+				*status_r = 2;
+				return false;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); *status_r = 0; return false;
+		case 'V': puts(PACKAGE_STRING); *status_r = 0; return false;
+		default: usage(stderr); *status_r = 2; return false;
 		}
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		*status_r = 2;
+		return false;
 	}
-	struct config cfg;
-	config_init(&cfg);  /* after the options: their early returns have nothing to free */
-	const char *command = argv[optind];
-	if (strcmp(command, "config") == 0) {
-		if (optind + 1 < argc && strcmp(argv[optind + 1], "--man") == 0)
-			config_describe_man(stdout);
-		else
-			config_describe(stdout);
-		config_clear(&cfg);
-		return 0;
-	}
-	if (strcmp(command, "help") == 0) {
-		usage(stdout);
-		config_clear(&cfg);
-		return 0;
-	}
-	if (o.config_file != NULL) {
+	return true;
+}
+
+/* Reads -c FILE when given (after protecting the process: it may hold passwords), then
+ * settles the settings: the options first, the configuration next. Returns 0, or -1 with
+ * the reason printed. */
+static int
+load_configuration(struct config *cfg, struct options *o, double min_conf, double min_margin)
+{
+	if (o->config_file != NULL) {
 		char *err = NULL;
 		/* The configuration may hold passwords or name their files (chat reads them): like
 		 * dialogd, no core dump and no ptrace by the same user from here on. */
 		if (process_protect(&err) < 0) {
 			fprintf(stderr, "dialogctl: %s\n", err);
 			free(err);
-			config_clear(&cfg);
-			return 1;
+			return -1;
 		}
-		if (config_load(&cfg, o.config_file, &err) < 0) {
+		if (config_load(cfg, o->config_file, &err) < 0) {
 			fprintf(stderr, "dialogctl: configuration errors:\n%s\n", err);
 			free(err);
-			config_clear(&cfg);
-			return 1;
+			return -1;
 		}
 	}
-	o.settings.min_confidence = min_conf >= 0 ? min_conf : cfg.min_confidence;
-	o.settings.min_margin = min_margin >= 0 ? min_margin : cfg.min_margin;
-	o.settings.suggest_confidence = cfg.suggest_confidence;
-	o.settings.suggest_max_words = cfg.suggest_max_words;
-	if (o.data_dir == NULL)
-		o.data_dir = cfg.data_dir;
+	o->settings.min_confidence = min_conf >= 0 ? min_conf : cfg->min_confidence;
+	o->settings.min_margin = min_margin >= 0 ? min_margin : cfg->min_margin;
+	o->settings.suggest_confidence = cfg->suggest_confidence;
+	o->settings.suggest_max_words = cfg->suggest_max_words;
+	if (o->data_dir == NULL)
+		o->data_dir = cfg->data_dir;
+	return 0;
+}
 
-	int rc;
-	int rest = argc - optind - 1;
-	char **args = argv + optind + 1;
+/* The commands that read the store and need no engine. Returns true, with the exit
+ * status in *rc_r, when command is one of them. */
+static bool
+run_store_command(const char *command, const struct config *cfg, int rest, char **args, int *rc_r)
+{
 	if (strcmp(command, "audit") == 0 || strcmp(command, "purge") == 0) {
-		rc = strcmp(command, "audit") == 0 ? ctl_audit(cfg.store_path, rest, args) : ctl_purge(cfg.store_path, rest, args);
-		config_clear(&cfg);
-		return rc;
+		*rc_r = strcmp(command, "audit") == 0 ? ctl_audit(cfg->store_path, rest, args)
+		      : ctl_purge(cfg->store_path, rest, args);
+		return true;
 	}
 	if (strcmp(command, "import") == 0) {
-		rc = cmd_import(cfg.store_path, rest, args);
-		config_clear(&cfg);
-		return rc;
+		*rc_r = cmd_import(cfg->store_path, rest, args);
+		return true;
 	}
 	if (strcmp(command, "threads") == 0 || strcmp(command, "thread") == 0 || strcmp(command, "outbox") == 0 ||
 	    strcmp(command, "status") == 0) {
-		rc = strcmp(command, "threads") == 0 ? ctl_threads(cfg.store_path, rest, args)
-		     : strcmp(command, "thread") == 0 ? ctl_thread(cfg.store_path, rest, args)
-		     : strcmp(command, "outbox") == 0 ? ctl_outbox(cfg.store_path, rest, args)
-		     : rest == 0 ? ctl_status(cfg.store_path) : 2;
-		config_clear(&cfg);
-		return rc;
+		*rc_r = strcmp(command, "threads") == 0 ? ctl_threads(cfg->store_path, rest, args)
+		      : strcmp(command, "thread") == 0 ? ctl_thread(cfg->store_path, rest, args)
+		      : strcmp(command, "outbox") == 0 ? ctl_outbox(cfg->store_path, rest, args)
+		      : rest == 0 ? ctl_status(cfg->store_path) : 2;
+		return true;
 	}
-	struct engine *e = open_engine(&o);
+	return false;
+}
+
+/* The commands that run the engine (loaded first, whatever the command: an unknown one
+ * is reported only once the data folder loads). Returns the exit status. */
+static int
+run_engine_command(const char *command, const struct options *o, const struct config *cfg, int rest,
+		   char **args)
+{
+	struct engine *e = open_engine(o);
+	int rc;
 	if (e == NULL) {
 		rc = 1;
 	} else if (strcmp(command, "ask") == 0) {
-		rc = cmd_ask(e, &o, argc - optind - 1, argv + optind + 1);
+		rc = cmd_ask(e, o, rest, args);
 	} else if (strcmp(command, "classify") == 0 && rest > 0 && strcmp(args[0], "--eml") == 0) {
-		rc = cmd_classify_eml(e, &o, rest - 1, args + 1);
+		rc = cmd_classify_eml(e, o, rest - 1, args + 1);
 	} else if (strcmp(command, "classify") == 0) {
-		rc = cmd_classify(e, &o);
+		rc = cmd_classify(e, o);
 	} else if (strcmp(command, "eval") == 0) {
-		rc = cmd_eval(e, &o, argc - optind - 1, argv + optind + 1);
+		rc = cmd_eval(e, o, rest, args);
 	} else if (strcmp(command, "check") == 0) {
 		rc = cmd_check(e);
 		char *err = NULL;
 		/* The secret files, as dialogd checks them before reading them. */
-		if (o.config_file != NULL && config_check_secret_files(&cfg, &err) < 0) {
+		if (o->config_file != NULL && config_check_secret_files(cfg, &err) < 0) {
 			fprintf(stderr, "dialogctl: secret files:\n%s\n", err);
 			free(err);
 			rc = 1;
 		}
 	} else if (strcmp(command, "chat") == 0) {
-		rc = cmd_chat(e, &o, &cfg);
+		rc = cmd_chat(e, o, cfg);
 	} else {
 		fprintf(stderr, "dialogctl: unknown command \"%s\"\n", command);
 		usage(stderr);
 		rc = 2;
 	}
 	engine_free(&e);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	/* What dialogctl creates (a store, its -wal and -shm, with import or chat) is its
+	 * user's alone, as dialogd's own files are. */
+	umask(077);
+	struct options o = {0};
+	double min_conf = -1, min_margin = -1;
+	int rc;
+	if (!parse_options(argc, argv, &o, &min_conf, &min_margin, &rc))
+		return rc;
+	struct config cfg;
+	config_init(&cfg);  /* after the options: their early returns have nothing to free */
+	const char *command = argv[optind];
+	int rest = argc - optind - 1;
+	char **args = argv + optind + 1;
+	if (strcmp(command, "config") == 0) {
+		if (rest > 0 && strcmp(args[0], "--man") == 0)
+			config_describe_man(stdout);
+		else
+			config_describe(stdout);
+		rc = 0;
+	} else if (strcmp(command, "help") == 0) {
+		usage(stdout);
+		rc = 0;
+	} else if (load_configuration(&cfg, &o, min_conf, min_margin) < 0) {
+		rc = 1;
+	} else if (!run_store_command(command, &cfg, rest, args, &rc)) {
+		rc = run_engine_command(command, &o, &cfg, rest, args);
+	}
 	config_clear(&cfg);
 	return rc;
 }

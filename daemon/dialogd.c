@@ -401,6 +401,71 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	return status;
 }
 
+/* What the command line asks for. */
+struct options {
+	const char *config_file;        /* -c FILE, or NULL */
+	const char *data_dir;           /* --data DIR, or NULL: the configuration's */
+	bool check_only;                /* --check: load, check, stop */
+};
+
+/* Returns true when dialogd should go on; false when it must exit with *status_r
+ * (--help, --version, a bad option). */
+static bool
+parse_options(int argc, char **argv, struct options *o, int *status_r)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config_file = optarg; break;
+		case 'd': o->data_dir = optarg; break;
+		case 'k': o->check_only = true; break;
+		case 'h': usage(stdout); *status_r = 0; return false;
+		case 'V': puts(PACKAGE_STRING); *status_r = 0; return false;
+		default: usage(stderr); *status_r = 2; return false;
+		}
+	}
+	return true;
+}
+
+/* Reads config_file, when given, into cfg (initialised). Returns 0, or -1 logged. */
+static int
+load_configuration(struct config *cfg, const char *config_file)
+{
+	char *err = NULL;
+	if (config_file != NULL && config_load(cfg, config_file, &err) < 0) {
+		log_error("config: %s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The store, or NULL logged. */
+static struct store *
+open_store(const char *path)
+{
+	char *err = NULL;
+	struct store *store = store_open(path, &err);
+	if (store == NULL) {
+		log_error("%s", err);
+		free(err);
+	}
+	return store;
+}
+
+/* Whether a SIGTERM or SIGINT came while loading (install_signals kept it pending). */
+static bool
+stop_pending(void)
+{
+	sigset_t pending;
+	return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -413,32 +478,17 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
-		{ "check", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
-	};
-	const char *config_file = NULL, *data_dir = NULL;
-	int check_only = 0, c;
-	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config_file = optarg; break;
-		case 'd': data_dir = optarg; break;
-		case 'k': check_only = 1; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': puts(PACKAGE_STRING); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
+	struct options o = {0};
+	int status = 1;
+	if (!parse_options(argc, argv, &o, &status))
+		return status;
 	/* Signals first: a SIGHUP or SIGTERM while the data loads is kept for later (the
 	 * default action would kill the daemon, and systemd would not restart it). */
 	sigset_t old;
 	install_signals(&old);
 	struct config cfg;
 	config_init(&cfg);
-	if (config_file != NULL && config_load(&cfg, config_file, &err) < 0) {
-		log_error("config: %s", err);
-		free(err);
+	if (load_configuration(&cfg, o.config_file) < 0) {
 		config_clear(&cfg);
 		return 1;
 	}
@@ -447,34 +497,26 @@ main(int argc, char **argv)
 	struct mail_setup setup = {0};
 	struct engine_holder holder = {0};
 	struct store *store = NULL;
-	int status = 1;
-	const char *dir = data_dir ? data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
+	const char *dir = o.data_dir ? o.data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
 	/* As root (if started so) up to here; then as the user: for good with --check, which
 	 * binds nothing, else with root kept for the bind (see identity_assume). */
-	if (identity_decide(&cfg, config_file, &id) < 0 || read_secrets(&cfg, &setup) < 0 ||
-	    (id.switch_user && (check_only ? identity_drop(&id) : identity_assume(&id)) < 0) ||
-	    (holder.engine = load(dir)) == NULL || store_check_access(cfg.store_path, &id) < 0)
+	if (identity_decide(&cfg, o.config_file, &id) < 0 || read_secrets(&cfg, &setup) < 0 ||
+	    (id.switch_user && (o.check_only ? identity_drop(&id) : identity_assume(&id)) < 0) ||
+	    (holder.engine = load(dir)) == NULL || store_check_access(cfg.store_path, &id) < 0 ||
+	    (store = open_store(cfg.store_path)) == NULL)
 		goto out;
-	if ((store = store_open(cfg.store_path, &err)) == NULL) {
-		log_error("%s", err);
-		free(err);
-		goto out;
-	}
 	log_schema_upgrade(cfg.store_path, store_schema_upgraded_from(store));
-	if (check_only) {
+	if (o.check_only) {
 		status = check_directory(&setup, &cfg, store);
 		if (status == 0)
 			log_info("check: configuration, data, store and directory are usable");
-		goto out;
-	}
-	/* Asked to stop while loading: stop before connecting anywhere. */
-	sigset_t pending;
-	if (sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1)) {
+	} else if (stop_pending()) {
+		/* Asked to stop while loading: stop before connecting anywhere. */
 		log_info("stopped before starting (signal received while loading)");
 		status = 0;
-		goto out;
+	} else {
+		status = run(&cfg, &setup, &holder, &id, dir, &old);
 	}
-	status = run(&cfg, &setup, &holder, &id, dir, &old);
 out:
 	store_close(&store);
 	mail_setup_clear(&setup);

@@ -1,8 +1,10 @@
-/* imap_reader — see imap_reader.h. libetpan facts this relies on are in
+/* imap_reader — see imap_reader.h: the thread, its search, fetch, finish and wait; the
+ * session itself (connect, TLS, login, select) is imap_session.c's, through
+ * imap_reader_internal.h. libetpan facts this relies on are in
  * ../shared/notes/libraries.md (connect returns 2; capabilities after LOGIN; UID n:*
  * returns the highest UID even below n; buffered EXISTS during IDLE). */
 #include "autoconf.h"
-#include "imap_reader.h"
+#include "imap_reader_internal.h"
 #include "directory.h"
 #include "engine.h"
 #include "intent.h"
@@ -10,18 +12,15 @@
 #include "mail_compose.h"
 #include "smtp_sender.h"
 #include "store.h"
-#include "tls_verify.h"
 #include "template.h"
 #include "util.h"
 
 #include <libetpan/libetpan.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,32 +28,6 @@
 #define FINISH_BATCH 50
 /* Re-IDLE at least this often: servers drop idle connections after 30 minutes. */
 #define IDLE_RENEW 600
-
-struct imap_reader {
-	const struct imap_settings *s;
-	const struct mail_settings *mail;
-	struct engine_holder *engine;
-	struct smtp_sender *sender;
-	struct store *store;
-	struct directory *directory;     /* this thread's: the account actions ask it */
-	struct intent_scratch *scratch;
-	char *host;
-	int port;
-	char *done_folder_utf7;
-	mailimap *imap;
-	uint32_t uidvalidity;
-	bool has_move, has_uidplus;
-	bool tls_used;
-	char *lost_why;                 /* why the connection was last given up, for the log */
-	uint32_t refused_uid;           /* the last UID the server refused to deliver */
-	unsigned refused_count;         /* ... how many times in a row */
-	double refused_since;           /* ... since when (monotonic seconds) */
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
-};
 
 /* Outcome of a step: go on, the connection is gone (reconnect), the store failed or the
  * server refused a command (wait and retry without dropping the connection). */
@@ -66,27 +39,6 @@ enum step { STEP_OK, STEP_CONNECTION, STEP_STORE, STEP_REFUSED };
 #define FETCH_TRIES 3
 #define REFUSED_SPAN 3600
 
-/* What a failed command met, for the log (caller frees). The server's own words only
- * when it did answer: after a read error libetpan still holds an earlier answer's text. */
-static char *
-imap_error(struct imap_reader *r, int rc)
-{
-	const char *text = r->imap != NULL && r->imap->imap_response != NULL && *r->imap->imap_response
-				   ? r->imap->imap_response : "no reason given";
-	switch (rc) {
-	case MAILIMAP_ERROR_STREAM:
-		return xstrdup("no answer from the server (connection broken, or no answer within [imap] timeout)");
-	case MAILIMAP_ERROR_PARSE:  /* also what libetpan says when the server closed the connection */
-		return xstrdup("no readable answer from the server (connection closed, or a malformed answer)");
-	case MAILIMAP_ERROR_FATAL:
-		return xasprintf("the server closed the session (BYE): %s", text);
-	case MAILIMAP_ERROR_PROTOCOL:  /* libetpan's code for a BAD, and for an answer to another tag */
-		return xasprintf("the server answered BAD, or out of turn: %s", text);
-	default:
-		return xstrdup(text);
-	}
-}
-
 /* The link itself is gone (as opposed to a NO answer to one command); when it is, the
  * reason is kept for the log. */
 static bool
@@ -97,7 +49,7 @@ link_lost(struct imap_reader *r, int rc)
 		    rc == MAILIMAP_ERROR_PROTOCOL || r->imap->imap_stream == NULL;
 	if (lost) {
 		free(r->lost_why);
-		r->lost_why = imap_error(r, rc);
+		r->lost_why = imap_session_error(r, rc);
 	}
 	return lost;
 }
@@ -131,128 +83,6 @@ set_status(struct imap_reader *r, const char *state, const char *detail)
 		log_error("store: cannot record the IMAP status: %s", store_error(r->store));
 }
 
-static bool
-offers(mailimap *imap, const char *capability)
-{
-	struct mailimap_connection_info *ci = imap->imap_connection_info;
-	if (ci == NULL || ci->imap_capability == NULL)
-		return false;
-	for (clistiter *it = clist_begin(ci->imap_capability->cap_list); it; it = clist_next(it)) {
-		struct mailimap_capability *c = clist_content(it);
-		if (c->cap_type == MAILIMAP_CAPABILITY_NAME && c->cap_data.cap_name != NULL &&
-		    strcasecmp(c->cap_data.cap_name, capability) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void
-disconnect(struct imap_reader *r)
-{
-	if (r->imap == NULL)
-		return;
-	if (r->imap->imap_stream != NULL)
-		mailimap_logout(r->imap);
-	mailimap_free(r->imap);
-	r->imap = NULL;
-}
-
-/* Names the server for TLS (SNI) when it is reached by name. */
-static void
-set_server_name(struct mailstream_ssl_context *ctx, void *host)
-{
-	struct in6_addr addr;
-	if (inet_pton(AF_INET, host, &addr) != 1 && inet_pton(AF_INET6, host, &addr) != 1)
-		mailstream_ssl_set_server_name(ctx, host);
-}
-
-/* libetpan does not check certificates: this does, before any password is sent. */
-static int
-check_certificate(struct imap_reader *r, char **error_r)
-{
-	if (!r->s->tls_verify)
-		return 0;
-	carray *chain = mailstream_get_certificate_chain(r->imap->imap_stream);
-	size_t count = chain ? carray_count(chain) : 0;
-	struct tls_certificate *certs = xcalloc(count + 1, sizeof(*certs));
-	for (size_t i = 0; i < count; i++) {
-		MMAPString *der = carray_get(chain, (unsigned)i);
-		certs[i].der = (const unsigned char *)der->str;
-		certs[i].len = der->len;
-	}
-	int rc = tls_verify_chain(certs, count, r->host, r->s->tls_ca_file, error_r);
-	free(certs);
-	if (chain != NULL)
-		mailstream_certificate_chain_free(chain);
-	return rc;
-}
-
-/* Connects, secures, logs in and selects. Returns 0 or -1 with *error_r. */
-static int
-connect_mailbox(struct imap_reader *r, char **error_r)
-{
-	const struct imap_settings *s = r->s;
-	r->imap = mailimap_new(0, NULL);
-	mailimap_set_timeout(r->imap, (time_t)s->timeout);
-	bool tls = str_starts_with(s->url, "imaps://");
-	int rc = tls ? mailimap_ssl_connect_with_callback(r->imap, r->host, (uint16_t)r->port, set_server_name, r->host)
-		     : mailimap_socket_connect(r->imap, r->host, (uint16_t)r->port);
-	if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_NO_ERROR_AUTHENTICATED && rc != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
-		*error_r = xasprintf("cannot connect to %s:%d (libetpan error %d)", r->host, r->port, rc);
-		return -1;
-	}
-	if (!tls) {
-		struct mailimap_capability_data *caps = NULL;
-		if (mailimap_capability(r->imap, &caps) == MAILIMAP_NO_ERROR)
-			mailimap_capability_data_free(caps);
-		if (offers(r->imap, "STARTTLS")) {
-			if (mailimap_socket_starttls_with_callback(r->imap, set_server_name, r->host) != MAILIMAP_NO_ERROR) {
-				*error_r = xasprintf("STARTTLS with %s failed", r->host);
-				return -1;
-			}
-			tls = true;
-		}
-	}
-	if (tls && check_certificate(r, error_r) < 0)
-		return -1;
-	r->tls_used = tls;
-	if (!tls && !host_is_loopback(r->host) && !s->allow_plaintext) {
-		*error_r = xasprintf("%s offers no TLS: the password is not sent in clear to a server off this machine "
-				     "(use imaps://, or set [imap] allow_plaintext = yes)", r->host);
-		return -1;
-	}
-	rc = mailimap_login(r->imap, s->user, s->password ? s->password : "");
-	if (rc != MAILIMAP_NO_ERROR) {
-		char *why = imap_error(r, rc);
-		*error_r = xasprintf("login as %s refused: %s", s->user, why);
-		free(why);
-		return -1;
-	}
-	/* Capabilities are known after LOGIN (Dovecot sends the full list with its OK). */
-	struct mailimap_capability_data *caps = NULL;
-	if (mailimap_capability(r->imap, &caps) == MAILIMAP_NO_ERROR)
-		mailimap_capability_data_free(caps);
-	r->has_move = offers(r->imap, "MOVE");
-	r->has_uidplus = offers(r->imap, "UIDPLUS");
-	rc = mailimap_select(r->imap, s->mailbox);
-	if (rc != MAILIMAP_NO_ERROR || r->imap->imap_selection_info == NULL) {
-		char *why = imap_error(r, rc);
-		*error_r = xasprintf("cannot select %s: %s", s->mailbox, why);
-		free(why);
-		return -1;
-	}
-	r->uidvalidity = r->imap->imap_selection_info->sel_uidvalidity;
-	if (s->move_when_done) {
-		/* Created if missing; "already exists" is the usual answer and no error. */
-		rc = mailimap_create(r->imap, r->done_folder_utf7);
-		if (rc != MAILIMAP_NO_ERROR && rc != MAILIMAP_ERROR_CREATE) {
-			*error_r = xasprintf("cannot create the folder %s (libetpan error %d)", s->done_folder, rc);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* The UIDs above last_uid, ascending. Returns the count (array in *uids_r) or -1. */
 static ssize_t
 search_new(struct imap_reader *r, uint32_t last_uid, uint32_t **uids_r)
@@ -264,7 +94,7 @@ search_new(struct imap_reader *r, uint32_t last_uid, uint32_t **uids_r)
 	if (rc != MAILIMAP_NO_ERROR) {
 		if (!link_lost(r, rc)) {  /* a NO: the connection is dropped all the same */
 			free(r->lost_why);
-			char *why = imap_error(r, rc);
+			char *why = imap_session_error(r, rc);
 			r->lost_why = xasprintf("UID SEARCH refused: %s", why);
 			free(why);
 		}
@@ -496,13 +326,13 @@ escalate_unfetchable(struct imap_reader *r, uint32_t uid, struct mail_result *re
 	return rc;
 }
 
-/* Processes every new message; *found_r: how many there were. */
+/* Where this pass starts: the last UID processed, in *last_uid_r; 0 when UIDVALIDITY
+ * changed (the mailbox is read again from the start). Returns STEP_OK or STEP_STORE. */
 static enum step
-process_new(struct imap_reader *r, ssize_t *found_r)
+resume_point(struct imap_reader *r, uint32_t *last_uid_r)
 {
-	*found_r = 0;
-	uint32_t stored_validity, last_uid;
-	if (store_mailbox_get(r->store, r->s->mailbox, &stored_validity, &last_uid) < 0) {
+	uint32_t stored_validity;
+	if (store_mailbox_get(r->store, r->s->mailbox, &stored_validity, last_uid_r) < 0) {
 		log_error("store: cannot read the mailbox state: %s", store_error(r->store));
 		return STEP_STORE;
 	}
@@ -511,12 +341,71 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			log_warning("imap: %s: UIDVALIDITY changed (%u → %u): re-scanning the whole mailbox; mail already "
 				    "processed is recognised by its Message-ID and not answered twice",
 				    r->s->mailbox, stored_validity, r->uidvalidity);
-		last_uid = 0;
+		*last_uid_r = 0;
 		if (store_mailbox_set(r->store, r->s->mailbox, r->uidvalidity, 0) < 0) {
 			log_error("store: cannot record the mailbox state: %s", store_error(r->store));
 			return STEP_STORE;
 		}
 	}
+	return STEP_OK;
+}
+
+/* Counts one more refusal to deliver uid (why: the server's reason; now: monotonic
+ * seconds). Returns true while it is to be tried again later, false once it has been
+ * refused FETCH_TRIES times over REFUSED_SPAN and is to be escalated unread. */
+static bool
+refused_again(struct imap_reader *r, uint32_t uid, const char *why, double now)
+{
+	if (r->refused_uid != uid) {
+		r->refused_uid = uid;
+		r->refused_count = 0;
+		r->refused_since = now;
+	}
+	r->refused_count++;
+	log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u; escalated unread after "
+		    "%u attempts over %d min", uid, why, r->refused_count,
+		    FETCH_TRIES, REFUSED_SPAN / 60);
+	return r->refused_count < FETCH_TRIES || now - r->refused_since < REFUSED_SPAN;
+}
+
+/* One message through mail_process: as fetched (got 0: raw[0..len), size bytes on the
+ * server; raw is freed here) or escalated unread (got -2). Returns STEP_OK, or
+ * STEP_STORE when it was not processed and is to be retried. */
+static enum step
+process_message(struct imap_reader *r, uint32_t uid, int got, char *raw, size_t len, size_t size)
+{
+	struct mail_result res;
+	char *err = NULL;
+	int rc;
+	if (got == 0) {
+		pthread_rwlock_rdlock(&r->engine->lock);
+		rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, len, size, &res, &err);
+		pthread_rwlock_unlock(&r->engine->lock);
+	} else {
+		rc = escalate_unfetchable(r, uid, &res, &err);
+	}
+	free(raw);
+	if (rc < 0) {
+		log_error("mail uid %u: not processed, will retry: %s", uid, err);
+		free(err);
+		mail_result_clear(&res);
+		return STEP_STORE;
+	}
+	log_result(uid, &res);
+	if (res.queued > 0)
+		smtp_sender_wake(r->sender);
+	mail_result_clear(&res);
+	return STEP_OK;
+}
+
+/* Processes every new message; *found_r: how many there were. */
+static enum step
+process_new(struct imap_reader *r, ssize_t *found_r)
+{
+	*found_r = 0;
+	uint32_t last_uid;
+	if (resume_point(r, &last_uid) != STEP_OK)
+		return STEP_STORE;
 	uint32_t *uids = NULL;
 	ssize_t n = search_new(r, last_uid, &uids);
 	if (n < 0)
@@ -541,44 +430,14 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 			step = STEP_CONNECTION;
 			break;
 		}
-		if (got == -2) {
-			if (r->refused_uid != uids[i]) {
-				r->refused_uid = uids[i];
-				r->refused_count = 0;
-				r->refused_since = t1;
-			}
-			r->refused_count++;
-			log_warning("imap: the server refuses to deliver uid %u (%s), attempt %u; escalated unread after "
-				    "%u attempts over %d min", uids[i], why, r->refused_count,
-				    FETCH_TRIES, REFUSED_SPAN / 60);
-			if (r->refused_count < FETCH_TRIES || t1 - r->refused_since < REFUSED_SPAN) {
-				step = STEP_REFUSED;
-				break;
-			}
+		if (got == -2 && refused_again(r, uids[i], why, t1)) {
+			step = STEP_REFUSED;
+			break;
 		}
 		if (got == 0 || got == -2) {
-			struct mail_result res;
-			char *err = NULL;
-			int rc;
-			if (got == 0) {
-				pthread_rwlock_rdlock(&r->engine->lock);
-				rc = mail_process(r->mail, r->store, r->directory, r->engine->engine, r->scratch, raw, len, size, &res, &err);
-				pthread_rwlock_unlock(&r->engine->lock);
-			} else {
-				rc = escalate_unfetchable(r, uids[i], &res, &err);
-			}
-			free(raw);
-			if (rc < 0) {
-				log_error("mail uid %u: not processed, will retry: %s", uids[i], err);
-				free(err);
-				mail_result_clear(&res);
-				step = STEP_STORE;
+			step = process_message(r, uids[i], got, raw, len, size);
+			if (step != STEP_OK)
 				break;
-			}
-			log_result(uids[i], &res);
-			if (res.queued > 0)
-				smtp_sender_wake(r->sender);
-			mail_result_clear(&res);
 			t_process += monotonic_seconds() - t1;
 		}
 		done++;
@@ -614,7 +473,7 @@ connection_step(struct imap_reader *r, int rc)
 		return STEP_OK;
 	if (!link_lost(r, rc)) {
 		free(r->lost_why);
-		r->lost_why = imap_error(r, rc);
+		r->lost_why = imap_session_error(r, rc);
 	}
 	return STEP_CONNECTION;
 }
@@ -664,8 +523,8 @@ run(void *arg)
 			if (stopping(r))
 				break;
 		}
-		if (connect_mailbox(r, &err) < 0) {
-			disconnect(r);
+		if (imap_session_open(r, &err) < 0) {
+			imap_session_close(r);
 			if (!outage_logged || wait >= r->s->reconnect_max)
 				log_warning("imap: %s: %s; retrying in %lu s", r->s->url, err, wait);
 			outage_logged = true;
@@ -714,7 +573,7 @@ run(void *arg)
 			set_status(r, "disconnected", detail);
 			free(detail);
 		}
-		disconnect(r);
+		imap_session_close(r);
 		reconnecting = true;
 	}
 	set_status(r, "stopped", NULL);
@@ -785,7 +644,7 @@ imap_reader_stop(struct imap_reader **rp)
 		imap_reader_request_stop(r);
 		pthread_join(r->thread, NULL);
 	}
-	disconnect(r);
+	imap_session_close(r);
 	intent_scratch_free(&r->scratch);
 	directory_close(&r->directory);
 	store_close(&r->store);

@@ -207,6 +207,74 @@ compare_entries(const void *a, const void *b)
 	return c;
 }
 
+/* One line of path (CR stripped, len its length): a blank or comment line is skipped,
+ * "from<TAB>to" becomes an entry of lex (capacity *cap), anything else appends a
+ * "path:line: why" error to errors. */
+static void
+parse_line(struct lexicon *lex, size_t *cap, char *line, size_t len, const char *path, unsigned lineno,
+	   struct strbuf *errors)
+{
+	const char *t = line;
+	while (*t == ' ' || *t == '\t')
+		t++;
+	if (*t == '\0' || *t == '#')
+		return;
+	char *err = NULL;
+	if (text_validate(line, len, &err) < 0) {
+		strbuf_addf(errors, "%s:%u: %s\n", path, lineno, err);
+		free(err);
+		return;
+	}
+	char *tab = strchr(line, '\t');
+	if (tab == NULL) {
+		strbuf_addf(errors, "%s:%u: expected \"from<TAB>to\"\n", path, lineno);
+		return;
+	}
+	*tab = '\0';
+	char *from = text_fold(line, strlen(line), NULL);
+	char *to = text_fold(tab + 1, strlen(tab + 1), NULL);
+	if (from[0] == '\0' || to[0] == '\0') {
+		strbuf_addf(errors, "%s:%u: empty %s\n", path, lineno, from[0] ? "replacement" : "word");
+		free(from);
+		free(to);
+		return;
+	}
+	if (lex->entry_count == *cap) {
+		*cap = *cap ? *cap * 2 : 128;
+		lex->entries = xrealloc(lex->entries, *cap * sizeof(*lex->entries));
+	}
+	struct lexicon_entry *e = &lex->entries[lex->entry_count++];
+	e->from = from;
+	e->to = to;
+	e->from_len = strlen(from);
+	e->next_same_first = NULL;
+	lexicon_add_known_words(lex, from);
+	lexicon_add_known_words(lex, to);
+}
+
+/* Index by first word, longest phrase first, so the longest match wins. */
+static void
+index_entries(struct lexicon *lex)
+{
+	if (lex->entry_count > 0)
+		qsort(lex->entries, lex->entry_count, sizeof(*lex->entries), compare_entries);
+	for (size_t i = lex->entry_count; i-- > 0;) {
+		struct lexicon_entry *e = &lex->entries[i];
+		size_t n = first_word_len(e->from);
+		struct lexicon_entry *head = strmap_get(lex->by_first_word, e->from, n);
+		if (head == NULL || head->from_len <= e->from_len) {
+			e->next_same_first = head;
+			strmap_put(lex->by_first_word, e->from, n, e);
+		} else {
+			struct lexicon_entry *p = head;
+			while (p->next_same_first && p->next_same_first->from_len > e->from_len)
+				p = p->next_same_first;
+			e->next_same_first = p->next_same_first;
+			p->next_same_first = e;
+		}
+	}
+}
+
 struct lexicon *
 lexicon_load(const char *path, char **error_r)
 {
@@ -225,42 +293,7 @@ lexicon_load(const char *path, char **error_r)
 		size_t len = strlen(line);
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
-		const char *t = line;
-		while (*t == ' ' || *t == '\t')
-			t++;
-		if (*t == '\0' || *t == '#')
-			continue;
-		char *err = NULL;
-		if (text_validate(line, len, &err) < 0) {
-			strbuf_addf(&errors, "%s:%u: %s\n", path, lineno, err);
-			free(err);
-			continue;
-		}
-		char *tab = strchr(line, '\t');
-		if (tab == NULL) {
-			strbuf_addf(&errors, "%s:%u: expected \"from<TAB>to\"\n", path, lineno);
-			continue;
-		}
-		*tab = '\0';
-		char *from = text_fold(line, strlen(line), NULL);
-		char *to = text_fold(tab + 1, strlen(tab + 1), NULL);
-		if (from[0] == '\0' || to[0] == '\0') {
-			strbuf_addf(&errors, "%s:%u: empty %s\n", path, lineno, from[0] ? "replacement" : "word");
-			free(from);
-			free(to);
-			continue;
-		}
-		if (lex->entry_count == cap) {
-			cap = cap ? cap * 2 : 128;
-			lex->entries = xrealloc(lex->entries, cap * sizeof(*lex->entries));
-		}
-		struct lexicon_entry *e = &lex->entries[lex->entry_count++];
-		e->from = from;
-		e->to = to;
-		e->from_len = strlen(from);
-		e->next_same_first = NULL;
-		lexicon_add_known_words(lex, from);
-		lexicon_add_known_words(lex, to);
+		parse_line(lex, &cap, line, len, path, lineno, &errors);
 	}
 	free(data);
 	if (errors.len > 0) {
@@ -269,24 +302,7 @@ lexicon_load(const char *path, char **error_r)
 		lexicon_free(&lex);
 		return NULL;
 	}
-	/* Index by first word, longest phrase first, so the longest match wins. */
-	if (lex->entry_count > 0)
-		qsort(lex->entries, lex->entry_count, sizeof(*lex->entries), compare_entries);
-	for (size_t i = lex->entry_count; i-- > 0;) {
-		struct lexicon_entry *e = &lex->entries[i];
-		size_t n = first_word_len(e->from);
-		struct lexicon_entry *head = strmap_get(lex->by_first_word, e->from, n);
-		if (head == NULL || head->from_len <= e->from_len) {
-			e->next_same_first = head;
-			strmap_put(lex->by_first_word, e->from, n, e);
-		} else {
-			struct lexicon_entry *p = head;
-			while (p->next_same_first && p->next_same_first->from_len > e->from_len)
-				p = p->next_same_first;
-			e->next_same_first = p->next_same_first;
-			p->next_same_first = e;
-		}
-	}
+	index_entries(lex);
 	return lex;
 }
 
