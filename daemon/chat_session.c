@@ -38,6 +38,7 @@ struct turn {
 	const char *text;
 	int64_t now;
 	bool redact;            /* the visitor's message holds a code: not kept as typed */
+	bool not_the_bots;      /* a correspondant holds the thread: the bot is quiet */
 	enum thread_state state;
 	const char *intent;
 	const char *reason;     /* set when the thread goes to a person */
@@ -423,10 +424,13 @@ record(struct turn *t, const char *reply)
 	};
 	struct message_row out = { .thread_id = cs->thread_id, .direction = "out", .recipient = cs->visitor,
 				   .body = reply, .decision = "chat" };
-	int added = store_message_add(cs->st, &in) < 0 || store_message_add(cs->st, &out) < 0 ? -1 : 0;
+	/* In a thread the bot does not own, only the visitor's words are kept: the person
+	 * answers, and the bot's "passed on" is no part of the conversation. */
+	int added = store_message_add(cs->st, &in) < 0 || (!t->not_the_bots && store_message_add(cs->st, &out) < 0)
+			    ? -1 : 0;
 	free(scrubbed);
-	if (added < 0)
-		return -1;
+	if (added < 0 || t->not_the_bots)
+		return added;  /* the thread stays as its owner left it */
 	struct thread_row row = {0};
 	int got = store_thread_get(cs->st, cs->thread_id, &row);
 	/* A thread a person handles stays theirs. */
@@ -466,8 +470,21 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	int has = rc == 0 ? store_chat_action_get(cs->st, cs->thread_id, &pending) : 0;
 	if (has < 0)
 		rc = -1;
+	/* Once a correspondant holds the thread, the bot is quiet: the visitor's words are
+	 * passed on (an account action waiting for its next step is the person's to finish).
+	 * While it only waits in the queue, the bot keeps helping: in a live chat nobody has
+	 * joined yet (by mail, a queued thread is already quiet: see mail_channel). */
+	struct thread_row owned = {0};
+	if (rc == 0 && store_thread_get(cs->st, cs->thread_id, &owned) < 0)
+		rc = -1;
+	t.not_the_bots = rc == 0 && owned.id != 0 && owned.owner == OWNER_PERSON;
+	thread_row_clear(&owned);
 	if (!readable) {
 		reply = render(&t, "invalid_message", NULL, 0);
+	} else if (rc == 0 && t.not_the_bots) {
+		t.redact = is_bare_code(text) || digit_count(text) >= 6;  /* a code is never shown to a person */
+		t.state = THREAD_ESCALATED;
+		reply = render(&t, "chat_with_person", NULL, 0);
 	} else if (rc == 0 && has == 1 && pending.expires <= t.now) {
 		/* Too late: a code typed now meets the same answer as a wrong one at the end. */
 		char code[ACTION_CODE_SIZE];

@@ -80,6 +80,7 @@ static const struct {
 	{ "chat_code_sent", { "minutes" } },
 	{ "chat_code_wrong", { "remaining" } },
 	{ "chat_code_exhausted", { "" } },
+	{ "chat_with_person", { "" } },
 	{ "chat_status", { "status" } },
 	{ "chat_cancelled", { "" } },
 	/* To the correspondants: a thread needs a person. */

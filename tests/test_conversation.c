@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "testmailsettings.h"
 #include "testchannel.h"
+#include "chat_session.h"
 #include "conversation.h"
 #include "engine.h"
 #include "mail_channel.h"
@@ -238,6 +239,77 @@ test_chat_reply_and_refusals(void **state)
 	assert_int_equal(conversation_resolve(f->store, id, NULL), CONVERSATION_REFUSED);
 }
 
+/* One visitor's line through the chat; the reply (caller frees). */
+static char *
+chat_say(struct fixture *f, struct chat_session *cs, const char *text)
+{
+	char *err = NULL;
+	char *reply = chat_session_turn(cs, f->engine, f->scratch, &f->settings.dialog, text, strlen(text), &err);
+	if (reply == NULL)
+		fail_msg("chat_session_turn: %s", err);
+	return reply;
+}
+
+static unsigned
+messages_of(struct fixture *f, int64_t thread, const char *direction)
+{
+	char *sql = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND direction = '%s'",
+			      (long long)thread, direction);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(sql);
+	return n;
+}
+
+/* A live chat: escalated, it waits in the queue and the bot still helps; once a
+ * correspondant takes it the bot is quiet (the visitor's words are kept for the person,
+ * a code never), the person's answer is the next line; resolved, the bot answers again. */
+static void
+test_chat_handed_to_a_person_and_back(void **state)
+{
+	struct fixture *f = *state;
+	struct chat_session *cs = chat_session_new(&f->settings.actions, f->store, NULL, "203.0.113.9");
+	free(chat_say(f, cs, "je veux parler à un conseiller"));
+	int64_t id = chat_session_thread(cs);
+	assert_owner(f, id, OWNER_QUEUE, NULL);
+	char *reply = chat_say(f, cs, "comment déposer une facture ?");
+	assert_lacks(reply, "transmis au conseiller OCAPIAT qui suit");  /* nobody has joined yet */
+	free(reply);
+
+	assert_int_equal(conversation_take(f->store, id, "claire", false), CONVERSATION_DONE);
+	unsigned in = messages_of(f, id, "in"), out = messages_of(f, id, "out");
+	reply = chat_say(f, cs, "je suis toujours là, mon code est 1234 5678");
+	assert_contains(reply, "transmis au conseiller OCAPIAT qui suit votre demande");
+	free(reply);
+	assert_int_equal(messages_of(f, id, "in"), in + 1);
+	assert_int_equal(messages_of(f, id, "out"), out);        /* the bot's words are not the conversation */
+	assert_int_equal(conversation_reply(&f->settings.actions.notify.sender, f->engine, f->store, id, "claire",
+					    "Bonjour, je regarde votre facture."), CONVERSATION_DONE);
+	assert_int_equal(messages_of(f, id, "out"), out + 1);
+	char *sql = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND body LIKE '%%1234%%'", (long long)id);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 0);  /* what may be a code is not kept */
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(sql);
+
+	assert_int_equal(conversation_resolve(f->store, id, "claire"), CONVERSATION_DONE);
+	reply = chat_say(f, cs, "comment déposer une facture ?");
+	assert_lacks(reply, "transmis au conseiller OCAPIAT qui suit");
+	free(reply);
+	chat_session_free(&cs);
+}
+
 int
 main(void)
 {
@@ -246,6 +318,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_take_over_and_release, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_correspondants_take_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_reply_and_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chat_handed_to_a_person_and_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
