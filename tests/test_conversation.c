@@ -79,17 +79,10 @@ outbox_of_kind(struct fixture *f, const char *kind, char **raw_r)
 static unsigned
 console_audit(struct fixture *f, const char *action, const char *outcome)
 {
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_stmt *stmt;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM audit WHERE channel = 'console' AND action = ?"
-					    " AND outcome = ?", -1, &stmt, NULL), SQLITE_OK);
-	sqlite3_bind_text(stmt, 1, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, outcome, -1, SQLITE_STATIC);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+	char *sql = xasprintf("SELECT count(*) FROM audit WHERE channel = 'console' AND action = '%s' AND outcome = '%s'",
+			      action, outcome);
+	unsigned n = query_count(f, sql);
+	free(sql);
 	return n;
 }
 
@@ -255,14 +248,7 @@ messages_of(struct fixture *f, int64_t thread, const char *direction)
 {
 	char *sql = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND direction = '%s'",
 			      (long long)thread, direction);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_stmt *stmt;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+	unsigned n = query_count(f, sql);
 	free(sql);
 	return n;
 }
@@ -293,14 +279,7 @@ test_chat_handed_to_a_person_and_back(void **state)
 					    "Bonjour, je regarde votre facture."), CONVERSATION_DONE);
 	assert_int_equal(messages_of(f, id, "out"), out + 1);
 	char *sql = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND body LIKE '%%1234%%'", (long long)id);
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_stmt *stmt;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 0);  /* what may be a code is not kept */
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+	assert_int_equal(query_count(f, sql), 0);  /* what may be a code is not kept */
 	free(sql);
 
 	assert_int_equal(conversation_resolve(f->store, id, "claire"), CONVERSATION_DONE);

@@ -463,21 +463,6 @@ count_audit(const struct audit_row *row, void *user)
 	return 0;
 }
 
-/* The number a query of the store (on a connection of its own) gives. */
-static unsigned
-query_count(struct fixture *f, const char *sql)
-{
-	sqlite3 *db;
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_stmt *stmt;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return n;
-}
-
 static void
 test_purge(void **state)
 {

@@ -9,6 +9,8 @@
 #include "mail_channel.h"
 #include "store.h"
 
+#include <sqlite3.h>
+
 struct fixture {
 	char *dir;
 	char *db;
@@ -72,6 +74,21 @@ teardown(void **state)
 	free(f->db);
 	free(f);
 	return 0;
+}
+
+/* The number a query of the store (on a connection of its own) gives. */
+static unsigned
+query_count(struct fixture *f, const char *sql)
+{
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	unsigned n = (unsigned)sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
 }
 
 #endif
