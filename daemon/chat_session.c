@@ -102,12 +102,28 @@ unavailable(struct turn *t)
 	return dialog_answer(t->e, &a, CHANNEL_CHAT, OUTPUT_TEXT);
 }
 
+/* What the assistant asked for and waits for in the visitor's next message. The store
+ * keeps the name (chat_actions.step). */
+enum chat_step { STEP_UNKNOWN, STEP_CONTACT, STEP_ACCOUNT, STEP_NUMBER, STEP_EMAIL, STEP_CODE };
+static const char *const step_names[] = { "", "contact", "account", "number", "email", "code" };
+
+/* The step of a stored action; STEP_UNKNOWN for a name this dialogd does not know. */
+static enum chat_step
+step_of(const struct chat_action *c)
+{
+	for (size_t i = 1; c->step != NULL && i < sizeof(step_names) / sizeof(*step_names); i++)
+		if (strcmp(step_names[i], c->step) == 0)
+			return (enum chat_step)i;
+	return STEP_UNKNOWN;
+}
+
 static int
-put_step(struct turn *t, const char *action, const char *step, const char *subject, const char *email,
+put_step(struct turn *t, enum account_action action, enum chat_step step, const char *subject, const char *email,
 	 const char *code_hash, int64_t ttl)
 {
 	struct chat_action c = {
-		.thread_id = t->cs->thread_id, .action = (char *)action, .step = (char *)step, .subject = (char *)subject,
+		.thread_id = t->cs->thread_id, .action = (char *)account_action_name(action),
+		.step = (char *)step_names[step], .subject = (char *)subject,
 		.email = (char *)email, .code_hash = (char *)code_hash, .expires = t->now + ttl,
 	};
 	return store_chat_action_put(t->cs->st, &c);
@@ -184,7 +200,7 @@ send_code(struct turn *t, const char *number, const char *email, char **reply_r)
 	char *hash = NULL;
 	if (action_code_send(&actor, email, on_file && !over, &hash) < 0)
 		return -1;
-	int rc = put_step(t, "dossier_status", "code", number, email, hash, (int64_t)s->code_ttl);
+	int rc = put_step(t, ACCOUNT_DOSSIER_STATUS, STEP_CODE, number, email, hash, (int64_t)s->code_ttl);
 	free(hash);
 	char *minutes = xasprintf("%lu", s->code_ttl / 60);
 	struct template_var var = { "minutes", minutes, false };
@@ -299,7 +315,7 @@ continue_action(struct turn *t, struct chat_action *c, char **reply_r)
 		*reply_r = render(t, "chat_cancelled", NULL, 0);
 		return store_chat_action_delete(t->cs->st, c->thread_id);
 	}
-	if (strcmp(c->step, "code") == 0) {
+	if (step_of(c) == STEP_CODE) {
 		char code[ACTION_CODE_SIZE];
 		if (typed_code(t->text, code))
 			return check_code(t, c, code, reply_r);
@@ -309,17 +325,17 @@ continue_action(struct turn *t, struct chat_action *c, char **reply_r)
 		t->redact = digit_count(t->text) >= 6;
 		return 0;
 	}
-	if (strcmp(c->step, "number") == 0) {
+	if (step_of(c) == STEP_NUMBER) {
 		char *numbers[1];
 		if (dossier_numbers(t->text, numbers, 1) == 0)
 			return 0;
 		t->intent = "dossier_status";
-		int rc = put_step(t, "dossier_status", "email", numbers[0], NULL, NULL, STEP_TTL);
+		int rc = put_step(t, ACCOUNT_DOSSIER_STATUS, STEP_EMAIL, numbers[0], NULL, NULL, STEP_TTL);
 		*reply_r = render(t, "chat_ask_email", NULL, 0);
 		free(numbers[0]);
 		return rc;
 	}
-	if (strcmp(c->step, "email") == 0) {
+	if (step_of(c) == STEP_EMAIL) {
 		char *email = field_email(t->text);
 		if (email == NULL)
 			return 0;
@@ -328,9 +344,11 @@ continue_action(struct turn *t, struct chat_action *c, char **reply_r)
 		free(email);
 		return rc;
 	}
-	/* "contact" (reminder) or "account" (reset): the answer may be the bare identifier. */
+	/* STEP_CONTACT (reminder) or STEP_ACCOUNT (reset): the answer may be the bare identifier. */
 	enum account_action action = account_action_from_name(c->action);
-	if (action != ACCOUNT_IDENTIFIER_REMINDER && action != ACCOUNT_PASSWORD_RESET)
+	enum chat_step step = step_of(c);
+	if (!(step == STEP_CONTACT && action == ACCOUNT_IDENTIFIER_REMINDER) &&
+	    !(step == STEP_ACCOUNT && action == ACCOUNT_PASSWORD_RESET))
 		return 0;  /* a step this dialogd does not know: the engine reads the message */
 	return run_account_action(t, action, t->text, true, reply_r);
 }
@@ -357,14 +375,14 @@ engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_
 		rc = run_account_action(t, action, t->text, false, reply_r);
 		if (rc == 0 && *reply_r == NULL) {
 			bool reset = action == ACCOUNT_PASSWORD_RESET;
-			rc = put_step(t, account_action_name(action), reset ? "account" : "contact", NULL, NULL, NULL, STEP_TTL);
+			rc = put_step(t, action, reset ? STEP_ACCOUNT : STEP_CONTACT, NULL, NULL, NULL, STEP_TTL);
 			*reply_r = render(t, reset ? "chat_ask_account" : "chat_ask_contact", NULL, 0);
 		}
 	} else if (dossier) {
 		t->intent = "dossier_status";
 		char *numbers[1];
 		bool known = dossier_numbers(a.question, numbers, 1) == 1;
-		rc = put_step(t, "dossier_status", known ? "email" : "number", known ? numbers[0] : NULL, NULL, NULL,
+		rc = put_step(t, ACCOUNT_DOSSIER_STATUS, known ? STEP_EMAIL : STEP_NUMBER, known ? numbers[0] : NULL, NULL, NULL,
 			      STEP_TTL);
 		*reply_r = render(t, known ? "chat_ask_email" : "chat_ask_number", NULL, 0);
 		if (known)
@@ -489,10 +507,10 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		/* Too late: a code typed now meets the same answer as a wrong one at the end. */
 		char code[ACTION_CODE_SIZE];
 		rc = store_chat_action_delete(cs->st, cs->thread_id);
-		if (rc == 0 && strcmp(pending.step, "code") == 0 && typed_code(text, code)) {
+		if (rc == 0 && step_of(&pending) == STEP_CODE && typed_code(text, code)) {
 			t.redact = true;
 			reply = render(&t, "chat_code_exhausted", NULL, 0);
-		} else if (strcmp(pending.step, "code") == 0) {
+		} else if (step_of(&pending) == STEP_CODE) {
 			t.redact = digit_count(text) >= 6;  /* as while the code was expected */
 		}
 	} else if (rc == 0 && has == 1) {
