@@ -375,14 +375,6 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		}
 }
 
-/* The name of uid for messages: "nobody", or "uid 12345" when it has none. */
-static char *
-user_name(uid_t uid)
-{
-	const struct passwd *pw = getpwuid(uid);
-	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("uid %lu", (unsigned long)uid);
-}
-
 /* "readable by its group and others": who gets what from the group and other bits of
  * mode (reading named first, as the worst; 0604 names others only). */
 static void

@@ -160,20 +160,6 @@ struct identity {
 	char *user, *group;     /* names of the ids dialogd runs as (or will), for messages */
 };
 
-static char *
-group_name(gid_t gid)
-{
-	const struct group *gr = getgrgid(gid);
-	return gr != NULL ? xstrdup(gr->gr_name) : xasprintf("gid %lu", (unsigned long)gid);
-}
-
-static char *
-passwd_name(uid_t uid)
-{
-	const struct passwd *pw = getpwuid(uid);
-	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("uid %lu", (unsigned long)uid);
-}
-
 /* Whether and to whom to switch. Returns 0, or -1 after logging why dialogd refuses. */
 static int
 identity_decide(const struct config *cfg, const char *config_file, struct identity *id)
@@ -184,7 +170,7 @@ identity_decide(const struct config *cfg, const char *config_file, struct identi
 	id->switch_user = euid == 0 && !root_wanted;
 	id->uid = cfg->daemon_user != NULL ? cfg->daemon_uid : euid;
 	id->gid = cfg->daemon_user != NULL ? cfg->daemon_gid : getegid();
-	id->user = passwd_name(id->uid);
+	id->user = user_name(id->uid);
 	id->group = group_name(id->gid);
 	if (euid == 0 && root_wanted) {
 		if (!cfg->allow_root) {
@@ -197,7 +183,7 @@ identity_decide(const struct config *cfg, const char *config_file, struct identi
 		return 0;
 	}
 	if (euid != 0 && cfg->daemon_user != NULL && (euid != id->uid || getegid() != id->gid)) {
-		char *user = passwd_name(euid), *group = group_name(getegid());
+		char *user = user_name(euid), *group = group_name(getegid());
 		log_error("%s: [daemon] user and group are %s:%s, but dialogd was started as %s:%s, not as root: it cannot "
 			  "switch: start it as root, or as %s:%s (systemd: User= and Group=)", conf, id->user, id->group, user,
 			  group, id->user, id->group);
@@ -290,16 +276,17 @@ store_check_access(const char *path, const struct identity *id)
 	for (size_t i = 0; i < 3; i++) {
 		char *file = xasprintf("%s%s", path, suffixes[i]);
 		struct stat st;
-		if (stat(file, &st) == 0 && st.st_uid != euid) {
-			char *owner = passwd_name(st.st_uid);
+		int found = stat(file, &st);
+		if (found == 0 && st.st_uid != euid) {
+			char *owner = user_name(st.st_uid);
 			log_error("store: %s: belongs to %s, but dialogd runs as %s: chown %s:%s %s%s", file, owner, id->user,
 				  id->user, id->group, path, i == 0 ? " (and its -wal and -shm, if any)" : "");
 			free(owner);
 			rc = -1;
-		} else if (stat(file, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		} else if (found == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 			log_warning("store: %s: its group or others can read it (mode %04o), and it holds mail and accounts: "
 				    "chmod 600 it", file, (unsigned)(st.st_mode & 07777));
-		} else if (stat(file, &st) < 0 && errno != ENOENT) {
+		} else if (found < 0 && errno != ENOENT) {
 			log_error("store: %s: %s cannot reach it: %s", file, id->user, strerror(errno));
 			rc = -1;
 		}

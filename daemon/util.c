@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -353,6 +355,20 @@ process_protect(char **error_r)
 		return -1;
 	}
 	return 0;
+}
+
+char *
+user_name(uid_t uid)
+{
+	const struct passwd *pw = getpwuid(uid);
+	return pw != NULL ? xstrdup(pw->pw_name) : xasprintf("uid %lu", (unsigned long)uid);
+}
+
+char *
+group_name(gid_t gid)
+{
+	const struct group *gr = getgrgid(gid);
+	return gr != NULL ? xstrdup(gr->gr_name) : xasprintf("gid %lu", (unsigned long)gid);
 }
 
 double

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
@@ -54,6 +55,11 @@ bool str_starts_with(const char *s, const char *prefix);
  * before any password is read, and again after each change of user (the kernel resets
  * dumpable then). Returns 0, or -1 with *error_r naming the call that failed. */
 int process_protect(char **error_r);
+
+/* The name of a user or group for messages: "nobody", or "uid 12345" / "gid 12345"
+ * when the system has none. Caller frees. */
+char *user_name(uid_t uid);
+char *group_name(gid_t gid);
 
 /* Seconds on the monotonic clock (durations and timeouts: a clock step changes nothing). */
 double monotonic_seconds(void);
