@@ -34,44 +34,49 @@ finish(struct store *st, int changed, int64_t thread_id, const char *person, con
 	return changed > 0 ? CONVERSATION_DONE : CONVERSATION_REFUSED;
 }
 
-/* One change of hands: the store decides whether it may happen (conditional update). */
+/* One change of hands: the store decides whether it may happen (a conditional update),
+ * in a transaction of its own with the audit row. */
 static enum conversation_result
 hand(struct store *st, int64_t thread_id, const char *person, const char *action,
-     int (*change)(struct store *, int64_t, const char *))
+     int (*change)(struct store *, int64_t, const char *, bool), bool from_another)
 {
-	if (person == NULL || *person == '\0' || store_begin(st) < 0)
-		return person == NULL || *person == '\0' ? CONVERSATION_REFUSED : CONVERSATION_STORE_ERROR;
-	return finish(st, change(st, thread_id, person), thread_id, person, action);
+	if (person == NULL || *person == '\0')
+		return CONVERSATION_REFUSED;
+	if (store_begin(st) < 0)
+		return CONVERSATION_STORE_ERROR;
+	return finish(st, change(st, thread_id, person, from_another), thread_id, person, action);
 }
 
 static int
-take_from_queue_or_bot(struct store *st, int64_t thread_id, const char *person)
+release(struct store *st, int64_t thread_id, const char *person, bool unused)
 {
-	return store_thread_take(st, thread_id, person, false);
+	(void)unused;
+	return store_thread_release(st, thread_id, person);
 }
 
 static int
-take_from_anyone(struct store *st, int64_t thread_id, const char *person)
+resolve(struct store *st, int64_t thread_id, const char *person, bool unused)
 {
-	return store_thread_take(st, thread_id, person, true);
+	(void)unused;
+	return store_thread_resolve(st, thread_id, person);
 }
 
 enum conversation_result
 conversation_take(struct store *st, int64_t thread_id, const char *person, bool from_another)
 {
-	return hand(st, thread_id, person, AUDIT_TAKE, from_another ? take_from_anyone : take_from_queue_or_bot);
+	return hand(st, thread_id, person, AUDIT_TAKE, store_thread_take, from_another);
 }
 
 enum conversation_result
 conversation_release(struct store *st, int64_t thread_id, const char *person)
 {
-	return hand(st, thread_id, person, AUDIT_RELEASE, store_thread_release);
+	return hand(st, thread_id, person, AUDIT_RELEASE, release, false);
 }
 
 enum conversation_result
 conversation_resolve(struct store *st, int64_t thread_id, const char *person)
 {
-	return hand(st, thread_id, person, AUDIT_RESOLVE, store_thread_resolve);
+	return hand(st, thread_id, person, AUDIT_RESOLVE, resolve, false);
 }
 
 /* The Message-IDs of a thread's mail, oldest first, for References; the last inbound

@@ -172,6 +172,16 @@ node_children(const GumboNode *node)
 /* No mail a person writes nests this deep (Outlook's deepest replies: about 60). */
 #define HTML_DEPTH_MAX 256
 
+/* Whether name[0..n) is one of names (case-insensitive, as HTML tag names are). */
+static bool
+tag_in(const char *const *names, size_t count, const char *name, size_t n)
+{
+	for (size_t i = 0; i < count; i++)
+		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
+			return true;
+	return false;
+}
+
 /* Elements without content, and those a sibling closes by itself (<p><p>, <li><li>):
  * neither deepens the tree. */
 static bool
@@ -182,10 +192,7 @@ tag_never_nests(const char *name, size_t n)
 		"source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option", "optgroup",
 		"rb", "rt", "rp", "!doctype",
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
-			return true;
-	return false;
+	return tag_in(names, sizeof(names) / sizeof(*names), name, n);
 }
 
 /* Elements whose content is text up to their end tag, never markup. */
@@ -194,10 +201,7 @@ tag_is_raw_text(const char *name, size_t n)
 {
 	static const char *const names[] = { "script", "style", "textarea", "title", "xmp", "iframe",
 					      "noembed", "noframes", "plaintext" };
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (strlen(names[i]) == n && strncasecmp(names[i], name, n) == 0)
-			return true;
-	return false;
+	return tag_in(names, sizeof(names) / sizeof(*names), name, n);
 }
 
 /* Where the tag starting at p (on '<') ends, just after its '>' (quotes in attribute
