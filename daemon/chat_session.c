@@ -39,6 +39,7 @@ struct turn {
 	int64_t now;
 	bool redact;            /* the visitor's message holds a code: not kept as typed */
 	bool not_the_bots;      /* a correspondant holds the thread: the bot is quiet */
+	struct thread_row thread;       /* the thread as the turn began (read once) */
 	enum thread_state state;
 	const char *intent;
 	const char *reason;     /* set when the thread goes to a person */
@@ -449,14 +450,13 @@ record(struct turn *t, const char *reply)
 	free(scrubbed);
 	if (added < 0 || t->not_the_bots)
 		return added;  /* the thread stays as its owner left it */
-	struct thread_row row = {0};
-	int got = store_thread_get(cs->st, cs->thread_id, &row);
 	/* A thread a person handles stays theirs. */
-	enum thread_state state = got == 1 && row.state == THREAD_ESCALATED ? THREAD_ESCALATED : t->state;
-	bool newly_escalated = state == THREAD_ESCALATED && !(got == 1 && row.state == THREAD_ESCALATED);
-	const char *intent = t->intent ? t->intent : got == 1 ? row.intent : NULL;
-	int rc = got < 0 ? -1 : store_thread_update(cs->st, cs->thread_id, state, intent, t->reason);
-	thread_row_clear(&row);
+	const struct thread_row *row = &t->thread;
+	bool was_escalated = row->id != 0 && row->state == THREAD_ESCALATED;
+	enum thread_state state = was_escalated ? THREAD_ESCALATED : t->state;
+	bool newly_escalated = state == THREAD_ESCALATED && !was_escalated;
+	const char *intent = t->intent ? t->intent : row->intent;
+	int rc = store_thread_update(cs->st, cs->thread_id, state, intent, t->reason);
 	if (rc == 0 && newly_escalated) {
 		char *motive = template_render(t->e->templates, "notify_reason_chat", OUTPUT_TEXT, NULL, 0);
 		if (notify_correspondants(&cs->s->notify, cs->st, t->e, cs->thread_id, motive, 0) < 0)
@@ -492,11 +492,9 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	 * passed on (an account action waiting for its next step is the person's to finish).
 	 * While it only waits in the queue, the bot keeps helping: in a live chat nobody has
 	 * joined yet (by mail, a queued thread is already quiet: see mail_channel). */
-	struct thread_row owned = {0};
-	if (rc == 0 && store_thread_get(cs->st, cs->thread_id, &owned) < 0)
+	if (rc == 0 && store_thread_get(cs->st, cs->thread_id, &t.thread) < 0)
 		rc = -1;
-	t.not_the_bots = rc == 0 && owned.id != 0 && owned.owner == OWNER_PERSON;
-	thread_row_clear(&owned);
+	t.not_the_bots = rc == 0 && t.thread.id != 0 && t.thread.owner == OWNER_PERSON;
 	if (!readable) {
 		reply = render(&t, "invalid_message", NULL, 0);
 	} else if (rc == 0 && t.not_the_bots) {
@@ -528,6 +526,7 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	if (rc == 0)
 		rc = store_commit(cs->st);
 	chat_action_clear(&pending);
+	thread_row_clear(&t.thread);
 	free(t.reason_owned);
 	free(unreadable);
 	if (rc < 0) {
