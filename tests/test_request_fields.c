@@ -2,33 +2,10 @@
  * in free text, and hostile text that yields nothing. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "testtemplates.h"
 #include "request_fields.h"
 #include "template.h"
 
-/* The project's templates: the marks that replace what is removed come from them. */
-static struct templates *templates;
-
-static int
-load_templates(void **state)
-{
-	(void)state;
-	char *dir = xasprintf("%s/templates", source_data_dir());
-	char *err = NULL;
-	templates = templates_load(dir, &err);
-	if (templates == NULL)
-		fprintf(stderr, "%s\n", err);
-	free(err);
-	free(dir);
-	return templates == NULL ? -1 : 0;
-}
-
-static int
-free_templates(void **state)
-{
-	(void)state;
-	templates_free(&templates);
-	return 0;
-}
 
 static void
 expect_identifier(const char *text, bool alone, const char *want)

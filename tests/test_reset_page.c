@@ -7,6 +7,7 @@
  * limits byte for byte. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "testtemplates.h"
 #include "teststore.h"
 #include "reset_page.h"
 #include "reset_token.h"
@@ -18,30 +19,6 @@
 #include <sodium.h>
 
 static const struct reset_page_settings settings = { "dialoguer@ocapiat.test", 30 };
-/* The project's templates: every text of the pages comes from them. */
-static struct templates *templates;
-
-static int
-load_templates(void **state)
-{
-	(void)state;
-	char *dir = xasprintf("%s/templates", source_data_dir());
-	char *err = NULL;
-	templates = templates_load(dir, &err);
-	if (templates == NULL)
-		fprintf(stderr, "%s\n", err);
-	free(err);
-	free(dir);
-	return templates == NULL ? -1 : 0;
-}
-
-static int
-free_templates(void **state)
-{
-	(void)state;
-	templates_free(&templates);
-	return 0;
-}
 
 #define NOW 100000
 #define GOOD_PASSWORD "Tracteur-Vert-2024"
