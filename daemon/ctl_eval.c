@@ -1,11 +1,11 @@
 /* ctl_eval — the evaluation report of dialogctl (see ctl_eval.h). */
 #include "autoconf.h"
 #include "ctl_eval.h"
-#include "dialog.h"
-#include "engine.h"
-#include "intent.h"
-#include "text.h"
-#include "util.h"
+#include "engine/dialog.h"
+#include "engine/engine.h"
+#include "engine/intent.h"
+#include "core/text.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

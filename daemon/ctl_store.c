@@ -2,9 +2,9 @@
  * daemon writes (same configuration file): threads, thread, outbox, status. */
 #include "autoconf.h"
 #include "ctl_store.h"
-#include "audit.h"
-#include "store.h"
-#include "util.h"
+#include "store/audit.h"
+#include "store/store.h"
+#include "core/util.h"
 
 #include <json-c/json.h>
 #include <stdio.h>

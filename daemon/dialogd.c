@@ -1,26 +1,26 @@
 /* dialogd — the support assistant daemon: loads the assistant's knowledge (intents/,
  * faq-data/, templates/), opens the store, and runs the e-mail channel: the IMAP reader
  * thread and the SMTP sender thread, and the web thread (the password reset page on
- * [web] listen, daemon/web.c). The main thread handles signals: SIGHUP reloads the
+ * [web] listen, daemon/web/web.c). The main thread handles signals: SIGHUP reloads the
  * knowledge without dropping connections (a failed reload keeps the old one), SIGTERM and
  * SIGINT finish the message in hand and stop. Foreground, logs to stderr or syslog.
  * Started as root it binds [web] listen and then runs as [daemon] user for good (see
  * "who dialogd runs as" below); it refuses to stay root unless [daemon] allow_root. */
 #include "autoconf.h"
-#include "config.h"
-#include "directory.h"
-#include "engine.h"
-#include "faq.h"
-#include "imap_reader.h"
-#include "intent.h"
-#include "log.h"
-#include "mail_channel.h"
-#include "mail_compose.h"
-#include "setup.h"
-#include "smtp_sender.h"
-#include "store.h"
-#include "util.h"
-#include "web.h"
+#include "core/config.h"
+#include "directory/directory.h"
+#include "engine/engine.h"
+#include "engine/faq.h"
+#include "mail/imap_reader.h"
+#include "engine/intent.h"
+#include "core/log.h"
+#include "mail/mail_channel.h"
+#include "formats/mail_compose.h"
+#include "mail/setup.h"
+#include "mail/smtp_sender.h"
+#include "store/store.h"
+#include "core/util.h"
+#include "web/web.h"
 
 #include <curl/curl.h>
 #include <errno.h>

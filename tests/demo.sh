@@ -1,6 +1,6 @@
 #!/bin/sh
 # A complete local demonstration (README's first command): private mail servers on
-# loopback (Dovecot + Postfix, tests/mailservers.sh), dialogd reading their support
+# loopback (Dovecot + Postfix, tests/integration/mailservers.sh), dialogd reading their support
 # mailbox and answering through them, one question sent and its answer shown, how to
 # send your own, and the chat engine in the terminal. Runs until Ctrl-C; everything
 # lives in /tmp/dialogd-demo and is stopped on exit.
@@ -15,7 +15,7 @@ builddir=${DIALOGD_BUILDDIR:-$srcdir}
 [ -n "$builddir" ] || builddir=$srcdir
 once=no
 [ "${1:-}" = "--once" ] && once=yes
-. "$srcdir/tests/mail-lib.sh"
+. "$srcdir/tests/integration/mail-lib.sh"
 [ -x "$dialogd" ] || { echo "demo: $dialogd is not built: ./autogen.sh && ./configure && make" >&2; exit 1; }
 
 D=${DIALOGD_DEMO_DIR:-/tmp/dialogd-demo}
@@ -78,7 +78,7 @@ in the "catch-all" mailbox):
   swaks --server 127.0.0.1:$SMTP_PORT --from vous@example.test --to $SUPPORT_ADDRESS \\
         --header 'Subject: Numéro DECA' --body 'Où trouver le numéro DECA de mon contrat ?'
 Read the answers (JSON, one mail per line):
-  python3 $srcdir/tests/mailtool.py --env $D/env dump $catchall
+  python3 $srcdir/tests/integration/mailtool.py --env $D/env dump $catchall
 See what dialogd did:
   $dialogctl -c $D/dialogd.conf threads      (then: thread N, outbox, status, audit)
   tail -f $D/dialogd.log

@@ -44,7 +44,7 @@ run_build() { # run_build NAME CONFIGURE-ARGS...
 	# No test-suite.log means a test program did not build: show why.
 	[ -f test-suite.log ] || { tail -40 check.out; failed=$((failed + 1)); status=1; cd "$top"; return; }
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):|^# ' check.out
-	for log in tests/*.log; do
+	for log in tests/*.log tests/*/*.log; do
 		case "$log" in *test-suite.log) continue ;; esac
 		grep -qE '^(FAIL|ERROR)' "${log%.log}.trs" 2>/dev/null && { echo "--- $log"; cat "$log"; }
 	done

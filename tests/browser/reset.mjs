@@ -2,7 +2,7 @@
 // as a user sees it: open the mailed link, type two different passwords (the page says
 // so and keeps the link), then the same good one twice, read the success page; open the
 // link again: it is spent. No console message, page error or failed request on the way
-// (CSP violations and a missing favicon would show there). Run by tests/web.sh:
+// (CSP violations and a missing favicon would show there). Run by tests/integration/web.sh:
 //   node reset.mjs URL PASSWORD   (CHROMIUM: the browser, default /usr/bin/chromium)
 // Prints TAP-like "ok"/"not ok" lines; exits 1 when one failed.
 import { chromium } from 'playwright-core';

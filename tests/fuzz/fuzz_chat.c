@@ -6,14 +6,14 @@
  *        && make tests/fuzz/fuzz_chat
  * Run:   DIALOGD_SRCDIR=$PWD tests/fuzz/fuzz_chat -max_total_time=60 */
 #include "autoconf.h"
-#include "chat_session.h"
-#include "directory.h"
-#include "directory_import.h"
-#include "engine.h"
-#include "mail_channel.h"
-#include "store.h"
-#include "util.h"
-#include "../testmailsettings.h"
+#include "chat/chat_session.h"
+#include "directory/directory.h"
+#include "directory/directory_import.h"
+#include "engine/engine.h"
+#include "mail/mail_channel.h"
+#include "store/store.h"
+#include "core/util.h"
+#include "../unit/testmailsettings.h"
 
 #include <stdint.h>
 #include <stdio.h>

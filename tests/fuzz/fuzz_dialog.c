@@ -4,9 +4,9 @@
  *        && make tests/fuzz/fuzz_dialog
  * Run:   DIALOGD_SRCDIR=$PWD tests/fuzz/fuzz_dialog -max_total_time=60 */
 #include "autoconf.h"
-#include "dialog.h"
-#include "engine.h"
-#include "util.h"
+#include "engine/dialog.h"
+#include "engine/engine.h"
+#include "core/util.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -6,13 +6,13 @@
  *        && make tests/fuzz/fuzz_mail
  * Run:   tests/fuzz/fuzz_mail -max_total_time=300 $(srcdir)/tests/data/mail */
 #include "autoconf.h"
-#include "dossier_number.h"
-#include "mail_channel.h"
-#include "mail_parse.h"
-#include "mail_policy.h"
-#include "request_fields.h"
-#include "text.h"
-#include "util.h"
+#include "formats/dossier_number.h"
+#include "mail/mail_channel.h"
+#include "formats/mail_parse.h"
+#include "formats/mail_policy.h"
+#include "directory/request_fields.h"
+#include "core/text.h"
+#include "core/util.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -6,10 +6,10 @@
  * Build: ./configure --enable-fuzzers CC=clang CFLAGS=-fsanitize=fuzzer-no-link,address,undefined
  *        && make tests/fuzz/fuzz_pattern */
 #include "autoconf.h"
-#include "intent.h"
-#include "lexicon.h"
-#include "text.h"
-#include "util.h"
+#include "engine/intent.h"
+#include "engine/lexicon.h"
+#include "core/text.h"
+#include "core/util.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
--- One or two rows for every table of the store, one INSERT a line (tests/test_store.c runs
+-- One or two rows for every table of the store, one INSERT a line (tests/unit/test_store.c runs
 -- the lines whose table exists in the schema it builds). Values of every kind a column
 -- holds: text with accents, NULL, integers, a real, a blob.
 INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid) VALUES ('INBOX', 1700000001, 42);

@@ -1,0 +1,178 @@
+/* conversation — see conversation.h. */
+#include "autoconf.h"
+#include "conversation/conversation.h"
+#include "store/audit.h"
+#include "engine/dialog.h"
+#include "engine/engine.h"
+#include "formats/mail_compose.h"
+#include "outbox/outbound.h"
+#include "store/store.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The audit's name of each operation. */
+#define AUDIT_TAKE "thread_take"
+#define AUDIT_RELEASE "thread_release"
+#define AUDIT_RESOLVE "thread_resolve"
+#define AUDIT_REPLY "thread_reply"
+
+/* Records an operation's audit row and commits, or rolls back on any failure. */
+static enum conversation_result
+finish(struct store *st, int changed, int64_t thread_id, const char *person, const char *action)
+{
+	char subject[24];
+	snprintf(subject, sizeof(subject), "%lld", (long long)thread_id);
+	if (changed < 0 ||
+	    store_audit_add(st, "console", person, action, subject, audit_code(changed > 0 ? AUDIT_DONE : AUDIT_REFUSED)) < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		return CONVERSATION_STORE_ERROR;
+	}
+	return changed > 0 ? CONVERSATION_DONE : CONVERSATION_REFUSED;
+}
+
+/* One change of hands: the store decides whether it may happen (a conditional update),
+ * in a transaction of its own with the audit row. */
+static enum conversation_result
+hand(struct store *st, int64_t thread_id, const char *person, const char *action,
+     int (*change)(struct store *, int64_t, const char *, bool), bool from_another)
+{
+	if (person == NULL || *person == '\0')
+		return CONVERSATION_REFUSED;
+	if (store_begin(st) < 0)
+		return CONVERSATION_STORE_ERROR;
+	return finish(st, change(st, thread_id, person, from_another), thread_id, person, action);
+}
+
+static int
+release(struct store *st, int64_t thread_id, const char *person, bool unused)
+{
+	(void)unused;
+	return store_thread_release(st, thread_id, person);
+}
+
+static int
+resolve(struct store *st, int64_t thread_id, const char *person, bool unused)
+{
+	(void)unused;
+	return store_thread_resolve(st, thread_id, person);
+}
+
+enum conversation_result
+conversation_take(struct store *st, int64_t thread_id, const char *person, bool from_another)
+{
+	return hand(st, thread_id, person, AUDIT_TAKE, store_thread_take, from_another);
+}
+
+enum conversation_result
+conversation_release(struct store *st, int64_t thread_id, const char *person)
+{
+	return hand(st, thread_id, person, AUDIT_RELEASE, release, false);
+}
+
+enum conversation_result
+conversation_resolve(struct store *st, int64_t thread_id, const char *person)
+{
+	return hand(st, thread_id, person, AUDIT_RESOLVE, resolve, false);
+}
+
+/* The Message-IDs of a thread's mail, oldest first, for References; the last inbound
+ * one for In-Reply-To. */
+struct thread_ids {
+	char *ids[20];          /* the latest 20: enough for any client to thread it */
+	size_t count;
+	char *last_inbound;
+};
+
+static int
+collect_id(const struct message_row *m, int64_t at, void *user)
+{
+	(void)at;
+	struct thread_ids *t = user;
+	if (m->message_id == NULL || *m->message_id == '\0')
+		return 0;
+	if (t->count == sizeof(t->ids) / sizeof(*t->ids)) {
+		free(t->ids[0]);
+		memmove(t->ids, t->ids + 1, (t->count - 1) * sizeof(*t->ids));
+		t->count--;
+	}
+	t->ids[t->count++] = xstrdup(m->message_id);
+	if (strcmp(m->direction, "in") == 0) {
+		free(t->last_inbound);
+		t->last_inbound = xstrdup(m->message_id);
+	}
+	return 0;
+}
+
+static void
+thread_ids_clear(struct thread_ids *t)
+{
+	for (size_t i = 0; i < t->count; i++)
+		free(t->ids[i]);
+	free(t->last_inbound);
+}
+
+/* The answer as a mail in the writer's thread. 1 queued, 0 no usable address, -1. */
+static int
+reply_by_mail(const struct sender_identity *sender, const struct engine *e, struct store *st,
+	      const struct thread_row *thread, const char *person, const char *text)
+{
+	struct thread_ids ids = {0};
+	if (store_messages_each(st, thread->id, collect_id, &ids) < 0) {
+		thread_ids_clear(&ids);
+		return -1;
+	}
+	/* The writer's subject may be a stranger's words (a forged From): never repeated. */
+	char *neutral = template_render(e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
+	char *subject = mail_reply_subject("", neutral);
+	free(neutral);
+	char *body = dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
+	struct outbound o = {
+		.thread_id = thread->id, .kind = OUTBOX_PERSON, .to = thread->requester, .subject = subject,
+		.body = body, .author = person, .in_reply_to = ids.last_inbound,
+		.references = (const char *const *)ids.ids, .reference_count = ids.count,
+	};
+	int rc = outbound_queue(sender, st, &o);
+	free(body);
+	free(subject);
+	thread_ids_clear(&ids);
+	return rc;
+}
+
+/* The answer as the chat's next line (the chat channel delivers what the thread holds). */
+static int
+reply_by_chat(struct store *st, const struct thread_row *thread, const char *person, const char *text)
+{
+	struct message_row out = {
+		.thread_id = thread->id, .direction = "out", .sender = person, .recipient = thread->requester,
+		.body = text, .decision = outbox_kind_name(OUTBOX_PERSON),
+	};
+	return store_message_add(st, &out) < 0 ? -1 : 1;
+}
+
+enum conversation_result
+conversation_reply(const struct sender_identity *sender, const struct engine *e, struct store *st,
+		   int64_t thread_id, const char *person, const char *text)
+{
+	if (person == NULL || *person == '\0' || text == NULL || text[strspn(text, " \t\r\n")] == '\0')
+		return CONVERSATION_REFUSED;
+	if (store_begin(st) < 0)
+		return CONVERSATION_STORE_ERROR;
+	struct thread_row thread = {0};
+	int got = store_thread_get(st, thread_id, &thread);
+	int rc = got;
+	if (got == 1 && (thread.owner != OWNER_PERSON || strcmp(thread.owner_person, person) != 0))
+		rc = 0;  /* only who holds the thread answers in it */
+	else if (got == 1 && strcmp(thread.channel, "mail") == 0)
+		rc = reply_by_mail(sender, e, st, &thread, person, text);
+	else if (got == 1)
+		rc = reply_by_chat(st, &thread, person, text);
+	/* What was said is in the thread: the thread is the person's, answered. */
+	if (rc > 0 && store_thread_update(st, thread_id, THREAD_ANSWERED, NULL, NULL) < 0)
+		rc = -1;
+	thread_row_clear(&thread);
+	return finish(st, rc, thread_id, person, AUDIT_REPLY);
+}

@@ -1,0 +1,822 @@
+/* mail_channel — one inbound e-mail to the store (see mail_channel.h). */
+#include "autoconf.h"
+#include "mail/mail_channel.h"
+#include "engine/engine.h"
+#include "accounts/account_actions.h"
+#include "directory/directory.h"
+#include "formats/dossier_number.h"
+#include "directory/request_fields.h"
+#include "core/limit_window.h"
+#include "formats/mail_authres.h"
+#include "outbox/notify.h"
+#include "formats/mail_compose.h"
+#include "outbox/outbound.h"
+#include "store/store.h"
+#include "engine/template.h"
+#include "core/util.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Status mails to a dossier's addresses on file, at others' request, per hour. */
+#define DOSSIER_MAILS_PER_HOUR 3
+/* Follow-ups in a thread a person handles: at most this many notices per burst window. */
+#define NOTICES_PER_WINDOW 3
+
+/* The key of a mail whose "in progress" marker a store error kept this thread from
+ * clearing (one reader thread processes mail; the chat will not need it). */
+static _Thread_local char *uncleared_key;
+
+static const char *const outcome_names[] = { "answered", "escalated", "ignored", "attached", "duplicate" };
+
+const char *
+mail_outcome_name(enum mail_outcome outcome)
+{
+	return outcome_names[outcome];
+}
+
+void
+mail_result_clear(struct mail_result *r)
+{
+	free(r->key);
+	free(r->requester);
+	free(r->intent);
+	free(r->reason);
+	free(r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+char *
+mail_key(const char *raw, size_t len)
+{
+	struct parsed_mail head = {0};
+	char *err = NULL;
+	char *key = NULL;
+	if (mail_parse_headers(raw, len, &head, &err) == 0 && head.message_id != NULL && *head.message_id != '\0')
+		key = xstrdup(head.message_id);
+	free(err);
+	parsed_mail_clear(&head);
+	if (key != NULL)
+		return key;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)raw, len);
+	char hex[2 * sizeof(digest) + 1];
+	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
+	return xasprintf("sha256:%s", hex);
+}
+
+int
+mail_analyze(const struct engine *engine, struct intent_scratch *scratch, const struct dialog_settings *settings,
+	     const struct parsed_mail *mail, struct analysis *analysis, char **error_r)
+{
+	char *question = mail_question_text(mail);
+	int rc = dialog_analyze(engine, scratch, settings, question, strlen(question), analysis, error_r);
+	free(question);
+	return rc;
+}
+
+/* Everything one message's processing needs, passed around inside the transaction. */
+struct job {
+	const struct mail_settings *s;
+	struct store *st;
+	const struct engine *e;
+	const struct parsed_mail *mail;
+	const char *raw;                /* the message as received */
+	size_t raw_len;
+	const char *requester;          /* where replies go */
+	const char *requester_name;
+	struct thread_row thread;       /* id 0 while the mail has no thread */
+	struct directory *dir;          /* who is who, for the account actions */
+	int64_t inbound_id;             /* the mail's row in the thread, once recorded */
+	bool secret_thread;             /* a reset link or a code was sent in this thread */
+	bool may_quote;                 /* replies go to the From address, which our MTA
+					 * authenticated: the writer's words may be quoted back */
+	struct mail_result *r;
+};
+
+static int
+set_reason(struct job *j, const char *reason)
+{
+	free(j->r->reason);
+	j->r->reason = xstrdup(reason ? reason : "");
+	return 0;
+}
+
+static char *
+attachments_note(const struct parsed_mail *m)
+{
+	struct strbuf sb = {0};
+	for (size_t i = 0; i < m->note_count; i++)
+		strbuf_addf(&sb, "%s%s", sb.len ? "; " : "", m->notes[i]);
+	for (size_t i = 0; i < m->attachment_count; i++)
+		strbuf_addf(&sb, "%sattachment: %s (%s, %zu bytes)", sb.len ? "; " : "",
+			    *m->attachments[i].filename ? m->attachments[i].filename : "(no name)",
+			    m->attachments[i].content_type, m->attachments[i].size);
+	return sb.len ? strbuf_detach(&sb) : NULL;
+}
+
+/* Creates the thread (when the mail has none) or moves it to state, then records the
+ * inbound message with its decision. */
+static int
+record_inbound(struct job *j, enum thread_state state, bool change_state, const char *intent, double confidence,
+	       const char *decision, const char *reason)
+{
+	const struct parsed_mail *m = j->mail;
+	if (j->thread.id == 0) {
+		int64_t id = store_thread_create(j->st, "mail", j->requester ? j->requester : "", m->subject, state, intent,
+						 reason);
+		if (id < 0)
+			return -1;
+		j->thread.id = id;
+		j->thread.state = state;
+	} else if (change_state) {
+		if (store_thread_update(j->st, j->thread.id, state, intent, reason) < 0)
+			return -1;
+		j->thread.state = state;
+	}
+	if (j->inbound_id != 0)  /* recorded already: a later step changed the decision */
+		return store_message_set_decision(j->st, j->inbound_id, decision, reason);
+	/* Tokens are gone from the mail already; a holder answering a code's or a link's
+	 * mail may quote the code too: what is kept (and shown to the correspondants) has
+	 * it removed. */
+	char *body = field_scrub_secrets(j->e->templates, m->body, j->secret_thread);
+	char *note = attachments_note(m);
+	struct message_row row = {
+		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
+		.sender = m->from_address, .recipient = j->s->actions.notify.sender.address, .subject = m->subject, .body = body,
+		.intent = intent, .confidence = confidence, .decision = decision, .note = reason ? reason : note,
+	};
+	int64_t rc = store_message_add(j->st, &row);
+	free(note);
+	free(body);
+	j->r->thread_id = j->thread.id;
+	if (rc > 0)
+		j->inbound_id = rc;
+	return rc < 0 ? -1 : 0;
+}
+
+/* A reply in the writer's thread: In-Reply-To their mail, References their chain then
+ * their mail (RFC 5322 §3.6.4). */
+static int
+queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char *body)
+{
+	const struct parsed_mail *m = j->mail;
+	const char **refs = xcalloc(m->reference_count + 1, sizeof(*refs));
+	size_t nrefs = 0;
+	for (size_t i = 0; i < m->reference_count; i++)
+		refs[nrefs++] = m->references[i];
+	if (m->message_id != NULL)
+		refs[nrefs++] = m->message_id;
+	struct outbound o = {
+		.thread_id = j->thread.id, .kind = kind, .to_name = j->requester_name, .to = j->requester,
+		.subject = subject, .body = body, .in_reply_to = m->message_id, .references = refs,
+		.reference_count = nrefs,
+	};
+	int rc = outbound_queue(&j->s->actions.notify.sender, j->st, &o);
+	if (rc > 0)
+		j->r->queued++;
+	free(refs);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Tells the correspondants that the job's thread needs a person. */
+static int
+notify_thread(struct job *j, const char *reason)
+{
+	int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, reason, 0);
+	if (rc > 0)
+		j->r->queued++;
+	return rc < 0 ? -1 : 0;
+}
+
+/* NULL when the requester may get one more automatic reply, else why not. */
+static char *
+over_limit(struct job *j)
+{
+	const struct mail_settings *s = j->s;
+	if (j->requester == NULL)
+		return xstrdup("no usable reply address");
+	int64_t now = (int64_t)time(NULL);
+	int64_t bounced = store_last_bounce(j->st, j->requester);
+	if (bounced > 0 && s->bounce_pause > 0 && bounced > now - (int64_t)s->bounce_pause)
+		return xstrdup("replies to this address bounced recently");
+	if (s->burst_limit > 0 &&
+	    store_auto_replies_since(j->st, j->requester, now - (int64_t)s->burst_window) >= (int64_t)s->burst_limit)
+		return xasprintf("burst limit: %lu automatic replies in %lu s already", s->burst_limit, s->burst_window);
+	if (s->daily_limit > 0 &&
+	    store_auto_replies_since(j->st, j->requester, now - 86400) >= (int64_t)s->daily_limit)
+		return xasprintf("daily limit: %lu automatic replies in 24 h already", s->daily_limit);
+	/* Rotating addresses (a+1@, a+2@, b@, c@ …) is not a new sender each time. */
+	char *domain = mail_address_domain(j->requester);
+	int64_t to_domain = s->domain_limit > 0 && domain != NULL
+				    ? store_auto_replies_to_domain_since(j->st, domain, limit_window_start(now)) : 0;
+	char *limit = to_domain >= (int64_t)s->domain_limit && s->domain_limit > 0
+			      ? xasprintf("domain limit: %lu automatic replies to %s in an hour already", s->domain_limit,
+					  domain)
+			      : NULL;
+	free(domain);
+	if (limit != NULL)
+		return limit;
+	if (s->global_limit > 0 && store_outbox_kind_since(j->st, OUTBOX_REPLY, limit_window_start(now)) +
+					   store_outbox_kind_since(j->st, OUTBOX_ACK, limit_window_start(now)) >=
+				   (int64_t)s->global_limit)
+		return xasprintf("global limit: %lu automatic replies in an hour already", s->global_limit);
+	return NULL;
+}
+
+/* A reply to the writer, in the thread: answer (already rendered) in the mail envelope.
+ * Anyone can write with a victim's address in Reply-To or a forged From, a subject and
+ * words of their choosing: only a writer our MTA authenticated, who gets the reply at
+ * that very address, sees their question quoted and their subject after "Re: ", and
+ * never with a link in it; anyone else gets a neutral subject and no quote, so that
+ * OCAPIAT's address never carries a stranger's text to a victim. */
+static int
+reply_with(struct job *j, const struct analysis *a, enum outbox_kind kind, const char *answer)
+{
+	char *quote = NULL, *subject;
+	char *neutral = template_render(j->e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
+	if (j->may_quote) {
+		char *question = field_scrub_secrets(j->e->templates, a->question, j->secret_thread);
+		quote = field_remove_links(j->e->templates, question);
+		free(question);
+		char *original = field_remove_links(j->e->templates, j->mail->subject);
+		subject = mail_reply_subject(original, neutral);
+		free(original);
+	} else {
+		subject = mail_reply_subject("", neutral);
+	}
+	free(neutral);
+	char *body = dialog_mail_envelope(j->e, answer, quote ? quote : "", OUTPUT_TEXT);
+	int rc = queue_mail(j, kind, subject, body);
+	free(subject);
+	free(body);
+	free(quote);
+	return rc;
+}
+
+/* The engine's own answer to the analysis, as a reply. */
+static int
+queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
+{
+	char *answer = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
+	int rc = reply_with(j, a, kind, answer);
+	free(answer);
+	return rc;
+}
+
+/* The account actions act for the mail's From address: the one compared with the
+ * addresses on file. */
+static struct actor
+actor_for(struct job *j)
+{
+	return (struct actor){
+		.s = &j->s->actions, .st = j->st, .dir = j->dir, .e = j->e, .channel = "mail",
+		.requester = j->mail->from_address ? j->mail->from_address : "", .thread_id = j->thread.id,
+	};
+}
+
+static int escalate_unavailable(struct job *j, const struct analysis *a, double confidence);
+
+/* After an action: its mails counted, and a directory that could not answer turns the
+ * request into an escalation (a person answers; nothing about an account was said). */
+static int
+action_done(struct job *j, const struct analysis *a, const struct actor *actor, int rc)
+{
+	j->r->queued += actor->queued;
+	if (rc == DIRECTORY_UNAVAILABLE)
+		return escalate_unavailable(j, a, analysis_confidence(a)) < 0 ? -1 : 1;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Identifier reminder: the identifiers of the accounts whose e-mail on file is the
+ * sender's address go to that address, in a separate mail; the reply says the same
+ * thing whether or not an account matched (nothing about an account is revealed to
+ * whoever wrote), with the FAQ's advice. Audited; limited per address and account. */
+static int
+identifier_reminder(struct job *j, const struct analysis *a)
+{
+	struct actor actor = actor_for(j);
+	int rc = j->mail->from_address == NULL
+			 ? store_audit_add(j->st, "mail", "", "identifier_reminder", NULL, audit_code(AUDIT_NO_SENDER))
+			 : action_identifier_reminder(&actor, "email", j->mail->from_address);
+	if ((rc = action_done(j, a, &actor, rc)) != 0)
+		return rc < 0 ? -1 : 0;
+	char *action = template_render(j->e->templates, "action_identifier_reply", OUTPUT_TEXT, NULL, 0);
+	char *faq = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
+	char *answer = xasprintf("%s\n%s", action, faq);
+	rc = reply_with(j, a, OUTBOX_REPLY, answer);
+	free(answer);
+	free(faq);
+	free(action);
+	return rc;
+}
+
+/* Password reset: for the account named in the mail ("mon identifiant est …"), else the
+ * accounts whose address on file is the sender's, a link to the address on file; the
+ * same reply whatever matched. */
+static int
+password_reset(struct job *j, const struct analysis *a)
+{
+	struct actor actor = actor_for(j);
+	char *identifier = field_identifier(a->question, false);
+	int rc = identifier ? action_password_reset(&actor, "identifier", identifier)
+		 : j->mail->from_address
+			 ? action_password_reset(&actor, "email", j->mail->from_address)
+			 : store_audit_add(j->st, "mail", "", "password_reset", NULL, audit_code(AUDIT_NO_SENDER));
+	free(identifier);
+	if ((rc = action_done(j, a, &actor, rc)) != 0)
+		return rc < 0 ? -1 : 0;
+	char *minutes = xasprintf("%lu", j->s->actions.reset_ttl / 60);
+	struct template_var var = { "minutes", minutes, false };
+	char *answer = template_render(j->e->templates, "action_reset_reply", OUTPUT_TEXT, &var, 1);
+	rc = reply_with(j, a, OUTBOX_REPLY, answer);
+	free(answer);
+	free(minutes);
+	return rc;
+}
+
+/* The sender proven by our receiving MTA (see mail_authres.h). */
+static bool
+authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
+{
+	return mail_authres_sender_passes(mail_header_get(m, "Authentication-Results"), s->authserv_id,
+					  m->from_address);
+}
+
+/* Dossier status: the number from the mail (subject included); the status goes in the
+ * reply only to a verified requester — an address on file for an account acting for the
+ * dossier's structures, and when required an Authentication-Results pass for its domain
+ * —; anyone else gets the same reply whether the dossier exists or not, and the status
+ * goes to the addresses on file. Without a number, the assistant asks for it and the
+ * thread waits (a reply in the thread completes the request). */
+static int
+dossier_status(struct job *j, const struct analysis *a, double confidence)
+{
+	const struct parsed_mail *m = j->mail;
+	/* The subject and the writer's new words only (the question the engine read, quoted
+	 * history and signature already removed): our own question or an earlier message
+	 * must not supply a number. */
+	char *text = xasprintf("%s\n%s", m->subject, a->question);
+	char *numbers[4];
+	size_t n = dossier_numbers(text, numbers, 4);
+	free(text);
+	const char *from = m->from_address;
+	int rc = 0;
+	if (n == 0) {
+		j->r->outcome = MAIL_ANSWERED;
+		set_reason(j, "dossier status: number asked for");
+		rc = record_inbound(j, THREAD_OPEN, true, "dossier_status", confidence, "answered", NULL);
+		char *ask = rc == 0 ? template_render(j->e->templates, "action_dossier_ask", OUTPUT_TEXT, NULL, 0) : NULL;
+		if (rc == 0)
+			rc = reply_with(j, a, OUTBOX_REPLY, ask);
+		if (rc == 0)
+			rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", NULL, audit_code(AUDIT_NUMBER_ASKED));
+		free(ask);
+		return rc;
+	}
+	/* The first candidate that is a known dossier, else the first one. */
+	struct directory_dossier d = {0};
+	size_t pick = 0;
+	int found = 0;
+	for (size_t i = 0; i < n && found == 0; i++)
+		if ((found = directory_dossier_get(j->dir, numbers[i], &d)) == 1)
+			pick = i;
+	int64_t now = (int64_t)time(NULL);
+	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", limit_window_start(now)) : 0;
+	/* Statuses given for one dossier this hour (the per-account limit: its holders). Only
+	 * what was given counts: look-ups by others must not lock the holders out. */
+	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], audit_code(AUDIT_STATUS_GIVEN),
+							   limit_window_start(now));
+	if (found == DIRECTORY_UNAVAILABLE) {
+		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick],
+				     audit_code(AUDIT_DIRECTORY_UNAVAILABLE));
+		if (rc == 0)
+			rc = escalate_unavailable(j, a, confidence);
+		goto out;
+	}
+	if (found < 0 || recent < 0 || dossier_recent < 0) {
+		rc = -1;
+		goto out;
+	}
+	bool over = recent >= (int64_t)j->s->actions.status_limit || dossier_recent >= (int64_t)j->s->actions.status_limit;
+	bool linked = found == 1 && directory_dossier_has_email(&d, from);
+	/* The reply goes to Reply-To when there is one: the status may only travel in it
+	 * when that is the very address on file that was checked. */
+	bool reply_to_from = j->requester != NULL && from != NULL && strcasecmp(j->requester, from) == 0;
+	bool verified = linked && !over && reply_to_from &&
+			(!j->s->require_authenticated_sender || authenticated_sender(j->s, m));
+	const char *outcome;
+	char *answer;
+	if (verified) {
+		answer = action_dossier_status_text(j->e, &d, a->match.audience);
+		outcome = audit_code(AUDIT_STATUS_GIVEN);
+	} else {
+		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
+		outcome = over ? audit_code(AUDIT_STATUS_LIMIT) : found ? audit_code(AUDIT_STATUS_SENT_ON_FILE)
+								 : audit_code(AUDIT_NO_DOSSIER);
+		/* Status mails to the addresses on file: a few per dossier and hour, whoever asks
+		 * (else anyone could flood the account holders by asking from many addresses). */
+		int64_t sent_lately = found == 1 ? store_audit_count_subject(j->st, "dossier_status", numbers[pick],
+									      audit_code(AUDIT_STATUS_SENT_ON_FILE), limit_window_start(now))
+						 : 0;
+		if (sent_lately < 0)
+			rc = -1;
+		if (rc == 0 && found == 1 && !over && sent_lately >= DOSSIER_MAILS_PER_HOUR)
+			outcome = audit_code(AUDIT_STATUS_SENT_RECENTLY);
+		else if (rc == 0 && found == 1 && !over) {
+			struct template_var var = { "number", numbers[pick], false };
+			char *status = d.email_count > 0 ? action_dossier_status_text(j->e, &d, AUDIENCE_UNKNOWN) : NULL;
+			char *subject = template_render(j->e->templates, "action_dossier_subject", OUTPUT_TEXT, &var, 1);
+			str_trim(subject);
+			/* Each in a thread of its own, the holder as requester: if the holder answers
+			 * it, a correspondant answers the holder, not whoever asked. */
+			for (size_t i = 0; rc == 0 && i < d.email_count; i++) {
+				char *body = dialog_mail_envelope(j->e, status, "", OUTPUT_TEXT);
+				struct outbound o = { .kind = OUTBOX_ACTION, .to = d.emails[i], .subject = subject, .body = body };
+				o.thread_id = store_thread_create(j->st, "mail", d.emails[i], subject, THREAD_ANSWERED,
+								  "dossier_status", "status sent at another address's request");
+				int q = o.thread_id < 0 ? -1 : outbound_queue(&j->s->actions.notify.sender, j->st, &o);
+				rc = q < 0 ? -1 : 0;
+				if (q > 0)
+					j->r->queued++;
+				free(body);
+			}
+			if (d.email_count == 0)
+				outcome = audit_code(AUDIT_STATUS_NO_ACTIVE_ACCOUNT);
+			free(subject);
+			free(status);
+		}
+	}
+	j->r->outcome = MAIL_ANSWERED;
+	if (rc == 0)
+		rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
+	if (rc == 0)
+		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick], outcome);
+	if (rc == 0)
+		rc = reply_with(j, a, OUTBOX_REPLY, answer);
+	free(answer);
+out:
+	directory_dossier_clear(&d);
+	for (size_t i = 0; i < n; i++)
+		free(numbers[i]);
+	return rc;
+}
+
+/* The template of the reason as the correspondants read it (the English one is for the log). */
+static const char *
+notify_motive(enum escalation_reason reason, bool over_limit)
+{
+	if (over_limit)
+		return "notify_reason_limit";
+	switch (reason) {
+	case REASON_HANDOFF: return "notify_reason_handoff";
+	case REASON_DOSSIER_STATUS: return "notify_reason_dossier_status";
+	case REASON_UNREADABLE: return "notify_reason_unreadable";
+	case REASON_UNAVAILABLE: return "notify_reason_unavailable";
+	default: return "notify_reason_unknown";
+	}
+}
+
+/* Notifies the correspondants with the reason rendered from template name. */
+static int
+notify_correspondants_with(struct job *j, const char *name)
+{
+	char *motive = template_render(j->e->templates, name, OUTPUT_TEXT, NULL, 0);
+	int rc = notify_thread(j, motive);
+	free(motive);
+	return rc;
+}
+
+/* The thread goes to a person: acknowledgement to the writer (unless a limit says to stay
+ * silent) and notification to the correspondants. */
+static int
+escalate(struct job *j, const struct analysis *a, const char *reason, double confidence)
+{
+	j->r->outcome = MAIL_ESCALATED;
+	char *limit = over_limit(j);
+	char *why = limit ? xasprintf("%s; %s: no acknowledgement", reason, limit) : xstrdup(reason);
+	set_reason(j, why);
+	int rc = record_inbound(j, THREAD_ESCALATED, true, *j->r->intent ? j->r->intent : NULL, confidence,
+				"escalated", why);
+	if (rc == 0 && limit == NULL)
+		rc = queue_reply(j, a, OUTBOX_ACK);
+	if (rc == 0)
+		rc = notify_correspondants_with(j, notify_motive(a->reason, limit != NULL));
+	free(why);
+	free(limit);
+	return rc;
+}
+
+static const char *
+escalation_reason_text(const struct analysis *a)
+{
+	switch (a->reason) {
+	case REASON_HANDOFF: return "the writer asks for a person";
+	case REASON_DOSSIER_STATUS: return "dossier status: the requester must be verified by a person";
+	case REASON_UNREADABLE: return "the message could not be read";
+	case REASON_UNAVAILABLE: return "an account action could not run: the directory did not answer";
+	default: return "no answer found with enough confidence";
+	}
+}
+
+/* An account action the directory could not serve: the thread goes to a person and the
+ * writer is told a person will answer; nothing about an account was said. */
+static int
+escalate_unavailable(struct job *j, const struct analysis *a, double confidence)
+{
+	struct analysis unavailable = *a;  /* borrowed fields: not cleared here */
+	unavailable.decision = DECISION_ESCALATE;
+	unavailable.reason = REASON_UNAVAILABLE;
+	char *why = xasprintf("%s: %s", escalation_reason_text(&unavailable), directory_error(j->dir));
+	int rc = escalate(j, &unavailable, why, confidence);
+	free(why);
+	return rc;
+}
+
+/* Beyond a limit the thread goes to a person silently (a flooding sender: one notice
+ * per burst window, not one per mail). */
+static int
+silent_escalation(struct job *j, const char *limit, double confidence)
+{
+	j->r->outcome = MAIL_ESCALATED;
+	set_reason(j, limit);
+	if (record_inbound(j, THREAD_ESCALATED, true, *j->r->intent ? j->r->intent : NULL, confidence, "escalated", limit) < 0)
+		return -1;
+	int64_t last = store_last_notify_for(j->st, j->requester ? j->requester : "");
+	if (last < 0)
+		return -1;
+	if (last > (int64_t)time(NULL) - (int64_t)j->s->burst_window)
+		return 0;
+	return notify_correspondants_with(j, notify_motive(REASON_NONE, true));
+}
+
+/* Our own mails a delivery report can be about: at most this many Message-IDs read. */
+#define BOUNCE_IDS_MAX 16
+
+/* A delivery report silences the replies to an address (bounce_pause) only when it
+ * returns one of our own mails, to that very address: anyone can send a "bounce" naming
+ * any address, and our Message-IDs are random, so only the mail's real path knows the
+ * one sent to a given address. */
+static int
+record_bounces(struct job *j)
+{
+	const struct parsed_mail *m = j->mail;
+	if (m->bounced_count == 0)
+		return 0;
+	char *ids[BOUNCE_IDS_MAX];
+	size_t n = mail_own_message_ids(j->raw, j->raw_len, j->s->actions.notify.sender.domain, ids, BOUNCE_IDS_MAX);
+	int rc = 0;
+	for (size_t i = 0; i < m->bounced_count && rc == 0; i++) {
+		int ours = 0;
+		for (size_t k = 0; k < n && ours == 0; k++)
+			ours = store_outbox_sent_as(j->st, ids[k], m->bounced_recipients[i]);
+		if (ours < 0 || (ours > 0 && store_bounce_add(j->st, m->bounced_recipients[i], (int64_t)time(NULL)) < 0))
+			rc = -1;
+	}
+	for (size_t k = 0; k < n; k++)
+		free(ids[k]);
+	return rc;
+}
+
+/* Decides and records, inside the transaction. */
+static int
+decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
+{
+	const struct parsed_mail *m = j->mail;
+	const char *refusal = mail_policy_refusal(&j->s->policy, m);
+	/* A message that could not be read and has no sender either is not an auto-reply
+	 * to drop: a person must see it (notified, nobody to acknowledge to). */
+	bool senderless_unreadable = unreadable != NULL && m->from_address == NULL && m->reply_to_address == NULL;
+	if (refusal != NULL && !senderless_unreadable) {
+		j->r->outcome = MAIL_IGNORED;
+		set_reason(j, refusal);
+		if (record_bounces(j) < 0)
+			return -1;
+		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
+	}
+	if (j->thread.id != 0 && j->thread.owner != OWNER_BOT) {
+		/* The bot answers only the threads it owns: this one is in the correspondants'
+		 * queue or a correspondant holds it; the assistant keeps quiet and passes it on. */
+		j->r->outcome = MAIL_ATTACHED;
+		set_reason(j, "follow-up in a thread a correspondant handles");
+		if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)
+			return -1;
+		/* A writer sending follow-up after follow-up does not flood the correspondants:
+		 * a few notices per thread and window, each with the new message only; the rest
+		 * is in the thread. */
+		unsigned long window = j->s->burst_window ? j->s->burst_window : 600;
+		int64_t recent = store_notices_since(j->st, j->thread.id, (int64_t)time(NULL) - (int64_t)window);
+		if (recent < 0)
+			return -1;
+		if (recent >= NOTICES_PER_WINDOW)
+			return 0;
+		char *motive = template_render(j->e->templates, "notify_reason_follow_up", OUTPUT_TEXT, NULL, 0);
+		int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, motive, 1);
+		free(motive);
+		if (rc > 0)
+			j->r->queued++;
+		return rc < 0 ? -1 : 0;
+	}
+	struct analysis a = {0};
+	char *err = NULL;
+	int rc;
+	if (unreadable != NULL) {
+		a.decision = DECISION_ESCALATE;
+		a.reason = REASON_UNREADABLE;
+		a.question = xstrdup("");
+		rc = escalate(j, &a, unreadable, 0);
+	} else if (mail_analyze(j->e, scratch, &j->s->dialog, m, &a, &err) < 0) {
+		a.decision = DECISION_ESCALATE;
+		a.reason = REASON_UNREADABLE;
+		a.question = xstrdup("");
+		rc = escalate(j, &a, err, 0);
+	} else {
+		free(j->r->intent);
+		j->r->intent = xstrdup(analysis_intent_id(&a));
+		double confidence = analysis_confidence(&a);
+		if ((a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS && directory_has_dossiers(j->dir)) ||
+			   (j->thread.id != 0 && j->thread.state == THREAD_OPEN && j->thread.intent != NULL &&
+			    strcmp(j->thread.intent, "dossier_status") == 0 && a.reason != REASON_HANDOFF)) {
+			/* A status request, or the number asked for in this thread. */
+			free(j->r->intent);
+			j->r->intent = xstrdup("dossier_status");
+			char *limit = over_limit(j);
+			rc = limit ? silent_escalation(j, limit, confidence) : dossier_status(j, &a, confidence);
+			free(limit);
+		} else if (a.decision == DECISION_SMALL_TALK && j->thread.id != 0) {
+			/* "Merci", "Bonjour" in a thread already answered: nothing to say back. */
+			j->r->outcome = MAIL_ATTACHED;
+			set_reason(j, "nothing to answer (thanks or greeting)");
+			rc = record_inbound(j, j->thread.state, false, j->r->intent, confidence, "attached", NULL);
+		} else if (a.decision == DECISION_SMALL_TALK || a.decision == DECISION_ESCALATE) {
+			if (a.decision == DECISION_SMALL_TALK) {
+				a.decision = DECISION_ESCALATE;
+				a.reason = REASON_UNKNOWN;
+			}
+			rc = escalate(j, &a, escalation_reason_text(&a), confidence);
+		} else {
+			char *limit = over_limit(j);
+			if (limit != NULL) {
+				rc = silent_escalation(j, limit, confidence);
+				free(limit);
+			} else {
+				j->r->outcome = MAIL_ANSWERED;
+				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
+				enum account_action action = a.decision == DECISION_ANSWER ? a.first->action : ACCOUNT_ACTION_NONE;
+				if (rc == 0 && action == ACCOUNT_IDENTIFIER_REMINDER)
+					rc = identifier_reminder(j, &a);
+				else if (rc == 0 && action == ACCOUNT_PASSWORD_RESET)
+					rc = password_reset(j, &a);
+				else if (rc == 0)
+					rc = queue_reply(j, &a, OUTBOX_REPLY);
+			}
+		}
+	}
+	free(err);
+	analysis_clear(&a);
+	return rc;
+}
+
+/* Replaces *text by its scrubbed copy. */
+static void
+scrub_text(const struct engine *e, char **text, bool codes_too)
+{
+	if (*text == NULL)
+		return;
+	char *clean = field_scrub_secrets(e->templates, *text, codes_too);
+	free(*text);
+	*text = clean;
+}
+
+int
+mail_process(const struct mail_settings *s, struct store *st, struct directory *dir, const struct engine *e,
+	     struct intent_scratch *scratch, const char *raw, size_t len, size_t full_size, struct mail_result *r,
+	     char **error_r)
+{
+	memset(r, 0, sizeof(*r));
+	r->key = mail_key(raw, len);
+	r->requester = xstrdup("");
+	r->intent = xstrdup("");
+	r->reason = xstrdup("");
+	int done = store_processed_has(st, s->mailbox, r->key);
+	if (done != 0) {
+		r->outcome = MAIL_DUPLICATE;
+		if (done < 0)
+			*error_r = xasprintf("store: %s", store_error(st));
+		return done < 0 ? -1 : 0;
+	}
+	/* A marker a store error left behind (this thread could not clear it then) is no
+	 * crash: cleared before counting. */
+	if (uncleared_key != NULL && strcmp(uncleared_key, r->key) == 0 && store_attempt_end(st, s->mailbox, r->key) == 0) {
+		free(uncleared_key);
+		uncleared_key = NULL;
+	}
+	/* Recorded (committed) before parsing: if anything kills the process while this mail
+	 * is in hand, the next start knows. */
+	int attempts = store_attempt_begin(st, s->mailbox, r->key);
+	if (attempts < 0) {
+		*error_r = xasprintf("store: %s", store_error(st));
+		return -1;
+	}
+	struct parsed_mail mail = {0};
+	char *unreadable = NULL, *err = NULL;
+	if (full_size == MAIL_SIZE_UNFETCHABLE) {
+		unreadable = xstrdup("the IMAP server refused to deliver this message several times: not read");
+	} else if (full_size > s->max_message_size) {
+		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", full_size,
+				       s->max_message_size);
+	} else if (attempts > 0) {
+		unreadable = xstrdup("its processing was interrupted before (crash or kill): quarantined, not read again");
+	} else if (mail_parse(raw, len, &mail, &err) < 0) {
+		unreadable = xasprintf("unreadable message: %s", err);
+		free(err);
+	}
+	if (unreadable != NULL) {
+		parsed_mail_clear(&mail);
+		err = NULL;
+		/* Twice interrupted: not even the headers are read again (they may be what kills
+		 * it); a person gets the thread with nobody to acknowledge to. */
+		if (attempts >= 2 || mail_parse_headers(raw, len, &mail, &err) < 0) {
+			free(err);  /* not even the headers: escalated as it is, with no reply address */
+			parsed_mail_clear(&mail);
+			memset(&mail, 0, sizeof(mail));
+			mail.subject = xstrdup("");
+			mail.body = xstrdup("");
+		}
+	}
+	/* No directory given: the store's own tables. */
+	struct directory *own = dir == NULL ? directory_open_sqlite(st) : NULL;
+	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .raw = raw, .raw_len = len, .r = r,
+			 .dir = dir ? dir : own };
+	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
+	j.requester_name = mail.reply_to_address ? NULL : mail.from_name;
+	char *check_name = NULL, *check_address = NULL;
+	if (j.requester != NULL && mail_address_split(j.requester, &check_name, &check_address) < 0)
+		j.requester = NULL;  /* not an address a reply can go to: a person looks at it */
+	free(check_name);
+	free(check_address);
+	free(r->requester);
+	r->requester = xstrdup(j.requester ? j.requester : "");
+	r->notes = attachments_note(&mail);
+	if (r->notes == NULL)
+		r->notes = xstrdup("");
+	/* A reset link or token the writer pasted (the holder answering the link's mail, or
+	 * anyone) goes no further: not analysed, kept, quoted, nor shown to a person. */
+	scrub_text(e, &mail.body, false);
+	scrub_text(e, &mail.subject, false);
+	j.may_quote = j.requester != NULL && mail.from_address != NULL &&
+		      strcasecmp(j.requester, mail.from_address) == 0 && authenticated_sender(s, &mail);
+
+	int rc = store_begin(st);
+	if (rc == 0) {
+		const char **ids = xcalloc(mail.reference_count + 1, sizeof(*ids));
+		size_t n = 0;
+		if (mail.in_reply_to != NULL)
+			ids[n++] = mail.in_reply_to;
+		for (size_t i = mail.reference_count; i-- > 0;)  /* the nearest ancestor first */
+			ids[n++] = mail.references[i];
+		int64_t tid = store_thread_by_message_ids(st, ids, n);
+		free(ids);
+		rc = tid < 0 ? -1 : tid > 0 && store_thread_get(st, tid, &j.thread) < 0 ? -1 : 0;
+		int secret = rc == 0 && j.thread.id != 0 ? store_thread_has_secret(st, j.thread.id) : 0;
+		if (secret < 0)
+			rc = -1;
+		j.secret_thread = secret == 1;
+		if (rc == 0)
+			rc = decide(&j, unreadable, scratch);
+		if (rc == 0)
+			rc = store_processed_add(st, s->mailbox, r->key, j.thread.id);
+		/* The "in progress" marker goes with the commit: a crash anywhere before (parser,
+		 * engine, composer, kill -9) leaves it, and the restart escalates this mail unread
+		 * instead of crashing again. */
+		if (rc == 0)
+			rc = store_attempt_end(st, s->mailbox, r->key);
+		if (rc == 0)
+			rc = store_commit(st);
+	}
+	if (rc < 0 && store_error_is_conflict(st) && store_processed_has(st, s->mailbox, r->key) == 1) {
+		/* Another process recorded this mail first (two daemons on one store): it
+		 * answered, this one does nothing. */
+		store_rollback(st);
+		store_attempt_end(st, s->mailbox, r->key);
+		r->outcome = MAIL_DUPLICATE;
+		rc = 0;
+	} else if (rc < 0) {
+		*error_r = xasprintf("store: %s", store_error(st));
+		store_rollback(st);
+		/* A store error is no crash: the next try must read the mail, not quarantine it.
+		 * With the store failing this may fail too: then the next call clears it first. */
+		if (store_attempt_end(st, s->mailbox, r->key) < 0) {
+			free(uncleared_key);
+			uncleared_key = xstrdup(r->key);
+		}
+	}
+	thread_row_clear(&j.thread);
+	directory_close(&own);
+	parsed_mail_clear(&mail);
+	free(unreadable);
+	return rc;
+}

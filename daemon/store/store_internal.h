@@ -1,0 +1,56 @@
+/* store_internal — what the pieces of the store share: the connection, and the helpers
+ * that prepare, bind and run a statement (store.c). Included only by store.c,
+ * store_mailbox.c, store_threads.c, store_outbox.c, store_directory.c and store_audit.c;
+ * everyone else uses store.h. Lower layer: nothing here logs. */
+#ifndef DIALOGD_STORE_INTERNAL_H
+#define DIALOGD_STORE_INTERNAL_H
+
+#include "store/store.h"
+#include "core/util.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store {
+	sqlite3 *db;
+	char *error;
+	bool constraint;        /* the last error was a constraint (e.g. UNIQUE) violation */
+	int upgraded_from;      /* the version store_open's first step started from, -1: none ran */
+};
+
+/* A caller's callback and its argument, for the row adapters of each piece. */
+struct store_each {
+	void (*fn)(void);  /* the caller's callback, cast back to its own type by the adapter */
+	void *user;
+};
+
+static inline int64_t
+store_now_seconds(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* The text of a column, the caller's to free; NULL for NULL. */
+static inline char *
+store_column_dup(sqlite3_stmt *stmt, int col)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+/* Records the connection's last error (for store_error) and returns -1. */
+int store_fail(struct store *st);
+/* Prepares sql and binds the arguments described by types: 's' text (NULL binds NULL),
+ * 'i' int64_t, 'd' double. Returns NULL (error recorded) on failure. */
+sqlite3_stmt *store_prepare(struct store *st, const char *sql, const char *types, ...);
+/* Runs a statement that returns no row: 0, or -1 (error recorded). */
+int store_exec(struct store *st, const char *sql, const char *types, ...);
+/* Runs a statement returning one integer (0 when no row), -1 on error. */
+int64_t store_query_int(struct store *st, const char *sql, const char *types, ...);
+/* Calls row(stmt, user) for each row of stmt (NULL: a failed store_prepare, -1) until it
+ * returns non-zero, then finalizes: 0, or -1 on error. */
+int store_each_row(struct store *st, sqlite3_stmt *stmt, int (*row)(sqlite3_stmt *stmt, void *user), void *user);
+
+#endif

@@ -1,0 +1,329 @@
+/* Tests of dialog on the project's own data: decisions, variants by audience, the reply
+ * envelope, escalation, small talk, the chat's clarifying question, unreadable input. */
+#include "autoconf.h"
+#include "testutil.h"
+#include "engine/dialog.h"
+#include "engine/engine.h"
+#include "core/text.h"
+
+static struct engine *engine;
+static struct intent_scratch *scratch;
+static struct dialog_settings settings;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	engine = engine_load(source_data_dir(), &err);
+	if (engine == NULL) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return -1;
+	}
+	scratch = intent_scratch_new();
+	dialog_settings_default(&settings);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	intent_scratch_free(&scratch);
+	engine_free(&engine);
+	return 0;
+}
+
+static char *
+reply_for(const char *text, enum channel channel, struct analysis *a)
+{
+	char *err = NULL;
+	if (dialog_analyze(engine, scratch, &settings, text, strlen(text), a, &err) < 0)
+		fail_msg("%s", err);
+	return dialog_reply(engine, a, channel, OUTPUT_TEXT);
+}
+
+static void
+test_answer_with_both_variants(void **state)
+{
+	(void)state;
+	struct analysis a;
+	char *r = reply_for("Comment ins\xC3\xA9rer une facture ?", CHANNEL_MAIL, &a);
+	assert_string_equal(analysis_intent_id(&a), "submit_invoice");
+	assert_int_equal(a.decision, DECISION_ANSWER);
+	assert_int_equal(a.match.audience, AUDIENCE_UNKNOWN);
+	assert_non_null(strstr(r, "Vous \xC3\xAAtes une entreprise (MonCompte)"));
+	assert_non_null(strstr(r, "Vous \xC3\xAAtes un organisme de formation (PartNet)"));
+	assert_non_null(strstr(r, "[D\xC3\xA9poser une nouvelle facture]"));
+	assert_true(str_starts_with(r, "Bonjour,"));
+	assert_non_null(strstr(r, "r\xC3\xA9ponse automatique"));
+	assert_non_null(strstr(r, "> Comment ins\xC3\xA9rer une facture ?"));
+	free(r);
+	analysis_clear(&a);
+}
+
+static void
+test_answer_in_the_writers_variant(void **state)
+{
+	(void)state;
+	struct analysis a;
+	char *r = reply_for("Bonjour, nous sommes un CFA : comment d\xC3\xA9poser une facture sur un dossier ?",
+			    CHANNEL_MAIL, &a);
+	assert_string_equal(analysis_intent_id(&a), "submit_invoice");
+	assert_int_equal(a.match.audience, AUDIENCE_ORGANISME);
+	assert_null(strstr(r, "Vous \xC3\xAAtes une entreprise"));
+	assert_non_null(strstr(r, "Dossiers & factures"));
+	free(r);
+	analysis_clear(&a);
+}
+
+static void
+test_unknown_is_escalated(void **state)
+{
+	(void)state;
+	struct analysis a;
+	char *r = reply_for("Quel temps fera-t-il demain \xC3\xA0 Bordeaux ?", CHANNEL_MAIL, &a);
+	assert_string_equal(analysis_intent_id(&a), "unknown");
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	assert_int_equal(a.reason, REASON_UNKNOWN);
+	assert_non_null(strstr(r, "transmise \xC3\xA0 un conseiller"));
+	assert_true(analysis_confidence(&a) > 0.0);
+	free(r);
+	analysis_clear(&a);
+}
+
+static void
+test_handoff_and_small_talk(void **state)
+{
+	(void)state;
+	struct analysis a;
+	char *r = reply_for("Je voudrais parler \xC3\xA0 un conseiller", CHANNEL_MAIL, &a);
+	assert_string_equal(analysis_intent_id(&a), "human_handoff");
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	assert_int_equal(a.reason, REASON_HANDOFF);
+	free(r);
+	analysis_clear(&a);
+
+	r = reply_for("Bonjour !", CHANNEL_CHAT, &a);
+	assert_string_equal(analysis_intent_id(&a), "greeting");
+	assert_int_equal(a.decision, DECISION_SMALL_TALK);
+	free(r);
+	analysis_clear(&a);
+
+	r = reply_for("Merci beaucoup, bonne journ\xC3\xA9" "e", CHANNEL_CHAT, &a);
+	assert_string_equal(analysis_intent_id(&a), "thanks");
+	free(r);
+	analysis_clear(&a);
+}
+
+static void
+test_dossier_status_is_never_answered_automatically(void **state)
+{
+	(void)state;
+	struct analysis a;
+	char *r = reply_for("O\xC3\xB9 en est mon dossier 2024-001234 ?", CHANNEL_MAIL, &a);
+	assert_string_equal(analysis_intent_id(&a), "dossier_status");
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	assert_int_equal(a.reason, REASON_DOSSIER_STATUS);
+	assert_non_null(strstr(r, "confidentielle"));
+	free(r);
+	analysis_clear(&a);
+}
+
+static void
+test_unreadable_input(void **state)
+{
+	(void)state;
+	struct analysis a;
+	char *err = NULL;
+	assert_int_equal(dialog_analyze(engine, scratch, &settings, "mot de passe \xFF", 14, &a, &err), -1);
+	assert_non_null(strstr(err, "invalid UTF-8 at offset 13"));
+	free(err);
+	assert_int_equal(dialog_analyze(engine, scratch, &settings, "a\0b", 3, &a, &err), -1);
+	assert_non_null(strstr(err, "NUL byte"));
+	free(err);
+	/* Empty text is readable: it asks nothing, so it goes to a person. */
+	assert_int_equal(dialog_analyze(engine, scratch, &settings, "", 0, &a, &err), 0);
+	assert_string_equal(analysis_intent_id(&a), "unknown");
+	analysis_clear(&a);
+}
+
+static void
+test_chat_clarifies_two_close_intents(void **state)
+{
+	(void)state;
+	/* A margin of 1 makes any two confident intents "close". */
+	struct dialog_settings wide = settings;
+	wide.min_margin = 1.0;
+	struct conversation conv = {0};
+	struct analysis a;
+	char *reply = NULL, *err = NULL;
+	const char *q = "Je ne sais plus quel est mon identifiant ni mon mot de passe";
+	assert_int_equal(dialog_chat_turn(engine, scratch, &wide, &conv, q, strlen(q), &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_ANSWER_TWO);
+	assert_non_null(strstr(reply, "1. "));
+	assert_non_null(strstr(reply, "2. "));
+	assert_non_null(conv.pending_first);
+	const struct intent_def *second = conv.pending_second;
+	free(reply);
+	analysis_clear(&a);
+
+	assert_int_equal(dialog_chat_turn(engine, scratch, &wide, &conv, "2", 1, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_ANSWER);
+	assert_ptr_equal(a.first, second);
+	assert_null(conv.pending_first);
+	free(reply);
+	analysis_clear(&a);
+
+	/* The audience stated once is remembered for the rest of the conversation. */
+	const char *who = "Nous sommes un organisme de formation";
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, who, strlen(who), &a, &reply, &err), 0);
+	free(reply);
+	analysis_clear(&a);
+	const char *inv = "Comment ins\xC3\xA9rer une facture ?";
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, inv, strlen(inv), &a, &reply, &err), 0);
+	assert_int_equal(a.match.audience, AUDIENCE_ORGANISME);
+	assert_null(strstr(reply, "Vous \xC3\xAAtes une entreprise"));
+	free(reply);
+	analysis_clear(&a);
+
+	/* Unreadable input gets a polite reply, not a crash. */
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "\xC3", 1, &a, &reply, &err), -1);
+	assert_non_null(strstr(reply, "n\xE2\x80\x99" "a pas pu \xC3\xAAtre lu"));
+	free(reply);
+	free(err);
+}
+
+/* The fast path (patterns tried only where their prefix starts a word) must find exactly
+ * what running every pattern on the whole text finds. */
+static void
+test_dispatch_matches_full_scan(void **state)
+{
+	(void)state;
+	const char *sets[] = { "dev.tsv", "extra.tsv" };
+	size_t compared = 0;
+	for (size_t k = 0; k < 2; k++) {
+		char *path = xasprintf("%s/%s", TEST_DATA_DIR, sets[k]);
+		FILE *f = fopen(path, "r");
+		assert_non_null(f);
+		char line[65536];
+		while (fgets(line, sizeof(line), f)) {
+			char *tab = strchr(line, '\t');
+			if (tab == NULL)
+				continue;
+			*tab = '\0';
+			size_t len = text_unescape_newlines(line);
+			struct analysis fast, slow;
+			char *err = NULL;
+			intent_set_use_dispatch(engine->intents, true);
+			assert_int_equal(dialog_analyze(engine, scratch, &settings, line, len, &fast, &err), 0);
+			intent_set_use_dispatch(engine->intents, false);
+			assert_int_equal(dialog_analyze(engine, scratch, &settings, line, len, &slow, &err), 0);
+			intent_set_use_dispatch(engine->intents, true);
+			assert_int_equal(fast.match.candidate_count, slow.match.candidate_count);
+			for (size_t i = 0; i < fast.match.candidate_count; i++) {
+				assert_ptr_equal(fast.match.candidates[i].intent, slow.match.candidates[i].intent);
+				assert_true(fast.match.candidates[i].score == slow.match.candidates[i].score);
+			}
+			assert_int_equal(fast.match.audience, slow.match.audience);
+			assert_string_equal(fast.match.audience_cue, slow.match.audience_cue);
+			analysis_clear(&fast);
+			analysis_clear(&slow);
+			compared++;
+		}
+		fclose(f);
+		free(path);
+	}
+	assert_true(compared > 500);
+}
+
+/* A short chat message that only hints at a subject gets that subject proposed; "oui"
+ * answers it, "non" asks to rephrase; a mail with the same words is escalated. */
+static void
+test_chat_proposes_a_subject_for_short_hints(void **state)
+{
+	(void)state;
+	struct conversation conv = {0};
+	struct analysis a;
+	char *reply = NULL, *err = NULL;
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "mdp", 3, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_CLARIFY);
+	assert_non_null(strstr(reply, "Répondez « oui »"));
+	assert_non_null(strstr(reply, "mot de passe"));
+	assert_string_equal(conv.pending_first->id, "password_reset");
+	free(reply);
+	analysis_clear(&a);
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "Oui !", 5, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_ANSWER);
+	assert_string_equal(a.first->id, "password_reset");
+	assert_null(conv.pending_first);
+	free(reply);
+	analysis_clear(&a);
+
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "facture ?", 9, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_CLARIFY);
+	free(reply);
+	analysis_clear(&a);
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, "non", 3, &a, &reply, &err), 0);
+	assert_non_null(strstr(reply, "reformuler"));
+	assert_null(conv.pending_first);
+	free(reply);
+	analysis_clear(&a);
+
+	/* The mail channel never guesses: the same words go to a person. */
+	reply = reply_for("mdp", CHANNEL_MAIL, &a);
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	free(reply);
+	analysis_clear(&a);
+
+	/* A dossier status picked from a proposal is still escalated, never answered. */
+	struct conversation c2 = { .pending_first = intent_set_find(engine->intents, "dossier_status") };
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &c2, "oui", 3, &a, &reply, &err), 0);
+	assert_int_equal(a.decision, DECISION_ESCALATE);
+	assert_int_equal(a.reason, REASON_DOSSIER_STATUS);
+	free(reply);
+	analysis_clear(&a);
+}
+
+static void
+test_missing_data_folder(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	assert_null(engine_load("/nonexistent/data", &err));
+	assert_non_null(strstr(err, "/nonexistent/data: not a readable data folder"));
+	free(err);
+	char *dir = make_temp_dir();
+	assert_null(engine_load(dir, &err));
+	assert_non_null(strstr(err, "templates: cannot open folder"));
+	assert_non_null(strstr(err, "faq-data: cannot open folder"));
+	assert_non_null(strstr(err, "intents: cannot open folder"));
+	free(err);
+	/* A folder that cannot be read (here: a file where a folder should be, which even root
+	 * cannot list) gives the same clear error. */
+	write_file(dir, "templates", "not a folder\n");
+	assert_null(engine_load(dir, &err));
+	assert_non_null(strstr(err, "templates: cannot open folder: Not a directory"));
+	free(err);
+	rm_rf(dir);
+	free(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answer_with_both_variants),
+		cmocka_unit_test(test_answer_in_the_writers_variant),
+		cmocka_unit_test(test_unknown_is_escalated),
+		cmocka_unit_test(test_handoff_and_small_talk),
+		cmocka_unit_test(test_dossier_status_is_never_answered_automatically),
+		cmocka_unit_test(test_unreadable_input),
+		cmocka_unit_test(test_chat_clarifies_two_close_intents),
+		cmocka_unit_test(test_chat_proposes_a_subject_for_short_hints),
+		cmocka_unit_test(test_dispatch_matches_full_scan),
+		cmocka_unit_test(test_missing_data_folder),
+	};
+	return cmocka_run_group_tests_name("dialog", tests, setup, teardown);
+}
