@@ -478,3 +478,103 @@ action_dossier_status_text(const struct engine *e, const struct directory_dossie
 	free(faq_text);
 	return out;
 }
+
+/* Status mails to a dossier's addresses on file, at others' request, per hour. */
+#define DOSSIER_MAILS_PER_HOUR 3
+
+/* Each address on file of d gets the status in a thread of its own, the holder as
+ * requester: if the holder answers it, a correspondant answers the holder, not whoever
+ * asked. Returns the audit outcome, or NULL (store). */
+static const char *
+mail_status_to_file(struct actor *a, const struct directory_dossier *d)
+{
+	struct template_var var = { "number", d->number, false };
+	char *status = d->email_count > 0 ? action_dossier_status_text(a->e, d, AUDIENCE_UNKNOWN) : NULL;
+	char *subject = render(a, "action_dossier_subject", &var, 1);
+	str_trim(subject);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < d->email_count; i++) {
+		char *body = dialog_mail_envelope(a->e, status, "", OUTPUT_TEXT);
+		struct outbound o = { .kind = OUTBOX_ACTION, .to = d->emails[i], .subject = subject, .body = body };
+		o.thread_id = store_thread_create(a->st, "mail", d->emails[i], subject, THREAD_ANSWERED, "dossier_status",
+						  "status sent at another address's request");
+		int q = o.thread_id < 0 ? -1 : outbound_queue(&a->s->notify.sender, a->st, &o);
+		rc = q < 0 ? -1 : 0;
+		if (q > 0)
+			a->queued++;
+		free(body);
+	}
+	free(subject);
+	free(status);
+	if (rc < 0)
+		return NULL;
+	return d->email_count == 0 ? audit_code(AUDIT_STATUS_NO_ACTIVE_ACCOUNT) : audit_code(AUDIT_STATUS_SENT_ON_FILE);
+}
+
+/* Not verified: the same redirect whatever exists, and for a known dossier, a few status
+ * mails per hour to its addresses on file, whoever asks (else anyone could flood the
+ * holders by asking from many addresses). Returns the audit outcome, or NULL (store). */
+static const char *
+redirect(struct actor *a, const struct directory_dossier *d, int found, bool over, int64_t since)
+{
+	if (over)
+		return audit_code(AUDIT_STATUS_LIMIT);
+	if (found != 1)
+		return audit_code(AUDIT_NO_DOSSIER);
+	int64_t sent_lately = store_audit_count_subject(a->st, "dossier_status", d->number,
+							audit_code(AUDIT_STATUS_SENT_ON_FILE), since);
+	if (sent_lately < 0)
+		return NULL;
+	if (sent_lately >= DOSSIER_MAILS_PER_HOUR)
+		return audit_code(AUDIT_STATUS_SENT_RECENTLY);
+	return mail_status_to_file(a, d);
+}
+
+int
+action_dossier_status(struct actor *a, const struct dossier_request *req, char **answer_r)
+{
+	*answer_r = NULL;
+	/* The first candidate that is a known dossier, else the first one. */
+	struct directory_dossier d = {0};
+	size_t pick = 0;
+	int found = 0;
+	for (size_t i = 0; i < req->number_count && found == 0; i++)
+		if ((found = directory_dossier_get(a->dir, req->numbers[i], &d)) == 1)
+			pick = i;
+	const char *number = req->numbers[pick];
+	int64_t since = limit_window_start((int64_t)time(NULL));
+	const char *from = req->from;
+	int64_t recent = from ? store_audit_count(a->st, from, "dossier_status", since) : 0;
+	/* Statuses given for one dossier this hour (the per-account limit: its holders). Only
+	 * what was given counts: look-ups by others must not lock the holders out. */
+	int64_t dossier_recent = store_audit_count_subject(a->st, "dossier_status", number,
+							   audit_code(AUDIT_STATUS_GIVEN), since);
+	int rc = 0;
+	if (found == DIRECTORY_UNAVAILABLE) {
+		rc = audit(a, "dossier_status", number, audit_code(AUDIT_DIRECTORY_UNAVAILABLE));
+		directory_dossier_clear(&d);
+		return rc < 0 ? -1 : DIRECTORY_UNAVAILABLE;
+	}
+	if (found < 0 || recent < 0 || dossier_recent < 0) {
+		directory_dossier_clear(&d);
+		return -1;
+	}
+	bool over = recent >= (int64_t)a->s->status_limit || dossier_recent >= (int64_t)a->s->status_limit;
+	bool verified = found == 1 && !over && req->answer_goes_to_from && req->sender_proven &&
+			directory_dossier_has_email(&d, from);
+	const char *outcome;
+	if (verified) {
+		*answer_r = action_dossier_status_text(a->e, &d, req->audience);
+		outcome = audit_code(AUDIT_STATUS_GIVEN);
+	} else {
+		*answer_r = render(a, "action_dossier_redirect", NULL, 0);
+		outcome = redirect(a, &d, found, over, since);
+	}
+	rc = outcome == NULL ? -1 : audit(a, "dossier_status", number, outcome);
+	directory_dossier_clear(&d);
+	if (rc < 0) {
+		free(*answer_r);
+		*answer_r = NULL;
+	}
+	return rc;
+}

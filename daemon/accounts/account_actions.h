@@ -113,6 +113,25 @@ int action_code_check(struct actor *actor, const struct code_flow *flow, const c
 /* Whether code matches hash (constant time; the same work when hash is NULL). */
 bool action_code_matches(const char *hash, const char *code);
 
+/* A request for a dossier's status, with what is proven about who asks. */
+struct dossier_request {
+	char *const *numbers;   /* the candidates read in the request, at least one: the */
+	size_t number_count;    /* first known dossier is the one asked about */
+	const char *from;       /* the address the request came from (limits, comparison with
+				 * the addresses on file), NULL when none */
+	bool answer_goes_to_from; /* the answer travels to that very address */
+	bool sender_proven;     /* from is proven as the channel requires (mail: our MTA's
+				 * Authentication-Results pass when [security] requires it) */
+	enum audience audience; /* the variant of the status text */
+};
+/* Dossier status for req: the status itself in *answer_r only to a verified requester —
+ * an address on file for the dossier, answered at that address, proven, under the limits
+ * per requester and per dossier ([security] status_limit) —; anyone else gets the same
+ * redirect whether the dossier exists or not, and a few status mails per hour go to the
+ * addresses on file (each in a thread of its own). Audited. Returns 0 with *answer_r
+ * (caller frees), -1 (store), or DIRECTORY_UNAVAILABLE (audited; nothing said). */
+int action_dossier_status(struct actor *actor, const struct dossier_request *req, char **answer_r);
+
 /* A dossier's status in plain French for audience: its state, the next step from the
  * FAQ, the DECA number of an apprenticeship contract or why there is none yet. */
 char *action_dossier_status_text(const struct engine *engine, const struct directory_dossier *dossier,

@@ -21,8 +21,6 @@
 #include <strings.h>
 #include <time.h>
 
-/* Status mails to a dossier's addresses on file, at others' request, per hour. */
-#define DOSSIER_MAILS_PER_HOUR 3
 /* Follow-ups in a thread a person handles: at most this many notices per burst window. */
 #define NOTICES_PER_WINDOW 3
 
@@ -347,11 +345,10 @@ authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
 }
 
 /* Dossier status: the number from the mail (subject included); the status goes in the
- * reply only to a verified requester — an address on file for an account acting for the
- * dossier's structures, and when required an Authentication-Results pass for its domain
- * —; anyone else gets the same reply whether the dossier exists or not, and the status
- * goes to the addresses on file. Without a number, the assistant asks for it and the
- * thread waits (a reply in the thread completes the request). */
+ * reply only to a verified requester (action_dossier_status): the From address, answered
+ * at that address, and when required an Authentication-Results pass for its domain.
+ * Without a number, the assistant asks for it and the thread waits (a reply in the
+ * thread completes the request). */
 static int
 dossier_status(struct job *j, const struct analysis *a, double confidence)
 {
@@ -364,11 +361,10 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	size_t n = dossier_numbers(text, numbers, 4);
 	free(text);
 	const char *from = m->from_address;
-	int rc = 0;
+	j->r->outcome = MAIL_ANSWERED;
 	if (n == 0) {
-		j->r->outcome = MAIL_ANSWERED;
 		set_reason(j, "dossier status: number asked for");
-		rc = record_inbound(j, THREAD_OPEN, true, "dossier_status", confidence, "answered", NULL);
+		int rc = record_inbound(j, THREAD_OPEN, true, "dossier_status", confidence, "answered", NULL);
 		char *ask = rc == 0 ? template_render(j->e->templates, "action_dossier_ask", OUTPUT_TEXT, NULL, 0) : NULL;
 		if (rc == 0)
 			rc = reply_with(j, a, OUTBOX_REPLY, ask);
@@ -377,89 +373,24 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 		free(ask);
 		return rc;
 	}
-	/* The first candidate that is a known dossier, else the first one. */
-	struct directory_dossier d = {0};
-	size_t pick = 0;
-	int found = 0;
-	for (size_t i = 0; i < n && found == 0; i++)
-		if ((found = directory_dossier_get(j->dir, numbers[i], &d)) == 1)
-			pick = i;
-	int64_t now = (int64_t)time(NULL);
-	int64_t recent = from ? store_audit_count(j->st, from, "dossier_status", limit_window_start(now)) : 0;
-	/* Statuses given for one dossier this hour (the per-account limit: its holders). Only
-	 * what was given counts: look-ups by others must not lock the holders out. */
-	int64_t dossier_recent = store_audit_count_subject(j->st, "dossier_status", numbers[pick], audit_code(AUDIT_STATUS_GIVEN),
-							   limit_window_start(now));
-	if (found == DIRECTORY_UNAVAILABLE) {
-		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick],
-				     audit_code(AUDIT_DIRECTORY_UNAVAILABLE));
-		if (rc == 0)
-			rc = escalate_unavailable(j, a, confidence);
-		goto out;
-	}
-	if (found < 0 || recent < 0 || dossier_recent < 0) {
-		rc = -1;
-		goto out;
-	}
-	bool over = recent >= (int64_t)j->s->actions.status_limit || dossier_recent >= (int64_t)j->s->actions.status_limit;
-	bool linked = found == 1 && directory_dossier_has_email(&d, from);
-	/* The reply goes to Reply-To when there is one: the status may only travel in it
-	 * when that is the very address on file that was checked. */
-	bool reply_to_from = j->requester != NULL && from != NULL && strcasecmp(j->requester, from) == 0;
-	bool verified = linked && !over && reply_to_from &&
-			(!j->s->require_authenticated_sender || authenticated_sender(j->s, m));
-	const char *outcome;
-	char *answer;
-	if (verified) {
-		answer = action_dossier_status_text(j->e, &d, a->match.audience);
-		outcome = audit_code(AUDIT_STATUS_GIVEN);
-	} else {
-		answer = template_render(j->e->templates, "action_dossier_redirect", OUTPUT_TEXT, NULL, 0);
-		outcome = over ? audit_code(AUDIT_STATUS_LIMIT) : found ? audit_code(AUDIT_STATUS_SENT_ON_FILE)
-								 : audit_code(AUDIT_NO_DOSSIER);
-		/* Status mails to the addresses on file: a few per dossier and hour, whoever asks
-		 * (else anyone could flood the account holders by asking from many addresses). */
-		int64_t sent_lately = found == 1 ? store_audit_count_subject(j->st, "dossier_status", numbers[pick],
-									      audit_code(AUDIT_STATUS_SENT_ON_FILE), limit_window_start(now))
-						 : 0;
-		if (sent_lately < 0)
-			rc = -1;
-		if (rc == 0 && found == 1 && !over && sent_lately >= DOSSIER_MAILS_PER_HOUR)
-			outcome = audit_code(AUDIT_STATUS_SENT_RECENTLY);
-		else if (rc == 0 && found == 1 && !over) {
-			struct template_var var = { "number", numbers[pick], false };
-			char *status = d.email_count > 0 ? action_dossier_status_text(j->e, &d, AUDIENCE_UNKNOWN) : NULL;
-			char *subject = template_render(j->e->templates, "action_dossier_subject", OUTPUT_TEXT, &var, 1);
-			str_trim(subject);
-			/* Each in a thread of its own, the holder as requester: if the holder answers
-			 * it, a correspondant answers the holder, not whoever asked. */
-			for (size_t i = 0; rc == 0 && i < d.email_count; i++) {
-				char *body = dialog_mail_envelope(j->e, status, "", OUTPUT_TEXT);
-				struct outbound o = { .kind = OUTBOX_ACTION, .to = d.emails[i], .subject = subject, .body = body };
-				o.thread_id = store_thread_create(j->st, "mail", d.emails[i], subject, THREAD_ANSWERED,
-								  "dossier_status", "status sent at another address's request");
-				int q = o.thread_id < 0 ? -1 : outbound_queue(&j->s->actions.notify.sender, j->st, &o);
-				rc = q < 0 ? -1 : 0;
-				if (q > 0)
-					j->r->queued++;
-				free(body);
-			}
-			if (d.email_count == 0)
-				outcome = audit_code(AUDIT_STATUS_NO_ACTIVE_ACCOUNT);
-			free(subject);
-			free(status);
-		}
-	}
-	j->r->outcome = MAIL_ANSWERED;
-	if (rc == 0)
+	struct dossier_request req = {
+		.numbers = numbers, .number_count = n, .from = from, .audience = a->match.audience,
+		/* The reply goes to Reply-To when there is one: the status may only travel in it
+		 * when that is the very address on file that was checked. */
+		.answer_goes_to_from = j->requester != NULL && from != NULL && strcasecmp(j->requester, from) == 0,
+		.sender_proven = !j->s->require_authenticated_sender || authenticated_sender(j->s, m),
+	};
+	struct actor actor = actor_for(j);
+	char *answer = NULL;
+	int rc = action_dossier_status(&actor, &req, &answer);
+	j->r->queued += actor.queued;
+	if (rc == DIRECTORY_UNAVAILABLE)
+		rc = escalate_unavailable(j, a, confidence);
+	else if (rc == 0)
 		rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
-	if (rc == 0)
-		rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", numbers[pick], outcome);
-	if (rc == 0)
+	if (rc == 0 && answer != NULL)
 		rc = reply_with(j, a, OUTBOX_REPLY, answer);
 	free(answer);
-out:
-	directory_dossier_clear(&d);
 	for (size_t i = 0; i < n; i++)
 		free(numbers[i]);
 	return rc;
