@@ -7,6 +7,7 @@
 #include "formats/dossier_number.h"
 #include "engine/engine.h"
 #include "outbox/notify.h"
+#include "conversation/route.h"
 #include "directory/request_fields.h"
 #include "store/store.h"
 #include "core/text.h"
@@ -43,6 +44,7 @@ struct turn {
 	enum thread_state state;
 	const char *intent;
 	const char *reason;     /* set when the thread goes to a person */
+	enum escalation_reason escalation;  /* ... and why, for the correspondants */
 	char *reason_owned;     /* reason's storage when it is built */
 };
 
@@ -99,6 +101,7 @@ unavailable(struct turn *t)
 	free(t->reason_owned);
 	t->reason_owned = xasprintf("an account action could not run: %s", directory_error(t->cs->dir));
 	t->reason = t->reason_owned;
+	t->escalation = REASON_UNAVAILABLE;
 	struct analysis a = { .decision = DECISION_ESCALATE, .reason = REASON_UNAVAILABLE };
 	return dialog_answer(t->e, &a, CHANNEL_CHAT, OUTPUT_TEXT);
 }
@@ -367,10 +370,11 @@ engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_
 		*reply_r = reply;
 		return 0;
 	}
-	enum account_action action = a.decision == DECISION_ANSWER ? a.first->action : ACCOUNT_ACTION_NONE;
+	struct route_context context = { .channel = CHANNEL_CHAT, .in_thread = t->thread.id != 0,
+					 .directory = t->cs->dir };
+	struct route route = route_decide(&a, &context);
+	enum account_action action = route.kind == ROUTE_ACTION ? route.action : ACCOUNT_ACTION_NONE;
 	t->intent = a.decision == DECISION_CLARIFY ? NULL : analysis_intent_id(&a);
-	bool dossier = a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS &&
-		       directory_has_dossiers(t->cs->dir);
 	rc = 0;
 	if (action == ACCOUNT_IDENTIFIER_REMINDER || action == ACCOUNT_PASSWORD_RESET) {
 		rc = run_account_action(t, action, t->text, false, reply_r);
@@ -379,7 +383,7 @@ engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_
 			rc = put_step(t, action, reset ? STEP_ACCOUNT : STEP_CONTACT, NULL, NULL, NULL, STEP_TTL);
 			*reply_r = render(t, reset ? "chat_ask_account" : "chat_ask_contact", NULL, 0);
 		}
-	} else if (dossier) {
+	} else if (action == ACCOUNT_DOSSIER_STATUS) {
 		t->intent = "dossier_status";
 		char *numbers[1];
 		bool known = dossier_numbers(a.question, numbers, 1) == 1;
@@ -389,10 +393,10 @@ engine_turn(struct turn *t, struct intent_scratch *scratch, const struct dialog_
 		if (known)
 			free(numbers[0]);
 	} else {
-		if (a.decision == DECISION_ESCALATE) {
+		if (route.kind == ROUTE_ESCALATE) {
 			t->state = THREAD_ESCALATED;
-			t->reason = a.reason == REASON_HANDOFF ? "the visitor asks for a person"
-								 : "no answer found with enough confidence";
+			t->escalation = route.reason;
+			t->reason = route_reason_text(route.reason, CHANNEL_CHAT);
 		}
 		*reply_r = reply;
 		reply = NULL;
@@ -458,7 +462,7 @@ record(struct turn *t, const char *reply)
 	const char *intent = t->intent ? t->intent : row->intent;
 	int rc = store_thread_update(cs->st, cs->thread_id, state, intent, t->reason);
 	if (rc == 0 && newly_escalated) {
-		char *motive = template_render(t->e->templates, "notify_reason_chat", OUTPUT_TEXT, NULL, 0);
+		char *motive = template_render(t->e->templates, route_notify_motive(t->escalation, false), OUTPUT_TEXT, NULL, 0);
 		if (notify_correspondants(&cs->s->notify, cs->st, t->e, cs->thread_id, motive, 0) < 0)
 			rc = -1;
 		free(motive);

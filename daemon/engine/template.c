@@ -138,7 +138,6 @@ static const struct {
 	{ "notify_reason_unavailable", { "" } },
 	{ "notify_reason_limit", { "" } },
 	{ "notify_reason_follow_up", { "" } },
-	{ "notify_reason_chat", { "" } },
 	{ "notify_reason_undelivered", { "recipient", "error" } },
 	{ "notify_reason_code_cap", { "" } },
 	/* The thread opened for the correspondants when too many wrong one-time codes were

@@ -9,6 +9,7 @@
 #include "core/limit_window.h"
 #include "formats/mail_authres.h"
 #include "outbox/notify.h"
+#include "conversation/route.h"
 #include "formats/mail_compose.h"
 #include "outbox/outbound.h"
 #include "store/store.h"
@@ -396,21 +397,6 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	return rc;
 }
 
-/* The template of the reason as the correspondants read it (the English one is for the log). */
-static const char *
-notify_motive(enum escalation_reason reason, bool over_limit)
-{
-	if (over_limit)
-		return "notify_reason_limit";
-	switch (reason) {
-	case REASON_HANDOFF: return "notify_reason_handoff";
-	case REASON_DOSSIER_STATUS: return "notify_reason_dossier_status";
-	case REASON_UNREADABLE: return "notify_reason_unreadable";
-	case REASON_UNAVAILABLE: return "notify_reason_unavailable";
-	default: return "notify_reason_unknown";
-	}
-}
-
 /* Notifies the correspondants with the reason rendered from template name. */
 static int
 notify_correspondants_with(struct job *j, const char *name)
@@ -435,22 +421,10 @@ escalate(struct job *j, const struct analysis *a, const char *reason, double con
 	if (rc == 0 && limit == NULL)
 		rc = queue_reply(j, a, OUTBOX_ACK);
 	if (rc == 0)
-		rc = notify_correspondants_with(j, notify_motive(a->reason, limit != NULL));
+		rc = notify_correspondants_with(j, route_notify_motive(a->reason, limit != NULL));
 	free(why);
 	free(limit);
 	return rc;
-}
-
-static const char *
-escalation_reason_text(const struct analysis *a)
-{
-	switch (a->reason) {
-	case REASON_HANDOFF: return "the writer asks for a person";
-	case REASON_DOSSIER_STATUS: return "dossier status: the requester must be verified by a person";
-	case REASON_UNREADABLE: return "the message could not be read";
-	case REASON_UNAVAILABLE: return "an account action could not run: the directory did not answer";
-	default: return "no answer found with enough confidence";
-	}
 }
 
 /* An account action the directory could not serve: the thread goes to a person and the
@@ -461,7 +435,7 @@ escalate_unavailable(struct job *j, const struct analysis *a, double confidence)
 	struct analysis unavailable = *a;  /* borrowed fields: not cleared here */
 	unavailable.decision = DECISION_ESCALATE;
 	unavailable.reason = REASON_UNAVAILABLE;
-	char *why = xasprintf("%s: %s", escalation_reason_text(&unavailable), directory_error(j->dir));
+	char *why = xasprintf("%s: %s", route_reason_text(REASON_UNAVAILABLE, CHANNEL_MAIL), directory_error(j->dir));
 	int rc = escalate(j, &unavailable, why, confidence);
 	free(why);
 	return rc;
@@ -481,7 +455,7 @@ silent_escalation(struct job *j, const char *limit, double confidence)
 		return -1;
 	if (last > (int64_t)time(NULL) - (int64_t)j->s->burst_window)
 		return 0;
-	return notify_correspondants_with(j, notify_motive(REASON_NONE, true));
+	return notify_correspondants_with(j, route_notify_motive(REASON_NONE, true));
 }
 
 /* Our own mails a delivery report can be about: at most this many Message-IDs read. */
@@ -512,6 +486,90 @@ record_bounces(struct job *j)
 	return rc;
 }
 
+/* A follow-up in a thread the bot does not own (in the correspondants' queue, or a
+ * correspondant holds it): the assistant keeps quiet and passes it on. A writer sending
+ * follow-up after follow-up does not flood the correspondants: a few notices per thread
+ * and window, each with the new message only; the rest is in the thread. */
+static int
+pass_on(struct job *j)
+{
+	j->r->outcome = MAIL_ATTACHED;
+	set_reason(j, "follow-up in a thread a correspondant handles");
+	if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)
+		return -1;
+	unsigned long window = j->s->burst_window ? j->s->burst_window : 600;
+	int64_t recent = store_notices_since(j->st, j->thread.id, (int64_t)time(NULL) - (int64_t)window);
+	if (recent < 0)
+		return -1;
+	if (recent >= NOTICES_PER_WINDOW)
+		return 0;
+	char *motive = template_render(j->e->templates, "notify_reason_follow_up", OUTPUT_TEXT, NULL, 0);
+	int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, motive, 1);
+	free(motive);
+	if (rc > 0)
+		j->r->queued++;
+	return rc < 0 ? -1 : 0;
+}
+
+/* An automatic answer, or a silent hand-over when a reply limit is reached. */
+static int
+answer(struct job *j, const struct analysis *a, const struct route *route, double confidence)
+{
+	char *limit = over_limit(j);
+	int rc;
+	if (limit != NULL) {
+		rc = silent_escalation(j, limit, confidence);
+	} else if (route->kind == ROUTE_ACTION && route->action == ACCOUNT_DOSSIER_STATUS) {
+		rc = dossier_status(j, a, confidence);
+	} else {
+		j->r->outcome = MAIL_ANSWERED;
+		rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
+		enum account_action action = route->kind == ROUTE_ACTION ? route->action : ACCOUNT_ACTION_NONE;
+		if (rc == 0 && action == ACCOUNT_IDENTIFIER_REMINDER)
+			rc = identifier_reminder(j, a);
+		else if (rc == 0 && action == ACCOUNT_PASSWORD_RESET)
+			rc = password_reset(j, a);
+		else if (rc == 0)
+			rc = queue_reply(j, a, OUTBOX_REPLY);
+	}
+	free(limit);
+	return rc;
+}
+
+/* The engine's reading of the mail, routed (route.h). */
+static int
+analysed(struct job *j, struct analysis *a)
+{
+	free(j->r->intent);
+	j->r->intent = xstrdup(analysis_intent_id(a));
+	double confidence = analysis_confidence(a);
+	const struct thread_row *t = &j->thread;
+	struct route_context context = {
+		.channel = CHANNEL_MAIL, .in_thread = t->id != 0, .directory = j->dir,
+		.awaits_dossier_number = t->id != 0 && t->state == THREAD_OPEN && t->intent != NULL &&
+					 strcmp(t->intent, "dossier_status") == 0,
+	};
+	struct route route = route_decide(a, &context);
+	if (route.kind == ROUTE_ACTION && route.action == ACCOUNT_DOSSIER_STATUS) {
+		free(j->r->intent);
+		j->r->intent = xstrdup("dossier_status");
+	}
+	switch (route.kind) {
+	case ROUTE_NOTHING:
+		j->r->outcome = MAIL_ATTACHED;
+		set_reason(j, "nothing to answer (thanks or greeting)");
+		return record_inbound(j, j->thread.state, false, j->r->intent, confidence, "attached", NULL);
+	case ROUTE_ESCALATE:
+		a->decision = DECISION_ESCALATE;
+		a->reason = route.reason;
+		return escalate(j, a, route_reason_text(route.reason, CHANNEL_MAIL), confidence);
+	case ROUTE_ANSWER:
+	case ROUTE_ACTION:
+		break;
+	}
+	return answer(j, a, &route, confidence);
+}
+
 /* Decides and records, inside the transaction. */
 static int
 decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
@@ -528,83 +586,20 @@ decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
 			return -1;
 		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
 	}
-	if (j->thread.id != 0 && j->thread.owner != OWNER_BOT) {
-		/* The bot answers only the threads it owns: this one is in the correspondants'
-		 * queue or a correspondant holds it; the assistant keeps quiet and passes it on. */
-		j->r->outcome = MAIL_ATTACHED;
-		set_reason(j, "follow-up in a thread a correspondant handles");
-		if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)
-			return -1;
-		/* A writer sending follow-up after follow-up does not flood the correspondants:
-		 * a few notices per thread and window, each with the new message only; the rest
-		 * is in the thread. */
-		unsigned long window = j->s->burst_window ? j->s->burst_window : 600;
-		int64_t recent = store_notices_since(j->st, j->thread.id, (int64_t)time(NULL) - (int64_t)window);
-		if (recent < 0)
-			return -1;
-		if (recent >= NOTICES_PER_WINDOW)
-			return 0;
-		char *motive = template_render(j->e->templates, "notify_reason_follow_up", OUTPUT_TEXT, NULL, 0);
-		int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, motive, 1);
-		free(motive);
-		if (rc > 0)
-			j->r->queued++;
-		return rc < 0 ? -1 : 0;
-	}
+	/* The bot answers only the threads it owns. */
+	if (j->thread.id != 0 && j->thread.owner != OWNER_BOT)
+		return pass_on(j);
 	struct analysis a = {0};
 	char *err = NULL;
 	int rc;
-	if (unreadable != NULL) {
+	if (unreadable != NULL || mail_analyze(j->e, scratch, &j->s->dialog, m, &a, &err) < 0) {
+		analysis_clear(&a);
 		a.decision = DECISION_ESCALATE;
 		a.reason = REASON_UNREADABLE;
 		a.question = xstrdup("");
-		rc = escalate(j, &a, unreadable, 0);
-	} else if (mail_analyze(j->e, scratch, &j->s->dialog, m, &a, &err) < 0) {
-		a.decision = DECISION_ESCALATE;
-		a.reason = REASON_UNREADABLE;
-		a.question = xstrdup("");
-		rc = escalate(j, &a, err, 0);
+		rc = escalate(j, &a, unreadable ? unreadable : err, 0);
 	} else {
-		free(j->r->intent);
-		j->r->intent = xstrdup(analysis_intent_id(&a));
-		double confidence = analysis_confidence(&a);
-		if ((a.decision == DECISION_ESCALATE && a.reason == REASON_DOSSIER_STATUS && directory_has_dossiers(j->dir)) ||
-			   (j->thread.id != 0 && j->thread.state == THREAD_OPEN && j->thread.intent != NULL &&
-			    strcmp(j->thread.intent, "dossier_status") == 0 && a.reason != REASON_HANDOFF)) {
-			/* A status request, or the number asked for in this thread. */
-			free(j->r->intent);
-			j->r->intent = xstrdup("dossier_status");
-			char *limit = over_limit(j);
-			rc = limit ? silent_escalation(j, limit, confidence) : dossier_status(j, &a, confidence);
-			free(limit);
-		} else if (a.decision == DECISION_SMALL_TALK && j->thread.id != 0) {
-			/* "Merci", "Bonjour" in a thread already answered: nothing to say back. */
-			j->r->outcome = MAIL_ATTACHED;
-			set_reason(j, "nothing to answer (thanks or greeting)");
-			rc = record_inbound(j, j->thread.state, false, j->r->intent, confidence, "attached", NULL);
-		} else if (a.decision == DECISION_SMALL_TALK || a.decision == DECISION_ESCALATE) {
-			if (a.decision == DECISION_SMALL_TALK) {
-				a.decision = DECISION_ESCALATE;
-				a.reason = REASON_UNKNOWN;
-			}
-			rc = escalate(j, &a, escalation_reason_text(&a), confidence);
-		} else {
-			char *limit = over_limit(j);
-			if (limit != NULL) {
-				rc = silent_escalation(j, limit, confidence);
-				free(limit);
-			} else {
-				j->r->outcome = MAIL_ANSWERED;
-				rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
-				enum account_action action = a.decision == DECISION_ANSWER ? a.first->action : ACCOUNT_ACTION_NONE;
-				if (rc == 0 && action == ACCOUNT_IDENTIFIER_REMINDER)
-					rc = identifier_reminder(j, &a);
-				else if (rc == 0 && action == ACCOUNT_PASSWORD_RESET)
-					rc = password_reset(j, &a);
-				else if (rc == 0)
-					rc = queue_reply(j, &a, OUTBOX_REPLY);
-			}
-		}
+		rc = analysed(j, &a);
 	}
 	free(err);
 	analysis_clear(&a);
@@ -622,6 +617,152 @@ scrub_text(const struct engine *e, char **text, bool codes_too)
 	*text = clean;
 }
 
+/* Whether the mail was processed already (MAIL_DUPLICATE: returns 1), and otherwise its
+ * "in progress" marker, recorded (committed) before parsing: if anything kills the
+ * process while this mail is in hand, the next start knows. Returns 0 with *attempts_r
+ * (earlier interrupted tries), 1, or -1 with *error_r. */
+static int
+begin_attempt(const struct mail_settings *s, struct store *st, struct mail_result *r, int *attempts_r, char **error_r)
+{
+	int done = store_processed_has(st, s->mailbox, r->key);
+	if (done != 0) {
+		r->outcome = MAIL_DUPLICATE;
+		if (done < 0)
+			*error_r = xasprintf("store: %s", store_error(st));
+		return done < 0 ? -1 : 1;
+	}
+	/* A marker a store error left behind (this thread could not clear it then) is no
+	 * crash: cleared before counting. */
+	if (uncleared_key != NULL && strcmp(uncleared_key, r->key) == 0 && store_attempt_end(st, s->mailbox, r->key) == 0) {
+		free(uncleared_key);
+		uncleared_key = NULL;
+	}
+	*attempts_r = store_attempt_begin(st, s->mailbox, r->key);
+	if (*attempts_r < 0) {
+		*error_r = xasprintf("store: %s", store_error(st));
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses the mail into *mail; returns why it is not read (caller frees), or NULL. An
+ * unread mail still gets its headers, when they can be read, for its thread and its
+ * requester. */
+static char *
+read_mail(const struct mail_settings *s, const char *raw, size_t len, size_t full_size, int attempts,
+	  struct parsed_mail *mail)
+{
+	char *unreadable = NULL, *err = NULL;
+	if (full_size == MAIL_SIZE_UNFETCHABLE) {
+		unreadable = xstrdup("the IMAP server refused to deliver this message several times: not read");
+	} else if (full_size > s->max_message_size) {
+		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", full_size,
+				       s->max_message_size);
+	} else if (attempts > 0) {
+		unreadable = xstrdup("its processing was interrupted before (crash or kill): quarantined, not read again");
+	} else if (mail_parse(raw, len, mail, &err) < 0) {
+		unreadable = xasprintf("unreadable message: %s", err);
+		free(err);
+	}
+	if (unreadable == NULL)
+		return NULL;
+	parsed_mail_clear(mail);
+	err = NULL;
+	/* Twice interrupted: not even the headers are read again (they may be what kills
+	 * it); a person gets the thread with nobody to acknowledge to. */
+	if (attempts >= 2 || mail_parse_headers(raw, len, mail, &err) < 0) {
+		free(err);
+		parsed_mail_clear(mail);
+		memset(mail, 0, sizeof(*mail));
+		mail->subject = xstrdup("");
+		mail->body = xstrdup("");
+	}
+	return unreadable;
+}
+
+/* Who the mail is from and where replies go; whether the writer's words may be quoted. */
+static void
+set_requester(struct job *j, struct parsed_mail *mail)
+{
+	j->requester = mail->reply_to_address ? mail->reply_to_address : mail->from_address;
+	j->requester_name = mail->reply_to_address ? NULL : mail->from_name;
+	char *check_name = NULL, *check_address = NULL;
+	if (j->requester != NULL && mail_address_split(j->requester, &check_name, &check_address) < 0)
+		j->requester = NULL;  /* not an address a reply can go to: a person looks at it */
+	free(check_name);
+	free(check_address);
+	free(j->r->requester);
+	j->r->requester = xstrdup(j->requester ? j->requester : "");
+	j->r->notes = attachments_note(mail);
+	if (j->r->notes == NULL)
+		j->r->notes = xstrdup("");
+	/* A reset link or token the writer pasted (the holder answering the link's mail, or
+	 * anyone) goes no further: not analysed, kept, quoted, nor shown to a person. */
+	scrub_text(j->e, &mail->body, false);
+	scrub_text(j->e, &mail->subject, false);
+	j->may_quote = j->requester != NULL && mail->from_address != NULL &&
+		       strcasecmp(j->requester, mail->from_address) == 0 && authenticated_sender(j->s, mail);
+}
+
+/* The mail's thread (by In-Reply-To, then References, the nearest ancestor first), the
+ * decision, and the mail marked processed, committed together. */
+static int
+process_in_transaction(struct job *j, const char *unreadable, struct intent_scratch *scratch)
+{
+	const struct parsed_mail *mail = j->mail;
+	struct store *st = j->st;
+	if (store_begin(st) < 0)
+		return -1;
+	const char **ids = xcalloc(mail->reference_count + 1, sizeof(*ids));
+	size_t n = 0;
+	if (mail->in_reply_to != NULL)
+		ids[n++] = mail->in_reply_to;
+	for (size_t i = mail->reference_count; i-- > 0;)
+		ids[n++] = mail->references[i];
+	int64_t tid = store_thread_by_message_ids(st, ids, n);
+	free(ids);
+	int rc = tid < 0 ? -1 : tid > 0 && store_thread_get(st, tid, &j->thread) < 0 ? -1 : 0;
+	int secret = rc == 0 && j->thread.id != 0 ? store_thread_has_secret(st, j->thread.id) : 0;
+	if (secret < 0)
+		rc = -1;
+	j->secret_thread = secret == 1;
+	if (rc == 0)
+		rc = decide(j, unreadable, scratch);
+	if (rc == 0)
+		rc = store_processed_add(st, j->s->mailbox, j->r->key, j->thread.id);
+	/* The "in progress" marker goes with the commit: a crash anywhere before (parser,
+	 * engine, composer, kill -9) leaves it, and the restart escalates this mail unread
+	 * instead of crashing again. */
+	if (rc == 0)
+		rc = store_attempt_end(st, j->s->mailbox, j->r->key);
+	if (rc == 0)
+		rc = store_commit(st);
+	return rc;
+}
+
+/* After a failed transaction: a conflict with another process that recorded the mail
+ * first is no failure; a store error is no crash either (the next try must read the
+ * mail, not quarantine it). */
+static int
+failed_transaction(const struct mail_settings *s, struct store *st, struct mail_result *r, char **error_r)
+{
+	if (store_error_is_conflict(st) && store_processed_has(st, s->mailbox, r->key) == 1) {
+		/* Two daemons on one store: the other answered, this one does nothing. */
+		store_rollback(st);
+		store_attempt_end(st, s->mailbox, r->key);
+		r->outcome = MAIL_DUPLICATE;
+		return 0;
+	}
+	*error_r = xasprintf("store: %s", store_error(st));
+	store_rollback(st);
+	/* With the store failing this may fail too: then the next call clears it first. */
+	if (store_attempt_end(st, s->mailbox, r->key) < 0) {
+		free(uncleared_key);
+		uncleared_key = xstrdup(r->key);
+	}
+	return -1;
+}
+
 int
 mail_process(const struct mail_settings *s, struct store *st, struct directory *dir, const struct engine *e,
 	     struct intent_scratch *scratch, const char *raw, size_t len, size_t full_size, struct mail_result *r,
@@ -632,119 +773,20 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 	r->requester = xstrdup("");
 	r->intent = xstrdup("");
 	r->reason = xstrdup("");
-	int done = store_processed_has(st, s->mailbox, r->key);
-	if (done != 0) {
-		r->outcome = MAIL_DUPLICATE;
-		if (done < 0)
-			*error_r = xasprintf("store: %s", store_error(st));
-		return done < 0 ? -1 : 0;
-	}
-	/* A marker a store error left behind (this thread could not clear it then) is no
-	 * crash: cleared before counting. */
-	if (uncleared_key != NULL && strcmp(uncleared_key, r->key) == 0 && store_attempt_end(st, s->mailbox, r->key) == 0) {
-		free(uncleared_key);
-		uncleared_key = NULL;
-	}
-	/* Recorded (committed) before parsing: if anything kills the process while this mail
-	 * is in hand, the next start knows. */
-	int attempts = store_attempt_begin(st, s->mailbox, r->key);
-	if (attempts < 0) {
-		*error_r = xasprintf("store: %s", store_error(st));
-		return -1;
-	}
+	int attempts = 0;
+	int begun = begin_attempt(s, st, r, &attempts, error_r);
+	if (begun != 0)
+		return begun < 0 ? -1 : 0;
 	struct parsed_mail mail = {0};
-	char *unreadable = NULL, *err = NULL;
-	if (full_size == MAIL_SIZE_UNFETCHABLE) {
-		unreadable = xstrdup("the IMAP server refused to deliver this message several times: not read");
-	} else if (full_size > s->max_message_size) {
-		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", full_size,
-				       s->max_message_size);
-	} else if (attempts > 0) {
-		unreadable = xstrdup("its processing was interrupted before (crash or kill): quarantined, not read again");
-	} else if (mail_parse(raw, len, &mail, &err) < 0) {
-		unreadable = xasprintf("unreadable message: %s", err);
-		free(err);
-	}
-	if (unreadable != NULL) {
-		parsed_mail_clear(&mail);
-		err = NULL;
-		/* Twice interrupted: not even the headers are read again (they may be what kills
-		 * it); a person gets the thread with nobody to acknowledge to. */
-		if (attempts >= 2 || mail_parse_headers(raw, len, &mail, &err) < 0) {
-			free(err);  /* not even the headers: escalated as it is, with no reply address */
-			parsed_mail_clear(&mail);
-			memset(&mail, 0, sizeof(mail));
-			mail.subject = xstrdup("");
-			mail.body = xstrdup("");
-		}
-	}
+	char *unreadable = read_mail(s, raw, len, full_size, attempts, &mail);
 	/* No directory given: the store's own tables. */
 	struct directory *own = dir == NULL ? directory_open_sqlite(st) : NULL;
 	struct job j = { .s = s, .st = st, .e = e, .mail = &mail, .raw = raw, .raw_len = len, .r = r,
 			 .dir = dir ? dir : own };
-	j.requester = mail.reply_to_address ? mail.reply_to_address : mail.from_address;
-	j.requester_name = mail.reply_to_address ? NULL : mail.from_name;
-	char *check_name = NULL, *check_address = NULL;
-	if (j.requester != NULL && mail_address_split(j.requester, &check_name, &check_address) < 0)
-		j.requester = NULL;  /* not an address a reply can go to: a person looks at it */
-	free(check_name);
-	free(check_address);
-	free(r->requester);
-	r->requester = xstrdup(j.requester ? j.requester : "");
-	r->notes = attachments_note(&mail);
-	if (r->notes == NULL)
-		r->notes = xstrdup("");
-	/* A reset link or token the writer pasted (the holder answering the link's mail, or
-	 * anyone) goes no further: not analysed, kept, quoted, nor shown to a person. */
-	scrub_text(e, &mail.body, false);
-	scrub_text(e, &mail.subject, false);
-	j.may_quote = j.requester != NULL && mail.from_address != NULL &&
-		      strcasecmp(j.requester, mail.from_address) == 0 && authenticated_sender(s, &mail);
-
-	int rc = store_begin(st);
-	if (rc == 0) {
-		const char **ids = xcalloc(mail.reference_count + 1, sizeof(*ids));
-		size_t n = 0;
-		if (mail.in_reply_to != NULL)
-			ids[n++] = mail.in_reply_to;
-		for (size_t i = mail.reference_count; i-- > 0;)  /* the nearest ancestor first */
-			ids[n++] = mail.references[i];
-		int64_t tid = store_thread_by_message_ids(st, ids, n);
-		free(ids);
-		rc = tid < 0 ? -1 : tid > 0 && store_thread_get(st, tid, &j.thread) < 0 ? -1 : 0;
-		int secret = rc == 0 && j.thread.id != 0 ? store_thread_has_secret(st, j.thread.id) : 0;
-		if (secret < 0)
-			rc = -1;
-		j.secret_thread = secret == 1;
-		if (rc == 0)
-			rc = decide(&j, unreadable, scratch);
-		if (rc == 0)
-			rc = store_processed_add(st, s->mailbox, r->key, j.thread.id);
-		/* The "in progress" marker goes with the commit: a crash anywhere before (parser,
-		 * engine, composer, kill -9) leaves it, and the restart escalates this mail unread
-		 * instead of crashing again. */
-		if (rc == 0)
-			rc = store_attempt_end(st, s->mailbox, r->key);
-		if (rc == 0)
-			rc = store_commit(st);
-	}
-	if (rc < 0 && store_error_is_conflict(st) && store_processed_has(st, s->mailbox, r->key) == 1) {
-		/* Another process recorded this mail first (two daemons on one store): it
-		 * answered, this one does nothing. */
-		store_rollback(st);
-		store_attempt_end(st, s->mailbox, r->key);
-		r->outcome = MAIL_DUPLICATE;
-		rc = 0;
-	} else if (rc < 0) {
-		*error_r = xasprintf("store: %s", store_error(st));
-		store_rollback(st);
-		/* A store error is no crash: the next try must read the mail, not quarantine it.
-		 * With the store failing this may fail too: then the next call clears it first. */
-		if (store_attempt_end(st, s->mailbox, r->key) < 0) {
-			free(uncleared_key);
-			uncleared_key = xstrdup(r->key);
-		}
-	}
+	set_requester(&j, &mail);
+	int rc = process_in_transaction(&j, unreadable, scratch);
+	if (rc < 0)
+		rc = failed_transaction(s, st, r, error_r);
 	thread_row_clear(&j.thread);
 	directory_close(&own);
 	parsed_mail_clear(&mail);

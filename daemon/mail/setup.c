@@ -7,6 +7,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The no-reply rules of [rules] (RFC 3834), with our own address and domain. */
+static void
+policy_from_config(struct mail_setup *m, const struct config *cfg)
+{
+	struct mail_settings *ms = &m->mail;
+	mail_policy_default(&ms->policy);
+	ms->policy.own_address = m->from_address;
+	ms->policy.own_domain = m->domain;
+	ms->policy.auto_submitted = cfg->rule_auto_submitted;
+	ms->policy.precedence = cfg->rule_precedence;
+	ms->policy.list_headers = cfg->rule_list_headers;
+	ms->policy.autoreply_headers = cfg->rule_autoreply_headers;
+	ms->policy.auto_response_suppress = cfg->rule_auto_response_suppress;
+	ms->policy.empty_return_path = cfg->rule_empty_return_path;
+	ms->policy.robot_senders = cfg->rule_robot_senders;
+	ms->policy.reports = cfg->rule_reports;
+	ms->policy.own_mail = cfg->rule_own_mail;
+}
+
+/* The account actions' limits and who they speak as ([security], [mail], [web]). */
+static void
+actions_from_config(struct mail_setup *m, const struct config *cfg)
+{
+	struct action_settings *as = &m->mail.actions;
+	as->notify.sender = (struct sender_identity){ .name = m->from_name, .address = m->from_address, .domain = m->domain };
+	as->notify.correspondants = m->correspondants;
+	as->notify.console_url = cfg->console_url;
+	as->notify.notify_limit = cfg->notify_limit;
+	as->notify.digest_interval = cfg->digest_interval;
+	as->reminder_limit = cfg->reminder_limit;
+	as->status_limit = cfg->status_limit;
+	as->reset_limit = cfg->reset_limit;
+	as->reset_ttl = cfg->reset_ttl;
+	as->code_attempts = cfg->code_attempts;
+	as->code_ttl = cfg->code_ttl;
+	as->public_url = cfg->web_public_url;
+}
+
+/* The IMAP reader's and the SMTP sender's servers. */
+static void
+servers_from_config(struct mail_setup *m, const struct config *cfg)
+{
+	m->imap = (struct imap_settings){
+		.url = cfg->imap_url, .user = cfg->imap_user, .password = m->imap_password, .mailbox = cfg->imap_mailbox,
+		.move_when_done = strcmp(cfg->imap_done_action, "move") == 0, .done_folder = cfg->imap_done_folder,
+		.done_keyword = cfg->imap_done_keyword, .poll_interval = cfg->imap_poll_interval,
+		.timeout = cfg->imap_timeout, .reconnect_max = cfg->imap_reconnect_max,
+		.allow_plaintext = cfg->imap_allow_plaintext, .tls_verify = cfg->imap_tls_verify,
+		.tls_ca_file = cfg->imap_tls_ca_file, .store_path = cfg->store_path,
+	};
+	m->smtp = (struct smtp_settings){
+		.url = cfg->smtp_url, .user = cfg->smtp_user, .password = m->smtp_password, .helo = cfg->smtp_helo,
+		.allow_plaintext = cfg->smtp_allow_plaintext, .tls_verify = cfg->smtp_tls_verify,
+		.tls_ca_file = cfg->smtp_tls_ca_file, .timeout = cfg->smtp_timeout,
+		.retry_max = cfg->smtp_retry_max, .max_permanent_failures = cfg->smtp_max_permanent_failures,
+		.give_up_after = cfg->smtp_give_up_after,
+		.store_path = cfg->store_path,
+	};
+}
+
 int
 mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 {
@@ -30,18 +90,8 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	    config_secret(cfg, "directory", "api_key", &m->directory_api_key, error_r) < 0)
 		return -1;
 	struct mail_settings *ms = &m->mail;
-	mail_policy_default(&ms->policy);
-	ms->policy.own_address = m->from_address;
-	ms->policy.own_domain = m->domain;
-	ms->policy.auto_submitted = cfg->rule_auto_submitted;
-	ms->policy.precedence = cfg->rule_precedence;
-	ms->policy.list_headers = cfg->rule_list_headers;
-	ms->policy.autoreply_headers = cfg->rule_autoreply_headers;
-	ms->policy.auto_response_suppress = cfg->rule_auto_response_suppress;
-	ms->policy.empty_return_path = cfg->rule_empty_return_path;
-	ms->policy.robot_senders = cfg->rule_robot_senders;
-	ms->policy.reports = cfg->rule_reports;
-	ms->policy.own_mail = cfg->rule_own_mail;
+	policy_from_config(m, cfg);
+	actions_from_config(m, cfg);
 	ms->mailbox = cfg->imap_mailbox;
 	struct action_settings *as = &ms->actions;
 	as->notify.sender = (struct sender_identity){ .name = m->from_name, .address = m->from_address, .domain = m->domain };
@@ -77,23 +127,7 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	ms->dialog.min_margin = cfg->min_margin;
 	ms->dialog.suggest_confidence = cfg->suggest_confidence;
 	ms->dialog.suggest_max_words = cfg->suggest_max_words;
-
-	m->imap = (struct imap_settings){
-		.url = cfg->imap_url, .user = cfg->imap_user, .password = m->imap_password, .mailbox = cfg->imap_mailbox,
-		.move_when_done = strcmp(cfg->imap_done_action, "move") == 0, .done_folder = cfg->imap_done_folder,
-		.done_keyword = cfg->imap_done_keyword, .poll_interval = cfg->imap_poll_interval,
-		.timeout = cfg->imap_timeout, .reconnect_max = cfg->imap_reconnect_max,
-		.allow_plaintext = cfg->imap_allow_plaintext, .tls_verify = cfg->imap_tls_verify,
-		.tls_ca_file = cfg->imap_tls_ca_file, .store_path = cfg->store_path,
-	};
-	m->smtp = (struct smtp_settings){
-		.url = cfg->smtp_url, .user = cfg->smtp_user, .password = m->smtp_password, .helo = cfg->smtp_helo,
-		.allow_plaintext = cfg->smtp_allow_plaintext, .tls_verify = cfg->smtp_tls_verify,
-		.tls_ca_file = cfg->smtp_tls_ca_file, .timeout = cfg->smtp_timeout,
-		.retry_max = cfg->smtp_retry_max, .max_permanent_failures = cfg->smtp_max_permanent_failures,
-		.give_up_after = cfg->smtp_give_up_after,
-		.store_path = cfg->store_path,
-	};
+	servers_from_config(m, cfg);
 	return 0;
 }
 

@@ -56,12 +56,12 @@ check "check names the template's file and line" grep -q "chat_greeting.txt:1: u
 # The templates that replaced French built in C are checked like the others.
 rm -rf "$TMP/data/templates"
 cp -r "$SRC/templates" "$TMP/data/"
-rm "$TMP/data/templates/notify_reason_chat.txt"
+rm "$TMP/data/templates/notify_reason_handoff.txt"
 printf 'la réponse à {{recipent}} n’a pas pu être remise ({{error}})\n' > "$TMP/data/templates/notify_reason_undelivered.txt"
 printf '{{count}} codes erronés, seuil : {{limit}}, jusqu’au {{date}} à {{heure}}\n' > "$TMP/data/templates/code_cap_message.txt"
 "$BUILD/daemon/dialogctl" --data "$TMP/data" check > "$TMP/check3.out" 2>&1
 check "check fails on a missing or broken new template" test $? -eq 1
-check "check names the missing template" grep -q "templates/notify_reason_chat.txt: missing template" "$TMP/check3.out"
+check "check names the missing template" grep -q "templates/notify_reason_handoff.txt: missing template" "$TMP/check3.out"
 check "check names a misspelt placeholder of a new template" \
 	grep -q "templates/notify_reason_undelivered.txt:1: unknown placeholder {{recipent}} (allowed: {{recipient}} {{error}})" "$TMP/check3.out"
 check "check names another misspelt placeholder" \
