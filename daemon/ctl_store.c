@@ -211,10 +211,11 @@ print_outbox(const struct outbox_row *o, void *user)
 {
 	(void)user;
 	char a[32], b[32];
-	printf("#%-6lld %-7s %-6s thread #%-5lld %-30s created %s, %s %s, %d attempt(s)%s%s\n", (long long)o->id, o->state,
-	       o->kind, (long long)o->thread_id, o->recipient, stamp(o->created, a, sizeof(a)),
-	       strcmp(o->state, "sent") == 0 ? "sent" : "next try", stamp(strcmp(o->state, "sent") == 0 ? o->sent_at
-											   : o->next_attempt, b, sizeof(b)),
+	bool sent = o->state == OUTBOX_SENT;
+	printf("#%-6lld %-7s %-6s thread #%-5lld %-30s created %s, %s %s, %d attempt(s)%s%s\n", (long long)o->id,
+	       outbox_state_name(o->state), outbox_kind_name(o->kind), (long long)o->thread_id, o->recipient,
+	       stamp(o->created, a, sizeof(a)), sent ? "sent" : "next try",
+	       stamp(sent ? o->sent_at : o->next_attempt, b, sizeof(b)),
 	       o->attempts, o->last_error ? "; last error: " : "", o->last_error ? o->last_error : "");
 	return 0;
 }
@@ -222,9 +223,16 @@ print_outbox(const struct outbox_row *o, void *user)
 int
 ctl_outbox(const char *store_path, int argc, char **argv)
 {
-	const char *state = NULL;
+	enum outbox_state wanted;
+	const enum outbox_state *state = NULL;
 	if (argc == 2 && strcmp(argv[0], "--state") == 0) {
-		state = argv[1];
+		int named = outbox_state_from_name(argv[1]);
+		if (named < 0) {
+			fprintf(stderr, "dialogctl outbox: no state \"%s\" (pending, sent or failed)\n", argv[1]);
+			return 2;
+		}
+		wanted = (enum outbox_state)named;
+		state = &wanted;
 	} else if (argc != 0) {
 		fputs("dialogctl outbox: usage: outbox [--state pending|sent|failed]\n", stderr);
 		return 2;
@@ -271,8 +279,8 @@ ctl_status(const char *store_path)
 	if (rc == 0)
 		rc = store_thread_counts(st, print_count, NULL);
 	if (rc == 0) {
-		int64_t pending = store_outbox_count(st, "pending"), failed = store_outbox_count(st, "failed"),
-			sent = store_outbox_count(st, "sent");
+		int64_t pending = store_outbox_count(st, OUTBOX_PENDING), failed = store_outbox_count(st, OUTBOX_FAILED),
+			sent = store_outbox_count(st, OUTBOX_SENT);
 		printf("\nOutbox: %lld pending, %lld sent, %lld failed\n", (long long)pending, (long long)sent,
 		       (long long)failed);
 		rc = pending < 0 || failed < 0 || sent < 0 ? -1 : 0;

@@ -148,8 +148,9 @@ notify(struct smtp_sender *sd, int64_t thread_id, const char *recipient, const c
 static int
 give_up(struct smtp_sender *sd, const struct outbox_row *row, const char *error, bool refused)
 {
-	char *reason = xasprintf("the %s to %s could not be delivered: %s", row->kind, row->recipient, error);
-	bool to_writer = strcmp(row->kind, "notify") != 0;
+	char *reason = xasprintf("the %s to %s could not be delivered: %s", outbox_kind_name(row->kind), row->recipient,
+				 error);
+	bool to_writer = row->kind != OUTBOX_NOTIFY;
 	int notified = 0;
 	int rc = 0;
 	/* Only a refusal (5xx) marks the address as bouncing; an outage says nothing of it. */
@@ -251,7 +252,7 @@ update_too_old(struct smtp_sender *sd, const struct outbox_row *row, const void 
 static void
 secret_emptied(struct smtp_sender *sd, const struct outbox_row *row)
 {
-	if (strcmp(row->kind, outbox_kind_name(OUTBOX_SECRET)) != 0 || sd->secret_in_wal)
+	if (row->kind != OUTBOX_SECRET || sd->secret_in_wal)
 		return;
 	sd->secret_in_wal = true;
 	sd->secret_since = monotonic_seconds();
@@ -344,7 +345,7 @@ send_due(struct smtp_sender *sd)
 			sent++;
 			record(sd, &row, update_sent, NULL);
 			secret_emptied(sd, &row);
-			log_info("reply sent: outbox #%lld (%s) to %s, thread #%lld", (long long)row.id, row.kind,
+			log_info("reply sent: outbox #%lld (%s) to %s, thread #%lld", (long long)row.id, outbox_kind_name(row.kind),
 				 row.recipient, (long long)row.thread_id);
 			if (sd->server_failures > 0) {
 				log_info("smtp: connection restored after %u failed attempts", sd->server_failures);

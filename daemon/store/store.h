@@ -147,15 +147,27 @@ enum outbox_kind {
 };
 const char *outbox_kind_name(enum outbox_kind kind);
 
+/* Where an outbox entry stands; the store keeps the names. */
+enum outbox_state {
+	OUTBOX_PENDING,         /* to send, at next_attempt */
+	OUTBOX_SENT,            /* accepted by the SMTP server */
+	OUTBOX_FAILED,          /* given up: the correspondants were told */
+};
+const char *outbox_state_name(enum outbox_state state);
+/* The state called name, or -1 when dialogd has none by that name. */
+int outbox_state_from_name(const char *name);
+
 struct outbox_row {
 	int64_t id;
 	int64_t thread_id;
-	char *kind;
+	/* A kind or a state the store holds under a name this dialogd does not know (only
+	 * a hand edit can write one) reads as the most careful: a secret, failed. */
+	enum outbox_kind kind;
 	char *message_id;       /* kept for life: a resend is the same mail */
 	char *mail_from;        /* envelope sender */
 	char *recipient;        /* envelope recipient */
 	char *raw;              /* the whole message, CRLF */
-	char *state;            /* "pending", "sent", "failed" */
+	enum outbox_state state;
 	int attempts;
 	int permanent_failures;
 	int64_t next_attempt;
@@ -183,9 +195,9 @@ int store_outbox_failed(struct store *store, int64_t id, const char *error);
 int store_forget_wal(struct store *store);
 typedef int (*store_outbox_fn)(const struct outbox_row *row, void *user);
 /* Every entry, newest first; state NULL for all. raw is not loaded (NULL). */
-int store_outbox_each(struct store *store, const char *state, store_outbox_fn fn, void *user);
-/* Counts entries in state ("pending", "sent", "failed"). */
-int64_t store_outbox_count(struct store *store, const char *state);
+int store_outbox_each(struct store *store, const enum outbox_state *state, store_outbox_fn fn, void *user);
+/* Counts entries in state. */
+int64_t store_outbox_count(struct store *store, enum outbox_state state);
 
 /* ---- per-sender events: automatic replies sent, bounces ---- */
 /* Automatic replies (reply and ack entries) queued to address at or after since; a

@@ -17,15 +17,39 @@ outbox_kind_name(enum outbox_kind kind)
 	return outbox_kind_names[kind];
 }
 
+static const char *const outbox_state_names[] = { "pending", "sent", "failed" };
+
+const char *
+outbox_state_name(enum outbox_state state)
+{
+	return outbox_state_names[state];
+}
+
+int
+outbox_state_from_name(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(outbox_state_names) / sizeof(*outbox_state_names); i++)
+		if (strcmp(name, outbox_state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static enum outbox_kind
+kind_of(const unsigned char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(outbox_kind_names) / sizeof(*outbox_kind_names); i++)
+		if (strcmp((const char *)name, outbox_kind_names[i]) == 0)
+			return (enum outbox_kind)i;
+	return OUTBOX_SECRET;
+}
+
 void
 outbox_row_clear(struct outbox_row *row)
 {
-	free(row->kind);
 	free(row->message_id);
 	free(row->mail_from);
 	free(row->recipient);
 	free(row->raw);
-	free(row->state);
 	free(row->last_error);
 	memset(row, 0, sizeof(*row));
 }
@@ -53,11 +77,12 @@ outbox_from_row(sqlite3_stmt *stmt, struct outbox_row *row)
 {
 	row->id = sqlite3_column_int64(stmt, 0);
 	row->thread_id = sqlite3_column_int64(stmt, 1);
-	row->kind = store_column_dup(stmt, 2);
+	row->kind = kind_of(sqlite3_column_text(stmt, 2));
 	row->message_id = store_column_dup(stmt, 3);
 	row->mail_from = store_column_dup(stmt, 4);
 	row->recipient = store_column_dup(stmt, 5);
-	row->state = store_column_dup(stmt, 6);
+	int state = outbox_state_from_name((const char *)sqlite3_column_text(stmt, 6));
+	row->state = state < 0 ? OUTBOX_FAILED : (enum outbox_state)state;
 	row->attempts = sqlite3_column_int(stmt, 7);
 	row->permanent_failures = sqlite3_column_int(stmt, 8);
 	row->next_attempt = sqlite3_column_int64(stmt, 9);
@@ -141,19 +166,20 @@ outbox_adapter(sqlite3_stmt *stmt, void *user)
 }
 
 int
-store_outbox_each(struct store *st, const char *state, store_outbox_fn fn, void *user)
+store_outbox_each(struct store *st, const enum outbox_state *state, store_outbox_fn fn, void *user)
 {
 	struct store_each e = { (void (*)(void))fn, user };
+	const char *name = state ? outbox_state_name(*state) : NULL;
 	return store_each_row(st,
 			      store_prepare(st, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC",
-					    "s", state),
+					    "s", name),
 			      outbox_adapter, &e);
 }
 
 int64_t
-store_outbox_count(struct store *st, const char *state)
+store_outbox_count(struct store *st, enum outbox_state state)
 {
-	return store_query_int(st, "SELECT count(*) FROM outbox WHERE state = ?", "s", state);
+	return store_query_int(st, "SELECT count(*) FROM outbox WHERE state = ?", "s", outbox_state_name(state));
 }
 
 /* ---- per-sender events ---- */

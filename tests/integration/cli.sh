@@ -165,6 +165,8 @@ check "threads without a store says so" grep -q "no store at $TMP/none.sqlite: h
 check "threads without a store creates none" test ! -e "$TMP/none.sqlite"
 "$BUILD/daemon/dialogctl" -c "$TMP/nostore.conf" threads --state lost > "$TMP/threads2.out" 2>&1
 check "threads refuses an unknown state" grep -q 'unknown state "lost"' "$TMP/threads2.out"
+"$BUILD/daemon/dialogctl" -c "$TMP/nostore.conf" outbox --state lost > "$TMP/outbox2.out" 2>&1
+check "outbox refuses an unknown state, naming the three" grep -q 'no state "lost" (pending, sent or failed)' "$TMP/outbox2.out"
 
 # ---- import: the directory from CSV, all or nothing, errors with file and line ----
 printf '[store]\npath = %s/dir.sqlite\n' "$TMP" > "$TMP/dir.conf"

@@ -89,7 +89,7 @@ test_sent_secret_leaves_no_copy_in_the_files(void **state)
 	assert_int_equal(store_forget_wal(t->store), 1);
 	assert_false(store_files_hold_token(t));
 	/* The other mail is intact. */
-	assert_int_equal(store_outbox_count(t->store, "pending"), 40);
+	assert_int_equal(store_outbox_count(t->store, OUTBOX_PENDING), 40);
 }
 
 /* The secret already copied into the database file by an earlier checkpoint: emptying it
