@@ -115,10 +115,8 @@ static const char *const step_names[] = { "", "contact", "account", "number", "e
 static enum chat_step
 step_of(const struct chat_action *c)
 {
-	for (size_t i = 1; c->step != NULL && i < sizeof(step_names) / sizeof(*step_names); i++)
-		if (strcmp(step_names[i], c->step) == 0)
-			return (enum chat_step)i;
-	return STEP_UNKNOWN;
+	int step = NAME_INDEX(step_names, c->step);
+	return step <= 0 ? STEP_UNKNOWN : (enum chat_step)step;
 }
 
 static int

@@ -269,6 +269,15 @@ str_ends_with(const char *s, const char *suffix)
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
+int
+name_index(const char *const *names, size_t count, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < count; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 bool
 str_starts_with(const char *s, const char *prefix)
 {

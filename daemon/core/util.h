@@ -48,6 +48,10 @@ void str_array_free(char **array, size_t count);
 char *str_trim(char *s);
 bool str_ends_with(const char *s, const char *suffix);
 bool str_starts_with(const char *s, const char *prefix);
+/* The index of name in names[0..count) (the names of an enum, in its order), or -1 when
+ * it is none of them or NULL. */
+int name_index(const char *const *names, size_t count, const char *name);
+#define NAME_INDEX(names, name) name_index((names), sizeof(names) / sizeof(*(names)), (name))
 
 /* Keeps the secrets this process is about to read out of core dumps and out of reach of
  * ptrace by the same user: PR_SET_DUMPABLE 0 (the kernel also gives /proc/PID to root)

@@ -4,6 +4,7 @@
  * fast path, intent_match.c scores a message (intent_int.h holds what they share). */
 #include "autoconf.h"
 #include "engine/intent_int.h"
+#include "core/util.h"
 
 #include <string.h>
 
@@ -85,10 +86,8 @@ account_action_name(enum account_action action)
 enum account_action
 account_action_from_name(const char *name)
 {
-	for (size_t i = 1; i < sizeof(action_names) / sizeof(*action_names); i++)
-		if (strcmp(action_names[i], name) == 0)
-			return (enum account_action)i;
-	return ACCOUNT_ACTION_NONE;
+	int action = NAME_INDEX(action_names, name);
+	return action <= 0 ? ACCOUNT_ACTION_NONE : (enum account_action)action;
 }
 
 const char *

@@ -28,19 +28,14 @@ outbox_state_name(enum outbox_state state)
 int
 outbox_state_from_name(const char *name)
 {
-	for (size_t i = 0; name != NULL && i < sizeof(outbox_state_names) / sizeof(*outbox_state_names); i++)
-		if (strcmp(name, outbox_state_names[i]) == 0)
-			return (int)i;
-	return -1;
+	return NAME_INDEX(outbox_state_names, name);
 }
 
 static enum outbox_kind
 kind_of(const unsigned char *name)
 {
-	for (size_t i = 0; name != NULL && i < sizeof(outbox_kind_names) / sizeof(*outbox_kind_names); i++)
-		if (strcmp((const char *)name, outbox_kind_names[i]) == 0)
-			return (enum outbox_kind)i;
-	return OUTBOX_SECRET;
+	int kind = NAME_INDEX(outbox_kind_names, (const char *)name);
+	return kind < 0 ? OUTBOX_SECRET : (enum outbox_kind)kind;
 }
 
 void

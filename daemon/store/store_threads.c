@@ -20,10 +20,7 @@ thread_state_name(enum thread_state state)
 int
 thread_state_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(thread_state_names) / sizeof(*thread_state_names); i++)
-		if (strcmp(name, thread_state_names[i]) == 0)
-			return (int)i;
-	return -1;
+	return NAME_INDEX(thread_state_names, name);
 }
 
 void
@@ -88,10 +85,9 @@ thread_owner_name(enum thread_owner owner)
 static enum thread_owner
 thread_owner_from_name(const char *name)
 {
-	for (size_t i = 0; name != NULL && i < sizeof(owner_names) / sizeof(*owner_names); i++)
-		if (strcmp(owner_names[i], name) == 0)
-			return (enum thread_owner)i;
-	return OWNER_QUEUE;  /* unreadable: a person looks at it rather than the bot answering */
+	int owner = NAME_INDEX(owner_names, name);
+	/* Unreadable: a person looks at it rather than the bot answering. */
+	return owner < 0 ? OWNER_QUEUE : (enum thread_owner)owner;
 }
 
 /* Each change of hands is one statement whose WHERE says from whom it may happen, so two

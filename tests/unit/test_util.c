@@ -135,11 +135,25 @@ test_url_parts(void **state)
 	assert_false(host_is_loopback(NULL));
 }
 
+/* An enum's names: the index of a name, -1 for an unknown one, NULL or a hole. */
+static void
+test_name_index(void **state)
+{
+	(void)state;
+	static const char *const names[] = { NULL, "pending", "sent" };
+	assert_int_equal(NAME_INDEX(names, "sent"), 2);
+	assert_int_equal(NAME_INDEX(names, "pending"), 1);
+	assert_int_equal(NAME_INDEX(names, "Sent"), -1);
+	assert_int_equal(NAME_INDEX(names, ""), -1);
+	assert_int_equal(NAME_INDEX(names, NULL), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_name_index),
 		cmocka_unit_test(test_file_read_limits),
 		cmocka_unit_test(test_dir_list),
 		cmocka_unit_test(test_str_helpers),
