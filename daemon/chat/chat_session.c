@@ -7,6 +7,7 @@
 #include "formats/dossier_number.h"
 #include "engine/engine.h"
 #include "outbox/notify.h"
+#include "conversation/conversation.h"
 #include "conversation/route.h"
 #include "directory/request_fields.h"
 #include "store/store.h"
@@ -460,10 +461,8 @@ record(struct turn *t, const char *reply)
 	const char *intent = t->intent ? t->intent : row->intent;
 	int rc = store_thread_update(cs->st, cs->thread_id, state, intent, t->reason);
 	if (rc == 0 && newly_escalated) {
-		char *motive = template_render(t->e->templates, route_notify_motive(t->escalation, false), OUTPUT_TEXT, NULL, 0);
-		if (notify_correspondants(&cs->s->notify, cs->st, t->e, cs->thread_id, motive, 0) < 0)
+		if (conversation_notify_hand_over(&cs->s->notify, cs->st, t->e, cs->thread_id, t->escalation, false) < 0)
 			rc = -1;
-		free(motive);
 	}
 	return rc;
 }

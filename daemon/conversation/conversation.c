@@ -1,6 +1,8 @@
 /* conversation — see conversation.h. */
 #include "autoconf.h"
 #include "conversation/conversation.h"
+#include "conversation/route.h"
+#include "outbox/notify.h"
 #include "store/audit.h"
 #include "engine/dialog.h"
 #include "engine/engine.h"
@@ -175,4 +177,14 @@ conversation_reply(const struct sender_identity *sender, const struct engine *e,
 		rc = -1;
 	thread_row_clear(&thread);
 	return finish(st, rc, thread_id, person, AUDIT_REPLY);
+}
+
+int
+conversation_notify_hand_over(const struct notify_settings *settings, struct store *store, const struct engine *engine,
+			      int64_t thread_id, enum escalation_reason reason, bool over_limit)
+{
+	char *motive = template_render(engine->templates, route_notify_motive(reason, over_limit), OUTPUT_TEXT, NULL, 0);
+	int rc = notify_correspondants(settings, store, engine, thread_id, motive, 0);
+	free(motive);
+	return rc;
 }

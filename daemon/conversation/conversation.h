@@ -12,7 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/dialog.h"
+
 struct engine;
+struct notify_settings;
 struct sender_identity;
 struct store;
 
@@ -38,5 +41,13 @@ enum conversation_result conversation_resolve(struct store *store, int64_t threa
 enum conversation_result conversation_reply(const struct sender_identity *sender, const struct engine *engine,
 					    struct store *store, int64_t thread_id, const char *person,
 					    const char *text);
+
+/* The correspondants are told that the thread goes to a person, for reason (the motive of
+ * route_notify_motive; over_limit: the writer got no acknowledgement because of a reply
+ * limit). Every channel's hand-over comes through here. Returns 1 when the notification
+ * is queued or held for the digest, 0 when there is nobody to tell, -1 (store). */
+int conversation_notify_hand_over(const struct notify_settings *settings, struct store *store,
+				  const struct engine *engine, int64_t thread_id, enum escalation_reason reason,
+				  bool over_limit);
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/limit_window.h"
 #include "formats/mail_authres.h"
 #include "outbox/notify.h"
+#include "conversation/conversation.h"
 #include "conversation/route.h"
 #include "formats/mail_compose.h"
 #include "outbox/outbound.h"
@@ -178,16 +179,6 @@ queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char
 	if (rc > 0)
 		j->r->queued++;
 	free(refs);
-	return rc < 0 ? -1 : 0;
-}
-
-/* Tells the correspondants that the job's thread needs a person. */
-static int
-notify_thread(struct job *j, const char *reason)
-{
-	int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, reason, 0);
-	if (rc > 0)
-		j->r->queued++;
 	return rc < 0 ? -1 : 0;
 }
 
@@ -397,14 +388,14 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	return rc;
 }
 
-/* Notifies the correspondants with the reason rendered from template name. */
+/* Tells the correspondants that the job's thread goes to a person. */
 static int
-notify_correspondants_with(struct job *j, const char *name)
+notify_hand_over(struct job *j, enum escalation_reason reason, bool over_limit)
 {
-	char *motive = template_render(j->e->templates, name, OUTPUT_TEXT, NULL, 0);
-	int rc = notify_thread(j, motive);
-	free(motive);
-	return rc;
+	int rc = conversation_notify_hand_over(&j->s->actions.notify, j->st, j->e, j->thread.id, reason, over_limit);
+	if (rc > 0)
+		j->r->queued++;
+	return rc < 0 ? -1 : 0;
 }
 
 /* The thread goes to a person: acknowledgement to the writer (unless a limit says to stay
@@ -421,7 +412,7 @@ escalate(struct job *j, const struct analysis *a, const char *reason, double con
 	if (rc == 0 && limit == NULL)
 		rc = queue_reply(j, a, OUTBOX_ACK);
 	if (rc == 0)
-		rc = notify_correspondants_with(j, route_notify_motive(a->reason, limit != NULL));
+		rc = notify_hand_over(j, a->reason, limit != NULL);
 	free(why);
 	free(limit);
 	return rc;
@@ -455,7 +446,7 @@ silent_escalation(struct job *j, const char *limit, double confidence)
 		return -1;
 	if (last > (int64_t)time(NULL) - (int64_t)j->s->burst_window)
 		return 0;
-	return notify_correspondants_with(j, route_notify_motive(REASON_NONE, true));
+	return notify_hand_over(j, REASON_NONE, true);
 }
 
 /* Our own mails a delivery report can be about: at most this many Message-IDs read. */

@@ -264,6 +264,11 @@ test_chat_handed_to_a_person_and_back(void **state)
 	free(chat_say(f, cs, "je veux parler à un conseiller"));
 	int64_t id = chat_session_thread(cs);
 	assert_owner(f, id, OWNER_QUEUE, NULL);
+	/* The correspondants are told why, as for a mail (route_notify_motive). */
+	char *notice = NULL;
+	assert_int_equal(outbox_of_kind(f, "notify", &notice), 1);
+	assert_contains(notice, "demandeur souhaite");
+	free(notice);
 	char *reply = chat_say(f, cs, "comment déposer une facture ?");
 	assert_lacks(reply, "transmis au conseiller OCAPIAT qui suit");  /* nobody has joined yet */
 	free(reply);
