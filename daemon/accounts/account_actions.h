@@ -9,7 +9,9 @@
  *     never a token, a code or a password;
  *   - a directory that cannot answer (remote API down) returns DIRECTORY_UNAVAILABLE: the
  *     caller escalates and says a person will answer.
- * Runs inside the caller's store transaction. Never logs. */
+ * Runs inside the caller's store transaction. Never logs.
+ * Threads: any thread, on its own store connection and directory; the settings are
+ * borrowed for the call and read-only once dialogd has started. */
 #ifndef DIALOGD_ACCOUNT_ACTIONS_H
 #define DIALOGD_ACCOUNT_ACTIONS_H
 

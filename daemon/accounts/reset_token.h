@@ -3,7 +3,8 @@
  * entropy: a slow hash adds nothing); valid for a configurable time, single use, and
  * issuing one revokes the account's earlier tokens. Also the new password's strength
  * rule and its argon2id hash. Never logs; tokens and passwords never leave this module
- * except to the caller who asked. */
+ * except to the caller who asked.
+ * Threads: any thread, on its own store connection; nothing shared. */
 #ifndef DIALOGD_RESET_TOKEN_H
 #define DIALOGD_RESET_TOKEN_H
 

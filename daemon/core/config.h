@@ -1,7 +1,9 @@
 /* config — the INI file shared by dialogd and dialogctl (-c FILE), parsed with inih.
  * Keys live in one table (section, name, type, default, bounds, documentation), read by
  * the parser, by the defaults and by `dialogctl check`. Errors read "file:line: message";
- * every error is reported, then loading fails once. Lower layer: never logs. */
+ * every error is reported, then loading fails once. Lower layer: never logs.
+ * Threads: loaded by the main thread before any other starts (a SIGHUP reloads the
+ * knowledge, not this file); the other threads only read what setup built from it. */
 #ifndef DIALOGD_CONFIG_H
 #define DIALOGD_CONFIG_H
 

@@ -1,6 +1,7 @@
 /* limit_window — the window every hourly limit of dialogd counts in ([security] reminder_limit,
  * status_limit, reset_limit, the wrong one-time codes, [mail] domain_limit, global_limit,
- * notify_limit): one name, so that no limit counts another span by a typo. */
+ * notify_limit): one name, so that no limit counts another span by a typo.
+ * Threads: any (a pure function). */
 #ifndef DIALOGD_LIMIT_WINDOW_H
 #define DIALOGD_LIMIT_WINDOW_H
 

@@ -1,5 +1,6 @@
 /* strmap — a small open-addressing hash table from strings to pointers, used to look up
- * words (lexicon, vocabulary, typo index). Keys are copied; values are borrowed. */
+ * words (lexicon, vocabulary, typo index). Keys are copied; values are borrowed.
+ * Threads: filled by one thread while loading, then read by any number at once. */
 #ifndef DIALOGD_STRMAP_H
 #define DIALOGD_STRMAP_H
 

@@ -2,7 +2,8 @@
  * Pipeline: (mime →) text → lexicon → intent. Lower layer: never logs, reports through *error_r.
  * "Folded" text is what patterns match: case folded, accents removed (Unicode NFKD and
  * mark stripping by utf8proc), cut into words of letters and digits joined by single spaces.
- * The original text is never modified; callers keep it for display. */
+ * The original text is never modified; callers keep it for display.
+ * Threads: any (pure functions, no shared state). */
 #ifndef DIALOGD_TEXT_H
 #define DIALOGD_TEXT_H
 

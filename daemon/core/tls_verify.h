@@ -2,7 +2,8 @@
  * trusted authority (the system's, or a given CA file), valid now, issued for the host
  * we meant to reach (name or IP address), for TLS servers. libetpan does not verify
  * certificates itself: the IMAP reader calls this after the handshake and before
- * sending any password. Never logs. */
+ * sending any password. Never logs.
+ * Threads: any; the session is the caller's. */
 #ifndef DIALOGD_TLS_VERIFY_H
 #define DIALOGD_TLS_VERIFY_H
 

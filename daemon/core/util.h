@@ -1,6 +1,7 @@
 /* util — memory wrappers, growable strings and small file helpers shared by every module.
  * Out of memory aborts (a supervisor restarts the daemon): callers never check x*() results.
- * All memory returned belongs to the caller unless stated otherwise. */
+ * All memory returned belongs to the caller unless stated otherwise.
+ * Threads: any (no shared state). */
 #ifndef DIALOGD_UTIL_H
 #define DIALOGD_UTIL_H
 

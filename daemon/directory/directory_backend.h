@@ -1,5 +1,6 @@
 /* directory_backend — what a directory backend provides (directory.c dispatches to it).
- * Internal to directory.c, directory_http.c and their tests. */
+ * Internal to directory.c, directory_http.c and their tests.
+ * Threads: a backend object belongs to the thread that opened it. */
 #ifndef DIALOGD_DIRECTORY_BACKEND_H
 #define DIALOGD_DIRECTORY_BACKEND_H
 

@@ -6,7 +6,8 @@
  * extra columns ignored). Every value is checked (SIRET with its Luhn key, e-mail,
  * closed lists, dates, amounts, lengths, no control characters) and every bad line is
  * reported as "file:line: reason"; the import is one transaction: all or nothing.
- * Never logs. */
+ * Never logs.
+ * Threads: dialogctl's only thread, on its own store connection. */
 #ifndef DIALOGD_DIRECTORY_IMPORT_H
 #define DIALOGD_DIRECTORY_IMPORT_H
 

@@ -1,6 +1,7 @@
 /* request_fields — what an account action needs, found in a writer's free text: an
  * e-mail address, a SIRET, a login identifier, a one-time code. Pure functions (PCRE2),
- * never log. Everything found is only a candidate: the directory decides. */
+ * never log. Everything found is only a candidate: the directory decides.
+ * Threads: any (the patterns are compiled once, under pthread_once). */
 #ifndef DIALOGD_REQUEST_FIELDS_H
 #define DIALOGD_REQUEST_FIELDS_H
 

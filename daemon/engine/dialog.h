@@ -1,7 +1,9 @@
 /* dialog — the engine's decisions: a message → what it asks (intent, confidence,
  * audience) → what to do (answer, answer two close intents, escalate, chat small talk)
  * → the reply text rendered from templates/. Channel-agnostic: mail and chat call it.
- * Pipeline: (imap → mime →) text → lexicon → intent → dialog → template. Never logs. */
+ * Pipeline: (imap → mime →) text → lexicon → intent → dialog → template. Never logs.
+ * Threads: any, each with its own intent_scratch; the engine is shared read-only
+ * (held under struct engine_holder's read lock by the daemon's threads). */
 #ifndef DIALOGD_DIALOG_H
 #define DIALOGD_DIALOG_H
 

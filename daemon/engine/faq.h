@@ -1,7 +1,8 @@
 /* faq — loads faq-data/: one <id>.faq file per FAQ question, with the text common to
  * everybody and the MonCompte (entreprise) and PartNet (organisme) variants.
  * Pipeline: intent → dialog → faq (the answer) → templates. Lower layer: never logs.
- * Cross-references {{voir:ID}} are resolved at load time to the other question's title. */
+ * Cross-references {{voir:ID}} are resolved at load time to the other question's title.
+ * Threads: loaded by one thread; read-only afterwards, shared by all. */
 #ifndef DIALOGD_FAQ_H
 #define DIALOGD_FAQ_H
 

@@ -1,6 +1,7 @@
 /* intent_int — what the four files of the intent module share: intent.c (the spec and
  * names), intent_load.c (reading the files), intent_dispatch.c (the fast path's tables)
- * and intent_match.c (scoring). Other modules include intent.h only. */
+ * and intent_match.c (scoring). Other modules include intent.h only.
+ * Threads: as intent.h (loaded once, then read-only; the scratch is per thread). */
 #ifndef DIALOGD_INTENT_INT_H
 #define DIALOGD_INTENT_INT_H
 

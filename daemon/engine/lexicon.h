@@ -3,7 +3,8 @@
  * words ("identifinat" → "identifiant"). Pipeline: text → lexicon → intent.
  * Typo correction is explainable: a word is corrected only when it is unknown, at least
  * 6 letters long, and exactly one known word is one edit (insertion, deletion,
- * substitution or swap of two neighbours) away from it. */
+ * substitution or swap of two neighbours) away from it.
+ * Threads: loaded by one thread; read-only afterwards, shared by all. */
 #ifndef DIALOGD_LEXICON_H
 #define DIALOGD_LEXICON_H
 

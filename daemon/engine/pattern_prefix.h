@@ -3,7 +3,8 @@
  * starts with "mot de passe" and needs "oubli" or "perdu"). Used by intent to try each
  * pattern only where it can match (see pattern_index). Only necessary conditions are
  * returned: a pattern it cannot read gives -1 and is simply run on the whole text.
- * Pure string functions: no PCRE2, no logging. */
+ * Pure string functions: no PCRE2, no logging.
+ * Threads: any (pure functions). */
 #ifndef DIALOGD_PATTERN_PREFIX_H
 #define DIALOGD_PATTERN_PREFIX_H
 

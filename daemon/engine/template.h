@@ -3,7 +3,8 @@
  * A template is a UTF-8 text file with {{placeholders}}; each template has a fixed list
  * of placeholders, checked at load time (an unknown one is an error naming file and line).
  * Values are escaped for the output: plain text (control characters removed) or HTML
- * (a no-break space written &nbsp;). */
+ * (a no-break space written &nbsp;).
+ * Threads: loaded by one thread; read-only afterwards, rendered from any. */
 #ifndef DIALOGD_TEMPLATE_H
 #define DIALOGD_TEMPLATE_H
 

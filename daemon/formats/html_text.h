@@ -2,7 +2,8 @@
  * Used by mail_parse when a message has no text/plain part. Parsing by gumbo (HTML5
  * tree building, entities decoded); the content of <head>, <title>, <style>, <script>
  * is dropped; block elements, <br> and <li> become line breaks, never more than one
- * blank line in a row; no-break spaces become spaces. Lower layer: never logs. */
+ * blank line in a row; no-break spaces become spaces. Lower layer: never logs.
+ * Threads: any (no shared state). */
 #ifndef DIALOGD_HTML_TEXT_H
 #define DIALOGD_HTML_TEXT_H
 

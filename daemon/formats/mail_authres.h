@@ -1,6 +1,7 @@
 /* mail_authres — what our receiving MTA's Authentication-Results header (RFC 8601) says
  * about a mail's sender. Pure: no I/O, no allocation kept. Used by mail_channel to decide
- * whether a writer is who their From says (quotes in replies, dossier status by mail). */
+ * whether a writer is who their From says (quotes in replies, dossier status by mail).
+ * Threads: any. */
 #ifndef DIALOGD_MAIL_AUTHRES_H
 #define DIALOGD_MAIL_AUTHRES_H
 

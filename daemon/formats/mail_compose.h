@@ -2,7 +2,8 @@
  * RFC 5322 headers with RFC 2047 encoded words for non-ASCII text, CRLF line endings,
  * UTF-8 quoted-printable body, our own Message-IDs, the reply subject (the quoted
  * question is dialog's: dialog_mail_envelope). No header value can carry CR or LF from
- * the input: every value is reduced to one line. Also the modified UTF-7 encoding of IMAP folder names. Never logs. */
+ * the input: every value is reduced to one line. Also the modified UTF-7 encoding of IMAP folder names. Never logs.
+ * Threads: any (no shared state; Message-IDs come from libsodium's CSPRNG). */
 #ifndef DIALOGD_MAIL_COMPOSE_H
 #define DIALOGD_MAIL_COMPOSE_H
 

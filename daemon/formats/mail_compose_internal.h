@@ -1,7 +1,8 @@
 /* mail_compose_internal — what the two files of mail_compose share: mail_encode.c
  * (header values, RFC 2047 words, folding, addresses) offers mail_compose.c (whole
  * messages, reply subjects, Message-IDs) its header writer. Included only by those two
- * files; everyone else uses mail_compose.h. Never logs. */
+ * files; everyone else uses mail_compose.h. Never logs.
+ * Threads: any. */
 #ifndef DIALOGD_MAIL_COMPOSE_INTERNAL_H
 #define DIALOGD_MAIL_COMPOSE_INTERNAL_H
 

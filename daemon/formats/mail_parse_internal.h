@@ -2,7 +2,8 @@
  * its notes, and the helpers each piece offers the others (mail_decode: bytes to UTF-8,
  * mail_body: a part's text, mail_address and mail_msgid: header values, mail_part: a MIME
  * part's headers and data, mail_guard: the raw message). Included only by mail_parse.c
- * and those files; everyone else uses mail_parse.h. Lower layer: nothing here logs. */
+ * and those files; everyone else uses mail_parse.h. Lower layer: nothing here logs.
+ * Threads: a parse in progress belongs to one thread. */
 #ifndef DIALOGD_MAIL_PARSE_INTERNAL_H
 #define DIALOGD_MAIL_PARSE_INTERNAL_H
 

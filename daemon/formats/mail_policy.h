@@ -1,7 +1,8 @@
 /* mail_policy — RFC 3834 and common sense: which inbound mail must get no automatic
  * reply (auto-replies, lists, bounces, no-reply senders, our own mail coming back).
  * Each rule can be switched off for systems that stamp these headers on mail written by
- * people. Pure function of the parsed mail and the settings: never logs. */
+ * people. Pure function of the parsed mail and the settings: never logs.
+ * Threads: any; the settings are borrowed for the call. */
 #ifndef DIALOGD_MAIL_POLICY_H
 #define DIALOGD_MAIL_POLICY_H
 

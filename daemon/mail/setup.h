@@ -1,7 +1,9 @@
 /* setup — everything the channels run with, built from the configuration: the mail
  * settings (identity, limits, rules), the IMAP reader's and the SMTP sender's, the remote
  * directory's, with the secrets read from their files. Shared by dialogd and dialogctl
- * (whose chat acts like the daemon). */
+ * (whose chat acts like the daemon).
+ * Threads: built by the main thread before any other starts; every thread then reads
+ * its part for as long as it runs (the struct outlives them all). */
 #ifndef DIALOGD_SETUP_H
 #define DIALOGD_SETUP_H
 

@@ -1,7 +1,8 @@
 /* audit — the outcomes an audit row records, as codes. The store keeps the code; what
  * dialogctl audit shows is its sentence. The hourly limits count rows by code, so a
  * sentence can be reworded without turning a limit off (they once counted sentences).
- * Pure data: no I/O. */
+ * Pure data: no I/O.
+ * Threads: any. */
 #ifndef DIALOGD_AUDIT_H
 #define DIALOGD_AUDIT_H
 

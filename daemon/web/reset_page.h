@@ -4,7 +4,8 @@
  * checks the new password and, in one store transaction, burns the token, stores the
  * argon2id hash and the audit row. Pure request → page logic over the store (web.c is
  * the HTTP side); never logs: what the operator should read is in page->log_line, and
- * no token or password ever reaches a page, a log line, the audit or an error. */
+ * no token or password ever reaches a page, a log line, the audit or an error.
+ * Threads: the web thread, on its own store connection. */
 #ifndef DIALOGD_RESET_PAGE_H
 #define DIALOGD_RESET_PAGE_H
 

@@ -4,7 +4,8 @@
  * (HTML 5 §13.1.4), the generic pages (home, errors), the reading of
  * application/x-www-form-urlencoded bodies (WHATWG URL §5.1, stricter: a bad escape or a
  * NUL byte refuses the body) and the strict reading of request heads that web.c does
- * before libwebsockets sees them (RFC 9112 §2–§6). Lower layer: never logs. */
+ * before libwebsockets sees them (RFC 9112 §2–§6). Lower layer: never logs.
+ * Threads: any (pure functions; the web thread is the caller). */
 #ifndef DIALOGD_WEB_PAGE_H
 #define DIALOGD_WEB_PAGE_H
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The shape of daemon/: no .c file over 800 lines, no function over 80, counted from the
-# line of its name to its closing brace. The files and functions that broke the rule when
+# line of its name to its closing brace; every header of a layer says which threads may
+# call it. The files and functions that broke the rule when
 # it came are listed in tests/checks/code-shape.allow; any other offender fails, and so does an
 # entry of that list that no longer offends, so that the list can only shrink.
 # Run by `make check` with DIALOGD_SRCDIR set (or from the source folder).
@@ -70,6 +71,12 @@ END {
 		if (!(entry in offends))
 			print "not ok - " entry " is allowlisted but no longer breaks the rule: remove it from tests/checks/code-shape.allow"
 }' "$TMP/allowed" "$TMP/offenders" > "$TMP/report"
+# Every header of a layer says, in its first comment, which threads may call it (issue 9:
+# what it borrows, for how long, from which thread).
+for h in "$SRC"/daemon/*/*.h; do
+	awk 'NR == 1, /\*\//' "$h" | grep -qi 'thread' ||
+		echo "not ok - ${h#"$SRC"/}: its first comment does not say which threads may call it" >> "$TMP/report"
+done
 cat "$TMP/report"
 failures=$(grep -c '^not ok' "$TMP/report")
 echo "$(grep -c '^ok' "$TMP/report") allowlisted, $failures failed"
