@@ -112,12 +112,17 @@ store_outbox_next(struct store *st, int64_t now, struct outbox_row *row, int64_t
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : store_fail(st);
 }
 
+/* The raw text once sent or given up: kept for the kinds that carry no secret (every
+ * kind of outbox_kind_names but "secret"), emptied for a secret and for a name this
+ * dialogd does not know (read as a secret: see kind_of). */
+#define KEEP_RAW_UNLESS_SECRET "CASE WHEN kind IN ('reply', 'ack', 'notify', 'action', 'person') THEN raw ELSE '' END"
+
 int
 store_outbox_sent(struct store *st, int64_t id, int64_t now)
 {
 	/* A secret mail (reset link, one-time code) keeps no copy of its secret once sent. */
 	return store_exec(st, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
-			" raw = CASE kind WHEN 'secret' THEN '' ELSE raw END WHERE id = ?", "ii", now, id);
+			" raw = " KEEP_RAW_UNLESS_SECRET " WHERE id = ?", "ii", now, id);
 }
 
 int
@@ -146,7 +151,7 @@ store_outbox_failed(struct store *st, int64_t id, const char *error)
 {
 	return store_exec(st, "UPDATE outbox SET state = 'failed', attempts = attempts + 1,"
 			" permanent_failures = permanent_failures + 1, last_error = ?,"
-			" raw = CASE kind WHEN 'secret' THEN '' ELSE raw END WHERE id = ?", "si", error, id);
+			" raw = " KEEP_RAW_UNLESS_SECRET " WHERE id = ?", "si", error, id);
 }
 
 static int

@@ -4,9 +4,9 @@
 # is started and the time until every reply is in the writers' mailbox (the catch-all)
 # is measured. Prints messages per second and where the time went (dialogd's own batch
 # summary: IMAP fetch, understanding + store, flag/move; SMTP sending). Needs root.
-#   tests/mail-bench.sh [N]        (or: make bench-mail)
+#   tests/bench/mail-bench.sh [N]        (or: make bench-mail)
 set -eu
-srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${DIALOGD_BUILDDIR:-$srcdir}
 count=${1:-1000}
 . "$srcdir/tests/integration/mail-lib.sh"

@@ -11,17 +11,25 @@ MAP="$SRC/tests/checks/layers.tsv"
 TMP=$(mktemp -d /tmp/dialogd-layers-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
-# check DIR: prints one line per include that breaks the layers, per unplaced folder, and
-# per include of a header that does not exist.
+# check DIR: prints one line per include that breaks the layers, per unplaced or too deep
+# folder, and per include of a header that does not exist or goes through "..".
 check() {
 	root=$1
-	for f in "$root"/*.c "$root"/*.h "$root"/*/*.c "$root"/*/*.h; do
-		[ -f "$f" ] || continue
+	find "$root" -name '*.[ch]' | sort | while read -r f; do
 		rel=${f#"$root"/}
+		case $rel in */*/*) echo "$rel - - deep" ;; esac
 		case $rel in */*) from=${rel%%/*} ;; *) from=programs ;; esac
-		sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f" | while read -r inc; do
+		# Every spelling the preprocessor accepts: "x" or <x>, spaces around the #.
+		sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\(["<][^">]*[">]\).*/\1/p' "$f" | while read -r spelled; do
+			inc=${spelled#?}
+			inc=${inc%?}
+			case $spelled in
+			\<*) # A system header, unless it resolves into daemon/ (the -I of the build).
+				[ -f "$root/$inc" ] || continue ;;
+			esac
 			exists=yes
 			[ "$inc" = autoconf.h ] || [ -f "$root/$inc" ] || [ -f "$(dirname "$f")/$inc" ] || exists=no
+			case $inc in *..*) exists=dots ;; esac
 			echo "$rel $from $inc $exists"
 		done
 		echo "$rel $from - yes"
@@ -42,6 +50,8 @@ check() {
 	}
 	{
 		file = $1; from = $2; inc = $3
+		if ($4 == "deep") { print file ": deeper than daemon/LAYER/: a layer is one folder"; next }
+		if ($4 == "dots") { print file ": includes " inc ", a path through \"..\""; next }
 		if (!(from in rank)) { if (!(from in told)) print "daemon/" from "/: a folder not placed in tests/checks/layers.tsv"; told[from] = 1; next }
 		if (inc == "-" || inc == "autoconf.h") next
 		if ($4 == "no") { print file ": includes " inc ", which does not exist"; next }
@@ -64,13 +74,32 @@ status=0
 cp -r "$SRC/daemon" "$TMP/daemon"
 printf '#include "mail/mail_channel.h"\n' >> "$TMP/daemon/engine/intent_match.c"
 printf '#include "web/web.h"\n' >> "$TMP/daemon/chat/chat_session.c"
+printf '#  include <mail/smtp_sender.h>\n' >> "$TMP/daemon/engine/faq.c"
+printf '#include "engine/../mail/setup.h"\n' >> "$TMP/daemon/store/store.c"
+printf '#include "lexicon.h"\n' >> "$TMP/daemon/engine/template.c"
+printf '#include "engine/nowhere.h"\n' >> "$TMP/daemon/core/text.c"
+mkdir "$TMP/daemon/extra" "$TMP/daemon/engine/sub"
+printf '#include "core/util.h"\n' > "$TMP/daemon/extra/stray.c"
+printf '#include "core/util.h"\n' > "$TMP/daemon/engine/sub/deep.c"
 caught=$(check "$TMP/daemon")
-if echo "$caught" | grep -q '^engine/intent_match.c (engine) includes mail/mail_channel.h (mail), a higher layer$' &&
-	echo "$caught" | grep -q '^chat/chat_session.c (chat) includes web/web.h (web): one channel includes another$'; then
-	echo "ok - the check catches an engine file including a mail header, and a channel including another"
+missed=
+for expected in \
+	'engine/intent_match.c (engine) includes mail/mail_channel.h (mail), a higher layer' \
+	'chat/chat_session.c (chat) includes web/web.h (web): one channel includes another' \
+	'engine/faq.c (engine) includes mail/smtp_sender.h (mail), a higher layer' \
+	'store/store.c: includes engine/../mail/setup.h, a path through ".."' \
+	'engine/template.c: includes lexicon.h without its layer (write "engine/lexicon.h")' \
+	'core/text.c: includes engine/nowhere.h, which does not exist' \
+	'daemon/extra/: a folder not placed in tests/checks/layers.tsv' \
+	'engine/sub/deep.c: deeper than daemon/LAYER/: a layer is one folder'; do
+	echo "$caught" | grep -qxF "$expected" || missed="$missed
+  $expected"
+done
+if [ -z "$missed" ]; then
+	echo "ok - the check catches an engine file including a mail header (also as <...>), a channel including another, \"..\", an include without its layer, a missing header, an unplaced or too deep folder"
 else
-	echo "not ok - the check misses planted includes:"
-	echo "$caught"
+	echo "not ok - the check misses planted faults:$missed"
+	echo "$caught" | sed 's/^/  got: /'
 	status=1
 fi
 # 2. daemon/ as it is.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A fake of the extranet's directory API, for tests/test_directory_http.c (stdlib only).
+"""A fake of the extranet's directory API, for tests/unit/test_directory_http.c (stdlib only).
 
     fake_extranet.py DATA_DIR [--api-key KEY] [--user USER --password PASSWORD]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A scripted IMAP server for tests/transcripts.sh: follows a transcript (format in
+"""A scripted IMAP server for tests/integration/transcripts.sh: follows a transcript (format in
 scripted.py) and says whether dialogd's imap_reader followed it too.
 
     imap_server.py TRANSCRIPT [--timeout SECONDS]

@@ -29,7 +29,7 @@ Connections beyond the last script are kept open without a word (not judged), so
 client retrying forever neither fails the verdict nor spins.
 
 The server listens on 127.0.0.1 on a free port and prints it alone on the first line of
-stdout (as tests/fake_extranet.py does), then one line per event ("<" sent, ">" received,
+stdout (as tests/fakes/fake_extranet.py does), then one line per event ("<" sent, ">" received,
 "=" action). When the last script reaches its end (END, CUT, SILENT or CLOSED done), it
 prints "verdict: transcript followed"; at the first deviation it prints "verdict:
 deviation", what was expected and received and the conversation so far, and closes that

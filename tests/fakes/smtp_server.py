@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A scripted SMTP server for tests/transcripts.sh: follows a transcript (format in
+"""A scripted SMTP server for tests/integration/transcripts.sh: follows a transcript (format in
 scripted.py) and says whether dialogd's smtp_sender (libcurl) followed it too.
 
     smtp_server.py TRANSCRIPT [--timeout SECONDS]

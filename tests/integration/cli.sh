@@ -204,7 +204,7 @@ fi
 # ---- dialogd: loads, reloads on SIGHUP (keeping old data on failure), stops on SIGTERM ----
 mkdir -p "$TMP/d"
 cp -r "$SRC/intents" "$SRC/faq-data" "$SRC/templates" "$TMP/d/"
-# allow_root: CI runs the tests as root (tests/privileges.sh tests [daemon] user).
+# allow_root: CI runs the tests as root (tests/integration/privileges.sh tests [daemon] user).
 printf '[daemon]\nallow_root = yes\n[store]\npath = %s/d/dialogd.sqlite\n[web]\nlisten = 127.0.0.1:0\n' "$TMP" > "$TMP/d/dialogd.conf"
 "$BUILD/daemon/dialogd" -c "$TMP/d/dialogd.conf" --data "$TMP/d" 2> "$TMP/dialogd.log" &
 pid=$!

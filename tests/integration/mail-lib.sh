@@ -1,4 +1,4 @@
-# Shared by tests/mail.sh, tests/mail-bench.sh and tests/demo.sh (sourced, POSIX sh):
+# Shared by tests/integration/mail.sh, tests/bench/mail-bench.sh and tests/demo.sh (sourced, POSIX sh):
 # private mail servers in a folder, a dialogd configuration pointing at them, and
 # helpers to run dialogd and read the mailboxes. Expects srcdir and builddir to be set.
 servers="$srcdir/tests/integration/mailservers.sh"
@@ -25,7 +25,7 @@ mail_setup() {
 	# A free port for the web pages (reset links point at it).
 	WEB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	# Tests run as root (the mail servers need it): dialogd is told it may stay root
-	# (tests/privileges.sh tests [daemon] user).
+	# (tests/integration/privileges.sh tests [daemon] user).
 	cat > "$D/dialogd.conf" <<CONF
 [daemon]
 allow_root = yes

@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-to-end tests of the e-mail channel against real servers: a private Dovecot and
-# Postfix on loopback (tests/mailservers.sh), dialogd reading the support mailbox and
+# Postfix on loopback (tests/integration/mailservers.sh), dialogd reading the support mailbox and
 # replying through Postfix, replies read back from the catch-all mailbox over IMAP.
 #   1. every sample of tests/data/mail as its manifest expects (reply, escalation, nothing);
 #   2. malformed and hostile mail: each answered or escalated, nothing lost, no crash;
@@ -10,7 +10,7 @@
 # Needs root (Postfix and Dovecot) and their packages (tests/install-deps.sh); skipped
 # (exit 77) otherwise, or when DIALOGD_SKIP_SERVER_TESTS is set (make distcheck).
 set -u
-srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${DIALOGD_BUILDDIR:-$srcdir}
 if [ -n "${DIALOGD_SKIP_SERVER_TESTS:-}" ]; then
 	echo "SKIP: DIALOGD_SKIP_SERVER_TESTS is set"

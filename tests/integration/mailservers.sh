@@ -19,7 +19,7 @@
 #                                   and retries every second or two)
 #   mailservers.sh start-imap DIR   start Dovecot again, on the same ports
 #   mailservers.sh status DIR       print which servers are running (exit 1 if none)
-#   mailservers.sh selftest         smoke test of all the above (uses tests/mailtool.py)
+#   mailservers.sh selftest         smoke test of all the above (uses tests/integration/mailtool.py)
 #
 # Mailboxes: dialoguer@ocapiat.test (the support address, IMAP login = the address) and
 # a catch-all (IMAP login "catchall") that receives mail for every other recipient,
@@ -201,7 +201,7 @@ EOF
 	# Read by the auth process, which runs as the unprivileged 'dovecot' user.
 	chmod 0644 "$D/dovecot/users"
 	cat > "$D/dovecot/dovecot.conf" <<EOF
-# Private Dovecot of the dialogd tests (written by tests/mailservers.sh).
+# Private Dovecot of the dialogd tests (written by tests/integration/mailservers.sh).
 protocols = imap lmtp
 listen = 127.0.0.1
 # The tag in the greetings lets mailservers.sh tell this instance from another one.
@@ -275,7 +275,7 @@ EOF
 
 write_postfix_conf() {
 	cat > "$D/postfix/main.cf" <<EOF
-# Private Postfix of the dialogd tests (written by tests/mailservers.sh).
+# Private Postfix of the dialogd tests (written by tests/integration/mailservers.sh).
 compatibility_level = 3.6
 queue_directory = $D/spool
 data_directory = $D/postfix-data
@@ -413,7 +413,7 @@ fail() {
 
 write_env() {
 	cat > "$D/env.tmp" <<EOF
-# Written by tests/mailservers.sh start: the private mail servers of $D.
+# Written by tests/integration/mailservers.sh start: the private mail servers of $D.
 export MAILSERVERS_DIR='$D'
 export MAIL_HOST='127.0.0.1'
 export IMAP_PORT='$IMAP_PORT'

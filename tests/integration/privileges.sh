@@ -12,7 +12,7 @@
 #   - the store, its -wal and -shm are 0600 under an umask of 022, whoever creates them.
 # Run by make check with DIALOGD_SRCDIR and DIALOGD_BUILDDIR set.
 set -u
-srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${DIALOGD_BUILDDIR:-$srcdir}
 dialogd="$builddir/daemon/dialogd"
 dialogctl="$builddir/daemon/dialogctl"

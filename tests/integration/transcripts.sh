@@ -11,7 +11,7 @@ if ! command -v python3 > /dev/null; then
 	echo "SKIP: python3 is missing (the fake servers are Python scripts)"
 	exit 77
 fi
-srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${DIALOGD_BUILDDIR:-$srcdir}
 . "$srcdir/tests/check-lib.sh"
 dialogd="$builddir/daemon/dialogd"

@@ -11,7 +11,7 @@
 # (tests/browser/reset.mjs; skipped with a message without chromium or `npm ci` in
 # tests/browser, or when DIALOGD_SKIP_SERVER_TESTS is set). Run by make check.
 set -u
-srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${DIALOGD_BUILDDIR:-$srcdir}
 dialogd="$builddir/daemon/dialogd"
 dialogctl="$builddir/daemon/dialogctl"
@@ -32,7 +32,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 
-# allow_root: CI runs the tests as root (tests/privileges.sh tests [daemon] user).
+# allow_root: CI runs the tests as root (tests/integration/privileges.sh tests [daemon] user).
 cat > "$D/dialogd.conf" <<CONF
 [daemon]
 allow_root = yes

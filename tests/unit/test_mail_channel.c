@@ -1328,7 +1328,8 @@ first_row(const struct outbox_row *row, void *user)
 
 /* States and kinds are names in the store and enums in the code: each name reads back as
  * its enum, the listing filters by state, and a row edited by hand to names this dialogd
- * does not know reads as the most careful (a secret, failed: never sent as it is). */
+ * does not know reads as the most careful: failed (not picked for sending) and a secret
+ * (its text emptied once sent). */
 static void
 test_outbox_names(void **state)
 {
@@ -1357,6 +1358,17 @@ test_outbox_names(void **state)
 	int64_t next = 0;
 	struct outbox_row row = {0};
 	assert_int_equal(store_outbox_next(f->store, (int64_t)time(NULL), &row, &next), 0);
+	/* Pending again under an unknown kind: sent, its text is emptied as a secret's. */
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE outbox SET state = 'pending'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(store_outbox_sent(f->store, id, (int64_t)time(NULL)), 0);
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT raw FROM outbox WHERE id = ?", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_int64(stmt, 1, id);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
 }
 
 static void

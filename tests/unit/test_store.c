@@ -143,7 +143,7 @@ test_a_long_reader_delays_the_wipe(void **state)
 
 /* ---- schema versions ---- */
 
-/* Stores of every earlier schema version: the schema text of daemon/store.c at each
+/* Stores of every earlier schema version: the schema text of daemon/store/store.c at each
  * commit that changed it (the version was not always bumped: two shapes of 1 and 3,
  * three of 5 before the one of 5 a real dialogctl wrote), filled from rows.sql. */
 static const struct old_store {
