@@ -6,7 +6,6 @@
 #include "directory/directory.h"
 #include "formats/dossier_number.h"
 #include "engine/engine.h"
-#include "outbox/notify.h"
 #include "conversation/conversation.h"
 #include "conversation/route.h"
 #include "directory/request_fields.h"

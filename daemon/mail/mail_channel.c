@@ -374,18 +374,15 @@ dossier_status(struct job *j, const struct analysis *a, double confidence)
 	};
 	struct actor actor = actor_for(j);
 	char *answer = NULL;
-	int rc = action_dossier_status(&actor, &req, &answer);
-	j->r->queued += actor.queued;
-	if (rc == DIRECTORY_UNAVAILABLE)
-		rc = escalate_unavailable(j, a, confidence);
-	else if (rc == 0)
+	int rc = action_done(j, a, &actor, action_dossier_status(&actor, &req, &answer));
+	if (rc == 0)
 		rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
-	if (rc == 0 && answer != NULL)
+	if (rc == 0)
 		rc = reply_with(j, a, OUTBOX_REPLY, answer);
 	free(answer);
 	for (size_t i = 0; i < n; i++)
 		free(numbers[i]);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Tells the correspondants that the job's thread goes to a person. */
