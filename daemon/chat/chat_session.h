@@ -1,16 +1,14 @@
-/* chat_session — one chat conversation (the website widget, `dialogctl chat`): the
- * engine's chat turn, plus the account actions as a conversation:
- *   identifier reminder — asks for the account's e-mail address or the structure's SIRET;
- *   password reset      — asks for the identifier or the e-mail address;
- *   dossier status      — asks for the number, then the e-mail address, mails a one-time
- *                         code to it when it is on file for the dossier, and gives the
- *                         status to whoever types that code ([security] code_ttl,
- *                         code_attempts; the hourly limits of wrong codes per visitor, per
- *                         address and for all visitors: action_code_check).
- * Every reply is the same whether or not an account, an address or a dossier exists.
- * The conversation lives in the store (a "chat" thread, its messages, the action in
- * progress): each turn is one transaction. A code typed by the visitor is kept in the
- * history as "[code saisi]", never as typed. Never logs. */
+/* chat_session — one chat conversation (the website widget, `dialogctl chat`): what is
+ * chat and nothing more. It checks that a message is text, keeps who the visitor is and
+ * the engine's memory of the conversation (a pending choice, the audience), and hands
+ * each message to the conversation layer as one turn (conversation/turn.h) in a
+ * transaction of its own. The flows (FAQ answers, the account actions asked for step by
+ * step, the one-time code of a dossier's status, the hand-over) are the turn's, shared
+ * with the mail. Every reply is the same whether or not an account, an address or a
+ * dossier exists; a code typed by the visitor is kept in the history as removed, never
+ * as typed. Never logs.
+ * Threads: one session is used by one thread at a time, on that thread's store
+ * connection; settings, store and directory are borrowed for the session's life. */
 #ifndef DIALOGD_CHAT_SESSION_H
 #define DIALOGD_CHAT_SESSION_H
 

@@ -2,19 +2,10 @@
 #include "autoconf.h"
 #include "mail/mail_channel.h"
 #include "engine/engine.h"
-#include "accounts/account_actions.h"
-#include "directory/directory.h"
-#include "formats/dossier_number.h"
 #include "directory/request_fields.h"
-#include "core/limit_window.h"
 #include "formats/mail_authres.h"
-#include "outbox/notify.h"
-#include "conversation/conversation.h"
-#include "conversation/route.h"
 #include "formats/mail_compose.h"
-#include "outbox/outbound.h"
 #include "store/store.h"
-#include "engine/template.h"
 #include "core/util.h"
 
 #include <sodium.h>
@@ -22,9 +13,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-/* Follow-ups in a thread a person handles: at most this many notices per burst window. */
-#define NOTICES_PER_WINDOW 3
 
 /* The key of a mail whose "in progress" marker a store error kept this thread from
  * clearing (one reader thread processes mail; the chat will not need it). */
@@ -83,27 +71,16 @@ struct job {
 	const struct mail_settings *s;
 	struct store *st;
 	const struct engine *e;
-	const struct parsed_mail *mail;
+	struct parsed_mail *mail;
 	const char *raw;                /* the message as received */
 	size_t raw_len;
-	const char *requester;          /* where replies go */
+	const char *requester;          /* where replies go, NULL: no usable address */
 	const char *requester_name;
-	struct thread_row thread;       /* id 0 while the mail has no thread */
-	struct directory *dir;          /* who is who, for the account actions */
-	int64_t inbound_id;             /* the mail's row in the thread, once recorded */
-	bool secret_thread;             /* a reset link or a code was sent in this thread */
 	bool may_quote;                 /* replies go to the From address, which our MTA
 					 * authenticated: the writer's words may be quoted back */
+	struct directory *dir;          /* who is who, for the account actions */
 	struct mail_result *r;
 };
-
-static int
-set_reason(struct job *j, const char *reason)
-{
-	free(j->r->reason);
-	j->r->reason = xstrdup(reason ? reason : "");
-	return 0;
-}
 
 static char *
 attachments_note(const struct parsed_mail *m)
@@ -118,332 +95,12 @@ attachments_note(const struct parsed_mail *m)
 	return sb.len ? strbuf_detach(&sb) : NULL;
 }
 
-/* Creates the thread (when the mail has none) or moves it to state, then records the
- * inbound message with its decision. */
-static int
-record_inbound(struct job *j, enum thread_state state, bool change_state, const char *intent, double confidence,
-	       const char *decision, const char *reason)
-{
-	const struct parsed_mail *m = j->mail;
-	if (j->thread.id == 0) {
-		int64_t id = store_thread_create(j->st, "mail", j->requester ? j->requester : "", m->subject, state, intent,
-						 reason);
-		if (id < 0)
-			return -1;
-		j->thread.id = id;
-		j->thread.state = state;
-	} else if (change_state) {
-		if (store_thread_update(j->st, j->thread.id, state, intent, reason) < 0)
-			return -1;
-		j->thread.state = state;
-	}
-	if (j->inbound_id != 0)  /* recorded already: a later step changed the decision */
-		return store_message_set_decision(j->st, j->inbound_id, decision, reason);
-	/* Tokens are gone from the mail already; a holder answering a code's or a link's
-	 * mail may quote the code too: what is kept (and shown to the correspondants) has
-	 * it removed. */
-	char *body = field_scrub_secrets(j->e->templates, m->body, j->secret_thread);
-	char *note = attachments_note(m);
-	struct message_row row = {
-		.thread_id = j->thread.id, .direction = "in", .message_id = m->message_id,
-		.sender = m->from_address, .recipient = j->s->actions.notify.sender.address, .subject = m->subject, .body = body,
-		.intent = intent, .confidence = confidence, .decision = decision, .note = reason ? reason : note,
-	};
-	int64_t rc = store_message_add(j->st, &row);
-	free(note);
-	free(body);
-	j->r->thread_id = j->thread.id;
-	if (rc > 0)
-		j->inbound_id = rc;
-	return rc < 0 ? -1 : 0;
-}
-
-/* A reply in the writer's thread: In-Reply-To their mail, References their chain then
- * their mail (RFC 5322 §3.6.4). */
-static int
-queue_mail(struct job *j, enum outbox_kind kind, const char *subject, const char *body)
-{
-	const struct parsed_mail *m = j->mail;
-	const char **refs = xcalloc(m->reference_count + 1, sizeof(*refs));
-	size_t nrefs = 0;
-	for (size_t i = 0; i < m->reference_count; i++)
-		refs[nrefs++] = m->references[i];
-	if (m->message_id != NULL)
-		refs[nrefs++] = m->message_id;
-	struct outbound o = {
-		.thread_id = j->thread.id, .kind = kind, .to_name = j->requester_name, .to = j->requester,
-		.subject = subject, .body = body, .in_reply_to = m->message_id, .references = refs,
-		.reference_count = nrefs,
-	};
-	int rc = outbound_queue(&j->s->actions.notify.sender, j->st, &o);
-	if (rc > 0)
-		j->r->queued++;
-	free(refs);
-	return rc < 0 ? -1 : 0;
-}
-
-/* NULL when the requester may get one more automatic reply, else why not. */
-static char *
-over_limit(struct job *j)
-{
-	const struct mail_settings *s = j->s;
-	if (j->requester == NULL)
-		return xstrdup("no usable reply address");
-	int64_t now = (int64_t)time(NULL);
-	int64_t bounced = store_last_bounce(j->st, j->requester);
-	if (bounced > 0 && s->bounce_pause > 0 && bounced > now - (int64_t)s->bounce_pause)
-		return xstrdup("replies to this address bounced recently");
-	if (s->burst_limit > 0 &&
-	    store_auto_replies_since(j->st, j->requester, now - (int64_t)s->burst_window) >= (int64_t)s->burst_limit)
-		return xasprintf("burst limit: %lu automatic replies in %lu s already", s->burst_limit, s->burst_window);
-	if (s->daily_limit > 0 &&
-	    store_auto_replies_since(j->st, j->requester, now - 86400) >= (int64_t)s->daily_limit)
-		return xasprintf("daily limit: %lu automatic replies in 24 h already", s->daily_limit);
-	/* Rotating addresses (a+1@, a+2@, b@, c@ …) is not a new sender each time. */
-	char *domain = mail_address_domain(j->requester);
-	int64_t to_domain = s->domain_limit > 0 && domain != NULL
-				    ? store_auto_replies_to_domain_since(j->st, domain, limit_window_start(now)) : 0;
-	char *limit = to_domain >= (int64_t)s->domain_limit && s->domain_limit > 0
-			      ? xasprintf("domain limit: %lu automatic replies to %s in an hour already", s->domain_limit,
-					  domain)
-			      : NULL;
-	free(domain);
-	if (limit != NULL)
-		return limit;
-	if (s->global_limit > 0 && store_outbox_kind_since(j->st, OUTBOX_REPLY, limit_window_start(now)) +
-					   store_outbox_kind_since(j->st, OUTBOX_ACK, limit_window_start(now)) >=
-				   (int64_t)s->global_limit)
-		return xasprintf("global limit: %lu automatic replies in an hour already", s->global_limit);
-	return NULL;
-}
-
-/* A reply to the writer, in the thread: answer (already rendered) in the mail envelope.
- * Anyone can write with a victim's address in Reply-To or a forged From, a subject and
- * words of their choosing: only a writer our MTA authenticated, who gets the reply at
- * that very address, sees their question quoted and their subject after "Re: ", and
- * never with a link in it; anyone else gets a neutral subject and no quote, so that
- * OCAPIAT's address never carries a stranger's text to a victim. */
-static int
-reply_with(struct job *j, const struct analysis *a, enum outbox_kind kind, const char *answer)
-{
-	char *quote = NULL, *subject;
-	char *neutral = template_render(j->e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
-	if (j->may_quote) {
-		char *question = field_scrub_secrets(j->e->templates, a->question, j->secret_thread);
-		quote = field_remove_links(j->e->templates, question);
-		free(question);
-		char *original = field_remove_links(j->e->templates, j->mail->subject);
-		subject = mail_reply_subject(original, neutral);
-		free(original);
-	} else {
-		subject = mail_reply_subject("", neutral);
-	}
-	free(neutral);
-	char *body = dialog_mail_envelope(j->e, answer, quote ? quote : "", OUTPUT_TEXT);
-	int rc = queue_mail(j, kind, subject, body);
-	free(subject);
-	free(body);
-	free(quote);
-	return rc;
-}
-
-/* The engine's own answer to the analysis, as a reply. */
-static int
-queue_reply(struct job *j, const struct analysis *a, enum outbox_kind kind)
-{
-	char *answer = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
-	int rc = reply_with(j, a, kind, answer);
-	free(answer);
-	return rc;
-}
-
-/* The account actions act for the mail's From address: the one compared with the
- * addresses on file. */
-static struct actor
-actor_for(struct job *j)
-{
-	return (struct actor){
-		.s = &j->s->actions, .st = j->st, .dir = j->dir, .e = j->e, .channel = "mail",
-		.requester = j->mail->from_address ? j->mail->from_address : "", .thread_id = j->thread.id,
-	};
-}
-
-static int escalate_unavailable(struct job *j, const struct analysis *a, double confidence);
-
-/* After an action: its mails counted, and a directory that could not answer turns the
- * request into an escalation (a person answers; nothing about an account was said). */
-static int
-action_done(struct job *j, const struct analysis *a, const struct actor *actor, int rc)
-{
-	j->r->queued += actor->queued;
-	if (rc == DIRECTORY_UNAVAILABLE)
-		return escalate_unavailable(j, a, analysis_confidence(a)) < 0 ? -1 : 1;
-	return rc < 0 ? -1 : 0;
-}
-
-/* Identifier reminder: the identifiers of the accounts whose e-mail on file is the
- * sender's address go to that address, in a separate mail; the reply says the same
- * thing whether or not an account matched (nothing about an account is revealed to
- * whoever wrote), with the FAQ's advice. Audited; limited per address and account. */
-static int
-identifier_reminder(struct job *j, const struct analysis *a)
-{
-	struct actor actor = actor_for(j);
-	int rc = j->mail->from_address == NULL
-			 ? store_audit_add(j->st, "mail", "", "identifier_reminder", NULL, audit_code(AUDIT_NO_SENDER))
-			 : action_identifier_reminder(&actor, "email", j->mail->from_address);
-	if ((rc = action_done(j, a, &actor, rc)) != 0)
-		return rc < 0 ? -1 : 0;
-	char *action = template_render(j->e->templates, "action_identifier_reply", OUTPUT_TEXT, NULL, 0);
-	char *faq = dialog_answer(j->e, a, CHANNEL_MAIL, OUTPUT_TEXT);
-	char *answer = xasprintf("%s\n%s", action, faq);
-	rc = reply_with(j, a, OUTBOX_REPLY, answer);
-	free(answer);
-	free(faq);
-	free(action);
-	return rc;
-}
-
-/* Password reset: for the account named in the mail ("mon identifiant est …"), else the
- * accounts whose address on file is the sender's, a link to the address on file; the
- * same reply whatever matched. */
-static int
-password_reset(struct job *j, const struct analysis *a)
-{
-	struct actor actor = actor_for(j);
-	char *identifier = field_identifier(a->question, false);
-	int rc = identifier ? action_password_reset(&actor, "identifier", identifier)
-		 : j->mail->from_address
-			 ? action_password_reset(&actor, "email", j->mail->from_address)
-			 : store_audit_add(j->st, "mail", "", "password_reset", NULL, audit_code(AUDIT_NO_SENDER));
-	free(identifier);
-	if ((rc = action_done(j, a, &actor, rc)) != 0)
-		return rc < 0 ? -1 : 0;
-	char *minutes = xasprintf("%lu", j->s->actions.reset_ttl / 60);
-	struct template_var var = { "minutes", minutes, false };
-	char *answer = template_render(j->e->templates, "action_reset_reply", OUTPUT_TEXT, &var, 1);
-	rc = reply_with(j, a, OUTBOX_REPLY, answer);
-	free(answer);
-	free(minutes);
-	return rc;
-}
-
 /* The sender proven by our receiving MTA (see mail_authres.h). */
 static bool
 authenticated_sender(const struct mail_settings *s, const struct parsed_mail *m)
 {
 	return mail_authres_sender_passes(mail_header_get(m, "Authentication-Results"), s->authserv_id,
 					  m->from_address);
-}
-
-/* Dossier status: the number from the mail (subject included); the status goes in the
- * reply only to a verified requester (action_dossier_status): the From address, answered
- * at that address, and when required an Authentication-Results pass for its domain.
- * Without a number, the assistant asks for it and the thread waits (a reply in the
- * thread completes the request). */
-static int
-dossier_status(struct job *j, const struct analysis *a, double confidence)
-{
-	const struct parsed_mail *m = j->mail;
-	/* The subject and the writer's new words only (the question the engine read, quoted
-	 * history and signature already removed): our own question or an earlier message
-	 * must not supply a number. */
-	char *text = xasprintf("%s\n%s", m->subject, a->question);
-	char *numbers[4];
-	size_t n = dossier_numbers(text, numbers, 4);
-	free(text);
-	const char *from = m->from_address;
-	j->r->outcome = MAIL_ANSWERED;
-	if (n == 0) {
-		set_reason(j, "dossier status: number asked for");
-		int rc = record_inbound(j, THREAD_OPEN, true, "dossier_status", confidence, "answered", NULL);
-		char *ask = rc == 0 ? template_render(j->e->templates, "action_dossier_ask", OUTPUT_TEXT, NULL, 0) : NULL;
-		if (rc == 0)
-			rc = reply_with(j, a, OUTBOX_REPLY, ask);
-		if (rc == 0)
-			rc = store_audit_add(j->st, "mail", from ? from : "", "dossier_status", NULL, audit_code(AUDIT_NUMBER_ASKED));
-		free(ask);
-		return rc;
-	}
-	struct dossier_request req = {
-		.numbers = numbers, .number_count = n, .from = from, .audience = a->match.audience,
-		/* The reply goes to Reply-To when there is one: the status may only travel in it
-		 * when that is the very address on file that was checked. */
-		.answer_goes_to_from = j->requester != NULL && from != NULL && strcasecmp(j->requester, from) == 0,
-		.sender_proven = !j->s->require_authenticated_sender || authenticated_sender(j->s, m),
-	};
-	struct actor actor = actor_for(j);
-	char *answer = NULL;
-	int rc = action_done(j, a, &actor, action_dossier_status(&actor, &req, &answer));
-	if (rc == 0)
-		rc = record_inbound(j, THREAD_ANSWERED, true, "dossier_status", confidence, "answered", NULL);
-	if (rc == 0)
-		rc = reply_with(j, a, OUTBOX_REPLY, answer);
-	free(answer);
-	for (size_t i = 0; i < n; i++)
-		free(numbers[i]);
-	return rc < 0 ? -1 : 0;
-}
-
-/* Tells the correspondants that the job's thread goes to a person. */
-static int
-notify_hand_over(struct job *j, enum escalation_reason reason, bool over_limit)
-{
-	int rc = conversation_notify_hand_over(&j->s->actions.notify, j->st, j->e, j->thread.id, reason, over_limit);
-	if (rc > 0)
-		j->r->queued++;
-	return rc < 0 ? -1 : 0;
-}
-
-/* The thread goes to a person: acknowledgement to the writer (unless a limit says to stay
- * silent) and notification to the correspondants. */
-static int
-escalate(struct job *j, const struct analysis *a, const char *reason, double confidence)
-{
-	j->r->outcome = MAIL_ESCALATED;
-	char *limit = over_limit(j);
-	char *why = limit ? xasprintf("%s; %s: no acknowledgement", reason, limit) : xstrdup(reason);
-	set_reason(j, why);
-	int rc = record_inbound(j, THREAD_ESCALATED, true, *j->r->intent ? j->r->intent : NULL, confidence,
-				"escalated", why);
-	if (rc == 0 && limit == NULL)
-		rc = queue_reply(j, a, OUTBOX_ACK);
-	if (rc == 0)
-		rc = notify_hand_over(j, a->reason, limit != NULL);
-	free(why);
-	free(limit);
-	return rc;
-}
-
-/* An account action the directory could not serve: the thread goes to a person and the
- * writer is told a person will answer; nothing about an account was said. */
-static int
-escalate_unavailable(struct job *j, const struct analysis *a, double confidence)
-{
-	struct analysis unavailable = *a;  /* borrowed fields: not cleared here */
-	unavailable.decision = DECISION_ESCALATE;
-	unavailable.reason = REASON_UNAVAILABLE;
-	char *why = xasprintf("%s: %s", route_reason_text(REASON_UNAVAILABLE, CHANNEL_MAIL), directory_error(j->dir));
-	int rc = escalate(j, &unavailable, why, confidence);
-	free(why);
-	return rc;
-}
-
-/* Beyond a limit the thread goes to a person silently (a flooding sender: one notice
- * per burst window, not one per mail). */
-static int
-silent_escalation(struct job *j, const char *limit, double confidence)
-{
-	j->r->outcome = MAIL_ESCALATED;
-	set_reason(j, limit);
-	if (record_inbound(j, THREAD_ESCALATED, true, *j->r->intent ? j->r->intent : NULL, confidence, "escalated", limit) < 0)
-		return -1;
-	int64_t last = store_last_notify_for(j->st, j->requester ? j->requester : "");
-	if (last < 0)
-		return -1;
-	if (last > (int64_t)time(NULL) - (int64_t)j->s->burst_window)
-		return 0;
-	return notify_hand_over(j, REASON_NONE, true);
 }
 
 /* Our own mails a delivery report can be about: at most this many Message-IDs read. */
@@ -474,123 +131,68 @@ record_bounces(struct job *j)
 	return rc;
 }
 
-/* A follow-up in a thread the bot does not own (in the correspondants' queue, or a
- * correspondant holds it): the assistant keeps quiet and passes it on. A writer sending
- * follow-up after follow-up does not flood the correspondants: a few notices per thread
- * and window, each with the new message only; the rest is in the thread. */
-static int
-pass_on(struct job *j)
-{
-	j->r->outcome = MAIL_ATTACHED;
-	set_reason(j, "follow-up in a thread a correspondant handles");
-	if (record_inbound(j, THREAD_ESCALATED, false, NULL, 0, "attached", NULL) < 0)
-		return -1;
-	unsigned long window = j->s->burst_window ? j->s->burst_window : 600;
-	int64_t recent = store_notices_since(j->st, j->thread.id, (int64_t)time(NULL) - (int64_t)window);
-	if (recent < 0)
-		return -1;
-	if (recent >= NOTICES_PER_WINDOW)
-		return 0;
-	char *motive = template_render(j->e->templates, "notify_reason_follow_up", OUTPUT_TEXT, NULL, 0);
-	int rc = notify_correspondants(&j->s->actions.notify, j->st, j->e, j->thread.id, motive, 1);
-	free(motive);
-	if (rc > 0)
-		j->r->queued++;
-	return rc < 0 ? -1 : 0;
-}
-
-/* An automatic answer, or a silent hand-over when a reply limit is reached. */
-static int
-answer(struct job *j, const struct analysis *a, const struct route *route, double confidence)
-{
-	char *limit = over_limit(j);
-	int rc;
-	if (limit != NULL) {
-		rc = silent_escalation(j, limit, confidence);
-	} else if (route->kind == ROUTE_ACTION && route->action == ACCOUNT_DOSSIER_STATUS) {
-		rc = dossier_status(j, a, confidence);
-	} else {
-		j->r->outcome = MAIL_ANSWERED;
-		rc = record_inbound(j, THREAD_ANSWERED, true, j->r->intent, confidence, "answered", NULL);
-		enum account_action action = route->kind == ROUTE_ACTION ? route->action : ACCOUNT_ACTION_NONE;
-		if (rc == 0 && action == ACCOUNT_IDENTIFIER_REMINDER)
-			rc = identifier_reminder(j, a);
-		else if (rc == 0 && action == ACCOUNT_PASSWORD_RESET)
-			rc = password_reset(j, a);
-		else if (rc == 0)
-			rc = queue_reply(j, a, OUTBOX_REPLY);
-	}
-	free(limit);
-	return rc;
-}
-
-/* The engine's reading of the mail, routed (route.h). */
-static int
-analysed(struct job *j, struct analysis *a)
-{
-	free(j->r->intent);
-	j->r->intent = xstrdup(analysis_intent_id(a));
-	double confidence = analysis_confidence(a);
-	const struct thread_row *t = &j->thread;
-	struct route_context context = {
-		.channel = CHANNEL_MAIL, .in_thread = t->id != 0, .directory = j->dir,
-		.awaits_dossier_number = t->id != 0 && t->state == THREAD_OPEN && t->intent != NULL &&
-					 strcmp(t->intent, "dossier_status") == 0,
-	};
-	struct route route = route_decide(a, &context);
-	if (route.kind == ROUTE_ACTION && route.action == ACCOUNT_DOSSIER_STATUS) {
-		free(j->r->intent);
-		j->r->intent = xstrdup("dossier_status");
-	}
-	switch (route.kind) {
-	case ROUTE_NOTHING:
-		j->r->outcome = MAIL_ATTACHED;
-		set_reason(j, "nothing to answer (thanks or greeting)");
-		return record_inbound(j, j->thread.state, false, j->r->intent, confidence, "attached", NULL);
-	case ROUTE_ESCALATE:
-		a->decision = DECISION_ESCALATE;
-		a->reason = route.reason;
-		return escalate(j, a, route_reason_text(route.reason, CHANNEL_MAIL), confidence);
-	case ROUTE_ANSWER:
-	case ROUTE_ACTION:
-		break;
-	}
-	return answer(j, a, &route, confidence);
-}
-
-/* Decides and records, inside the transaction. */
-static int
-decide(struct job *j, const char *unreadable, struct intent_scratch *scratch)
+/* The no-reply rule that applies to the mail (an auto-reply, a list, a bounce...), NULL
+ * when none. A message that could not be read and has no sender either is not an
+ * auto-reply to drop: a person must see it (notified, nobody to acknowledge to). */
+static const char *
+refusal_of(const struct job *j, const char *unreadable)
 {
 	const struct parsed_mail *m = j->mail;
-	const char *refusal = mail_policy_refusal(&j->s->policy, m);
-	/* A message that could not be read and has no sender either is not an auto-reply
-	 * to drop: a person must see it (notified, nobody to acknowledge to). */
 	bool senderless_unreadable = unreadable != NULL && m->from_address == NULL && m->reply_to_address == NULL;
-	if (refusal != NULL && !senderless_unreadable) {
-		j->r->outcome = MAIL_IGNORED;
-		set_reason(j, refusal);
-		if (record_bounces(j) < 0)
-			return -1;
-		return record_inbound(j, THREAD_IGNORED, false, NULL, 0, "ignored", refusal);
+	return senderless_unreadable ? NULL : mail_policy_refusal(&j->s->policy, m);
+}
+
+static enum mail_outcome
+mail_outcome_of(enum turn_outcome outcome)
+{
+	switch (outcome) {
+	case TURN_ANSWERED: return MAIL_ANSWERED;
+	case TURN_ESCALATED: return MAIL_ESCALATED;
+	case TURN_IGNORED: return MAIL_IGNORED;
+	case TURN_ATTACHED: break;
 	}
-	/* The bot answers only the threads it owns. */
-	if (j->thread.id != 0 && j->thread.owner != OWNER_BOT)
-		return pass_on(j);
-	struct analysis a = {0};
-	char *err = NULL;
-	int rc;
-	if (unreadable != NULL || mail_analyze(j->e, scratch, &j->s->dialog, m, &a, &err) < 0) {
-		analysis_clear(&a);
-		a.decision = DECISION_ESCALATE;
-		a.reason = REASON_UNREADABLE;
-		a.question = xstrdup("");
-		rc = escalate(j, &a, unreadable ? unreadable : err, 0);
-	} else {
-		rc = analysed(j, &a);
+	return MAIL_ATTACHED;
+}
+
+/* The mail as one turn of its thread's conversation (conversation/turn.h). */
+static int
+mail_turn(struct job *j, int64_t thread_id, const char *unreadable, struct intent_scratch *scratch)
+{
+	const struct parsed_mail *m = j->mail;
+	const char *refusal = refusal_of(j, unreadable);
+	if (refusal != NULL && record_bounces(j) < 0)
+		return -1;
+	const struct mail_settings *s = j->s;
+	struct turn_settings ts = { .actions = &s->actions, .dialog = &s->dialog, .limits = &s->limits };
+	struct turn_mail envelope = { .message_id = m->message_id, .references = (const char *const *)m->references,
+				      .reference_count = m->reference_count, .may_quote = j->may_quote };
+	char *question = unreadable == NULL && refusal == NULL ? mail_question_text(m) : NULL;
+	struct turn_input in = {
+		.channel = CHANNEL_MAIL, .thread_id = thread_id, .subject = m->subject, .text = m->body,
+		.question = question, .notes = *j->r->notes ? j->r->notes : NULL, .message_id = m->message_id,
+		.recipient = s->actions.notify.sender.address, .refusal = refusal, .unreadable = unreadable,
+		.mail = &envelope,
+		.requester = {
+			.name = m->from_address ? m->from_address : "", .reply_to = j->requester,
+			.reply_name = j->requester_name, .from_address = m->from_address,
+			.from_proven = !s->require_authenticated_sender || authenticated_sender(s, m),
+		},
+	};
+	struct turn_result tr;
+	int rc = conversation_turn(&ts, j->st, j->dir, j->e, scratch, &in, &tr);
+	free(question);
+	if (rc == 0) {
+		struct mail_result *r = j->r;
+		r->outcome = mail_outcome_of(tr.outcome);
+		r->thread_id = tr.thread_id;
+		r->queued = tr.queued;
+		free(r->intent);
+		free(r->reason);
+		r->intent = tr.intent;
+		r->reason = tr.reason;
+		tr.intent = tr.reason = NULL;
 	}
-	free(err);
-	analysis_clear(&a);
+	turn_result_clear(&tr);
 	return rc;
 }
 
@@ -709,15 +311,9 @@ process_in_transaction(struct job *j, const char *unreadable, struct intent_scra
 		ids[n++] = mail->references[i];
 	int64_t tid = store_thread_by_message_ids(st, ids, n);
 	free(ids);
-	int rc = tid < 0 ? -1 : tid > 0 && store_thread_get(st, tid, &j->thread) < 0 ? -1 : 0;
-	int secret = rc == 0 && j->thread.id != 0 ? store_thread_has_secret(st, j->thread.id) : 0;
-	if (secret < 0)
-		rc = -1;
-	j->secret_thread = secret == 1;
+	int rc = tid < 0 ? -1 : mail_turn(j, tid, unreadable, scratch);
 	if (rc == 0)
-		rc = decide(j, unreadable, scratch);
-	if (rc == 0)
-		rc = store_processed_add(st, j->s->mailbox, j->r->key, j->thread.id);
+		rc = store_processed_add(st, j->s->mailbox, j->r->key, j->r->thread_id);
 	/* The "in progress" marker goes with the commit: a crash anywhere before (parser,
 	 * engine, composer, kill -9) leaves it, and the restart escalates this mail unread
 	 * instead of crashing again. */
@@ -775,7 +371,6 @@ mail_process(const struct mail_settings *s, struct store *st, struct directory *
 	int rc = process_in_transaction(&j, unreadable, scratch);
 	if (rc < 0)
 		rc = failed_transaction(s, st, r, error_r);
-	thread_row_clear(&j.thread);
 	directory_close(&own);
 	parsed_mail_clear(&mail);
 	free(unreadable);

@@ -1,8 +1,11 @@
-/* mail_channel — what happens to one inbound e-mail, from raw bytes to the store: read it
- * (mail_parse), apply the no-reply rules (mail_policy) and the per-sender limits, find
- * its thread, ask the engine, and record the inbound message, the decision and every
- * outbound mail (reply or acknowledgement, correspondants' notification) in ONE
- * transaction. Sending is the SMTP sender's job. Never logs: the caller logs the result. */
+/* mail_channel — what is mail in one inbound e-mail, from raw bytes to the store: read it
+ * (mail_parse; too large, unsafe or twice interrupted: unread), its no-reply rules
+ * (mail_policy) and proven bounces, its thread (In-Reply-To, References), who wrote and
+ * what is proven (From, Reply-To, our MTA's Authentication-Results: mail_authres), then
+ * the conversation layer's turn (conversation/turn.h: recording, engine, limits, actions,
+ * hand-over, the reply queued in the writer's thread), and the mail marked processed —
+ * all in ONE transaction. Sending is the SMTP sender's job. Never logs: the caller logs
+ * the result. Threads: any thread, on its own store connection, directory and scratch. */
 #ifndef DIALOGD_MAIL_CHANNEL_H
 #define DIALOGD_MAIL_CHANNEL_H
 
@@ -13,6 +16,7 @@
 #include "formats/mail_parse.h"
 #include "formats/mail_policy.h"
 #include "accounts/account_actions.h"
+#include "conversation/turn.h"
 #include "outbox/outbound.h"
 
 struct store;
@@ -27,10 +31,9 @@ struct mail_settings {
 	struct mail_policy policy;
 	const char *mailbox;            /* the key of processed mail in the store */
 	size_t max_message_size;
-	unsigned long burst_limit, burst_window, daily_limit, bounce_pause;
-	/* Automatic replies per hour to one domain, and to everyone (0: no limit): rotating
-	 * sender addresses does not buy more. */
-	unsigned long domain_limit, global_limit;
+	/* Automatic replies per address, domain and hour before a thread goes to a person
+	 * silently: rotating sender addresses does not buy more. */
+	struct reply_limits limits;
 	bool require_authenticated_sender;  /* status only with Authentication-Results dkim/spf=pass */
 	const char *authserv_id;        /* our MTA's name in the Authentication-Results it adds */
 	/* The remote directory's settings (each thread opens its own), NULL for the embedded one. */

@@ -94,12 +94,12 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	actions_from_config(m, cfg);
 	ms->mailbox = cfg->imap_mailbox;
 	ms->max_message_size = cfg->max_message_size;
-	ms->burst_limit = cfg->burst_limit;
-	ms->burst_window = cfg->burst_window;
-	ms->daily_limit = cfg->daily_limit;
-	ms->bounce_pause = cfg->bounce_pause;
-	ms->domain_limit = cfg->domain_limit;
-	ms->global_limit = cfg->global_limit;
+	ms->limits.burst_limit = cfg->burst_limit;
+	ms->limits.burst_window = cfg->burst_window;
+	ms->limits.daily_limit = cfg->daily_limit;
+	ms->limits.bounce_pause = cfg->bounce_pause;
+	ms->limits.domain_limit = cfg->domain_limit;
+	ms->limits.global_limit = cfg->global_limit;
 	m->directory_http = (struct directory_http_settings){
 		.url = cfg->directory_url, .user = cfg->directory_user, .password = m->directory_password,
 		.api_key = m->directory_api_key, .timeout = cfg->directory_timeout,

@@ -127,8 +127,9 @@ struct message_row {
 int64_t store_message_add(struct store *store, const struct message_row *message);
 /* 1 when a secret mail (reset link, one-time code) was sent in the thread, 0 when not, -1. */
 int store_thread_has_secret(struct store *store, int64_t thread_id);
-/* Changes what was decided about a message already recorded (an action that could not run). */
-int store_message_set_decision(struct store *store, int64_t id, const char *decision, const char *note);
+/* Completes message id, recorded first in its thread before what it caused: its body,
+ * intent, confidence, decision and note from message (the other fields are kept). */
+int store_message_complete(struct store *store, int64_t id, const struct message_row *message);
 
 /* Calls fn for each thread, newest first; state NULL for every state. */
 typedef int (*store_thread_fn)(const struct thread_row *row, void *user);

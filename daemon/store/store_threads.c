@@ -206,9 +206,10 @@ store_thread_has_secret(struct store *st, int64_t thread_id)
 }
 
 int
-store_message_set_decision(struct store *st, int64_t id, const char *decision, const char *note)
+store_message_complete(struct store *st, int64_t id, const struct message_row *m)
 {
-	return store_exec(st, "UPDATE messages SET decision = ?, note = ? WHERE id = ?", "ssi", decision, note, id);
+	return store_exec(st, "UPDATE messages SET body = ?, intent = ?, confidence = ?, decision = ?, note = ? WHERE id = ?",
+			  "ssdssi", m->body, m->intent, m->confidence, m->decision, m->note, id);
 }
 
 static int

@@ -177,7 +177,7 @@ static void
 test_burst_limit_goes_silent(void **state)
 {
 	struct fixture *f = *state;
-	f->settings.burst_limit = 2;
+	f->settings.limits.burst_limit = 2;
 	struct mail_result r;
 	for (int i = 0; i < 3; i++) {
 		char *id = xasprintf("burst%d@example.test", i);
@@ -941,10 +941,10 @@ static void
 test_rotating_addresses_buy_nothing(void **state)
 {
 	struct fixture *f = *state;
-	f->settings.burst_limit = 3;
-	f->settings.daily_limit = 5;
-	f->settings.domain_limit = 10;
-	f->settings.global_limit = 25;
+	f->settings.limits.burst_limit = 3;
+	f->settings.limits.daily_limit = 5;
+	f->settings.limits.domain_limit = 10;
+	f->settings.limits.global_limit = 25;
 	f->settings.actions.notify.notify_limit = 6;
 	f->settings.actions.notify.digest_interval = 900;
 	for (int i = 0; i < 200; i++) {

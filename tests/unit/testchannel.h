@@ -56,8 +56,8 @@ setup(void **state)
 	test_mail_settings(&f->settings);
 	/* The per-sender limits are tested on their own; a trailing '/' in the link base is
 	 * not doubled. */
-	f->settings.burst_limit = 0;
-	f->settings.daily_limit = 0;
+	f->settings.limits.burst_limit = 0;
+	f->settings.limits.daily_limit = 0;
 	f->settings.actions.public_url = "https://assistance.ocapiat.test/";
 	*state = f;
 	return 0;

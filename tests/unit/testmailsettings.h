@@ -22,8 +22,8 @@ test_mail_settings(struct mail_settings *s)
 	s->actions.notify.correspondants = "correspondants@ocapiat.test";
 	s->actions.notify.console_url = "http://127.0.0.1:8080/console/#/threads/";
 	s->max_message_size = 10 * 1024 * 1024;
-	s->burst_window = 600;
-	s->bounce_pause = 86400;
+	s->limits.burst_window = 600;
+	s->limits.bounce_pause = 86400;
 	s->actions.reminder_limit = 3;
 	s->actions.status_limit = 10;
 	s->actions.reset_limit = 3;
