@@ -1,10 +1,11 @@
 /* dialogctl — the command-line companion of dialogd, for operators and for measuring
- * the assistant: ask, classify, eval, check, chat. Same engine as the daemon.
+ * the assistant: ask, classify, eval, check, chat, and a person's reply in a thread. Same engine as the daemon.
  * `classify` prints one JSON object per input line: a contract used by tools. */
 #include "autoconf.h"
 #include "core/config.h"
 #include "chat/chat_session.h"
 #include "ctl_eval.h"
+#include "ctl_reply.h"
 #include "ctl_store.h"
 #include "directory/directory.h"
 #include "directory/directory_import.h"
@@ -56,6 +57,7 @@ usage(FILE *out)
 	      "  config [--man]      print every configuration key with its default (--man: as dialogd.conf(5))\n"
 	      "  threads [--json] [--state answered|escalated|ignored|open]   threads, newest first\n"
 	      "  thread ID           one thread with its messages\n"
+	      "  reply ID [--as NAME] [--take-over]   answer in a thread as a person (the text on stdin)\n"
 	      "  outbox [--state pending|sent|failed]   outbound mail and its delivery\n"
 	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
 	      "  import companies|accounts|dossiers FILE.csv   fill the directory (all or nothing)\n"
@@ -581,6 +583,8 @@ run_engine_command(const char *command, const struct options *o, const struct co
 		}
 	} else if (strcmp(command, "chat") == 0) {
 		rc = cmd_chat(e, o, cfg);
+	} else if (strcmp(command, "reply") == 0) {
+		rc = ctl_reply(e, cfg, rest, args);
 	} else {
 		fprintf(stderr, "dialogctl: unknown command \"%s\"\n", command);
 		usage(stderr);
