@@ -416,6 +416,13 @@ cmd_chat(const struct engine *e, const struct options *o, const struct config *c
 		printf("%sOCAPIAT > %s\n", tty ? "\n" : "", reply);
 		free(reply);
 		fflush(stdout);
+		/* The account work, once the reply is out (conversation/deferred.h). */
+		unsigned queued;
+		if (chat_session_after_reply(cs, e, &queued, &err) < 0) {
+			fprintf(stderr, "dialogctl: chat: account action after the reply: %s\n", err);
+			free(err);
+			err = NULL;
+		}
 	}
 	char *bye = template_render(e->templates, "chat_goodbye", OUTPUT_TEXT, NULL, 0);
 	printf("%sOCAPIAT > %s\n", tty ? "\n" : "", bye);

@@ -1,6 +1,7 @@
 /* chat_session — see chat_session.h. */
 #include "autoconf.h"
 #include "chat/chat_session.h"
+#include "conversation/deferred.h"
 #include "conversation/turn.h"
 #include "core/text.h"
 #include "core/util.h"
@@ -83,4 +84,10 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	r.reply = NULL;
 	turn_result_clear(&r);
 	return reply;
+}
+
+int
+chat_session_after_reply(struct chat_session *cs, const struct engine *e, unsigned *queued_r, char **error_r)
+{
+	return conversation_run_deferred(cs->s, cs->st, cs->dir, e, queued_r, error_r);
 }

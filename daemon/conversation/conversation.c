@@ -117,10 +117,9 @@ thread_ids_clear(struct thread_ids *t)
 	free(t->last_inbound);
 }
 
-/* The answer as a mail in the writer's thread. 1 queued, 0 no usable address, -1. */
-static int
-reply_by_mail(const struct sender_identity *sender, const struct engine *e, struct store *st,
-	      const struct thread_row *thread, const char *person, const char *text)
+int
+conversation_mail_in_thread(const struct sender_identity *sender, const struct engine *e, struct store *st,
+			    const struct thread_row *thread, enum outbox_kind kind, const char *author, const char *text)
 {
 	struct thread_ids ids = {0};
 	if (store_messages_each(st, thread->id, collect_id, &ids) < 0) {
@@ -133,8 +132,8 @@ reply_by_mail(const struct sender_identity *sender, const struct engine *e, stru
 	free(neutral);
 	char *body = dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
 	struct outbound o = {
-		.thread_id = thread->id, .kind = OUTBOX_PERSON, .to = thread->requester, .subject = subject,
-		.body = body, .author = person, .in_reply_to = ids.last_inbound,
+		.thread_id = thread->id, .kind = kind, .to = thread->requester, .subject = subject,
+		.body = body, .author = author, .in_reply_to = ids.last_inbound,
 		.references = (const char *const *)ids.ids, .reference_count = ids.count,
 	};
 	int rc = outbound_queue(sender, st, &o);
@@ -169,7 +168,7 @@ conversation_reply(const struct sender_identity *sender, const struct engine *e,
 	if (got == 1 && (thread.owner != OWNER_PERSON || strcmp(thread.owner_person, person) != 0))
 		rc = 0;  /* only who holds the thread answers in it */
 	else if (got == 1 && strcmp(thread.channel, "mail") == 0)
-		rc = reply_by_mail(sender, e, st, &thread, person, text);
+		rc = conversation_mail_in_thread(sender, e, st, &thread, OUTBOX_PERSON, person, text);
 	else if (got == 1)
 		rc = reply_by_chat(st, &thread, person, text);
 	/* What was said is in the thread: the thread is the person's, answered. */

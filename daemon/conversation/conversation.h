@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "engine/dialog.h"
+#include "store/store.h"
 
 struct engine;
 struct notify_settings;
@@ -41,6 +42,14 @@ enum conversation_result conversation_resolve(struct store *store, int64_t threa
 enum conversation_result conversation_reply(const struct sender_identity *sender, const struct engine *engine,
 					    struct store *store, int64_t thread_id, const char *person,
 					    const char *text);
+
+/* A mail in thread's writer's thread (In-Reply-To and References of its messages, a
+ * neutral subject, the envelope of the assistant's replies): kind, by author (a
+ * correspondant; NULL: the assistant). 1 queued, 0 no usable address, -1 (store). Runs
+ * in the caller's transaction. */
+int conversation_mail_in_thread(const struct sender_identity *sender, const struct engine *engine,
+				struct store *store, const struct thread_row *thread, enum outbox_kind kind,
+				const char *author, const char *text);
 
 /* The correspondants are told that the thread goes to a person, for reason (the motive of
  * route_notify_motive; over_limit: the writer got no acknowledgement because of a reply

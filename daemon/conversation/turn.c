@@ -171,6 +171,17 @@ turn_escalate_unavailable(struct turn *t, const struct analysis *a)
 }
 
 int
+turn_defer(struct turn *t, const char *action, const char *by, const char *value)
+{
+	struct deferred_action d = {
+		.thread_id = t->thread_id, .channel = (char *)(t->in->channel == CHANNEL_MAIL ? "mail" : "chat"),
+		.requester = (char *)t->in->requester.name, .action = (char *)action, .by = (char *)by,
+		.value = (char *)value,
+	};
+	return store_deferred_add(t->st, &d) < 0 ? -1 : 0;
+}
+
+int
 turn_action_done(struct turn *t, const struct analysis *a, const struct actor *actor, int rc)
 {
 	t->r->queued += actor->queued;

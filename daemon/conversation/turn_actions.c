@@ -66,38 +66,32 @@ turn_action_for_text(struct turn *t, enum account_action action, const char *tex
 	bool by_siret = !reset && email == NULL && field_siret(text, siret);
 	if (email == NULL && identifier == NULL && !by_siret)
 		return 0;
-	struct actor actor = turn_actor(t);
 	const char *by = email ? "email" : identifier ? "identifier" : "siret";
 	const char *value = email ? email : identifier ? identifier : siret;
-	int rc = reset ? action_password_reset(&actor, by, value) : action_identifier_reminder(&actor, by, value);
+	int rc = turn_defer(t, account_action_name(action), by, value);
 	free(email);
 	free(identifier);
-	if ((rc < 0 && rc != DIRECTORY_UNAVAILABLE) || store_chat_action_delete(t->st, t->thread_id) < 0)
+	if (rc < 0 || store_chat_action_delete(t->st, t->thread_id) < 0)
 		return -1;
-	if ((rc = turn_action_done(t, NULL, &actor, rc)) != 0)
-		return rc < 0 ? -1 : 1;
 	reply_done(t, NULL, action);
 	return 1;
 }
 
 /* By mail: a reminder for the accounts whose address on file is the From address; a
  * reset for the account the mail names ("mon identifiant est …"), else for those of the
- * From address. */
+ * From address. The reply does not wait for them (deferred.h). */
 static int
 mail_action(struct turn *t, const struct analysis *a, enum account_action action)
 {
 	const char *from = t->in->requester.from_address;
-	bool reset = action == ACCOUNT_PASSWORD_RESET;
-	struct actor actor = turn_actor(t);
-	char *identifier = reset ? field_identifier(a->question, false) : NULL;
-	int rc = identifier ? action_password_reset(&actor, "identifier", identifier)
-		 : from == NULL ? store_audit_add(t->st, "mail", "", account_action_name(action), NULL,
-						  audit_code(AUDIT_NO_SENDER))
-		 : reset        ? action_password_reset(&actor, "email", from)
-				: action_identifier_reminder(&actor, "email", from);
+	const char *name = account_action_name(action);
+	char *identifier = action == ACCOUNT_PASSWORD_RESET ? field_identifier(a->question, false) : NULL;
+	int rc = identifier    ? turn_defer(t, name, "identifier", identifier)
+		 : from == NULL ? store_audit_add(t->st, "mail", "", name, NULL, audit_code(AUDIT_NO_SENDER))
+				: turn_defer(t, name, "email", from);
 	free(identifier);
-	if ((rc = turn_action_done(t, a, &actor, rc)) != 0)
-		return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
 	reply_done(t, a, action);
 	return 0;
 }

@@ -77,6 +77,12 @@ struct actor turn_actor(const struct turn *t);
  * Returns 0 (go on), 1 (handed over: the turn is decided) or -1. */
 int turn_action_done(struct turn *t, const struct analysis *a, const struct actor *actor, int rc);
 
+/* The account work of a request, left for after the reply (deferred.h): the audit's
+ * action, then what it acts for (by: email, identifier, siret; or the dossier number
+ * for DEFERRED_ONE_TIME_CODE, whose value is the address the code goes to). */
+#define DEFERRED_ONE_TIME_CODE "one_time_code"
+int turn_defer(struct turn *t, const char *action, const char *by, const char *value);
+
 /* turn_actions.c: the account action route_decide chose for a. Returns 0 or -1. */
 int turn_account_action(struct turn *t, const struct analysis *a, enum account_action action);
 /* Runs a reminder or a reset for what text names (an address, an identifier, a SIRET;
@@ -90,6 +96,10 @@ int turn_action_for_text(struct turn *t, enum account_action action, const char 
 int turn_steps(struct turn *t);
 /* An action asks for what it needs (number: the dossier's, when the message gave it). */
 int turn_ask(struct turn *t, enum account_action action, const char *number);
+/* The code's hash for the step of thread_id that waits for the code of number sent to
+ * email (deferred.c, once it is sent); no change when the conversation moved on. */
+int turn_step_set_code(struct store *store, int64_t thread_id, const char *number, const char *email,
+		       const char *hash);
 /* A message that is only a one-time code (kept out of the subject and the history). */
 bool turn_is_bare_code(const char *text);
 /* A message that could hold a one-time code in some shape. */

@@ -96,46 +96,34 @@ turn_ask(struct turn *t, enum account_action action, const char *number)
 	return put_step(t, action, step, number, NULL, NULL, STEP_TTL);
 }
 
-/* The visitor gave an address for a dossier's status: a code goes to it when it is on
- * file for the dossier (and no limit is reached); the reply is the same either way. */
+/* The visitor gave an address for a dossier's status: the code goes to it when it is
+ * on file for the dossier and no limit is reached, after the reply (deferred.c), which is
+ * the same either way. The step waits for the code until then with no hash: a code typed
+ * before it is sent is a wrong one. */
 static int
 send_code(struct turn *t, const char *number, const char *email)
 {
 	const struct action_settings *s = t->s->actions;
-	const char *visitor = t->in->requester.name;
-	int64_t since = limit_window_start(t->now);
-	/* Limits: the visitor's look-ups, and the codes actually sent to the address or for
-	 * the dossier (look-ups by others that sent nothing must not lock the holder out). */
-	int64_t by_visitor = store_audit_count(t->st, visitor, "dossier_status", since);
-	int64_t to_address = store_audit_count_subject(t->st, "one_time_code", email, audit_code(AUDIT_CODE_SENT), since);
-	int64_t for_dossier = store_audit_count_subject(t->st, "dossier_status", number, audit_code(AUDIT_CODE_SENT), since);
-	if (by_visitor < 0 || to_address < 0 || for_dossier < 0)
+	if (put_step(t, ACCOUNT_DOSSIER_STATUS, STEP_CODE, number, email, NULL, (int64_t)s->code_ttl) < 0 ||
+	    turn_defer(t, DEFERRED_ONE_TIME_CODE, number, email) < 0)
 		return -1;
-	struct directory_dossier d = {0};
-	int found = directory_dossier_get(t->dir, number, &d);
-	bool on_file = found == 1 && directory_dossier_has_email(&d, email);
-	directory_dossier_clear(&d);
-	if (found < 0 && found != DIRECTORY_UNAVAILABLE)
-		return -1;
-	bool over = by_visitor >= (int64_t)s->status_limit || to_address >= (int64_t)s->status_limit ||
-		    for_dossier >= (int64_t)s->status_limit;
-	const char *outcome = found == DIRECTORY_UNAVAILABLE ? audit_code(AUDIT_DIRECTORY_UNAVAILABLE)
-			      : over                          ? audit_code(AUDIT_STATUS_LIMIT)
-			      : on_file                       ? audit_code(AUDIT_CODE_SENT)
-			      : found == 1                    ? audit_code(AUDIT_STATUS_NOT_ON_FILE)
-							      : audit_code(AUDIT_NO_DOSSIER);
-	if (store_audit_add(t->st, "chat", visitor, "dossier_status", number, outcome) < 0)
-		return -1;
-	if (found == DIRECTORY_UNAVAILABLE)
-		return turn_escalate_unavailable(t, NULL) < 0 || store_chat_action_delete(t->st, t->thread_id) < 0 ? -1 : 0;
-	struct actor actor = turn_actor(t);
-	char *hash = NULL;
-	if (action_code_send(&actor, email, on_file && !over, &hash) < 0)
-		return -1;
-	t->r->queued += actor.queued;
-	int rc = put_step(t, ACCOUNT_DOSSIER_STATUS, STEP_CODE, number, email, hash, (int64_t)s->code_ttl);
-	free(hash);
 	status_reply_minutes(t, "chat_code_sent", s->code_ttl);
+	return 0;
+}
+
+int
+turn_step_set_code(struct store *st, int64_t thread_id, const char *number, const char *email, const char *hash)
+{
+	struct chat_action c;
+	int got = store_chat_action_get(st, thread_id, &c);
+	int rc = got < 0 ? -1 : 0;
+	if (got == 1 && step_of(&c) == STEP_CODE && c.subject != NULL && strcmp(c.subject, number) == 0 &&
+	    c.email != NULL && strcmp(c.email, email) == 0) {
+		free(c.code_hash);
+		c.code_hash = xstrdup(hash);
+		rc = store_chat_action_put(st, &c);
+	}
+	chat_action_clear(&c);
 	return rc;
 }
 

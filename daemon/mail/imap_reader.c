@@ -5,6 +5,7 @@
  * returns the highest UID even below n; buffered EXISTS during IDLE). */
 #include "autoconf.h"
 #include "mail/imap_reader_internal.h"
+#include "conversation/deferred.h"
 #include "directory/directory.h"
 #include "engine/engine.h"
 #include "engine/intent.h"
@@ -368,6 +369,27 @@ refused_again(struct imap_reader *r, uint32_t uid, const char *why, double now)
 	return r->refused_count < FETCH_TRIES || now - r->refused_since < REFUSED_SPAN;
 }
 
+/* The account work the turns left for after their replies (conversation/deferred.h),
+ * once those replies are queued and the sender woken: a request for an existing account
+ * is answered as fast as one for none. A store error leaves it for the next message. */
+static void
+run_deferred(struct imap_reader *r)
+{
+	unsigned queued = 0;
+	char *err = NULL;
+	pthread_rwlock_rdlock(&r->engine->lock);
+	int ran = conversation_run_deferred(&r->mail->actions, r->store, r->directory, r->engine->engine, &queued, &err);
+	pthread_rwlock_unlock(&r->engine->lock);
+	if (ran < 0) {
+		log_error("account actions after the reply: %s; tried again after the next message", err);
+		free(err);
+	} else if (ran > 0) {
+		log_info("account actions after the reply: %d done, %u mail(s) queued", ran, queued);
+	}
+	if (queued > 0)
+		smtp_sender_wake(r->sender);
+}
+
 /* One message through mail_process: as fetched (got 0: raw[0..len), size bytes on the
  * server; raw is freed here) or escalated unread (got -2). Returns STEP_OK, or
  * STEP_STORE when it was not processed and is to be retried. */
@@ -395,6 +417,7 @@ process_message(struct imap_reader *r, uint32_t uid, int got, char *raw, size_t 
 	if (res.queued > 0)
 		smtp_sender_wake(r->sender);
 	mail_result_clear(&res);
+	run_deferred(r);
 	return STEP_OK;
 }
 
@@ -404,6 +427,7 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 {
 	*found_r = 0;
 	uint32_t last_uid;
+	run_deferred(r);  /* what a stop or a crash left pending */
 	if (resume_point(r, &last_uid) != STEP_OK)
 		return STEP_STORE;
 	uint32_t *uids = NULL;

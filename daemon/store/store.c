@@ -164,6 +164,15 @@
 	" WHEN outcome LIKE '% wrong one-time codes in an hour from all visitors (cap %' THEN 'code_cap'" \
 	" ELSE outcome END;"
 
+/* The account actions a turn left for after its reply (conversation/deferred.c): what
+ * is done for an existing account must not delay the requester's answer. A row lives
+ * from the turn's commit to the run that does it. */
+#define SQL_DEFERRED_ACTIONS \
+	"CREATE TABLE IF NOT EXISTS deferred_actions (" \
+	"  id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE," \
+	"  channel TEXT NOT NULL, requester TEXT NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL," \
+	"  value TEXT NOT NULL, created INTEGER NOT NULL);"
+
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
  * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
@@ -172,7 +181,7 @@
 	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
-	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES
+	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -202,6 +211,8 @@ static const struct schema_step {
 	[6] = { 7, SQL_THREAD_OWNER },
 	/* Audit outcomes stored as codes. */
 	[7] = { 8, SQL_AUDIT_CODES },
+	/* The account actions done after the reply (issue 14: no timing tells an account). */
+	[8] = { 9, SQL_DEFERRED_ACTIONS },
 };
 
 int

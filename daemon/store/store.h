@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -349,6 +349,24 @@ void chat_action_clear(struct chat_action *action);
 int store_chat_action_get(struct store *store, int64_t thread_id, struct chat_action *action);
 int store_chat_action_put(struct store *store, const struct chat_action *action);
 int store_chat_action_delete(struct store *store, int64_t thread_id);
+
+/* An account action left by a turn for after its reply. */
+struct deferred_action {
+	int64_t id;
+	int64_t thread_id;      /* the request's thread */
+	char *channel;          /* "mail" or "chat" */
+	char *requester;        /* the audit's requester and the per-requester limits */
+	char *action;           /* identifier_reminder, password_reset, one_time_code */
+	char *by;               /* email, identifier, siret; for one_time_code the dossier */
+	char *value;            /* the address, identifier or SIRET asked for */
+	int64_t created;
+};
+void deferred_action_clear(struct deferred_action *action);
+/* Returns the new row's id, or -1. */
+int64_t store_deferred_add(struct store *store, const struct deferred_action *action);
+/* The oldest: 1 with *action, 0 when there is none, -1. */
+int store_deferred_next(struct store *store, struct deferred_action *action);
+int store_deferred_delete(struct store *store, int64_t id);
 
 /* ---- one-time codes ---- */
 /* Records a wrong one-time code (never the code) typed at now by visitor for email;

@@ -119,6 +119,61 @@ store_chat_action_delete(struct store *st, int64_t thread_id)
 	return store_exec(st, "DELETE FROM chat_actions WHERE thread_id = ?", "i", thread_id);
 }
 
+/* ---- account actions done after the reply ---- */
+
+void
+deferred_action_clear(struct deferred_action *a)
+{
+	free(a->channel);
+	free(a->requester);
+	free(a->action);
+	free(a->by);
+	free(a->value);
+	memset(a, 0, sizeof(*a));
+}
+
+int64_t
+store_deferred_add(struct store *st, const struct deferred_action *a)
+{
+	if (store_exec(st,
+		       "INSERT INTO deferred_actions (thread_id, channel, requester, action, by, value, created)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       "isssssi", a->thread_id, a->channel, a->requester, a->action, a->by, a->value,
+		       store_now_seconds()) < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int
+store_deferred_next(struct store *st, struct deferred_action *a)
+{
+	memset(a, 0, sizeof(*a));
+	sqlite3_stmt *stmt = store_prepare(st,
+					   "SELECT id, thread_id, channel, requester, action, by, value, created"
+					   " FROM deferred_actions ORDER BY id LIMIT 1", "");
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(stmt, 0);
+		a->thread_id = sqlite3_column_int64(stmt, 1);
+		a->channel = store_column_dup(stmt, 2);
+		a->requester = store_column_dup(stmt, 3);
+		a->action = store_column_dup(stmt, 4);
+		a->by = store_column_dup(stmt, 5);
+		a->value = store_column_dup(stmt, 6);
+		a->created = sqlite3_column_int64(stmt, 7);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st);
+}
+
+int
+store_deferred_delete(struct store *st, int64_t id)
+{
+	return store_exec(st, "DELETE FROM deferred_actions WHERE id = ?", "i", id);
+}
+
 /* ---- one-time codes ---- */
 
 /* Longer than any limit's window (an hour): what the limits need, no more. */

@@ -6,6 +6,7 @@
  * Usage: bench_actions DATA_DIR WORK_DIR */
 #include "autoconf.h"
 #include "chat/chat_session.h"
+#include "conversation/deferred.h"
 #include "directory/directory.h"
 #include "directory/directory_import.h"
 #include "engine/engine.h"
@@ -98,15 +99,18 @@ main(int argc, char **argv)
 				      "Bonjour, j'ai égaré mon mot de passe, pouvez-vous m'aider ?\r\n", i);
 		struct mail_result r;
 		double t0 = monotonic_seconds();
-		if (mail_process(&s, st, dir, e, scratch, raw, strlen(raw), strlen(raw), &r, &err) < 0 || r.queued != 2) {
-			fprintf(stderr, "bench_actions: mail %d: %s (queued %u)\n", i, err ? err : "", r.queued);
+		/* The reply, then the account work left for after it (the reset link's mail). */
+		unsigned later = 0;
+		if (mail_process(&s, st, dir, e, scratch, raw, strlen(raw), strlen(raw), &r, &err) < 0 ||
+		    conversation_run_deferred(&s.actions, st, dir, e, &later, &err) < 0 || r.queued + later != 2) {
+			fprintf(stderr, "bench_actions: mail %d: %s (queued %u)\n", i, err ? err : "", r.queued + later);
 			return 1;
 		}
 		ms[i] = (monotonic_seconds() - t0) * 1000;
 		mail_result_clear(&r);
 		free(raw);
 	}
-	report("password reset by mail (1 transaction)", ms, MAILS, monotonic_seconds() - start);
+	report("password reset by mail (reply, then the link)", ms, MAILS, monotonic_seconds() - start);
 	free(ms);
 
 	sqlite3 *db;
@@ -119,7 +123,8 @@ main(int argc, char **argv)
 		const char *lines[] = { "où en est mon dossier AF-2023-018745 ?", "j.moreau@scierie-des-combes.example" };
 		for (int k = 0; k < 2; k++) {
 			char *reply = chat_session_turn(cs, e, scratch, &s.dialog, lines[k], strlen(lines[k]), &err);
-			if (reply == NULL) {
+			unsigned later;
+			if (reply == NULL || chat_session_after_reply(cs, e, &later, &err) < 0) {
 				fprintf(stderr, "bench_actions: chat: %s\n", err);
 				return 1;
 			}

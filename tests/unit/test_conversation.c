@@ -240,6 +240,9 @@ chat_say(struct fixture *f, struct chat_session *cs, const char *text)
 	char *reply = chat_session_turn(cs, f->engine, f->scratch, &f->settings.dialog, text, strlen(text), &err);
 	if (reply == NULL)
 		fail_msg("chat_session_turn: %s", err);
+	unsigned queued;
+	if (chat_session_after_reply(cs, f->engine, &queued, &err) < 0)
+		fail_msg("chat_session_after_reply: %s", err);
 	return reply;
 }
 

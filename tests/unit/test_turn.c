@@ -7,6 +7,7 @@
 #include "testutil.h"
 #include "testmailsettings.h"
 #include "testchannel.h"
+#include "conversation/deferred.h"
 #include "conversation/turn.h"
 #include "directory/directory.h"
 #include "engine/dialog.h"
@@ -43,6 +44,13 @@ turn(struct fixture *f, struct directory *dir, const struct turn_input *in, stru
 	assert_int_equal(store_begin(f->store), 0);
 	assert_int_equal(conversation_turn(&ts, f->store, dir, f->engine, f->scratch, in, r), 0);
 	assert_int_equal(store_commit(f->store), 0);
+	/* The account work after the reply, as the channels run it. */
+	struct directory *own = dir == NULL ? directory_open_sqlite(f->store) : NULL;
+	unsigned queued = 0;
+	char *err = NULL;
+	assert_true(conversation_run_deferred(&s->actions, f->store, dir ? dir : own, f->engine, &queued, &err) >= 0);
+	r->queued += queued;
+	directory_close(&own);
 }
 
 /* The rows of table in thread that meet condition. */
