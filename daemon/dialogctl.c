@@ -25,6 +25,7 @@
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +369,22 @@ is_goodbye(const char *line)
 /* chat: a conversation in the terminal, as the website's chat has it. With -c, on the
  * daemon's store and directory (account actions included: mails wait in the outbox for
  * the daemon to send); without, on a throw-away store. */
+/* The chat lines of a thread past the first seen ones, printed (counted in count). */
+struct chat_lines {
+	size_t seen, count;
+};
+
+static int
+print_new_lines(const struct message_row *m, int64_t at, void *user)
+{
+	(void)at;
+	struct chat_lines *c = user;
+	if (strcmp(m->direction, "out") == 0 && m->decision != NULL && strcmp(m->decision, "chat") == 0 &&
+	    c->count++ >= c->seen)
+		printf("\nOCAPIAT > %s\n", m->body ? m->body : "");
+	return 0;
+}
+
 static int
 cmd_chat(const struct engine *e, const struct options *o, const struct config *cfg)
 {
@@ -416,13 +433,20 @@ cmd_chat(const struct engine *e, const struct options *o, const struct config *c
 		printf("%sOCAPIAT > %s\n", tty ? "\n" : "", reply);
 		free(reply);
 		fflush(stdout);
-		/* The account work, once the reply is out (conversation/deferred.h). */
+		/* The account work, once the reply is out (conversation/deferred.h), and what it
+		 * had to say (a directory that failed: a person will answer). */
+		struct chat_lines lines = { .seen = SIZE_MAX };
+		store_messages_each(store, chat_session_thread(cs), print_new_lines, &lines);
+		lines.seen = lines.count;
+		lines.count = 0;
 		unsigned queued;
 		if (chat_session_after_reply(cs, e, &queued, &err) < 0) {
 			fprintf(stderr, "dialogctl: chat: account action after the reply: %s\n", err);
 			free(err);
 			err = NULL;
 		}
+		store_messages_each(store, chat_session_thread(cs), print_new_lines, &lines);
+		fflush(stdout);
 	}
 	char *bye = template_render(e->templates, "chat_goodbye", OUTPUT_TEXT, NULL, 0);
 	printf("%sOCAPIAT > %s\n", tty ? "\n" : "", bye);

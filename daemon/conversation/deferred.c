@@ -9,6 +9,8 @@
 #include "core/util.h"
 #include "directory/directory.h"
 #include "engine/dialog.h"
+#include "engine/engine.h"
+#include "engine/template.h"
 #include "store/audit.h"
 #include "store/store.h"
 
@@ -66,6 +68,17 @@ code_for_dossier(struct actor *actor, const char *number, const char *email)
 	return rc;
 }
 
+/* What the requester is told when the directory failed after their reply. */
+static char *
+unavailable_text(const struct engine *e)
+{
+	char *why = template_render(e->templates, "reason_directory_unavailable_after", OUTPUT_TEXT, NULL, 0);
+	struct template_var var = { "reason", why, true };
+	char *text = template_render(e->templates, "escalation_ack", OUTPUT_TEXT, &var, 1);
+	free(why);
+	return text;
+}
+
 /* The directory could not answer: a person takes the thread, the correspondants are
  * told, and the requester hears it on the thread's channel (nothing about an account). */
 static int
@@ -86,9 +99,7 @@ hand_over(struct run *run, const struct deferred_action *d)
 		rc = q < 0 ? -1 : 0;
 		run->queued += q > 0;
 	}
-	static char nothing[] = "";
-	struct analysis a = { .decision = DECISION_ESCALATE, .reason = REASON_UNAVAILABLE, .question = nothing };
-	char *text = rc == 0 ? dialog_answer(run->e, &a, channel, OUTPUT_TEXT) : NULL;
+	char *text = rc == 0 ? unavailable_text(run->e) : NULL;
 	if (rc == 0 && by_mail) {
 		int q = conversation_mail_in_thread(&run->s->notify.sender, run->e, run->st, &thread, OUTBOX_ACK, NULL, text);
 		rc = q < 0 ? -1 : 0;

@@ -44,6 +44,9 @@ static const struct {
 	{ "reason_dossier_status", { "" } },
 	{ "reason_unreadable", { "" } },
 	{ "reason_directory_unavailable", { "" } },
+	/* The same, said after a reply that promised a mail "if an account matches": the
+	 * account work ran after it and the directory did not answer. */
+	{ "reason_directory_unavailable_after", { "" } },
 	/* Identifier reminder: the reply to the requester (the same whether or not an account
 	 * matched), and the separate mail to the address on file. */
 	{ "action_identifier_reply", { "" } },

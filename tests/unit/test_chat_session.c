@@ -692,7 +692,7 @@ test_directory_down(void **state)
 	/* Its failure, after the reply, hands the thread over, and the chat's next line says
 	 * a person will answer. */
 	assert_int_equal(query_int(f, "SELECT count(*) FROM messages WHERE direction = 'out' AND decision = 'chat'"
-				      " AND body LIKE '%Nous ne pouvons pas traiter votre demande automatiquement%'"), 1);
+				      " AND body LIKE '%nous n’avons pas pu traiter votre demande automatiquement%'"), 1);
 	struct thread_row t = {0};
 	assert_int_equal(store_thread_get(f->ts.store, chat_session_thread(cs), &t), 1);
 	assert_int_equal(t.state, THREAD_ESCALATED);

@@ -1134,7 +1134,8 @@ test_directory_down_escalates(void **state)
 		assert_int_equal(r.queued, deferred ? 3 : 2);
 		char *ack = reply_body(f, r.thread_id, "ack");
 		assert_non_null(ack);
-		assert_non_null(strstr(ack, "Nous ne pouvons pas traiter votre demande automatiquement"));
+		assert_non_null(strstr(ack, deferred ? "nous n’avons pas pu traiter votre demande automatiquement"
+							: "Nous ne pouvons pas traiter votre demande automatiquement"));
 		assert_non_null(strstr(ack, "transmise à un conseiller"));
 		struct thread_row t = {0};
 		assert_int_equal(store_thread_get(f->store, r.thread_id, &t), 1);
