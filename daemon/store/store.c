@@ -461,6 +461,12 @@ store_begin(struct store *st)
 }
 
 int
+store_relax_durability(struct store *st, bool relaxed)
+{
+	return store_exec(st, relaxed ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", "");
+}
+
+int
 store_commit(struct store *st)
 {
 	return store_exec(st, "COMMIT", "");

@@ -39,6 +39,10 @@ bool store_error_is_conflict(const struct store *store);
 void store_set_busy_timeout(struct store *store, int milliseconds);
 int store_begin(struct store *store);
 int store_commit(struct store *store);
+/* relaxed: the commits that follow wait for no fsync (synchronous = NORMAL: a power cut
+ * may undo the last ones, a crash does not) until it is set back (FULL, the default).
+ * For work whose loss only means doing it again: its request stays in a durable row. */
+int store_relax_durability(struct store *store, bool relaxed);
 void store_rollback(struct store *store);
 
 /* ---- mailbox reading state ---- */
@@ -364,6 +368,8 @@ struct deferred_action {
 void deferred_action_clear(struct deferred_action *action);
 /* Returns the new row's id, or -1. */
 int64_t store_deferred_add(struct store *store, const struct deferred_action *action);
+/* How many are pending (a read outside any transaction), or -1. */
+int64_t store_deferred_count(struct store *store);
 /* The oldest: 1 with *action, 0 when there is none, -1. */
 int store_deferred_next(struct store *store, struct deferred_action *action);
 int store_deferred_delete(struct store *store, int64_t id);

@@ -144,6 +144,12 @@ store_deferred_add(struct store *st, const struct deferred_action *a)
 	return sqlite3_last_insert_rowid(st->db);
 }
 
+int64_t
+store_deferred_count(struct store *st)
+{
+	return store_query_int(st, "SELECT count(*) FROM deferred_actions", "");
+}
+
 int
 store_deferred_next(struct store *st, struct deferred_action *a)
 {
