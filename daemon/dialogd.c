@@ -28,6 +28,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +349,8 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	struct web_settings web_settings = {
 		.listen = cfg->web_listen, .store_path = cfg->store_path,
 		.support_address = setup->from_address, .reset_ttl = cfg->reset_ttl, .engine = holder,
+		.header_timeout = cfg->web_header_timeout, .body_timeout = cfg->web_body_timeout,
+		.connections_per_address = cfg->web_connections_per_address,
 	};
 	if (id->switch_user && identity_resume_root() < 0) {
 		/* logged */
@@ -453,6 +456,27 @@ stop_pending(void)
 	return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
 }
 
+/* Every web client holds three descriptors (web_front.c), and the web server keeps its
+ * connections below the soft limit, often 1024: raised to the hard limit (at most 65536)
+ * so that slow or idle clients do not crowd out the others that early. */
+#define DESCRIPTORS_WANTED 65536
+
+static void
+raise_descriptor_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > DESCRIPTORS_WANTED ? DESCRIPTORS_WANTED : rl.rlim_max;
+	if (rl.rlim_cur >= want)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warning("cannot raise the open files limit from %llu to %llu: %s", (unsigned long long)was,
+			    (unsigned long long)want, strerror(errno));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -480,6 +504,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_setup("dialogd", cfg.log_syslog);
+	raise_descriptor_limit();
 	struct identity id = {0};
 	struct mail_setup setup = {0};
 	struct engine_holder holder = {0};

@@ -155,6 +155,11 @@ static const struct config_key {
 	S("web", "listen", web_listen, "127.0.0.1:8080", "address and port of the chat, the console and the password reset page (loopback by default)"),
 	S("web", "public_url", web_public_url, "http://127.0.0.1:8080",
 	  "address of this server as users reach it (through the reverse proxy): the base of the reset links sent by mail"),
+	N("web", "header_timeout", web_header_timeout, "10",
+	  "seconds a client has to send a whole request head (and, on a kept-alive connection, the next one) before it is closed"),
+	N("web", "body_timeout", web_body_timeout, "30", "seconds a client has to send a whole request body before it is closed"),
+	N("web", "connections_per_address", web_connections_per_address, "32",
+	  "connections one client address may hold at once (a reverse proxy on the same host counts as one address)"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef P
@@ -352,6 +357,9 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		strbuf_addf(errors, "%s: [directory] backend = http needs url\n", path);
 	if (!has_scheme(cfg->directory_url, "http://", "https://"))
 		strbuf_addf(errors, "%s: [directory] url: \"%s\" must start with http:// or https://\n", path, cfg->directory_url);
+	if (cfg->web_header_timeout == 0 || cfg->web_body_timeout == 0 || cfg->web_connections_per_address == 0)
+		strbuf_addf(errors, "%s: [web] header_timeout, body_timeout and connections_per_address must be at least 1\n",
+			    path);
 	if (!has_scheme(cfg->web_public_url, "http://", "https://"))
 		strbuf_addf(errors, "%s: [web] public_url: \"%s\" must start with http:// or https://\n", path, cfg->web_public_url);
 	char *host = NULL, *why = NULL;

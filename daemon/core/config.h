@@ -58,6 +58,8 @@ struct config {
 
 	char *web_listen;       /* [web] listen: host:port for the chat, the console, the reset page */
 	char *web_public_url;   /* [web] public_url: base of the links in mails */
+	unsigned long web_header_timeout, web_body_timeout;     /* [web]: seconds for a head, a body */
+	unsigned long web_connections_per_address;              /* [web] */
 	unsigned long reset_limit, reset_ttl;   /* [security] */
 	unsigned long code_attempts, code_ttl;  /* [security] */
 	char *directory_backend;        /* [directory] backend: sqlite or http */

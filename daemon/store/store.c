@@ -463,7 +463,11 @@ store_begin(struct store *st)
 int
 store_relax_durability(struct store *st, bool relaxed)
 {
-	return store_exec(st, relaxed ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", "");
+	st->relaxed += relaxed ? 1 : -1;
+	int rc = store_exec(st, st->relaxed > 0 ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", "");
+	if (rc < 0)
+		st->relaxed -= relaxed ? 1 : -1;  /* nothing changed */
+	return rc;
 }
 
 int

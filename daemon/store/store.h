@@ -40,8 +40,9 @@ void store_set_busy_timeout(struct store *store, int milliseconds);
 int store_begin(struct store *store);
 int store_commit(struct store *store);
 /* relaxed: the commits that follow wait for no fsync (synchronous = NORMAL: a power cut
- * may undo the last ones, a crash does not) until it is set back (FULL, the default).
- * For work whose loss only means doing it again: its request stays in a durable row. */
+ * may undo the last ones, a crash does not) until it is set back (FULL, the default);
+ * calls nest (each true undone by a false). For work whose loss only means doing it
+ * again: its request stays in a durable row. */
 int store_relax_durability(struct store *store, bool relaxed);
 void store_rollback(struct store *store);
 

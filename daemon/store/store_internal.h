@@ -18,6 +18,7 @@ struct store {
 	char *error;
 	bool constraint;        /* the last error was a constraint (e.g. UNIQUE) violation */
 	int upgraded_from;      /* the version store_open's first step started from, -1: none ran */
+	int relaxed;            /* store_relax_durability depth: > 0, commits wait for no fsync */
 };
 
 /* A caller's callback and its argument, for the row adapters of each piece. */

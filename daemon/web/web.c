@@ -591,6 +591,10 @@ web_bind(const struct web_settings *settings, char **error_r)
 	w->store_path = xstrdup(settings->store_path);
 	w->reset.support_address = w->support_address;
 	w->reset.ttl_minutes = (settings->reset_ttl + 59) / 60;
+	w->header_timeout = settings->header_timeout ? (int)settings->header_timeout : WEB_HEADER_TIMEOUT;
+	w->body_timeout = settings->body_timeout ? (int)settings->body_timeout : WEB_BODY_TIMEOUT;
+	w->per_address = settings->connections_per_address ? (unsigned)settings->connections_per_address
+							   : WEB_CONNECTIONS_PER_ADDRESS;
 	if (parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;

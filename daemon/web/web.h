@@ -14,6 +14,10 @@ struct web_settings {
 	const char *store_path;         /* the thread opens its own connection */
 	const char *support_address;    /* named on the pages: where to write */
 	unsigned long reset_ttl;        /* seconds a reset link lasts ([security] reset_ttl) */
+	/* Slow clients: seconds for a request head (or, kept alive, the next one) and for a
+	 * body, and connections one address may hold ([web] header_timeout, body_timeout,
+	 * connections_per_address; 0: the defaults). */
+	unsigned long header_timeout, body_timeout, connections_per_address;
 	struct engine_holder *engine;   /* the pages' texts (its templates), read-locked while a
 					 * page is built: a reload swaps it (borrowed) */
 };

@@ -69,6 +69,8 @@ struct web_conn {
 	struct lws *http;               /* lws' HTTP connection on the other end */
 	int client_fd, relay_fd;
 	bool client_open, relay_open;   /* not closed yet: their descriptors may be used */
+	bool http_started;              /* the socketpair and lws' side exist (from the first
+					 * checked head on: a slow client never reaches lws) */
 	char peer[INET6_ADDRSTRLEN];    /* the client's address, for the log */
 	struct web_queue head;          /* the request head being read */
 	struct web_head scan;           /* its reading */
@@ -182,6 +184,27 @@ kill_soon(struct lws *wsi)
 		lws_set_timeout(wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 }
 
+/* A slow client holds a connection (and three descriptors) as long as it likes unless
+ * every wait has an end: the head of a request, and on a kept-alive connection the next
+ * one, must come within header_timeout of the wait's start, a body within body_timeout.
+ * lws closes the connection when the time is up. */
+#define TIMEOUT_HEAD (PENDING_TIMEOUT_USER_REASON_BASE + 1)
+#define TIMEOUT_BODY (PENDING_TIMEOUT_USER_REASON_BASE + 2)
+
+static void
+await(struct web_conn *c, enum front_state state)
+{
+	c->state = state;
+	if (!c->client_open || c->client == NULL || c->closing)
+		return;
+	if (state == FRONT_HEAD)
+		lws_set_timeout(c->client, TIMEOUT_HEAD, c->web->header_timeout);
+	else if (state == FRONT_BODY)
+		lws_set_timeout(c->client, TIMEOUT_BODY, c->web->body_timeout);
+	else if (state == FRONT_PASS)
+		lws_set_timeout(c->client, NO_PENDING_TIMEOUT, 0);  /* the WebSocket's own pings and idle time */
+}
+
 static void
 listener_hold(struct web *w, bool hold)
 {
@@ -222,11 +245,18 @@ client_done(struct web_conn *c)
 	lws_set_timeout(c->client, PENDING_TIMEOUT_CLOSE_SEND, FRONT_LINGER_SECS);
 }
 
+static bool http_start(struct web_conn *c);
+
 static void
 flush_to_http(struct web_conn *c, bool in_writeable)
 {
-	if (!c->relay_open)
+	if (!c->http_started && queue_pending(&c->to_http) > 0 && !http_start(c))
 		return;
+	if (!c->relay_open) {
+		if (!c->http_started && c->client_eof)
+			kill_soon(c->client);  /* gone before a whole request: nothing to answer */
+		return;
+	}
 	int rc = queue_send(&c->to_http, c->relay_fd);
 	if (rc < 0) {
 		kill_soon(c->relay);
@@ -298,7 +328,7 @@ front_feed(struct web_conn *c, const char *data, size_t n)
 			data += k;
 			n -= k;
 			if (c->body_left == 0)
-				c->state = FRONT_HEAD;
+				await(c, FRONT_HEAD);
 			break;
 		}
 		case FRONT_HEAD: {
@@ -321,13 +351,13 @@ front_feed(struct web_conn *c, const char *data, size_t n)
 			switch (c->scan.next) {
 			case WEB_HEAD_NEXT_REQUEST:
 				c->body_left = c->scan.content_length;
-				c->state = c->body_left > 0 ? FRONT_BODY : FRONT_HEAD;
+				await(c, c->body_left > 0 ? FRONT_BODY : FRONT_HEAD);
 				break;
 			case WEB_HEAD_NEXT_UNKNOWN:
 				c->state = FRONT_DISCARD;  /* web.c refuses it (400, 411, 413) and closes */
 				break;
 			case WEB_HEAD_NEXT_OTHER:
-				c->state = FRONT_PASS;
+				await(c, FRONT_PASS);
 				break;
 			}
 			queue_clear(&c->head);
@@ -454,19 +484,52 @@ web_adopt(struct web *w, lws_adoption_type type, int fd, const char *protocol, s
 	return lws_adopt_descriptor_vhost_via_info(&desc);
 }
 
-/* A new client: its socket and our end of a socketpair as raw descriptors, the other end
- * as lws' HTTP connection. */
+/* The client's address as text, for the log and the count per address. */
 static void
-conn_start(struct web *w, int fd, const struct sockaddr_storage *sa)
+peer_name(const struct sockaddr_storage *sa, char *out, size_t size)
 {
+	if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+}
+
+/* lws' side of a connection, once there is a checked request to give it: a socketpair,
+ * our end as a raw descriptor, the other as lws' HTTP connection. Until then a client
+ * holds one descriptor and nothing of lws (its header tables are few, and a crowd of
+ * slow heads would take them all). Returns false when it could not be made (the client
+ * is closed). */
+static bool
+http_start(struct web_conn *c)
+{
+	struct web *w = c->web;
+	c->http_started = true;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warning("web: socketpair failed: %s", strerror(errno));
-		close(fd);
-		listener_hold(w, true);  /* as accept_clients does */
-		lws_set_timer_usecs(w->listener, LWS_USEC_PER_SEC);
-		return;
+		kill_soon(c->client);
+		return false;
 	}
+	c->relay_fd = sv[1];
+	if ((c->relay = web_adopt(w, LWS_ADOPT_RAW_FILE_DESC, sv[1], "dialogd-front", c)) == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		kill_soon(c->client);
+		return false;
+	}
+	c->relay_open = true;
+	if ((c->http = web_adopt(w, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, sv[0], NULL, c)) == NULL) {
+		kill_soon(c->relay);
+		kill_soon(c->client);
+		return false;
+	}
+	return true;
+}
+
+/* A new client: its socket as a raw descriptor, read by the front. */
+static void
+conn_start(struct web *w, int fd, const struct sockaddr_storage *sa)
+{
 	struct web_conn *c = xcalloc(1, sizeof(*c));
 	c->web = w;
 	c->next = w->conns;
@@ -475,31 +538,16 @@ conn_start(struct web *w, int fd, const struct sockaddr_storage *sa)
 	w->conns = c;
 	w->connections++;
 	c->client_fd = fd;
-	c->relay_fd = sv[1];
-	if (sa->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, c->peer, sizeof(c->peer));
-	else
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, c->peer, sizeof(c->peer));
+	c->relay_fd = -1;
+	peer_name(sa, c->peer, sizeof(c->peer));
 	/* lws closes a socket it fails to adopt, not a raw descriptor. */
 	if ((c->client = web_adopt(w, LWS_ADOPT_RAW_FILE_DESC, fd, "dialogd-front", c)) == NULL) {
 		close(fd);
-		close(sv[0]);
-		close(sv[1]);
 		conn_free(c);
 		return;
 	}
 	c->client_open = true;
-	if ((c->relay = web_adopt(w, LWS_ADOPT_RAW_FILE_DESC, sv[1], "dialogd-front", c)) == NULL) {
-		close(sv[0]);
-		close(sv[1]);
-		kill_soon(c->client);
-		return;
-	}
-	c->relay_open = true;
-	if ((c->http = web_adopt(w, LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP, sv[0], NULL, c)) == NULL) {
-		kill_soon(c->relay);
-		kill_soon(c->client);
-	}
+	await(c, FRONT_HEAD);
 }
 
 int
@@ -535,6 +583,32 @@ web_front_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 }
 
+/* Whether the client's address holds per_address connections already: then the new one
+ * is closed at once (many slow connections from one place would hold the descriptors
+ * every other visitor needs). Logged 20 a minute at most: a client's doing. */
+static bool
+crowded(struct web *w, const struct sockaddr_storage *sa)
+{
+	char peer[INET6_ADDRSTRLEN];
+	peer_name(sa, peer, sizeof(peer));
+	unsigned held = 0;
+	for (const struct web_conn *c = w->conns; c != NULL && held < w->per_address; c = c->next)
+		held += strcmp(c->peer, peer) == 0;
+	if (held < w->per_address)
+		return false;
+	time_t now = time(NULL);
+	if (now - w->crowd_window >= 60) {
+		if (w->crowd_refusals > 20)
+			log_info("web: %u more connections refused for their address were not logged", w->crowd_refusals - 20);
+		w->crowd_window = now;
+		w->crowd_refusals = 0;
+	}
+	if (++w->crowd_refusals <= 20)
+		log_info("web: refused a connection from %s: it holds %u already ([web] connections_per_address)", peer,
+			 held);
+	return true;
+}
+
 /* The listening socket is readable: new clients. */
 static void
 accept_clients(struct web *w)
@@ -562,6 +636,10 @@ accept_clients(struct web *w)
 		 * body): without this, Nagle holds the second piece until the client's delayed
 		 * ACK, 40 ms a request on a kept-alive connection. lws sets it on the sockets it
 		 * accepts. */
+		if (crowded(w, &sa)) {
+			close(fd);
+			continue;
+		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		conn_start(w, fd, &sa);

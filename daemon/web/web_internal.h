@@ -38,12 +38,23 @@ struct web {
 	struct lws_protocol_vhost_options headers[4];
 	time_t refusal_window;          /* the minute refusals are counted in, for the log */
 	unsigned refusals;
+	/* Slow clients (web_front.c): seconds for a head and for a body, connections per
+	 * address, and the minute the connections refused for that are counted in. */
+	int header_timeout, body_timeout;
+	unsigned per_address;
+	time_t crowd_window;
+	unsigned crowd_refusals;
 	pthread_t thread;
 	bool thread_started;
 	atomic_bool stop;
 };
 
 /* ---- the front (web_front.c) ---- */
+
+/* The defaults of [web] header_timeout, body_timeout and connections_per_address. */
+#define WEB_HEADER_TIMEOUT 10
+#define WEB_BODY_TIMEOUT 30
+#define WEB_CONNECTIONS_PER_ADDRESS 32
 
 /* The request the front puts in place of a refused one (see web.c on_request). A client
  * may ask for this path itself: it is then an ordinary 404, or at worst its own request

@@ -80,6 +80,9 @@ setup(void **state)
 	f->settings.actions.public_url = "https://assistance.ocapiat.test";
 	f->scratch = intent_scratch_new();
 	f->dir = directory_open_sqlite(f->ts.store);
+	/* What is measured is the work each request does, not the disk: an fsync's time,
+	 * the same for both, would drown the control's difference in its noise. */
+	assert_int_equal(store_relax_durability(f->ts.store, true), 0);
 	*state = f;
 	return 0;
 }
@@ -248,7 +251,7 @@ measure(struct fixture *f, const char *what, request_fn request, bool control)
 /* Measures taken while the machine is busy elsewhere (a parallel make check) can drown
  * even the control in noise: the pair is measured again, a few times at most, until the
  * control is told apart. The reply must stay indistinguishable every time. */
-#define TRIES 3
+#define TRIES 5
 
 static void
 indistinguishable(void **state, const char *what, request_fn request)
