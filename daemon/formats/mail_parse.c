@@ -91,15 +91,38 @@ finish_header(struct parsed_mail *mail, const char *name, size_t name_len, struc
 	strbuf_reset(value);
 }
 
+size_t
+mail_parse_message_start(const char *raw, size_t len, bool *spaces_r)
+{
+	size_t i = 0, next;
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0)      /* mbox separator */
+		mail_parse_line_end(raw, len, 0, &i);
+	bool spaces = false;
+	while (i < len) {
+		size_t e = mail_parse_line_end(raw, len, i, &next);
+		size_t content_end = e > i && raw[e - 1] == '\r' ? e - 1 : e;
+		/* An empty line is the end of an empty header block, not a line of spaces. */
+		if (content_end == i || next == len || strspn(raw + i, " \t") < content_end - i)
+			break;
+		spaces = true;
+		i = next;
+	}
+	if (spaces_r != NULL)
+		*spaces_r = spaces;
+	return i;
+}
+
 /* Reads the header block into mail->headers; returns the offset where the body starts
- * and sets *start_r to where the message starts (after an mbox "From " line). */
+ * and sets *start_r to where the message starts (mail_parse_message_start). */
 static size_t
 parse_header_block(struct parse_ctx *ctx, const char *raw, size_t len, size_t *start_r)
 {
 	struct parsed_mail *mail = ctx->mail;
-	size_t i = 0, next, colon;
-	if (len >= 5 && memcmp(raw, "From ", 5) == 0)      /* mbox separator */
-		mail_parse_line_end(raw, len, 0, &i);
+	size_t i, next, colon;
+	bool spaces;
+	i = mail_parse_message_start(raw, len, &spaces);
+	if (spaces)
+		mail_parse_note(mail, "line of spaces before the headers skipped");
 	*start_r = i;
 	if (i >= len)
 		return len;

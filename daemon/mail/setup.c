@@ -2,10 +2,13 @@
 #include "autoconf.h"
 #include "mail/setup.h"
 #include "formats/mail_compose.h"
+#include "engine/engine.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The no-reply rules of [rules] (RFC 3834), with our own address and domain. */
 static void
@@ -148,6 +151,12 @@ mail_setup_load_markers(struct mail_setup *m, const struct config *cfg, const ch
 		return 0;
 	char *path = cfg->markers_file != NULL ? xstrdup(cfg->markers_file)
 		     : xasprintf("%s/mail-rules/autoreply.tsv", data_dir);
+	if (cfg->markers_file == NULL && access(path, F_OK) < 0 && errno == ENOENT) {
+		/* A data folder of its own made before mail-rules/ existed (intents, FAQ and
+		 * templates only): the installed markers, rather than none or a refusal. */
+		free(path);
+		path = xasprintf("%s/mail-rules/autoreply.tsv", engine_default_data_dir());
+	}
 	char *err = NULL;
 	struct mail_markers *markers = mail_markers_load(path, &err);
 	if (markers == NULL) {
