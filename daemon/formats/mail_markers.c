@@ -166,8 +166,8 @@ parse_line(struct mail_markers *mm, const char *path, const char *base, unsigned
 	struct marker *m = &mm->items[mm->count++];
 	m->where = strcmp(f[1], "subject") == 0 ? WHERE_SUBJECT : WHERE_BODY;
 	m->pattern = mail_markers_normalise(f[2], strlen(f[2]));
-	m->reason = xasprintf("%s %s: \"%s\" (%s:%u)", m->where == WHERE_SUBJECT ? "subject of a" : "body of a",
-			      kind, f[2], base, lineno);
+	m->reason = xasprintf("%s by its %s: \"%s\" (%s:%u)", kind, m->where == WHERE_SUBJECT ? "subject" : "body",
+			      f[2], base, lineno);
 }
 
 struct mail_markers *

@@ -21,7 +21,7 @@ size_t mail_markers_count(const struct mail_markers *markers);
 
 /* The first marker the subject or the body (both valid UTF-8; either may be NULL)
  * matches, as a reason for the log and `dialogctl threads` (borrowed from markers, e.g.
- * "subject of an automatic reply: \"Réponse automatique :*\" (autoreply.tsv:12)"), or
+ * "automatic reply by its subject: \"Réponse automatique :*\" (autoreply.tsv:12)"), or
  * NULL. Case, accents, Unicode compatibility forms (NBSP, full-width colon) and spaces
  * around a colon do not matter. Only the start of a long body is read. */
 const char *mail_markers_match(const struct mail_markers *markers, const char *subject, const char *body);

@@ -810,6 +810,113 @@ test_unsafe_boundary(void **state)
 	parsed_mail_clear(&m);
 }
 
+/* The guard looks at the header blocks libetpan reads, not at text that talks about a
+ * boundary (issue 14: a quoted-printable body with boundary=3D"..." was refused). */
+static void
+test_boundary_in_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *raw;
+		const char *in_body;
+	} text[] = {
+		/* quoted-printable text quoting a crashing header */
+		{ "From: Jean <jean@example.fr>\nSubject: en-tete\nMIME-Version: 1.0\n"
+		  "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+		  "Voici l'en-t=C3=AAte re=C3=A7u :\nContent-Type: multipart/mixed; boundary=3D\"\\\"\"\nmerci\n",
+		  "boundary=\"\\\"\"" },
+		/* the same in 8bit, inside a part of a multipart */
+		{ "From: Jean <jean@example.fr>\nContent-Type: multipart/mixed; boundary=\"ok\"\n\n"
+		  "--ok\nContent-Type: text/plain; charset=utf-8\n\nJ'ai re\xC3\xA7u :\n"
+		  "Content-Type: multipart/mixed; boundary=\"a\\\\b\"\n--ok--\n",
+		  "boundary=\"a\\\\b\"" },
+		/* in the preamble, which no MIME reader parses */
+		{ "From: Jean <jean@example.fr>\nContent-Type: multipart/mixed; boundary=\"ok\"\n\n"
+		  "Content-Type: multipart/mixed; boundary=\"\\\"\"\n"
+		  "--ok\nContent-Type: text/plain\n\nle texte\n--ok--\n",
+		  "le texte" },
+		/* after the closing delimiter (the epilogue) */
+		{ "From: Jean <jean@example.fr>\nContent-Type: multipart/mixed; boundary=\"ok\"\n\n"
+		  "--ok\nContent-Type: text/plain\n\nle texte\n--ok--\nContent-Type: multipart/mixed; boundary=\"\\\"\"\n",
+		  "le texte" },
+	};
+	for (size_t i = 0; i < sizeof(text) / sizeof(*text); i++) {
+		struct parsed_mail m;
+		print_message("text case %zu\n", i);
+		parse_str(text[i].raw, &m);
+		assert_contains(m.body, text[i].in_body);
+		assert_string_equal(m.from_address, "jean@example.fr");
+		parsed_mail_clear(&m);
+	}
+	/* Real headers are still all checked: an encapsulated message's, a part's after a
+	 * line of spaces at the top, a part whose header block starts without a blank line. */
+	static const char *const headers[] = {
+		"Content-Type: multipart/mixed; boundary=\"ok\"\n\n--ok\nContent-Type: message/rfc822\n\n"
+		"From: x@example.fr\nContent-Type: multipart/alternative; boundary=\"\\\"\"\n\nx\n--ok--\n",
+		"   \nContent-Type: multipart/mixed; boundary=\"\\\"\"\n\n--x\n\ntext\n",
+		"Content-Type: multipart/mixed; boundary=\"ok\"\n\n--ok  \nX-Junk\nContent-Type: multipart/mixed; boundary=\"\\\"\"\n\nx\n--ok--\n",
+		"Content-Type: multipart/mixed; boundary=\"ok\"\n\n--ok\nContent-Type: multipart/mixed; boundary=\"in\"\n\n"
+		"--in\nContent-Type: multipart/alternative; boundary=\"a\\\\b\"\n\nx\n--in--\n--ok--\n",
+	};
+	for (size_t i = 0; i < sizeof(headers) / sizeof(*headers); i++) {
+		struct parsed_mail m;
+		char *err = NULL;
+		print_message("header case %zu\n", i);
+		assert_int_equal(mail_parse(headers[i], strlen(headers[i]), &m, &err), -1);
+		assert_contains(err, "unsafe MIME boundary");
+		free(err);
+		parsed_mail_clear(&m);
+	}
+}
+
+/* A line of spaces before the headers (issue 14: three people's mails were read without
+ * headers, so without a sender, and dropped). Python's email parser and Dovecot read the
+ * headers after it. */
+static void
+test_spaces_before_headers(void **state)
+{
+	(void)state;
+	static const char *const raws[] = {
+		"   \nFrom: Jean Dupont <jean.dupont@example.fr>\nSubject: Mot de passe\nMessage-ID: <s1@example.fr>\n\n"
+		"Bonjour, j'ai perdu mon mot de passe.\n",
+		" \t \r\nFrom: Jean Dupont <jean.dupont@example.fr>\r\nSubject: Mot de passe\r\nMessage-ID: <s1@example.fr>\r\n\r\n"
+		"Bonjour, j'ai perdu mon mot de passe.\r\n",
+		"  \n\t\nFrom: Jean Dupont <jean.dupont@example.fr>\nSubject: Mot de passe\nMessage-ID: <s1@example.fr>\n\n"
+		"Bonjour, j'ai perdu mon mot de passe.\n",
+		"From jean.dupont@example.fr Mon Mar  6 10:00:00 2023\n \nFrom: Jean Dupont <jean.dupont@example.fr>\n"
+		"Subject: Mot de passe\nMessage-ID: <s1@example.fr>\n\nBonjour, j'ai perdu mon mot de passe.\n",
+	};
+	for (size_t i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
+		struct parsed_mail m;
+		print_message("case %zu\n", i);
+		parse_str(raws[i], &m);
+		assert_string_equal(m.from_address, "jean.dupont@example.fr");
+		assert_string_equal(m.subject, "Mot de passe");
+		assert_string_equal(m.message_id, "s1@example.fr");
+		assert_string_equal(m.body, "Bonjour, j'ai perdu mon mot de passe.\n");
+		assert_note(&m, "line of spaces before the headers skipped");
+		parsed_mail_clear(&m);
+		/* mail_parse_headers (a mail too big to read) agrees */
+		char *err = NULL;
+		assert_int_equal(mail_parse_headers(raws[i], strlen(raws[i]), &m, &err), 0);
+		assert_string_equal(m.from_address, "jean.dupont@example.fr");
+		parsed_mail_clear(&m);
+	}
+	/* An empty line is not a line of spaces: it ends an empty header block. */
+	struct parsed_mail m;
+	parse_str("\nFrom: Jean <jean@example.fr>\n\ntexte\n", &m);
+	assert_int_equal(m.header_count, 0);
+	assert_null(m.from_address);
+	parsed_mail_clear(&m);
+	/* Spaces only, or spaces and no header after them: read as well as possible. */
+	parse_str("   ", &m);
+	check_output(&m);
+	parsed_mail_clear(&m);
+	parse_str("  \nBonjour, pas d'en-tete ici.\n", &m);
+	assert_contains(m.body, "Bonjour");
+	parsed_mail_clear(&m);
+}
+
 static void
 test_broken_multiparts(void **state)
 {
@@ -1244,6 +1351,8 @@ main(void)
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_no_headers_and_empty),
 		cmocka_unit_test(test_unsafe_boundary),
+		cmocka_unit_test(test_boundary_in_text),
+		cmocka_unit_test(test_spaces_before_headers),
 		cmocka_unit_test(test_broken_multiparts),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_big_attachment_is_fast),
