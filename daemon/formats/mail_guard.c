@@ -3,8 +3,9 @@
  * its recursion can take. A message that fails is refused whole (mail_parse returns -1):
  * one such mail would otherwise kill the daemon. Part of mail_parse.
  * Only the header blocks libetpan reads are looked at: the message's, each part's (after
- * a delimiter line of a boundary declared above it, RFC 2046 §5.1.1) and an encapsulated
- * message's (RFC 2046 §5.2.1). A body that merely talks about a boundary — a forwarded
+ * a delimiter line of a boundary declared above it, RFC 2046 §5.1.1), an encapsulated
+ * message's (RFC 2046 §5.2.1), and one after the first and a line of spaces (a writer's
+ * headers behind the MTA's, which mail_parse reads). A body that merely talks about a boundary — a forwarded
  * header quoted as text, quoted-printable "boundary=3D"..."" — is text, not MIME. */
 #include "autoconf.h"
 #include "formats/mail_parse_internal.h"
@@ -141,7 +142,7 @@ const char *
 mail_guard_check(const char *raw, size_t len)
 {
 	struct guard g = { 0 };
-	bool in_headers = true, encapsulated = false;
+	bool in_headers = true, encapsulated = false, top = true;
 	for (size_t i = mail_parse_message_start(raw, len, NULL); i < len;) {
 		size_t next;
 		size_t e = mail_parse_line_end(raw, len, i, &next);
@@ -156,6 +157,14 @@ mail_guard_check(const char *raw, size_t len)
 		if (content_end == i && !g.every_line) {  /* the end of a header block */
 			in_headers = encapsulated;
 			encapsulated = false;
+			/* The writer's headers after the MTA's and a line of spaces, which
+			 * mail_parse reads as the message's (headers_after_spaces). */
+			size_t after = mail_parse_skip_spaces(raw, len, next);
+			if (top && after > next) {
+				in_headers = true;
+				next = after;
+			}
+			top = false;
 			i = next;
 			continue;
 		}

@@ -41,6 +41,7 @@ static const struct {
 	{ "delivery", "delivery notice" },
 	{ "challenge", "challenge-response" },
 	{ "list", "list robot" },
+	{ "report", "abuse or feedback report" },
 };
 
 /* Spaces (after compatibility mapping: NBSP, thin and ideographic spaces are U+0020). */
@@ -148,7 +149,7 @@ parse_line(struct mail_markers *mm, const char *path, const char *base, unsigned
 	if (n != 4)
 		why = "expected 4 fields separated by tabs: kind, where, pattern, source";
 	else if (kind == NULL)
-		why = "unknown kind (autoreply, receipt, delivery, challenge or list)";
+		why = "unknown kind (autoreply, receipt, delivery, challenge, list or report)";
 	else if (strcmp(f[1], "subject") != 0 && strcmp(f[1], "body") != 0)
 		why = "where must be subject or body";
 	else if (strspn(f[2], "* ") == strlen(f[2]))

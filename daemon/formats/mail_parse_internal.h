@@ -64,6 +64,9 @@ mail_parse_line_end(const char *raw, size_t len, size_t i, size_t *next_r)
  * email parser and Dovecot read the headers after it). *spaces_r, when not NULL, tells
  * whether such lines were skipped. */
 size_t mail_parse_message_start(const char *raw, size_t len, bool *spaces_r);
+/* The offset after the lines made only of spaces or tabs that start at raw[i] (i itself
+ * when there are none). */
+size_t mail_parse_skip_spaces(const char *raw, size_t len, size_t i);
 
 /* ---- bytes to UTF-8 (mail_decode.c) ---- */
 

@@ -902,8 +902,50 @@ test_spaces_before_headers(void **state)
 		assert_string_equal(m.from_address, "jean.dupont@example.fr");
 		parsed_mail_clear(&m);
 	}
-	/* An empty line is not a line of spaces: it ends an empty header block. */
+	/* Sent through an MTA, which saw no header: its own on top, then an empty line, then
+	 * the writer's after the line of spaces (tests/data/realmail/flanker-iphone.eml as
+	 * Postfix and Dovecot delivered it). The writer's MIME structure is read too. */
+	static const char delivered[] =
+		"Return-Path: <jean.dupont@example.fr>\nDelivered-To: dialoguer@ocapiat.test\n"
+		"Received: from mailtool.test (unknown [127.0.0.1])\n\tby mx.ocapiat.test (Postfix) with ESMTP id 8E6F\n"
+		"\n    \n"
+		"From: Jean Dupont <jean.dupont@example.fr>\nSubject: Mot de passe\nMessage-ID: <s2@example.fr>\n"
+		"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"b\"\n\n"
+		"--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+		"J'ai oubli=C3=A9 mon mot de passe.\n--b\nContent-Type: text/html\n\n<p>HTML</p>\n--b--\n";
 	struct parsed_mail m;
+	parse_str(delivered, &m);
+	assert_string_equal(m.from_address, "jean.dupont@example.fr");
+	assert_string_equal(m.return_path, "jean.dupont@example.fr");
+	assert_string_equal(m.subject, "Mot de passe");
+	assert_string_equal(m.message_id, "s2@example.fr");
+	assert_string_equal(m.body, "J'ai oubli\xC3\xA9 mon mot de passe.\n");
+	assert_note(&m, "line of spaces before the headers: read after the MTA's");
+	parsed_mail_clear(&m);
+	char *err = NULL;
+	assert_int_equal(mail_parse_headers(delivered, strlen(delivered), &m, &err), 0);
+	assert_string_equal(m.from_address, "jean.dupont@example.fr");
+	parsed_mail_clear(&m);
+	/* ... and the guard checks that header block as libetpan will read it. */
+	static const char unsafe[] = "Return-Path: <x@example.fr>\n\n \nFrom: x@example.fr\n"
+				     "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n--x\n\ntext\n";
+	assert_int_equal(mail_parse(unsafe, strlen(unsafe), &m, &err), -1);
+	assert_contains(err, "unsafe MIME boundary");
+	free(err);
+	parsed_mail_clear(&m);
+	/* A header block with a From keeps its body, even one that starts with spaces and
+	 * quotes headers; so does one whose spaced block names no From. */
+	parse_str("From: Jean <jean@example.fr>\nSubject: Transfert\n\n  \nFrom: autre@example.fr\nSubject: x\n\ntexte\n", &m);
+	assert_string_equal(m.subject, "Transfert");
+	assert_contains(m.body, "From: autre@example.fr");
+	parsed_mail_clear(&m);
+	parse_str("Received: by mx\n\n  \nSubject: x\nX-Y: z\n\ntexte\n", &m);
+	assert_null(mail_header_get(&m, "Subject"));
+	assert_contains(m.body, "Subject: x");
+	assert_int_equal(m.header_count, 1);
+	parsed_mail_clear(&m);
+
+	/* An empty line is not a line of spaces: it ends an empty header block. */
 	parse_str("\nFrom: Jean <jean@example.fr>\n\ntexte\n", &m);
 	assert_int_equal(m.header_count, 0);
 	assert_null(m.from_address);
