@@ -138,11 +138,24 @@ content_type_name(const char *raw, size_t i, size_t e)
 	return j < e && raw[j] == ':' ? j + 1 - i : 0;
 }
 
+/* Is the line at raw[i..e) a From header? (With one, the message's headers are its own:
+ * mail_parse reads no second block.) */
+static bool
+is_from_header(const char *raw, size_t i, size_t e)
+{
+	if (e - i < 5 || strncasecmp(raw + i, "from", 4) != 0)
+		return false;
+	size_t j = i + 4;
+	while (j < e && (raw[j] == ' ' || raw[j] == '\t'))
+		j++;
+	return j < e && raw[j] == ':';
+}
+
 const char *
 mail_guard_check(const char *raw, size_t len)
 {
 	struct guard g = { 0 };
-	bool in_headers = true, encapsulated = false, top = true;
+	bool in_headers = true, encapsulated = false, top = true, top_from = false;
 	for (size_t i = mail_parse_message_start(raw, len, NULL); i < len;) {
 		size_t next;
 		size_t e = mail_parse_line_end(raw, len, i, &next);
@@ -160,7 +173,7 @@ mail_guard_check(const char *raw, size_t len)
 			/* The writer's headers after the MTA's and a line of spaces, which
 			 * mail_parse reads as the message's (headers_after_spaces). */
 			size_t after = mail_parse_skip_spaces(raw, len, next);
-			if (top && after > next) {
+			if (top && !top_from && after > next) {
 				in_headers = true;
 				next = after;
 			}
@@ -170,6 +183,7 @@ mail_guard_check(const char *raw, size_t len)
 		}
 		size_t name = content_type_name(raw, i, e);
 		if (name == 0) {
+			top_from = top_from || (top && is_from_header(raw, i, e));
 			i = next;
 			continue;
 		}

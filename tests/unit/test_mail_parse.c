@@ -933,6 +933,13 @@ test_spaces_before_headers(void **state)
 	assert_contains(err, "unsafe MIME boundary");
 	free(err);
 	parsed_mail_clear(&m);
+	/* ... and not when the message has its own From: then that block is body text. */
+	static const char quoted[] = "From: Jean <jean@example.fr>\nSubject: en-tete\n\n \n"
+				     "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\nVoici ce que j'ai recu.\n";
+	parse_str(quoted, &m);
+	assert_string_equal(m.subject, "en-tete");
+	assert_contains(m.body, "Voici ce que j'ai recu.");
+	parsed_mail_clear(&m);
 	/* A header block with a From keeps its body, even one that starts with spaces and
 	 * quotes headers; so does one whose spaced block names no From. */
 	parse_str("From: Jean <jean@example.fr>\nSubject: Transfert\n\n  \nFrom: autre@example.fr\nSubject: x\n\ntexte\n", &m);
