@@ -10,6 +10,7 @@
 #include "core/util.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -438,7 +439,20 @@ mail_policy_check(const struct mail_policy *policy, const struct parsed_mail *ma
 const char *
 mail_policy_refusal(const struct mail_policy *policy, const struct parsed_mail *mail)
 {
+	/* One text per thread, valid until that thread's next call (the reason must name its
+	 * rule, and the channel copies it at once). */
+	static _Thread_local char text[1024];
 	struct mail_policy_verdict v;
 	mail_policy_check(policy, mail, &v);
-	return v.reason;
+	if (v.action == MAIL_POLICY_REPLY)
+		return NULL;
+	int n = snprintf(text, sizeof(text), "%s [rules] %s", v.reason, v.rule);
+	if (n >= (int)sizeof(text)) {
+		/* cut at a character boundary: the text goes to the log and the store */
+		size_t cut = sizeof(text) - 1;
+		while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+			cut--;
+		text[cut] = '\0';
+	}
+	return text;
 }

@@ -58,8 +58,10 @@ void mail_policy_default(struct mail_policy *policy);
 void mail_policy_check(const struct mail_policy *policy, const struct parsed_mail *mail,
 		       struct mail_policy_verdict *verdict_r);
 
-/* The verdict's reason when it is not MAIL_POLICY_REPLY, else NULL: e.g.
- * "Auto-Submitted: auto-replied" or "sender is a no-reply address". */
+/* NULL when the verdict is MAIL_POLICY_REPLY, else its reason followed by the rule that
+ * decided, for the log and `dialogctl threads` (the operator sees which key to switch off):
+ * e.g. "Auto-Submitted: auto-replied [rules] auto_submitted". Borrowed: valid until the
+ * calling thread's next call. */
 const char *mail_policy_refusal(const struct mail_policy *policy, const struct parsed_mail *mail);
 
 #endif

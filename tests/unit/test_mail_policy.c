@@ -344,7 +344,7 @@ test_servicenow(void **state)
 	tm_header(&t, "Auto-Submitted", "auto-generated");
 	tm_header(&t, "X-ServiceNow-Generated", "true");
 	struct mail_policy p = default_policy();
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "Auto-Submitted: auto-generated");
+	assert_string_equal(mail_policy_refusal(&p, &t.m), "Auto-Submitted: auto-generated [rules] auto_submitted");
 	p.auto_submitted = false;
 	assert_null(mail_policy_refusal(&p, &t.m));
 }
@@ -362,7 +362,7 @@ test_outlook_suppress(void **state)
 	struct mail_policy p = default_policy();
 	assert_null(mail_policy_refusal(&p, &t.m));
 	p.auto_response_suppress = true;
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "X-Auto-Response-Suppress");
+	assert_string_equal(mail_policy_refusal(&p, &t.m), "X-Auto-Response-Suppress [rules] auto_response_suppress");
 	/* Only All, AutoReply and OOF ask us to be quiet. */
 	tm_init(&t);
 	tm_header(&t, "X-Auto-Response-Suppress", "DR, RN, NRN");
@@ -426,7 +426,7 @@ test_bounce(void **state)
 	p.auto_submitted = false;
 	p.empty_return_path = false;
 	p.reports = false;
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "sender is a no-reply address");
+	assert_string_equal(mail_policy_refusal(&p, &t.m), "sender is a no-reply address [rules] robot_senders");
 }
 
 /* ---- the rules that guess: a person sees what they stop ---- */
@@ -447,7 +447,10 @@ expect_verdict(const struct mail_policy *p, const struct parsed_mail *m, enum ma
 	if (v.rule == NULL || strcmp(v.rule, rule) != 0)
 		fail_msg("%s: rule %s, expected %s", what, v.rule ? v.rule : "(none)", rule);
 	assert_non_null(v.reason);
-	assert_string_equal(mail_policy_refusal(p, m), v.reason);
+	/* The text logged and shown names the rule's key. */
+	char *text = xasprintf("%s [rules] %s", v.reason, v.rule);
+	assert_string_equal(mail_policy_refusal(p, m), text);
+	free(text);
 }
 
 /* The rules known before are certain: ignored, as they were. */
