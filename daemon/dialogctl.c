@@ -236,8 +236,8 @@ add_policy_json(json_object *out, const struct mail_policy *policy, const struct
 }
 
 /* One file of classify --eml: read as bytes (a NUL byte included, as IMAP delivers
- * them), refused over [imap] max_message_size as dialogd refuses it, then the daemon's
- * parse, rules and analysis. Returns 1 when the file cannot be read, else 0. */
+ * them), then mail_parse_received as dialogd reads a mail (max_message_size included),
+ * the rules and the analysis. Returns 1 when the file cannot be read, else 0. */
 static int
 classify_one_eml(const struct engine *e, const struct options *o, const struct config *cfg,
 		 const struct mail_policy *policy, struct intent_scratch *scratch, const char *path)
@@ -252,12 +252,10 @@ classify_one_eml(const struct engine *e, const struct options *o, const struct c
 	if (raw == NULL) {
 		out = error_json(0, err);
 		rc = 1;
-	} else if (len > cfg->max_message_size) {
-		free(err);
-		err = xasprintf("message of %zu bytes, over the %lu-byte limit: not read", len, cfg->max_message_size);
+	} else if ((err = mail_parse_received(raw, len, cfg->max_message_size, &mail)) != NULL) {
+		/* dialogd hands such a mail to a person, after the same rules */
 		out = error_json(0, err);
-	} else if (mail_parse(raw, len, &mail, &err) < 0) {
-		out = error_json(0, err);
+		add_policy_json(out, policy, &mail);
 	} else if (mail_analyze(e, scratch, &o->settings, &mail, &a, &err) < 0) {
 		out = error_json(0, err);
 		add_policy_json(out, policy, &mail);

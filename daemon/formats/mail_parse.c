@@ -543,6 +543,31 @@ mail_parse(const char *raw, size_t len, struct parsed_mail *mail, char **error_r
 	return 0;
 }
 
+char *
+mail_parse_received(const char *raw, size_t len, size_t max_size, struct parsed_mail *mail)
+{
+	char *unreadable = NULL, *err = NULL;
+	if (len > max_size) {
+		memset(mail, 0, sizeof(*mail));
+		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", len, max_size);
+	} else if (mail_parse(raw, len, mail, &err) < 0) {
+		unreadable = xasprintf("unreadable message: %s", err);
+		free(err);
+	}
+	if (unreadable == NULL)
+		return NULL;
+	/* the headers, for the thread and the requester */
+	parsed_mail_clear(mail);
+	err = NULL;
+	if (mail_parse_headers(raw, len, mail, &err) < 0) {
+		free(err);
+		parsed_mail_clear(mail);
+		mail->subject = xstrdup("");
+		mail->body = xstrdup("");
+	}
+	return unreadable;
+}
+
 void
 parsed_mail_clear(struct parsed_mail *mail)
 {

@@ -176,6 +176,10 @@ check "classify --eml: the MTA's spam verdict goes to a person silently" \
 printf '[rules]\nspam_verdicts = no\n' > "$TMP/nospam.conf"
 "$BUILD/daemon/dialogctl" -c "$TMP/nospam.conf" --data "$SRC" classify --eml "$TMP/spam.eml" > "$TMP/nospam.out" 2>&1
 check "classify --eml: [rules] spam_verdicts = no is honoured" grep -q '"policy":"reply"' "$TMP/nospam.out"
+printf '[imap]\nmax_message_size = 50\n' > "$TMP/small.conf"
+"$BUILD/daemon/dialogctl" -c "$TMP/small.conf" --data "$SRC" classify --eml "$TMP/spam.eml" > "$TMP/small.out" 2>&1
+check "classify --eml: over max_message_size, not read (as dialogd), the rules still applied to the headers" \
+	grep -q '"error":"message of [0-9]* bytes, over the 50-byte limit: not read","policy":"escalate-silently","rule":"spam_verdicts"' "$TMP/small.out"
 printf 'autoreply\tsubject\tx\n' > "$TMP/bad-markers.tsv"
 printf '[rules]\nmarkers_file = %s\n' "$TMP/bad-markers.tsv" > "$TMP/badmarkers.conf"
 check "dialogctl check names the bad line of the markers file" sh -c \

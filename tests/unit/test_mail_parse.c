@@ -966,6 +966,39 @@ test_spaces_before_headers(void **state)
 	parsed_mail_clear(&m);
 }
 
+/* The one path dialogd and dialogctl classify --eml take with a received mail. */
+static void
+test_parse_received(void **state)
+{
+	(void)state;
+	static const char ok[] = "From: Jean <jean@example.fr>\nSubject: Mot de passe\n\nBonjour\0 perdu.\n";
+	struct parsed_mail m;
+	char *why = mail_parse_received(ok, sizeof(ok) - 1, 1000, &m);
+	assert_null(why);
+	assert_string_equal(m.from_address, "jean@example.fr");
+	assert_contains(m.body, "Bonjour\xEF\xBF\xBD perdu.");     /* the NUL is U+FFFD */
+	parsed_mail_clear(&m);
+	/* over the limit: not parsed, the headers read */
+	why = mail_parse_received(ok, sizeof(ok) - 1, 20, &m);
+	assert_non_null(why);
+	char *expected = xasprintf("message of %zu bytes, over the 20-byte limit: not read", sizeof(ok) - 1);
+	assert_string_equal(why, expected);
+	free(expected);
+	assert_string_equal(m.from_address, "jean@example.fr");
+	assert_string_equal(m.body, "");
+	free(why);
+	parsed_mail_clear(&m);
+	/* refused by the guard: the headers still read */
+	static const char bad[] = "From: Jean <jean@example.fr>\nSubject: x\n"
+				  "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n--x\n\ntext\n";
+	why = mail_parse_received(bad, sizeof(bad) - 1, 1000, &m);
+	assert_non_null(why);
+	assert_contains(why, "unreadable message: mail_parse: unsafe MIME boundary");
+	assert_string_equal(m.from_address, "jean@example.fr");
+	free(why);
+	parsed_mail_clear(&m);
+}
+
 static void
 test_broken_multiparts(void **state)
 {
@@ -1402,6 +1435,7 @@ main(void)
 		cmocka_unit_test(test_unsafe_boundary),
 		cmocka_unit_test(test_boundary_in_text),
 		cmocka_unit_test(test_spaces_before_headers),
+		cmocka_unit_test(test_parse_received),
 		cmocka_unit_test(test_broken_multiparts),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_big_attachment_is_fast),
