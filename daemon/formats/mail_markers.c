@@ -245,7 +245,11 @@ mail_markers_match(const struct mail_markers *markers, const char *subject, cons
 	if (markers == NULL || markers->count == 0)
 		return NULL;
 	char *s = subject != NULL ? mail_markers_normalise(subject, strlen(subject)) : NULL;
-	char *b = body != NULL ? mail_markers_normalise(body, body_head_len(body)) : NULL;
+	/* Only the writer's own words: a person who forwards an automatic notice (« Ceci est
+	 * un message automatique ») or quotes an auto-reply to ask about it wrote the rest. */
+	char *own = body != NULL ? text_strip_noise(body) : NULL;
+	char *b = own != NULL ? mail_markers_normalise(own, body_head_len(own)) : NULL;
+	free(own);
 	const char *why = NULL;
 	for (size_t i = 0; why == NULL && i < markers->count; i++) {
 		const struct marker *m = &markers->items[i];

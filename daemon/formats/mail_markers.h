@@ -23,7 +23,8 @@ size_t mail_markers_count(const struct mail_markers *markers);
  * matches, as a reason for the log and `dialogctl threads` (borrowed from markers, e.g.
  * "automatic reply by its subject: \"Réponse automatique :*\" (autoreply.tsv:12)"), or
  * NULL. Case, accents, Unicode compatibility forms (NBSP, full-width colon) and spaces
- * around a colon do not matter. Only the start of a long body is read. */
+ * around a colon do not matter. Only the start of the body's own text is read (quoted
+ * history and forwarded messages set aside, as the engine sets them aside). */
 const char *mail_markers_match(const struct mail_markers *markers, const char *subject, const char *body);
 
 /* The text in matching form (what both markers and mail are compared in): caller frees. */

@@ -740,6 +740,20 @@ test_marker_bodies(void **state)
 	/* A person who mentions an absence. */
 	t.m.body = (char *)"Bonjour, je serai absent du bureau demain : pouvez-vous me rappeler ? Mon mot de passe ne marche plus.";
 	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "a person's absence");
+	/* A person who forwards an automatic notice or quotes an auto-reply to ask about it. */
+	static const char *const forwards[] = {
+		"Bonjour, j'ai reçu ce message, que dois-je faire pour mon dossier ?\n\n"
+		"-----Message d'origine-----\nDe : noreply@ocapiat.example\nEnvoyé : lundi 6 mars 2023 10:00\n"
+		"À : jean.dupont@example.fr\nObjet : Votre dossier\n\n"
+		"Ceci est un message automatique, merci de ne pas y répondre.\n",
+		"Bonjour, votre collègue m'a répondu ceci, à qui m'adresser ?\n\n"
+		"Le lun. 6 mars 2023 à 10:12, Marie Martin <marie@example.fr> a écrit :\n"
+		"> Ceci est une réponse automatique : je suis absente jusqu'au 3 mai.\n",
+	};
+	for (size_t i = 0; i < sizeof(forwards) / sizeof(forwards[0]); i++) {
+		t.m.body = (char *)forwards[i];
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, forwards[i]);
+	}
 	/* Only the start of a long body is read: a person quoting an auto-reply far below. */
 	struct strbuf b = { 0 };
 	strbuf_adds(&b, "Bonjour, j'ai reçu ceci en réponse, que dois-je faire ?\n");
