@@ -693,6 +693,8 @@ test_marker_subjects(void **state)
 	static const char *const people[] = {
 		"Réponse à votre demande",
 		"Re: Réponse automatique ?",
+		"TR: Réponse automatique : Votre demande",      /* a person forwarding one to ask about it */
+		"RE: Automatic reply: Votre demande",
 		"Question sur la réponse automatique reçue",
 		"Lu et approuvé : convention de formation",
 		"Lucie : question sur mon dossier",
