@@ -18,6 +18,8 @@
 /* Auto-replies and challenges say what they are in their first lines; reading more of a
  * long mail would only add false positives (a person quoting one). */
 #define BODY_HEAD 2048
+/* The part of a body in which quoted history and signatures are looked for. */
+#define BODY_NOISE_WINDOW (32 * 1024)
 
 enum marker_where { WHERE_SUBJECT, WHERE_BODY };
 
@@ -226,15 +228,15 @@ mail_markers_count(const struct mail_markers *markers)
 	return markers != NULL ? markers->count : 0;
 }
 
-/* The start of a body, cut at a character boundary. */
+/* The first max bytes of a text at most, cut at a character boundary. */
 static size_t
-body_head_len(const char *body)
+head_len(const char *text, size_t max)
 {
-	size_t len = strnlen(body, BODY_HEAD + 1);
-	if (len <= BODY_HEAD)
+	size_t len = strnlen(text, max + 1);
+	if (len <= max)
 		return len;
-	len = BODY_HEAD;
-	while (len > 0 && ((unsigned char)body[len] & 0xC0) == 0x80)
+	len = max;
+	while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
 		len--;
 	return len;
 }
@@ -247,9 +249,15 @@ mail_markers_match(const struct mail_markers *markers, const char *subject, cons
 	char *s = subject != NULL ? mail_markers_normalise(subject, strlen(subject)) : NULL;
 	/* Only the writer's own words: a person who forwards an automatic notice (« Ceci est
 	 * un message automatique ») or quotes an auto-reply to ask about it wrote the rest. */
-	char *own = body != NULL ? text_strip_noise(body) : NULL;
-	char *b = own != NULL ? mail_markers_normalise(own, body_head_len(own)) : NULL;
-	free(own);
+	char *b = NULL;
+	if (body != NULL) {
+		/* the noise is looked for in a bounded start: a 10 MB body costs no more */
+		char *start = xstrndup(body, head_len(body, BODY_NOISE_WINDOW));
+		char *own = text_strip_noise(start);
+		b = mail_markers_normalise(own, head_len(own, BODY_HEAD));
+		free(own);
+		free(start);
+	}
 	const char *why = NULL;
 	for (size_t i = 0; why == NULL && i < markers->count; i++) {
 		const struct marker *m = &markers->items[i];
