@@ -214,49 +214,104 @@ error_json(unsigned lineno, const char *message)
 	return o;
 }
 
-/* classify --eml: the same path as dialogd (MIME, charsets, HTML, "cf objet", quoted
- * history), one JSON line per file, with "file" added. */
+static const char *
+policy_action_name(enum mail_policy_action action)
+{
+	switch (action) {
+	case MAIL_POLICY_IGNORE: return "ignore";
+	case MAIL_POLICY_ESCALATE: return "escalate-silently";
+	default: return "reply";
+	}
+}
+
+/* What the no-reply rules say, as dialogd applies them before the engine: "policy"
+ * (reply, ignore, escalate-silently), with "rule" and "reason" when it is not reply. */
+static void
+add_policy_json(json_object *out, const struct mail_policy *policy, const struct parsed_mail *mail)
+{
+	struct mail_policy_verdict v;
+	mail_policy_check(policy, mail, &v);
+	json_object_object_add(out, "policy", json_object_new_string(policy_action_name(v.action)));
+	if (v.action != MAIL_POLICY_REPLY) {
+		json_object_object_add(out, "rule", json_object_new_string(v.rule));
+		json_object_object_add(out, "reason", json_object_new_string(v.reason));
+	}
+}
+
+/* One file of classify --eml: read as bytes (a NUL byte included, as IMAP delivers
+ * them), then mail_parse_received as dialogd reads a mail (max_message_size included),
+ * the rules and the analysis. Returns 1 when the file cannot be read, else 0. */
 static int
-cmd_classify_eml(const struct engine *e, const struct options *o, int argc, char **argv)
+classify_one_eml(const struct engine *e, const struct options *o, const struct config *cfg,
+		 const struct mail_policy *policy, struct intent_scratch *scratch, const char *path)
+{
+	char *err = NULL;
+	size_t len = 0;
+	char *raw = file_read_bytes(path, 64u * 1024 * 1024, &len, &err);
+	struct parsed_mail mail = {0};
+	struct analysis a;
+	json_object *out;
+	int rc = 0;
+	if (raw == NULL) {
+		out = error_json(0, err);
+		rc = 1;
+	} else if ((err = mail_parse_received(raw, len, cfg->max_message_size, &mail)) != NULL) {
+		/* dialogd hands such a mail to a person, after the same rules */
+		out = error_json(0, err);
+		add_policy_json(out, policy, &mail);
+	} else if (mail_analyze(e, scratch, &o->settings, &mail, &a, &err) < 0) {
+		out = error_json(0, err);
+		add_policy_json(out, policy, &mail);
+	} else {
+		out = classify_json(&a);
+		json_object_object_add(out, "subject", json_object_new_string(mail.subject));
+		add_policy_json(out, policy, &mail);
+		analysis_clear(&a);
+	}
+	json_object_object_del(out, "line");
+	json_object_object_add(out, "file", json_object_new_string(path));
+	print_json_line(out);
+	fflush(stdout);
+	free(err);
+	free(raw);
+	parsed_mail_clear(&mail);
+	return rc;
+}
+
+/* The no-reply rules of -c FILE (else the defaults) with their markers. Returns 0, or -1
+ * with the reason printed. */
+static int
+open_rules(const struct engine *e, const struct config *cfg, struct mail_setup *rules)
+{
+	char *err = NULL;
+	if (mail_setup_rules(rules, cfg, e->data_dir, &err) < 0) {
+		fprintf(stderr, "dialogctl: %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* classify --eml: the same path as dialogd (MIME, charsets, HTML, "cf objet", quoted
+ * history, the no-reply rules), one JSON line per file, with "file" added. */
+static int
+cmd_classify_eml(const struct engine *e, const struct options *o, const struct config *cfg, int argc, char **argv)
 {
 	if (argc == 0) {
 		fputs("dialogctl classify --eml: missing FILE\n", stderr);
 		return 2;
 	}
+	struct mail_setup rules;
+	if (open_rules(e, cfg, &rules) < 0) {
+		mail_setup_clear(&rules);
+		return 1;
+	}
 	struct intent_scratch *scratch = intent_scratch_new();
 	int rc = 0;
-	for (int i = 0; i < argc; i++) {
-		char *err = NULL;
-		size_t len = 0;
-		char *raw = file_read_all(argv[i], 64u * 1024 * 1024, &len, &err);
-		struct parsed_mail mail = {0};
-		struct analysis a;
-		json_object *out;
-		if (raw == NULL && err != NULL && strstr(err, "NUL") != NULL) {
-			/* A NUL byte in a mail is odd, not fatal: read it as the daemon does. */
-			free(err);
-			err = xasprintf("%s: holds a NUL byte", argv[i]);
-		}
-		if (raw == NULL) {
-			out = error_json(0, err);
-			rc = 1;
-		} else if (mail_parse(raw, len, &mail, &err) < 0 ||
-			   mail_analyze(e, scratch, &o->settings, &mail, &a, &err) < 0) {
-			out = error_json(0, err);
-		} else {
-			out = classify_json(&a);
-			json_object_object_add(out, "subject", json_object_new_string(mail.subject));
-			analysis_clear(&a);
-		}
-		json_object_object_del(out, "line");
-		json_object_object_add(out, "file", json_object_new_string(argv[i]));
-		print_json_line(out);
-		fflush(stdout);
-		free(err);
-		free(raw);
-		parsed_mail_clear(&mail);
-	}
+	for (int i = 0; i < argc; i++)
+		rc |= classify_one_eml(e, o, cfg, &rules.mail.policy, scratch, argv[i]);
 	intent_scratch_free(&scratch);
+	mail_setup_clear(&rules);
 	return rc;
 }
 
@@ -345,14 +400,21 @@ cmd_eval(const struct engine *e, const struct options *o, int argc, char **argv)
 }
 
 static int
-cmd_check(const struct engine *e)
+cmd_check(const struct engine *e, const struct config *cfg)
 {
+	struct mail_setup rules;
+	int bad = open_rules(e, cfg, &rules);
+	size_t markers = mail_markers_count(rules.markers);
+	mail_setup_clear(&rules);
+	if (bad < 0)
+		return 1;
 	printf("%s: OK\n", e->data_dir);
 	printf("  intents:   %zu (%zu patterns and cues), lexicon: %zu entries, %zu known words\n",
 	       intent_set_count(e->intents), intent_set_pattern_count(e->intents),
 	       lexicon_entry_count(e->lexicon), lexicon_known_word_count(e->lexicon));
 	printf("  faq-data:  %zu entries\n", faq_count(e->faq));
 	printf("  templates: %zu\n", templates_count(e->templates));
+	printf("  mail-rules: %zu markers\n", markers);
 	return 0;
 }
 
@@ -598,13 +660,13 @@ run_engine_command(const char *command, const struct options *o, const struct co
 	} else if (strcmp(command, "ask") == 0) {
 		rc = cmd_ask(e, o, rest, args);
 	} else if (strcmp(command, "classify") == 0 && rest > 0 && strcmp(args[0], "--eml") == 0) {
-		rc = cmd_classify_eml(e, o, rest - 1, args + 1);
+		rc = cmd_classify_eml(e, o, cfg, rest - 1, args + 1);
 	} else if (strcmp(command, "classify") == 0) {
 		rc = cmd_classify(e, o);
 	} else if (strcmp(command, "eval") == 0) {
 		rc = cmd_eval(e, o, rest, args);
 	} else if (strcmp(command, "check") == 0) {
-		rc = cmd_check(e);
+		rc = cmd_check(e, cfg);
 		char *err = NULL;
 		/* The secret files, as dialogd checks them before reading them. */
 		if (o->config_file != NULL && config_check_secret_files(cfg, &err) < 0) {

@@ -330,6 +330,20 @@ read_secrets(const struct config *cfg, struct mail_setup *setup)
 }
 
 /* The threads, from the web listener to the stop. Returns the exit status. */
+/* The auto-reply markers, read once (a SIGHUP does not reread them: the IMAP thread
+ * reads them without a lock). */
+static int
+load_markers(struct mail_setup *setup, const struct config *cfg, const char *dir)
+{
+	char *err = NULL;
+	if (mail_setup_load_markers(setup, cfg, dir, &err) < 0) {
+		log_error("config: %s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *holder, const struct identity *id,
     const char *dir, const sigset_t *old)
@@ -514,7 +528,8 @@ main(int argc, char **argv)
 	 * binds nothing, else with root kept for the bind (see identity_assume). */
 	if (identity_decide(&cfg, o.config_file, &id) < 0 || read_secrets(&cfg, &setup) < 0 ||
 	    (id.switch_user && (o.check_only ? identity_drop(&id) : identity_assume(&id)) < 0) ||
-	    (holder.engine = load(dir)) == NULL || store_check_access(cfg.store_path, &id) < 0 ||
+	    (holder.engine = load(dir)) == NULL || load_markers(&setup, &cfg, dir) < 0 ||
+	    store_check_access(cfg.store_path, &id) < 0 ||
 	    (store = open_store(cfg.store_path)) == NULL)
 		goto out;
 	log_schema_upgrade(cfg.store_path, store_schema_upgraded_from(store));

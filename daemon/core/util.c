@@ -165,8 +165,8 @@ strbuf_free(struct strbuf *sb)
 	sb->len = sb->cap = 0;
 }
 
-char *
-file_read_all(const char *path, size_t max_size, size_t *len_r, char **error_r)
+static char *
+read_whole(const char *path, size_t max_size, bool allow_nul, size_t *len_r, char **error_r)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
@@ -181,7 +181,7 @@ file_read_all(const char *path, size_t max_size, size_t *len_r, char **error_r)
 			*error_r = xasprintf("%s: larger than %zu bytes", path, max_size);
 			goto fail;
 		}
-		if (memchr(chunk, '\0', n) != NULL) {
+		if (!allow_nul && memchr(chunk, '\0', n) != NULL) {
 			*error_r = xasprintf("%s: contains a NUL byte", path);
 			goto fail;
 		}
@@ -199,6 +199,18 @@ fail:
 	fclose(f);
 	strbuf_free(&sb);
 	return NULL;
+}
+
+char *
+file_read_all(const char *path, size_t max_size, size_t *len_r, char **error_r)
+{
+	return read_whole(path, max_size, false, len_r, error_r);
+}
+
+char *
+file_read_bytes(const char *path, size_t max_size, size_t *len_r, char **error_r)
+{
+	return read_whole(path, max_size, true, len_r, error_r);
 }
 
 static int

@@ -39,6 +39,9 @@ void strbuf_free(struct strbuf *sb);
 /* Reads a whole file, refusing one over max_size bytes or holding a NUL byte.
  * Returns the NUL-terminated contents (caller frees), or NULL and sets *error_r. */
 char *file_read_all(const char *path, size_t max_size, size_t *len_r, char **error_r);
+/* The same for bytes that may hold NUL (a raw mail, as IMAP delivers it): *len_r is the
+ * length; a NUL is still added after the contents. */
+char *file_read_bytes(const char *path, size_t max_size, size_t *len_r, char **error_r);
 
 /* Lists the regular files of dir whose name ends in suffix, sorted by name.
  * Returns the count (names in *names_r, caller frees with str_array_free) or -1 and *error_r. */

@@ -91,15 +91,45 @@ finish_header(struct parsed_mail *mail, const char *name, size_t name_len, struc
 	strbuf_reset(value);
 }
 
+size_t
+mail_parse_skip_spaces(const char *raw, size_t len, size_t i)
+{
+	size_t next;
+	while (i < len) {
+		size_t e = mail_parse_line_end(raw, len, i, &next);
+		size_t content_end = e > i && raw[e - 1] == '\r' ? e - 1 : e;
+		/* An empty line is the end of an empty header block, not a line of spaces; a
+		 * last line of spaces is all there is. */
+		if (content_end == i || next == len || strspn(raw + i, " \t") < content_end - i)
+			break;
+		i = next;
+	}
+	return i;
+}
+
+size_t
+mail_parse_message_start(const char *raw, size_t len, bool *spaces_r)
+{
+	size_t i = 0;
+	if (len >= 5 && memcmp(raw, "From ", 5) == 0)      /* mbox separator */
+		mail_parse_line_end(raw, len, 0, &i);
+	size_t start = mail_parse_skip_spaces(raw, len, i);
+	if (spaces_r != NULL)
+		*spaces_r = start > i;
+	return start;
+}
+
 /* Reads the header block into mail->headers; returns the offset where the body starts
- * and sets *start_r to where the message starts (after an mbox "From " line). */
+ * and sets *start_r to where the message starts (mail_parse_message_start). */
 static size_t
 parse_header_block(struct parse_ctx *ctx, const char *raw, size_t len, size_t *start_r)
 {
 	struct parsed_mail *mail = ctx->mail;
-	size_t i = 0, next, colon;
-	if (len >= 5 && memcmp(raw, "From ", 5) == 0)      /* mbox separator */
-		mail_parse_line_end(raw, len, 0, &i);
+	size_t i, next, colon;
+	bool spaces;
+	i = mail_parse_message_start(raw, len, &spaces);
+	if (spaces)
+		mail_parse_note(mail, "line of spaces before the headers skipped");
 	*start_r = i;
 	if (i >= len)
 		return len;
@@ -151,6 +181,41 @@ parse_header_block(struct parse_ctx *ctx, const char *raw, size_t len, size_t *s
 		finish_header(mail, name, name_len, &value);
 	strbuf_free(&value);
 	return i;
+}
+
+/* A message written with a line of spaces before its headers and then sent: the MTA saw
+ * no header, put its own (Return-Path, Received) on top and the writer's after an empty
+ * line, as body. When the header block has no From and the body starts with a line of
+ * spaces followed by header lines naming a From, those are the message's headers: read
+ * after the MTA's, and the MIME structure read from there. Returns where the body starts
+ * and moves *start_r to the writer's header block; anything else leaves both alone. */
+static size_t
+headers_after_spaces(struct parse_ctx *ctx, const char *raw, size_t len, size_t body_start, size_t *start_r)
+{
+	struct parsed_mail *mail = ctx->mail;
+	if (mail_header_get(mail, "From") != NULL || body_start >= len)
+		return body_start;
+	size_t s = mail_parse_skip_spaces(raw, len, body_start);
+	if (s == body_start)
+		return body_start;
+	size_t before = mail->header_count, notes = mail->note_count, unused;
+	size_t end = s + parse_header_block(ctx, raw + s, len - s, &unused);
+	bool from = false;
+	for (size_t i = before; i < mail->header_count; i++)
+		from = from || strcasecmp(mail->headers[i].name, "From") == 0;
+	if (from) {
+		mail_parse_note(mail, "line of spaces before the headers: read after the MTA's");
+		*start_r = s;
+		return end;
+	}
+	for (size_t i = before; i < mail->header_count; i++) {
+		free(mail->headers[i].name);
+		free(mail->headers[i].value);
+	}
+	mail->header_count = before;
+	while (mail->note_count > notes)
+		free(mail->notes[--mail->note_count]);
+	return body_start;
 }
 
 /* ---- the top-level headers ---- */
@@ -404,7 +469,8 @@ mail_parse_headers(const char *raw, size_t len, struct parsed_mail *mail, char *
 	(void)error_r;
 	parse_init(&ctx, mail);
 	size_t start;
-	parse_header_block(&ctx, raw, len, &start);
+	size_t body_start = parse_header_block(&ctx, raw, len, &start);
+	headers_after_spaces(&ctx, raw, len, body_start, &start);
 	read_headers(&ctx);
 	mail->body = xstrdup("");
 	return 0;
@@ -433,6 +499,7 @@ mail_parse(const char *raw, size_t len, struct parsed_mail *mail, char **error_r
 	}
 	size_t start;
 	size_t body_start = parse_header_block(&ctx, raw, len, &start);
+	body_start = headers_after_spaces(&ctx, raw, len, body_start, &start);
 	read_headers(&ctx);
 	raw += start;
 	len -= start;
@@ -474,6 +541,31 @@ mail_parse(const char *raw, size_t len, struct parsed_mail *mail, char **error_r
 	strbuf_free(&ctx.plain);
 	strbuf_free(&ctx.html);
 	return 0;
+}
+
+char *
+mail_parse_received(const char *raw, size_t len, size_t max_size, struct parsed_mail *mail)
+{
+	char *unreadable = NULL, *err = NULL;
+	if (len > max_size) {
+		memset(mail, 0, sizeof(*mail));
+		unreadable = xasprintf("message of %zu bytes, over the %zu-byte limit: not read", len, max_size);
+	} else if (mail_parse(raw, len, mail, &err) < 0) {
+		unreadable = xasprintf("unreadable message: %s", err);
+		free(err);
+	}
+	if (unreadable == NULL)
+		return NULL;
+	/* the headers, for the thread and the requester */
+	parsed_mail_clear(mail);
+	err = NULL;
+	if (mail_parse_headers(raw, len, mail, &err) < 0) {
+		free(err);
+		parsed_mail_clear(mail);
+		mail->subject = xstrdup("");
+		mail->body = xstrdup("");
+	}
+	return unreadable;
 }
 
 void

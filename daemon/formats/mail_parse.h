@@ -67,6 +67,13 @@ int mail_parse(const char *raw, size_t len, struct parsed_mail *mail, char **err
 /* Parses only the header block (for messages too large to read): body stays "". */
 int mail_parse_headers(const char *raw, size_t len, struct parsed_mail *mail, char **error_r);
 
+/* A message as received (from IMAP, or a file for dialogctl classify --eml: the one path
+ * both take): over max_size bytes it is not parsed, else mail_parse. Returns NULL when it
+ * was read whole; else why not ("message of N bytes, over the M-byte limit: not read",
+ * "unreadable message: ...", caller frees), with *mail holding its headers when they can
+ * be read (subject and body "" at least). *mail is to be cleared either way. */
+char *mail_parse_received(const char *raw, size_t len, size_t max_size, struct parsed_mail *mail);
+
 void parsed_mail_clear(struct parsed_mail *mail);
 
 /* The first top-level header of that name (case-insensitive), or NULL. */

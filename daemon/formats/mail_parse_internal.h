@@ -59,6 +59,15 @@ mail_parse_line_end(const char *raw, size_t len, size_t i, size_t *next_r)
 	return e;
 }
 
+/* Where the message's header block starts: after an mbox "From " line and after lines
+ * made only of spaces or tabs (some gateways write one before the headers; Python's
+ * email parser and Dovecot read the headers after it). *spaces_r, when not NULL, tells
+ * whether such lines were skipped. */
+size_t mail_parse_message_start(const char *raw, size_t len, bool *spaces_r);
+/* The offset after the lines made only of spaces or tabs that start at raw[i] (i itself
+ * when there are none). */
+size_t mail_parse_skip_spaces(const char *raw, size_t len, size_t i);
+
 /* ---- bytes to UTF-8 (mail_decode.c) ---- */
 
 /* Appends data[0..len), written in charset cs (NULL when none was declared), to sb as

@@ -2,10 +2,13 @@
 #include "autoconf.h"
 #include "mail/setup.h"
 #include "formats/mail_compose.h"
+#include "engine/engine.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The no-reply rules of [rules] (RFC 3834), with our own address and domain. */
 static void
@@ -24,6 +27,10 @@ policy_from_config(struct mail_setup *m, const struct config *cfg)
 	ms->policy.robot_senders = cfg->rule_robot_senders;
 	ms->policy.reports = cfg->rule_reports;
 	ms->policy.own_mail = cfg->rule_own_mail;
+	ms->policy.list_senders = cfg->rule_list_senders;
+	ms->policy.autoreply_markers = cfg->rule_autoreply_markers;
+	ms->policy.spam_verdicts = cfg->rule_spam_verdicts;
+	ms->policy.markers = m->markers;
 }
 
 /* The account actions' limits and who they speak as ([security], [mail], [web]). */
@@ -67,15 +74,34 @@ servers_from_config(struct mail_setup *m, const struct config *cfg)
 	};
 }
 
-int
-mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
+/* Who we are: [smtp] from's address and its domain. */
+static int
+identity_from_config(struct mail_setup *m, const struct config *cfg, char **error_r)
 {
-	memset(m, 0, sizeof(*m));
 	if (mail_address_split(cfg->smtp_from, &m->from_name, &m->from_address) < 0) {
 		*error_r = xasprintf("[smtp] from: \"%s\" holds no address", cfg->smtp_from);
 		return -1;
 	}
 	m->domain = mail_address_domain(m->from_address);
+	return 0;
+}
+
+int
+mail_setup_rules(struct mail_setup *m, const struct config *cfg, const char *data_dir, char **error_r)
+{
+	memset(m, 0, sizeof(*m));
+	if (identity_from_config(m, cfg, error_r) < 0)
+		return -1;
+	policy_from_config(m, cfg);
+	return mail_setup_load_markers(m, cfg, data_dir, error_r);
+}
+
+int
+mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
+{
+	memset(m, 0, sizeof(*m));
+	if (identity_from_config(m, cfg, error_r) < 0)
+		return -1;
 	char *name = NULL;
 	int bad = cfg->correspondants != NULL && mail_address_split(cfg->correspondants, &name, &m->correspondants) < 0;
 	free(name);
@@ -118,9 +144,38 @@ mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 	return 0;
 }
 
+int
+mail_setup_load_markers(struct mail_setup *m, const struct config *cfg, const char *data_dir, char **error_r)
+{
+	if (!cfg->rule_autoreply_markers)
+		return 0;
+	char *path = cfg->markers_file != NULL ? xstrdup(cfg->markers_file)
+		     : xasprintf("%s/mail-rules/autoreply.tsv", data_dir);
+	if (cfg->markers_file == NULL && access(path, F_OK) < 0 && errno == ENOENT) {
+		/* A data folder of its own made before mail-rules/ existed (intents, FAQ and
+		 * templates only): the installed markers, rather than none or a refusal. */
+		free(path);
+		path = xasprintf("%s/mail-rules/autoreply.tsv", engine_default_data_dir());
+	}
+	char *err = NULL;
+	struct mail_markers *markers = mail_markers_load(path, &err);
+	if (markers == NULL) {
+		*error_r = xasprintf("[rules] markers_file: %s", err);
+		free(err);
+		free(path);
+		return -1;
+	}
+	free(path);
+	mail_markers_free(&m->markers);
+	m->markers = markers;
+	m->mail.policy.markers = markers;
+	return 0;
+}
+
 void
 mail_setup_clear(struct mail_setup *m)
 {
+	mail_markers_free(&m->markers);
 	free(m->imap_password);
 	free(m->smtp_password);
 	free(m->from_name);

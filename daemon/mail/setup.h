@@ -22,11 +22,20 @@ struct mail_setup {
 	char *correspondants;   /* the address of [mail] correspondants */
 	struct directory_http_settings directory_http;  /* used when [directory] backend = http */
 	char *directory_password, *directory_api_key;
+	struct mail_markers *markers;   /* [rules] markers_file, once loaded; mail.policy points to it */
 };
 
 /* Fills m from cfg. Returns 0, or -1 with *error_r (an address or a secret file that
  * cannot be used); m is to be cleared either way. */
 int mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r);
+/* Loads the markers of [rules] autoreply_markers: cfg's markers_file, else
+ * data_dir/mail-rules/autoreply.tsv (nothing when the rule is off). Returns 0, or -1 with
+ * *error_r (every bad line, "file:line: message"). Read once, at start. */
+int mail_setup_load_markers(struct mail_setup *m, const struct config *cfg, const char *data_dir, char **error_r);
+/* Only what the no-reply rules need, no secret read (dialogctl classify --eml and check):
+ * our address and domain, mail.policy from [rules], and the markers from data_dir. Returns
+ * 0, or -1 with *error_r; m is to be cleared either way. */
+int mail_setup_rules(struct mail_setup *m, const struct config *cfg, const char *data_dir, char **error_r);
 void mail_setup_clear(struct mail_setup *m);
 
 #endif

@@ -1,6 +1,6 @@
 /* Fuzz target: any bytes as a raw e-mail, through what dialogd does with one before the
  * store: mail_key, mail_parse (libetpan MIME, charsets, HTML), mail_question_text, the
- * dossier number finder and the no-reply rules. Must never crash, leak or read out of bounds; every string out
+ * dossier number finder and the no-reply rules (with mail-rules/autoreply.tsv's markers). Must never crash, leak or read out of bounds; every string out
  * must be valid UTF-8 without CR.
  * Build: ./configure --enable-fuzzers CC=clang CFLAGS=-fsanitize=fuzzer-no-link,address,undefined
  *        && make tests/fuzz/fuzz_mail
@@ -19,6 +19,9 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Loaded once and kept for the whole run, as dialogd keeps them. */
+static struct mail_markers *markers;
 
 static void
 check_text(const char *s)
@@ -60,6 +63,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mail_policy_default(&policy);
 		policy.own_address = "dialoguer@ocapiat.test";
 		policy.own_domain = "ocapiat.test";
+		if (markers == NULL) {
+			char *merr = NULL;
+			markers = mail_markers_load(DIALOGD_SOURCE_DIR "/mail-rules/autoreply.tsv", &merr);
+			if (markers == NULL)
+				abort();  /* the installed markers must load */
+		}
+		policy.markers = markers;
 		(void)mail_policy_refusal(&policy, &mail);
 	}
 	free(err);

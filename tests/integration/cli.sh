@@ -157,6 +157,34 @@ a04 = [r for r in rows if r['file'].endswith('a04.eml')][0]
 sys.exit(0 if a04['intent'] == 'payment_details'
          and a04['subject'] == 'Virement re\u00e7u sans d\u00e9tail \u2013 comment savoir \u00e0 quoi il correspond ?' else 1)"
 check "classify --eml: a missing file gives an error object" grep -q '"error":".*absent.eml.*","file"' "$TMP/eml.out"
+# A NUL byte is odd, not fatal: read as dialogd reads what IMAP delivers (issue 14: the
+# daemon read such a mail while classify --eml refused it).
+printf 'From: Jean <jean@example.fr>\nSubject: Mot de passe\nMessage-ID: <nul@example.fr>\n\nBonjour, j ai perdu mon mot de passe\000 comment faire ?\n' > "$TMP/nul.eml"
+$CTL classify --eml "$TMP/nul.eml" > "$TMP/nul.out" 2>&1
+check "classify --eml: a mail with a NUL byte is read, as dialogd reads it" \
+	grep -q '"intent":"password_reset".*"policy":"reply".*nul.eml' "$TMP/nul.out"
+# The no-reply rules, as the daemon applies them before the engine.
+printf 'From: Jean <jean@example.fr>\nSubject: =?utf-8?q?R=C3=A9ponse_automatique=C2=A0:_Votre_demande?=\n\nJe suis absent.\n' > "$TMP/oof.eml"
+printf 'From: Jean <jean@example.fr>\nX-Spam-Flag: YES\nSubject: Mot de passe\n\nBonjour, mot de passe perdu.\n' > "$TMP/spam.eml"
+$CTL classify --eml "$M/a10.eml" "$TMP/oof.eml" "$TMP/spam.eml" > "$TMP/rules.out" 2>&1
+check "classify --eml: a bounce is ignored, with its rule" \
+	grep -q '"policy":"ignore","rule":"empty_return_path",.*a10.eml' "$TMP/rules.out"
+check "classify --eml: an Outlook auto-reply subject goes to a person silently, the marker named" \
+	grep -q '"policy":"escalate-silently","rule":"autoreply_markers","reason":"automatic reply by its subject: \\"Réponse automatique :\*\\" (autoreply.tsv:[0-9]*)".*oof.eml' "$TMP/rules.out"
+check "classify --eml: the MTA's spam verdict goes to a person silently" \
+	grep -q '"policy":"escalate-silently","rule":"spam_verdicts".*spam.eml' "$TMP/rules.out"
+printf '[rules]\nspam_verdicts = no\n' > "$TMP/nospam.conf"
+"$BUILD/daemon/dialogctl" -c "$TMP/nospam.conf" --data "$SRC" classify --eml "$TMP/spam.eml" > "$TMP/nospam.out" 2>&1
+check "classify --eml: [rules] spam_verdicts = no is honoured" grep -q '"policy":"reply"' "$TMP/nospam.out"
+printf '[imap]\nmax_message_size = 50\n' > "$TMP/small.conf"
+"$BUILD/daemon/dialogctl" -c "$TMP/small.conf" --data "$SRC" classify --eml "$TMP/spam.eml" > "$TMP/small.out" 2>&1
+check "classify --eml: over max_message_size, not read (as dialogd), the rules still applied to the headers" \
+	grep -q '"error":"message of [0-9]* bytes, over the 50-byte limit: not read","policy":"escalate-silently","rule":"spam_verdicts"' "$TMP/small.out"
+printf 'autoreply\tsubject\tx\n' > "$TMP/bad-markers.tsv"
+printf '[rules]\nmarkers_file = %s\n' "$TMP/bad-markers.tsv" > "$TMP/badmarkers.conf"
+check "dialogctl check names the bad line of the markers file" sh -c \
+	"! $BUILD/daemon/dialogctl -c $TMP/badmarkers.conf --data $SRC check > $TMP/badmarkers.out 2>&1 &&
+	 grep -q 'bad-markers.tsv:1: expected 4 fields' $TMP/badmarkers.out"
 
 # ---- threads, outbox, status: read the store named by the configuration ----
 printf '[store]\npath = %s/none.sqlite\n' "$TMP" > "$TMP/nostore.conf"

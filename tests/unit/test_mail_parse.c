@@ -810,6 +810,195 @@ test_unsafe_boundary(void **state)
 	parsed_mail_clear(&m);
 }
 
+/* The guard looks at the header blocks libetpan reads, not at text that talks about a
+ * boundary (issue 14: a quoted-printable body with boundary=3D"..." was refused). */
+static void
+test_boundary_in_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *raw;
+		const char *in_body;
+	} text[] = {
+		/* quoted-printable text quoting a crashing header */
+		{ "From: Jean <jean@example.fr>\nSubject: en-tete\nMIME-Version: 1.0\n"
+		  "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+		  "Voici l'en-t=C3=AAte re=C3=A7u :\nContent-Type: multipart/mixed; boundary=3D\"\\\"\"\nmerci\n",
+		  "boundary=\"\\\"\"" },
+		/* the same in 8bit, inside a part of a multipart */
+		{ "From: Jean <jean@example.fr>\nContent-Type: multipart/mixed; boundary=\"ok\"\n\n"
+		  "--ok\nContent-Type: text/plain; charset=utf-8\n\nJ'ai re\xC3\xA7u :\n"
+		  "Content-Type: multipart/mixed; boundary=\"a\\\\b\"\n--ok--\n",
+		  "boundary=\"a\\\\b\"" },
+		/* in the preamble, which no MIME reader parses */
+		{ "From: Jean <jean@example.fr>\nContent-Type: multipart/mixed; boundary=\"ok\"\n\n"
+		  "Content-Type: multipart/mixed; boundary=\"\\\"\"\n"
+		  "--ok\nContent-Type: text/plain\n\nle texte\n--ok--\n",
+		  "le texte" },
+		/* after the closing delimiter (the epilogue) */
+		{ "From: Jean <jean@example.fr>\nContent-Type: multipart/mixed; boundary=\"ok\"\n\n"
+		  "--ok\nContent-Type: text/plain\n\nle texte\n--ok--\nContent-Type: multipart/mixed; boundary=\"\\\"\"\n",
+		  "le texte" },
+	};
+	for (size_t i = 0; i < sizeof(text) / sizeof(*text); i++) {
+		struct parsed_mail m;
+		print_message("text case %zu\n", i);
+		parse_str(text[i].raw, &m);
+		assert_contains(m.body, text[i].in_body);
+		assert_string_equal(m.from_address, "jean@example.fr");
+		parsed_mail_clear(&m);
+	}
+	/* Real headers are still all checked: an encapsulated message's, a part's after a
+	 * line of spaces at the top, a part whose header block starts without a blank line. */
+	static const char *const headers[] = {
+		"Content-Type: multipart/mixed; boundary=\"ok\"\n\n--ok\nContent-Type: message/rfc822\n\n"
+		"From: x@example.fr\nContent-Type: multipart/alternative; boundary=\"\\\"\"\n\nx\n--ok--\n",
+		"   \nContent-Type: multipart/mixed; boundary=\"\\\"\"\n\n--x\n\ntext\n",
+		"Content-Type: multipart/mixed; boundary=\"ok\"\n\n--ok  \nX-Junk\nContent-Type: multipart/mixed; boundary=\"\\\"\"\n\nx\n--ok--\n",
+		"Content-Type: multipart/mixed; boundary=\"ok\"\n\n--ok\nContent-Type: multipart/mixed; boundary=\"in\"\n\n"
+		"--in\nContent-Type: multipart/alternative; boundary=\"a\\\\b\"\n\nx\n--in--\n--ok--\n",
+	};
+	for (size_t i = 0; i < sizeof(headers) / sizeof(*headers); i++) {
+		struct parsed_mail m;
+		char *err = NULL;
+		print_message("header case %zu\n", i);
+		assert_int_equal(mail_parse(headers[i], strlen(headers[i]), &m, &err), -1);
+		assert_contains(err, "unsafe MIME boundary");
+		free(err);
+		parsed_mail_clear(&m);
+	}
+}
+
+/* A line of spaces before the headers (issue 14: three people's mails were read without
+ * headers, so without a sender, and dropped). Python's email parser and Dovecot read the
+ * headers after it. */
+static void
+test_spaces_before_headers(void **state)
+{
+	(void)state;
+	static const char *const raws[] = {
+		"   \nFrom: Jean Dupont <jean.dupont@example.fr>\nSubject: Mot de passe\nMessage-ID: <s1@example.fr>\n\n"
+		"Bonjour, j'ai perdu mon mot de passe.\n",
+		" \t \r\nFrom: Jean Dupont <jean.dupont@example.fr>\r\nSubject: Mot de passe\r\nMessage-ID: <s1@example.fr>\r\n\r\n"
+		"Bonjour, j'ai perdu mon mot de passe.\r\n",
+		"  \n\t\nFrom: Jean Dupont <jean.dupont@example.fr>\nSubject: Mot de passe\nMessage-ID: <s1@example.fr>\n\n"
+		"Bonjour, j'ai perdu mon mot de passe.\n",
+		"From jean.dupont@example.fr Mon Mar  6 10:00:00 2023\n \nFrom: Jean Dupont <jean.dupont@example.fr>\n"
+		"Subject: Mot de passe\nMessage-ID: <s1@example.fr>\n\nBonjour, j'ai perdu mon mot de passe.\n",
+	};
+	for (size_t i = 0; i < sizeof(raws) / sizeof(*raws); i++) {
+		struct parsed_mail m;
+		print_message("case %zu\n", i);
+		parse_str(raws[i], &m);
+		assert_string_equal(m.from_address, "jean.dupont@example.fr");
+		assert_string_equal(m.subject, "Mot de passe");
+		assert_string_equal(m.message_id, "s1@example.fr");
+		assert_string_equal(m.body, "Bonjour, j'ai perdu mon mot de passe.\n");
+		assert_note(&m, "line of spaces before the headers skipped");
+		parsed_mail_clear(&m);
+		/* mail_parse_headers (a mail too big to read) agrees */
+		char *err = NULL;
+		assert_int_equal(mail_parse_headers(raws[i], strlen(raws[i]), &m, &err), 0);
+		assert_string_equal(m.from_address, "jean.dupont@example.fr");
+		parsed_mail_clear(&m);
+	}
+	/* Sent through an MTA, which saw no header: its own on top, then an empty line, then
+	 * the writer's after the line of spaces (tests/data/realmail/flanker-iphone.eml as
+	 * Postfix and Dovecot delivered it). The writer's MIME structure is read too. */
+	static const char delivered[] =
+		"Return-Path: <jean.dupont@example.fr>\nDelivered-To: dialoguer@ocapiat.test\n"
+		"Received: from mailtool.test (unknown [127.0.0.1])\n\tby mx.ocapiat.test (Postfix) with ESMTP id 8E6F\n"
+		"\n    \n"
+		"From: Jean Dupont <jean.dupont@example.fr>\nSubject: Mot de passe\nMessage-ID: <s2@example.fr>\n"
+		"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=\"b\"\n\n"
+		"--b\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+		"J'ai oubli=C3=A9 mon mot de passe.\n--b\nContent-Type: text/html\n\n<p>HTML</p>\n--b--\n";
+	struct parsed_mail m;
+	parse_str(delivered, &m);
+	assert_string_equal(m.from_address, "jean.dupont@example.fr");
+	assert_string_equal(m.return_path, "jean.dupont@example.fr");
+	assert_string_equal(m.subject, "Mot de passe");
+	assert_string_equal(m.message_id, "s2@example.fr");
+	assert_string_equal(m.body, "J'ai oubli\xC3\xA9 mon mot de passe.\n");
+	assert_note(&m, "line of spaces before the headers: read after the MTA's");
+	parsed_mail_clear(&m);
+	char *err = NULL;
+	assert_int_equal(mail_parse_headers(delivered, strlen(delivered), &m, &err), 0);
+	assert_string_equal(m.from_address, "jean.dupont@example.fr");
+	parsed_mail_clear(&m);
+	/* ... and the guard checks that header block as libetpan will read it. */
+	static const char unsafe[] = "Return-Path: <x@example.fr>\n\n \nFrom: x@example.fr\n"
+				     "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n--x\n\ntext\n";
+	assert_int_equal(mail_parse(unsafe, strlen(unsafe), &m, &err), -1);
+	assert_contains(err, "unsafe MIME boundary");
+	free(err);
+	parsed_mail_clear(&m);
+	/* ... and not when the message has its own From: then that block is body text. */
+	static const char quoted[] = "From: Jean <jean@example.fr>\nSubject: en-tete\n\n \n"
+				     "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\nVoici ce que j'ai recu.\n";
+	parse_str(quoted, &m);
+	assert_string_equal(m.subject, "en-tete");
+	assert_contains(m.body, "Voici ce que j'ai recu.");
+	parsed_mail_clear(&m);
+	/* A header block with a From keeps its body, even one that starts with spaces and
+	 * quotes headers; so does one whose spaced block names no From. */
+	parse_str("From: Jean <jean@example.fr>\nSubject: Transfert\n\n  \nFrom: autre@example.fr\nSubject: x\n\ntexte\n", &m);
+	assert_string_equal(m.subject, "Transfert");
+	assert_contains(m.body, "From: autre@example.fr");
+	parsed_mail_clear(&m);
+	parse_str("Received: by mx\n\n  \nSubject: x\nX-Y: z\n\ntexte\n", &m);
+	assert_null(mail_header_get(&m, "Subject"));
+	assert_contains(m.body, "Subject: x");
+	assert_int_equal(m.header_count, 1);
+	parsed_mail_clear(&m);
+
+	/* An empty line is not a line of spaces: it ends an empty header block. */
+	parse_str("\nFrom: Jean <jean@example.fr>\n\ntexte\n", &m);
+	assert_int_equal(m.header_count, 0);
+	assert_null(m.from_address);
+	parsed_mail_clear(&m);
+	/* Spaces only, or spaces and no header after them: read as well as possible. */
+	parse_str("   ", &m);
+	check_output(&m);
+	parsed_mail_clear(&m);
+	parse_str("  \nBonjour, pas d'en-tete ici.\n", &m);
+	assert_contains(m.body, "Bonjour");
+	parsed_mail_clear(&m);
+}
+
+/* The one path dialogd and dialogctl classify --eml take with a received mail. */
+static void
+test_parse_received(void **state)
+{
+	(void)state;
+	static const char ok[] = "From: Jean <jean@example.fr>\nSubject: Mot de passe\n\nBonjour\0 perdu.\n";
+	struct parsed_mail m;
+	char *why = mail_parse_received(ok, sizeof(ok) - 1, 1000, &m);
+	assert_null(why);
+	assert_string_equal(m.from_address, "jean@example.fr");
+	assert_contains(m.body, "Bonjour\xEF\xBF\xBD perdu.");     /* the NUL is U+FFFD */
+	parsed_mail_clear(&m);
+	/* over the limit: not parsed, the headers read */
+	why = mail_parse_received(ok, sizeof(ok) - 1, 20, &m);
+	assert_non_null(why);
+	char *expected = xasprintf("message of %zu bytes, over the 20-byte limit: not read", sizeof(ok) - 1);
+	assert_string_equal(why, expected);
+	free(expected);
+	assert_string_equal(m.from_address, "jean@example.fr");
+	assert_string_equal(m.body, "");
+	free(why);
+	parsed_mail_clear(&m);
+	/* refused by the guard: the headers still read */
+	static const char bad[] = "From: Jean <jean@example.fr>\nSubject: x\n"
+				  "Content-Type: multipart/mixed; boundary=\"\\\"\"\n\n--x\n\ntext\n";
+	why = mail_parse_received(bad, sizeof(bad) - 1, 1000, &m);
+	assert_non_null(why);
+	assert_contains(why, "unreadable message: mail_parse: unsafe MIME boundary");
+	assert_string_equal(m.from_address, "jean@example.fr");
+	free(why);
+	parsed_mail_clear(&m);
+}
+
 static void
 test_broken_multiparts(void **state)
 {
@@ -1244,6 +1433,9 @@ main(void)
 		cmocka_unit_test(test_nul_bytes),
 		cmocka_unit_test(test_no_headers_and_empty),
 		cmocka_unit_test(test_unsafe_boundary),
+		cmocka_unit_test(test_boundary_in_text),
+		cmocka_unit_test(test_spaces_before_headers),
+		cmocka_unit_test(test_parse_received),
 		cmocka_unit_test(test_broken_multiparts),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_big_attachment_is_fast),

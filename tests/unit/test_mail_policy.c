@@ -1,8 +1,11 @@
 /* Tests of mail_policy: each rule fires, stays silent when switched off, and a normal mail
- * passes; the ServiceNow and Outlook cases; header names in any case. Mails are built by
+ * passes; the ServiceNow and Outlook cases; header names in any case; robot Return-Paths,
+ * list software, spam verdicts and the subject markers of mail-rules/autoreply.tsv, each
+ * with mails of people that look alike and must still be answered. Mails are built by
  * hand (struct parsed_mail), independent of mail_parse. */
 #include "autoconf.h"
 #include "testutil.h"
+#include "formats/mail_markers.h"
 #include "formats/mail_policy.h"
 
 #include <stddef.h>
@@ -73,6 +76,10 @@ test_defaults(void **state)
 	assert_true(p.robot_senders);
 	assert_true(p.reports);
 	assert_true(p.own_mail);
+	assert_true(p.list_senders);
+	assert_true(p.autoreply_markers);
+	assert_true(p.spam_verdicts);
+	assert_null(p.markers);
 }
 
 static void
@@ -301,6 +308,9 @@ test_robot_senders(void **state)
 	}
 }
 
+/* A mail without a usable sender is no rule's business: the channel gives it to a person
+ * (nobody to acknowledge to). Once the policy refused it as "no sender address", and the
+ * channel dropped it: a person never saw it. */
 static void
 test_no_sender(void **state)
 {
@@ -308,27 +318,17 @@ test_no_sender(void **state)
 	struct mail_policy p = default_policy();
 	struct test_mail t;
 	tm_init(&t);
-	t.m.from_address = NULL;
-	const char *why = mail_policy_refusal(&p, &t.m);
-	assert_non_null(why);
-	assert_string_equal(why, "no sender address");
-	/* Not a rule that can be switched off. */
-	p.auto_submitted = p.precedence = p.list_headers = p.autoreply_headers = false;
-	p.empty_return_path = p.robot_senders = p.reports = p.own_mail = false;
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "no sender address");
-	/* Unusable addresses are no better. */
 	static const char *const unusable[] = { "", "jean", "jean dupont@example.fr", "@example.fr",
 						"Jean <jean@example.fr>", "jean@example.fr\r\nBcc: x@y" };
 	for (size_t i = 0; i < sizeof(unusable) / sizeof(unusable[0]); i++) {
 		t.m.from_address = (char *)unusable[i];
-		why = mail_policy_refusal(&p, &t.m);
-		if (why == NULL || strcmp(why, "no sender address") != 0)
-			fail_msg("From \"%s\": %s", unusable[i], why ? why : "accepted");
+		struct mail_policy_verdict v;
+		mail_policy_check(&p, &t.m, &v);
+		if (v.action != MAIL_POLICY_REPLY)
+			fail_msg("From \"%s\": %s", unusable[i], v.reason);
 	}
-	/* A Reply-To is enough to answer. */
-	p = default_policy();
 	t.m.from_address = NULL;
-	t.m.reply_to_address = (char *)"jean.dupont@example.fr";
+	t.m.return_path = NULL;
 	assert_null(mail_policy_refusal(&p, &t.m));
 }
 
@@ -344,7 +344,7 @@ test_servicenow(void **state)
 	tm_header(&t, "Auto-Submitted", "auto-generated");
 	tm_header(&t, "X-ServiceNow-Generated", "true");
 	struct mail_policy p = default_policy();
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "Auto-Submitted: auto-generated");
+	assert_string_equal(mail_policy_refusal(&p, &t.m), "Auto-Submitted: auto-generated [rules] auto_submitted");
 	p.auto_submitted = false;
 	assert_null(mail_policy_refusal(&p, &t.m));
 }
@@ -362,7 +362,7 @@ test_outlook_suppress(void **state)
 	struct mail_policy p = default_policy();
 	assert_null(mail_policy_refusal(&p, &t.m));
 	p.auto_response_suppress = true;
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "X-Auto-Response-Suppress");
+	assert_string_equal(mail_policy_refusal(&p, &t.m), "X-Auto-Response-Suppress [rules] auto_response_suppress");
 	/* Only All, AutoReply and OOF ask us to be quiet. */
 	tm_init(&t);
 	tm_header(&t, "X-Auto-Response-Suppress", "DR, RN, NRN");
@@ -426,7 +426,418 @@ test_bounce(void **state)
 	p.auto_submitted = false;
 	p.empty_return_path = false;
 	p.reports = false;
-	assert_string_equal(mail_policy_refusal(&p, &t.m), "sender is a no-reply address");
+	assert_string_equal(mail_policy_refusal(&p, &t.m), "sender is a no-reply address [rules] robot_senders");
+}
+
+/* ---- the rules that guess: a person sees what they stop ---- */
+
+static void
+expect_verdict(const struct mail_policy *p, const struct parsed_mail *m, enum mail_policy_action action,
+	       const char *rule, const char *what)
+{
+	struct mail_policy_verdict v;
+	mail_policy_check(p, m, &v);
+	if (v.action != action)
+		fail_msg("%s: action %d (%s), expected %d", what, (int)v.action, v.reason ? v.reason : "reply", (int)action);
+	if (action == MAIL_POLICY_REPLY) {
+		assert_null(v.rule);
+		assert_null(v.reason);
+		return;
+	}
+	if (v.rule == NULL || strcmp(v.rule, rule) != 0)
+		fail_msg("%s: rule %s, expected %s", what, v.rule ? v.rule : "(none)", rule);
+	assert_non_null(v.reason);
+	/* The text logged and shown names the rule's key. */
+	char *text = xasprintf("%s [rules] %s", v.reason, v.rule);
+	assert_string_equal(mail_policy_refusal(p, m), text);
+	free(text);
+}
+
+/* The rules known before are certain: ignored, as they were. */
+static void
+test_certain_rules_ignore(void **state)
+{
+	(void)state;
+	struct test_mail t;
+	tm_init(&t);
+	tm_header(&t, "Auto-Submitted", "auto-replied");
+	struct mail_policy p = default_policy();
+	expect_verdict(&p, &t.m, MAIL_POLICY_IGNORE, "auto_submitted", "Auto-Submitted");
+	tm_init(&t);
+	t.m.from_address = (char *)"MAILER-DAEMON@mx.example.fr";
+	expect_verdict(&p, &t.m, MAIL_POLICY_IGNORE, "robot_senders", "From MAILER-DAEMON");
+	tm_init(&t);
+	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "a person's mail");
+}
+
+static void
+test_return_path_robots(void **state)
+{
+	(void)state;
+	static const char *const robots[] = {
+		"MAILER-DAEMON@mx.example.fr", "postmaster@example.fr", "bounces@lists.example.org",
+		"noreply@news.example.com", "no-reply@example.fr", "bounce-1234-jean=example.fr@mailer.example.com",
+		"news+bounce-42-jean=example.fr@lists.example.org", "list+bounces=jean=example.fr@lists.example.org",
+		"abc123@bounce.example.net", "x7.y@bounces.mailer.example.com", "q@bounce-eu.example.com",
+		"q@em.bounce42.example.com",
+	};
+	for (size_t i = 0; i < sizeof(robots) / sizeof(robots[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		t.m.return_path = (char *)robots[i];
+		struct mail_policy p = default_policy();
+		expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "robot_senders", robots[i]);
+		p.robot_senders = false;
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, robots[i]);
+	}
+	/* People's envelopes: BATV and SRS tags, forwarders, names that only look alike. */
+	static const char *const people[] = {
+		"jean.dupont@example.fr", "prvs=0123abcd=jean.dupont@example.fr",
+		"SRS0=abcd=EF=example.fr=jean.dupont@forwarder.example.org", "bouncer@example.fr",
+		"marie@bouncycastle.example.org", "paul@rebounce.example.fr", "jean+factures@example.fr",
+		"contact@bounceback-formation.example.fr",
+	};
+	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		t.m.return_path = (char *)people[i];
+		struct mail_policy p = default_policy();
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, people[i]);
+	}
+}
+
+static void
+set_sender(struct test_mail *t, const char *a)
+{
+	t->m.sender_address = (char *)a;
+}
+
+static void
+set_return_path(struct test_mail *t, const char *a)
+{
+	t->m.return_path = (char *)a;
+}
+
+static void
+set_from(struct test_mail *t, const char *a)
+{
+	t->m.from_address = (char *)a;
+}
+
+static void
+test_list_senders(void **state)
+{
+	(void)state;
+	static const struct {
+		void (*set)(struct test_mail *t, const char *a);
+		const char *address;
+		bool list;
+	} cases[] = {
+		{ set_sender, "owner-rh-agri@listes.example.fr", true },       /* LISTSERV, Majordomo */
+		{ set_sender, "rh-agri-owner@listes.example.fr", true },
+		{ set_sender, "rh-agri-request@listes.example.fr", true },
+		{ set_sender, "rh-agri-bounces@listes.example.fr", true },     /* Mailman 2 */
+		{ set_return_path, "neko-admin@example.org", true },             /* fml */
+		{ set_return_path, "owner-formation@listserv.example.edu", true },
+		{ set_from, "LISTSERV@listserv.example.edu", true },
+		{ set_from, "Majordomo@lists.example.org", true },
+		{ set_from, "owner-rh-agri@listes.example.fr", true },
+		/* people: an HR admin mailbox writes questions; "owner" alone is a name */
+		{ set_from, "rh-admin@entreprise.example.fr", false },
+		{ set_from, "formation-request@entreprise.example.fr", false },
+		{ set_sender, "owner@entreprise.example.fr", false },
+		{ set_sender, "assistante.owner-x@entreprise.example.fr", false },
+		{ set_sender, "-admin@entreprise.example.fr", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		cases[i].set(&t, cases[i].address);
+		struct mail_policy p = default_policy();
+		if (cases[i].list) {
+			expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "list_senders", cases[i].address);
+			p.list_senders = false;
+		}
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, cases[i].address);
+	}
+}
+
+/* List headers beyond RFC 2369/2919, as list software writes them. */
+static void
+test_list_software_headers(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"List-Post", "List-Owner", "List-Help", "List-Subscribe", "List-Archive", "X-BeenThere",
+		"X-Mailman-Version", "Mailing-List", "X-Mailing-List", "X-ML-Name", "X-Listserver",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		tm_header(&t, names[i], "rh-agri");
+		struct mail_policy p = default_policy();
+		expect_verdict(&p, &t.m, MAIL_POLICY_IGNORE, "list_headers", names[i]);
+		assert_contains(mail_policy_refusal(&p, &t.m), names[i]);
+		p.list_headers = false;
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, names[i]);
+	}
+}
+
+static void
+test_spam_verdicts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *header, *value;
+		bool spam;
+	} cases[] = {
+		{ "X-Spam-Flag", "YES", true },
+		{ "X-Spam-Flag", " yes", true },
+		{ "X-Spam-Status", "Yes, score=12.3 required=5.0 tests=BAYES_99,URIBL_BLACK autolearn=spam", true },
+		{ "X-Spam", "Yes", true },
+		{ "X-Rspamd-Action", "reject", true },
+		{ "X-Rspamd-Action", "add header", true },
+		{ "X-Rspamd-Action", "Rewrite Subject", true },
+		{ "X-Spam-Flag", "NO", false },
+		{ "X-Spam-Status", "No, score=-0.1 required=5.0 tests=DKIM_SIGNED autolearn=ham", false },
+		{ "X-Spam", "No", false },
+		{ "X-Rspamd-Action", "no action", false },
+		{ "X-Rspamd-Action", "greylist", false },
+		{ "X-Rspamd-Action", "soft reject", false },
+		{ "X-Spam-Level", "***", false },
+		{ "X-Spam-Score", "12.3", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		tm_header(&t, cases[i].header, cases[i].value);
+		struct mail_policy p = default_policy();
+		char *what = xasprintf("%s: %s", cases[i].header, cases[i].value);
+		if (cases[i].spam) {
+			expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "spam_verdicts", what);
+			assert_contains(mail_policy_refusal(&p, &t.m), "spam");
+			p.spam_verdicts = false;
+		}
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, what);
+		free(what);
+	}
+	/* The verdict our MTA put on top counts; a "Yes" the sender wrote below it does not
+	 * (and a "No" below ours changes nothing either). */
+	struct test_mail t;
+	tm_init(&t);
+	tm_header(&t, "X-Spam-Flag", "NO");
+	tm_header(&t, "X-Spam-Flag", "YES");
+	struct mail_policy p = default_policy();
+	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "ours NO above theirs YES");
+	tm_init(&t);
+	tm_header(&t, "X-Spam-Flag", "YES");
+	tm_header(&t, "X-Spam-Flag", "NO");
+	expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "spam_verdicts", "ours YES above theirs NO");
+}
+
+static struct mail_markers *
+load_markers(void)
+{
+	char *err = NULL;
+	struct mail_markers *mm = mail_markers_load(DIALOGD_SOURCE_DIR "/mail-rules/autoreply.tsv", &err);
+	if (mm == NULL)
+		fail_msg("mail-rules/autoreply.tsv: %s", err);
+	return mm;
+}
+
+/* Subjects of auto-replies, receipts and notices in the shapes they really take (issue
+ * 14's list, Outlook's localisations, Lotus Notes), and people's subjects close to them. */
+static void
+test_marker_subjects(void **state)
+{
+	(void)state;
+	static const char *const automated[] = {
+		"Réponse automatique : Votre demande",
+		"Réponse automatique\xC2\xA0: Votre demande",      /* NBSP before the colon (Outlook) */
+		"RÉPONSE AUTOMATIQUE: Re: Votre demande",
+		"Reponse automatique : Votre demande",
+		"Absent(e) du bureau",
+		"Absente du bureau jusqu'au 3 mai",
+		"Absent du bureau : Re: Mot de passe",
+		"Automatische Antwort: Ihre Anfrage",
+		"Automatyczna odpowiedź: Pytanie",
+		"AUTO: Jean Dupont is out of the office (returning 05/03/2024)",
+		"Auto reply: Votre demande",
+		"Auto-reply: Votre demande",
+		"Out of Office: Votre demande",
+		"Out of Office AutoReply: Votre demande",
+		"Automatic reply: Votre demande",
+		"תשובה אוטומטית: Votre demande",
+		"自动回复：您的问题",                                  /* full-width colon */
+		"Respuesta automática: Su solicitud",
+		"Read: Votre demande",
+		"Lu : Votre demande",
+		"Lu\xC2\xA0: Votre demande",
+		"Gelesen: Ihre Anfrage",
+		"Non remis : Votre demande",
+		"Undeliverable: Votre demande",
+		"Undelivered Mail Returned to Sender",
+		"Please confirm your message",
+	};
+	struct mail_markers *mm = load_markers();
+	struct mail_policy p = default_policy();
+	p.markers = mm;
+	for (size_t i = 0; i < sizeof(automated) / sizeof(automated[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		t.m.subject = (char *)automated[i];
+		expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "autoreply_markers", automated[i]);
+		/* The reason names the marker's line, for the operator who would remove it. */
+		assert_contains(mail_policy_refusal(&p, &t.m), "autoreply.tsv:");
+	}
+	static const char *const people[] = {
+		"Réponse à votre demande",
+		"Re: Réponse automatique ?",
+		"TR: Réponse automatique : Votre demande",      /* a person forwarding one to ask about it */
+		"RE: Automatic reply: Votre demande",
+		"Question sur la réponse automatique reçue",
+		"Lu et approuvé : convention de formation",
+		"Lucie : question sur mon dossier",
+		"Auto-entrepreneur : facture",
+		"Absences du bureau et contrat d'apprentissage",
+		"Read the FAQ?",
+		"Remis : dossier complet",
+		"Mot de passe oublié",
+		"",
+	};
+	for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
+		struct test_mail t;
+		tm_init(&t);
+		t.m.subject = (char *)people[i];
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, people[i]);
+	}
+	/* Switched off, or no markers loaded: nothing. */
+	struct test_mail t;
+	tm_init(&t);
+	t.m.subject = (char *)"Réponse automatique : Votre demande";
+	p.autoreply_markers = false;
+	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "rule off");
+	p.autoreply_markers = true;
+	p.markers = NULL;
+	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "no markers");
+	mail_markers_free(&mm);
+	assert_null(mm);
+}
+
+/* Auto-replies whose subject is the original one: only the body tells. */
+static void
+test_marker_bodies(void **state)
+{
+	(void)state;
+	struct mail_markers *mm = load_markers();
+	struct mail_policy p = default_policy();
+	p.markers = mm;
+	struct test_mail t;
+	tm_init(&t);
+	t.m.subject = (char *)"Re: Votre demande";
+	t.m.body = (char *)"Bonjour,\n\nCeci est une réponse automatique : je suis absente jusqu'au 3 mai.\n";
+	expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "autoreply_markers", "French vacation body");
+	t.m.body = (char *)"I am out of the office until Monday\nwith limited access to e-mail.\n";
+	expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "autoreply_markers", "English vacation body");
+	/* A person who mentions an absence. */
+	t.m.body = (char *)"Bonjour, je serai absent du bureau demain : pouvez-vous me rappeler ? Mon mot de passe ne marche plus.";
+	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "a person's absence");
+	/* A person who forwards an automatic notice or quotes an auto-reply to ask about it. */
+	static const char *const forwards[] = {
+		"Bonjour, j'ai reçu ce message, que dois-je faire pour mon dossier ?\n\n"
+		"-----Message d'origine-----\nDe : noreply@ocapiat.example\nEnvoyé : lundi 6 mars 2023 10:00\n"
+		"À : jean.dupont@example.fr\nObjet : Votre dossier\n\n"
+		"Ceci est un message automatique, merci de ne pas y répondre.\n",
+		"Bonjour, votre collègue m'a répondu ceci, à qui m'adresser ?\n\n"
+		"Le lun. 6 mars 2023 à 10:12, Marie Martin <marie@example.fr> a écrit :\n"
+		"> Ceci est une réponse automatique : je suis absente jusqu'au 3 mai.\n",
+	};
+	for (size_t i = 0; i < sizeof(forwards) / sizeof(forwards[0]); i++) {
+		t.m.body = (char *)forwards[i];
+		expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, forwards[i]);
+	}
+	/* Only the start of a long body is read: a person quoting an auto-reply far below. */
+	struct strbuf b = { 0 };
+	strbuf_adds(&b, "Bonjour, j'ai reçu ceci en réponse, que dois-je faire ?\n");
+	for (int i = 0; i < 100; i++)
+		strbuf_adds(&b, "Mon dossier est en attente depuis des semaines, merci de m'aider.\n");
+	strbuf_adds(&b, "> Ceci est une réponse automatique.\n");
+	t.m.body = b.data;
+	expect_verdict(&p, &t.m, MAIL_POLICY_REPLY, NULL, "a quote far down");
+	strbuf_free(&b);
+	mail_markers_free(&mm);
+}
+
+/* Every bad line is reported with its file and line; a good file loads. */
+static void
+test_marker_file_errors(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	write_file(dir, "bad.tsv",
+		   "# comment\n"
+		   "autoreply\tsubject\tRéponse automatique :*\tOutlook fr\n"
+		   "vacation\tsubject\tx*\tsomewhere\n"
+		   "autoreply\theader\tx*\tsomewhere\n"
+		   "autoreply\tsubject\t**\tsomewhere\n"
+		   "autoreply\tsubject\tx*\t \n"
+		   "autoreply\tsubject\tonly three fields\n"
+		   "\n");
+	char *path = xasprintf("%s/bad.tsv", dir);
+	char *err = NULL;
+	assert_null(mail_markers_load(path, &err));
+	assert_non_null(err);
+	for (int line = 3; line <= 7; line++) {
+		char *where = xasprintf("%s:%d: ", path, line);
+		assert_contains(err, where);
+		free(where);
+	}
+	assert_lacks(err, ":2: ");
+	assert_contains(err, "unknown kind");
+	assert_contains(err, "where must be subject or body");
+	assert_contains(err, "matches everything");
+	assert_contains(err, "source is missing");
+	free(err);
+	free(path);
+	write_file(dir, "good.tsv", "autoreply\tsubject\tAbwesend:*\tGMX\r\nreceipt\tbody\t*was read on*\tsomewhere\r\n");
+	path = xasprintf("%s/good.tsv", dir);
+	struct mail_markers *mm = mail_markers_load(path, &err);
+	assert_non_null(mm);
+	assert_int_equal(mail_markers_count(mm), 2);
+	assert_non_null(mail_markers_match(mm, "ABWESEND : bis Montag", NULL));
+	assert_non_null(mail_markers_match(mm, NULL, "Your message was read on Monday."));
+	assert_null(mail_markers_match(mm, "Abwesenheit", "nothing"));
+	mail_markers_free(&mm);
+	free(path);
+	/* A missing file is an error too. */
+	assert_null(mail_markers_load("/nonexistent/autoreply.tsv", &err));
+	assert_contains(err, "/nonexistent/autoreply.tsv");
+	free(err);
+	rm_rf(dir);
+	free(dir);
+	/* The installed file loads, every line with its source. */
+	mm = load_markers();
+	assert_true(mail_markers_count(mm) >= 50);
+	mail_markers_free(&mm);
+}
+
+/* The certain rules come first: a bounce is ignored, not escalated, even when its
+ * subject and Return-Path also match the guessing rules. */
+static void
+test_rule_order(void **state)
+{
+	(void)state;
+	struct mail_markers *mm = load_markers();
+	struct mail_policy p = default_policy();
+	p.markers = mm;
+	struct test_mail t;
+	tm_init(&t);
+	t.m.return_path = (char *)"";
+	t.m.subject = (char *)"Undelivered Mail Returned to Sender";
+	expect_verdict(&p, &t.m, MAIL_POLICY_IGNORE, "empty_return_path", "bounce");
+	p.empty_return_path = false;
+	expect_verdict(&p, &t.m, MAIL_POLICY_ESCALATE, "autoreply_markers", "bounce, rule off");
+	mail_markers_free(&mm);
 }
 
 int
@@ -443,6 +854,15 @@ main(void)
 		cmocka_unit_test(test_outlook_suppress),
 		cmocka_unit_test(test_header_name_case),
 		cmocka_unit_test(test_bounce),
+		cmocka_unit_test(test_certain_rules_ignore),
+		cmocka_unit_test(test_return_path_robots),
+		cmocka_unit_test(test_list_senders),
+		cmocka_unit_test(test_list_software_headers),
+		cmocka_unit_test(test_spam_verdicts),
+		cmocka_unit_test(test_marker_subjects),
+		cmocka_unit_test(test_marker_bodies),
+		cmocka_unit_test(test_marker_file_errors),
+		cmocka_unit_test(test_rule_order),
 	};
 	return cmocka_run_group_tests_name("mail_policy", tests, NULL, NULL);
 }
