@@ -505,6 +505,10 @@ decide(struct turn *t, struct intent_scratch *scratch)
 		pass_on(t);
 		return 0;
 	}
+	if (in->quiet != NULL) {
+		silent_escalation(t, in->quiet);
+		return 0;
+	}
 	if (in->unreadable != NULL)
 		return unreadable(t, in->unreadable);
 	int rc = turn_steps(t);

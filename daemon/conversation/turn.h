@@ -77,6 +77,9 @@ struct turn_input {
 	const char *recipient;          /* who it was sent to (the support address), NULL */
 	const char *refusal;            /* the channel's rule that says no automatic reply (an
 					 * auto-reply, a list...): recorded, ignored */
+	const char *quiet;              /* the channel's rule that guesses no automatic reply is
+					 * wanted (spam, a subject like an auto-reply's): it may be
+					 * wrong about a person, who is told: handed over silently */
 	const char *unreadable;         /* why the message could not be read: by mail a person
 					 * reads it; a chat visitor is asked to write it again */
 	const struct turn_mail *mail;   /* with CHANNEL_MAIL */

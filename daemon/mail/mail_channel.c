@@ -131,15 +131,24 @@ record_bounces(struct job *j)
 	return rc;
 }
 
-/* The no-reply rule that applies to the mail (an auto-reply, a list, a bounce...), NULL
- * when none. A message that could not be read and has no sender either is not an
- * auto-reply to drop: a person must see it (notified, nobody to acknowledge to). */
+/* The no-reply rule that applies to the mail, NULL when none; *guess_r: the rule only
+ * guesses (a subject, a robot-looking envelope, a spam verdict) and may be wrong about a
+ * person, who must then see the mail. A message that could not be read and has no sender
+ * either is not an auto-reply to drop: a person must see it (notified, nobody to
+ * acknowledge to). */
 static const char *
-refusal_of(const struct job *j, const char *unreadable)
+refusal_of(const struct job *j, const char *unreadable, bool *guess_r)
 {
 	const struct parsed_mail *m = j->mail;
-	bool senderless_unreadable = unreadable != NULL && m->from_address == NULL && m->reply_to_address == NULL;
-	return senderless_unreadable ? NULL : mail_policy_refusal(&j->s->policy, m);
+	*guess_r = false;
+	if (unreadable != NULL && m->from_address == NULL && m->reply_to_address == NULL)
+		return NULL;
+	struct mail_policy_verdict verdict;
+	mail_policy_check(&j->s->policy, m, &verdict);
+	if (verdict.action == MAIL_POLICY_REPLY)
+		return NULL;
+	*guess_r = verdict.action == MAIL_POLICY_ESCALATE;
+	return mail_policy_refusal(&j->s->policy, m);  /* the reason with its [rules] key */
 }
 
 static enum mail_outcome
@@ -159,18 +168,20 @@ static int
 mail_turn(struct job *j, int64_t thread_id, const char *unreadable, struct intent_scratch *scratch)
 {
 	const struct parsed_mail *m = j->mail;
-	const char *refusal = refusal_of(j, unreadable);
-	if (refusal != NULL && record_bounces(j) < 0)
+	bool guess;
+	const char *refusal = refusal_of(j, unreadable, &guess);
+	if (refusal != NULL && !guess && record_bounces(j) < 0)
 		return -1;
 	const struct mail_settings *s = j->s;
 	struct turn_settings ts = { .actions = &s->actions, .dialog = &s->dialog, .limits = &s->limits };
 	struct turn_mail envelope = { .message_id = m->message_id, .references = (const char *const *)m->references,
 				      .reference_count = m->reference_count, .may_quote = j->may_quote };
-	char *question = unreadable == NULL && refusal == NULL ? mail_question_text(m) : NULL;
+	char *question = unreadable == NULL && refusal == NULL ? mail_question_text(m) : NULL;  /* no reply: not read */
 	struct turn_input in = {
 		.channel = CHANNEL_MAIL, .thread_id = thread_id, .subject = m->subject, .text = m->body,
 		.question = question, .notes = *j->r->notes ? j->r->notes : NULL, .message_id = m->message_id,
-		.recipient = s->actions.notify.sender.address, .refusal = refusal, .unreadable = unreadable,
+		.recipient = s->actions.notify.sender.address, .refusal = guess ? NULL : refusal,
+		.quiet = guess ? refusal : NULL, .unreadable = unreadable,
 		.mail = &envelope,
 		.requester = {
 			.name = m->from_address ? m->from_address : "", .reply_to = j->requester,
