@@ -380,6 +380,8 @@ int64_t store_chat_open(struct store *store, const char *token_hash, const char 
 /* The conversation whose token has that hash, not ended and not expired at now: 1 with
  * *row, 0 when none, -1. */
 int store_chat_find(struct store *store, const char *token_hash, int64_t now, struct chat_conversation_row *row);
+/* The conversation by its id, whatever its state: 1 with *row, 0 when none, -1. */
+int store_chat_get(struct store *store, int64_t conversation_id, struct chat_conversation_row *row);
 /* Its expiry moved to expires (the session lives [chat] session_ttl after its last use). */
 int store_chat_touch(struct store *store, int64_t conversation_id, int64_t expires);
 int store_chat_set_thread(struct store *store, int64_t conversation_id, int64_t thread_id);
@@ -410,6 +412,10 @@ int64_t store_chat_event_add(struct store *store, int64_t conversation_id, const
  * or back to the bot: "state"). Returns how many events were added. Call inside a
  * transaction. */
 int store_chat_sync(struct store *store, int64_t conversation_id, int64_t now);
+/* 1 when the conversation has a bot's message event numbered after after_seq, 0 when
+ * not, -1 (a turn the thread kept no reply of, a correspondant holding it, still gets
+ * its reply as an event). */
+int store_chat_has_bot_reply(struct store *store, int64_t conversation_id, int64_t after_seq);
 /* A cheap test for store_chat_sync, outside a transaction: 1 when the thread has a
  * message past what was copied or another owner than the one seen, 0 when not, -1. */
 int store_chat_changed(struct store *store, int64_t conversation_id);

@@ -18,14 +18,11 @@ store_chat_open(struct store *st, const char *token_hash, const char *visitor, i
 	return sqlite3_last_insert_rowid(st->db);
 }
 
-int
-store_chat_find(struct store *st, const char *token_hash, int64_t now, struct chat_conversation_row *row)
+/* The row stmt selects (id, thread, last_seq, expires): 1 with *row, 0, -1. */
+static int
+conversation_row(struct store *st, sqlite3_stmt *stmt, struct chat_conversation_row *row)
 {
 	memset(row, 0, sizeof(*row));
-	sqlite3_stmt *stmt = store_prepare(st,
-					   "SELECT id, COALESCE(thread_id, 0), last_seq, expires FROM chat_conversations"
-					   " WHERE token_hash = ? AND ended IS NULL AND expires > ?",
-					   "si", token_hash, now);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);
@@ -39,6 +36,38 @@ store_chat_find(struct store *st, const char *token_hash, int64_t now, struct ch
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st);
 	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+int
+store_chat_find(struct store *st, const char *token_hash, int64_t now, struct chat_conversation_row *row)
+{
+	return conversation_row(st,
+				store_prepare(st,
+					      "SELECT id, COALESCE(thread_id, 0), last_seq, expires FROM chat_conversations"
+					      " WHERE token_hash = ? AND ended IS NULL AND expires > ?",
+					      "si", token_hash, now),
+				row);
+}
+
+int
+store_chat_get(struct store *st, int64_t id, struct chat_conversation_row *row)
+{
+	return conversation_row(st,
+				store_prepare(st,
+					      "SELECT id, COALESCE(thread_id, 0), last_seq, expires FROM chat_conversations"
+					      " WHERE id = ?",
+					      "i", id),
+				row);
+}
+
+int
+store_chat_has_bot_reply(struct store *st, int64_t id, int64_t after_seq)
+{
+	int64_t n = store_query_int(st,
+				    "SELECT EXISTS (SELECT 1 FROM chat_events WHERE conversation_id = ? AND seq > ?"
+				    " AND kind = 'message' AND sender = 'bot')",
+				    "ii", id, after_seq);
+	return n < 0 ? -1 : n > 0;
 }
 
 int

@@ -7,8 +7,9 @@
  * request no mount claims (today "/" and the 404s; with a file mount on "/" later, only
  * the misses); protocols[1] "dialogd-pages" gets the dynamic routes named by the mounts.
  * Both run web_http_callback, which routes on the full path. "dialogd-front" and
- * "dialogd-listen" are the front's. The chat WebSocket will be one more protocol and the
- * console a file mount plus its own routes. */
+ * "dialogd-listen" are the front's. The caller's WebSocket protocols follow (the chat's,
+ * daemon/chat/chat_ws.c, which checks the path and Origin itself); the console will be a
+ * file mount plus its own routes. */
 #include "autoconf.h"
 #include "web/web.h"
 #include "web/web_internal.h"
@@ -425,7 +426,7 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return 0;
 		return refuse(wsi, s, 400, NULL);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		/* No WebSocket protocol yet: an upgrade would bind to protocols[0]. */
+		/* An upgrade naming no protocol of ours binds to protocols[0]: refused. */
 		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
 		return -1;
 	case LWS_CALLBACK_WSI_DESTROY:
@@ -441,13 +442,27 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
-static const struct lws_protocols protocols[] = {
+static const struct lws_protocols base_protocols[] = {
 	{ .name = "http", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
 	{ .name = "dialogd-pages", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
 	{ .name = "dialogd-front", .callback = web_front_callback },
 	{ .name = "dialogd-listen", .callback = web_listen_callback },
-	{ .name = NULL },
 };
+#define BASE_PROTOCOLS (sizeof(base_protocols) / sizeof(*base_protocols))
+
+/* Ours, then the caller's, then the terminating entry: lws wants one array. */
+static struct lws_protocols *
+protocols_join(const struct lws_protocols *extra)
+{
+	size_t n = 0;
+	while (extra != NULL && extra[n].name != NULL)
+		n++;
+	struct lws_protocols *all = xcalloc(BASE_PROTOCOLS + n + 1, sizeof(*all));
+	memcpy(all, base_protocols, sizeof(base_protocols));
+	if (n > 0)
+		memcpy(all + BASE_PROTOCOLS, extra, n * sizeof(*extra));
+	return all;
+}
 
 static const struct lws_http_mount mount_favicon = {
 	.mountpoint = "/favicon.ico",
@@ -577,6 +592,7 @@ web_free(struct web *w)
 	free(w->store_path);
 	free(w->host);
 	free(w->address);
+	free(w->protocols);
 	free(w);
 }
 
@@ -591,6 +607,7 @@ web_bind(const struct web_settings *settings, char **error_r)
 	w->store_path = xstrdup(settings->store_path);
 	w->reset.support_address = w->support_address;
 	w->reset.ttl_minutes = (settings->reset_ttl + 59) / 60;
+	w->protocols = protocols_join(settings->extra_protocols);
 	if (parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;
@@ -646,7 +663,7 @@ lws_setup(struct web *w, char **error_r)
 	info.vhost_name = "dialogd";
 	info.server_string = "dialogd";
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* the front accepts */
-	info.protocols = protocols;
+	info.protocols = w->protocols;
 	info.mounts = &mounts;
 	info.headers = &w->headers[0];
 	if ((w->vhost = lws_create_vhost(w->context, &info)) == NULL) {
@@ -680,6 +697,12 @@ web_start(struct web *w, char **error_r)
 	log_info("web: listening on %s (reset page %s, at most %u connections)", w->address, RESET_PAGE_PATH,
 		 w->max_connections);
 	return 0;
+}
+
+const char *
+web_client_address(struct lws *wsi)
+{
+	return web_front_peer(wsi);
 }
 
 void
