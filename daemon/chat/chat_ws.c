@@ -107,8 +107,11 @@ on_writeable(struct chat_conn *c)
 {
 	if (c->ping_due) {
 		c->ping_due = false;
-		unsigned char buf[LWS_PRE];
-		if (lws_write(c->wsi, buf + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+		/* One byte: lws 4.1 reports no pong to an empty ping (LWS_CALLBACK_RECEIVE_PONG
+		 * never comes for an empty payload). */
+		unsigned char buf[LWS_PRE + 1];
+		buf[LWS_PRE] = 'p';
+		if (lws_write(c->wsi, buf + LWS_PRE, 1, LWS_WRITE_PING) < 0)
 			return -1;
 	} else if (c->out_head != NULL) {
 		struct chat_out *o = c->out_head;

@@ -38,6 +38,9 @@
 #include <unistd.h>
 
 
+/* Our protocols, before the caller's in w->protocols (base_protocols, below). */
+#define BASE_PROTOCOLS 4
+
 /* Per HTTP transaction (lws allocates it zeroed; web_http_callback frees what it holds). */
 struct web_session {
 	struct web_page page;           /* the reply being sent; status 0 when none */
@@ -388,6 +391,25 @@ on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 	return reply(wsi, s);
 }
 
+/* Whether the upgrade's Sec-WebSocket-Protocol names one of the caller's protocols. */
+static bool
+names_our_protocol(struct web *w, struct lws *wsi)
+{
+	char list[256];
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) >= (int)sizeof(list) ||
+	    lws_hdr_copy(wsi, list, sizeof(list), WSI_TOKEN_PROTOCOL) <= 0)
+		return false;
+	for (char *p = list; *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, " \t,");
+		for (size_t i = BASE_PROTOCOLS; n > 0 && w->protocols[i].name != NULL; i++)
+			if (strlen(w->protocols[i].name) == n && strncmp(w->protocols[i].name, p, n) == 0)
+				return true;
+		p += n;
+	}
+	return false;
+}
+
 static int
 web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -422,9 +444,14 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* The front lets only "websocket" through. Should that change, lws 4.1 would
 		 * switch to its HTTP/2 stack on "h2c" right after this (LWS_WITH_HTTP2 is built
 		 * in, and no option turns the upgrade off): HTTP/1.1 only. */
-		if (in != NULL && strcasecmp(in, "websocket") == 0)
+		if (in == NULL || strcasecmp(in, "websocket") != 0)
+			return refuse(wsi, s, 400, NULL);
+		/* lws 4.1 drops an upgrade naming only protocols it does not serve without a
+		 * word: a 403 says so (one naming none binds to protocols[0], refused below). */
+		if (names_our_protocol(w, wsi))
 			return 0;
-		return refuse(wsi, s, 400, NULL);
+		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
+		return -1;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		/* An upgrade naming no protocol of ours binds to protocols[0]: refused. */
 		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
@@ -448,7 +475,7 @@ static const struct lws_protocols base_protocols[] = {
 	{ .name = "dialogd-front", .callback = web_front_callback },
 	{ .name = "dialogd-listen", .callback = web_listen_callback },
 };
-#define BASE_PROTOCOLS (sizeof(base_protocols) / sizeof(*base_protocols))
+_Static_assert(sizeof(base_protocols) / sizeof(*base_protocols) == BASE_PROTOCOLS, "BASE_PROTOCOLS");
 
 /* Ours, then the caller's, then the terminating entry: lws wants one array. */
 static struct lws_protocols *
