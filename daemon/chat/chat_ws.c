@@ -301,12 +301,15 @@ on_receive(struct chat_conn *c, const char *in, size_t len)
 	size_t remaining = lws_remaining_packet_payload(wsi);
 	if (len > c->ws->s.max_frame || c->rx_len + len + remaining > c->ws->s.max_frame)
 		return close_now(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
-	if (c->rx == NULL)
-		c->rx = xmalloc(c->ws->s.max_frame);
+	/* Grown as the message comes and freed once read: an idle connection holds none. */
+	c->rx = xrealloc(c->rx, c->rx_len + len + 1);
 	memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
-	if (remaining == 0 && lws_is_final_fragment(wsi))
+	if (remaining == 0 && lws_is_final_fragment(wsi)) {
 		on_message(c);
+		free(c->rx);
+		c->rx = NULL;
+	}
 	return 0;
 }
 
