@@ -85,7 +85,7 @@ test_events_are_numbered_and_replayed_after_n(void **state)
 	int64_t other = store_chat_open(st, "hash-b", "v", NOW, NOW + 100);
 	assert_int_equal(store_begin(st), 0);
 	for (int i = 1; i <= 5; i++) {
-		char body[8];
+		char body[16];
 		snprintf(body, sizeof(body), "m%d", i);
 		assert_int_equal(store_chat_event_add(st, c, "message", "bot", body, NOW), i);
 	}
