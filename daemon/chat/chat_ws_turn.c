@@ -197,8 +197,21 @@ ensure_thread(struct chat_conn *c, const struct chat_conversation_row *row, cons
 	return id;
 }
 
+/* The conversation is no longer in the store (purged with its thread by `dialogctl
+ * purge`, or ended from another tab meanwhile): the client is told and the socket closed;
+ * a new hello starts another. */
+static void
+conversation_gone(struct chat_conn *c)
+{
+	store_rollback(c->ws->store);
+	c->conversation = 0;
+	chat_ws_error(c, "ended", NULL);
+	chat_ws_close_after(c, LWS_CLOSE_STATUS_NORMAL);
+}
+
 /* Step 1: the client id recorded. Returns 1 when the turn is to run, 0 when it ran
- * already (*done_r: its events are written too), -1 (rolled back). */
+ * already (*done_r: its events are written too), -2 when the conversation is gone, -1
+ * (rolled back). */
 static int
 input_begin(struct chat_conn *c, const struct chat_frame *f, int64_t *before_seq_r, bool *done_r)
 {
@@ -206,9 +219,10 @@ input_begin(struct chat_conn *c, const struct chat_frame *f, int64_t *before_seq
 	struct store *st = ws->store;
 	int64_t now = now_seconds(), mark = 0, thread = -1;
 	struct chat_conversation_row row;
-	int fresh = -1;
-	if (store_begin(st) < 0 || store_chat_get(st, c->conversation, &row) != 1 ||
-	    (thread = ensure_thread(c, &row, f->text)) < 0 || (mark = store_chat_thread_mark(st, thread)) < 0 ||
+	int fresh = -1, got = 0;
+	if (store_begin(st) == 0 && (got = store_chat_get(st, c->conversation, &row)) == 0)
+		return -2;
+	if (got != 1 || (thread = ensure_thread(c, &row, f->text)) < 0 || (mark = store_chat_thread_mark(st, thread)) < 0 ||
 	    (fresh = store_chat_input(st, c->conversation, f->id, mark, now, done_r, &mark)) < 0 ||
 	    store_chat_touch(st, c->conversation, now + (int64_t)ws->s.session_ttl) < 0 || store_commit(st) < 0) {
 		store_rollback(st);
@@ -263,6 +277,10 @@ on_visitor_message(struct chat_conn *c, const struct chat_frame *f)
 	int64_t before_seq = 0;
 	bool done = false;
 	int run = input_begin(c, f, &before_seq, &done);
+	if (run == -2) {
+		conversation_gone(c);
+		return;
+	}
 	if (run < 0) {
 		store_failed(c, "message");
 		return;
@@ -289,7 +307,9 @@ on_ack(struct chat_conn *c, const struct chat_frame *f)
 {
 	struct chat_conversation_row row;
 	int got = store_chat_get(c->ws->store, c->conversation, &row);
-	if (got == 1 && f->seq > row.last_seq)
+	if (got == 0)
+		conversation_gone(c);
+	else if (got == 1 && f->seq > row.last_seq)
 		chat_ws_refuse(c, "invalid_field");  /* more than was ever sent */
 	else if (got != 1 || store_chat_acked(c->ws->store, c->conversation, f->seq) < 0)
 		store_failed(c, "ack");
@@ -302,7 +322,13 @@ on_end(struct chat_conn *c)
 	struct chat_ws *ws = c->ws;
 	struct store *st = ws->store;
 	int64_t now = now_seconds(), conversation = c->conversation;
-	if (store_begin(st) < 0 || store_chat_sync(st, conversation, now) < 0 ||
+	struct chat_conversation_row row;
+	int got = 0;
+	if (store_begin(st) == 0 && (got = store_chat_get(st, conversation, &row)) == 0) {
+		conversation_gone(c);
+		return;
+	}
+	if (got != 1 || store_chat_sync(st, conversation, now) < 0 ||
 	    store_chat_event_add(st, conversation, "state", NULL, "ended", now) < 0 ||
 	    store_chat_end(st, conversation, now) < 0 || store_commit(st) < 0) {
 		store_failed(c, "end");

@@ -108,6 +108,7 @@ static const struct {
 	{ "chat_error_hello_first", { "" } },
 	{ "chat_error_unexpected", { "" } },
 	{ "chat_error_rate_limited", { "" } },
+	{ "chat_error_ended", { "" } },
 	/* The subject after "Re: " when the writer's own subject is not repeated or empty. */
 	{ "mail_reply_subject_neutral", { "" } },
 	/* The subject of the stand-in for a mail the IMAP server never delivered. */

@@ -317,6 +317,21 @@ check(db("SELECT count(*) FROM chat_conversations WHERE id = 1 AND token_hash IS
       "... its hash is gone from the store")
 a.close()
 
+# ---- a conversation purged while its socket is open ----
+c = connect(d)
+hello(c)
+say(c, "p1", "bonjour")
+conv = db("SELECT max(id) FROM chat_conversations")[0][0]
+with sqlite3.connect(STORE) as conn:
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("DELETE FROM messages WHERE thread_id = (SELECT thread_id FROM chat_conversations WHERE id = ?)", (conv,))
+    conn.execute("DELETE FROM threads WHERE id = (SELECT thread_id FROM chat_conversations WHERE id = ?)", (conv,))
+check(db("SELECT count(*) FROM chat_events WHERE conversation_id = ?", conv) == [(0,)],
+      "purging a thread removes its conversation's events")
+c.send({"type": "message", "id": "p2", "text": "encore là ?"})
+e = c.recv()
+check(e.get("code") == "ended" and c.expect_close() == 1000, "a message to a purged conversation: error ended, close 1000")
+
 check(d.stop() == 0, "dialogd stops with 0 on SIGTERM")
 log = open(os.path.join(WORK, "dialogd.log")).read()
 check("refused a connection from 127.0.0.1: Origin not in [web] allowed_origins (403)" in log,
