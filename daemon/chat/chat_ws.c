@@ -186,7 +186,7 @@ upgrade_refusal(struct chat_ws *ws, struct lws *wsi)
 		return "not the chat's path";
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) >= (int)sizeof(origin) ||
 	    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
-		return "no Origin";
+		return "no Origin (or one over 255 bytes)";
 	if (!origin_allowed(ws, origin))
 		return "Origin not in [web] allowed_origins";
 	const struct chat_addr *a = addr_find(ws, ws->s.client_address(wsi), false);
@@ -201,7 +201,16 @@ filter_upgrade(struct chat_ws *ws, struct lws *wsi)
 	const char *why = upgrade_refusal(ws, wsi);
 	if (*why == '\0')
 		return 0;
-	log_info("chat: refused a connection from %s: %s (403)", ws->s.client_address(wsi), why);
+	/* Refusals are a client's doing: at most 20 a minute reach the log, as web's. */
+	int64_t minute = (int64_t)time(NULL) / 60;
+	if (minute != ws->refusal_minute) {
+		if (ws->refusals > 20)
+			log_info("chat: %u more refused connections were not logged", ws->refusals - 20);
+		ws->refusal_minute = minute;
+		ws->refusals = 0;
+	}
+	if (++ws->refusals <= 20)
+		log_info("chat: refused a connection from %s: %s (403)", ws->s.client_address(wsi), why);
 	lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
 	return -1;
 }

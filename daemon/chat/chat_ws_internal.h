@@ -68,6 +68,8 @@ struct chat_ws {
 	int64_t data_version;           /* SQLite's, at the last poll */
 	struct chat_conn *conns;
 	struct chat_addr *addrs;
+	int64_t refusal_minute;         /* refused upgrades are logged 20 a minute at most */
+	unsigned refusals;
 	struct lws_protocols protocols[2];
 };
 
