@@ -317,6 +317,27 @@ check(db("SELECT count(*) FROM chat_conversations WHERE id = 1 AND token_hash IS
       "... its hash is gone from the store")
 a.close()
 
+# ---- two tabs on one conversation; an expired session ----
+c = connect(d)
+tok = hello(c)["session"]
+t1 = connect(d)
+t2 = connect(d)
+hello(t1, tok, 0)
+hello(t2, tok, 0)
+got1 = say(t1, "tab-1", "bonjour")
+got2 = t2.recv_until(lambda m: m.get("from") == "bot")
+check([m["seq"] for m in events(got1)] == [m["seq"] for m in got2] == [1, 2],
+      "two sockets of one conversation (two tabs) both get every event")
+for x in (c, t1, t2):
+    x.close()
+with sqlite3.connect(STORE) as conn:
+    conn.execute("UPDATE chat_conversations SET expires = 1 WHERE token_hash IS NOT NULL AND id = (SELECT max(id) FROM chat_conversations)")
+c = connect(d)
+w = hello(c, tok, 2)
+check(w["resumed"] is False and w["session"] != tok and w["last_seq"] == 0,
+      "an expired session ([chat] session_ttl) gets a new one")
+c.close()
+
 # ---- a conversation purged while its socket is open ----
 c = connect(d)
 hello(c)
