@@ -337,7 +337,8 @@ chat_start(const struct config *cfg, struct mail_setup *setup, struct engine_hol
 	struct chat_ws_settings s = {
 		.store_path = cfg->store_path, .actions = &setup->mail.actions, .dialog = &setup->mail.dialog,
 		.directory_http = setup->mail.directory_http, .engine = holder, .public_url = cfg->web_public_url,
-		.allowed_origins = cfg->web_allowed_origins, .session_ttl = cfg->chat_session_ttl,
+		.allowed_origins = cfg->web_allowed_origins, .trusted_proxies = cfg->web_trusted_proxies,
+		.session_ttl = cfg->chat_session_ttl,
 		.max_frame = cfg->chat_max_frame, .max_text = cfg->chat_max_text, .max_errors = cfg->chat_max_errors,
 		.messages_per_minute = cfg->chat_messages_per_minute,
 		.address_messages_per_minute = cfg->chat_address_messages_per_minute,

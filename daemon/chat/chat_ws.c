@@ -16,6 +16,7 @@
 #include "engine/template.h"
 #include "store/store.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -147,18 +148,40 @@ url_origin(const char *url)
 	return origin;
 }
 
+/* Whether word (n bytes) is in the space-separated list. */
 static bool
-origin_allowed(const struct chat_ws *ws, const char *origin)
+listed(const char *list, const char *word, size_t n)
 {
-	size_t n = strlen(origin);
-	for (const char *p = ws->allowed; *p;) {
+	for (const char *p = list; p != NULL && *p;) {
 		size_t k = strcspn(p, " \t");
-		if (k == n && strncasecmp(p, origin, n) == 0)
+		if (k == n && strncasecmp(p, word, n) == 0)
 			return true;
 		p += k;
 		p += strspn(p, " \t");
 	}
 	return false;
+}
+
+void
+chat_ws_client(const struct chat_ws *ws, struct lws *wsi, char out[64])
+{
+	const char *peer = ws->s.client_address(wsi);
+	snprintf(out, 64, "%s", peer);
+	char xff[512];
+	if (!listed(ws->s.trusted_proxies, peer, strlen(peer)) ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) >= (int)sizeof(xff) ||
+	    lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) <= 0)
+		return;
+	/* The last entry is the one our proxy wrote; those before it are the client's word. */
+	char *last = strrchr(xff, ',');
+	last = last != NULL ? last + 1 : xff;
+	last += strspn(last, " \t");
+	last[strcspn(last, " \t")] = '\0';
+	unsigned char addr[16];
+	if (inet_pton(AF_INET, last, addr) == 1)
+		inet_ntop(AF_INET, addr, out, 64);
+	else if (inet_pton(AF_INET6, last, addr) == 1)
+		inet_ntop(AF_INET6, addr, out, 64);
 }
 
 static struct chat_addr *
@@ -187,9 +210,11 @@ upgrade_refusal(struct chat_ws *ws, struct lws *wsi)
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) >= (int)sizeof(origin) ||
 	    lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
 		return "no Origin (or one over 255 bytes)";
-	if (!origin_allowed(ws, origin))
+	if (!listed(ws->allowed, origin, strlen(origin)))
 		return "Origin not in [web] allowed_origins";
-	const struct chat_addr *a = addr_find(ws, ws->s.client_address(wsi), false);
+	char client[64];
+	chat_ws_client(ws, wsi, client);
+	const struct chat_addr *a = addr_find(ws, client, false);
 	if (ws->s.connections_per_address > 0 && a != NULL && a->conns >= ws->s.connections_per_address)
 		return "too many connections from this address";
 	return "";
@@ -209,8 +234,10 @@ filter_upgrade(struct chat_ws *ws, struct lws *wsi)
 		ws->refusal_minute = minute;
 		ws->refusals = 0;
 	}
+	char client[64];
+	chat_ws_client(ws, wsi, client);
 	if (++ws->refusals <= 20)
-		log_info("chat: refused a connection from %s: %s (403)", ws->s.client_address(wsi), why);
+		log_info("chat: refused a connection from %s: %s (403)", client, why);
 	lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
 	return -1;
 }
@@ -229,7 +256,8 @@ conn_open(struct chat_ws *ws, struct chat_conn *c, struct lws *wsi)
 	if (ws->conns != NULL)
 		ws->conns->prev = c;
 	ws->conns = c;
-	c->addr = addr_find(ws, ws->s.client_address(wsi), true);
+	chat_ws_client(ws, wsi, c->peer);  /* the upgrade's headers are still there */
+	c->addr = addr_find(ws, c->peer, true);
 	c->addr->conns++;
 }
 

@@ -31,6 +31,7 @@ struct chat_ws_settings {
 	struct engine_holder *engine;           /* read-locked for a turn or a text */
 	const char *public_url;                 /* [web] public_url: its origin when allowed_origins is unset */
 	const char *allowed_origins;            /* [web] allowed_origins, NULL or space-separated */
+	const char *trusted_proxies;            /* [web] trusted_proxies, NULL or space-separated */
 	unsigned long session_ttl, max_frame, max_text, max_errors;
 	unsigned long messages_per_minute, address_messages_per_minute, connections_per_address;
 	unsigned long ping_interval, idle_timeout;

@@ -40,6 +40,7 @@ struct chat_conn {
 	struct chat_conn *next, *prev;  /* ws->conns */
 	bool established;               /* linked, counted: ESTABLISHED came */
 	struct chat_addr *addr;
+	char peer[64];                  /* the client's address (see chat_ws_client) */
 	char *rx;                       /* the message being received, fragments together */
 	size_t rx_len;
 	unsigned errors;                /* frames refused so far */
@@ -82,6 +83,9 @@ void chat_ws_error(struct chat_conn *c, const char *code, const char *template_n
 void chat_ws_refuse(struct chat_conn *c, const char *code);
 /* Closes c with code once what is queued is out. */
 void chat_ws_close_after(struct chat_conn *c, int code);
+/* The client's address of an upgrade: the connection's own, or for one from [web]
+ * trusted_proxies the last address of its X-Forwarded-For (the one that proxy added). */
+void chat_ws_client(const struct chat_ws *ws, struct lws *wsi, char out[64]);
 /* Renders a template under the engine's read lock (caller frees). */
 char *chat_ws_text(struct chat_ws *ws, const char *name);
 

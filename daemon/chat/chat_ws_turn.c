@@ -138,7 +138,7 @@ session_open(struct chat_conn *c, char token[CHAT_TOKEN_LEN + 1], struct chat_co
 	token_new(token);
 	token_hash(token, hash);
 	memset(row, 0, sizeof(*row));
-	row->id = store_chat_open(st, hash, c->ws->s.client_address(c->wsi), now, now + (int64_t)c->ws->s.session_ttl);
+	row->id = store_chat_open(st, hash, c->peer, now, now + (int64_t)c->ws->s.session_ttl);
 	return row->id < 0 ? -1 : 0;
 }
 
@@ -190,7 +190,7 @@ ensure_thread(struct chat_conn *c, const struct chat_conversation_row *row, cons
 	char *subject = field_scrub_secrets(ws->s.engine->engine->templates, line, true);
 	pthread_rwlock_unlock(&ws->s.engine->lock);
 	free(line);
-	int64_t id = store_thread_create(ws->store, "chat", ws->s.client_address(c->wsi), subject, THREAD_OPEN, NULL, NULL);
+	int64_t id = store_thread_create(ws->store, "chat", c->peer, subject, THREAD_OPEN, NULL, NULL);
 	free(subject);
 	if (id < 0 || store_chat_set_thread(ws->store, row->id, id) < 0)
 		return -1;
@@ -259,7 +259,7 @@ run_turn(struct chat_conn *c, const char *text)
 {
 	struct chat_ws *ws = c->ws;
 	if (c->session == NULL)
-		c->session = chat_session_resume(ws->s.actions, ws->store, ws->dir, ws->s.client_address(c->wsi), c->thread_id);
+		c->session = chat_session_resume(ws->s.actions, ws->store, ws->dir, c->peer, c->thread_id);
 	char *err = NULL;
 	pthread_rwlock_rdlock(&ws->s.engine->lock);
 	char *reply = chat_session_turn(c->session, ws->s.engine->engine, ws->scratch, ws->s.dialog, text, strlen(text), &err);

@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -158,6 +159,10 @@ static const struct config_key {
 	S("web", "allowed_origins", web_allowed_origins, NULL,
 	  "origins of the sites allowed to open the chat WebSocket (the pages embedding the widget), separated by spaces, "
 	  "e.g. https://www.ocapiat.fr https://extranet.ocapiat.fr; any other Origin gets 403 (unset: only the origin of public_url)"),
+	S("web", "trusted_proxies", web_trusted_proxies, NULL,
+	  "numeric addresses of the reverse proxies in front of dialogd, separated by spaces (e.g. 127.0.0.1 ::1): for a chat "
+	  "connection from one of them, the client's address is the last one of its X-Forwarded-For header (per-address limits, "
+	  "the audit's requester); unset: every connection's own address"),
 	N("chat", "session_ttl", chat_session_ttl, "86400",
 	  "seconds a chat session (its token, kept by the visitor's browser) stays valid after its last use"),
 	N("chat", "max_frame", chat_max_frame, "16384",
@@ -416,6 +421,16 @@ check_chat_values(const struct config *cfg, const char *path, struct strbuf *err
 		if (n > 0 && !origin_shape(p, n))
 			strbuf_addf(errors, "%s: [web] allowed_origins: \"%.*s\" is not an origin (https://host or https://host:port, "
 				    "no path, no trailing /)\n", path, (int)n, p);
+		p += n;
+		p += strspn(p, " \t");
+	}
+	for (const char *p = cfg->web_trusted_proxies; p != NULL && *p;) {
+		size_t n = strcspn(p, " \t");
+		char *one = xstrndup(p, n);
+		unsigned char addr[16];
+		if (n > 0 && inet_pton(AF_INET, one, addr) != 1 && inet_pton(AF_INET6, one, addr) != 1)
+			strbuf_addf(errors, "%s: [web] trusted_proxies: \"%s\" is not a numeric IPv4 or IPv6 address\n", path, one);
+		free(one);
 		p += n;
 		p += strspn(p, " \t");
 	}

@@ -59,6 +59,7 @@ struct config {
 	char *web_listen;       /* [web] listen: host:port for the chat, the console, the reset page */
 	char *web_public_url;   /* [web] public_url: base of the links in mails */
 	char *web_allowed_origins;      /* [web] allowed_origins: space-separated; NULL = public_url's origin */
+	char *web_trusted_proxies;      /* [web] trusted_proxies: space-separated addresses; NULL = none */
 	unsigned long chat_session_ttl, chat_max_frame, chat_max_text, chat_max_errors;        /* [chat] */
 	unsigned long chat_messages_per_minute, chat_address_messages_per_minute, chat_connections_per_address;
 	unsigned long chat_ping_interval, chat_idle_timeout;

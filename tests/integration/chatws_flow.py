@@ -53,6 +53,7 @@ path = %s
 listen = 127.0.0.1:0
 public_url = https://assistance.ocapiat.test
 allowed_origins = https://www.ocapiat.fr %s
+trusted_proxies = 127.0.0.1
 [chat]
 messages_per_minute = 8
 connections_per_address = 12
@@ -279,6 +280,25 @@ for h in held:
     h.close()
 time.sleep(0.5)
 check(refused(d) == "open", "... and is accepted again once they are closed")
+
+# ---- behind a trusted proxy, the client's address is X-Forwarded-For's last ----
+def xff(value):
+    return ("X-Forwarded-For: " + value,)
+
+
+held = [connect(d, headers=xff("203.0.113.5")) for _ in range(12)]
+check(refused(d, headers=xff("203.0.113.5")) == 403, "behind [web] trusted_proxies the limit counts X-Forwarded-For's address")
+check(refused(d, headers=xff("198.51.100.9")) == "open", "... and another client behind the same proxy is not refused")
+check(refused(d, headers=xff("198.51.100.9, 203.0.113.5")) == 403, "... whatever a client puts before the proxy's entry")
+for h in held:
+    h.close()
+time.sleep(0.5)
+c = connect(d, headers=xff("198.51.100.77"))
+hello(c)
+say(c, "x1", "bonjour")
+c.close()
+check(db("SELECT count(*) FROM threads WHERE channel = 'chat' AND requester = '198.51.100.77'") == [(1,)],
+      "... and is the thread's requester")
 
 # ---- pings and the idle timeout ----
 deaf = connect(d, auto_pong=False)

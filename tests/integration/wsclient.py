@@ -34,7 +34,7 @@ class Closed(Exception):
 
 class Client:
     def __init__(self, port, origin="http://127.0.0.1", protocol="dialogd.chat.v1", path="/chat",
-                 host="127.0.0.1", timeout=10, auto_pong=True):
+                 host="127.0.0.1", timeout=10, auto_pong=True, headers=()):
         self.auto_pong = auto_pong
         self.sock = socket.create_connection((host, port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
@@ -44,6 +44,7 @@ class Client:
             lines.append("Origin: " + origin)
         if protocol is not None:
             lines.append("Sec-WebSocket-Protocol: " + protocol)
+        lines.extend(headers)
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         head = b""
         while b"\r\n\r\n" not in head:

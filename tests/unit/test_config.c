@@ -77,13 +77,15 @@ test_chat_keys(void **state)
 	assert_int_equal(cfg.chat_max_frame, 4096);
 	assert_int_equal(cfg.chat_idle_timeout, 12);
 	free(path);
-	write_file(dir, "bad.conf", "[web]\nallowed_origins = https://www.ocapiat.fr/ *.ocapiat.fr https://a@b\n"
+	write_file(dir, "bad.conf", "[web]\nallowed_origins = https://www.ocapiat.fr/ *.ocapiat.fr https://a@b\ntrusted_proxies = 127.0.0.1 proxy.local\n"
 		   "[chat]\nmax_frame = 100\nping_interval = 60\nidle_timeout = 30\nsession_ttl = 5\n");
 	path = xasprintf("%s/bad.conf", dir);
 	assert_int_equal(config_load(&cfg, path, &err), -1);
 	assert_non_null(strstr(err, "allowed_origins: \"https://www.ocapiat.fr/\" is not an origin"));
 	assert_non_null(strstr(err, "allowed_origins: \"*.ocapiat.fr\" is not an origin"));
 	assert_non_null(strstr(err, "allowed_origins: \"https://a@b\" is not an origin"));
+	assert_non_null(strstr(err, "[web] trusted_proxies: \"proxy.local\" is not a numeric IPv4 or IPv6 address"));
+	assert_null(strstr(err, "\"127.0.0.1\" is not"));
 	assert_non_null(strstr(err, "[chat] max_frame must be from 256"));
 	assert_non_null(strstr(err, "[chat] ping_interval must be at least 1 and below idle_timeout"));
 	assert_non_null(strstr(err, "[chat] session_ttl must be at least 60"));
