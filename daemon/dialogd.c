@@ -1,12 +1,13 @@
 /* dialogd — the support assistant daemon: loads the assistant's knowledge (intents/,
  * faq-data/, templates/), opens the store, and runs the e-mail channel: the IMAP reader
- * thread and the SMTP sender thread, and the web thread (the password reset page on
- * [web] listen, daemon/web/web.c). The main thread handles signals: SIGHUP reloads the
+ * thread and the SMTP sender thread, and the web thread (the password reset page and the
+ * website chat's WebSocket on [web] listen, daemon/web/web.c and daemon/chat/chat_ws.c). The main thread handles signals: SIGHUP reloads the
  * knowledge without dropping connections (a failed reload keeps the old one), SIGTERM and
  * SIGINT finish the message in hand and stop. Foreground, logs to stderr or syslog.
  * Started as root it binds [web] listen and then runs as [daemon] user for good (see
  * "who dialogd runs as" below); it refuses to stay root unless [daemon] allow_root. */
 #include "autoconf.h"
+#include "chat/chat_ws.h"
 #include "core/config.h"
 #include "directory/directory.h"
 #include "engine/engine.h"
@@ -329,6 +330,31 @@ read_secrets(const struct config *cfg, struct mail_setup *setup)
 	return 0;
 }
 
+/* The website chat's WebSocket (served by the web thread): its store connection and
+ * directory, opened as the user dialogd runs as. NULL when it cannot start (logged). */
+static struct chat_ws *
+chat_start(const struct config *cfg, struct mail_setup *setup, struct engine_holder *holder)
+{
+	struct chat_ws_settings s = {
+		.store_path = cfg->store_path, .actions = &setup->mail.actions, .dialog = &setup->mail.dialog,
+		.directory_http = setup->mail.directory_http, .engine = holder, .public_url = cfg->web_public_url,
+		.allowed_origins = cfg->web_allowed_origins, .trusted_proxies = cfg->web_trusted_proxies,
+		.session_ttl = cfg->chat_session_ttl,
+		.max_frame = cfg->chat_max_frame, .max_text = cfg->chat_max_text, .max_errors = cfg->chat_max_errors,
+		.messages_per_minute = cfg->chat_messages_per_minute,
+		.address_messages_per_minute = cfg->chat_address_messages_per_minute,
+		.connections_per_address = cfg->chat_connections_per_address, .ping_interval = cfg->chat_ping_interval,
+		.idle_timeout = cfg->chat_idle_timeout, .client_address = web_client_address,
+	};
+	char *err = NULL;
+	struct chat_ws *chat = chat_ws_new(&s, &err);
+	if (chat == NULL) {
+		log_error("chat: %s", err);
+		free(err);
+	}
+	return chat;
+}
+
 /* The threads, from the web listener to the stop. Returns the exit status. */
 /* The auto-reply markers, read once (a SIGHUP does not reread them: the IMAP thread
  * reads them without a lock). */
@@ -356,6 +382,7 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	struct smtp_sender *sender = NULL;
 	struct imap_reader *reader = NULL;
 	struct web *web = NULL;
+	struct chat_ws *chat = chat_start(cfg, setup, holder);
 	setup->smtp.notify = &setup->mail.actions.notify;
 	setup->smtp.engine = holder;
 	/* The reset page first: an address that cannot be bound stops dialogd before any mail
@@ -365,8 +392,11 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 		.support_address = setup->from_address, .reset_ttl = cfg->reset_ttl, .engine = holder,
 		.header_timeout = cfg->web_header_timeout, .body_timeout = cfg->web_body_timeout,
 		.connections_per_address = cfg->web_connections_per_address,
+		.extra_protocols = chat != NULL ? chat_ws_protocols(chat) : NULL,
 	};
-	if (id->switch_user && identity_resume_root() < 0) {
+	if (chat == NULL) {
+		/* logged */
+	} else if (id->switch_user && identity_resume_root() < 0) {
 		/* logged */
 	} else if ((web = web_bind(&web_settings, &err)) == NULL) {
 		log_error("web: %s", err);
@@ -399,6 +429,7 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	imap_reader_stop(&reader);
 	smtp_sender_stop(&sender);
 	web_stop(&web);
+	chat_ws_free(&chat);  /* after the lws context, whose last callbacks use it */
 	curl_global_cleanup();
 	pthread_rwlock_destroy(&holder->lock);
 	log_info("stopped");

@@ -34,6 +34,15 @@ chat_session_new(const struct action_settings *s, struct store *st, struct direc
 	return cs;
 }
 
+struct chat_session *
+chat_session_resume(const struct action_settings *s, struct store *st, struct directory *dir, const char *visitor,
+		    int64_t thread_id)
+{
+	struct chat_session *cs = chat_session_new(s, st, dir, visitor);
+	cs->thread_id = thread_id;
+	return cs;
+}
+
 void
 chat_session_free(struct chat_session **csp)
 {

@@ -28,6 +28,12 @@ struct store;
  * address, or "dialogctl"). store, directory and settings are borrowed. */
 struct chat_session *chat_session_new(const struct action_settings *settings, struct store *store,
 				      struct directory *directory, const char *visitor);
+/* The same for a conversation whose thread exists (a visitor reconnecting, or whose
+ * thread the caller created): its turns continue that thread. What the engine remembers
+ * between turns (the audience said, a pending choice) starts afresh; what the store keeps
+ * (the account action in progress, who owns the thread) does not. */
+struct chat_session *chat_session_resume(const struct action_settings *settings, struct store *store,
+					 struct directory *directory, const char *visitor, int64_t thread_id);
 void chat_session_free(struct chat_session **session);
 /* The conversation's thread (0 before the first message). */
 int64_t chat_session_thread(const struct chat_session *session);

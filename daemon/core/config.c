@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "core/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -170,6 +171,29 @@ static const struct config_key {
 	N("web", "body_timeout", web_body_timeout, "30", "seconds a client has to send a whole request body before it is closed"),
 	N("web", "connections_per_address", web_connections_per_address, "32",
 	  "connections one client address may hold at once (a reverse proxy on the same host counts as one address)"),
+	S("web", "allowed_origins", web_allowed_origins, NULL,
+	  "origins of the sites allowed to open the chat WebSocket (the pages embedding the widget), separated by spaces, "
+	  "e.g. https://www.ocapiat.fr https://extranet.ocapiat.fr; any other Origin gets 403 (unset: only the origin of public_url)"),
+	S("web", "trusted_proxies", web_trusted_proxies, NULL,
+	  "numeric addresses of the reverse proxies in front of dialogd, separated by spaces (e.g. 127.0.0.1 ::1): for a chat "
+	  "connection from one of them, the client's address is the last one of its X-Forwarded-For header (per-address limits, "
+	  "the audit's requester); unset: every connection's own address"),
+	N("chat", "session_ttl", chat_session_ttl, "86400",
+	  "seconds a chat session (its token, kept by the visitor's browser) stays valid after its last use"),
+	N("chat", "max_frame", chat_max_frame, "16384",
+	  "bytes a WebSocket message may have, fragments together; a larger one closes the connection (1009)"),
+	N("chat", "max_text", chat_max_text, "2000", "bytes of a visitor's message text; a longer one is refused (too_long)"),
+	N("chat", "max_errors", chat_max_errors, "3",
+	  "frames refused (not JSON, unknown type, a wrong field) after which the connection is closed (1008)"),
+	N("chat", "messages_per_minute", chat_messages_per_minute, "20",
+	  "visitor messages one connection may send in a minute; beyond, refused (rate_limited) until the minute is over (0: no limit)"),
+	N("chat", "address_messages_per_minute", chat_address_messages_per_minute, "60",
+	  "visitor messages all connections from one address may send in a minute (0: no limit)"),
+	N("chat", "connections_per_address", chat_connections_per_address, "20",
+	  "chat connections open at once from one address; beyond, the upgrade gets 403 (0: no limit)"),
+	N("chat", "ping_interval", chat_ping_interval, "30", "seconds without traffic after which a chat connection is pinged"),
+	N("chat", "idle_timeout", chat_idle_timeout, "90",
+	  "seconds without any frame from the client (a pong counts) after which a chat connection is closed"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef P
@@ -393,6 +417,55 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		}
 }
 
+/* An origin as a browser sends it: scheme, host, optional port; no path, no user. */
+static bool
+origin_shape(const char *o, size_t n)
+{
+	size_t scheme = n >= 7 && strncmp(o, "http://", 7) == 0 ? 7 : n >= 8 && strncmp(o, "https://", 8) == 0 ? 8 : 0;
+	if (scheme == 0 || scheme == n)
+		return false;
+	for (size_t i = scheme; i < n; i++)
+		if (strchr("/?#@\\", o[i]) != NULL || (unsigned char)o[i] <= 0x20 || (unsigned char)o[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* [web] allowed_origins and [chat]. */
+static void
+check_chat_values(const struct config *cfg, const char *path, struct strbuf *errors)
+{
+	for (const char *p = cfg->web_allowed_origins; p != NULL && *p;) {
+		size_t n = strcspn(p, " \t");
+		if (n > 0 && !origin_shape(p, n))
+			strbuf_addf(errors, "%s: [web] allowed_origins: \"%.*s\" is not an origin (https://host or https://host:port, "
+				    "no path, no trailing /)\n", path, (int)n, p);
+		p += n;
+		p += strspn(p, " \t");
+	}
+	for (const char *p = cfg->web_trusted_proxies; p != NULL && *p;) {
+		size_t n = strcspn(p, " \t");
+		char *one = xstrndup(p, n);
+		unsigned char addr[16];
+		if (n > 0 && inet_pton(AF_INET, one, addr) != 1 && inet_pton(AF_INET6, one, addr) != 1)
+			strbuf_addf(errors, "%s: [web] trusted_proxies: \"%s\" is not a numeric IPv4 or IPv6 address\n", path, one);
+		free(one);
+		p += n;
+		p += strspn(p, " \t");
+	}
+	if (cfg->chat_session_ttl < 60)
+		strbuf_addf(errors, "%s: [chat] session_ttl must be at least 60 (seconds)\n", path);
+	if (cfg->chat_max_frame < 256 || cfg->chat_max_frame > 1048576)
+		strbuf_addf(errors, "%s: [chat] max_frame must be from 256 to 1048576 (bytes)\n", path);
+	if (cfg->chat_max_text < 1 || cfg->chat_max_text + 256 > cfg->chat_max_frame)
+		strbuf_addf(errors, "%s: [chat] max_text must be at least 1 and leave 256 bytes of max_frame for the rest of the frame\n",
+			    path);
+	if (cfg->chat_max_errors < 1)
+		strbuf_addf(errors, "%s: [chat] max_errors must be at least 1\n", path);
+	if (cfg->chat_ping_interval < 1 || cfg->chat_idle_timeout <= cfg->chat_ping_interval || cfg->chat_idle_timeout > 65535)
+		strbuf_addf(errors, "%s: [chat] ping_interval must be at least 1 and below idle_timeout, at most 65535 (seconds)\n",
+			    path);
+}
+
 /* "readable by its group and others": who gets what from the group and other bits of
  * mode (reading named first, as the worst; 0604 names others only). */
 static void
@@ -603,6 +676,7 @@ config_load(struct config *cfg, const char *path, char **error_r)
 		strbuf_addf(&st.errors, "%s: cannot read\n", path);
 	resolve_daemon_ids(cfg, path, &st.errors);
 	check_values(cfg, path, &st.errors);
+	check_chat_values(cfg, path, &st.errors);
 	/* Checked on the file just read (fstat), whatever the path now leads to. */
 	check_file_secrecy(cfg, path, &file_st, &st.errors);
 	if (st.errors.len > 0) {

@@ -62,6 +62,11 @@ struct config {
 	char *web_public_url;   /* [web] public_url: base of the links in mails */
 	unsigned long web_header_timeout, web_body_timeout;     /* [web]: seconds for a head, a body */
 	unsigned long web_connections_per_address;              /* [web] */
+	char *web_allowed_origins;      /* [web] allowed_origins: space-separated; NULL = public_url's origin */
+	char *web_trusted_proxies;      /* [web] trusted_proxies: space-separated addresses; NULL = none */
+	unsigned long chat_session_ttl, chat_max_frame, chat_max_text, chat_max_errors;        /* [chat] */
+	unsigned long chat_messages_per_minute, chat_address_messages_per_minute, chat_connections_per_address;
+	unsigned long chat_ping_interval, chat_idle_timeout;
 	unsigned long reset_limit, reset_ttl;   /* [security] */
 	unsigned long code_attempts, code_ttl;  /* [security] */
 	char *directory_backend;        /* [directory] backend: sqlite or http */

@@ -102,6 +102,16 @@ static const struct {
 	{ "invalid_message", { "" } },
 	/* The chat's answer when the store failed and the message was not recorded. */
 	{ "chat_store_failed", { "" } },
+	/* The website chat's error frames (daemon/chat/chat_ws.c): a frame refused, by its
+	 * code ("chat_error_" CODE). */
+	{ "chat_error_invalid_json", { "" } },
+	{ "chat_error_unknown_type", { "" } },
+	{ "chat_error_invalid_field", { "" } },
+	{ "chat_error_too_long", { "" } },
+	{ "chat_error_hello_first", { "" } },
+	{ "chat_error_unexpected", { "" } },
+	{ "chat_error_rate_limited", { "" } },
+	{ "chat_error_ended", { "" } },
 	/* The subject after "Re: " when the writer's own subject is not repeated or empty. */
 	{ "mail_reply_subject_neutral", { "" } },
 	/* The subject of the stand-in for a mail the IMAP server never delivered. */

@@ -173,6 +173,30 @@
 	"  channel TEXT NOT NULL, requester TEXT NOT NULL, action TEXT NOT NULL, by TEXT NOT NULL," \
 	"  value TEXT NOT NULL, created INTEGER NOT NULL);"
 
+/* The website chat (daemon/chat/chat_ws.c): a conversation is a visitor's session (its
+ * token kept only as a BLAKE2b hash, forgotten when the conversation ends) bound to a
+ * chat thread; its events are what the widget shows, numbered per conversation and
+ * written before they are sent, so that a reconnecting widget gets exactly what it
+ * missed; its inputs are the client ids of the visitor's messages (UNIQUE: a message sent
+ * twice is answered once), with the thread's last message id when it came (mark), which
+ * tells after a crash whether its turn ran. Purging a thread removes its conversation. */
+#define SQL_CHAT_CONVERSATIONS \
+	"CREATE TABLE IF NOT EXISTS chat_conversations (" \
+	"  id INTEGER PRIMARY KEY, token_hash TEXT UNIQUE," \
+	"  thread_id INTEGER REFERENCES threads (id) ON DELETE CASCADE, visitor TEXT NOT NULL," \
+	"  last_seq INTEGER NOT NULL DEFAULT 0, acked_seq INTEGER NOT NULL DEFAULT 0," \
+	"  mirrored INTEGER NOT NULL DEFAULT 0, owner_seen TEXT NOT NULL DEFAULT 'bot'," \
+	"  created INTEGER NOT NULL, expires INTEGER NOT NULL, ended INTEGER);" \
+	"CREATE INDEX IF NOT EXISTS chat_conversations_thread ON chat_conversations (thread_id);" \
+	"CREATE TABLE IF NOT EXISTS chat_events (" \
+	"  conversation_id INTEGER NOT NULL REFERENCES chat_conversations (id) ON DELETE CASCADE," \
+	"  seq INTEGER NOT NULL, kind TEXT NOT NULL, sender TEXT, body TEXT, at INTEGER NOT NULL," \
+	"  PRIMARY KEY (conversation_id, seq));" \
+	"CREATE TABLE IF NOT EXISTS chat_inputs (" \
+	"  conversation_id INTEGER NOT NULL REFERENCES chat_conversations (id) ON DELETE CASCADE," \
+	"  client_id TEXT NOT NULL, mark INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0," \
+	"  at INTEGER NOT NULL, UNIQUE (conversation_id, client_id));"
+
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
  * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
@@ -181,7 +205,7 @@
 	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
-	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS
+	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -213,6 +237,8 @@ static const struct schema_step {
 	[7] = { 8, SQL_AUDIT_CODES },
 	/* The account actions done after the reply (issue 14: no timing tells an account). */
 	[8] = { 9, SQL_DEFERRED_ACTIONS },
+	/* The website chat's conversations, events and client ids. */
+	[9] = { 10, SQL_CHAT_CONVERSATIONS },
 };
 
 int

@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -390,5 +390,72 @@ int store_wrong_codes_count(struct store *store, const char *visitor, const char
 			    struct wrong_code_counts *counts_r);
 /* When the newest audit row of action at or after since was written, 0 when there is none. */
 int64_t store_audit_latest(struct store *store, const char *action, int64_t since);
+
+/* ---- the website chat (store_chat.c): conversations, their events, client ids ----
+ * Called by the web thread's chat (daemon/chat/chat_ws.c) on its own connection; a
+ * correspondant's reply reaches a conversation through its thread's messages, which
+ * store_chat_sync copies into events. */
+struct chat_conversation_row {
+	int64_t id;
+	int64_t thread_id;      /* 0 before the first message */
+	int64_t last_seq;       /* the newest event's number (0: none) */
+	int64_t expires;
+};
+/* A new conversation of visitor, known by token_hash, until expires. Returns its id. */
+int64_t store_chat_open(struct store *store, const char *token_hash, const char *visitor, int64_t now, int64_t expires);
+/* The conversation whose token has that hash, not ended and not expired at now: 1 with
+ * *row, 0 when none, -1. */
+int store_chat_find(struct store *store, const char *token_hash, int64_t now, struct chat_conversation_row *row);
+/* The conversation by its id, whatever its state: 1 with *row, 0 when none, -1. */
+int store_chat_get(struct store *store, int64_t conversation_id, struct chat_conversation_row *row);
+/* Its expiry moved to expires (the session lives [chat] session_ttl after its last use). */
+int store_chat_touch(struct store *store, int64_t conversation_id, int64_t expires);
+int store_chat_set_thread(struct store *store, int64_t conversation_id, int64_t thread_id);
+/* The visitor ends it: the token is forgotten (never found again), the events stay with
+ * the thread until it is purged. */
+int store_chat_end(struct store *store, int64_t conversation_id, int64_t now);
+/* What the visitor has shown (a number above last_seq is the caller's to refuse). */
+int store_chat_acked(struct store *store, int64_t conversation_id, int64_t seq);
+/* A visitor's message by its client id. Records it (with mark, the thread's newest
+ * message id before its turn) and returns 1 when it is new; returns 0 when it was
+ * recorded before, with *done_r (its turn and events are written) and *mark_r; -1. */
+int store_chat_input(struct store *store, int64_t conversation_id, const char *client_id, int64_t mark, int64_t now,
+		     bool *done_r, int64_t *mark_r);
+int store_chat_input_done(struct store *store, int64_t conversation_id, const char *client_id);
+/* The newest message id of a thread (0: none), -1. */
+int64_t store_chat_thread_mark(struct store *store, int64_t thread_id);
+/* 1 when the thread has a visitor's message newer than mark (the turn of an input with
+ * that mark ran), 0 when not, -1. */
+int store_chat_turn_ran(struct store *store, int64_t thread_id, int64_t mark);
+/* Appends one event (kind "message", "handoff", "state"; sender "bot", "person",
+ * "visitor" for a message; body its text, or the state's name). Returns its number. Call
+ * inside a transaction. */
+int64_t store_chat_event_add(struct store *store, int64_t conversation_id, const char *kind, const char *sender,
+			     const char *body, int64_t now);
+/* Copies into events what the conversation's thread got since the last call: each
+ * message the visitor sees (the visitor's own as kept, the bot's replies, a
+ * correspondant's), then a change of who answers (to the queue: "handoff"; to a person
+ * or back to the bot: "state"). Returns how many events were added. Call inside a
+ * transaction. */
+int store_chat_sync(struct store *store, int64_t conversation_id, int64_t now);
+/* 1 when the conversation has a bot's message event numbered after after_seq, 0 when
+ * not, -1 (a turn the thread kept no reply of, a correspondant holding it, still gets
+ * its reply as an event). */
+int store_chat_has_bot_reply(struct store *store, int64_t conversation_id, int64_t after_seq);
+/* A cheap test for store_chat_sync, outside a transaction: 1 when the thread has a
+ * message past what was copied or another owner than the one seen, 0 when not, -1. */
+int store_chat_changed(struct store *store, int64_t conversation_id);
+/* Whether another connection wrote to the store since the last call (SQLite's
+ * data_version): 1 yes (or the first call), 0 no, -1. */
+int store_chat_data_changed(struct store *store, int64_t *version);
+struct chat_event_row {
+	int64_t seq;
+	const char *kind, *sender, *body;       /* borrowed for the call */
+	int64_t at;
+};
+/* Calls fn for each event numbered after after_seq, in order, until it returns non-zero. */
+typedef int (*store_chat_event_fn)(const struct chat_event_row *event, void *user);
+int store_chat_events_after(struct store *store, int64_t conversation_id, int64_t after_seq, store_chat_event_fn fn,
+			    void *user);
 
 #endif

@@ -249,7 +249,10 @@ store_purge(struct store *st, int64_t before, struct purge_counts *counts)
 	if (store_exec(st, "DELETE FROM bounces WHERE at < ?", "i", before) < 0 ||
 	    store_exec(st, "DELETE FROM wrong_codes WHERE at < ?", "i", before) < 0 ||
 	    store_exec(st, "DELETE FROM deferred_notices WHERE at < ?", "i", before) < 0 ||
-	    store_exec(st, "DELETE FROM reset_tokens WHERE expires < ?", "i", before) < 0 || store_commit(st) < 0)
+	    store_exec(st, "DELETE FROM reset_tokens WHERE expires < ?", "i", before) < 0 ||
+	    /* Chat sessions that never got a message (a thread's go with it, by cascade). */
+	    store_exec(st, "DELETE FROM chat_conversations WHERE thread_id IS NULL AND expires < ?", "i", before) < 0 ||
+	    store_commit(st) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -1,7 +1,7 @@
 /* store_internal — what the pieces of the store share: the connection, and the helpers
  * that prepare, bind and run a statement (store.c). Included only by store.c,
- * store_mailbox.c, store_threads.c, store_outbox.c, store_directory.c and store_audit.c;
- * everyone else uses store.h. Lower layer: nothing here logs. */
+ * store_mailbox.c, store_threads.c, store_outbox.c, store_directory.c, store_audit.c and
+ * store_chat.c; everyone else uses store.h. Lower layer: nothing here logs. */
 #ifndef DIALOGD_STORE_INTERNAL_H
 #define DIALOGD_STORE_INTERNAL_H
 

@@ -7,8 +7,9 @@
  * request no mount claims (today "/" and the 404s; with a file mount on "/" later, only
  * the misses); protocols[1] "dialogd-pages" gets the dynamic routes named by the mounts.
  * Both run web_http_callback, which routes on the full path. "dialogd-front" and
- * "dialogd-listen" are the front's. The chat WebSocket will be one more protocol and the
- * console a file mount plus its own routes. */
+ * "dialogd-listen" are the front's. The caller's WebSocket protocols follow (the chat's,
+ * daemon/chat/chat_ws.c, which checks the path and Origin itself); the console will be a
+ * file mount plus its own routes. */
 #include "autoconf.h"
 #include "web/web.h"
 #include "web/web_internal.h"
@@ -36,6 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+
+/* Our protocols, before the caller's in w->protocols (base_protocols, below). */
+#define BASE_PROTOCOLS 4
 
 /* Per HTTP transaction (lws allocates it zeroed; web_http_callback frees what it holds). */
 struct web_session {
@@ -387,6 +391,25 @@ on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 	return reply(wsi, s);
 }
 
+/* Whether the upgrade's Sec-WebSocket-Protocol names one of the caller's protocols. */
+static bool
+names_our_protocol(struct web *w, struct lws *wsi)
+{
+	char list[256];
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) >= (int)sizeof(list) ||
+	    lws_hdr_copy(wsi, list, sizeof(list), WSI_TOKEN_PROTOCOL) <= 0)
+		return false;
+	for (char *p = list; *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, " \t,");
+		for (size_t i = BASE_PROTOCOLS; n > 0 && w->protocols[i].name != NULL; i++)
+			if (strlen(w->protocols[i].name) == n && strncmp(w->protocols[i].name, p, n) == 0)
+				return true;
+		p += n;
+	}
+	return false;
+}
+
 static int
 web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -421,11 +444,16 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* The front lets only "websocket" through. Should that change, lws 4.1 would
 		 * switch to its HTTP/2 stack on "h2c" right after this (LWS_WITH_HTTP2 is built
 		 * in, and no option turns the upgrade off): HTTP/1.1 only. */
-		if (in != NULL && strcasecmp(in, "websocket") == 0)
+		if (in == NULL || strcasecmp(in, "websocket") != 0)
+			return refuse(wsi, s, 400, NULL);
+		/* lws 4.1 drops an upgrade naming only protocols it does not serve without a
+		 * word: a 403 says so (one naming none binds to protocols[0], refused below). */
+		if (names_our_protocol(w, wsi))
 			return 0;
-		return refuse(wsi, s, 400, NULL);
+		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
+		return -1;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		/* No WebSocket protocol yet: an upgrade would bind to protocols[0]. */
+		/* An upgrade naming no protocol of ours binds to protocols[0]: refused. */
 		lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
 		return -1;
 	case LWS_CALLBACK_WSI_DESTROY:
@@ -441,13 +469,27 @@ web_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 }
 
-static const struct lws_protocols protocols[] = {
+static const struct lws_protocols base_protocols[] = {
 	{ .name = "http", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
 	{ .name = "dialogd-pages", .callback = web_http_callback, .per_session_data_size = sizeof(struct web_session) },
 	{ .name = "dialogd-front", .callback = web_front_callback },
 	{ .name = "dialogd-listen", .callback = web_listen_callback },
-	{ .name = NULL },
 };
+_Static_assert(sizeof(base_protocols) / sizeof(*base_protocols) == BASE_PROTOCOLS, "BASE_PROTOCOLS");
+
+/* Ours, then the caller's, then the terminating entry: lws wants one array. */
+static struct lws_protocols *
+protocols_join(const struct lws_protocols *extra)
+{
+	size_t n = 0;
+	while (extra != NULL && extra[n].name != NULL)
+		n++;
+	struct lws_protocols *all = xcalloc(BASE_PROTOCOLS + n + 1, sizeof(*all));
+	memcpy(all, base_protocols, sizeof(base_protocols));
+	if (n > 0)
+		memcpy(all + BASE_PROTOCOLS, extra, n * sizeof(*extra));
+	return all;
+}
 
 static const struct lws_http_mount mount_favicon = {
 	.mountpoint = "/favicon.ico",
@@ -577,6 +619,7 @@ web_free(struct web *w)
 	free(w->store_path);
 	free(w->host);
 	free(w->address);
+	free(w->protocols);
 	free(w);
 }
 
@@ -595,6 +638,7 @@ web_bind(const struct web_settings *settings, char **error_r)
 	w->body_timeout = settings->body_timeout ? (int)settings->body_timeout : WEB_BODY_TIMEOUT;
 	w->per_address = settings->connections_per_address ? (unsigned)settings->connections_per_address
 							   : WEB_CONNECTIONS_PER_ADDRESS;
+	w->protocols = protocols_join(settings->extra_protocols);
 	if (parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;
@@ -650,7 +694,7 @@ lws_setup(struct web *w, char **error_r)
 	info.vhost_name = "dialogd";
 	info.server_string = "dialogd";
 	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* the front accepts */
-	info.protocols = protocols;
+	info.protocols = w->protocols;
 	info.mounts = &mounts;
 	info.headers = &w->headers[0];
 	if ((w->vhost = lws_create_vhost(w->context, &info)) == NULL) {
@@ -684,6 +728,12 @@ web_start(struct web *w, char **error_r)
 	log_info("web: listening on %s (reset page %s, at most %u connections)", w->address, RESET_PAGE_PATH,
 		 w->max_connections);
 	return 0;
+}
+
+const char *
+web_client_address(struct lws *wsi)
+{
+	return web_front_peer(wsi);
 }
 
 void

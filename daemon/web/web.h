@@ -1,12 +1,14 @@
 /* web — dialogd's HTTP server (libwebsockets, RFC 9110/9112): one thread running one lws
  * context on [web] listen, with its own store connection. Today it serves the password
- * reset page (reset_page.c) and a home page; the chat WebSocket and the correspondants'
- * console are to join the same context (one more protocol, more mounts: see web.c).
+ * reset page (reset_page.c), a home page and the WebSocket protocols its caller adds
+ * (the chat's, on /chat); the correspondants' console is to join the same context.
  * Pages are built by web_page.c and reset_page.c; this module is only the HTTP side. */
 #ifndef DIALOGD_WEB_H
 #define DIALOGD_WEB_H
 
 struct engine_holder;
+struct lws;
+struct lws_protocols;
 struct web;
 
 struct web_settings {
@@ -20,6 +22,10 @@ struct web_settings {
 	unsigned long header_timeout, body_timeout, connections_per_address;
 	struct engine_holder *engine;   /* the pages' texts (its templates), read-locked while a
 					 * page is built: a reload swaps it (borrowed) */
+	/* WebSocket protocols served on the same port (the chat's, daemon/chat/chat_ws.h),
+	 * ending with an entry whose name is NULL; NULL for none. Borrowed until web_stop.
+	 * A client naming none of them is refused (403). */
+	const struct lws_protocols *extra_protocols;
 };
 
 /* Runs in the main thread, as root when the port needs it: binds the address (dialogd's
@@ -32,6 +38,10 @@ struct web *web_bind(const struct web_settings *settings, char **error_r);
  * listening on ADDRESS:PORT". Returns 0, or -1 with *error_r; web_stop frees web
  * either way. */
 int web_start(struct web *web, char **error_r);
+/* The client's address of a connection of the web server (its lws connection is fed by
+ * the front through a socketpair, so lws' own peer address is not the client's). Web
+ * thread only, inside a callback of that connection; "?" when unknown. */
+const char *web_client_address(struct lws *wsi);
 /* Asks the thread to stop (any thread; returns at once). NULL is accepted. */
 void web_request_stop(struct web *web);
 /* Stops (if not asked yet) and waits for the thread, frees, sets *web to NULL. */

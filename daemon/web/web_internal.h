@@ -20,6 +20,7 @@ struct web {
 	struct lws_context *context;
 	struct lws_vhost *vhost;
 	struct store *store;            /* the web thread's own connection (opened before it starts) */
+	struct lws_protocols *protocols;        /* ours and the caller's (web_settings), for the vhost */
 	struct reset_page_settings reset;
 	struct engine_holder *engine;   /* the pages' texts (borrowed) */
 	char *support_address;

@@ -233,6 +233,28 @@ test_status_with_the_mailed_code(void **state)
 	assert_int_equal(query_int(f, "SELECT count(*) FROM outbox WHERE kind = 'secret' AND raw <> ''"), 0);
 }
 
+/* A session resumed on the thread (a visitor reconnecting to the website chat, a
+ * restarted dialogd) continues it: the same thread, the account action in progress. */
+static void
+test_a_resumed_session_continues_its_thread(void **state)
+{
+	struct fixture *f = *state;
+	say_expect(f, "où en est le dossier " DOSSIER " ?", "adresse mail");
+	say_expect(f, HOLDER, "un code de vérification à 8 chiffres");
+	int64_t thread = chat_session_thread(f->cs);
+	assert_true(thread > 0);
+	chat_session_free(&f->cs);
+	f->cs = chat_session_resume(&f->settings.actions, f->ts.store, f->dir, "203.0.113.8", thread);
+	assert_int_equal(chat_session_thread(f->cs), thread);
+	char code[ACTION_CODE_SIZE];
+	mailed_code(f, code);
+	say_expect(f, code, "est en attente de pièces");
+	assert_int_equal(query_int(f, "SELECT count(*) FROM threads WHERE channel = 'chat'"), 1);
+	char *sql = xasprintf("SELECT count(*) FROM messages WHERE thread_id = %lld AND direction = 'in'", (long long)thread);
+	assert_int_equal(query_int(f, sql), 3);
+	free(sql);
+}
+
 /* The replies of three conversations — the holder, an address not on file, a dossier
  * that does not exist — are the same at every step. */
 static void
@@ -781,6 +803,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_status_with_the_mailed_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_resumed_session_continues_its_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_replies_reveal_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_five_wrong_codes_void_the_code, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_code, setup, teardown),

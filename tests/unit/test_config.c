@@ -58,12 +58,51 @@ test_errors(void **state)
 	free(dir);
 }
 
+static void
+test_chat_keys(void **state)
+{
+	(void)state;
+	struct config cfg;
+	config_init(&cfg);
+	assert_null(cfg.web_allowed_origins);
+	assert_int_equal(cfg.chat_session_ttl, 86400);
+	assert_int_equal(cfg.chat_max_errors, 3);
+	char *dir = make_temp_dir();
+	write_file(dir, "ok.conf", "[web]\nallowed_origins = https://www.ocapiat.fr  http://127.0.0.1:8081\n"
+		   "[chat]\nmax_frame = 4096\nmax_text = 1000\nping_interval = 5\nidle_timeout = 12\n");
+	char *path = xasprintf("%s/ok.conf", dir);
+	char *err = NULL;
+	assert_int_equal(config_load(&cfg, path, &err), 0);
+	assert_string_equal(cfg.web_allowed_origins, "https://www.ocapiat.fr  http://127.0.0.1:8081");
+	assert_int_equal(cfg.chat_max_frame, 4096);
+	assert_int_equal(cfg.chat_idle_timeout, 12);
+	free(path);
+	write_file(dir, "bad.conf", "[web]\nallowed_origins = https://www.ocapiat.fr/ *.ocapiat.fr https://a@b\ntrusted_proxies = 127.0.0.1 proxy.local\n"
+		   "[chat]\nmax_frame = 100\nping_interval = 60\nidle_timeout = 30\nsession_ttl = 5\n");
+	path = xasprintf("%s/bad.conf", dir);
+	assert_int_equal(config_load(&cfg, path, &err), -1);
+	assert_non_null(strstr(err, "allowed_origins: \"https://www.ocapiat.fr/\" is not an origin"));
+	assert_non_null(strstr(err, "allowed_origins: \"*.ocapiat.fr\" is not an origin"));
+	assert_non_null(strstr(err, "allowed_origins: \"https://a@b\" is not an origin"));
+	assert_non_null(strstr(err, "[web] trusted_proxies: \"proxy.local\" is not a numeric IPv4 or IPv6 address"));
+	assert_null(strstr(err, "\"127.0.0.1\" is not"));
+	assert_non_null(strstr(err, "[chat] max_frame must be from 256"));
+	assert_non_null(strstr(err, "[chat] ping_interval must be at least 1 and below idle_timeout"));
+	assert_non_null(strstr(err, "[chat] session_ttl must be at least 60"));
+	free(err);
+	free(path);
+	config_clear(&cfg);
+	rm_rf(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_chat_keys),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
