@@ -14,6 +14,7 @@
 #include "chat/chat_ws_internal.h"
 #include "chat/chat_session.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "directory/request_fields.h"
 #include "engine/engine.h"
@@ -179,13 +180,7 @@ ensure_thread(struct chat_conn *c, const struct chat_conversation_row *row, cons
 	if (row->thread_id != 0)
 		return row->thread_id;
 	struct chat_ws *ws = c->ws;
-	size_t n = strcspn(text, "\r\n");
-	if (n > SUBJECT_MAX) {
-		n = SUBJECT_MAX;
-		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-			n--;
-	}
-	char *line = xstrndup(text, n);
+	char *line = text_first_line(text, SUBJECT_MAX);
 	pthread_rwlock_rdlock(&ws->s.engine->lock);
 	char *subject = field_scrub_secrets(ws->s.engine->engine->templates, line, true);
 	pthread_rwlock_unlock(&ws->s.engine->lock);

@@ -8,6 +8,7 @@
 #include "conversation/route.h"
 #include "directory/directory.h"
 #include "core/limit_window.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "directory/request_fields.h"
 #include "engine/engine.h"
@@ -313,13 +314,7 @@ subject_of(const struct turn *t)
 	const char *text = t->in->text;
 	if (t->in->subject != NULL)
 		return xstrdup(t->in->subject);
-	size_t n = strcspn(text, "\r\n");
-	if (n > SUBJECT_MAX) {
-		n = SUBJECT_MAX;
-		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
-			n--;
-	}
-	char *line = xstrndup(text, n);
+	char *line = text_first_line(text, SUBJECT_MAX);
 	char *subject = field_scrub_secrets(t->e->templates, line, turn_is_bare_code(text));
 	free(line);
 	return subject;

@@ -548,3 +548,15 @@ text_add_codepoint(struct strbuf *sb, int32_t cp)
 	utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
 	strbuf_add(sb, (const char *)buf, (size_t)n);
 }
+
+char *
+text_first_line(const char *text, size_t max)
+{
+	size_t n = strcspn(text, "\r\n");
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+			n--;  /* a continuation byte: the character starts before */
+	}
+	return xstrndup(text, n);
+}

@@ -43,6 +43,10 @@ size_t text_count_words(const char *folded);
  * dialogctl classify and of eval files). Returns the new length. */
 size_t text_unescape_newlines(char *s);
 
+/* The first line of valid UTF-8 text, at most max bytes, cut on a character boundary (a
+ * thread's subject from a chat message). Caller frees. */
+char *text_first_line(const char *text, size_t max);
+
 /* Appends the UTF-8 encoding of code point cp (a valid scalar value) to sb. */
 struct strbuf;
 void text_add_codepoint(struct strbuf *sb, int32_t cp);

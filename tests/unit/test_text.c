@@ -162,11 +162,31 @@ test_unescape_newlines(void **state)
 	assert_int_equal(n, strlen(s));
 }
 
+/* A subject from a message: its first line, never cut inside a character. */
+static void
+test_first_line(void **state)
+{
+	(void)state;
+	char *line = text_first_line("Bonjour\r\nle reste", 80);
+	assert_string_equal(line, "Bonjour");
+	free(line);
+	line = text_first_line("abcé", 4);  /* "é" is 2 bytes: bytes 3-4 */
+	assert_string_equal(line, "abc");
+	free(line);
+	line = text_first_line("abcé", 5);
+	assert_string_equal(line, "abcé");
+	free(line);
+	line = text_first_line("", 10);
+	assert_string_equal(line, "");
+	free(line);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_first_line),
 		cmocka_unit_test(test_fold),
 		cmocka_unit_test(test_fold_huge_line),
 		cmocka_unit_test(test_strip_noise),
