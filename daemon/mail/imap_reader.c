@@ -372,11 +372,31 @@ refused_again(struct imap_reader *r, uint32_t uid, const char *why, double now)
 /* The account work the turns left for after their replies (conversation/deferred.h),
  * once those replies are queued and the sender woken: a request for an existing account
  * is answered as fast as one for none. A store error leaves it for the next message. */
+/* How long the account work waits for the replies of its requests to leave. */
+#define REPLY_WAIT_MS 1000
+
+/* Until the replies of the pending account work have been handed to the MTA (or
+ * REPLY_WAIT_MS): then neither that work's time nor its own mails (the link, through the
+ * same MTA) weigh on them. The same wait for a request whose account exists and for one
+ * whose does not: both have their work pending. */
+static void
+wait_for_replies(struct imap_reader *r)
+{
+	for (int waited = 0; waited < REPLY_WAIT_MS && !stopping(r); waited += 5) {
+		int64_t pending = store_deferred_replies_pending(r->store);
+		if (pending <= 0)
+			return;  /* sent, or the store cannot tell: the work goes on */
+		struct timespec pause = { 0, 5 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+}
+
 static void
 run_deferred(struct imap_reader *r)
 {
 	unsigned queued = 0;
 	char *err = NULL;
+	wait_for_replies(r);
 	pthread_rwlock_rdlock(&r->engine->lock);
 	int ran = conversation_run_deferred(&r->mail->actions, r->store, r->directory, r->engine->engine, &queued, &err);
 	pthread_rwlock_unlock(&r->engine->lock);

@@ -371,6 +371,8 @@ void deferred_action_clear(struct deferred_action *action);
 int64_t store_deferred_add(struct store *store, const struct deferred_action *action);
 /* How many are pending (a read outside any transaction), or -1. */
 int64_t store_deferred_count(struct store *store);
+/* The replies and acknowledgements not sent yet in the threads of pending ones, or -1. */
+int64_t store_deferred_replies_pending(struct store *store);
 /* The oldest: 1 with *action, 0 when there is none, -1. */
 int store_deferred_next(struct store *store, struct deferred_action *action);
 int store_deferred_delete(struct store *store, int64_t id);

@@ -150,6 +150,14 @@ store_deferred_count(struct store *st)
 	return store_query_int(st, "SELECT count(*) FROM deferred_actions", "");
 }
 
+int64_t
+store_deferred_replies_pending(struct store *st)
+{
+	return store_query_int(st,
+			       "SELECT count(*) FROM outbox WHERE state = 'pending' AND kind IN ('reply', 'ack')"
+			       " AND thread_id IN (SELECT thread_id FROM deferred_actions)", "");
+}
+
 int
 store_deferred_next(struct store *st, struct deferred_action *a)
 {
