@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 /* The schema, one macro per table (with its indexes) or per index added later. Each is
@@ -264,13 +265,33 @@ store_error(const struct store *st)
 
 /* Prepares sql and binds the arguments described by types: 's' text (NULL binds NULL),
  * 'i' int64_t, 'd' double. Returns NULL (error recorded) on failure. */
+/* The kept statement of sql, free to use (marked busy), or NULL. Parsing and planning a
+ * statement costs more than most of them take to run. */
 static sqlite3_stmt *
-vprepare(struct store *st, const char *sql, const char *types, va_list ap)
+kept_statement(struct store *st, const char *sql)
 {
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		store_fail(st);
-		return NULL;
+	for (unsigned i = 0; i < st->cached; i++) {
+		struct store_cached *c = &st->cache[i];
+		if (c->sql == sql && !c->busy && strcmp(sqlite3_sql(c->stmt), sql) == 0) {
+			c->busy = true;
+			return c->stmt;
+		}
+	}
+	return NULL;
+}
+
+static sqlite3_stmt *
+vprepare(struct store *st, const char *sql, bool keep, const char *types, va_list ap)
+{
+	sqlite3_stmt *stmt = keep ? kept_statement(st, sql) : NULL;
+	if (stmt == NULL) {
+		bool room = keep && st->cached < STORE_STATEMENTS_KEPT;
+		if (sqlite3_prepare_v3(st->db, sql, -1, room ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, NULL) != SQLITE_OK) {
+			store_fail(st);
+			return NULL;
+		}
+		if (room)
+			st->cache[st->cached++] = (struct store_cached){ .sql = sql, .stmt = stmt, .busy = true };
 	}
 	for (int i = 0; types[i]; i++) {
 		int rc;
@@ -286,7 +307,7 @@ vprepare(struct store *st, const char *sql, const char *types, va_list ap)
 		}
 		if (rc != SQLITE_OK) {
 			store_fail(st);
-			sqlite3_finalize(stmt);
+			store_finish(st, stmt);
 			return NULL;
 		}
 	}
@@ -298,9 +319,33 @@ store_prepare(struct store *st, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	sqlite3_stmt *stmt = vprepare(st, sql, true, types, ap);
 	va_end(ap);
 	return stmt;
+}
+
+sqlite3_stmt *
+store_prepare_built(struct store *st, const char *sql, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	sqlite3_stmt *stmt = vprepare(st, sql, false, types, ap);
+	va_end(ap);
+	return stmt;
+}
+
+void
+store_finish(struct store *st, sqlite3_stmt *stmt)
+{
+	for (unsigned i = 0; i < st->cached; i++) {
+		if (st->cache[i].stmt == stmt) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			st->cache[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(stmt);
 }
 
 /* Runs a statement that returns no row. */
@@ -309,13 +354,14 @@ store_exec(struct store *st, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	sqlite3_stmt *stmt = vprepare(st, sql, true, types, ap);
 	va_end(ap);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_fail(st);
+	int failed = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_fail(st);
+	store_finish(st, stmt);
+	return failed;
 }
 
 /* Runs a statement returning one integer (0 when no row). */
@@ -324,14 +370,16 @@ store_query_int(struct store *st, const char *sql, const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	sqlite3_stmt *stmt = vprepare(st, sql, types, ap);
+	sqlite3_stmt *stmt = vprepare(st, sql, true, types, ap);
 	va_end(ap);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);
 	int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? v : store_fail(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		v = store_fail(st);
+	store_finish(st, stmt);
+	return v;
 }
 
 /* Calls row(stmt, user) for each row until it returns non-zero, then finalizes. */
@@ -344,8 +392,9 @@ store_each_row(struct store *st, sqlite3_stmt *stmt, int (*row)(sqlite3_stmt *st
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		if (row(stmt, user))
 			break;
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st);
+	int failed = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st);
+	store_finish(st, stmt);
+	return failed;
 }
 
 /* Brings the store to STORE_SCHEMA_VERSION one step at a time, each step in its own
@@ -377,7 +426,7 @@ schema_upgrade(struct store *st, const char *path, char **error_r)
 		}
 		/* A PRAGMA takes no bound parameter; the number is the step's own. */
 		char *set = xasprintf("PRAGMA user_version = %d", step->to);
-		int rc = store_exec(st, set, "");
+		int rc = sqlite3_exec(st->db, set, NULL, NULL, NULL) == SQLITE_OK ? 0 : store_fail(st);
 		free(set);
 		if (rc < 0 || store_commit(st) < 0)
 			break;
@@ -468,6 +517,8 @@ store_close(struct store **stp)
 	struct store *st = *stp;
 	if (st == NULL)
 		return;
+	for (unsigned i = 0; i < st->cached; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close(st->db);
 	free(st->error);
 	free(st);

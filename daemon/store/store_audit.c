@@ -98,7 +98,7 @@ store_chat_action_get(struct store *st, int64_t thread_id, struct chat_action *c
 		c->expires = sqlite3_column_int64(stmt, 5);
 		c->attempts = sqlite3_column_int(stmt, 6);
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st);
 }
 
@@ -178,7 +178,7 @@ store_deferred_next(struct store *st, struct deferred_action *a)
 		a->value = store_column_dup(stmt, 6);
 		a->created = sqlite3_column_int64(stmt, 7);
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st);
 }
 
@@ -220,7 +220,7 @@ store_wrong_codes_count(struct store *st, const char *visitor, const char *email
 		counts_r->for_address = sqlite3_column_int64(stmt, 1);
 		counts_r->everyone = sqlite3_column_int64(stmt, 2);
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW ? 0 : store_fail(st);
 }
 

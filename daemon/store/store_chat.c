@@ -32,7 +32,7 @@ conversation_row(struct store *st, sqlite3_stmt *stmt, struct chat_conversation_
 		row->last_seq = sqlite3_column_int64(stmt, 2);
 		row->expires = sqlite3_column_int64(stmt, 3);
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st);
 	return rc == SQLITE_ROW ? 1 : 0;
@@ -115,7 +115,7 @@ store_chat_input(struct store *st, int64_t id, const char *client_id, int64_t ma
 		*mark_r = sqlite3_column_int64(stmt, 0);
 		*done_r = sqlite3_column_int64(stmt, 1) != 0;
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW ? 0 : store_fail(st);
 }
 
@@ -240,12 +240,12 @@ store_chat_sync(struct store *st, int64_t id, int64_t now)
 		return -1;
 	int rc = sqlite3_step(stmt);
 	if (rc != SQLITE_ROW) {
-		sqlite3_finalize(stmt);
+		store_finish(st, stmt);
 		return rc == SQLITE_DONE ? 0 : store_fail(st);  /* no thread yet: nothing to copy */
 	}
 	int64_t thread_id = sqlite3_column_int64(stmt, 0), mirrored = sqlite3_column_int64(stmt, 1);
 	char *seen = store_column_dup(stmt, 2), *owner = store_column_dup(stmt, 3);
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	int added = 0;
 	rc = sync_messages(st, id, thread_id, mirrored, now, &added);
 	if (rc == 0 && owner != NULL && (seen == NULL || strcmp(seen, owner) != 0)) {

@@ -98,7 +98,7 @@ store_accounts_find(struct store *st, const char *by, const char *value, store_a
 			      " WHERE %s GROUP BY a.identifier ORDER BY a.identifier",
 			      where);
 	struct account_walk w = { fn, user };
-	int rc = store_each_row(st, store_prepare(st, sql, "s", value), account_walk_row, &w);
+	int rc = store_each_row(st, store_prepare_built(st, sql, "s", value), account_walk_row, &w);
 	free(sql);
 	return rc;
 }
@@ -150,7 +150,7 @@ store_dossier_get(struct store *st, const char *number, struct dossier_info *d)
 		d->state = store_column_dup(stmt, 1);
 		d->deca_number = store_column_dup(stmt, 2);
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st);
 }
 
@@ -189,7 +189,7 @@ store_dossier_emails(struct store *st, const char *number, char ***emails_r, siz
 		*emails_r = xrealloc(*emails_r, (*count_r + 1) * sizeof(**emails_r));
 		(*emails_r)[(*count_r)++] = store_column_dup(stmt, 0);
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_DONE ? 0 : store_fail(st);
 }
 
@@ -222,7 +222,7 @@ store_password_get(struct store *st, const char *identifier)
 	if (stmt == NULL)
 		return NULL;
 	char *hash = sqlite3_step(stmt) == SQLITE_ROW ? store_column_dup(stmt, 0) : NULL;
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return hash;
 }
 
@@ -263,7 +263,7 @@ store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, ch
 	if (rc == SQLITE_ROW)
 		*identifier_r = store_column_dup(stmt, 0);
 	int done = rc == SQLITE_ROW ? sqlite3_step(stmt) : rc;
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	if (done != SQLITE_DONE)
 		return store_fail(st);
 	return rc == SQLITE_ROW ? 1 : 0;
@@ -282,7 +282,7 @@ store_reset_token_find(struct store *st, const char *token_hash, int64_t now, ch
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*identifier_r = store_column_dup(stmt, 0);
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st);
 	return rc == SQLITE_ROW ? 1 : 0;

@@ -13,12 +13,24 @@
 #include <stdint.h>
 #include <time.h>
 
+/* Distinct SQL texts whose prepared statements a connection keeps: more than the store
+ * has (about 150); past it, statements are prepared for each call. */
+#define STORE_STATEMENTS_KEPT 256
+
 struct store {
 	sqlite3 *db;
 	char *error;
 	bool constraint;        /* the last error was a constraint (e.g. UNIQUE) violation */
 	int upgraded_from;      /* the version store_open's first step started from, -1: none ran */
 	int relaxed;            /* store_relax_durability depth: > 0, commits wait for no fsync */
+	/* The statements prepared so far, kept for the next call of the same SQL (the text is
+	 * a literal of this module: its address is the key, checked against the text). */
+	struct store_cached {
+		const char *sql;
+		sqlite3_stmt *stmt;
+		bool busy;      /* in use: a nested call of the same SQL prepares its own */
+	} cache[STORE_STATEMENTS_KEPT];
+	unsigned cached;
 };
 
 /* A caller's callback and its argument, for the row adapters of each piece. */
@@ -43,9 +55,15 @@ store_column_dup(sqlite3_stmt *stmt, int col)
 
 /* Records the connection's last error (for store_error) and returns -1. */
 int store_fail(struct store *st);
-/* Prepares sql and binds the arguments described by types: 's' text (NULL binds NULL),
- * 'i' int64_t, 'd' double. Returns NULL (error recorded) on failure. */
+/* Prepares sql (a string literal: the prepared statement is kept for the next call, see
+ * struct store) and binds the arguments described by types: 's' text (NULL binds NULL),
+ * 'i' int64_t, 'd' double. Returns NULL (error recorded) on failure. Give the statement
+ * back with store_finish. */
 sqlite3_stmt *store_prepare(struct store *st, const char *sql, const char *types, ...);
+/* The same for SQL built at run time: prepared for this call only. */
+sqlite3_stmt *store_prepare_built(struct store *st, const char *sql, const char *types, ...);
+/* Done with a statement of store_prepare: reset for the next call, or finalized. */
+void store_finish(struct store *st, sqlite3_stmt *stmt);
 /* Runs a statement that returns no row: 0, or -1 (error recorded). */
 int store_exec(struct store *st, const char *sql, const char *types, ...);
 /* Runs a statement returning one integer (0 when no row), -1 on error. */

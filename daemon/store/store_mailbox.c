@@ -16,7 +16,7 @@ store_mailbox_get(struct store *st, const char *mailbox, uint32_t *uidvalidity_r
 	int rc = sqlite3_step(stmt);
 	*uidvalidity_r = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(stmt, 0) : 0;
 	*last_uid_r = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(stmt, 1) : 0;
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st);
 }
 

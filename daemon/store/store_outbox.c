@@ -108,7 +108,7 @@ store_outbox_next(struct store *st, int64_t now, struct outbox_row *row, int64_t
 			*next_due_r = due;
 		}
 	}
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : store_fail(st);
 }
 

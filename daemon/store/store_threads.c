@@ -156,7 +156,7 @@ store_thread_get(struct store *st, int64_t id, struct thread_row *row)
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		thread_from_row(stmt, row);
-	sqlite3_finalize(stmt);
+	store_finish(st, stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_fail(st);
 }
 
