@@ -396,6 +396,9 @@ run_deferred(struct imap_reader *r)
 {
 	unsigned queued = 0;
 	char *err = NULL;
+	/* Most mails leave no account work: one cheap count, no wait and no engine lock. */
+	if (store_deferred_count(r->store) == 0)
+		return;
 	wait_for_replies(r);
 	pthread_rwlock_rdlock(&r->engine->lock);
 	int ran = conversation_run_deferred(&r->mail->actions, r->store, r->directory, r->engine->engine, &queued, &err);
