@@ -236,9 +236,16 @@ chat_event_json(const struct chat_event *ev)
 	if (strcmp(ev->kind, "message") == 0) {
 		json_object_object_add(obj, "from", json_object_new_string(ev->from ? ev->from : "bot"));
 		json_object_object_add(obj, "text", json_object_new_string(ev->text ? ev->text : ""));
-		/* Always present, so that the widget needs no test; the engine offers none
-		 * through chat_session yet (its clarifying questions name the subjects). */
-		json_object_object_add(obj, "quick_replies", json_object_new_array());
+		/* Always present (maybe empty), so that the widget needs no test. */
+		json_object *offers = json_object_new_array();
+		for (const char *p = ev->quick_replies; p != NULL && *p;) {
+			const char *end = strchr(p, '\n');
+			size_t n = end ? (size_t)(end - p) : strlen(p);
+			if (n > 0)
+				json_object_array_add(offers, json_object_new_string_len(p, (int)n));
+			p = end ? end + 1 : p + n;
+		}
+		json_object_object_add(obj, "quick_replies", offers);
 	} else if (ev->state != NULL) {
 		json_object_object_add(obj, "state", json_object_new_string(ev->state));
 	}

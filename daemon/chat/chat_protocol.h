@@ -60,6 +60,7 @@ struct chat_event {
 	const char *from;       /* message */
 	const char *text;       /* message */
 	const char *state;      /* handoff, state */
+	const char *quick_replies; /* message: the buttons' labels, one per line, or NULL */
 };
 
 /* The server's frames, as JSON text (caller frees). */

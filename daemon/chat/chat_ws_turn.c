@@ -52,7 +52,7 @@ queue_event(const struct chat_event_row *e, void *user)
 	bool message = strcmp(e->kind, "message") == 0;
 	struct chat_event ev = {
 		.seq = e->seq, .kind = e->kind, .from = message ? e->sender : NULL, .text = message ? e->body : NULL,
-		.state = message ? NULL : e->body,
+		.state = message ? NULL : e->body, .quick_replies = message ? e->choices : NULL,
 	};
 	chat_ws_queue(c, chat_event_json(&ev));
 	c->sent_seq = e->seq;
@@ -241,7 +241,7 @@ input_end(struct chat_conn *c, const char *client_id, const char *reply, int64_t
 	int has = 0;
 	if (store_begin(st) < 0 || store_chat_sync(st, c->conversation, now) < 0 ||
 	    (reply != NULL && (has = store_chat_has_bot_reply(st, c->conversation, before_seq)) < 0) ||
-	    (reply != NULL && has == 0 && store_chat_event_add(st, c->conversation, "message", "bot", reply, now) < 0) ||
+	    (reply != NULL && has == 0 && store_chat_event_add(st, c->conversation, "message", "bot", reply, NULL, now) < 0) ||
 	    store_chat_input_done(st, c->conversation, client_id) < 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		return -1;
@@ -346,7 +346,7 @@ on_end(struct chat_conn *c)
 		return;
 	}
 	if (got != 1 || store_chat_sync(st, conversation, now) < 0 ||
-	    store_chat_event_add(st, conversation, "state", NULL, "ended", now) < 0 ||
+	    store_chat_event_add(st, conversation, "state", NULL, "ended", NULL, now) < 0 ||
 	    store_chat_end(st, conversation, now) < 0 || store_commit(st) < 0) {
 		store_failed(c, "end");
 		return;

@@ -302,6 +302,10 @@ engine_turn(struct turn *t, struct intent_scratch *scratch)
 		rc = unreadable(t, err ? err : "unreadable message");
 	else
 		rc = routed(t, &t->analysis);
+	/* The engine's own reply went out as it wrote it: so do the buttons it offers. */
+	if (rc == 0 && in->context != NULL && t->reply != NULL && t->chat_reply != NULL &&
+	    strcmp(t->reply, t->chat_reply) == 0)
+		t->offers = dialog_chat_offers(t->e, in->context);
 	free(err);
 	return rc;
 }
@@ -425,7 +429,7 @@ static int
 reply_by_chat(struct turn *t)
 {
 	struct message_row out = { .thread_id = t->thread_id, .direction = "out", .recipient = t->in->requester.reply_to,
-				   .body = t->reply, .decision = "chat" };
+				   .body = t->reply, .decision = "chat", .choices = t->offers };
 	if (store_message_add(t->st, &out) < 0)
 		return -1;
 	t->r->reply = xstrdup(t->reply);
@@ -529,6 +533,7 @@ conversation_turn(const struct turn_settings *s, struct store *st, struct direct
 	analysis_clear(&t.analysis);
 	free(t.chat_reply);
 	free(t.reply);
+	free(t.offers);
 	free(t.kept_reason);
 	return rc;
 }

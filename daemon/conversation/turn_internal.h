@@ -44,6 +44,7 @@ struct turn {
 	double confidence;
 	bool redact;                    /* the message may hold a code: kept as removed */
 	char *reply;                    /* what the writer is told, NULL: nothing */
+	char *offers;                   /* the chat reply's quick replies, one per line, NULL */
 	enum outbox_kind reply_kind;    /* ... as what, by mail */
 	enum turn_notice notice;
 	enum escalation_reason notice_reason;

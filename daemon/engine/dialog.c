@@ -289,9 +289,10 @@ dialog_reply(const struct engine *e, const struct analysis *a, enum channel chan
 }
 
 /* The writer's answer to a proposal: 1 or 2 for one of two intents, "oui" for the only
- * one proposed, -1 for "non", 0 for anything else. */
+ * one proposed, -1 for "non", 0 for anything else. raw is the message folded without
+ * the lexicon, compared with the subjects' titles (the quick replies' labels). */
 static int
-pick_choice(const char *folded, bool two)
+pick_choice(const struct engine *e, const struct conversation *conv, const char *folded, const char *raw)
 {
 	static const char *const first[] = { "1", "le 1", "premier", "le premier", "la premiere", "premiere", "un", "le un" };
 	static const char *const second[] = { "2", "le 2", "deuxieme", "le deuxieme", "la deuxieme", "second",
@@ -299,6 +300,16 @@ pick_choice(const char *folded, bool two)
 	static const char *const yes[] = { "oui", "yes", "ok", "d accord", "exactement", "c est ca", "c est bien ca",
 					   "tout a fait", "oui c est ca", "oui tout a fait", "ouais", "oui exactement" };
 	static const char *const no[] = { "non", "no", "pas du tout", "non pas du tout", "non ce n est pas ca" };
+	bool two = conv->pending_second != NULL;
+	const struct intent_def *pending[] = { conv->pending_first, conv->pending_second };
+	for (size_t i = 0; i < (two ? 2u : 1u); i++) {
+		const char *title = faq_title(e, pending[i]);
+		char *t = text_fold(title, strlen(title), NULL);
+		bool same = strcmp(raw, t) == 0;
+		free(t);
+		if (same)
+			return (int)i + 1;
+	}
 	for (size_t i = 0; i < sizeof(first) / sizeof(*first); i++)
 		if (strcmp(folded, first[i]) == 0)
 			return 1;
@@ -312,6 +323,46 @@ pick_choice(const char *folded, bool two)
 		if (strcmp(folded, no[i]) == 0)
 			return -1;
 	return 0;
+}
+
+/* Whether a word of folded text is word. */
+static bool
+has_word(const char *folded, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = strstr(folded, word); p != NULL; p = strstr(p + 1, word))
+		if ((p == folded || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+/* The writer's answer to « Vous êtes une entreprise ou un organisme de formation ? »:
+ * an audience cue the engine reads anywhere, or, in so short an answer, the plain words
+ * of the two quick replies ("une entreprise", "un organisme"). */
+static enum audience
+answered_audience(const struct analysis *a)
+{
+	if (a->match.audience != AUDIENCE_UNKNOWN)
+		return a->match.audience;
+	if (a->match.question_words > 4)
+		return AUDIENCE_UNKNOWN;
+	static const char *const entreprise[] = { "entreprise", "employeur", "societe", "exploitation" };
+	static const char *const organisme[] = { "organisme", "of", "cfa", "formateur", "formatrice" };
+	for (size_t i = 0; i < sizeof(organisme) / sizeof(*organisme); i++)
+		if (has_word(a->folded, organisme[i]))
+			return AUDIENCE_ORGANISME;
+	for (size_t i = 0; i < sizeof(entreprise) / sizeof(*entreprise); i++)
+		if (has_word(a->folded, entreprise[i]))
+			return AUDIENCE_ENTREPRISE;
+	return AUDIENCE_UNKNOWN;
+}
+
+/* Whether the answer of d depends on who asks: its FAQ entry has both variants. */
+static bool
+answer_depends_on_audience(const struct engine *e, const struct intent_def *d)
+{
+	const struct faq_entry *f = d != NULL && d->faq != NULL ? faq_find(e->faq, d->faq) : NULL;
+	return f != NULL && f->entreprise != NULL && f->organisme != NULL;
 }
 
 /* A short chat message that only hints at a subject ("mdp", "facture ?") is not sent to a
@@ -342,6 +393,41 @@ propose(const struct engine *e, const struct dialog_settings *s, struct conversa
 	return template_render(e->templates, two ? "chat_clarify" : "chat_confirm", OUTPUT_TEXT, vars, two ? 2 : 1);
 }
 
+/* The pending choice read against the message: 1 when that decided the reply (*reply_r
+ * set), 0 when the message is read as a question of its own (the choice forgotten). */
+static int
+read_choice(const struct engine *e, struct conversation *conv, struct analysis *a, const char *text, size_t len,
+	    char **reply_r)
+{
+	bool two = conv->pending_second != NULL;
+	bool unknown = a->decision == DECISION_ESCALATE && a->reason == REASON_UNKNOWN;
+	char *raw = text_fold(text, len, NULL);
+	int choice = pick_choice(e, conv, a->folded, raw);
+	free(raw);
+	const struct intent_def *picked = choice == 1 ? conv->pending_first : choice == 2 ? conv->pending_second : NULL;
+	if (picked == NULL && a->first != NULL && (a->first == conv->pending_first || a->first == conv->pending_second) &&
+	    a->decision == DECISION_ANSWER_TWO)
+		picked = a->first;
+	if (picked != NULL) {
+		settle(a, picked);
+	} else if (choice < 0 || (!two && unknown && a->match.question_words <= 2)) {
+		conv->pending_first = conv->pending_second = NULL;
+		a->decision = DECISION_CLARIFY;
+		*reply_r = template_render(e->templates, "chat_rephrase", OUTPUT_TEXT, NULL, 0);
+		return 1;
+	} else if (two && unknown && a->match.question_words <= 2) {
+		struct template_var vars[] = {
+			{ "first", faq_title(e, conv->pending_first), false },
+			{ "second", faq_title(e, conv->pending_second), false },
+		};
+		a->decision = DECISION_CLARIFY;
+		*reply_r = template_render(e->templates, "chat_clarify_again", OUTPUT_TEXT, vars, 2);
+		return 1;
+	}
+	conv->pending_first = conv->pending_second = NULL;
+	return 0;
+}
+
 int
 dialog_chat_turn(const struct engine *e, struct intent_scratch *scratch, const struct dialog_settings *s,
 		 struct conversation *conv, const char *text, size_t len, struct analysis *a, char **reply_r,
@@ -351,39 +437,23 @@ dialog_chat_turn(const struct engine *e, struct intent_scratch *scratch, const s
 		*reply_r = template_render(e->templates, "invalid_message", OUTPUT_TEXT, NULL, 0);
 		return -1;
 	}
+	/* An answer waiting for who the writer is: a short reply saying it gets that answer;
+	 * anything else is a new question. */
+	const struct intent_def *waiting = conv->pending_audience;
+	conv->pending_audience = NULL;
+	enum audience said = waiting != NULL ? answered_audience(a) : AUDIENCE_UNKNOWN;
+	if (said != AUDIENCE_UNKNOWN && (a->first == NULL || a->first == waiting || a->match.question_words <= 4)) {
+		settle(a, waiting);
+		a->match.audience = said;
+	}
 	if (a->match.audience != AUDIENCE_UNKNOWN)
 		conv->audience = a->match.audience;
 	else
 		a->match.audience = conv->audience;
 
 	bool unknown = a->decision == DECISION_ESCALATE && a->reason == REASON_UNKNOWN;
-	if (conv->pending_first != NULL) {
-		bool two = conv->pending_second != NULL;
-		int choice = pick_choice(a->folded, two);
-		const struct intent_def *picked = choice == 1 ? conv->pending_first :
-						  choice == 2 ? conv->pending_second : NULL;
-		if (picked == NULL && a->first != NULL &&
-		    (a->first == conv->pending_first || a->first == conv->pending_second) &&
-		    a->decision == DECISION_ANSWER_TWO)
-			picked = a->first;
-		if (picked != NULL) {
-			settle(a, picked);
-		} else if (choice < 0 || (!two && unknown && a->match.question_words <= 2)) {
-			conv->pending_first = conv->pending_second = NULL;
-			a->decision = DECISION_CLARIFY;
-			*reply_r = template_render(e->templates, "chat_rephrase", OUTPUT_TEXT, NULL, 0);
-			return 0;
-		} else if (two && unknown && a->match.question_words <= 2) {
-			struct template_var vars[] = {
-				{ "first", faq_title(e, conv->pending_first), false },
-				{ "second", faq_title(e, conv->pending_second), false },
-			};
-			a->decision = DECISION_CLARIFY;
-			*reply_r = template_render(e->templates, "chat_clarify_again", OUTPUT_TEXT, vars, 2);
-			return 0;
-		}
-		conv->pending_first = conv->pending_second = NULL;
-	}
+	if (conv->pending_first != NULL && read_choice(e, conv, a, text, len, reply_r))
+		return 0;
 	if (a->decision == DECISION_ANSWER_TWO) {
 		conv->pending_first = a->first;
 		conv->pending_second = a->second;
@@ -391,7 +461,53 @@ dialog_chat_turn(const struct engine *e, struct intent_scratch *scratch, const s
 		   worth_proposing(s, &a->match.candidates[0])) {
 		*reply_r = propose(e, s, conv, a);
 		return 0;
+	} else if (a->decision == DECISION_ANSWER && a->match.audience == AUDIENCE_UNKNOWN &&
+		   answer_depends_on_audience(e, a->first)) {
+		/* One answer in the writer's space rather than both: ask first. */
+		conv->pending_audience = a->first;
+		a->decision = DECISION_CLARIFY;
+		*reply_r = template_render(e->templates, "chat_ask_audience", OUTPUT_TEXT, NULL, 0);
+		return 0;
 	}
 	*reply_r = dialog_reply(e, a, CHANNEL_CHAT, OUTPUT_TEXT);
 	return 0;
+}
+
+/* Appends the rendered template name as one label (its line breaks and trailing blanks
+ * dropped). */
+static void
+add_offer(struct strbuf *sb, const struct engine *e, const char *name, const char *label)
+{
+	char *text = label != NULL ? xstrdup(label) : template_render(e->templates, name, OUTPUT_TEXT, NULL, 0);
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	size_t n = strlen(text);
+	while (n > 0 && text[n - 1] == ' ')
+		text[--n] = '\0';
+	if (n > 0) {
+		if (sb->len > 0)
+			strbuf_addc(sb, '\n');
+		strbuf_adds(sb, text);
+	}
+	free(text);
+}
+
+char *
+dialog_chat_offers(const struct engine *e, const struct conversation *conv)
+{
+	struct strbuf sb = {0};
+	if (conv->pending_audience != NULL) {
+		add_offer(&sb, e, "chat_offer_entreprise", NULL);
+		add_offer(&sb, e, "chat_offer_organisme", NULL);
+	} else if (conv->pending_second != NULL) {
+		add_offer(&sb, e, NULL, faq_title(e, conv->pending_first));
+		add_offer(&sb, e, NULL, faq_title(e, conv->pending_second));
+		add_offer(&sb, e, "chat_offer_person", NULL);
+	} else if (conv->pending_first != NULL) {
+		add_offer(&sb, e, "chat_offer_yes", NULL);
+		add_offer(&sb, e, "chat_offer_no", NULL);
+		add_offer(&sb, e, "chat_offer_person", NULL);
+	}
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
 }

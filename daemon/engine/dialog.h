@@ -88,10 +88,11 @@ char *dialog_mail_envelope(const struct engine *engine, const char *answer, cons
 char *dialog_faq_answer(const struct engine *engine, const char *faq_id, enum audience audience,
 			enum output_format format);
 
-/* A chat conversation: remembers a pending choice between two intents and the writer's
- * audience across turns. */
+/* A chat conversation: remembers a pending choice between two intents, an answer that
+ * waits for the writer to say who they are, and the writer's audience across turns. */
 struct conversation {
 	const struct intent_def *pending_first, *pending_second;
+	const struct intent_def *pending_audience;  /* its FAQ answer differs by audience */
 	enum audience audience;
 };
 
@@ -101,5 +102,11 @@ int dialog_chat_turn(const struct engine *engine, struct intent_scratch *scratch
 		     const struct dialog_settings *settings, struct conversation *conv,
 		     const char *text, size_t len, struct analysis *analysis, char **reply_r,
 		     char **error_r);
+
+/* The buttons the chat's last reply offers (quick replies): what the visitor may answer
+ * in one click, each label sent back as their message and read as the choice it names
+ * (a subject's title, « Oui », « Une entreprise »...). One label per line, caller frees;
+ * NULL when the reply offers none. */
+char *dialog_chat_offers(const struct engine *engine, const struct conversation *conv);
 
 #endif

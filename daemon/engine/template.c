@@ -36,6 +36,14 @@ static const struct {
 	{ "chat_confirm", { "first" } },
 	/* The writer said no to the proposed subject(s). */
 	{ "chat_rephrase", { "" } },
+	/* Chat: asked when a FAQ answer differs for entreprises and organismes de formation. */
+	{ "chat_ask_audience", { "" } },
+	/* Chat: the labels of the quick replies (buttons) a reply offers. */
+	{ "chat_offer_yes", { "" } },
+	{ "chat_offer_no", { "" } },
+	{ "chat_offer_person", { "" } },
+	{ "chat_offer_entreprise", { "" } },
+	{ "chat_offer_organisme", { "" } },
 	/* Escalation to a correspondant: the acknowledgement to the writer. */
 	{ "escalation_ack", { "reason" } },
 	/* Escalation reasons, shown inside escalation_ack. */

@@ -198,6 +198,22 @@
 	"  client_id TEXT NOT NULL, mark INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0," \
 	"  at INTEGER NOT NULL, UNIQUE (conversation_id, client_id));"
 
+/* What the website chat added with its widget: the quick replies of a chat line (one
+ * label per line, in its message and its event); the account a signed identity token
+ * proved (the extranet's logged-in user) and the tokens already used, so that one is
+ * never accepted twice; an address the visitor proved with a code in the conversation,
+ * and whether a correspondant's answers also go to it by mail. */
+#define SQL_CHAT_WIDGET \
+	"ALTER TABLE messages ADD COLUMN choices TEXT;" \
+	"ALTER TABLE chat_events ADD COLUMN choices TEXT;" \
+	"ALTER TABLE chat_conversations ADD COLUMN account TEXT;" \
+	"ALTER TABLE chat_conversations ADD COLUMN email TEXT;" \
+	"ALTER TABLE chat_conversations ADD COLUMN email_answers INTEGER NOT NULL DEFAULT 0;" \
+	"CREATE TABLE IF NOT EXISTS chat_identity_tokens (" \
+	"  token_hash TEXT PRIMARY KEY," \
+	"  conversation_id INTEGER NOT NULL REFERENCES chat_conversations (id) ON DELETE CASCADE," \
+	"  expires INTEGER NOT NULL);"
+
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
  * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
@@ -206,7 +222,8 @@
 	SQL_MAILBOX_STATE SQL_PROCESSED SQL_ATTEMPTS SQL_THREADS SQL_THREADS_REQUESTER SQL_MESSAGES \
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
-	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS
+	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS \
+	SQL_CHAT_WIDGET
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -240,6 +257,8 @@ static const struct schema_step {
 	[8] = { 9, SQL_DEFERRED_ACTIONS },
 	/* The website chat's conversations, events and client ids. */
 	[9] = { 10, SQL_CHAT_CONVERSATIONS },
+	/* The chat widget: quick replies, a signed identity, an address proven in the chat. */
+	[10] = { 11, SQL_CHAT_WIDGET },
 };
 
 int

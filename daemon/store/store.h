@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -128,6 +128,7 @@ struct message_row {
 	double confidence;
 	const char *decision;   /* inbound: "answered", "escalated", "ignored", "attached"... */
 	const char *note;       /* why, notes of the parser, attachments: free text or NULL */
+	const char *choices;    /* a chat line's quick replies, one label per line, or NULL */
 };
 int64_t store_message_add(struct store *store, const struct message_row *message);
 /* 1 when a secret mail (reset link, one-time code) was sent in the thread, 0 when not, -1. */
@@ -430,10 +431,10 @@ int64_t store_chat_thread_mark(struct store *store, int64_t thread_id);
  * that mark ran), 0 when not, -1. */
 int store_chat_turn_ran(struct store *store, int64_t thread_id, int64_t mark);
 /* Appends one event (kind "message", "handoff", "state"; sender "bot", "person",
- * "visitor" for a message; body its text, or the state's name). Returns its number. Call
- * inside a transaction. */
+ * "visitor" for a message; body its text, or the state's name; choices its quick
+ * replies, one per line, or NULL). Returns its number. Call inside a transaction. */
 int64_t store_chat_event_add(struct store *store, int64_t conversation_id, const char *kind, const char *sender,
-			     const char *body, int64_t now);
+			     const char *body, const char *choices, int64_t now);
 /* Copies into events what the conversation's thread got since the last call: each
  * message the visitor sees (the visitor's own as kept, the bot's replies, a
  * correspondant's), then a change of who answers (to the queue: "handoff"; to a person
@@ -453,6 +454,7 @@ int store_chat_data_changed(struct store *store, int64_t *version);
 struct chat_event_row {
 	int64_t seq;
 	const char *kind, *sender, *body;       /* borrowed for the call */
+	const char *choices;                    /* quick replies, one per line, or NULL */
 	int64_t at;
 };
 /* Calls fn for each event numbered after after_seq, in order, until it returns non-zero. */

@@ -141,15 +141,18 @@ store_chat_turn_ran(struct store *st, int64_t thread_id, int64_t mark)
 }
 
 int64_t
-store_chat_event_add(struct store *st, int64_t id, const char *kind, const char *sender, const char *body, int64_t now)
+store_chat_event_add(struct store *st, int64_t id, const char *kind, const char *sender, const char *body,
+		     const char *choices, int64_t now)
 {
 	if (store_exec(st, "UPDATE chat_conversations SET last_seq = last_seq + 1 WHERE id = ?", "i", id) < 0)
 		return -1;
 	int64_t seq = store_query_int(st, "SELECT last_seq FROM chat_conversations WHERE id = ?", "i", id);
 	if (seq <= 0)
 		return seq < 0 ? -1 : store_fail(st);
-	if (store_exec(st, "INSERT INTO chat_events (conversation_id, seq, kind, sender, body, at) VALUES (?, ?, ?, ?, ?, ?)",
-		       "iisssi", id, seq, kind, sender, body, now) < 0)
+	if (store_exec(st,
+		       "INSERT INTO chat_events (conversation_id, seq, kind, sender, body, choices, at)"
+		       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+		       "iissssi", id, seq, kind, sender, body, choices, now) < 0)
 		return -1;
 	return seq;
 }
@@ -174,6 +177,7 @@ struct copied_message {
 	int64_t id;
 	char *sender_role;      /* static string: not freed */
 	char *body;
+	char *choices;
 };
 
 struct copy_batch {
@@ -195,6 +199,7 @@ collect_message(sqlite3_stmt *stmt, void *user)
 	}
 	b->items[b->n++] = (struct copied_message){
 		.id = sqlite3_column_int64(stmt, 0), .sender_role = (char *)role, .body = store_column_dup(stmt, 3),
+		.choices = store_column_dup(stmt, 4),
 	};
 	return 0;
 }
@@ -206,7 +211,7 @@ sync_messages(struct store *st, int64_t id, int64_t thread_id, int64_t mirrored,
 	struct copy_batch b = {0};
 	/* Collected first: an event is written while no statement reads the messages. */
 	int rc = store_each_row(st,
-				store_prepare(st, "SELECT id, direction, decision, body FROM messages WHERE thread_id = ? AND id > ?"
+				store_prepare(st, "SELECT id, direction, decision, body, choices FROM messages WHERE thread_id = ? AND id > ?"
 						  " ORDER BY id",
 					      "ii", thread_id, mirrored),
 				collect_message, &b);
@@ -216,13 +221,15 @@ sync_messages(struct store *st, int64_t id, int64_t thread_id, int64_t mirrored,
 		if (b.items[i].sender_role[0] == '\0')
 			continue;
 		if (store_chat_event_add(st, id, "message", b.items[i].sender_role, b.items[i].body ? b.items[i].body : "",
-					 now) < 0)
+					 b.items[i].choices, now) < 0)
 			rc = -1;
 		else
 			(*added_r)++;
 	}
-	for (size_t i = 0; i < b.n; i++)
+	for (size_t i = 0; i < b.n; i++) {
 		free(b.items[i].body);
+		free(b.items[i].choices);
+	}
 	free(b.items);
 	if (rc == 0 && last != mirrored)
 		rc = store_exec(st, "UPDATE chat_conversations SET mirrored = ? WHERE id = ?", "ii", last, id);
@@ -251,7 +258,7 @@ store_chat_sync(struct store *st, int64_t id, int64_t now)
 	if (rc == 0 && owner != NULL && (seen == NULL || strcmp(seen, owner) != 0)) {
 		/* To the queue is the hand-over; anything else is who answers now. */
 		bool handoff = strcmp(owner, thread_owner_name(OWNER_QUEUE)) == 0;
-		if (store_chat_event_add(st, id, handoff ? "handoff" : "state", NULL, owner, now) < 0 ||
+		if (store_chat_event_add(st, id, handoff ? "handoff" : "state", NULL, owner, NULL, now) < 0 ||
 		    store_exec(st, "UPDATE chat_conversations SET owner_seen = ? WHERE id = ?", "si", owner, id) < 0)
 			rc = -1;
 		else
@@ -298,6 +305,7 @@ event_row(sqlite3_stmt *stmt, void *user)
 		.sender = (const char *)sqlite3_column_text(stmt, 2),
 		.body = (const char *)sqlite3_column_text(stmt, 3),
 		.at = sqlite3_column_int64(stmt, 4),
+		.choices = (const char *)sqlite3_column_text(stmt, 5),
 	};
 	return e->fn(&row, e->user);
 }
@@ -307,7 +315,7 @@ store_chat_events_after(struct store *st, int64_t id, int64_t after_seq, store_c
 {
 	struct events_each e = { fn, user };
 	return store_each_row(st,
-			      store_prepare(st, "SELECT seq, kind, sender, body, at FROM chat_events"
+			      store_prepare(st, "SELECT seq, kind, sender, body, at, choices FROM chat_events"
 						" WHERE conversation_id = ? AND seq > ? ORDER BY seq",
 					    "ii", id, after_seq),
 			      event_row, &e);

@@ -188,9 +188,9 @@ store_message_add(struct store *st, const struct message_row *m)
 {
 	if (store_exec(st,
 		       "INSERT INTO messages (thread_id, direction, message_id, sender, recipient, subject, body, intent,"
-		       " confidence, decision, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		       "isssssssdssi", m->thread_id, m->direction, m->message_id, m->sender, m->recipient, m->subject,
-		       m->body, m->intent, m->confidence, m->decision, m->note, store_now_seconds()) < 0)
+		       " confidence, decision, note, choices, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		       "isssssssdsssi", m->thread_id, m->direction, m->message_id, m->sender, m->recipient, m->subject,
+		       m->body, m->intent, m->confidence, m->decision, m->note, m->choices, store_now_seconds()) < 0)
 		return -1;
 	if (store_exec(st, "UPDATE threads SET updated = ? WHERE id = ?", "ii", store_now_seconds(), m->thread_id) < 0)
 		return -1;

@@ -137,11 +137,19 @@ check(got[0] == {"type": "ack", "id": "q1"}, "the message is acknowledged first"
 ev = events(got)
 check([e["seq"] for e in ev] == [1, 2] and ev[0]["from"] == "visitor" and ev[0]["text"] == "Où trouver le numéro DECA ?",
       "the visitor's message comes back as event 1")
-check("DECA" in ev[1]["text"] and "Contrat d’apprentissage" in ev[1]["text"] and ev[1]["quick_replies"] == [],
-      "the FAQ answer is event 2")
+check("MonCompte" in ev[1]["text"] and ev[1]["quick_replies"] == ["Une entreprise", "Un organisme de formation"],
+      "the answer depends on who asks: event 2 asks, with two quick replies")
+got = say(a, "q1b", ev[1]["quick_replies"][1])
+ev = events(got)
+check([(e["seq"], e["from"], e["text"]) for e in ev[:1]] == [(3, "visitor", "Un organisme de formation")],
+      "a quick reply clicked comes back as the visitor's message, event 3")
+check(len(ev) == 2 and "Consulter mes contrats" in ev[1]["text"] and "Dossiers transmis" not in ev[1]["text"] and
+      ev[1]["quick_replies"] == [], "the FAQ answer in the organisme's variant only is event 4")
 thread = db("SELECT thread_id FROM chat_conversations")[0][0]
 check(db("SELECT channel FROM threads WHERE id = ?", thread) == [("chat",)], "the conversation is a chat thread")
-check(db("SELECT count(*) FROM chat_events WHERE conversation_id = 1") == [(2,)], "both events are in the store")
+check(db("SELECT count(*) FROM chat_events WHERE conversation_id = 1") == [(4,)], "the four events are in the store")
+check(db("SELECT choices FROM chat_events WHERE conversation_id = 1 AND seq = 2") ==
+      [("Une entreprise\nUn organisme de formation",)], "... the quick replies with theirs")
 
 # ---- the token is stored hashed, never as given ----
 raw = b"".join(open(p, "rb").read() for p in (STORE, STORE + "-wal") if os.path.exists(p))
@@ -158,7 +166,7 @@ check(len([m for m in got if m.get("from") == "bot"]) == 1, "... and one answer"
 check(db("SELECT count(*) FROM messages WHERE thread_id = ? AND direction = 'in' AND body LIKE 'Comment d%'", thread)
       == [(1,)], "... and is in the thread once")
 last = max(e["seq"] for e in events(got))
-check(last == 4, "the events are numbered 3 and 4")
+check(last == 6, "the events are numbered 5 and 6")
 
 # ---- dropped socket, a correspondant's reply meanwhile, resume with last_seq ----
 a.drop()
@@ -167,17 +175,17 @@ r = subprocess.run([PERSON_REPLY, STORE, str(thread), "agent", "Bonjour, je suis
 check(r.returncode == 0, "a correspondant answers in the thread from another process")
 a = connect(d)
 w = hello(a, token, last)
-check(w["resumed"] is True and w["session"] == token and w["last_seq"] == 6, "the session resumes after a drop")
-missed = a.recv_until(lambda m: m.get("seq") == 6)
+check(w["resumed"] is True and w["session"] == token and w["last_seq"] == 8, "the session resumes after a drop")
+missed = a.recv_until(lambda m: m.get("seq") == 8)
 check([(m["seq"], m["kind"], m.get("from"), m.get("state")) for m in missed] ==
-      [(5, "message", "person", None), (6, "state", None, "person")], "exactly the missed events are replayed")
+      [(7, "message", "person", None), (8, "state", None, "person")], "exactly the missed events are replayed")
 check(a.quiet(0.6) == [], "... and nothing else")
 
 # ---- a correspondant's reply reaches an open socket live ----
 t0 = time.time()
 subprocess.run([PERSON_REPLY, STORE, str(thread), "agent", "Votre facture est bien arrivée."])
 live = a.recv(5)
-check(live.get("from") == "person" and live.get("seq") == 7 and live["text"] == "Votre facture est bien arrivée.",
+check(live.get("from") == "person" and live.get("seq") == 9 and live["text"] == "Votre facture est bien arrivée.",
       "a correspondant's reply arrives live (%.2f s)" % (time.time() - t0))
 got = say(a, "q3", "Merci beaucoup")
 check(any(m.get("from") == "bot" and "conseiller" in m.get("text", "") for m in got),

@@ -217,6 +217,15 @@ test_server_frames(void **state)
 	json_object *qr;
 	assert_true(json_object_object_get_ex(o, "quick_replies", &qr));
 	assert_true(json_object_is_type(qr, json_type_array));
+	assert_int_equal(json_object_array_length(qr), 0);
+	json_object_put(o);
+	/* Quick replies: one button per line, an empty line skipped, quotes kept. */
+	ev.quick_replies = "Une entreprise\n\nUn \"organisme\" de formation";
+	o = reread(chat_event_json(&ev));
+	assert_true(json_object_object_get_ex(o, "quick_replies", &qr));
+	assert_int_equal(json_object_array_length(qr), 2);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(qr, 0)), "Une entreprise");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(qr, 1)), "Un \"organisme\" de formation");
 	json_object_put(o);
 	struct chat_event handoff = { .seq = 4, .kind = "handoff", .state = "queue" };
 	o = reread(chat_event_json(&handoff));

@@ -169,10 +169,27 @@ test_chat_clarifies_two_close_intents(void **state)
 	free(reply);
 	analysis_clear(&a);
 
+	/* The buttons: both titles and a person; a click sends a title, which picks it. */
+	char *offers = dialog_chat_offers(engine, &conv);
+	assert_non_null(offers);
+	char *first_title = xstrdup(offers);
+	*strchr(first_title, '\n') = '\0';
+	assert_non_null(strstr(offers, "\nParler \xC3\xA0 un conseiller"));
+	free(offers);
+	struct conversation clicked = conv;
+	assert_int_equal(dialog_chat_turn(engine, scratch, &wide, &clicked, first_title, strlen(first_title), &a, &reply,
+					  &err), 0);
+	assert_ptr_equal(a.first, conv.pending_first);
+	assert_int_not_equal(a.decision, DECISION_CLARIFY);
+	free(first_title);
+	free(reply);
+	analysis_clear(&a);
+
 	assert_int_equal(dialog_chat_turn(engine, scratch, &wide, &conv, "2", 1, &a, &reply, &err), 0);
 	assert_int_equal(a.decision, DECISION_ANSWER);
 	assert_ptr_equal(a.first, second);
 	assert_null(conv.pending_first);
+	assert_null(dialog_chat_offers(engine, &conv));
 	free(reply);
 	analysis_clear(&a);
 
@@ -286,6 +303,59 @@ test_chat_proposes_a_subject_for_short_hints(void **state)
 	analysis_clear(&a);
 }
 
+/* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
+ * who writes (with the two buttons) rather than giving both; the answer to that gets the
+ * one variant, a new question is read as one; the mail gives both variants at once. */
+static void
+test_chat_asks_the_audience_when_it_matters(void **state)
+{
+	(void)state;
+	const char *q = "Comment ins\xC3\xA9rer une facture ?";
+	const char *answers[] = { "Un organisme de formation", "Nous sommes une entreprise", "une entreprise", "CFA" };
+	const enum audience expected[] = { AUDIENCE_ORGANISME, AUDIENCE_ENTREPRISE, AUDIENCE_ENTREPRISE, AUDIENCE_ORGANISME };
+	for (size_t i = 0; i < sizeof(answers) / sizeof(*answers); i++) {
+		struct conversation conv = {0};
+		struct analysis a;
+		char *reply = NULL, *err = NULL;
+		assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, q, strlen(q), &a, &reply, &err), 0);
+		assert_int_equal(a.decision, DECISION_CLARIFY);
+		assert_non_null(strstr(reply, "MonCompte"));
+		assert_null(strstr(reply, "Vous \xC3\xAAtes une entreprise (MonCompte)"));
+		char *offers = dialog_chat_offers(engine, &conv);
+		assert_string_equal(offers, "Une entreprise\nUn organisme de formation");
+		free(offers);
+		free(reply);
+		analysis_clear(&a);
+		assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, answers[i], strlen(answers[i]), &a,
+						  &reply, &err), 0);
+		assert_int_equal(a.decision, DECISION_ANSWER);
+		assert_string_equal(a.first->id, "submit_invoice");
+		assert_int_equal(a.match.audience, expected[i]);
+		assert_int_equal(conv.audience, expected[i]);
+		assert_null(conv.pending_audience);
+		assert_null(strstr(reply, "Vous \xC3\xAAtes"));
+		free(reply);
+		analysis_clear(&a);
+	}
+	/* Another question instead of an answer is read as a question. */
+	struct conversation conv = {0};
+	struct analysis a;
+	char *reply = NULL, *err = NULL;
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, q, strlen(q), &a, &reply, &err), 0);
+	free(reply);
+	analysis_clear(&a);
+	const char *other = "J'ai oubli\xC3\xA9 mon mot de passe";
+	assert_int_equal(dialog_chat_turn(engine, scratch, &settings, &conv, other, strlen(other), &a, &reply, &err), 0);
+	assert_string_equal(a.first->id, "password_reset");
+	free(reply);
+	analysis_clear(&a);
+	/* The mail never asks. */
+	reply = reply_for(q, CHANNEL_MAIL, &a);
+	assert_non_null(strstr(reply, "Vous \xC3\xAAtes une entreprise (MonCompte)"));
+	free(reply);
+	analysis_clear(&a);
+}
+
 static void
 test_missing_data_folder(void **state)
 {
@@ -322,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_unreadable_input),
 		cmocka_unit_test(test_chat_clarifies_two_close_intents),
 		cmocka_unit_test(test_chat_proposes_a_subject_for_short_hints),
+		cmocka_unit_test(test_chat_asks_the_audience_when_it_matters),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};

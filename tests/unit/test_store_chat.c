@@ -87,9 +87,9 @@ test_events_are_numbered_and_replayed_after_n(void **state)
 	for (int i = 1; i <= 5; i++) {
 		char body[16];
 		snprintf(body, sizeof(body), "m%d", i);
-		assert_int_equal(store_chat_event_add(st, c, "message", "bot", body, NOW), i);
+		assert_int_equal(store_chat_event_add(st, c, "message", "bot", body, NULL, NOW), i);
 	}
-	assert_int_equal(store_chat_event_add(st, other, "message", "bot", "x", NOW), 1);  /* per conversation */
+	assert_int_equal(store_chat_event_add(st, other, "message", "bot", "x", NULL, NOW), 1);  /* per conversation */
 	assert_int_equal(store_commit(st), 0);
 	struct seen s = {0};
 	assert_int_equal(store_chat_events_after(st, c, 3, collect, &s), 0);

@@ -67,7 +67,8 @@ static void
 test_one_question_each_channel(void **state)
 {
 	struct fixture *f = *state;
-	const char *question = "Bonjour, comment déposer une facture sur mon espace ?";
+	/* Said by an entreprise: the chat need not ask who writes (test_dialog). */
+	const char *question = "Bonjour, nous sommes une entreprise : comment déposer une facture sur notre espace ?";
 	struct turn_mail envelope = { .message_id = "q1@example.test" };
 	struct turn_input by_mail = mail_input("alice@example.test", question, &envelope);
 	struct turn_result m, c;
@@ -89,13 +90,32 @@ test_one_question_each_channel(void **state)
 	assert_non_null(c.reply);
 	assert_int_equal(c.queued, 0);
 	assert_int_equal(count(f, "outbox", c.thread_id, "1"), 0);
-	assert_int_equal(count(f, "messages", c.thread_id, "direction = 'out' AND decision = 'chat'"), 1);
+	assert_int_equal(count(f, "messages", c.thread_id, "direction = 'out' AND decision = 'chat' AND choices IS NULL"), 1);
 	/* Each inbound message is kept with what was understood. */
 	assert_int_equal(count(f, "messages", m.thread_id, "direction = 'in' AND decision = 'answered'"
 				  " AND intent IS NOT NULL AND body <> ''"), 1);
 	assert_int_equal(count(f, "messages", c.thread_id, "direction = 'in' AND decision = 'answered'"
 				  " AND intent IS NOT NULL AND body <> ''"), 1);
 	turn_result_clear(&m);
+	turn_result_clear(&c);
+
+	/* Asked without saying who writes, the chat asks first and keeps the buttons it
+	 * offers with its line; one click (the label as the message) gets the answer. */
+	struct conversation asked = {0};
+	const char *plain = "Comment déposer une facture sur mon espace ?";
+	struct turn_input ask = chat_input("203.0.113.8", plain, &asked);
+	turn(f, NULL, &ask, &c);
+	assert_non_null(strstr(c.reply, "PartNet"));
+	assert_int_equal(count(f, "messages", c.thread_id,
+			       "direction = 'out' AND choices = 'Une entreprise' || char(10) || 'Un organisme de formation'"), 1);
+	int64_t thread = c.thread_id;
+	turn_result_clear(&c);
+	struct turn_input click = chat_input("203.0.113.8", "Un organisme de formation", &asked);
+	click.thread_id = thread;
+	turn(f, NULL, &click, &c);
+	assert_int_equal(c.outcome, TURN_ANSWERED);
+	assert_string_equal(c.intent, "submit_invoice");
+	assert_null(strstr(c.reply, "MonCompte"));
 	turn_result_clear(&c);
 }
 
