@@ -29,6 +29,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sodium.h>
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,9 +346,18 @@ chat_start(const struct config *cfg, struct mail_setup *setup, struct engine_hol
 		.address_messages_per_minute = cfg->chat_address_messages_per_minute,
 		.connections_per_address = cfg->chat_connections_per_address, .ping_interval = cfg->chat_ping_interval,
 		.idle_timeout = cfg->chat_idle_timeout, .client_address = web_client_address,
+		.identity_max_ttl = cfg->chat_identity_max_ttl,
 	};
-	char *err = NULL;
-	struct chat_ws *chat = chat_ws_new(&s, &err);
+	char *err = NULL, *secret = NULL;
+	struct chat_ws *chat = NULL;
+	if (config_secret(cfg, "chat", "identity_secret", &secret, &err) == 0) {
+		s.identity_secret = secret;
+		chat = chat_ws_new(&s, &err);
+	}
+	if (secret != NULL) {
+		sodium_memzero(secret, strlen(secret));
+		free(secret);
+	}
 	if (chat == NULL) {
 		log_error("chat: %s", err);
 		free(err);

@@ -37,6 +37,8 @@ struct action_settings {
 	unsigned long code_attempts;    /* chat: wrong one-time codes before the code is void */
 	unsigned long code_ttl;         /* chat: seconds a one-time code is valid */
 	const char *public_url;         /* base of the reset links ([web] public_url) */
+	const char *chat_hours;         /* chat: when the correspondants answer ([chat] hours);
+					 * NULL: templates/chat_hours.txt */
 };
 
 /* Who asks, through what, in which thread. */

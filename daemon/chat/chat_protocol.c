@@ -27,6 +27,7 @@ void
 chat_frame_clear(struct chat_frame *f)
 {
 	free(f->session);
+	free(f->identity);
 	free(f->id);
 	free(f->text);
 	memset(f, 0, sizeof(*f));
@@ -95,6 +96,18 @@ parse_hello(json_object *root, struct chat_frame *f)
 		if (s == NULL || n != CHAT_TOKEN_LEN || !url_safe(s, n))
 			return CHAT_ERROR_INVALID_FIELD;
 		f->session = xstrndup(s, n);
+	}
+	/* Optional: the extranet's signed token of a logged-in user (a JWT's characters). */
+	json_object *identity = NULL;
+	if (json_object_object_get_ex(root, "identity", &identity) && !json_object_is_type(identity, json_type_null)) {
+		size_t n;
+		const char *s = get_string(identity, &n);
+		if (s == NULL || n == 0 || n > CHAT_IDENTITY_MAX)
+			return CHAT_ERROR_INVALID_FIELD;
+		for (size_t i = 0; i < n; i++)
+			if (s[i] != '.' && !url_safe(s + i, 1))
+				return CHAT_ERROR_INVALID_FIELD;
+		f->identity = xstrndup(s, n);
 	}
 	/* Optional: a first hello has nothing yet. */
 	if (json_object_object_get_ex(root, "last_seq", &last) && !json_object_is_type(last, json_type_null) &&
@@ -179,6 +192,16 @@ chat_frame_parse(const char *text, size_t len, size_t max_text, struct chat_fram
 		f->type = CHAT_FRAME_ACK;
 		if (!get_count(seq, &f->seq))
 			e = CHAT_ERROR_INVALID_FIELD;
+	} else if (strcmp(t, "transcript") == 0) {
+		json_object *id = NULL;
+		size_t id_len = 0;
+		json_object_object_get_ex(root, "id", &id);
+		const char *id_s = get_string(id, &id_len);
+		f->type = CHAT_FRAME_TRANSCRIPT;
+		if (id_s == NULL || !client_id_shape(id_s, id_len))
+			e = CHAT_ERROR_INVALID_FIELD;
+		else
+			f->id = xstrndup(id_s, id_len);
 	} else if (strcmp(t, "end") == 0) {
 		f->type = CHAT_FRAME_END;
 	} else {
@@ -210,12 +233,13 @@ typed(const char *type)
 }
 
 char *
-chat_welcome_json(const char *session, int resumed, int64_t last_seq)
+chat_welcome_json(const char *session, int resumed, int64_t last_seq, bool identified)
 {
 	json_object *obj = typed("welcome");
 	json_object_object_add(obj, "session", json_object_new_string(session));
 	json_object_object_add(obj, "resumed", json_object_new_boolean(resumed != 0));
 	json_object_object_add(obj, "last_seq", json_object_new_int64(last_seq));
+	json_object_object_add(obj, "identified", json_object_new_boolean(identified));
 	return to_text(obj);
 }
 

@@ -5,8 +5,11 @@
 #ifndef DIALOGD_CHAT_PROTOCOL_H
 #define DIALOGD_CHAT_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "chat/chat_identity.h"
 
 #define CHAT_PROTOCOL_NAME "dialogd.chat.v1"
 /* A session token: 32 random bytes, URL-safe base64 without padding. */
@@ -17,8 +20,9 @@
 #define CHAT_JSON_DEPTH 4
 
 enum chat_frame_type {
-	CHAT_FRAME_HELLO,       /* session (NULL: none), last_seq */
+	CHAT_FRAME_HELLO,       /* session (NULL: none), last_seq, identity (NULL: none) */
 	CHAT_FRAME_MESSAGE,     /* id, text */
+	CHAT_FRAME_TRANSCRIPT,  /* id: « Recevoir cette conversation par mail » */
 	CHAT_FRAME_ACK,         /* seq */
 	CHAT_FRAME_END,
 };
@@ -39,7 +43,8 @@ struct chat_frame {
 	enum chat_frame_type type;
 	char *session;          /* hello: a token's shape (CHAT_TOKEN_LEN URL-safe characters), or NULL */
 	int64_t last_seq;       /* hello: the last event the client has (0: none) */
-	char *id;               /* message: the client id */
+	char *identity;         /* hello: a signed identity token's text (JWT characters), or NULL */
+	char *id;               /* message, transcript: the client id */
 	char *text;             /* message: valid UTF-8, no NUL, 1 to max_text bytes, not blank */
 	int64_t seq;            /* ack */
 };
@@ -64,7 +69,7 @@ struct chat_event {
 };
 
 /* The server's frames, as JSON text (caller frees). */
-char *chat_welcome_json(const char *session, int resumed, int64_t last_seq);
+char *chat_welcome_json(const char *session, int resumed, int64_t last_seq, bool identified);
 char *chat_ack_json(const char *client_id);
 char *chat_event_json(const struct chat_event *event);
 /* message: the visitor's sentence (French, vouvoiement) from templates/. */

@@ -18,6 +18,7 @@ struct chat_session {
 	struct store *st;
 	struct directory *dir;
 	char *visitor;
+	char *account;          /* proven by the extranet, NULL */
 	int64_t thread_id;
 	struct conversation conv;
 };
@@ -48,8 +49,16 @@ chat_session_free(struct chat_session **csp)
 	if (*csp == NULL)
 		return;
 	free((*csp)->visitor);
+	free((*csp)->account);
 	free(*csp);
 	*csp = NULL;
+}
+
+void
+chat_session_set_account(struct chat_session *cs, const char *account)
+{
+	free(cs->account);
+	cs->account = account ? xstrdup(account) : NULL;
 }
 
 int64_t
@@ -72,7 +81,7 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 		.channel = CHANNEL_CHAT, .thread_id = cs->thread_id, .text = readable ? text : unreadable,
 		.unreadable = readable ? NULL : "invalid UTF-8 or a NUL byte", .context = &cs->conv,
 		/* An address typed in a chat proves nothing: the visitor is all that is known. */
-		.requester = { .name = cs->visitor, .reply_to = cs->visitor },
+		.requester = { .name = cs->visitor, .reply_to = cs->visitor, .account = cs->account },
 	};
 	struct turn_result r = {0};
 	int rc = store_begin(cs->st);

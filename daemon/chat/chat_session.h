@@ -35,6 +35,9 @@ struct chat_session *chat_session_new(const struct action_settings *settings, st
 struct chat_session *chat_session_resume(const struct action_settings *settings, struct store *store,
 					 struct directory *directory, const char *visitor, int64_t thread_id);
 void chat_session_free(struct chat_session **session);
+/* The account the visitor is proven to be (a signed identity token, chat_identity.h):
+ * the account actions then act for it without asking (copied; NULL: none). */
+void chat_session_set_account(struct chat_session *session, const char *account);
 /* The conversation's thread (0 before the first message). */
 int64_t chat_session_thread(const struct chat_session *session);
 

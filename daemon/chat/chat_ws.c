@@ -285,6 +285,8 @@ conn_close(struct chat_ws *ws, struct chat_conn *c)
 	free(c->rx);
 	c->rx = NULL;
 	chat_session_free(&c->session);
+	free(c->account);
+	c->account = NULL;
 }
 
 /* Over a message rate: the connection's minute, then its address's. */
@@ -447,6 +449,19 @@ chat_ws_new(const struct chat_ws_settings *settings, char **error_r)
 		chat_ws_free(&ws);
 		return NULL;
 	}
+	if (settings->identity_secret != NULL) {
+		ws->identity_secret_len = strlen(settings->identity_secret);
+		if (ws->identity_secret_len < CHAT_IDENTITY_SECRET_MIN) {
+			*error_r = xasprintf("[chat] identity_secret: %zu bytes; at least %d are needed (HS256)",
+					     ws->identity_secret_len, CHAT_IDENTITY_SECRET_MIN);
+			chat_ws_free(&ws);
+			return NULL;
+		}
+		ws->identity_secret = sodium_malloc(ws->identity_secret_len);
+		memcpy(ws->identity_secret, settings->identity_secret, ws->identity_secret_len);
+		sodium_mprotect_readonly(ws->identity_secret);
+	}
+	ws->s.identity_secret = NULL;  /* the caller's copy is not kept */
 	ws->scratch = intent_scratch_new();
 	ws->protocols[0] = (struct lws_protocols){
 		.name = CHAT_PROTOCOL_NAME, .callback = chat_ws_callback,
@@ -473,6 +488,7 @@ chat_ws_free(struct chat_ws **wsp)
 		free(a);
 	}
 	intent_scratch_free(&ws->scratch);
+	sodium_free(ws->identity_secret);
 	directory_close(&ws->dir);
 	store_close(&ws->store);
 	free(ws->allowed);

@@ -35,6 +35,10 @@ struct chat_ws_settings {
 	unsigned long session_ttl, max_frame, max_text, max_errors;
 	unsigned long messages_per_minute, address_messages_per_minute, connections_per_address;
 	unsigned long ping_interval, idle_timeout;
+	/* [chat] identity_secret: the extranet's HS256 secret (copied into locked memory;
+	 * NULL: no identity token is accepted) and the longest lifetime of a token. */
+	const char *identity_secret;
+	unsigned long identity_max_ttl;
 	/* The client's address of a connection (the web layer's front hides it from lws). */
 	const char *(*client_address)(struct lws *wsi);
 };

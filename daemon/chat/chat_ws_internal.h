@@ -55,11 +55,14 @@ struct chat_conn {
 	int64_t thread_id;              /* the conversation's thread, 0 before its first message */
 	int64_t sent_seq;               /* the newest event queued to this connection */
 	struct chat_session *session;   /* from the first message (or hello on a thread) */
+	char *account;                  /* the account a signed identity token proved, NULL */
 	bool after_reply;               /* a turn ran: its account work waits for the reply to be out */
 };
 
 struct chat_ws {
 	struct chat_ws_settings s;
+	unsigned char *identity_secret; /* sodium_malloc'd copy, NULL: none */
+	size_t identity_secret_len;
 	char *allowed;                  /* the origins, space-separated (owned) */
 	struct store *store;
 	struct directory *dir;

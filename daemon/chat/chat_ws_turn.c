@@ -143,6 +143,48 @@ session_open(struct chat_conn *c, char token[CHAT_TOKEN_LEN + 1], struct chat_co
 	return row->id < 0 ? -1 : 0;
 }
 
+/* The identity token of a hello, checked (chat_identity.h) and bound to the
+ * conversation: its account is the conversation's from then on. Returns 1 when it
+ * proved an account, 0 when refused (logged: the visitor goes on unidentified), -1
+ * (store). Inside the hello's transaction. */
+static int
+identify(struct chat_conn *c, int64_t conversation, const char *token, int64_t now)
+{
+	struct chat_ws *ws = c->ws;
+	if (ws->identity_secret == NULL) {
+		log_warning("chat: %s: an identity token was sent but [chat] identity_secret is not set: ignored", c->peer);
+		return 0;
+	}
+	struct chat_identity id;
+	enum chat_identity_verdict v = chat_identity_verify(ws->identity_secret, ws->identity_secret_len, token, now,
+							    (int64_t)ws->s.identity_max_ttl, &id);
+	if (v != CHAT_IDENTITY_OK) {
+		log_warning("chat: %s: identity token refused: %s", c->peer, chat_identity_verdict_text(v));
+		return 0;
+	}
+	char hash[65];
+	token_hash(id.token_id, hash);
+	int usable = store_chat_identity_use(ws->store, conversation, hash, id.expires, now);
+	if (usable == 0)
+		log_warning("chat: %s: identity token refused: replayed (its jti was used by another conversation)", c->peer);
+	if (usable == 1 && store_chat_set_account(ws->store, conversation, id.subject) < 0)
+		usable = -1;
+	chat_identity_clear(&id);
+	return usable;
+}
+
+/* The conversation's account (bound by an earlier hello, or now) for this socket. */
+static int
+load_account(struct chat_conn *c)
+{
+	bool failed = false;
+	free(c->account);
+	c->account = store_chat_account(c->ws->store, c->conversation, &failed);
+	if (c->session != NULL)
+		chat_session_set_account(c->session, c->account);
+	return failed ? -1 : 0;
+}
+
 static void
 on_hello(struct chat_conn *c, const struct chat_frame *f)
 {
@@ -153,16 +195,21 @@ on_hello(struct chat_conn *c, const struct chat_frame *f)
 	if (f->session != NULL)
 		memcpy(token, f->session, CHAT_TOKEN_LEN + 1);
 	struct chat_conversation_row row;
-	int resumed = -1;
+	int resumed = -1, identified = 0;
 	if (store_begin(st) == 0 && (resumed = session_open(c, token, &row, now)) >= 0 &&
+	    (f->identity == NULL || (identified = identify(c, row.id, f->identity, now)) >= 0) &&
 	    store_chat_touch(st, row.id, now + (int64_t)ws->s.session_ttl) == 0 &&
 	    store_chat_sync(st, row.id, now) >= 0 && store_chat_get(st, row.id, &row) == 1 && store_commit(st) == 0) {
 		c->conversation = row.id;
 		c->thread_id = row.thread_id;
+		if (load_account(c) < 0)
+			log_error("chat: conversation %lld: reading its account: %s", (long long)row.id, store_error(st));
 		/* A new session has nothing the client could have; a resumed one replays what
 		 * comes after what the client says it has. */
 		c->sent_seq = resumed == 1 && f->last_seq < row.last_seq ? f->last_seq : resumed == 1 ? row.last_seq : 0;
-		chat_ws_queue(c, chat_welcome_json(token, resumed == 1, row.last_seq));
+		chat_ws_queue(c, chat_welcome_json(token, resumed == 1, row.last_seq, c->account != NULL));
+		if (f->identity != NULL && identified == 0)
+			chat_ws_error(c, "identity_refused", NULL);
 		chat_ws_deliver(ws, c->conversation);
 	} else {
 		store_failed(c, "hello");
@@ -253,8 +300,10 @@ static char *
 run_turn(struct chat_conn *c, const char *text)
 {
 	struct chat_ws *ws = c->ws;
-	if (c->session == NULL)
+	if (c->session == NULL) {
 		c->session = chat_session_resume(ws->s.actions, ws->store, ws->dir, c->peer, c->thread_id);
+		chat_session_set_account(c->session, c->account);
+	}
 	char *err = NULL;
 	pthread_rwlock_rdlock(&ws->s.engine->lock);
 	char *reply = chat_session_turn(c->session, ws->s.engine->engine, ws->scratch, ws->s.dialog, text, strlen(text), &err);
@@ -372,6 +421,8 @@ chat_ws_frame(struct chat_conn *c, struct chat_frame *f)
 		on_visitor_message(c, f);
 	else if (f->type == CHAT_FRAME_ACK)
 		on_ack(c, f);
-	else
+	else if (f->type == CHAT_FRAME_END)
 		on_end(c);
+	else
+		chat_ws_refuse(c, "unknown_type");
 }

@@ -138,16 +138,34 @@ over_limit(const struct turn *t)
 	return NULL;
 }
 
+/* The chat's hand-over line: the acknowledgement, then when a person will answer. */
+static char *
+chat_hand_over_text(const struct turn *t, const struct analysis *a)
+{
+	char *ack = turn_answer_text(t, a);
+	const char *configured = t->s->actions->chat_hours;
+	char *hours = configured != NULL ? xstrdup(configured) : turn_render(t, "chat_hours", NULL, 0);
+	struct template_var var = { "hours", hours, false };
+	char *when = turn_render(t, "chat_handoff_hours", &var, 1);
+	char *text = xasprintf("%s\n\n%s", ack, when);
+	free(ack);
+	free(hours);
+	free(when);
+	return text;
+}
+
 int
 turn_escalate(struct turn *t, const struct analysis *a, const char *reason_text)
 {
 	char *limit = over_limit(t);
 	char *why = limit ? xasprintf("%s; %s: no acknowledgement", reason_text, limit) : xstrdup(reason_text);
 	turn_decide(t, TURN_ESCALATED, THREAD_ESCALATED, NULL, why);
-	if (limit == NULL)
-		turn_reply(t, OUTBOX_ACK, turn_answer_text(t, a));
-	else
+	if (limit != NULL)
 		turn_reply(t, OUTBOX_ACK, NULL);
+	else if (t->in->channel == CHANNEL_CHAT)
+		turn_reply(t, OUTBOX_ACK, chat_hand_over_text(t, a));
+	else
+		turn_reply(t, OUTBOX_ACK, turn_answer_text(t, a));
 	t->notice = NOTICE_HAND_OVER;
 	t->notice_reason = a->reason;
 	t->notice_over_limit = limit != NULL;

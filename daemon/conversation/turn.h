@@ -54,6 +54,8 @@ struct turn_requester {
 					 * channel can tell (mail: From); NULL in the chat */
 	bool from_proven;               /* from_address proven as [security] requires (mail:
 					 * our MTA's Authentication-Results pass, when required) */
+	const char *account;            /* the account the requester is proven to be (the chat:
+					 * the extranet's signed identity token), NULL: none */
 };
 
 /* What a reply by mail needs from the mail it answers. */

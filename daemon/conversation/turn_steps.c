@@ -80,9 +80,62 @@ status_reply_minutes(struct turn *t, const char *name, unsigned long seconds)
 	free(minutes);
 }
 
+/* Whether the account acts for the dossier's company or training organisation. */
+static bool
+acts_for(const struct directory_account *account, const struct directory_dossier *d)
+{
+	for (size_t i = 0; i < account->structure_count; i++) {
+		const char *siret = account->structures[i].siret;
+		if (siret != NULL && ((d->siret != NULL && strcmp(siret, d->siret) == 0) ||
+				      (d->training_org_siret != NULL && strcmp(siret, d->training_org_siret) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/* A visitor the extranet vouches for (turn_requester.account): the status of a dossier of
+ * one of their structures at once, no code; for any other number, or an account that is
+ * not active, the same answer whether or not the dossier exists. */
+static int
+identified_status(struct turn *t, const char *number)
+{
+	struct directory_account account = {0};
+	struct directory_dossier d = {0};
+	int has_account = directory_account_get(t->dir, t->in->requester.account, &account);
+	int found = has_account == 1 ? directory_dossier_get(t->dir, number, &d) : 0;
+	int rc = 0;
+	if ((has_account < 0 && has_account != DIRECTORY_UNAVAILABLE) || (found < 0 && found != DIRECTORY_UNAVAILABLE)) {
+		rc = -1;
+	} else if (has_account == DIRECTORY_UNAVAILABLE || found == DIRECTORY_UNAVAILABLE) {
+		rc = turn_escalate_unavailable(t, NULL);
+	} else {
+		bool active = has_account == 1 && account.state != NULL && strcmp(account.state, "active") == 0;
+		bool mine = active && found == 1 && acts_for(&account, &d);
+		enum audit_outcome outcome = mine ? AUDIT_STATUS_GIVEN : !active ? AUDIT_STATUS_NO_ACTIVE_ACCOUNT
+										 : AUDIT_STATUS_NOT_ON_FILE;
+		rc = store_audit_add(t->st, "chat", t->in->requester.name, "identified_dossier_status", number,
+				     audit_code(outcome));
+		if (rc == 0 && mine) {
+			enum audience audience = t->in->context ? t->in->context->audience : AUDIENCE_UNKNOWN;
+			char *status = action_dossier_status_text(t->e, &d, audience);
+			struct template_var var = { "status", status, true };
+			status_reply(t, turn_render(t, "chat_status", &var, 1));
+			free(status);
+		} else if (rc == 0) {
+			struct template_var var = { "number", number, false };
+			status_reply(t, turn_render(t, "chat_status_not_yours", &var, 1));
+		}
+	}
+	directory_account_clear(&account);
+	directory_dossier_clear(&d);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 turn_ask(struct turn *t, enum account_action action, const char *number)
 {
+	if (action == ACCOUNT_DOSSIER_STATUS && number != NULL && t->in->requester.account != NULL)
+		return identified_status(t, number);
 	enum step step;
 	const char *question;
 	switch (action) {

@@ -194,6 +194,16 @@ static const struct config_key {
 	N("chat", "ping_interval", chat_ping_interval, "30", "seconds without traffic after which a chat connection is pinged"),
 	N("chat", "idle_timeout", chat_idle_timeout, "90",
 	  "seconds without any frame from the client (a pong counts) after which a chat connection is closed"),
+	S("chat", "hours", chat_hours, NULL,
+	  "when the correspondants answer, as the chat tells a visitor handed over to them (French text, completing "
+	  "templates/chat_handoff_hours.txt); unset: the text of templates/chat_hours.txt"),
+	P("chat", "identity_secret", chat_identity_secret,
+	  "secret shared with the extranet that signs the identity tokens of its logged-in users (HS256; at least 32 bytes; "
+	  "prefer identity_secret_file; this file must then be mode 0600); unset: no visitor is identified"),
+	F("chat", "identity_secret_file", chat_identity_secret_file,
+	  "file whose first line is the identity token secret (mode 0600)"),
+	N("chat", "identity_max_ttl", chat_identity_max_ttl, "900",
+	  "seconds ahead an identity token may expire at most; a token valid longer is refused"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef P
@@ -461,6 +471,9 @@ check_chat_values(const struct config *cfg, const char *path, struct strbuf *err
 			    path);
 	if (cfg->chat_max_errors < 1)
 		strbuf_addf(errors, "%s: [chat] max_errors must be at least 1\n", path);
+	if (cfg->chat_identity_max_ttl < 10 || cfg->chat_identity_max_ttl > 86400)
+		strbuf_addf(errors, "%s: [chat] identity_max_ttl: %lu must be between 10 and 86400 seconds\n", path,
+			    cfg->chat_identity_max_ttl);
 	if (cfg->chat_ping_interval < 1 || cfg->chat_idle_timeout <= cfg->chat_ping_interval || cfg->chat_idle_timeout > 65535)
 		strbuf_addf(errors, "%s: [chat] ping_interval must be at least 1 and below idle_timeout, at most 65535 (seconds)\n",
 			    path);

@@ -67,6 +67,9 @@ struct config {
 	unsigned long chat_session_ttl, chat_max_frame, chat_max_text, chat_max_errors;        /* [chat] */
 	unsigned long chat_messages_per_minute, chat_address_messages_per_minute, chat_connections_per_address;
 	unsigned long chat_ping_interval, chat_idle_timeout;
+	char *chat_hours;               /* [chat] hours: when the correspondants answer (French) */
+	char *chat_identity_secret, *chat_identity_secret_file; /* [chat]: the extranet's HS256 secret */
+	unsigned long chat_identity_max_ttl;
 	unsigned long reset_limit, reset_ttl;   /* [security] */
 	unsigned long code_attempts, code_ttl;  /* [security] */
 	char *directory_backend;        /* [directory] backend: sqlite or http */

@@ -120,6 +120,13 @@ static const struct {
 	{ "chat_error_unexpected", { "" } },
 	{ "chat_error_rate_limited", { "" } },
 	{ "chat_error_ended", { "" } },
+	{ "chat_error_identity_refused", { "" } },
+	/* Chat: after a hand-over, when the correspondants answer ([chat] hours, or
+	 * chat_hours when it is unset). */
+	{ "chat_handoff_hours", { "hours" } },
+	{ "chat_hours", { "" } },
+	/* Chat, a visitor the extranet vouches for: a dossier number not of their structures. */
+	{ "chat_status_not_yours", { "number" } },
 	/* The subject after "Re: " when the writer's own subject is not repeated or empty. */
 	{ "mail_reply_subject_neutral", { "" } },
 	/* The subject of the stand-in for a mail the IMAP server never delivered. */

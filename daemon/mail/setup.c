@@ -50,6 +50,7 @@ actions_from_config(struct mail_setup *m, const struct config *cfg)
 	as->code_attempts = cfg->code_attempts;
 	as->code_ttl = cfg->code_ttl;
 	as->public_url = cfg->web_public_url;
+	as->chat_hours = cfg->chat_hours;
 }
 
 /* The IMAP reader's and the SMTP sender's servers. */

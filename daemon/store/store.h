@@ -417,6 +417,16 @@ int store_chat_set_thread(struct store *store, int64_t conversation_id, int64_t 
 /* The visitor ends it: the token is forgotten (never found again), the events stay with
  * the thread until it is purged. */
 int store_chat_end(struct store *store, int64_t conversation_id, int64_t now);
+/* A signed identity token (its id's hash) presented for the conversation, valid until
+ * expires: 1 when it may be used (new, or used for this very conversation before), 0
+ * when another conversation used it (a replay), -1. Tokens expired at now are forgotten
+ * at the same time. Call inside a transaction. */
+int store_chat_identity_use(struct store *store, int64_t conversation_id, const char *token_hash, int64_t expires,
+			    int64_t now);
+/* The account a token proved the visitor to be (kept for the conversation's life). */
+int store_chat_set_account(struct store *store, int64_t conversation_id, const char *account);
+/* That account (caller frees), NULL when none (*failed_r: because the store failed). */
+char *store_chat_account(struct store *store, int64_t conversation_id, bool *failed_r);
 /* What the visitor has shown (a number above last_seq is the caller's to refuse). */
 int store_chat_acked(struct store *store, int64_t conversation_id, int64_t seq);
 /* A visitor's message by its client id. Records it (with mark, the thread's newest

@@ -320,3 +320,42 @@ store_chat_events_after(struct store *st, int64_t id, int64_t after_seq, store_c
 					    "ii", id, after_seq),
 			      event_row, &e);
 }
+
+int
+store_chat_identity_use(struct store *st, int64_t id, const char *token_hash, int64_t expires, int64_t now)
+{
+	if (store_exec(st, "DELETE FROM chat_identity_tokens WHERE expires <= ?", "i", now) < 0)
+		return -1;
+	int64_t owner = store_query_int(st,
+					"SELECT COALESCE((SELECT conversation_id FROM chat_identity_tokens WHERE token_hash = ?), 0)",
+					"s", token_hash);
+	if (owner < 0)
+		return -1;
+	if (owner != 0)
+		return owner == id;
+	return store_exec(st, "INSERT INTO chat_identity_tokens (token_hash, conversation_id, expires) VALUES (?, ?, ?)",
+			  "sii", token_hash, id, expires) < 0 ? -1 : 1;
+}
+
+int
+store_chat_set_account(struct store *st, int64_t id, const char *account)
+{
+	return store_exec(st, "UPDATE chat_conversations SET account = ? WHERE id = ?", "si", account, id);
+}
+
+char *
+store_chat_account(struct store *st, int64_t id, bool *failed_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st, "SELECT account FROM chat_conversations WHERE id = ?", "i", id);
+	*failed_r = stmt == NULL;
+	if (stmt == NULL)
+		return NULL;
+	char *account = NULL;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		account = store_column_dup(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		*failed_r = store_fail(st) < 0;
+	store_finish(st, stmt);
+	return account;
+}

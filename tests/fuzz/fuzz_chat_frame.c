@@ -39,7 +39,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f.type == CHAT_FRAME_HELLO && f.session != NULL) {
 		if (strlen(f.session) != CHAT_TOKEN_LEN)
 			abort();
-		free(chat_welcome_json(f.session, 1, f.last_seq));
+		free(chat_welcome_json(f.session, 1, f.last_seq, f.identity != NULL));
 	}
 	chat_frame_clear(&f);
 	return 0;

@@ -59,7 +59,31 @@ messages_per_minute = 8
 connections_per_address = 12
 ping_interval = 1
 idle_timeout = 4
-""" % (SRCDIR, STORE, ORIGIN))
+identity_secret_file = %s
+identity_max_ttl = 600
+""" % (SRCDIR, STORE, ORIGIN, os.path.join(WORK, "identity.key")))
+IDENTITY_SECRET = "test-only secret shared with the extranet, 32+ bytes"
+fd = os.open(os.path.join(WORK, "identity.key"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, (IDENTITY_SECRET + "\n").encode())
+os.close(fd)
+DIALOGCTL = os.path.join(os.path.dirname(DIALOGD), "dialogctl")
+for table in ("companies", "accounts", "dossiers"):
+    subprocess.run([DIALOGCTL, "-c", CONF, "import", table, os.path.join(SRCDIR, "tests/data/directory/%s.csv" % table)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def identity_token(sub, exp, jti, secret=IDENTITY_SECRET, alg="HS256"):
+    """What the extranet does for a logged-in user (README: a JWT signed HS256)."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signed = b64(json.dumps({"alg": alg, "typ": "JWT"}).encode()) + "." + \
+        b64(json.dumps({"sub": sub, "exp": int(exp), "jti": jti}).encode())
+    return signed + "." + b64(hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest())
 
 
 class Daemon:
@@ -96,8 +120,11 @@ def connect(d, **kw):
     return wsclient.Client(d.port, **kw)
 
 
-def hello(c, session=None, last_seq=0):
-    c.send({"type": "hello", "session": session, "last_seq": last_seq})
+def hello(c, session=None, last_seq=0, identity=None):
+    frame = {"type": "hello", "session": session, "last_seq": last_seq}
+    if identity is not None:
+        frame["identity"] = identity
+    c.send(frame)
     return c.recv()
 
 
@@ -381,9 +408,53 @@ c.send({"type": "message", "id": "p2", "text": "encore là ?"})
 e = c.recv()
 check(e.get("code") == "ended" and c.expect_close() == 1000, "a message to a purged conversation: error ended, close 1000")
 
+# ---- a visitor the extranet vouches for (a signed identity token) ----
+c = connect(d)
+good = identity_token("JMOREAU01", time.time() + 300, "jti-1")
+w = hello(c, None, 0, good)
+check(w["identified"] is True and c.quiet(0.3) == [], "a valid identity token: welcome identified, no error")
+tok = w["session"]
+got = say(c, "id-1", "Où en est mon dossier AF-2023-018745 ?")
+bot = [m for m in events(got) if m.get("from") == "bot"]
+check(len(bot) == 1 and "AF-2023-018745" in bot[0]["text"] and "code" not in bot[0]["text"],
+      "identified: a dossier of the account's company gets its status at once, no code")
+conv = db("SELECT max(id) FROM chat_conversations")[0][0]
+check(db("SELECT count(*) FROM outbox WHERE thread_id = (SELECT thread_id FROM chat_conversations WHERE id = ?)", conv)
+      == [(0,)], "... and nothing is mailed")
+got = say(c, "id-2", "Où en est mon dossier CA-2023-0098412 ?")
+bot = [m for m in events(got) if m.get("from") == "bot"]
+check(len(bot) == 1 and "parmi ceux des structures de votre compte" in bot[0]["text"] and "accord" not in bot[0]["text"],
+      "... another company's dossier: the answer a dossier that does not exist gets")
+got = say(c, "id-3", "Où en est le dossier AF-2099-000001 ?")
+bot2 = [m for m in events(got) if m.get("from") == "bot"]
+check(len(bot2) == 1 and bot2[0]["text"] == bot[0]["text"].replace("CA-2023-0098412", "AF-2099-000001"),
+      "... word for word")
+c.close()
+c = connect(d)
+w = hello(c, tok, 0)
+check(w["identified"] is True, "a resumed session stays identified without a token")
+c.close()
+for what, token_text in (("replayed (its jti already used by another conversation)", good),
+                         ("expired", identity_token("JMOREAU01", time.time() - 1, "jti-2")),
+                         ("valid longer than [chat] identity_max_ttl", identity_token("JMOREAU01", time.time() + 3600, "jti-3")),
+                         ("signed with another secret", identity_token("JMOREAU01", time.time() + 300, "jti-4", "x" * 40)),
+                         ("signed with alg none", identity_token("JMOREAU01", time.time() + 300, "jti-5", alg="none"))):
+    c = connect(d)
+    w = hello(c, None, 0, token_text)
+    e = c.recv(2)
+    check(w["identified"] is False and e.get("type") == "error" and e.get("code") == "identity_refused",
+          "an identity token %s is refused: unidentified, told politely" % what)
+    got = say(c, "n-1", "Où en est mon dossier AF-2023-018745 ?")
+    check(not any("attente" in m.get("text", "") for m in events(got)), "... and a dossier number gets no status")
+    c.close()
+
 check(d.stop() == 0, "dialogd stops with 0 on SIGTERM")
 log = open(os.path.join(WORK, "dialogd.log")).read()
 check("refused a connection from 127.0.0.1: Origin not in [web] allowed_origins (403)" in log,
       "a refused upgrade is logged with its reason")
+check("identity token refused: replayed" in log and "identity token refused: expired" in log and
+      "identity token refused: bad signature" in log and "identity token refused: not signed HS256" in log,
+      "each refused identity token is logged with its reason")
+check(IDENTITY_SECRET not in log, "the identity secret is in no log line")
 print("%d passed, %d failed" % (passed, failures))
 sys.exit(1 if failures else 0)

@@ -34,6 +34,15 @@ test_valid_frames(void **state)
 			 CHAT_ERROR_NONE);
 	assert_string_equal(f.session, TOKEN);
 	assert_int_equal(f.last_seq, 42);
+	assert_null(f.identity);
+	chat_frame_clear(&f);
+	assert_int_equal(parse("{\"type\":\"hello\",\"identity\":\"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJBIn0.c2ln-_\"}", &f),
+			 CHAT_ERROR_NONE);
+	assert_string_equal(f.identity, "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJBIn0.c2ln-_");
+	chat_frame_clear(&f);
+	assert_int_equal(parse("{\"type\":\"transcript\",\"id\":\"t-1\"}", &f), CHAT_ERROR_NONE);
+	assert_int_equal(f.type, CHAT_FRAME_TRANSCRIPT);
+	assert_string_equal(f.id, "t-1");
 	chat_frame_clear(&f);
 	assert_int_equal(parse("{\"type\":\"message\",\"id\":\"c-1.a:b_Z\",\"text\":\"mot de passe \\u00e9gar\\u00e9 / \\\"x\\\"\"}", &f),
 			 CHAT_ERROR_NONE);
@@ -114,6 +123,12 @@ static const struct hostile {
 	{ "{\"type\":\"message\",\"id\":\"a\",\"text\":\"a\\u0000b\"}", CHAT_ERROR_INVALID_FIELD },
 	{ "{\"type\":\"message\",\"id\":\"a\",\"text\":\"\xff\xfe\"}", CHAT_ERROR_INVALID_JSON },
 	{ "{\"type\":\"message\",\"id\":\"a\",\"text\":\"\xc3\"}", CHAT_ERROR_INVALID_JSON },
+	{ "{\"type\":\"hello\",\"identity\":\"\"}", CHAT_ERROR_INVALID_FIELD },
+	{ "{\"type\":\"hello\",\"identity\":\"a.b c\"}", CHAT_ERROR_INVALID_FIELD },
+	{ "{\"type\":\"hello\",\"identity\":\"a.b+c/d=\"}", CHAT_ERROR_INVALID_FIELD },
+	{ "{\"type\":\"hello\",\"identity\":42}", CHAT_ERROR_INVALID_FIELD },
+	{ "{\"type\":\"transcript\"}", CHAT_ERROR_INVALID_FIELD },
+	{ "{\"type\":\"transcript\",\"id\":\"a b\"}", CHAT_ERROR_INVALID_FIELD },
 	{ "{\"type\":\"ack\"}", CHAT_ERROR_INVALID_FIELD },
 	{ "{\"type\":\"ack\",\"seq\":\"1\"}", CHAT_ERROR_INVALID_FIELD },
 	{ "{\"type\":\"ack\",\"seq\":-3}", CHAT_ERROR_INVALID_FIELD },
@@ -195,11 +210,12 @@ static void
 test_server_frames(void **state)
 {
 	(void)state;
-	json_object *o = reread(chat_welcome_json(TOKEN, 1, 12));
+	json_object *o = reread(chat_welcome_json(TOKEN, 1, 12, true));
 	assert_string_equal(field(o, "type"), "welcome");
 	assert_string_equal(field(o, "session"), TOKEN);
 	assert_string_equal(field(o, "resumed"), "true");
 	assert_string_equal(field(o, "last_seq"), "12");
+	assert_string_equal(field(o, "identified"), "true");
 	json_object_put(o);
 	o = reread(chat_ack_json("c-1"));
 	assert_string_equal(field(o, "type"), "ack");

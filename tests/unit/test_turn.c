@@ -209,6 +209,22 @@ test_held_thread_is_passed_on(void **state)
 			 1);  /* the first acknowledgement only */
 	assert_int_equal(count(f, "outbox", thread, "kind = 'notify'"), 2);
 	turn_result_clear(&r);
+
+	/* In the chat the visitor is also told when a person answers ([chat] hours, or
+	 * templates/chat_hours.txt); the mail's acknowledgement says nothing of hours. */
+	assert_int_equal(count(f, "messages", thread, "direction = 'out' AND body LIKE '%répondent%'"), 0);
+	struct conversation context = {0};
+	struct turn_input chat = chat_input("203.0.113.9", "Je souhaite parler à un conseiller.", &context);
+	turn(f, NULL, &chat, &r);
+	assert_int_equal(r.outcome, TURN_ESCALATED);
+	assert_non_null(strstr(r.reply, "Nos conseillers répondent du lundi au vendredi, de 9 h à 17 h"));
+	turn_result_clear(&r);
+	f->settings.actions.chat_hours = "du lundi au jeudi, de 8 h 30 à 12 h";
+	context = (struct conversation){0};
+	turn(f, NULL, &chat, &r);
+	f->settings.actions.chat_hours = NULL;
+	assert_non_null(strstr(r.reply, "Nos conseillers répondent du lundi au jeudi, de 8 h 30 à 12 h"));
+	turn_result_clear(&r);
 }
 
 /* A turn the caller rolls back leaves no thread and no message. */
