@@ -287,14 +287,11 @@ code_hash(const char *code, const unsigned char salt[CODE_SALT_BYTES])
 	return xasprintf("%s$%s", salt_hex, digest_hex);
 }
 
-int
-action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
+/* A code mailed to email with template mail (its subject: action_code_subject), in the
+ * thread of intent, audited as action. */
+static int
+code_send(struct actor *a, const char *action, const char *intent, const char *mail, const char *email, char **hash_r)
 {
-	*hash_r = NULL;
-	if (sodium_init() < 0)
-		return -1;
-	if (!send)
-		return audit(a, "one_time_code", email, audit_code(AUDIT_CODE_NOT_SENT));
 	uint32_t space = 1;
 	for (int i = 0; i < ACTION_CODE_DIGITS; i++)
 		space *= 10;
@@ -304,13 +301,13 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 	randombytes_buf(salt, sizeof(salt));
 	char *minutes = xasprintf("%lu", a->s->code_ttl / 60);
 	struct template_var vars[] = { { "code", code, false }, { "minutes", minutes, false } };
-	char *body = render(a, "action_code_mail", vars, 2);
+	char *body = render(a, mail, vars, 2);
 	char *removed = render(a, "history_code_removed", NULL, 0);
 	vars[0].value = removed;
-	char *history = render(a, "action_code_mail", vars, 2);
+	char *history = render(a, mail, vars, 2);
 	free(removed);
 	char *subject = subject_of(a, "action_code_subject");
-	int q = send_to_file(a, "dossier_status", OUTBOX_SECRET, email, subject, body, history);
+	int q = send_to_file(a, intent, OUTBOX_SECRET, email, subject, body, history);
 	if (q > 0)
 		*hash_r = code_hash(code, salt);
 	sodium_memzero(code, sizeof(code));
@@ -324,8 +321,27 @@ action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
 		*hash_r = NULL;
 		return -1;
 	}
-	return audit(a, "one_time_code", email,
-		     q > 0 ? audit_code(AUDIT_CODE_SENT) : audit_code(AUDIT_ADDRESS_UNUSABLE));
+	return audit(a, action, email, q > 0 ? audit_code(AUDIT_CODE_SENT) : audit_code(AUDIT_ADDRESS_UNUSABLE));
+}
+
+int
+action_code_send(struct actor *a, const char *email, bool send, char **hash_r)
+{
+	*hash_r = NULL;
+	if (sodium_init() < 0)
+		return -1;
+	if (!send)
+		return audit(a, "one_time_code", email, audit_code(AUDIT_CODE_NOT_SENT));
+	return code_send(a, "one_time_code", "dossier_status", "action_code_mail", email, hash_r);
+}
+
+int
+action_address_code_send(struct actor *a, const char *email, char **hash_r)
+{
+	*hash_r = NULL;
+	if (sodium_init() < 0)
+		return -1;
+	return code_send(a, ACTION_ADDRESS_CODE, "address_check", "action_address_code_mail", email, hash_r);
 }
 
 bool

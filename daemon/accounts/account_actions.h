@@ -91,6 +91,14 @@ int action_password_reset(struct actor *actor, const char *by, const char *value
  * limit counts the codes sent). Returns 0 or -1. */
 int action_code_send(struct actor *actor, const char *email, bool send, char **hash_r);
 
+/* The audit action of a code mailed to an address a chat visitor wants to use (the
+ * transcript, a correspondant's answers): the limits count its rows. */
+#define ACTION_ADDRESS_CODE "address_code"
+/* A one-time code mailed to email, an address the visitor typed, to prove it is theirs
+ * (nothing of any account is involved: the caller applies its own limits). *hash_r as
+ * action_code_send's. Returns 0 or -1. */
+int action_address_code_send(struct actor *actor, const char *email, char **hash_r);
+
 /* A code typed for a flow of action_code_send. */
 struct code_flow {
 	const char *email;      /* the address given */

@@ -67,29 +67,24 @@ chat_session_thread(const struct chat_session *cs)
 	return cs->thread_id;
 }
 
-char *
-chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent_scratch *scratch,
-		  const struct dialog_settings *ds, const char *text, size_t len, char **error_r)
+/* One turn of in, in a transaction of its own: the reply, or NULL with *error_r. */
+static char *
+run(struct chat_session *cs, const struct engine *e, struct intent_scratch *scratch, const struct dialog_settings *ds,
+    struct turn_input *in, char **error_r)
 {
-	char *err = NULL;
-	bool readable = text_validate(text, len, &err) == 0 && strlen(text) == len;
-	free(err);
-	/* What the history keeps of bytes that are no text. */
-	char *unreadable = readable ? NULL : template_render(e->templates, "history_message_unreadable", OUTPUT_TEXT, NULL, 0);
 	struct turn_settings ts = { .actions = cs->s, .dialog = ds, .limits = NULL };
-	struct turn_input in = {
-		.channel = CHANNEL_CHAT, .thread_id = cs->thread_id, .text = readable ? text : unreadable,
-		.unreadable = readable ? NULL : "invalid UTF-8 or a NUL byte", .context = &cs->conv,
-		/* An address typed in a chat proves nothing: the visitor is all that is known. */
-		.requester = { .name = cs->visitor, .reply_to = cs->visitor, .account = cs->account },
-	};
+	in->channel = CHANNEL_CHAT;
+	in->thread_id = cs->thread_id;
+	in->context = &cs->conv;
+	/* An address typed in a chat proves nothing: the visitor is all that is known, but
+	 * for an account the extranet vouches for. */
+	in->requester = (struct turn_requester){ .name = cs->visitor, .reply_to = cs->visitor, .account = cs->account };
 	struct turn_result r = {0};
 	int rc = store_begin(cs->st);
 	if (rc == 0)
-		rc = conversation_turn(&ts, cs->st, cs->dir, e, scratch, &in, &r);
+		rc = conversation_turn(&ts, cs->st, cs->dir, e, scratch, in, &r);
 	if (rc == 0)
 		rc = store_commit(cs->st);
-	free(unreadable);
 	if (rc < 0) {
 		*error_r = xasprintf("store: %s", store_error(cs->st));
 		store_rollback(cs->st);
@@ -100,6 +95,35 @@ chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent
 	char *reply = r.reply;
 	r.reply = NULL;
 	turn_result_clear(&r);
+	return reply;
+}
+
+char *
+chat_session_turn(struct chat_session *cs, const struct engine *e, struct intent_scratch *scratch,
+		  const struct dialog_settings *ds, const char *text, size_t len, char **error_r)
+{
+	char *err = NULL;
+	bool readable = text_validate(text, len, &err) == 0 && strlen(text) == len;
+	free(err);
+	/* What the history keeps of bytes that are no text. */
+	char *unreadable = readable ? NULL : template_render(e->templates, "history_message_unreadable", OUTPUT_TEXT, NULL, 0);
+	struct turn_input in = {
+		.text = readable ? text : unreadable, .unreadable = readable ? NULL : "invalid UTF-8 or a NUL byte",
+	};
+	char *reply = run(cs, e, scratch, ds, &in, error_r);
+	free(unreadable);
+	return reply;
+}
+
+char *
+chat_session_transcript(struct chat_session *cs, const struct engine *e, struct intent_scratch *scratch,
+			const struct dialog_settings *ds, char **error_r)
+{
+	char *request = template_render(e->templates, "chat_transcript_request", OUTPUT_TEXT, NULL, 0);
+	str_trim(request);
+	struct turn_input in = { .text = request, .transcript = true };
+	char *reply = run(cs, e, scratch, ds, &in, error_r);
+	free(request);
 	return reply;
 }
 

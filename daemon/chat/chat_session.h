@@ -46,6 +46,11 @@ int64_t chat_session_thread(const struct chat_session *session);
 char *chat_session_turn(struct chat_session *session, const struct engine *engine, struct intent_scratch *scratch,
 			const struct dialog_settings *settings, const char *text, size_t len, char **error_r);
 
+/* « Recevoir cette conversation par mail »: the same as a turn whose message is that
+ * request (kept in the history as templates/chat_transcript_request.txt says it). */
+char *chat_session_transcript(struct chat_session *session, const struct engine *engine, struct intent_scratch *scratch,
+			      const struct dialog_settings *settings, char **error_r);
+
 /* Once the reply of a turn is out of the caller's hands (printed, or its frame written):
  * the account work the turn left for after it (conversation/deferred.h). Returns how
  * many actions ran (*queued_r: mails queued), or -1 with *error_r. */

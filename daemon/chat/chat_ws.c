@@ -322,7 +322,7 @@ on_message(struct chat_conn *c)
 		chat_ws_refuse(c, chat_frame_error_code(e));
 		return;
 	}
-	if (frame.type == CHAT_FRAME_MESSAGE && over_rate(c, (int64_t)time(NULL)))
+	if ((frame.type == CHAT_FRAME_MESSAGE || frame.type == CHAT_FRAME_TRANSCRIPT) && over_rate(c, (int64_t)time(NULL)))
 		chat_ws_error(c, "rate_limited", NULL);  /* not acknowledged: the widget sends it again later */
 	else
 		chat_ws_frame(c, &frame);

@@ -264,7 +264,10 @@ input_begin(struct chat_conn *c, const struct chat_frame *f, int64_t *before_seq
 	int fresh = -1, got = 0;
 	if (store_begin(st) == 0 && (got = store_chat_get(st, c->conversation, &row)) == 0)
 		return -2;
-	if (got != 1 || (thread = ensure_thread(c, &row, f->text)) < 0 || (mark = store_chat_thread_mark(st, thread)) < 0 ||
+	char *request = f->text == NULL ? chat_ws_text(ws, "chat_transcript_request") : NULL;
+	thread = got == 1 ? ensure_thread(c, &row, f->text ? f->text : request) : -1;
+	free(request);
+	if (got != 1 || thread < 0 || (mark = store_chat_thread_mark(st, thread)) < 0 ||
 	    (fresh = store_chat_input(st, c->conversation, f->id, mark, now, done_r, &mark)) < 0 ||
 	    store_chat_touch(st, c->conversation, now + (int64_t)ws->s.session_ttl) < 0 || store_commit(st) < 0) {
 		store_rollback(st);
@@ -296,8 +299,9 @@ input_end(struct chat_conn *c, const char *client_id, const char *reply, int64_t
 	return 0;
 }
 
+/* The turn of a message, or of the transcript request. */
 static char *
-run_turn(struct chat_conn *c, const char *text)
+run_turn(struct chat_conn *c, const struct chat_frame *f)
 {
 	struct chat_ws *ws = c->ws;
 	if (c->session == NULL) {
@@ -306,7 +310,10 @@ run_turn(struct chat_conn *c, const char *text)
 	}
 	char *err = NULL;
 	pthread_rwlock_rdlock(&ws->s.engine->lock);
-	char *reply = chat_session_turn(c->session, ws->s.engine->engine, ws->scratch, ws->s.dialog, text, strlen(text), &err);
+	char *reply = f->type == CHAT_FRAME_TRANSCRIPT
+			      ? chat_session_transcript(c->session, ws->s.engine->engine, ws->scratch, ws->s.dialog, &err)
+			      : chat_session_turn(c->session, ws->s.engine->engine, ws->scratch, ws->s.dialog, f->text,
+						  strlen(f->text), &err);
 	pthread_rwlock_unlock(&ws->s.engine->lock);
 	if (reply == NULL) {
 		log_error("chat: conversation %lld: %s", (long long)c->conversation, err);
@@ -330,7 +337,7 @@ on_visitor_message(struct chat_conn *c, const struct chat_frame *f)
 		return;
 	}
 	char *reply = NULL;
-	if (run == 1 && (reply = run_turn(c, f->text)) == NULL) {
+	if (run == 1 && (reply = run_turn(c, f)) == NULL) {
 		chat_ws_error(c, "store_failed", "chat_store_failed");
 		return;
 	}
@@ -417,12 +424,10 @@ chat_ws_frame(struct chat_conn *c, struct chat_frame *f)
 		on_hello(c, f);
 	else if (c->conversation == 0)
 		chat_ws_refuse(c, "hello_first");
-	else if (f->type == CHAT_FRAME_MESSAGE)
+	else if (f->type == CHAT_FRAME_MESSAGE || f->type == CHAT_FRAME_TRANSCRIPT)
 		on_visitor_message(c, f);
 	else if (f->type == CHAT_FRAME_ACK)
 		on_ack(c, f);
-	else if (f->type == CHAT_FRAME_END)
-		on_end(c);
 	else
-		chat_ws_refuse(c, "unknown_type");
+		on_end(c);
 }

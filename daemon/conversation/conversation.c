@@ -144,14 +144,37 @@ conversation_mail_in_thread(const struct sender_identity *sender, const struct e
 }
 
 /* The answer as the chat's next line (the chat channel delivers what the thread holds). */
+/* The chat's next line; also a mail to the address the visitor proved for answers
+ * (turn_address.c), so that a visitor who left gets it. */
 static int
-reply_by_chat(struct store *st, const struct thread_row *thread, const char *person, const char *text)
+reply_by_chat(const struct sender_identity *sender, const struct engine *e, struct store *st,
+	      const struct thread_row *thread, const char *person, const char *text)
 {
 	struct message_row out = {
 		.thread_id = thread->id, .direction = "out", .sender = person, .recipient = thread->requester,
 		.body = text, .decision = outbox_kind_name(OUTBOX_PERSON),
 	};
-	return store_message_add(st, &out) < 0 ? -1 : 1;
+	if (store_message_add(st, &out) < 0)
+		return -1;
+	bool answers = false, failed = false;
+	char *address = store_chat_thread_email(st, thread->id, &answers, &failed);
+	int rc = failed || (address != NULL && answers && (e == NULL || sender == NULL)) ? -1 : 1;
+	if (rc == 1 && address != NULL && answers) {
+		struct template_var var = { "text", text, false };
+		char *body = template_render(e->templates, "chat_answer_mail", OUTPUT_TEXT, &var, 1);
+		char *subject = template_render(e->templates, "chat_answer_mail_subject", OUTPUT_TEXT, NULL, 0);
+		str_trim(subject);
+		/* The thread has the answer already (the line above): the mail is not kept twice,
+		 * or the chat would show it as a second line. */
+		struct outbound o = { .thread_id = thread->id, .kind = OUTBOX_PERSON, .to = address, .subject = subject,
+				      .body = body, .no_history = true, .author = person };
+		if (outbound_queue(sender, st, &o) < 0)
+			rc = -1;
+		free(body);
+		free(subject);
+	}
+	free(address);
+	return rc;
 }
 
 enum conversation_result
@@ -170,7 +193,7 @@ conversation_reply(const struct sender_identity *sender, const struct engine *e,
 	else if (got == 1 && strcmp(thread.channel, "mail") == 0)
 		rc = conversation_mail_in_thread(sender, e, st, &thread, OUTBOX_PERSON, person, text);
 	else if (got == 1)
-		rc = reply_by_chat(st, &thread, person, text);
+		rc = reply_by_chat(sender, e, st, &thread, person, text);
 	/* What was said is in the thread: the thread is the person's, answered. */
 	if (rc > 0 && store_thread_update(st, thread_id, THREAD_ANSWERED, NULL, NULL) < 0)
 		rc = -1;

@@ -162,8 +162,11 @@ turn_escalate(struct turn *t, const struct analysis *a, const char *reason_text)
 	turn_decide(t, TURN_ESCALATED, THREAD_ESCALATED, NULL, why);
 	if (limit != NULL)
 		turn_reply(t, OUTBOX_ACK, NULL);
-	else if (t->in->channel == CHANNEL_CHAT)
+	else if (t->in->channel == CHANNEL_CHAT) {
 		turn_reply(t, OUTBOX_ACK, chat_hand_over_text(t, a));
+		free(t->offers);
+		t->offers = turn_answers_offer(t);
+	}
 	else
 		turn_reply(t, OUTBOX_ACK, turn_answer_text(t, a));
 	t->notice = NOTICE_HAND_OVER;
@@ -322,8 +325,10 @@ engine_turn(struct turn *t, struct intent_scratch *scratch)
 		rc = routed(t, &t->analysis);
 	/* The engine's own reply went out as it wrote it: so do the buttons it offers. */
 	if (rc == 0 && in->context != NULL && t->reply != NULL && t->chat_reply != NULL &&
-	    strcmp(t->reply, t->chat_reply) == 0)
+	    strcmp(t->reply, t->chat_reply) == 0) {
+		free(t->offers);
 		t->offers = dialog_chat_offers(t->e, in->context);
+	}
 	free(err);
 	return rc;
 }
@@ -518,6 +523,9 @@ decide(struct turn *t, struct intent_scratch *scratch)
 		t->change_state = false;
 		return 0;
 	}
+	int rc = turn_address(t);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
 	if (!bot_speaks(t)) {
 		pass_on(t);
 		return 0;
@@ -528,7 +536,7 @@ decide(struct turn *t, struct intent_scratch *scratch)
 	}
 	if (in->unreadable != NULL)
 		return unreadable(t, in->unreadable);
-	int rc = turn_steps(t);
+	rc = turn_steps(t);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	return engine_turn(t, scratch);

@@ -85,6 +85,8 @@ struct turn_input {
 	const char *unreadable;         /* why the message could not be read: by mail a person
 					 * reads it; a chat visitor is asked to write it again */
 	const struct turn_mail *mail;   /* with CHANNEL_MAIL */
+	bool transcript;                /* the chat visitor asks for this conversation by mail
+					 * (text: what the history keeps of the request) */
 	struct conversation *context;   /* the engine's memory of this conversation (the chat:
 					 * a pending choice, the audience), NULL: each message alone */
 };

@@ -101,6 +101,20 @@ int turn_ask(struct turn *t, enum account_action action, const char *number);
  * email (deferred.c, once it is sent); no change when the conversation moved on. */
 int turn_step_set_code(struct store *store, int64_t thread_id, const char *number, const char *email,
 		       const char *hash);
+/* "annuler" and its like: the visitor gives up the step. */
+bool turn_is_cancel(const char *text);
+/* The one-time code a message holds (8 digits, maybe with separators), in code. */
+bool turn_typed_code(const char *text, char code[ACTION_CODE_SIZE]);
+
+/* turn_address.c: an address the chat visitor proves with a code, for the transcript or
+ * a correspondant's answers by mail. The transcript frame, the quick reply asking for
+ * answers by mail, or the answer to that step's question: 1 when that decided the turn,
+ * 0 when not, -1. */
+int turn_address(struct turn *t);
+/* The quick reply offered after a hand-over in the chat (caller frees), NULL when the
+ * answers go by mail already. */
+char *turn_answers_offer(const struct turn *t);
+
 /* A message that is only a one-time code (kept out of the subject and the history). */
 bool turn_is_bare_code(const char *text);
 /* A message that could hold a one-time code in some shape. */

@@ -235,8 +235,8 @@ check_code(struct turn *t, struct chat_action *c, const char *code)
 	return store_chat_action_put(t->st, c);
 }
 
-static bool
-is_cancel(const char *text)
+bool
+turn_is_cancel(const char *text)
 {
 	char *f = text_fold(text, strlen(text), NULL);
 	bool cancel = strcmp(f, "annuler") == 0 || strcmp(f, "annule") == 0 || strcmp(f, "stop") == 0;
@@ -257,8 +257,8 @@ digit_count(const char *text)
 /* A code as people type it: "12345678", "1234 5678", "1234-5678", and in a short message
  * exactly ACTION_CODE_DIGITS digits whatever separates them ("12 34 56 78", "mon code :
  * 1234.5678"). */
-static bool
-typed_code(const char *text, char code[ACTION_CODE_SIZE])
+bool
+turn_typed_code(const char *text, char code[ACTION_CODE_SIZE])
 {
 	if (field_code(text, code))
 		return true;
@@ -277,7 +277,7 @@ turn_is_bare_code(const char *text)
 {
 	char code[ACTION_CODE_SIZE];
 	size_t n = strlen(text);
-	return n <= 16 && typed_code(text, code) && strspn(text, "0123456789 .-\t") == n;
+	return n <= 16 && turn_typed_code(text, code) && strspn(text, "0123456789 .-\t") == n;
 }
 
 bool
@@ -294,14 +294,14 @@ continue_step(struct turn *t, struct chat_action *c)
 {
 	const char *text = t->in->text;
 	enum step step = step_of(c);
-	if (is_cancel(text)) {
+	if (turn_is_cancel(text)) {
 		turn_decide(t, TURN_ANSWERED, THREAD_ANSWERED, NULL, NULL);
 		turn_reply(t, OUTBOX_REPLY, turn_render(t, "chat_cancelled", NULL, 0));
 		return store_chat_action_delete(t->st, c->thread_id) < 0 ? -1 : 1;
 	}
 	if (step == STEP_CODE) {
 		char code[ACTION_CODE_SIZE];
-		if (typed_code(text, code))
+		if (turn_typed_code(text, code))
 			return check_code(t, c, code) < 0 ? -1 : 1;
 		/* Something else while a code is expected: the engine answers it, but a message
 		 * that could hold the code in some other shape is not kept as typed. */
@@ -342,7 +342,7 @@ step_expired(struct turn *t, const struct chat_action *c)
 		return -1;
 	if (step_of(c) != STEP_CODE)
 		return 0;
-	if (!typed_code(t->in->text, code)) {
+	if (!turn_typed_code(t->in->text, code)) {
 		t->redact = digit_count(t->in->text) >= 6;  /* as while the code was expected */
 		return 0;
 	}

@@ -121,6 +121,25 @@ static const struct {
 	{ "chat_error_rate_limited", { "" } },
 	{ "chat_error_ended", { "" } },
 	{ "chat_error_identity_refused", { "" } },
+	/* Chat: an address the visitor proves with a code, for the transcript or a
+	 * correspondant's answers by mail (conversation/turn_address.c), and those mails. */
+	{ "chat_offer_answers_by_mail", { "" } },
+	{ "chat_transcript_request", { "" } },
+	{ "chat_ask_address_answers", { "" } },
+	{ "chat_ask_address_transcript", { "" } },
+	{ "chat_address_code_sent", { "address", "minutes" } },
+	{ "chat_address_limit", { "" } },
+	{ "chat_address_unusable", { "address" } },
+	{ "chat_address_answers", { "address" } },
+	{ "chat_transcript_sent", { "address" } },
+	{ "action_address_code_mail", { "code", "minutes" } },
+	{ "transcript_mail_subject", { "" } },
+	{ "transcript_mail", { "lines" } },
+	{ "transcript_line_visitor", { "text" } },
+	{ "transcript_line_bot", { "text" } },
+	{ "transcript_line_person", { "text" } },
+	{ "chat_answer_mail_subject", { "" } },
+	{ "chat_answer_mail", { "text" } },
 	/* Chat: after a hand-over, when the correspondants answer ([chat] hours, or
 	 * chat_hours when it is unset). */
 	{ "chat_handoff_hours", { "hours" } },

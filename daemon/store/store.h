@@ -427,6 +427,12 @@ int store_chat_identity_use(struct store *store, int64_t conversation_id, const 
 int store_chat_set_account(struct store *store, int64_t conversation_id, const char *account);
 /* That account (caller frees), NULL when none (*failed_r: because the store failed). */
 char *store_chat_account(struct store *store, int64_t conversation_id, bool *failed_r);
+/* The address the visitor of the chat thread thread_id proved with a code (answers: a
+ * correspondant's answers also go to it by mail; once asked, kept). */
+int store_chat_thread_set_email(struct store *store, int64_t thread_id, const char *email, bool answers);
+/* That address (caller frees; NULL when none, *failed_r when the store failed) and
+ * whether answers go to it (answers_r may be NULL). */
+char *store_chat_thread_email(struct store *store, int64_t thread_id, bool *answers_r, bool *failed_r);
 /* What the visitor has shown (a number above last_seq is the caller's to refuse). */
 int store_chat_acked(struct store *store, int64_t conversation_id, int64_t seq);
 /* A visitor's message by its client id. Records it (with mark, the thread's newest

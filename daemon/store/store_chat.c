@@ -359,3 +359,36 @@ store_chat_account(struct store *st, int64_t id, bool *failed_r)
 	store_finish(st, stmt);
 	return account;
 }
+
+int
+store_chat_thread_set_email(struct store *st, int64_t thread_id, const char *email, bool answers)
+{
+	return store_exec(st,
+			  "UPDATE chat_conversations SET email = ?, email_answers = max(email_answers, ?) WHERE thread_id = ?",
+			  "sii", email, (int64_t)answers, thread_id);
+}
+
+char *
+store_chat_thread_email(struct store *st, int64_t thread_id, bool *answers_r, bool *failed_r)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+					   "SELECT email, email_answers FROM chat_conversations WHERE thread_id = ?"
+					   " AND email IS NOT NULL ORDER BY id DESC LIMIT 1",
+					   "i", thread_id);
+	*failed_r = stmt == NULL;
+	if (answers_r != NULL)
+		*answers_r = false;
+	if (stmt == NULL)
+		return NULL;
+	char *email = NULL;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		email = store_column_dup(stmt, 0);
+		if (answers_r != NULL)
+			*answers_r = sqlite3_column_int(stmt, 1) != 0;
+	} else if (rc != SQLITE_DONE) {
+		*failed_r = store_fail(st) < 0;
+	}
+	store_finish(st, stmt);
+	return email;
+}

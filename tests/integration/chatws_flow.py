@@ -408,6 +408,87 @@ c.send({"type": "message", "id": "p2", "text": "encore là ?"})
 e = c.recv()
 check(e.get("code") == "ended" and c.expect_close() == 1000, "a message to a purged conversation: error ended, close 1000")
 
+# ---- a hand-over: when a person answers, the answer by mail to an address proven with a code ----
+def outbox(sql_where, *args):
+    """(kind, recipient, subject, text) of the outbox rows that match, the mail decoded."""
+    import email
+    import email.policy
+    rows = []
+    for kind, recipient, raw in db("SELECT kind, recipient, raw FROM outbox WHERE " + sql_where, *args):
+        msg = email.message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default)
+        rows.append((kind, recipient, str(msg["Subject"]), msg.get_body(("plain",)).get_content()))
+    return rows
+
+
+def code_mailed_to(address):
+    rows = outbox("recipient = ? AND kind = 'secret' ORDER BY id DESC LIMIT 1", address)
+    m = re.search(r"\b(\d{8})\b", rows[0][3]) if rows else None
+    return m.group(1) if m else None
+
+
+c = connect(d, headers=xff("198.51.100.20"))
+hello(c)
+got = say(c, "h-1", "Je voudrais parler à un conseiller")
+bot = [m for m in events(got) if m.get("from") == "bot"]
+check(len(bot) == 1 and "Nos conseillers répondent du lundi au vendredi, de 9 h à 17 h" in bot[0]["text"] and
+      bot[0]["quick_replies"] == ["Recevoir la réponse par mail"],
+      "a hand-over says when a person answers and offers the answer by mail")
+hthread = db("SELECT thread_id FROM chat_conversations WHERE id = (SELECT max(id) FROM chat_conversations)")[0][0]
+got = say(c, "h-2", "Recevoir la réponse par mail")
+check(any("code de vérification" in m.get("text", "") for m in events(got)), "... clicked: the address is asked for")
+got = say(c, "h-3", "marie.dupont@example.test")
+check(any("vient d’être envoyé à marie.dupont@example.test" in m.get("text", "") for m in events(got)),
+      "an address typed gets a code, and the visitor is told so")
+code = code_mailed_to("marie.dupont@example.test")
+check(code is not None and code not in str(events(got)), "... mailed to that address only (the outbox)")
+wrong = "%08d" % ((int(code) + 1) % 10**8)
+got = say(c, "h-4", wrong)
+check(any("n’est pas valable" in m.get("text", "") for m in events(got)), "a wrong code is refused")
+got = say(c, "h-5", code)
+check(any("adresse marie.dupont@example.test est vérifiée" in m.get("text", "") for m in events(got)) and
+      not any(code in m.get("text", "") for m in events(got)), "the right code proves the address (and is not shown back)")
+check(db("SELECT email, email_answers FROM chat_conversations WHERE thread_id = ?", hthread) ==
+      [("marie.dupont@example.test", 1)], "... kept with the conversation")
+r = subprocess.run([DIALOGCTL, "-c", CONF, "reply", str(hthread), "--as", "claire"], input="Bonjour, voici la réponse.".encode(),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+check(r.returncode == 0, "a correspondant answers (dialogctl reply)")
+live = c.recv_until(lambda m: m.get("from") == "person")
+live += c.quiet(0.6)
+check([m["text"] for m in live if m.get("from") == "person"] == ["Bonjour, voici la réponse."],
+      "... the answer arrives live, once (%s)" % [(m.get("kind"), m.get("from"), m.get("state")) for m in live])
+mails = outbox("thread_id = ? AND kind = 'person'", hthread)
+check(len(mails) == 1 and mails[0][1] == "marie.dupont@example.test" and "Bonjour, voici la réponse." in mails[0][3],
+      "... and by mail to the proven address")
+c.send({"type": "transcript", "id": "tr-1"})
+got = c.recv_until(lambda m: m.get("from") == "bot")
+check(got[0] == {"type": "ack", "id": "tr-1"} and "vient d’être envoyée à marie.dupont@example.test" in got[-1]["text"],
+      "the transcript frame: acknowledged, sent at once to the address proven in this conversation")
+mails = outbox("thread_id = ? AND kind = 'action'", hthread)
+check(len(mails) == 1 and "Vous : Je voudrais parler à un conseiller" in mails[0][3] and
+      "Conseiller OCAPIAT : Bonjour, voici la réponse." in mails[0][3] and code not in mails[0][3],
+      "... the conversation as the thread keeps it, without the code")
+c.close()
+
+c = connect(d, headers=xff("198.51.100.21"))
+hello(c)
+c.send({"type": "transcript", "id": "tr-2"})
+got = c.recv_until(lambda m: m.get("from") == "bot")
+check("adresse mail à laquelle envoyer cette conversation" in got[-1]["text"],
+      "a transcript asked without a proven address: the address is asked for first")
+sent = 0
+for i in range(4):
+    got = say(c, "a-%d" % i, "personne%d@example.test" % i)
+    text = " ".join(m.get("text", "") for m in events(got))
+    if "vient d’être envoyé" in text:
+        sent += 1
+        c.send({"type": "transcript", "id": "tr-2-%d" % i})  # asked again, for the next address
+        c.recv_until(lambda m: m.get("from") == "bot")
+    last_text = text
+check(sent == 3 and "Trop de codes" in last_text, "at most 3 codes an hour to the addresses one visitor types")
+check(outbox("recipient = 'personne3@example.test'") == [], "... the 4th address gets nothing")
+check(outbox("kind = 'action' AND recipient LIKE 'personne%'") == [], "... and no transcript goes to an unproven address")
+c.close()
+
 # ---- a visitor the extranet vouches for (a signed identity token) ----
 c = connect(d)
 good = identity_token("JMOREAU01", time.time() + 300, "jti-1")
