@@ -175,31 +175,14 @@ address_given(struct turn *t, const char *purpose, const char *address)
 static int
 code_given(struct turn *t, struct chat_action *c, const char *code)
 {
-	t->redact = true;
-	struct actor actor = turn_actor(t);
-	struct code_flow flow = { .email = c->email, .hash = c->code_hash, .attempts = c->attempts };
-	int remaining = 0;
-	int verdict = action_code_check(&actor, &flow, code, &remaining);
-	t->r->queued += actor.queued;
-	if (verdict < 0)
+	int rc = turn_code_typed(t, c, code, say);
+	if (rc != 1)
+		return rc;
+	if (store_audit_add(t->st, "chat", t->in->requester.name, ACTION_ADDRESS_CODE, c->email,
+			    audit_code(AUDIT_CODE_ACCEPTED)) < 0 ||
+	    store_chat_action_delete(t->st, t->thread_id) < 0)
 		return -1;
-	c->attempts++;
-	if (verdict == CODE_ACCEPTED) {
-		if (store_audit_add(t->st, "chat", t->in->requester.name, ACTION_ADDRESS_CODE, c->email,
-				    audit_code(AUDIT_CODE_ACCEPTED)) < 0 ||
-		    store_chat_action_delete(t->st, t->thread_id) < 0)
-			return -1;
-		return address_proven(t, c->subject, c->email);
-	}
-	if (verdict != CODE_WRONG) {
-		say(t, turn_render(t, "chat_code_exhausted", NULL, 0));
-		return store_chat_action_delete(t->st, t->thread_id);
-	}
-	char *left = xasprintf("%d", remaining);
-	struct template_var var = { "remaining", left, false };
-	say(t, turn_render(t, "chat_code_wrong", &var, 1));
-	free(left);
-	return store_chat_action_put(t->st, c);
+	return address_proven(t, c->subject, c->email);
 }
 
 /* The message read against the address step waiting. 1: it was the answer, 0: not. */

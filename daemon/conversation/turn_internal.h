@@ -101,6 +101,10 @@ int turn_ask(struct turn *t, enum account_action action, const char *number);
  * email (deferred.c, once it is sent); no change when the conversation moved on. */
 int turn_step_set_code(struct store *store, int64_t thread_id, const char *number, const char *email,
 		       const char *hash);
+/* A one-time code typed for step c (action_code_check, with its limits). Returns 1 when
+ * it is the code sent (the caller gives what it guards), 0 when not (said with reply:
+ * the tries left, or that the code is void; the step kept or removed), -1. */
+int turn_code_typed(struct turn *t, struct chat_action *c, const char *code, void (*reply)(struct turn *t, char *text));
 /* "annuler" and its like: the visitor gives up the step. */
 bool turn_is_cancel(const char *text);
 /* The one-time code a message holds (8 digits, maybe with separators), in code. */

@@ -206,9 +206,8 @@ give_status(struct turn *t, struct chat_action *c)
 	return rc < 0 ? -1 : 0;
 }
 
-/* A code typed while one is expected. */
-static int
-check_code(struct turn *t, struct chat_action *c, const char *code)
+int
+turn_code_typed(struct turn *t, struct chat_action *c, const char *code, void (*reply)(struct turn *t, char *text))
 {
 	t->redact = true;
 	struct actor actor = turn_actor(t);
@@ -220,19 +219,27 @@ check_code(struct turn *t, struct chat_action *c, const char *code)
 		return -1;
 	c->attempts++;
 	if (verdict == CODE_ACCEPTED)
-		return give_status(t, c);
+		return 1;
 	if (verdict != CODE_WRONG) {
 		/* Spent, over a limit, or every check suspended: one wording for all of them (it
 		 * names each cause and the way on), so a reply tells nothing of which, and a
 		 * holder typing the right code is never told it is wrong. */
-		status_reply(t, turn_render(t, "chat_code_exhausted", NULL, 0));
-		return store_chat_action_delete(t->st, c->thread_id);
+		reply(t, turn_render(t, "chat_code_exhausted", NULL, 0));
+		return store_chat_action_delete(t->st, c->thread_id) < 0 ? -1 : 0;
 	}
 	char *left = xasprintf("%d", remaining);
 	struct template_var var = { "remaining", left, false };
-	status_reply(t, turn_render(t, "chat_code_wrong", &var, 1));
+	reply(t, turn_render(t, "chat_code_wrong", &var, 1));
 	free(left);
-	return store_chat_action_put(t->st, c);
+	return store_chat_action_put(t->st, c) < 0 ? -1 : 0;
+}
+
+/* A code typed while the dossier's is expected. */
+static int
+check_code(struct turn *t, struct chat_action *c, const char *code)
+{
+	int rc = turn_code_typed(t, c, code, status_reply);
+	return rc == 1 ? give_status(t, c) : rc;
 }
 
 bool
