@@ -431,9 +431,11 @@ is_goodbye(const char *line)
 /* chat: a conversation in the terminal, as the website's chat has it. With -c, on the
  * daemon's store and directory (account actions included: mails wait in the outbox for
  * the daemon to send); without, on a throw-away store. */
-/* The chat lines of a thread past the first seen ones, printed (counted in count). */
+/* The chat lines of a thread past the first seen ones, printed (counted in count); the
+ * quick replies of the last one. */
 struct chat_lines {
 	size_t seen, count;
+	char *choices;
 };
 
 static int
@@ -441,10 +443,24 @@ print_new_lines(const struct message_row *m, int64_t at, void *user)
 {
 	(void)at;
 	struct chat_lines *c = user;
-	if (strcmp(m->direction, "out") == 0 && m->decision != NULL && strcmp(m->decision, "chat") == 0 &&
-	    c->count++ >= c->seen)
+	if (strcmp(m->direction, "out") != 0 || m->decision == NULL || strcmp(m->decision, "chat") != 0)
+		return 0;
+	free(c->choices);
+	c->choices = m->choices ? xstrdup(m->choices) : NULL;
+	if (c->count++ >= c->seen)
 		printf("\nOCAPIAT > %s\n", m->body ? m->body : "");
 	return 0;
+}
+
+/* The buttons the widget would show, one per line as "  [label]". */
+static void
+print_quick_replies(const char *choices)
+{
+	for (const char *p = choices; p != NULL && *p;) {
+		size_t n = strcspn(p, "\n");
+		printf("  [%.*s]\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
 }
 
 static int
@@ -492,13 +508,16 @@ cmd_chat(const struct engine *e, const struct options *o, const struct config *c
 			err = NULL;
 			reply = template_render(e->templates, "chat_store_failed", OUTPUT_TEXT, NULL, 0);
 		}
+		struct chat_lines lines = { .seen = SIZE_MAX };
+		store_messages_each(store, chat_session_thread(cs), print_new_lines, &lines);
 		printf("%sOCAPIAT > %s\n", tty ? "\n" : "", reply);
+		print_quick_replies(lines.choices);
+		free(lines.choices);
+		lines.choices = NULL;
 		free(reply);
 		fflush(stdout);
 		/* The account work, once the reply is out (conversation/deferred.h), and what it
 		 * had to say (a directory that failed: a person will answer). */
-		struct chat_lines lines = { .seen = SIZE_MAX };
-		store_messages_each(store, chat_session_thread(cs), print_new_lines, &lines);
 		lines.seen = lines.count;
 		lines.count = 0;
 		unsigned queued;
@@ -508,6 +527,7 @@ cmd_chat(const struct engine *e, const struct options *o, const struct config *c
 			err = NULL;
 		}
 		store_messages_each(store, chat_session_thread(cs), print_new_lines, &lines);
+		free(lines.choices);
 		fflush(stdout);
 	}
 	char *bye = template_render(e->templates, "chat_goodbye", OUTPUT_TEXT, NULL, 0);

@@ -228,6 +228,7 @@ message_adapter(sqlite3_stmt *stmt, void *user)
 		.confidence = sqlite3_column_double(stmt, 7),
 		.decision = (const char *)sqlite3_column_text(stmt, 8),
 		.note = (const char *)sqlite3_column_text(stmt, 9),
+		.choices = (const char *)sqlite3_column_text(stmt, 12),
 	};
 	return ((store_message_fn)e->fn)(&m, sqlite3_column_int64(stmt, 10), e->user);
 }
@@ -239,7 +240,7 @@ store_messages_each(struct store *st, int64_t thread_id, store_message_fn fn, vo
 	return store_each_row(st,
 			      store_prepare(st,
 					    "SELECT direction, message_id, sender, recipient, subject, body, intent, confidence,"
-					    " decision, note, at, thread_id FROM messages WHERE thread_id = ? ORDER BY id",
+					    " decision, note, at, thread_id, choices FROM messages WHERE thread_id = ? ORDER BY id",
 					    "i", thread_id),
 			      message_adapter, &e);
 }
