@@ -6,6 +6,7 @@
 #include "chat/chat_session.h"
 #include "ctl_eval.h"
 #include "ctl_reply.h"
+#include "ctl_correspondant.h"
 #include "ctl_store.h"
 #include "directory/directory.h"
 #include "directory/directory_import.h"
@@ -60,6 +61,8 @@ usage(FILE *out)
 	      "  thread ID           one thread with its messages\n"
 	      "  reply ID [--as NAME] [--take-over]   answer in a thread as a person (the text on stdin)\n"
 	      "  outbox [--state pending|sent|failed]   outbound mail and its delivery\n"
+	      "  correspondant add EMAIL [--name NAME] [--admin] [--password-stdin]   a console account (invited by mail)\n"
+	      "  correspondant list | invite|password|disable|enable|reset-2fa EMAIL   the console's accounts\n"
 	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
 	      "  import companies|accounts|dossiers FILE.csv   fill the directory (all or nothing)\n"
 	      "  audit [--json]      the account actions, newest first\n"
@@ -698,6 +701,8 @@ run_engine_command(const char *command, const struct options *o, const struct co
 		rc = cmd_chat(e, o, cfg);
 	} else if (strcmp(command, "reply") == 0) {
 		rc = ctl_reply(e, cfg, rest, args);
+	} else if (strcmp(command, "correspondant") == 0) {
+		rc = ctl_correspondant(e, cfg, rest, args);
 	} else {
 		fprintf(stderr, "dialogctl: unknown command \"%s\"\n", command);
 		usage(stderr);

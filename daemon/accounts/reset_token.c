@@ -21,7 +21,8 @@ token_digest(const char *token, char hex[2 * crypto_generichash_BYTES + 1])
 }
 
 int
-reset_token_issue(struct store *st, const char *identifier, int64_t now, int64_t ttl, char token_out[RESET_TOKEN_SIZE])
+reset_token_issue_for(struct store *st, const char *purpose, const char *identifier, int64_t now, int64_t ttl,
+		      char token_out[RESET_TOKEN_SIZE])
 {
 	if (sodium_init() < 0)
 		return -1;
@@ -31,7 +32,13 @@ reset_token_issue(struct store *st, const char *identifier, int64_t now, int64_t
 	sodium_memzero(raw, sizeof(raw));
 	char hex[2 * crypto_generichash_BYTES + 1];
 	token_digest(token_out, hex);
-	return store_reset_token_put(st, identifier, hex, now, now + ttl);
+	return store_reset_token_put(st, purpose, identifier, hex, now, now + ttl);
+}
+
+int
+reset_token_issue(struct store *st, const char *identifier, int64_t now, int64_t ttl, char token_out[RESET_TOKEN_SIZE])
+{
+	return reset_token_issue_for(st, RESET_PURPOSE_PASSWORD, identifier, now, ttl, token_out);
 }
 
 /* Anything but a token's shape is refused before touching the store. */
@@ -47,27 +54,39 @@ token_shape_ok(const char *token)
 }
 
 enum reset_check
-reset_token_redeem(struct store *st, const char *token, int64_t now, char **identifier_r)
+reset_token_redeem_for(struct store *st, const char *purpose, const char *token, int64_t now, char **identifier_r)
 {
 	*identifier_r = NULL;
 	if (!token_shape_ok(token))
 		return RESET_INVALID;
 	char hex[2 * crypto_generichash_BYTES + 1];
 	token_digest(token, hex);
-	int rc = store_reset_token_burn(st, hex, now, identifier_r);
+	int rc = store_reset_token_burn(st, purpose, hex, now, identifier_r);
+	return rc < 0 ? RESET_STORE_ERROR : rc == 1 ? RESET_VALID : RESET_INVALID;
+}
+
+enum reset_check
+reset_token_redeem(struct store *st, const char *token, int64_t now, char **identifier_r)
+{
+	return reset_token_redeem_for(st, RESET_PURPOSE_PASSWORD, token, now, identifier_r);
+}
+
+enum reset_check
+reset_token_check_for(struct store *st, const char *purpose, const char *token, int64_t now, char **identifier_r)
+{
+	*identifier_r = NULL;
+	if (!token_shape_ok(token))
+		return RESET_INVALID;
+	char hex[2 * crypto_generichash_BYTES + 1];
+	token_digest(token, hex);
+	int rc = store_reset_token_find(st, purpose, hex, now, identifier_r);
 	return rc < 0 ? RESET_STORE_ERROR : rc == 1 ? RESET_VALID : RESET_INVALID;
 }
 
 enum reset_check
 reset_token_check(struct store *st, const char *token, int64_t now, char **identifier_r)
 {
-	*identifier_r = NULL;
-	if (!token_shape_ok(token))
-		return RESET_INVALID;
-	char hex[2 * crypto_generichash_BYTES + 1];
-	token_digest(token, hex);
-	int rc = store_reset_token_find(st, hex, now, identifier_r);
-	return rc < 0 ? RESET_STORE_ERROR : rc == 1 ? RESET_VALID : RESET_INVALID;
+	return reset_token_check_for(st, RESET_PURPOSE_PASSWORD, token, now, identifier_r);
 }
 
 const char *

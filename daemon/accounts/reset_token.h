@@ -17,6 +17,11 @@ struct store;
 /* Characters of a token, with its NUL. */
 #define RESET_TOKEN_SIZE 44
 
+/* What a token opens (the store keeps the name): the functions below are the password
+ * reset's; the _for ones take the purpose. */
+#define RESET_PURPOSE_PASSWORD "password_reset"
+#define RESET_PURPOSE_CONSOLE_INVITATION "console_invitation"
+
 /* Issues a token for the account (revoking its earlier ones) valid ttl seconds from
  * now, atomically (a savepoint: inside the caller's transaction when there is one).
  * Writes it to token_out. Returns 0, or -1 (store error). */
@@ -39,6 +44,14 @@ enum reset_check reset_token_redeem(struct store *store, const char *token, int6
  * which mail scanners fetch before the user clicks). RESET_VALID sets *identifier_r
  * (caller frees). */
 enum reset_check reset_token_check(struct store *store, const char *token, int64_t now, char **identifier_r);
+
+/* The same for the tokens of purpose (one RESET_PURPOSE_* name). */
+int reset_token_issue_for(struct store *store, const char *purpose, const char *identifier, int64_t now, int64_t ttl,
+			  char token_out[RESET_TOKEN_SIZE]);
+enum reset_check reset_token_redeem_for(struct store *store, const char *purpose, const char *token, int64_t now,
+					char **identifier_r);
+enum reset_check reset_token_check_for(struct store *store, const char *purpose, const char *token, int64_t now,
+				       char **identifier_r);
 
 /* NULL when password is acceptable, else the name of the template saying why (static,
  * web_password_*). At least 12 characters, with letters and at least a digit or another

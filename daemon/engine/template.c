@@ -121,6 +121,9 @@ static const struct {
 	{ "chat_error_rate_limited", { "" } },
 	{ "chat_error_ended", { "" } },
 	{ "chat_error_identity_refused", { "" } },
+	/* The console: the invitation to choose a password (accounts/correspondant.c). */
+	{ "console_invitation_mail", { "name", "link", "days" } },
+	{ "console_invitation_subject", { "" } },
 	/* Chat: an address the visitor proves with a code, for the transcript or a
 	 * correspondant's answers by mail (conversation/turn_address.c), and those mails. */
 	{ "chat_offer_answers_by_mail", { "" } },

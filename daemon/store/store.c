@@ -214,6 +214,20 @@
 	"  conversation_id INTEGER NOT NULL REFERENCES chat_conversations (id) ON DELETE CASCADE," \
 	"  expires INTEGER NOT NULL);"
 
+/* The correspondants' console (issue 11): its accounts (argon2id password hashes only,
+ * the TOTP secret of a second factor), the failed logins its rate limits count, and the
+ * purpose of a single-use token (a password reset link, a console invitation), so that
+ * one kind of link never opens the other's page. */
+#define SQL_CONSOLE \
+	"ALTER TABLE reset_tokens ADD COLUMN purpose TEXT NOT NULL DEFAULT 'password_reset';" \
+	"CREATE TABLE IF NOT EXISTS correspondants (" \
+	"  id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, name TEXT NOT NULL," \
+	"  role TEXT NOT NULL, password_hash TEXT, totp_secret TEXT, disabled INTEGER NOT NULL DEFAULT 0," \
+	"  created INTEGER NOT NULL, updated INTEGER NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS console_login_failures (" \
+	"  address TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE, at INTEGER NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS console_login_failures_at ON console_login_failures (at);"
+
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
  * TABLE ... ADD COLUMN) goes at the end here and in a new step: a new store then runs the
@@ -223,7 +237,7 @@
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
 	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS \
-	SQL_CHAT_WIDGET
+	SQL_CHAT_WIDGET SQL_CONSOLE
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -259,6 +273,8 @@ static const struct schema_step {
 	[9] = { 10, SQL_CHAT_CONVERSATIONS },
 	/* The chat widget: quick replies, a signed identity, an address proven in the chat. */
 	[10] = { 11, SQL_CHAT_WIDGET },
+	/* The console's accounts and failed logins; the purpose of a single-use token. */
+	[11] = { 12, SQL_CONSOLE },
 };
 
 int

@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -274,17 +274,21 @@ struct purge_counts {
  * keys stay for good. */
 int store_purge(struct store *store, int64_t before, struct purge_counts *counts);
 
-/* ---- password reset tokens (hashes only) ---- */
-/* Stores a new token hash for identifier, revoking its earlier unused tokens, atomically
- * (a savepoint, so it may run inside the caller's transaction). */
-int store_reset_token_put(struct store *store, const char *identifier, const char *token_hash, int64_t now,
-			  int64_t expires);
+/* ---- single-use tokens (hashes only): password reset links, console invitations ----
+ * purpose names the page a token opens ("password_reset", "console_invitation"): a token
+ * is found only for its own purpose. */
+/* Stores a new token hash for identifier, revoking its earlier unused tokens of the same
+ * purpose, atomically (a savepoint, so it may run inside the caller's transaction). */
+int store_reset_token_put(struct store *store, const char *purpose, const char *identifier, const char *token_hash,
+			  int64_t now, int64_t expires);
 /* Burns the token with that hash when it is unused, not revoked and not expired at now:
  * 1 with *identifier_r (caller frees), 0 when not, -1 on error. */
-int store_reset_token_burn(struct store *store, const char *token_hash, int64_t now, char **identifier_r);
+int store_reset_token_burn(struct store *store, const char *purpose, const char *token_hash, int64_t now,
+			   char **identifier_r);
 /* The same test without burning (a page showing the form, which a mail scanner may fetch):
  * 1 with *identifier_r (caller frees), 0 when the token is not usable at now, -1 on error. */
-int store_reset_token_find(struct store *store, const char *token_hash, int64_t now, char **identifier_r);
+int store_reset_token_find(struct store *store, const char *purpose, const char *token_hash, int64_t now,
+			   char **identifier_r);
 
 /* ---- directory (embedded backend) ---- */
 struct company_row {
@@ -477,5 +481,34 @@ struct chat_event_row {
 typedef int (*store_chat_event_fn)(const struct chat_event_row *event, void *user);
 int store_chat_events_after(struct store *store, int64_t conversation_id, int64_t after_seq, store_chat_event_fn fn,
 			    void *user);
+
+/* ---- the correspondants' console (store_console.c): its accounts, failed logins ---- */
+struct correspondant_row {
+	int64_t id;
+	char *email, *name;
+	char *role;             /* "correspondant" or "admin" */
+	char *password_hash;    /* argon2id (libsodium's string form), NULL until one is chosen */
+	char *totp_secret;      /* the second factor's secret (base32), NULL: none */
+	bool disabled;
+	int64_t created, updated;
+};
+void correspondant_row_clear(struct correspondant_row *row);
+/* A new account (no password, no second factor). Returns its id, or -1 (st's
+ * constraint flag set when the address has one already, whatever its case). */
+int64_t store_correspondant_add(struct store *store, const char *email, const char *name, const char *role, int64_t now);
+/* The account of email (compared without case): 1 with *row (clear it), 0 when none, -1. */
+int store_correspondant_get(struct store *store, const char *email, struct correspondant_row *row);
+/* Calls fn for each account, by address. Strings are borrowed for the call. */
+typedef int (*store_correspondant_fn)(const struct correspondant_row *row, void *user);
+int store_correspondants_each(struct store *store, store_correspondant_fn fn, void *user);
+/* The account's password hash, second factor secret (NULL: none) and state. Return 1
+ * when the account exists, 0 when not, -1. */
+int store_correspondant_set_password(struct store *store, int64_t id, const char *hash, int64_t now);
+int store_correspondant_set_totp(struct store *store, int64_t id, const char *secret, int64_t now);
+int store_correspondant_set_disabled(struct store *store, int64_t id, bool disabled, int64_t now);
+/* A failed login from address for email at now (rows older than a day go at the same time). */
+int store_login_failure_add(struct store *store, const char *address, const char *email, int64_t now);
+/* Failed logins at or after since from address (NULL: any) for email (NULL: any), -1. */
+int64_t store_login_failures_since(struct store *store, const char *address, const char *email, int64_t since);
 
 #endif

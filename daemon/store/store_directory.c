@@ -229,15 +229,18 @@ store_password_get(struct store *st, const char *identifier)
 /* ---- password reset tokens ---- */
 
 int
-store_reset_token_put(struct store *st, const char *identifier, const char *token_hash, int64_t now, int64_t expires)
+store_reset_token_put(struct store *st, const char *purpose, const char *identifier, const char *token_hash, int64_t now,
+		      int64_t expires)
 {
 	/* A savepoint: atomic on its own, and part of the caller's transaction when there is one. */
 	if (store_exec(st, "SAVEPOINT reset_token_put", "") < 0)
 		return -1;
-	if (store_exec(st, "UPDATE reset_tokens SET revoked_at = ? WHERE identifier = ? AND used_at IS NULL AND revoked_at IS NULL",
-		       "is", now, identifier) < 0 ||
-	    store_exec(st, "INSERT INTO reset_tokens (identifier, token_hash, created, expires) VALUES (?, ?, ?, ?)", "ssii",
-		       identifier, token_hash, now, expires) < 0 ||
+	if (store_exec(st,
+		       "UPDATE reset_tokens SET revoked_at = ? WHERE identifier = ? AND purpose = ? AND used_at IS NULL"
+		       " AND revoked_at IS NULL",
+		       "iss", now, identifier, purpose) < 0 ||
+	    store_exec(st, "INSERT INTO reset_tokens (identifier, token_hash, created, expires, purpose) VALUES (?, ?, ?, ?, ?)",
+		       "ssiis", identifier, token_hash, now, expires, purpose) < 0 ||
 	    store_exec(st, "RELEASE reset_token_put", "") < 0) {
 		char *saved = xstrdup(store_error(st));
 		store_exec(st, "ROLLBACK TO reset_token_put", "");
@@ -250,13 +253,13 @@ store_reset_token_put(struct store *st, const char *identifier, const char *toke
 }
 
 int
-store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, char **identifier_r)
+store_reset_token_burn(struct store *st, const char *purpose, const char *token_hash, int64_t now, char **identifier_r)
 {
 	/* One statement: two pages submitted at once cannot both use the token. */
 	sqlite3_stmt *stmt = store_prepare(st,
 					   "UPDATE reset_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL"
-					   " AND revoked_at IS NULL AND expires > ?1 RETURNING identifier",
-					   "is", now, token_hash);
+					   " AND revoked_at IS NULL AND expires > ?1 AND purpose = ?3 RETURNING identifier",
+					   "iss", now, token_hash, purpose);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);
@@ -270,13 +273,13 @@ store_reset_token_burn(struct store *st, const char *token_hash, int64_t now, ch
 }
 
 int
-store_reset_token_find(struct store *st, const char *token_hash, int64_t now, char **identifier_r)
+store_reset_token_find(struct store *st, const char *purpose, const char *token_hash, int64_t now, char **identifier_r)
 {
 	/* The same conditions as store_reset_token_burn, read only. */
 	sqlite3_stmt *stmt = store_prepare(st,
 					   "SELECT identifier FROM reset_tokens WHERE token_hash = ?2 AND used_at IS NULL"
-					   " AND revoked_at IS NULL AND expires > ?1",
-					   "is", now, token_hash);
+					   " AND revoked_at IS NULL AND expires > ?1 AND purpose = ?3",
+					   "iss", now, token_hash, purpose);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);

@@ -281,5 +281,32 @@ check "dialogctl status refuses it too" sh -c "[ $? -eq 1 ] && grep -qxF 'dialog
 check "the newer store keeps every byte, and no -wal or -shm appears" sh -c "cmp -s '$TMP/d/newer.sqlite' '$TMP/newer.copy' &&
 	[ ! -e '$TMP/d/newer.sqlite-wal' ] && [ ! -e '$TMP/d/newer.sqlite-shm' ]"
 
+# ---- the console's accounts (dialogctl correspondant) ----
+printf '[daemon]\nallow_root = yes\n[store]\npath = %s/d/console.sqlite\n[web]\npublic_url = https://assistance.ocapiat.test\n[smtp]\nfrom = Dialoguer avec OCAPIAT <dialoguer@ocapiat.test>\n' "$TMP" > "$TMP/d/console.conf"
+CC="$CTL -c $TMP/d/console.conf correspondant"
+$CC add claire@ocapiat.test --name "Claire Martin" > "$TMP/cc.out" 2>&1
+check "correspondant add: an account, and an invitation queued" sh -c "[ $? -eq 0 ] &&
+	grep -q 'claire@ocapiat.test: account #1 (correspondant)' '$TMP/cc.out' && grep -q 'invitation queued' '$TMP/cc.out'"
+$CTL -c "$TMP/d/console.conf" outbox > "$TMP/cc-outbox.out"
+check "... the invitation waits in the outbox as a secret mail" grep -q "pending secret .*claire@ocapiat.test" "$TMP/cc-outbox.out"
+$CC add CLAIRE@ocapiat.test > "$TMP/cc2.out" 2>&1
+check "a second account for the same address (whatever its case) is refused" sh -c "[ $? -eq 1 ] &&
+	grep -q 'CLAIRE@ocapiat.test has an account already' '$TMP/cc2.out'"
+echo 'court' | $CC add admin@ocapiat.test --admin --password-stdin > "$TMP/cc3.out" 2>&1
+check "--password-stdin refuses a weak password" sh -c "[ $? -eq 1 ] && grep -q 'too weak' '$TMP/cc3.out'"
+echo 'une phrase de passe 42' | $CC password admin@ocapiat.test > "$TMP/cc4.out" 2>&1
+check "... and sets a strong one" sh -c "[ $? -eq 0 ] && grep -q 'admin@ocapiat.test: password set' '$TMP/cc4.out'"
+check "the store keeps an argon2id hash, never the password" sh -c "! grep -qa 'une phrase de passe' '$TMP/d/console.sqlite' '$TMP/d/console.sqlite-wal' 2> /dev/null &&
+	python3 -c \"import sqlite3,sys; h=sqlite3.connect('$TMP/d/console.sqlite').execute('SELECT password_hash FROM correspondants WHERE email=?',('admin@ocapiat.test',)).fetchone()[0]; sys.exit(0 if h.startswith('\$argon2id\$') else 1)\""
+$CC disable claire@ocapiat.test > /dev/null && $CC reset-2fa admin@ocapiat.test > /dev/null && $CC list > "$TMP/cc-list.out"
+check "correspondant list: role, state, password, second factor" sh -c "
+	grep -qE '^admin@ocapiat.test +admin +active +password +- +admin@ocapiat.test' '$TMP/cc-list.out' &&
+	grep -qE '^claire@ocapiat.test +correspondant +disabled +invited +- +Claire Martin' '$TMP/cc-list.out'"
+$CC disable nobody@ocapiat.test > "$TMP/cc5.out" 2>&1
+check "an unknown address is said so" sh -c "[ $? -eq 1 ] && grep -q 'no account for nobody@ocapiat.test' '$TMP/cc5.out'"
+$CTL -c "$TMP/d/console.conf" audit > "$TMP/cc-audit.out"
+check "each change is audited" sh -c "grep -q 'correspondant_add .*claire@ocapiat.test' '$TMP/cc-audit.out' &&
+	grep -q 'correspondant_disable .*claire@ocapiat.test' '$TMP/cc-audit.out' && grep -q 'correspondant_reset_2fa' '$TMP/cc-audit.out'"
+
 echo "$passed passed, $failures failed"
 test "$failures" -eq 0
