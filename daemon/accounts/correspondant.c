@@ -233,7 +233,12 @@ clear_totp(struct store *st, int64_t id, int64_t now, const void *arg)
 static int
 set_disabled(struct store *st, int64_t id, int64_t now, const void *arg)
 {
-	return store_correspondant_set_disabled(st, id, *(const bool *)arg, now);
+	bool disabled = *(const bool *)arg;
+	int rc = store_correspondant_set_disabled(st, id, disabled, now);
+	/* A disabled account is signed out at once, not at its next request. */
+	if (rc == 1 && disabled && store_console_sessions_delete_all(st, id) < 0)
+		rc = -1;
+	return rc;
 }
 
 int

@@ -215,7 +215,8 @@
 	"  expires INTEGER NOT NULL);"
 
 /* The correspondants' console (issue 11): its accounts (argon2id password hashes only,
- * the TOTP secret of a second factor), the failed logins its rate limits count, and the
+ * the TOTP secret of a second factor), their sessions (the cookie's token and the CSRF
+ * token as BLAKE2b hashes only), the failed logins its rate limits count, and the
  * purpose of a single-use token (a password reset link, a console invitation), so that
  * one kind of link never opens the other's page. */
 #define SQL_CONSOLE \
@@ -224,6 +225,11 @@
 	"  id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE COLLATE NOCASE, name TEXT NOT NULL," \
 	"  role TEXT NOT NULL, password_hash TEXT, totp_secret TEXT, disabled INTEGER NOT NULL DEFAULT 0," \
 	"  created INTEGER NOT NULL, updated INTEGER NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS console_sessions (" \
+	"  token_hash TEXT PRIMARY KEY," \
+	"  correspondant_id INTEGER NOT NULL REFERENCES correspondants (id) ON DELETE CASCADE," \
+	"  csrf_hash TEXT NOT NULL, address TEXT NOT NULL, created INTEGER NOT NULL, last_seen INTEGER NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS console_sessions_correspondant ON console_sessions (correspondant_id);" \
 	"CREATE TABLE IF NOT EXISTS console_login_failures (" \
 	"  address TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE, at INTEGER NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS console_login_failures_at ON console_login_failures (at);"

@@ -506,6 +506,24 @@ int store_correspondants_each(struct store *store, store_correspondant_fn fn, vo
 int store_correspondant_set_password(struct store *store, int64_t id, const char *hash, int64_t now);
 int store_correspondant_set_totp(struct store *store, int64_t id, const char *secret, int64_t now);
 int store_correspondant_set_disabled(struct store *store, int64_t id, bool disabled, int64_t now);
+/* A session of correspondant id, known by the hashes of its cookie token and CSRF token. */
+int store_console_session_add(struct store *store, const char *token_hash, int64_t correspondant_id,
+			      const char *csrf_hash, const char *address, int64_t now);
+/* The session of token_hash with its account, if the account is not disabled, the
+ * session was used at or after idle_since and created at or after created_since: 1 (its
+ * last use set to now), 0 when not (an expired one is removed), -1. */
+struct console_session_row {
+	int64_t correspondant_id;
+	char *csrf_hash;
+	struct correspondant_row account;
+};
+void console_session_row_clear(struct console_session_row *row);
+int store_console_session_use(struct store *store, const char *token_hash, int64_t idle_since, int64_t created_since,
+			      int64_t now, struct console_session_row *row);
+/* Removes one session (sign-out), or every session of an account (sign-out everywhere,
+ * a disabled account). Returns how many, or -1. */
+int store_console_session_delete(struct store *store, const char *token_hash);
+int store_console_sessions_delete_all(struct store *store, int64_t correspondant_id);
 /* A failed login from address for email at now (rows older than a day go at the same time). */
 int store_login_failure_add(struct store *store, const char *address, const char *email, int64_t now);
 /* Failed logins at or after since from address (NULL: any) for email (NULL: any), -1. */
