@@ -214,6 +214,24 @@
 	"  conversation_id INTEGER NOT NULL REFERENCES chat_conversations (id) ON DELETE CASCADE," \
 	"  expires INTEGER NOT NULL);"
 
+/* The console's search over the messages' subjects and texts (SQLite FTS5, words
+ * without their accents or case), kept in step with messages by triggers. A message's
+ * row is written empty and completed once its secrets are removed, so the index only
+ * ever holds what the thread keeps; the purge rewrites it (optimize) so that nothing
+ * purged lingers in its segments. */
+#define SQL_MESSAGES_SEARCH \
+	"CREATE VIRTUAL TABLE IF NOT EXISTS messages_search USING fts5(subject, body, content = 'messages'," \
+	"  content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2');" \
+	"CREATE TRIGGER IF NOT EXISTS messages_search_insert AFTER INSERT ON messages BEGIN" \
+	"  INSERT INTO messages_search (rowid, subject, body) VALUES (new.id, new.subject, new.body); END;" \
+	"CREATE TRIGGER IF NOT EXISTS messages_search_delete AFTER DELETE ON messages BEGIN" \
+	"  INSERT INTO messages_search (messages_search, rowid, subject, body) VALUES ('delete', old.id, old.subject, old.body);" \
+	"  END;" \
+	"CREATE TRIGGER IF NOT EXISTS messages_search_update AFTER UPDATE OF subject, body ON messages BEGIN" \
+	"  INSERT INTO messages_search (messages_search, rowid, subject, body) VALUES ('delete', old.id, old.subject, old.body);" \
+	"  INSERT INTO messages_search (rowid, subject, body) VALUES (new.id, new.subject, new.body); END;" \
+	"INSERT INTO messages_search (messages_search) VALUES ('rebuild');"
+
 /* The correspondants' console (issue 11): its accounts (argon2id password hashes only,
  * the TOTP secret of a second factor), their sessions (the cookie's token and the CSRF
  * token as BLAKE2b hashes only), the failed logins its rate limits count, and the
@@ -232,7 +250,9 @@
 	"CREATE INDEX IF NOT EXISTS console_sessions_correspondant ON console_sessions (correspondant_id);" \
 	"CREATE TABLE IF NOT EXISTS console_login_failures (" \
 	"  address TEXT NOT NULL, email TEXT NOT NULL COLLATE NOCASE, at INTEGER NOT NULL);" \
-	"CREATE INDEX IF NOT EXISTS console_login_failures_at ON console_login_failures (at);"
+	"CREATE INDEX IF NOT EXISTS console_login_failures_at ON console_login_failures (at);" \
+	SQL_MESSAGES_SEARCH
+
 
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER

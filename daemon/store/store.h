@@ -140,6 +140,28 @@ int store_message_complete(struct store *store, int64_t id, const struct message
 /* Calls fn for each thread, newest first; state NULL for every state. */
 typedef int (*store_thread_fn)(const struct thread_row *row, void *user);
 int store_threads_each(struct store *store, const char *state, store_thread_fn fn, void *user);
+/* The correspondants' console's views of the threads: to handle (the queue: a person is
+ * wanted, nobody holds it), the person's own, the assistant's (it answers them), all. */
+enum console_view { VIEW_TO_HANDLE, VIEW_MINE, VIEW_ASSISTANT, VIEW_ALL };
+struct console_filter {
+	enum console_view view;
+	const char *person;     /* VIEW_MINE: whose */
+	const char *channel;    /* "mail", "chat", or NULL for both */
+	const char *state;      /* a thread state's name, or NULL */
+	const char *intent;     /* NULL: any */
+	const char *search;     /* words all found in a message of the thread (subject or text,
+				 * without accents or case), NULL: no search */
+	int64_t limit, offset;  /* limit 0: 50 */
+};
+/* Calls fn for each thread of the view that passes the filter, newest activity first.
+ * The search is words, not a query language: anything typed is searched as words. */
+int store_console_threads(struct store *store, const struct console_filter *filter, store_thread_fn fn, void *user);
+/* How many threads each view holds (for person's own). */
+struct console_counts {
+	int64_t to_handle, mine, assistant, all;
+};
+int store_console_counts(struct store *store, const char *person, struct console_counts *counts);
+
 /* Calls fn for each message of a thread, oldest first. Strings are borrowed for the call. */
 typedef int (*store_message_fn)(const struct message_row *message, int64_t at, void *user);
 int store_messages_each(struct store *store, int64_t thread_id, store_message_fn fn, void *user);

@@ -260,6 +260,9 @@ store_purge(struct store *st, int64_t before, struct purge_counts *counts)
 	    store_exec(st, "DELETE FROM reset_tokens WHERE expires < ?", "i", before) < 0 ||
 	    /* Chat sessions that never got a message (a thread's go with it, by cascade). */
 	    store_exec(st, "DELETE FROM chat_conversations WHERE thread_id IS NULL AND expires < ?", "i", before) < 0 ||
+	    /* The search index rewritten, so that what was purged is in none of its segments. */
+	    store_exec(st, "INSERT INTO messages_search (messages_search) VALUES ('optimize')", "") < 0 ||
+	    store_exec(st, "DELETE FROM console_login_failures WHERE at < ?", "i", before) < 0 ||
 	    store_commit(st) < 0)
 		goto fail;
 	return 0;

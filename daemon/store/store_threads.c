@@ -183,6 +183,78 @@ store_threads_each(struct store *st, const char *state, store_thread_fn fn, void
 			      thread_adapter, &e);
 }
 
+/* The words of what a person typed as an FTS5 query: each word a quoted string (quotes
+ * doubled), all of them required; NULL when it holds no word. Never a syntax error, and no
+ * operator (NEAR, OR, column filters) gets through. */
+static char *
+search_words(const char *typed)
+{
+	struct strbuf sb = {0};
+	for (const char *p = typed; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		size_t n = strcspn(p, " \t\r\n");
+		if (n == 0)
+			break;
+		if (sb.len > 0)
+			strbuf_addc(&sb, ' ');
+		strbuf_addc(&sb, '"');
+		for (size_t i = 0; i < n; i++) {
+			if (p[i] == '"')
+				strbuf_addc(&sb, '"');
+			strbuf_addc(&sb, p[i]);
+		}
+		strbuf_addc(&sb, '"');
+		p += n;
+	}
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
+}
+
+/* Who holds a thread in each view: ?1 the view, ?2 the person. */
+#define VIEW_CONDITION \
+	"((?1 = 0 AND t.owner = 'queue') OR (?1 = 1 AND t.owner = 'person' AND t.owner_person = ?2)" \
+	" OR (?1 = 2 AND t.owner = 'bot') OR ?1 = 3)"
+
+int
+store_console_threads(struct store *st, const struct console_filter *f, store_thread_fn fn, void *user)
+{
+	char *words = f->search != NULL ? search_words(f->search) : NULL;
+	if (f->search != NULL && words == NULL)
+		return 0;  /* blanks only: nothing is found */
+	struct store_each e = { (void (*)(void))fn, user };
+	int rc = store_each_row(st,
+				store_prepare(st,
+					      "SELECT " THREAD_COLUMNS " FROM threads t WHERE " VIEW_CONDITION
+					      " AND (?3 IS NULL OR t.channel = ?3) AND (?4 IS NULL OR t.state = ?4)"
+					      " AND (?5 IS NULL OR t.intent = ?5)"
+					      " AND (?6 IS NULL OR t.id IN (SELECT m.thread_id FROM messages m"
+					      "  WHERE m.id IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?6)))"
+					      " ORDER BY t.updated DESC, t.id DESC LIMIT ?7 OFFSET ?8",
+					      "isssssii", (int64_t)f->view, f->person, f->channel, f->state, f->intent, words,
+					      f->limit > 0 ? f->limit : 50, f->offset > 0 ? f->offset : 0),
+				thread_adapter, &e);
+	free(words);
+	return rc;
+}
+
+int
+store_console_counts(struct store *st, const char *person, struct console_counts *c)
+{
+	sqlite3_stmt *stmt = store_prepare(st,
+					   "SELECT count(*) FILTER (WHERE owner = 'queue'),"
+					   " count(*) FILTER (WHERE owner = 'person' AND owner_person = ?1),"
+					   " count(*) FILTER (WHERE owner = 'bot'), count(*) FROM threads",
+					   "s", person);
+	if (stmt == NULL)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*c = (struct console_counts){ sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+					      sqlite3_column_int64(stmt, 2), sqlite3_column_int64(stmt, 3) };
+	store_finish(st, stmt);
+	return rc == SQLITE_ROW ? 0 : store_fail(st);
+}
+
 int64_t
 store_message_add(struct store *st, const struct message_row *m)
 {
