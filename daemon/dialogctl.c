@@ -417,7 +417,7 @@ cmd_check(const struct engine *e, const struct config *cfg)
 	       lexicon_entry_count(e->lexicon), lexicon_known_word_count(e->lexicon));
 	printf("  faq-data:  %zu entries\n", faq_count(e->faq));
 	printf("  templates: %zu\n", templates_count(e->templates));
-	printf("  mail-rules: %zu markers\n", markers);
+	printf("  autoreply markers: %zu\n", markers);
 	return 0;
 }
 

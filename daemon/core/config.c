@@ -130,7 +130,7 @@ static const struct config_key {
 	B("rules", "autoreply_markers", rule_autoreply_markers, "yes",
 	  "mail whose subject or first lines match markers_file (out-of-office replies, read receipts, challenge-response) goes to a person silently"),
 	S("rules", "markers_file", markers_file, NULL,
-	  "the markers of autoreply_markers, one per line (unset: mail-rules/autoreply.tsv of the data folder)"),
+	  "the markers of autoreply_markers, one per line (unset: intents/autoreply.tsv of the data folder)"),
 	B("rules", "spam_verdicts", rule_spam_verdicts, "yes",
 	  "mail the receiving MTA marked as spam (X-Spam-Flag: YES, X-Spam-Status: Yes, X-Spam: Yes, X-Rspamd-Action: reject, add header or rewrite subject) goes to a person silently"),
 	N("security", "reminder_limit", reminder_limit, "3",

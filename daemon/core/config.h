@@ -56,7 +56,7 @@ struct config {
 	bool rule_auto_submitted, rule_precedence, rule_list_headers, rule_autoreply_headers,
 		rule_auto_response_suppress, rule_empty_return_path, rule_robot_senders, rule_reports, rule_own_mail,
 		rule_list_senders, rule_autoreply_markers, rule_spam_verdicts;
-	char *markers_file;     /* [rules] markers_file: NULL = DATA/mail-rules/autoreply.tsv */
+	char *markers_file;     /* [rules] markers_file: NULL = DATA/intents/autoreply.tsv */
 
 	char *web_listen;       /* [web] listen: host:port for the chat, the console, the reset page */
 	char *web_public_url;   /* [web] public_url: base of the links in mails */

@@ -1,8 +1,8 @@
 /* mail_markers — the subjects and body sentences that mark a mail written by a program
  * when no header says so: out-of-office replies in Outlook's, Exchange's and Lotus Notes'
  * languages, read receipts, delivery notices, challenge-response systems. Read from a
- * data file an operator extends (mail-rules/autoreply.tsv, its format in
- * mail-rules/README.md); used by mail_policy. Lower layer: never logs.
+ * data file an operator extends (intents/autoreply.tsv, its format in
+ * intents/autoreply.md); used by mail_policy. Lower layer: never logs.
  * Threads: loaded once by the main thread, then read-only and shared by every thread. */
 #ifndef DIALOGD_MAIL_MARKERS_H
 #define DIALOGD_MAIL_MARKERS_H

@@ -151,12 +151,11 @@ mail_setup_load_markers(struct mail_setup *m, const struct config *cfg, const ch
 	if (!cfg->rule_autoreply_markers)
 		return 0;
 	char *path = cfg->markers_file != NULL ? xstrdup(cfg->markers_file)
-		     : xasprintf("%s/mail-rules/autoreply.tsv", data_dir);
+		     : xasprintf("%s/intents/autoreply.tsv", data_dir);
 	if (cfg->markers_file == NULL && access(path, F_OK) < 0 && errno == ENOENT) {
-		/* A data folder of its own made before mail-rules/ existed (intents, FAQ and
-		 * templates only): the installed markers, rather than none or a refusal. */
+		/* A data folder of its own made before intents/autoreply.tsv existed: the installed markers, rather than none or a refusal. */
 		free(path);
-		path = xasprintf("%s/mail-rules/autoreply.tsv", engine_default_data_dir());
+		path = xasprintf("%s/intents/autoreply.tsv", engine_default_data_dir());
 	}
 	char *err = NULL;
 	struct mail_markers *markers = mail_markers_load(path, &err);

@@ -29,7 +29,7 @@ struct mail_setup {
  * cannot be used); m is to be cleared either way. */
 int mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r);
 /* Loads the markers of [rules] autoreply_markers: cfg's markers_file, else
- * data_dir/mail-rules/autoreply.tsv (nothing when the rule is off). Returns 0, or -1 with
+ * data_dir/intents/autoreply.tsv (nothing when the rule is off). Returns 0, or -1 with
  * *error_r (every bad line, "file:line: message"). Read once, at start. */
 int mail_setup_load_markers(struct mail_setup *m, const struct config *cfg, const char *data_dir, char **error_r);
 /* Only what the no-reply rules need, no secret read (dialogctl classify --eml and check):

@@ -1,6 +1,6 @@
 /* Fuzz target: any bytes as a raw e-mail, through what dialogd does with one before the
  * store: mail_key, mail_parse (libetpan MIME, charsets, HTML), mail_question_text, the
- * dossier number finder and the no-reply rules (with mail-rules/autoreply.tsv's markers). Must never crash, leak or read out of bounds; every string out
+ * dossier number finder and the no-reply rules (with intents/autoreply.tsv's markers). Must never crash, leak or read out of bounds; every string out
  * must be valid UTF-8 without CR.
  * Build: ./configure --enable-fuzzers CC=clang CFLAGS=-fsanitize=fuzzer-no-link,address,undefined
  *        && make tests/fuzz/fuzz_mail
@@ -65,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		policy.own_domain = "ocapiat.test";
 		if (markers == NULL) {
 			char *merr = NULL;
-			markers = mail_markers_load(DIALOGD_SOURCE_DIR "/mail-rules/autoreply.tsv", &merr);
+			markers = mail_markers_load(DIALOGD_SOURCE_DIR "/intents/autoreply.tsv", &merr);
 			if (markers == NULL)
 				abort();  /* the installed markers must load */
 		}

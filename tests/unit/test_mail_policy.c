@@ -1,6 +1,6 @@
 /* Tests of mail_policy: each rule fires, stays silent when switched off, and a normal mail
  * passes; the ServiceNow and Outlook cases; header names in any case; robot Return-Paths,
- * list software, spam verdicts and the subject markers of mail-rules/autoreply.tsv, each
+ * list software, spam verdicts and the subject markers of intents/autoreply.tsv, each
  * with mails of people that look alike and must still be answered. Mails are built by
  * hand (struct parsed_mail), independent of mail_parse. */
 #include "autoconf.h"
@@ -639,9 +639,9 @@ static struct mail_markers *
 load_markers(void)
 {
 	char *err = NULL;
-	struct mail_markers *mm = mail_markers_load(DIALOGD_SOURCE_DIR "/mail-rules/autoreply.tsv", &err);
+	struct mail_markers *mm = mail_markers_load(DIALOGD_SOURCE_DIR "/intents/autoreply.tsv", &err);
 	if (mm == NULL)
-		fail_msg("mail-rules/autoreply.tsv: %s", err);
+		fail_msg("intents/autoreply.tsv: %s", err);
 	return mm;
 }
 
