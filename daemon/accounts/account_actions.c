@@ -59,6 +59,15 @@ thread_for(struct actor *a, const char *to, const char *subject, const char *int
 				   "sent to the address on file at another requester's request");
 }
 
+/* When a mail to an address on file may leave: mail_delay after now, so that the
+ * requester's reply, queued before, is relayed by the MTA first and alone; the same MTA
+ * busy with a second mail only when an account exists would delay it by a few ms. */
+static int64_t
+on_file_not_before(const struct actor *a)
+{
+	return a->s->mail_delay > 0 ? (int64_t)time(NULL) + (int64_t)a->s->mail_delay : 0;
+}
+
 static int
 send_to_file(struct actor *a, const char *intent, enum outbox_kind kind, const char *to, const char *subject,
 	     const char *body, const char *history)
@@ -67,7 +76,7 @@ send_to_file(struct actor *a, const char *intent, enum outbox_kind kind, const c
 	if (thread < 0)
 		return -1;
 	struct outbound o = { .thread_id = thread, .kind = kind, .to = to, .subject = subject, .body = body,
-			      .history_body = history };
+			      .history_body = history, .not_before = on_file_not_before(a) };
 	int rc = outbound_queue(&a->s->notify.sender, a->st, &o);
 	if (rc > 0)
 		a->queued++;
@@ -511,7 +520,8 @@ mail_status_to_file(struct actor *a, const struct directory_dossier *d)
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < d->email_count; i++) {
 		char *body = dialog_mail_envelope(a->e, status, "", OUTPUT_TEXT);
-		struct outbound o = { .kind = OUTBOX_ACTION, .to = d->emails[i], .subject = subject, .body = body };
+		struct outbound o = { .kind = OUTBOX_ACTION, .to = d->emails[i], .subject = subject, .body = body,
+				      .not_before = on_file_not_before(a) };
 		o.thread_id = store_thread_create(a->st, "mail", d->emails[i], subject, THREAD_ANSWERED, "dossier_status",
 						  "status sent at another address's request");
 		int q = o.thread_id < 0 ? -1 : outbound_queue(&a->s->notify.sender, a->st, &o);

@@ -34,6 +34,9 @@ struct action_settings {
 	unsigned long status_limit;     /* dossier status look-ups per address and hour */
 	unsigned long reset_limit;      /* password resets per address, and per account, and hour */
 	unsigned long reset_ttl;        /* seconds a reset link is valid */
+	unsigned long mail_delay;       /* seconds a mail to an address on file waits in the
+					 * outbox ([security] secret_mail_delay): the requester's
+					 * reply, queued before, reaches the MTA first and alone */
 	unsigned long code_attempts;    /* chat: wrong one-time codes before the code is void */
 	unsigned long code_ttl;         /* chat: seconds a one-time code is valid */
 	const char *public_url;         /* base of the reset links ([web] public_url) */

@@ -144,6 +144,8 @@ static const struct config_key {
 	N("security", "reset_limit", reset_limit, "3",
 	  "password resets per requester address and per account and hour; beyond, the same reply and nothing sent"),
 	N("security", "reset_ttl", reset_ttl, "1800", "seconds a password reset link stays valid"),
+	N("security", "secret_mail_delay", secret_mail_delay, "3",
+	  "seconds a mail to an address on file (reset link, identifier reminder, one-time code, dossier status) waits after the requester's reply, so that it never delays that reply at the mail server (0: none, at most 3600)"),
 	N("security", "code_attempts", code_attempts, "5",
 	  "chat: wrong one-time codes accepted before the code is void (per code)"),
 	N("security", "code_ttl", code_ttl, "600", "chat: seconds a one-time code stays valid"),
@@ -417,6 +419,8 @@ check_values(const struct config *cfg, const char *path, struct strbuf *errors)
 		strbuf_addf(errors, "%s: [directory] timeout and connect_timeout must be at least 1 (second)\n", path);
 	if (cfg->reset_ttl < 60 || cfg->code_ttl < 60)
 		strbuf_addf(errors, "%s: [security] reset_ttl and code_ttl must be at least 60 (seconds)\n", path);
+	if (cfg->secret_mail_delay > 3600)
+		strbuf_addf(errors, "%s: [security] secret_mail_delay must be at most 3600 (seconds)\n", path);
 	if (cfg->code_attempts < 1)
 		strbuf_addf(errors, "%s: [security] code_attempts must be at least 1\n", path);
 	for (const char *k = cfg->imap_done_keyword; *k; k++)

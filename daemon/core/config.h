@@ -71,6 +71,7 @@ struct config {
 	char *chat_identity_secret, *chat_identity_secret_file; /* [chat]: the extranet's HS256 secret */
 	unsigned long chat_identity_max_ttl;
 	unsigned long reset_limit, reset_ttl;   /* [security] */
+	unsigned long secret_mail_delay;        /* [security]: seconds an account mail waits after the reply */
 	unsigned long code_attempts, code_ttl;  /* [security] */
 	char *directory_backend;        /* [directory] backend: sqlite or http */
 	char *directory_url, *directory_user, *directory_password, *directory_password_file, *directory_api_key_file;

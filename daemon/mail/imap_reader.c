@@ -370,8 +370,11 @@ refused_again(struct imap_reader *r, uint32_t uid, const char *why, double now)
 }
 
 /* The account work the turns left for after their replies (conversation/deferred.h),
- * once those replies are queued and the sender woken: a request for an existing account
- * is answered as fast as one for none. A store error leaves it for the next message. */
+ * once the replies of the whole batch are queued and the sender woken: a request for an
+ * existing account is answered as fast as one for none, and so is every other mail of
+ * the batch (the work done for one writer's account never delays the next writer's
+ * reply). Run at the start of each pass, before looking for new mail. A store error
+ * leaves it for the next pass. */
 /* How long the account work waits for the replies of its requests to leave. */
 #define REPLY_WAIT_MS 1000
 
@@ -440,7 +443,6 @@ process_message(struct imap_reader *r, uint32_t uid, int got, char *raw, size_t 
 	if (res.queued > 0)
 		smtp_sender_wake(r->sender);
 	mail_result_clear(&res);
-	run_deferred(r);
 	return STEP_OK;
 }
 
@@ -450,7 +452,7 @@ process_new(struct imap_reader *r, ssize_t *found_r)
 {
 	*found_r = 0;
 	uint32_t last_uid;
-	run_deferred(r);  /* what a stop or a crash left pending */
+	run_deferred(r);  /* the previous batch's, or what a stop or a crash left pending */
 	if (resume_point(r, &last_uid) != STEP_OK)
 		return STEP_STORE;
 	uint32_t *uids = NULL;

@@ -47,6 +47,7 @@ actions_from_config(struct mail_setup *m, const struct config *cfg)
 	as->status_limit = cfg->status_limit;
 	as->reset_limit = cfg->reset_limit;
 	as->reset_ttl = cfg->reset_ttl;
+	as->mail_delay = cfg->secret_mail_delay;
 	as->code_attempts = cfg->code_attempts;
 	as->code_ttl = cfg->code_ttl;
 	as->public_url = cfg->web_public_url;

@@ -33,7 +33,7 @@ outbound_queue(const struct sender_identity *s, struct store *st, const struct o
 		.decision = outbox_kind_name(o->kind),
 	};
 	int rc = (!o->no_history && store_message_add(st, &row) < 0) ||
-			 store_outbox_add(st, o->thread_id, o->kind, message_id, s->address, o->to, raw) < 0
+			 store_outbox_add_at(st, o->thread_id, o->kind, message_id, s->address, o->to, raw, o->not_before) < 0
 		 ? -1 : 1;
 	/* The raw text of a secret mail is in the outbox until sent; no other copy stays in memory. */
 	if (o->kind == OUTBOX_SECRET)

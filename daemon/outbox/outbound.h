@@ -31,6 +31,7 @@ struct outbound {
 	const char *in_reply_to;
 	const char *const *references;
 	size_t reference_count;
+	int64_t not_before;             /* seconds since the epoch it waits for in the outbox; 0: none */
 };
 
 /* Returns 1 when queued, 0 when there is no usable address to send to, -1 on a store error. */

@@ -206,8 +206,13 @@ struct outbox_row {
 };
 void outbox_row_clear(struct outbox_row *row);
 
+/* Queues a mail to send now. Returns its id or -1. */
 int64_t store_outbox_add(struct store *store, int64_t thread_id, enum outbox_kind kind, const char *message_id,
 			 const char *mail_from, const char *recipient, const char *raw);
+/* The same, not sent before not_before (seconds since the epoch; in the past or 0: now):
+ * store_outbox_next hands out every entry due earlier first. */
+int64_t store_outbox_add_at(struct store *store, int64_t thread_id, enum outbox_kind kind, const char *message_id,
+			    const char *mail_from, const char *recipient, const char *raw, int64_t not_before);
 /* The pending entry due first at or before now. Returns 1 with *row, 0 when none is due
  * (then *next_due_r is the earliest future due time, or 0), -1 on error. */
 int store_outbox_next(struct store *store, int64_t now, struct outbox_row *row, int64_t *next_due_r);

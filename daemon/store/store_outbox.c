@@ -50,17 +50,24 @@ outbox_row_clear(struct outbox_row *row)
 }
 
 int64_t
-store_outbox_add(struct store *st, int64_t thread_id, enum outbox_kind kind, const char *message_id,
-		 const char *mail_from, const char *recipient, const char *raw)
+store_outbox_add_at(struct store *st, int64_t thread_id, enum outbox_kind kind, const char *message_id,
+		    const char *mail_from, const char *recipient, const char *raw, int64_t not_before)
 {
 	int64_t now = store_now_seconds();
 	if (store_exec(st,
 		       "INSERT INTO outbox (thread_id, kind, message_id, mail_from, recipient, raw, state, next_attempt, created)"
 		       " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-		       "isssssii", thread_id, outbox_kind_name(kind), message_id, mail_from, recipient, raw, now,
-		       now) < 0)
+		       "isssssii", thread_id, outbox_kind_name(kind), message_id, mail_from, recipient, raw,
+		       not_before > now ? not_before : now, now) < 0)
 		return -1;
 	return sqlite3_last_insert_rowid(st->db);
+}
+
+int64_t
+store_outbox_add(struct store *st, int64_t thread_id, enum outbox_kind kind, const char *message_id,
+		 const char *mail_from, const char *recipient, const char *raw)
+{
+	return store_outbox_add_at(st, thread_id, kind, message_id, mail_from, recipient, raw, 0);
 }
 
 #define OUTBOX_COLUMNS \

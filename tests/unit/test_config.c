@@ -11,6 +11,7 @@ test_defaults_and_values(void **state)
 	config_init(&cfg);
 	assert_true(cfg.min_confidence == 0.60);
 	assert_null(cfg.data_dir);
+	assert_int_equal(cfg.secret_mail_delay, 3);
 	char *dir = make_temp_dir();
 	write_file(dir, "d.conf", "; comment\n[engine]\nmin_confidence = 0.7\nmin_margin=0.2\nsuggest_max_words = 6\n"
 		   "[paths]\ndata = /srv/dialogd\n");
@@ -21,6 +22,23 @@ test_defaults_and_values(void **state)
 	assert_true(cfg.min_margin == 0.2);
 	assert_int_equal(cfg.suggest_max_words, 6);
 	assert_string_equal(cfg.data_dir, "/srv/dialogd");
+	config_clear(&cfg);
+	free(path);
+	/* 0 sends the mail to the address on file right behind the reply; over an hour the
+	 * link would be near its end of life before it leaves. */
+	config_init(&cfg);
+	write_file(dir, "delay.conf", "[security]\nsecret_mail_delay = 0\n");
+	path = xasprintf("%s/delay.conf", dir);
+	assert_int_equal(config_load(&cfg, path, &err), 0);
+	assert_int_equal(cfg.secret_mail_delay, 0);
+	config_clear(&cfg);
+	free(path);
+	config_init(&cfg);
+	write_file(dir, "late.conf", "[security]\nsecret_mail_delay = 3601\n");
+	path = xasprintf("%s/late.conf", dir);
+	assert_int_equal(config_load(&cfg, path, &err), -1);
+	assert_non_null(strstr(err, "[security] secret_mail_delay must be at most 3600"));
+	free(err);
 	config_clear(&cfg);
 	free(path);
 	rm_rf(dir);

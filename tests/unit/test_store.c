@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <time.h>
 
 /* A reset link's token: 43 URL-safe base64 characters, as reset_token issues them. */
 #define TOKEN "Qm9uam91ci1jZWNpLWVzdC11bi1qZXRvbi1kZS10ZXN0"
@@ -90,6 +91,41 @@ test_sent_secret_leaves_no_copy_in_the_files(void **state)
 	assert_false(store_files_hold_token(t));
 	/* The other mail is intact. */
 	assert_int_equal(store_outbox_count(t->store, OUTBOX_PENDING), 40);
+}
+
+/* A mail held back (the link to an address on file, queued right after the reply it
+ * must not slow down): a reply queued later still leaves first, the held one is not
+ * handed out before its time, and the sender is told when to look again. */
+static void
+test_a_held_mail_leaves_after_the_replies(void **state)
+{
+	struct temp_store *t = *state;
+	int64_t now = (int64_t)time(NULL);
+	int64_t held = store_outbox_add_at(t->store, 0, OUTBOX_SECRET, "<secret@example.test>", "support@example.test",
+					   "holder@example.test", RAW_SECRET, now + 3);
+	int64_t reply = store_outbox_add(t->store, 0, OUTBOX_REPLY, "<reply@example.test>", "support@example.test",
+					 "a@example.test", "Subject: Re\r\n\r\nx\r\n");
+	assert_true(held > 0 && reply > held);
+	struct outbox_row row = {0};
+	int64_t next_due = -1;
+	assert_int_equal(store_outbox_next(t->store, now, &row, &next_due), 1);
+	assert_int_equal(row.id, reply);
+	outbox_row_clear(&row);
+	assert_int_equal(store_outbox_sent(t->store, reply, now), 0);
+	assert_int_equal(store_outbox_next(t->store, now + 2, &row, &next_due), 0);
+	assert_true(next_due >= now + 3 && next_due <= now + 4);  /* the clock may tick between the two */
+	assert_int_equal(store_outbox_next(t->store, next_due, &row, &next_due), 1);
+	assert_int_equal(row.id, held);
+	assert_int_equal(row.kind, OUTBOX_SECRET);
+	outbox_row_clear(&row);
+	/* A time already past is now: nothing is held for it. */
+	int64_t past = store_outbox_add_at(t->store, 0, OUTBOX_REPLY, "<old@example.test>", "support@example.test",
+					   "a@example.test", "Subject: Re\r\n\r\nx\r\n", 1);
+	assert_int_equal(store_outbox_sent(t->store, held, now), 0);
+	assert_int_equal(store_outbox_next(t->store, now + 1, &row, &next_due), 1);
+	assert_int_equal(row.id, past);
+	assert_true(row.next_attempt >= now);
+	outbox_row_clear(&row);
 }
 
 /* The secret already copied into the database file by an earlier checkpoint: emptying it
@@ -644,6 +680,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sent_secret_leaves_no_copy_in_the_files, temp_store_setup,
+						temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_a_held_mail_leaves_after_the_replies, temp_store_setup,
 						temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_checkpointed_secret_leaves_no_copy, temp_store_setup,
 						temp_store_teardown),

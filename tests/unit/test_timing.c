@@ -298,6 +298,53 @@ test_chat_dossier_code(void **state)
 	indistinguishable(state, "dossier code in the chat", chat_dossier_code);
 }
 
+/* The outbox as the SMTP sender reads it after a request by mail and its account work,
+ * with [security] secret_mail_delay = 3: the reply first, then nothing until the mail to
+ * the address on file is due 3 s later (the sender sleeps until then), then that mail. */
+static void
+reply_then_held(struct fixture *f, const char *question, enum outbox_kind held_kind)
+{
+	f->settings.actions.mail_delay = 3;
+	int64_t before = (int64_t)time(NULL);
+	mail_request(f, question, true, false);
+	struct outbox_row row = {0};
+	int64_t next_due = 0;
+	assert_int_equal(store_outbox_next(f->ts.store, before, &row, &next_due), 1);
+	assert_int_equal(row.kind, OUTBOX_REPLY);
+	assert_int_equal(store_outbox_sent(f->ts.store, row.id, before), 0);
+	outbox_row_clear(&row);
+	assert_int_equal(store_outbox_next(f->ts.store, before + 2, &row, &next_due), 0);
+	int64_t after = (int64_t)time(NULL);
+	assert_true(next_due >= before + 3 && next_due <= after + 3);
+	assert_int_equal(store_outbox_next(f->ts.store, next_due, &row, &next_due), 1);
+	assert_int_equal(row.kind, held_kind);
+	assert_string_equal(row.recipient, HOLDER);
+	assert_int_equal(store_outbox_sent(f->ts.store, row.id, next_due), 0);
+	outbox_row_clear(&row);
+	/* A miss has nothing held: its reply alone. */
+	mail_request(f, question, false, false);
+	int64_t now = (int64_t)time(NULL);
+	assert_int_equal(store_outbox_next(f->ts.store, now, &row, &next_due), 1);
+	assert_int_equal(row.kind, OUTBOX_REPLY);
+	assert_string_equal(row.recipient, STRANGER);
+	assert_int_equal(store_outbox_sent(f->ts.store, row.id, now), 0);
+	outbox_row_clear(&row);
+	assert_int_equal(store_outbox_next(f->ts.store, now + 3600, &row, &next_due), 0);
+	assert_int_equal(next_due, 0);
+}
+
+static void
+test_mail_reset_link_waits(void **state)
+{
+	reply_then_held(*state, "Bonjour, j'ai égaré mon mot de passe, pouvez-vous m'aider ?", OUTBOX_SECRET);
+}
+
+static void
+test_mail_reminder_waits(void **state)
+{
+	reply_then_held(*state, "Bonjour, j'ai oublié mon identifiant de connexion.", OUTBOX_ACTION);
+}
+
 int
 main(void)
 {
@@ -307,6 +354,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_chat_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_reminder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chat_dossier_code, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_reset_link_waits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mail_reminder_waits, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }
