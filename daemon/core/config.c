@@ -206,6 +206,13 @@ static const struct config_key {
 	  "file whose first line is the identity token secret (mode 0600)"),
 	N("chat", "identity_max_ttl", chat_identity_max_ttl, "900",
 	  "seconds ahead an identity token may expire at most; a token valid longer is refused"),
+	S("chat", "persistence", chat_persistence, "tab",
+	  "where the widget keeps a conversation on the visitor's device: tab (sessionStorage: it survives reloads and page "
+	  "changes in that tab, and ends with it) or browser (localStorage: shared by the site's tabs, which use one socket "
+	  "between them, until the visitor ends it)"),
+	N("chat", "retention_days", chat_retention_days, "365",
+	  "days a conversation is kept, as the widget's privacy line tells visitors; run dialogctl purge --older-than with "
+	  "the same number (a daily timer), which is what makes it true"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef P
@@ -466,6 +473,10 @@ check_chat_values(const struct config *cfg, const char *path, struct strbuf *err
 		p += n;
 		p += strspn(p, " \t");
 	}
+	if (strcmp(cfg->chat_persistence, "tab") != 0 && strcmp(cfg->chat_persistence, "browser") != 0)
+		strbuf_addf(errors, "%s: [chat] persistence: \"%s\" must be tab or browser\n", path, cfg->chat_persistence);
+	if (cfg->chat_retention_days < 1 || cfg->chat_retention_days > 3650)
+		strbuf_addf(errors, "%s: [chat] retention_days must be from 1 to 3650 (days)\n", path);
 	if (cfg->chat_session_ttl < 60)
 		strbuf_addf(errors, "%s: [chat] session_ttl must be at least 60 (seconds)\n", path);
 	if (cfg->chat_max_frame < 256 || cfg->chat_max_frame > 1048576)

@@ -206,11 +206,14 @@ write_headers(struct lws *wsi, struct web_session *s)
 {
 	unsigned char buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
 	const struct web_page *page = &s->page;
+	const char *type = page->content_type != NULL ? page->content_type : "text/html; charset=utf-8";
 	if (add_status(wsi, page->status, &p, end) ||
-	    (page->body != NULL && add_header(wsi, "content-type:", "text/html; charset=utf-8", &p, end)) ||
+	    (page->body != NULL && add_header(wsi, "content-type:", type, &p, end)) ||
 	    (page->status != 204 &&
 	     lws_add_http_header_content_length(wsi, s->head_only ? 0 : page->len, &p, end)) ||
-	    add_header(wsi, "cache-control:", "no-store", &p, end) ||
+	    add_header(wsi, "cache-control:", page->cache_control != NULL ? page->cache_control : "no-store", &p, end) ||
+	    (page->content_encoding != NULL && add_header(wsi, "content-encoding:", page->content_encoding, &p, end)) ||
+	    (page->vary != NULL && add_header(wsi, "vary:", page->vary, &p, end)) ||
 	    (page->allow != NULL && add_header(wsi, "allow:", page->allow, &p, end)) ||
 	    (s->close_after && add_header(wsi, "connection:", "close", &p, end)))
 		return -1;
@@ -347,7 +350,16 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 	if (status != 0)
 		return refuse(wsi, s, status, NULL);
 	const struct route *route = route_find(path, path_len);
-	if (route == NULL) {
+	const struct web_asset *asset = web_widget_find(&w->widget, path, (size_t)path_len);
+	if (asset != NULL && (method == METHOD_GET || method == METHOD_HEAD)) {
+		char accept[256];
+		/* A longer Accept-Encoding than this is no browser's: served uncompressed. */
+		bool gzip = lws_hdr_copy(wsi, accept, sizeof(accept), WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0 &&
+			    web_accepts_gzip(accept);
+		web_widget_page(asset, gzip, &s->page);
+	} else if (asset != NULL) {
+		error_page(w, 405, "GET", &s->page);
+	} else if (route == NULL) {
 		error_page(w, 404, NULL, &s->page);
 	} else if (method == METHOD_GET) {
 		route->get(w, wsi, s);
@@ -615,6 +627,7 @@ web_free(struct web *w)
 	/* lws sends LWS_CALLBACK_WSI_DESTROY for each connection it closes; whatever is left. */
 	web_front_free_all(w);
 	store_close(&w->store);
+	web_widget_free(&w->widget);
 	free(w->support_address);
 	free(w->store_path);
 	free(w->host);
@@ -639,7 +652,8 @@ web_bind(const struct web_settings *settings, char **error_r)
 	w->per_address = settings->connections_per_address ? (unsigned)settings->connections_per_address
 							   : WEB_CONNECTIONS_PER_ADDRESS;
 	w->protocols = protocols_join(settings->extra_protocols);
-	if (parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
+	if (web_widget_load(&w->widget, settings->data_dir, &settings->widget, error_r) < 0 ||
+	    parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
 		web_free(w);
 		return NULL;
 	}
@@ -725,8 +739,8 @@ web_start(struct web *w, char **error_r)
 		return -1;
 	}
 	w->thread_started = true;
-	log_info("web: listening on %s (reset page %s, at most %u connections)", w->address, RESET_PAGE_PATH,
-		 w->max_connections);
+	log_info("web: listening on %s (reset page %s, chat widget /widget.js version %s, at most %u connections)",
+		 w->address, RESET_PAGE_PATH, w->widget.version, w->max_connections);
 	return 0;
 }
 

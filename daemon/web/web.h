@@ -6,6 +6,8 @@
 #ifndef DIALOGD_WEB_H
 #define DIALOGD_WEB_H
 
+#include "web/web_widget.h"
+
 struct engine_holder;
 struct lws;
 struct lws_protocols;
@@ -20,6 +22,8 @@ struct web_settings {
 	 * body, and connections one address may hold ([web] header_timeout, body_timeout,
 	 * connections_per_address; 0: the defaults). */
 	unsigned long header_timeout, body_timeout, connections_per_address;
+	const char *data_dir;           /* the data folder: the widget's files are in templates/widget/ */
+	struct web_widget_settings widget;      /* what the widget's loader is told */
 	struct engine_holder *engine;   /* the pages' texts (its templates), read-locked while a
 					 * page is built: a reload swaps it (borrowed) */
 	/* WebSocket protocols served on the same port (the chat's, daemon/chat/chat_ws.h),

@@ -6,6 +6,7 @@
 #define DIALOGD_WEB_INTERNAL_H
 
 #include "web/reset_page.h"
+#include "web/web_widget.h"
 
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@ struct web {
 	struct store *store;            /* the web thread's own connection (opened before it starts) */
 	struct lws_protocols *protocols;        /* ours and the caller's (web_settings), for the vhost */
 	struct reset_page_settings reset;
+	struct web_widget widget;       /* the chat widget's files (read-only once started) */
 	struct engine_holder *engine;   /* the pages' texts (borrowed) */
 	char *support_address;
 	char *store_path;               /* opened by web_start, after web_bind */

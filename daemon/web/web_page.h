@@ -17,11 +17,17 @@ struct strbuf;
 struct template_var;
 struct templates;
 
-/* A reply: status and HTML. All memory belongs to the page (web_page_clear frees it). */
+/* A reply: status and body (HTML unless content_type says otherwise). The body and the
+ * log line belong to the page (web_page_clear frees them); the header values are static
+ * or outlive the reply. */
 struct web_page {
 	int status;             /* HTTP status code */
 	char *body;             /* the HTML, UTF-8; NULL for 204 */
 	size_t len;             /* bytes of body */
+	const char *content_type;       /* NULL: text/html; charset=utf-8 */
+	const char *cache_control;      /* NULL: no-store (every page but the widget's files) */
+	const char *content_encoding;   /* "gzip" for a compressed body, or NULL */
+	const char *vary;               /* the Vary header, or NULL for none */
 	const char *allow;      /* 405 only: the Allow header (static); NULL otherwise */
 	char *log_line;         /* what happened, for the operator's log (never a token or a
 				 * password), or NULL when there is nothing to say */
