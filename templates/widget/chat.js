@@ -509,8 +509,8 @@
     if (!window.confirm('Terminer cette conversation et l’effacer de cet appareil ?')) return;
     if (ready) ws.send(JSON.stringify({ type: 'end' }));
     if (channel) channel.postMessage({ t: 'wipe' });
-    wipe();
     closePanel();
+    wipe();
   });
 
   greet();
