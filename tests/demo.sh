@@ -82,6 +82,9 @@ Read the answers (JSON, one mail per line):
 See what dialogd did:
   $dialogctl -c $D/dialogd.conf threads      (then: thread N, outbox, status, audit)
   tail -f $D/dialogd.log
+The website chat widget: open http://127.0.0.1:$WEB_PORT/ in a browser (dialogd's home page
+carries it; a site embeds it with <script src="http://127.0.0.1:$WEB_PORT/widget.js" defer></script>
+once its origin is in [web] allowed_origins).
 Account actions on the fictional directory (tests/data/directory), by mail or in the chat:
   "j'ai égaré mon mot de passe" from j.moreau@scierie-des-combes.example: the reset link
   arrives in the catch-all mailbox and opens the page dialogd serves on 127.0.0.1:$WEB_PORT;

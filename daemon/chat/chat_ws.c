@@ -436,9 +436,10 @@ chat_ws_new(const struct chat_ws_settings *settings, char **error_r)
 {
 	struct chat_ws *ws = xcalloc(1, sizeof(*ws));
 	ws->s = *settings;
-	const char *allowed = settings->allowed_origins;
-	ws->allowed = allowed != NULL && allowed[strspn(allowed, " \t")] != '\0' ? xstrdup(allowed)
-										 : url_origin(settings->public_url);
+	/* dialogd's own origin always: its home page carries the widget. */
+	char *own = url_origin(settings->public_url != NULL ? settings->public_url : "");
+	ws->allowed = settings->allowed_origins != NULL ? xasprintf("%s %s", settings->allowed_origins, own) : xstrdup(own);
+	free(own);
 	if ((ws->store = store_open(settings->store_path, error_r)) == NULL ||
 	    (ws->dir = directory_open_for(settings->directory_http, ws->store, error_r)) == NULL) {
 		chat_ws_free(&ws);

@@ -29,7 +29,7 @@ struct chat_ws_settings {
 	const struct dialog_settings *dialog;
 	const struct directory_http_settings *directory_http;  /* NULL: the embedded directory */
 	struct engine_holder *engine;           /* read-locked for a turn or a text */
-	const char *public_url;                 /* [web] public_url: its origin when allowed_origins is unset */
+	const char *public_url;                 /* [web] public_url: its origin is always allowed */
 	const char *allowed_origins;            /* [web] allowed_origins, NULL or space-separated */
 	const char *trusted_proxies;            /* [web] trusted_proxies, NULL or space-separated */
 	unsigned long session_ttl, max_frame, max_text, max_errors;

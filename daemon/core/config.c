@@ -175,7 +175,7 @@ static const struct config_key {
 	  "connections one client address may hold at once (a reverse proxy on the same host counts as one address)"),
 	S("web", "allowed_origins", web_allowed_origins, NULL,
 	  "origins of the sites allowed to open the chat WebSocket (the pages embedding the widget), separated by spaces, "
-	  "e.g. https://www.ocapiat.fr https://extranet.ocapiat.fr; any other Origin gets 403 (unset: only the origin of public_url)"),
+	  "e.g. https://www.ocapiat.fr https://extranet.ocapiat.fr; any other Origin gets 403 (the origin of public_url, whose home page carries the widget, is always allowed)"),
 	S("web", "trusted_proxies", web_trusted_proxies, NULL,
 	  "numeric addresses of the reverse proxies in front of dialogd, separated by spaces (e.g. 127.0.0.1 ::1): for a chat "
 	  "connection from one of them, the client's address is the last one of its X-Forwarded-For header (per-address limits, "

@@ -201,6 +201,7 @@ static const struct {
 	{ "web_home_title", { "" } },
 	{ "web_home_text", { "" } },
 	{ "web_home_contact", { "address" } },
+	{ "web_home_chat", { "" } },
 	{ "web_error_400_title", { "" } },
 	{ "web_error_400_text", { "" } },
 	{ "web_error_404_title", { "" } },

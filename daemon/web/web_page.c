@@ -30,7 +30,7 @@ static const char style[] =
 	".erreur{padding:.75rem 1rem;background:#fdecea;border-left:4px solid #b3261e;color:#6f1812}"
 	".note{font-size:.9rem;color:#4a5a4c}";
 
-static char csp[256];
+static char csp[320];
 static pthread_once_t csp_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -40,10 +40,12 @@ csp_init(void)
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
 	crypto_hash_sha256(digest, (const unsigned char *)style, strlen(style));
 	sodium_bin2base64(b64, sizeof(b64), digest, sizeof(digest), sodium_base64_VARIANT_ORIGINAL);
-	/* img-src data: for the empty icon the pages name (no /favicon.ico request). */
+	/* img-src data: for the empty icon the pages name (no /favicon.ico request); 'self'
+	 * for the chat widget on the home page (its script, style and socket: dialogd serves
+	 * no other script). */
 	snprintf(csp, sizeof(csp),
-		 "default-src 'none'; style-src 'sha256-%s'; img-src data:; form-action 'self'; "
-		 "frame-ancestors 'none'; base-uri 'none'",
+		 "default-src 'none'; script-src 'self'; style-src 'sha256-%s' 'self'; connect-src 'self'; "
+		 "img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 		 b64);
 }
 
@@ -184,7 +186,10 @@ web_page_home(const struct templates *t, const char *support_address, struct web
 	struct template_var var = { "address", link.data, true };
 	web_page_add_text(&sb, t, "web_home_contact", &var, 1);
 	strbuf_free(&link);
-	strbuf_adds(&sb, "</p>\n");
+	strbuf_adds(&sb, "</p>\n<p>");
+	web_page_add_text(&sb, t, "web_home_chat", NULL, 0);
+	/* The chat widget, as a host page embeds it (same origin: the CSP's 'self'). */
+	strbuf_adds(&sb, "</p>\n<script src=\"/widget.js\" defer></script>\n");
 	web_page_end(&sb, 200, page);
 }
 

@@ -402,6 +402,19 @@ try {
   check(violations.length === 0, `the strict CSP is never violated${violations.length ? ': ' + violations.join('; ') : ''}`);
   check(problems.length === 0, `no console error, page error or failed request${problems.length ? ': ' + problems.join('; ') : ''}`);
 
+  // ---- dialogd's own home page carries the widget, under dialogd's own CSP ----
+  const home = await context.newPage();
+  watch(home);
+  await home.goto(DIALOGD_URL + '/');
+  await home.getByRole('button', { name: /Dialoguer avec OCAPIAT/ }).click();
+  const homeBox = home.getByRole('textbox', { name: 'Votre message' });
+  await homeBox.fill('Comment modifier mes coordonnées bancaires ?');
+  await homeBox.press('Enter');
+  await home.getByRole('log').locator('.msg.bot', { hasText: 'RIB' }).waitFor({ timeout: 10000 });
+  const homeCsp = await home.evaluate(() => window.__csp);
+  check(homeCsp.length === 0, `dialogd's home page carries the widget, answered under its own CSP${homeCsp.length ? ': ' + homeCsp.join('; ') : ''}`);
+  await home.close();
+
   // ---- [chat] persistence = browser: tabs share the conversation and one socket ----
   await stopDialogd();
   await writeConfig('browser');

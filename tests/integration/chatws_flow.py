@@ -262,6 +262,8 @@ a.close()
 check(refused(d, origin="https://evil.example") == 403, "a wrong Origin gets 403")
 check(refused(d, origin=None) == 403, "no Origin gets 403")
 check(refused(d, origin="https://www.ocapiat.fr") == "open", "the other allowed origin is accepted")
+check(refused(d, origin="https://assistance.ocapiat.test") == "open",
+      "dialogd's own origin ([web] public_url: its home page carries the widget) is accepted too")
 check(refused(d, protocol=None) == 403, "no subprotocol gets 403")
 check(refused(d, protocol="chat.v2") == 403, "a wrong subprotocol gets 403")
 check(refused(d, path="/autre") == 403, "another path gets 403")

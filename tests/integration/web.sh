@@ -90,8 +90,8 @@ check "the form is French, with both fields and the rule" sh -c "grep -q '<html 
 	grep -q 'au moins 12&nbsp;caractères' '$D/form.html'"
 check "the token is in the hidden field" has form "name=\"jeton\" value=\"$T\""
 check "content-type is HTML in UTF-8" header form 'content-type: text/html; charset=utf-8'
-check "Content-Security-Policy: default-src 'none', inline style by hash only" header form \
-	"content-security-policy: default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]*'; img-src data:; form-action 'self'; frame-ancestors 'none'"
+check "Content-Security-Policy: default-src 'none', inline style by hash only, dialogd's own scripts" header form \
+	"content-security-policy: default-src 'none'; script-src 'self'; style-src 'sha256-[A-Za-z0-9+/=]*' 'self'; connect-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'"
 check "Cache-Control: no-store" header form 'cache-control: no-store'
 check "Referrer-Policy: no-referrer (the token is in the URL)" header form 'referrer-policy: no-referrer'
 check "X-Frame-Options: DENY" header form 'x-frame-options: DENY'
