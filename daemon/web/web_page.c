@@ -61,6 +61,8 @@ web_page_clear(struct web_page *page)
 {
 	free(page->body);
 	free(page->log_line);
+	free(page->location);
+	free(page->set_cookie);
 	memset(page, 0, sizeof(*page));
 }
 

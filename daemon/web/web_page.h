@@ -17,9 +17,9 @@ struct strbuf;
 struct template_var;
 struct templates;
 
-/* A reply: status and body (HTML unless content_type says otherwise). The body and the
- * log line belong to the page (web_page_clear frees them); the header values are static
- * or outlive the reply. */
+/* A reply: status and body (HTML unless content_type says otherwise). The body, the log
+ * line, location and set_cookie belong to the page (web_page_clear frees them); the
+ * other header values are static or outlive the reply. */
 struct web_page {
 	int status;             /* HTTP status code */
 	char *body;             /* the HTML, UTF-8; NULL for 204 */
@@ -28,6 +28,8 @@ struct web_page {
 	const char *cache_control;      /* NULL: no-store (every page but the widget's files) */
 	const char *content_encoding;   /* "gzip" for a compressed body, or NULL */
 	const char *vary;               /* the Vary header, or NULL for none */
+	char *location;                 /* a redirection's target (303 See Other), or NULL */
+	char *set_cookie;               /* one Set-Cookie header's value, or NULL */
 	const char *allow;      /* 405 only: the Allow header (static); NULL otherwise */
 	char *log_line;         /* what happened, for the operator's log (never a token or a
 				 * password), or NULL when there is nothing to say */
