@@ -60,6 +60,9 @@ static const struct config_key {
 #define F(sec, name, field, doc) { sec, name, KEY_STRING, offsetof(struct config, field), NULL, doc, SECRET_FILE }
 #define N(sec, name, field, def, doc) { sec, name, KEY_NUMBER, offsetof(struct config, field), def, doc, SECRET_NONE }
 #define B(sec, name, field, def, doc) { sec, name, KEY_BOOL, offsetof(struct config, field), def, doc, SECRET_NONE }
+	N("store", "retention_days", store_retention_days, "365",
+	  "days a conversation (mail or chat) is kept after its last message, as the widget's privacy line tells visitors: "
+	  "what dialogctl purge removes when run without --older-than (run it daily: a cron job or systemd timer)"),
 	S("store", "path", store_path, "dialogd.sqlite",
 	  "SQLite file holding threads, messages, outbox and mailbox state (relative to the working folder)"),
 	S("imap", "url", imap_url, NULL, "support mailbox server, imap://host:port or imaps://host:port (unset: no mail is read)"),
@@ -210,9 +213,6 @@ static const struct config_key {
 	  "where the widget keeps a conversation on the visitor's device: tab (sessionStorage: it survives reloads and page "
 	  "changes in that tab, and ends with it) or browser (localStorage: shared by the site's tabs, which use one socket "
 	  "between them, until the visitor ends it)"),
-	N("chat", "retention_days", chat_retention_days, "365",
-	  "days a conversation is kept, as the widget's privacy line tells visitors; run dialogctl purge --older-than with "
-	  "the same number (a daily timer), which is what makes it true"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef P
@@ -475,8 +475,8 @@ check_chat_values(const struct config *cfg, const char *path, struct strbuf *err
 	}
 	if (strcmp(cfg->chat_persistence, "tab") != 0 && strcmp(cfg->chat_persistence, "browser") != 0)
 		strbuf_addf(errors, "%s: [chat] persistence: \"%s\" must be tab or browser\n", path, cfg->chat_persistence);
-	if (cfg->chat_retention_days < 1 || cfg->chat_retention_days > 3650)
-		strbuf_addf(errors, "%s: [chat] retention_days must be from 1 to 3650 (days)\n", path);
+	if (cfg->store_retention_days < 1 || cfg->store_retention_days > 36500)
+		strbuf_addf(errors, "%s: [store] retention_days must be from 1 to 36500 (days)\n", path);
 	if (cfg->chat_session_ttl < 60)
 		strbuf_addf(errors, "%s: [chat] session_ttl must be at least 60 (seconds)\n", path);
 	if (cfg->chat_max_frame < 256 || cfg->chat_max_frame > 1048576)

@@ -71,7 +71,7 @@ struct config {
 	char *chat_identity_secret, *chat_identity_secret_file; /* [chat]: the extranet's HS256 secret */
 	unsigned long chat_identity_max_ttl;
 	char *chat_persistence;         /* [chat] persistence: tab or browser (the widget's storage) */
-	unsigned long chat_retention_days;      /* [chat] retention_days: as the widget's privacy line says */
+	unsigned long store_retention_days;     /* [store] retention_days: what purge removes, as the widget says */
 	unsigned long reset_limit, reset_ttl;   /* [security] */
 	unsigned long secret_mail_delay;        /* [security]: seconds an account mail waits after the reply */
 	unsigned long code_attempts, code_ttl;  /* [security] */
