@@ -567,6 +567,7 @@ main(int argc, char **argv)
 	struct mail_setup setup = {0};
 	struct engine_holder holder = {0};
 	struct store *store = NULL;
+	int hold = -1;          /* the lock on the store while dialogd runs (store_hold) */
 	const char *dir = o.data_dir ? o.data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
 	/* As root (if started so) up to here; then as the user: for good with --check, which
 	 * binds nothing, else with root kept for the bind (see identity_assume). */
@@ -577,6 +578,13 @@ main(int argc, char **argv)
 	    (store = open_store(cfg.store_path)) == NULL)
 		goto out;
 	log_schema_upgrade(cfg.store_path, store_schema_upgraded_from(store));
+	/* Held while dialogd runs: `dialogctl restore` cannot replace the store under it. */
+	char *hold_err = NULL;
+	if (!o.check_only && (hold = store_hold(cfg.store_path, false, &hold_err)) < 0) {
+		log_error("store: %s", hold_err);
+		free(hold_err);
+		goto out;
+	}
 	if (o.check_only) {
 		status = check_directory(&setup, &cfg, store);
 		if (status == 0)
@@ -589,6 +597,8 @@ main(int argc, char **argv)
 		status = run(&cfg, &setup, &holder, &id, dir, &old);
 	}
 out:
+	if (hold >= 0)
+		close(hold);
 	store_close(&store);
 	mail_setup_clear(&setup);
 	engine_free(&holder.engine);
