@@ -253,6 +253,10 @@
 	"CREATE INDEX IF NOT EXISTS console_login_failures_at ON console_login_failures (at);" \
 	SQL_MESSAGES_SEARCH
 
+/* The console's pages: the client's address an audit row was written from (who did
+ * what, when, from where; NULL for rows of the mail and the programs). */
+#define SQL_AUDIT_ADDRESS "ALTER TABLE audit ADD COLUMN address TEXT;"
+
 
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
@@ -263,7 +267,7 @@
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
 	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS \
-	SQL_CHAT_WIDGET SQL_CONSOLE
+	SQL_CHAT_WIDGET SQL_CONSOLE SQL_AUDIT_ADDRESS
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -301,6 +305,8 @@ static const struct schema_step {
 	[10] = { 11, SQL_CHAT_WIDGET },
 	/* The console's accounts and failed logins; the purpose of a single-use token. */
 	[11] = { 12, SQL_CONSOLE },
+	/* The console's pages: the client's address of an audit row. */
+	[12] = { 13, SQL_AUDIT_ADDRESS },
 };
 
 int
