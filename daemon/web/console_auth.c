@@ -133,7 +133,7 @@ console_login_post(struct console_call *k)
 		console_store_error(k, "signing in");
 	} else {
 		bool throttled = verdict == LOGIN_THROTTLED;
-		login_form(k, email, throttled ? "console_login_throttled" : "console_login_refused", throttled ? 429 : 401);
+		login_form(k, email, throttled ? "console_login_throttled" : "console_login_refused", throttled ? 429 : 403);
 		k->page->log_line = xasprintf("console: sign-in as %s from %s %s", loggable(email), k->req->client,
 					      throttled ? "not checked: too many failures lately" : "refused");
 	}
