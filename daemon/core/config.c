@@ -100,7 +100,7 @@ static const struct config_key {
 	  "seconds after which a mail still not sent (server away, temporary refusals) is marked failed and its thread escalated"),
 	S("mail", "correspondants", correspondants, "correspondants@ocapiat.test",
 	  "address notified of every escalated thread"),
-	S("mail", "console_url", console_url, "http://127.0.0.1:8080/console/#/threads/",
+	S("mail", "console_url", console_url, "http://127.0.0.1:8080/console/fil/",
 	  "link to a thread in the console, the thread number is appended"),
 	N("mail", "burst_limit", burst_limit, "3", "automatic replies to one address within burst_window before it goes to a person"),
 	N("mail", "burst_window", burst_window, "600", "seconds of the burst limit"),

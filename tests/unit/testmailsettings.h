@@ -20,7 +20,7 @@ test_mail_settings(struct mail_settings *s)
 	s->actions.notify.sender.address = "dialoguer@ocapiat.test";
 	s->actions.notify.sender.domain = "ocapiat.test";
 	s->actions.notify.correspondants = "correspondants@ocapiat.test";
-	s->actions.notify.console_url = "http://127.0.0.1:8080/console/#/threads/";
+	s->actions.notify.console_url = "http://127.0.0.1:8080/console/fil/";
 	s->max_message_size = 10 * 1024 * 1024;
 	s->limits.burst_window = 600;
 	s->limits.bounce_pause = 86400;
