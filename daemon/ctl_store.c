@@ -339,12 +339,17 @@ ctl_audit(const char *store_path, int argc, char **argv)
 }
 
 int
-ctl_purge(const char *store_path, int argc, char **argv)
+ctl_purge(const char *store_path, unsigned long default_days, int argc, char **argv)
 {
-	char *end = NULL;
-	long days = argc == 2 && strcmp(argv[0], "--older-than") == 0 ? strtol(argv[1], &end, 10) : -1;
+	char *end = NULL, none[] = "";
+	long days = argc == 0 ? (long)default_days : -1;
+	if (argc == 0)
+		end = none;
+	else if (argc == 2 && strcmp(argv[0], "--older-than") == 0)
+		days = strtol(argv[1], &end, 10);
 	if (days < 1 || days > 36500 || end == NULL || *end != '\0') {
-		fputs("dialogctl purge: usage: purge --older-than DAYS (1 or more)\n", stderr);
+		fputs("dialogctl purge: usage: purge [--older-than DAYS] (1 or more; default: [store] retention_days)\n",
+		      stderr);
 		return 2;
 	}
 	struct store *st = open_store(store_path);

@@ -10,6 +10,7 @@ int ctl_status(const char *store_path);
 /* audit [--json]: the account actions, newest first. */
 int ctl_audit(const char *store_path, int argc, char **argv);
 /* purge --older-than DAYS: old threads and audit rows removed in one transaction. */
-int ctl_purge(const char *store_path, int argc, char **argv);
+/* purge [--older-than DAYS]: without it, [store] retention_days (default_days). */
+int ctl_purge(const char *store_path, unsigned long default_days, int argc, char **argv);
 
 #endif

@@ -66,7 +66,8 @@ usage(FILE *out)
 	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
 	      "  import companies|accounts|dossiers FILE.csv   fill the directory (all or nothing)\n"
 	      "  audit [--json]      the account actions, newest first\n"
-	      "  purge --older-than DAYS   remove old threads and audit rows (one transaction)\n"
+	      "  purge [--older-than DAYS] remove old threads and audit rows (one transaction;\n"
+	      "                            default: [store] retention_days)\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE   configuration file (the one dialogd reads)\n"
@@ -652,7 +653,7 @@ run_store_command(const char *command, const struct config *cfg, int rest, char 
 {
 	if (strcmp(command, "audit") == 0 || strcmp(command, "purge") == 0) {
 		*rc_r = strcmp(command, "audit") == 0 ? ctl_audit(cfg->store_path, rest, args)
-		      : ctl_purge(cfg->store_path, rest, args);
+		      : ctl_purge(cfg->store_path, cfg->store_retention_days, rest, args);
 		return true;
 	}
 	if (strcmp(command, "import") == 0) {

@@ -403,7 +403,7 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 		.header_timeout = cfg->web_header_timeout, .body_timeout = cfg->web_body_timeout,
 		.connections_per_address = cfg->web_connections_per_address,
 		.data_dir = dir,
-		.widget = { .persistence = cfg->chat_persistence, .retention_days = cfg->chat_retention_days,
+		.widget = { .persistence = cfg->chat_persistence, .retention_days = cfg->store_retention_days,
 			    .max_text = cfg->chat_max_text },
 		.extra_protocols = chat != NULL ? chat_ws_protocols(chat) : NULL,
 	};

@@ -60,6 +60,9 @@ static const struct config_key {
 #define F(sec, name, field, doc) { sec, name, KEY_STRING, offsetof(struct config, field), NULL, doc, SECRET_FILE }
 #define N(sec, name, field, def, doc) { sec, name, KEY_NUMBER, offsetof(struct config, field), def, doc, SECRET_NONE }
 #define B(sec, name, field, def, doc) { sec, name, KEY_BOOL, offsetof(struct config, field), def, doc, SECRET_NONE }
+	N("store", "retention_days", store_retention_days, "365",
+	  "days a conversation (mail or chat) is kept after its last message, as the widget's privacy line tells visitors: "
+	  "what dialogctl purge removes when run without --older-than (run it daily: a cron job or systemd timer)"),
 	S("store", "path", store_path, "dialogd.sqlite",
 	  "SQLite file holding threads, messages, outbox and mailbox state (relative to the working folder)"),
 	S("imap", "url", imap_url, NULL, "support mailbox server, imap://host:port or imaps://host:port (unset: no mail is read)"),
@@ -100,8 +103,8 @@ static const struct config_key {
 	  "seconds after which a mail still not sent (server away, temporary refusals) is marked failed and its thread escalated"),
 	S("mail", "correspondants", correspondants, "correspondants@ocapiat.test",
 	  "address notified of every escalated thread"),
-	S("mail", "console_url", console_url, "http://127.0.0.1:8080/console/fil/",
-	  "link to a thread in the console, the thread number is appended"),
+	S("mail", "console_url", console_url, NULL,
+	  "link to a thread in the console, the thread number is appended (unset: public_url followed by /console/fil/)"),
 	N("mail", "burst_limit", burst_limit, "3", "automatic replies to one address within burst_window before it goes to a person"),
 	N("mail", "burst_window", burst_window, "600", "seconds of the burst limit"),
 	N("mail", "daily_limit", daily_limit, "5", "automatic replies to one address in 24 hours before it goes to a person"),
@@ -210,9 +213,6 @@ static const struct config_key {
 	  "where the widget keeps a conversation on the visitor's device: tab (sessionStorage: it survives reloads and page "
 	  "changes in that tab, and ends with it) or browser (localStorage: shared by the site's tabs, which use one socket "
 	  "between them, until the visitor ends it)"),
-	N("chat", "retention_days", chat_retention_days, "365",
-	  "days a conversation is kept, as the widget's privacy line tells visitors; run dialogctl purge --older-than with "
-	  "the same number (a daily timer), which is what makes it true"),
 	B("console", "require_totp", console_require_totp, "no",
 	  "the correspondants' console: an account signs in only with its second factor (TOTP); an account without one "
 	  "cannot sign in until dialogctl correspondant gives it one"),
@@ -481,8 +481,8 @@ check_chat_values(const struct config *cfg, const char *path, struct strbuf *err
 	}
 	if (strcmp(cfg->chat_persistence, "tab") != 0 && strcmp(cfg->chat_persistence, "browser") != 0)
 		strbuf_addf(errors, "%s: [chat] persistence: \"%s\" must be tab or browser\n", path, cfg->chat_persistence);
-	if (cfg->chat_retention_days < 1 || cfg->chat_retention_days > 3650)
-		strbuf_addf(errors, "%s: [chat] retention_days must be from 1 to 3650 (days)\n", path);
+	if (cfg->store_retention_days < 1 || cfg->store_retention_days > 36500)
+		strbuf_addf(errors, "%s: [store] retention_days must be from 1 to 36500 (days)\n", path);
 	if (cfg->chat_session_ttl < 60)
 		strbuf_addf(errors, "%s: [chat] session_ttl must be at least 60 (seconds)\n", path);
 	if (cfg->chat_max_frame < 256 || cfg->chat_max_frame > 1048576)

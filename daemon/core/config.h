@@ -71,7 +71,7 @@ struct config {
 	char *chat_identity_secret, *chat_identity_secret_file; /* [chat]: the extranet's HS256 secret */
 	unsigned long chat_identity_max_ttl;
 	char *chat_persistence;         /* [chat] persistence: tab or browser (the widget's storage) */
-	unsigned long chat_retention_days;      /* [chat] retention_days: as the widget's privacy line says */
+	unsigned long store_retention_days;     /* [store] retention_days: what purge removes, as the widget says */
 	bool console_require_totp;      /* [console] require_totp: every account needs a second factor */
 	unsigned long console_idle_ttl, console_absolute_ttl;   /* [console]: seconds a session lives */
 	unsigned long reset_limit, reset_ttl;   /* [security] */

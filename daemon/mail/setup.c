@@ -40,7 +40,7 @@ actions_from_config(struct mail_setup *m, const struct config *cfg)
 	struct action_settings *as = &m->mail.actions;
 	as->notify.sender = (struct sender_identity){ .name = m->from_name, .address = m->from_address, .domain = m->domain };
 	as->notify.correspondants = m->correspondants;
-	as->notify.console_url = cfg->console_url;
+	as->notify.console_url = m->console_url;
 	as->notify.notify_limit = cfg->notify_limit;
 	as->notify.digest_interval = cfg->digest_interval;
 	as->reminder_limit = cfg->reminder_limit;
@@ -102,6 +102,14 @@ int
 mail_setup_init(struct mail_setup *m, const struct config *cfg, char **error_r)
 {
 	memset(m, 0, sizeof(*m));
+	/* The thread's page in the console (daemon/web/console.c serves /console/fil/ID). */
+	if (cfg->console_url != NULL) {
+		m->console_url = xstrdup(cfg->console_url);
+	} else {
+		size_t n = strlen(cfg->web_public_url);
+		m->console_url = xasprintf("%.*s/console/fil/", (int)(n > 0 && cfg->web_public_url[n - 1] == '/' ? n - 1 : n),
+					   cfg->web_public_url);
+	}
 	if (identity_from_config(m, cfg, error_r) < 0)
 		return -1;
 	char *name = NULL;
@@ -183,6 +191,7 @@ mail_setup_clear(struct mail_setup *m)
 	free(m->from_address);
 	free(m->domain);
 	free(m->correspondants);
+	free(m->console_url);
 	free(m->directory_password);
 	free(m->directory_api_key);
 }

@@ -20,6 +20,7 @@ struct mail_setup {
 	char *imap_password, *smtp_password;
 	char *from_name, *from_address, *domain;
 	char *correspondants;   /* the address of [mail] correspondants */
+	char *console_url;      /* [mail] console_url, or public_url + /console/fil/ */
 	struct directory_http_settings directory_http;  /* used when [directory] backend = http */
 	char *directory_password, *directory_api_key;
 	struct mail_markers *markers;   /* [rules] markers_file, once loaded; mail.policy points to it */

@@ -1,15 +1,16 @@
-/* web — see web.h. The lws plumbing: the front that reads every request head before lws
- * does (below), routing, request framing (Content-Length required: lws 4.1 does not
- * decode chunked bodies), headers, and the service thread. What a page says is decided
- * in reset_page.c and web_page.c.
+/* web — see web.h. The routes (the reset page, the widget's files, the handlers of
+ * web_settings: the console), request framing (Content-Length required: lws 4.1 does not
+ * decode chunked bodies), the replies' headers and the HTTP callback. The listening
+ * socket, the lws context and the service thread are web_server.c's; the front that
+ * reads every request head before lws does is web_front.c's. What a page says is
+ * decided in reset_page.c, web_page.c and the handlers.
  *
- * Layout of the lws context, for what comes next: protocols[0] "http" gets every HTTP
- * request no mount claims (today "/" and the 404s; with a file mount on "/" later, only
- * the misses); protocols[1] "dialogd-pages" gets the dynamic routes named by the mounts.
- * Both run web_http_callback, which routes on the full path. "dialogd-front" and
+ * Layout of the lws context: protocols[0] "http" gets every HTTP request no mount
+ * claims (today "/", the widget's files, the handlers' paths and the 404s);
+ * protocols[1] "dialogd-pages" gets the dynamic routes named by the mounts. Both run
+ * web_http_callback, which routes on the full path. "dialogd-front" and
  * "dialogd-listen" are the front's. The caller's WebSocket protocols follow (the chat's,
- * daemon/chat/chat_ws.c, which checks the path and Origin itself); the console will be a
- * file mount plus its own routes. */
+ * daemon/chat/chat_ws.c, which checks the path and Origin itself). */
 #include "autoconf.h"
 #include "web/web.h"
 #include "web/web_internal.h"
@@ -20,19 +21,13 @@
 #include "core/util.h"
 #include "web/web_page.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
 #include <libwebsockets.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +45,7 @@ struct web_session {
 	bool reading_body;              /* a POST route waits for its body */
 	bool head_only;                 /* HEAD: the headers without the body */
 	bool close_after;               /* close once the reply is out (a body we did not read) */
+	const struct web_handler *handler;      /* the form being read is for this handler (else the reset page) */
 };
 
 /* ---- routes ---- */
@@ -214,6 +210,8 @@ write_headers(struct lws *wsi, struct web_session *s)
 	    add_header(wsi, "cache-control:", page->cache_control != NULL ? page->cache_control : "no-store", &p, end) ||
 	    (page->content_encoding != NULL && add_header(wsi, "content-encoding:", page->content_encoding, &p, end)) ||
 	    (page->vary != NULL && add_header(wsi, "vary:", page->vary, &p, end)) ||
+	    (page->location != NULL && add_header(wsi, "location:", page->location, &p, end)) ||
+	    (page->set_cookie != NULL && add_header(wsi, "set-cookie:", page->set_cookie, &p, end)) ||
 	    (page->allow != NULL && add_header(wsi, "allow:", page->allow, &p, end)) ||
 	    (s->close_after && add_header(wsi, "connection:", "close", &p, end)))
 		return -1;
@@ -278,7 +276,7 @@ refuse(struct lws *wsi, struct web_session *s, int status, const char *allow)
 /* Checks Content-Length and Transfer-Encoding before any body is read. Returns 0 (with
  * *length_r, -1 when there is none) or the status to refuse the request with. */
 static int
-body_framing(struct lws *wsi, long *length_r)
+body_framing(struct lws *wsi, long max, long *length_r)
 {
 	*length_r = -1;
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
@@ -294,7 +292,7 @@ body_framing(struct lws *wsi, long *length_r)
 	free(value);
 	if (!number)
 		return 400;  /* also two Content-Length headers, which lws joins with a comma */
-	if (length < 0 || length > RESET_PAGE_MAX_BODY)
+	if (length < 0 || length > max)
 		return 413;
 	*length_r = length;
 	return 0;
@@ -326,6 +324,108 @@ request_method(struct lws *wsi)
 	return METHOD_OTHER;
 }
 
+/* ---- the handlers of web_settings (the console) ---- */
+
+static const struct web_handler *
+handler_find(struct web *w, const char *path, int len)
+{
+	for (const struct web_handler *h = w->handlers; h != NULL && h->prefix != NULL; h++) {
+		size_t n = strlen(h->prefix);
+		if ((size_t)len >= n && memcmp(path, h->prefix, n) == 0)
+			return h;
+		/* "/console" itself, without its slash, is the handler's too. */
+		if ((size_t)len == n - 1 && h->prefix[n - 1] == '/' && memcmp(path, h->prefix, n - 1) == 0)
+			return h;
+	}
+	return NULL;
+}
+
+/* The posted form is no longer needed (it may hold a password). */
+static void
+wipe_body(struct web_session *s)
+{
+	sodium_memzero(s->body, s->body_expected + 1);
+	free(s->body);
+	s->body = NULL;
+	s->reading_body = false;
+}
+
+/* A header's value (caller frees), "" when absent; NULL when absent and want_null. */
+static char *
+header_copy(struct lws *wsi, enum lws_token_indexes token, bool want_null)
+{
+	int n = lws_hdr_total_length(wsi, token);
+	if (n <= 0)
+		return want_null ? NULL : xstrdup("");
+	char *value = xmalloc((size_t)n + 1);
+	if (lws_hdr_copy(wsi, value, n + 1, token) < 0)
+		value[0] = '\0';
+	return value;
+}
+
+/* Builds the handler's request from lws' parse and calls it: s->page is filled. */
+static void
+call_handler(struct web *w, struct lws *wsi, struct web_session *s, const struct web_handler *h, enum web_method method)
+{
+	char *path = NULL;
+	int path_len = 0;
+	if (lws_http_get_uri_and_method(wsi, &path, &path_len) < 0)
+		path = NULL;
+	char *path_copy = xstrndup(path != NULL ? path : "/", path != NULL ? (size_t)path_len : 1);
+	char *args[WEB_HEAD_MAX_ARGS];
+	size_t arg_count = 0;
+	int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS);
+	for (int i = 0; total > 0 && arg_count < WEB_HEAD_MAX_ARGS; i++) {
+		char *frag = xmalloc((size_t)total + 1);
+		if (lws_hdr_copy_fragment(wsi, frag, total + 1, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+			free(frag);
+			break;
+		}
+		args[arg_count++] = frag;
+	}
+	char *cookie = header_copy(wsi, WSI_TOKEN_HTTP_COOKIE, false);
+	char *origin = header_copy(wsi, WSI_TOKEN_ORIGIN, true);
+	const struct web_request req = {
+		.method = method, .path = path_copy, .args = (const char *const *)args, .arg_count = arg_count,
+		.cookie = cookie, .origin = origin, .body = method == WEB_POST ? s->body : NULL,
+		.body_len = method == WEB_POST ? s->body_len : 0, .client = web_front_peer(wsi), .store = w->store,
+		.now = (int64_t)time(NULL),
+	};
+	h->handle(h->ctx, &req, &s->page);
+	if (s->page.log_line != NULL)
+		log_info("web: %s (client %s)", s->page.log_line, req.client);
+	for (size_t i = 0; i < arg_count; i++) {
+		sodium_memzero(args[i], strlen(args[i]));  /* an invitation's token */
+		free(args[i]);
+	}
+	sodium_memzero(cookie, strlen(cookie));      /* a session's token */
+	free(cookie);
+	free(origin);
+	free(path_copy);
+}
+
+/* A request for a handler: GET and HEAD at once, a form once its body is read. */
+static int
+on_handler_request(struct web *w, struct lws *wsi, struct web_session *s, const struct web_handler *h,
+		   enum method method, long length)
+{
+	if (method == METHOD_POST && h->takes_forms) {
+		if (!is_form(wsi))
+			return refuse(wsi, s, 415, NULL);
+		s->handler = h;
+		s->reading_body = true;
+		s->body_expected = (size_t)length;
+		s->body = xmalloc(s->body_expected + 1);
+		return 0;
+	}
+	if (method == METHOD_GET || method == METHOD_HEAD)
+		call_handler(w, wsi, s, h, method == METHOD_GET ? WEB_GET : WEB_HEAD);
+	else
+		error_page(w, 405, h->takes_forms ? "GET, POST" : "GET", &s->page);
+	s->close_after = length > 0;
+	return reply(wsi, s);
+}
+
 /* ---- the callback (web thread) ---- */
 
 static int
@@ -343,12 +443,15 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 		return refuse(wsi, s, refusal, NULL);
 	enum method method = request_method(wsi);
 	s->head_only = method == METHOD_HEAD;
+	const struct web_handler *handler = handler_find(w, path, path_len);
 	long length;
-	int status = body_framing(wsi, &length);
+	int status = body_framing(wsi, handler != NULL ? WEB_FORM_MAX : RESET_PAGE_MAX_BODY, &length);
 	if (status == 0 && length < 0 && (method == METHOD_POST || method == METHOD_BODY))
 		status = 411;  /* lws would wait for 100 MB of body */
 	if (status != 0)
 		return refuse(wsi, s, status, NULL);
+	if (handler != NULL)
+		return on_handler_request(w, wsi, s, handler, method, length);
 	const struct route *route = route_find(path, path_len);
 	const struct web_asset *asset = web_widget_find(&w->widget, path, (size_t)path_len);
 	if (asset != NULL && (method == METHOD_GET || method == METHOD_HEAD)) {
@@ -383,6 +486,12 @@ on_request(struct web *w, struct lws *wsi, struct web_session *s)
 static int
 on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 {
+	if (s->handler != NULL) {
+		s->body[s->body_len] = '\0';
+		call_handler(w, wsi, s, s->handler, WEB_POST);
+		wipe_body(s);
+		return reply(wsi, s);
+	}
 	char *err = NULL;
 	int rc = reset_page_post(&w->reset, texts_hold(w), w->store, s->body, s->body_len, (int64_t)time(NULL), &s->page,
 				 &err);
@@ -391,11 +500,7 @@ on_body_complete(struct web *w, struct lws *wsi, struct web_session *s)
 		log_error("web: %s", err);
 		free(err);
 	}
-	/* The passwords are no longer needed. */
-	sodium_memzero(s->body, s->body_expected + 1);
-	free(s->body);
-	s->body = NULL;
-	s->reading_body = false;
+	wipe_body(s);
 	if (s->page.log_line != NULL) {
 		/* lws' own connection is a socketpair: the client's address is the front's. */
 		log_info("web: %s (client %s)", s->page.log_line, web_front_peer(wsi));
@@ -490,8 +595,8 @@ static const struct lws_protocols base_protocols[] = {
 _Static_assert(sizeof(base_protocols) / sizeof(*base_protocols) == BASE_PROTOCOLS, "BASE_PROTOCOLS");
 
 /* Ours, then the caller's, then the terminating entry: lws wants one array. */
-static struct lws_protocols *
-protocols_join(const struct lws_protocols *extra)
+struct lws_protocols *
+web_protocols_join(const struct lws_protocols *extra)
 {
 	size_t n = 0;
 	while (extra != NULL && extra[n].name != NULL)
@@ -501,274 +606,4 @@ protocols_join(const struct lws_protocols *extra)
 	if (n > 0)
 		memcpy(all + BASE_PROTOCOLS, extra, n * sizeof(*extra));
 	return all;
-}
-
-static const struct lws_http_mount mount_favicon = {
-	.mountpoint = "/favicon.ico",
-	.mountpoint_len = sizeof("/favicon.ico") - 1,
-	.origin = "dialogd-pages",
-	.origin_protocol = LWSMPRO_CALLBACK,
-};
-static const struct lws_http_mount mounts = {
-	.mount_next = &mount_favicon,
-	.mountpoint = RESET_PAGE_PATH,
-	.mountpoint_len = sizeof(RESET_PAGE_PATH) - 1,
-	.origin = "dialogd-pages",
-	.origin_protocol = LWSMPRO_CALLBACK,
-};
-
-/* ---- start and stop ---- */
-
-/* lws' own errors, as log lines: the main thread's at start, then the web thread's.
- * Some may be a client's doing (the front refuses what lws would complain about, but
- * lws' own checks remain), so at most 10 a minute reach the log. */
-static void
-lws_log_line(int level, const char *line)
-{
-	static time_t window;
-	static unsigned count;
-	(void)level;
-	time_t now = time(NULL);
-	if (now - window >= 60) {
-		if (count > 10)
-			log_warning("web: libwebsockets: %u more messages were not logged", count - 10);
-		window = now;
-		count = 0;
-	}
-	if (++count > 10)
-		return;
-	size_t n = strlen(line);
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		n--;
-	log_warning("web: libwebsockets: %.*s", (int)n, line);
-}
-
-/* Splits [web] listen (util's listen_parse: numeric addresses only). */
-static int
-parse_listen(struct web *w, const char *listen, char **error_r)
-{
-	char *why = NULL;
-	if (listen_parse(listen, &w->host, &w->port, &w->ipv6, &why) < 0) {
-		*error_r = xasprintf("[web] listen: %s", why);
-		free(why);
-		return -1;
-	}
-	return 0;
-}
-
-/* Binds [web] listen with dialogd's own socket (the front accepts, see above). Doing it
- * here also sidesteps lws 4.1 listening on every interface for "127.0.0.1" with IPv6 on
- * (#2290). Sets w->listen_fd and w->port (the real one for port 0). */
-static int
-listen_open(struct web *w, const char *listen_text, char **error_r)
-{
-	struct sockaddr_storage sa;
-	socklen_t sa_len;
-	memset(&sa, 0, sizeof(sa));
-	if (w->ipv6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&sa;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)w->port);
-		inet_pton(AF_INET6, w->host, &a->sin6_addr);
-		sa_len = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&sa;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)w->port);
-		inet_pton(AF_INET, w->host, &a->sin_addr);
-		sa_len = sizeof(*a);
-	}
-	int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sa_len) < 0 || listen(fd, SOMAXCONN) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sa_len) < 0) {
-		*error_r = xasprintf("cannot listen on %s: %s", listen_text, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	w->listen_fd = fd;
-	w->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-						 : ((struct sockaddr_in *)&sa)->sin_port);
-	return 0;
-}
-
-/* Descriptors for lws (each one's number must be below it), from the soft limit; the
- * store, the mail threads and the logs keep 128 of them. */
-static unsigned
-fd_limit(void)
-{
-	struct rlimit rl;
-	rlim_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
-	if (nofile == RLIM_INFINITY || nofile > 16384)
-		nofile = 16384;
-	return (unsigned)nofile;
-}
-
-static void *
-web_thread(void *arg)
-{
-	struct web *w = arg;
-	while (!atomic_load(&w->stop))
-		if (lws_service(w->context, 0) < 0)
-			break;
-	return NULL;
-}
-
-static void
-web_free(struct web *w)
-{
-	/* Once adopted, the listening socket is lws' to close. */
-	if (w->listen_fd >= 0 && w->listener == NULL)
-		close(w->listen_fd);
-	if (w->context != NULL)
-		lws_context_destroy(w->context);
-	/* lws sends LWS_CALLBACK_WSI_DESTROY for each connection it closes; whatever is left. */
-	web_front_free_all(w);
-	store_close(&w->store);
-	web_widget_free(&w->widget);
-	free(w->support_address);
-	free(w->store_path);
-	free(w->host);
-	free(w->address);
-	free(w->protocols);
-	free(w);
-}
-
-struct web *
-web_bind(const struct web_settings *settings, char **error_r)
-{
-	struct web *w = xcalloc(1, sizeof(*w));
-	atomic_init(&w->stop, false);
-	w->listen_fd = -1;
-	w->engine = settings->engine;
-	w->support_address = xstrdup(settings->support_address);
-	w->store_path = xstrdup(settings->store_path);
-	w->reset.support_address = w->support_address;
-	w->reset.ttl_minutes = (settings->reset_ttl + 59) / 60;
-	w->header_timeout = settings->header_timeout ? (int)settings->header_timeout : WEB_HEADER_TIMEOUT;
-	w->body_timeout = settings->body_timeout ? (int)settings->body_timeout : WEB_BODY_TIMEOUT;
-	w->per_address = settings->connections_per_address ? (unsigned)settings->connections_per_address
-							   : WEB_CONNECTIONS_PER_ADDRESS;
-	w->protocols = protocols_join(settings->extra_protocols);
-	if (web_widget_load(&w->widget, settings->data_dir, &settings->widget, error_r) < 0 ||
-	    parse_listen(w, settings->listen, error_r) < 0 || listen_open(w, settings->listen, error_r) < 0) {
-		web_free(w);
-		return NULL;
-	}
-	w->address = w->ipv6 ? xasprintf("[%s]:%d", w->host, w->port) : xasprintf("%s:%d", w->host, w->port);
-	return w;
-}
-
-/* Headers on every reply, lws' own error replies included. */
-static void
-common_headers(struct web *w)
-{
-	static const char *const header_pairs[][2] = {
-		{ "x-content-type-options:", "nosniff" },
-		{ "referrer-policy:", "no-referrer" },
-		{ "x-frame-options:", "DENY" },
-		{ "content-security-policy:", NULL },
-	};
-	for (size_t i = 0; i < 4; i++) {
-		w->headers[i].next = i + 1 < 4 ? &w->headers[i + 1] : NULL;
-		w->headers[i].name = header_pairs[i][0];
-		w->headers[i].value = header_pairs[i][1] != NULL ? header_pairs[i][1] : web_page_csp();
-	}
-}
-
-/* The lws context and its one vhost, with no listener of its own (the front accepts),
- * and the listening socket handed to it. Returns 0, or -1 with *error_r. */
-static int
-lws_setup(struct web *w, char **error_r)
-{
-	struct lws_context_creation_info info;
-	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
-	info.user = w;
-	info.gid = -1;
-	info.uid = -1;
-	/* Three descriptors a client (its socket, the socketpair), one for the listener. */
-	info.fd_limit_per_thread = fd_limit();
-	w->max_connections = info.fd_limit_per_thread > 256 ? (info.fd_limit_per_thread - 128) / 3
-							    : info.fd_limit_per_thread / 6;
-	/* The front lets heads up to WEB_HEAD_MAX bytes and WEB_HEAD_MAX_FIELDS fields through;
-	 * lws stores them with up to 10 bytes more a field (its unknown-header records, the
-	 * NULs) and would drop the connection without a word past its buffer: 1 KB spare. At
-	 * most 256 requests parse their headers at once, each for 10 s at most. */
-	info.max_http_header_data = WEB_HEAD_MAX + 1024;
-	info.max_http_header_pool = 256;
-	info.timeout_secs = 10;
-	info.keepalive_timeout = 5;
-	if ((w->context = lws_create_context(&info)) == NULL) {
-		*error_r = xstrdup("cannot create the libwebsockets context");
-		return -1;
-	}
-	info.vhost_name = "dialogd";
-	info.server_string = "dialogd";
-	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;  /* the front accepts */
-	info.protocols = w->protocols;
-	info.mounts = &mounts;
-	info.headers = &w->headers[0];
-	if ((w->vhost = lws_create_vhost(w->context, &info)) == NULL) {
-		*error_r = xstrdup("cannot create the libwebsockets vhost");
-		return -1;
-	}
-	if ((w->listener = web_adopt(w, LWS_ADOPT_RAW_FILE_DESC, w->listen_fd, "dialogd-listen", NULL)) == NULL) {
-		*error_r = xstrdup("libwebsockets cannot poll the listening socket");
-		close(w->listen_fd);
-		w->listen_fd = -1;
-		return -1;
-	}
-	return 0;
-}
-
-int
-web_start(struct web *w, char **error_r)
-{
-	if ((w->store = store_open(w->store_path, error_r)) == NULL)
-		return -1;
-	lws_set_log_level(LLL_ERR, lws_log_line);
-	common_headers(w);
-	if (lws_setup(w, error_r) < 0)
-		return -1;
-	int rc = pthread_create(&w->thread, NULL, web_thread, w);
-	if (rc != 0) {
-		*error_r = xasprintf("cannot start the thread: %s", strerror(rc));
-		return -1;
-	}
-	w->thread_started = true;
-	log_info("web: listening on %s (reset page %s, chat widget /widget.js version %s, at most %u connections)",
-		 w->address, RESET_PAGE_PATH, w->widget.version, w->max_connections);
-	return 0;
-}
-
-const char *
-web_client_address(struct lws *wsi)
-{
-	return web_front_peer(wsi);
-}
-
-void
-web_request_stop(struct web *w)
-{
-	if (w == NULL)
-		return;
-	atomic_store(&w->stop, true);
-	if (w->context != NULL)
-		lws_cancel_service(w->context);
-}
-
-void
-web_stop(struct web **wp)
-{
-	struct web *w = *wp;
-	if (w == NULL)
-		return;
-	web_request_stop(w);
-	if (w->thread_started)
-		pthread_join(w->thread, NULL);
-	web_free(w);
-	*wp = NULL;
 }

@@ -6,6 +6,7 @@
 #ifndef DIALOGD_WEB_H
 #define DIALOGD_WEB_H
 
+#include "web/web_request.h"
 #include "web/web_widget.h"
 
 struct engine_holder;
@@ -30,6 +31,9 @@ struct web_settings {
 	 * ending with an entry whose name is NULL; NULL for none. Borrowed until web_stop.
 	 * A client naming none of them is refused (403). */
 	const struct lws_protocols *extra_protocols;
+	/* Handlers of the paths beyond the reset page and the widget (the console's), ending
+	 * with an entry whose prefix is NULL; NULL for none. Borrowed until web_stop. */
+	const struct web_handler *handlers;
 };
 
 /* Runs in the main thread, as root when the port needs it: binds the address (dialogd's

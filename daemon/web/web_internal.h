@@ -6,6 +6,7 @@
 #define DIALOGD_WEB_INTERNAL_H
 
 #include "web/reset_page.h"
+#include "web/web_request.h"
 #include "web/web_widget.h"
 
 #include <libwebsockets.h>
@@ -24,6 +25,7 @@ struct web {
 	struct lws_protocols *protocols;        /* ours and the caller's (web_settings), for the vhost */
 	struct reset_page_settings reset;
 	struct web_widget widget;       /* the chat widget's files (read-only once started) */
+	const struct web_handler *handlers;     /* web_settings' (borrowed), or NULL */
 	struct engine_holder *engine;   /* the pages' texts (borrowed) */
 	char *support_address;
 	char *store_path;               /* opened by web_start, after web_bind */
@@ -51,6 +53,12 @@ struct web {
 	bool thread_started;
 	atomic_bool stop;
 };
+
+/* ---- the routes and the HTTP callback (web.c), for web_server.c ---- */
+
+/* The lws protocols of the vhost: ours (HTTP, the front's), then extra (the caller's
+ * WebSocket protocols, NULL for none), then the terminating entry (caller frees). */
+struct lws_protocols *web_protocols_join(const struct lws_protocols *extra);
 
 /* ---- the front (web_front.c) ---- */
 

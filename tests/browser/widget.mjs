@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 
 const [DIALOGD, DIALOGCTL, SRCDIR, WORK] = process.argv.slice(2);
@@ -59,16 +60,26 @@ allow_root = yes
 data = ${SRCDIR}
 [store]
 path = ${STORE}
+retention_days = 180
 [web]
 listen = 127.0.0.1:${dialogdPort}
 public_url = ${DIALOGD_URL}
 allowed_origins = ${HOST}
 [chat]
 persistence = ${persistence}
-retention_days = 180
+identity_secret_file = ${join(WORK, 'identity.key')}
 [security]
 secret_mail_delay = 0
 `);
+  await writeFile(join(WORK, 'identity.key'), IDENTITY_SECRET + '\n', { mode: 0o600 });
+}
+/* What the extranet does for a logged-in user (README, "A verified identity"). */
+const IDENTITY_SECRET = 'test-only secret shared with the extranet, 32+ bytes';
+function identityToken(sub) {
+  const b64 = (x) => Buffer.from(x).toString('base64url');
+  const signed = b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' })) + '.' +
+    b64(JSON.stringify({ sub, exp: Math.floor(Date.now() / 1000) + 300, jti: randomBytes(12).toString('hex') }));
+  return signed + '.' + createHmac('sha256', IDENTITY_SECRET).update(signed).digest('base64url');
 }
 
 let daemon = null;
@@ -114,18 +125,20 @@ async function mailedCode(address) {
 
 const csp = `default-src 'none'; script-src ${DIALOGD_URL}; style-src 'self' ${DIALOGD_URL}; ` +
   `connect-src ws://127.0.0.1:${dialogdPort}; img-src 'self'; base-uri 'none'; form-action 'none'`;
-const hostPage = (title, other) => `<!doctype html>
+const hostPage = (title, other, identity) => `<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title><link rel="stylesheet" href="/site.css"></head>
 <body><header><a href="${other}">Autre page du site</a></header>
 <main><h1>${title}</h1><p>Une page d’un site qui embarque le dialogue d’OCAPIAT par une seule balise.</p></main>
-<script src="${DIALOGD_URL}/widget.js" defer></script></body></html>`;
+<script src="${DIALOGD_URL}/widget.js"${identity ? ` data-identity="${identity}"` : ''} defer></script></body></html>`;
 /* What a careless site stylesheet does to every button and text. */
 const hostileCss = 'button, textarea, div, section { all: unset !important; font-size: 40px !important; color: red !important; ' +
   'background: yellow !important; display: inline !important; }';
 const site = createServer((req, res) => {
   const path = req.url.split('?')[0];
-  const pages = { '/': hostPage('Accueil du site hôte', '/autre.html'), '/autre.html': hostPage('Autre page', '/') };
+  const pages = { '/': hostPage('Accueil du site hôte', '/autre.html'), '/autre.html': hostPage('Autre page', '/'),
+    /* The extranet's page for a signed-in user: a fresh token on every page. */
+    '/extranet.html': hostPage('Mon espace', '/', identityToken('JMOREAU01')) };
   if (path === '/favicon.ico') {
     res.writeHead(204);
     res.end();
@@ -414,6 +427,21 @@ try {
   const homeCsp = await home.evaluate(() => window.__csp);
   check(homeCsp.length === 0, `dialogd's home page carries the widget, answered under its own CSP${homeCsp.length ? ': ' + homeCsp.join('; ') : ''}`);
   await home.close();
+
+  // ---- the extranet vouches for its signed-in user: a dossier of theirs without a code ----
+  const signedIn = await newContext();
+  const extranet = await signedIn.newPage();
+  watch(extranet);
+  await extranet.goto(HOST + '/extranet.html');
+  await extranet.getByRole('button', { name: /Dialoguer avec OCAPIAT/ }).click();
+  const extranetBox = extranet.getByRole('textbox', { name: 'Votre message' });
+  const secretsBefore = JSON.parse(sql("SELECT count(*) FROM outbox WHERE kind = 'secret'"));
+  await extranetBox.fill(`Où en est le dossier ${DOSSIER} ?`);
+  await extranetBox.press('Enter');
+  await extranet.getByRole('log').locator('.msg.bot', { hasText: 'en attente de pièces' }).waitFor({ timeout: 10000 });
+  check(JSON.parse(sql("SELECT count(*) FROM outbox WHERE kind = 'secret'")) === secretsBefore,
+        'data-identity (a signed token of the extranet): the dossier’s status at once, no code mailed');
+  await signedIn.close();
 
   // ---- [chat] persistence = browser: tabs share the conversation and one socket ----
   await stopDialogd();

@@ -211,6 +211,8 @@ check "nothing of the bad file was imported" grep -q "(4 in the directory)" "$TM
 check "import refuses an unknown table" test $? -eq 2
 "$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" purge --older-than 30 > "$TMP/purge.out" 2>&1
 check "purge reports what it removed" grep -q "^removed 0 thread(s), 0 message(s), 0 outbox entries, 0 audit row(s) older than 30 day(s)" "$TMP/purge.out"
+"$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" purge > "$TMP/purge.out" 2>&1
+check "purge without --older-than takes [store] retention_days (365)" grep -q "older than 365 day(s)" "$TMP/purge.out"
 "$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" purge --older-than 0 > /dev/null 2>&1
 check "purge refuses 0 days" test $? -eq 2
 "$BUILD/daemon/dialogctl" -c "$TMP/dir.conf" audit > "$TMP/audit.out" 2>&1

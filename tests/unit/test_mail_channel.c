@@ -12,6 +12,8 @@
 #include "directory/directory_backend.h"
 #include "accounts/reset_token.h"
 #include "store/store.h"
+#include "mail/setup.h"
+#include "core/config.h"
 
 #include <sqlite3.h>
 #include <time.h>
@@ -1441,6 +1443,27 @@ test_hostile_values_are_data(void **state)
 	free(raw);
 }
 
+/* The notification's link: [mail] console_url, or the thread's page under public_url. */
+static void
+test_console_url_from_public_url(void **state)
+{
+	(void)state;
+	struct config cfg;
+	struct mail_setup m;
+	char *err = NULL;
+	config_init(&cfg);
+	free(cfg.web_public_url);
+	cfg.web_public_url = xstrdup("https://assistance.ocapiat.test/");
+	assert_int_equal(mail_setup_init(&m, &cfg, &err), 0);
+	assert_string_equal(m.mail.actions.notify.console_url, "https://assistance.ocapiat.test/console/fil/");
+	mail_setup_clear(&m);
+	cfg.console_url = xstrdup("https://console.example/t/");
+	assert_int_equal(mail_setup_init(&m, &cfg, &err), 0);
+	assert_string_equal(m.mail.actions.notify.console_url, "https://console.example/t/");
+	mail_setup_clear(&m);
+	config_clear(&cfg);
+}
+
 int
 main(void)
 {
@@ -1476,6 +1499,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reply_carries_no_stranger_text_or_link, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_accounts_on_one_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_directory_down_escalates, setup, teardown),
+		cmocka_unit_test(test_console_url_from_public_url),
 	};
 	return cmocka_run_group_tests_name("mail_channel", tests, setup_group, teardown_group);
 }
