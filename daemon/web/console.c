@@ -145,7 +145,9 @@ console_handle(void *ctx, const struct web_request *req, struct web_page *page)
 	/* Every audit row written while serving the request names the client (the
 	 * conversation layer's rows included). */
 	store_set_audit_address(req->store, req->client);
-	if (!str_starts_with(req->path, CONSOLE_ROOT))
+	if (strcmp(req->path, "/console") == 0)
+		console_redirect(&k, CONSOLE_ROOT);
+	else if (!str_starts_with(req->path, CONSOLE_ROOT))
 		console_error(&k, 404, NULL);
 	else
 		route(&k, req->path + strlen(CONSOLE_ROOT));

@@ -109,7 +109,7 @@ open_session(struct console_call *k, const char *email)
 	console_redirect(k, CONSOLE_ROOT);
 	k->page->set_cookie = xasprintf(CONSOLE_COOKIE "=%s.%s; Path=" CONSOLE_ROOT "; HttpOnly; SameSite=Strict%s", token,
 					csrf, k->c->secure ? "; Secure" : "");
-	k->page->log_line = xasprintf("console: %s signed in from %s", row.email, k->req->client);
+	k->page->log_line = xasprintf("console: %s signed in", row.email);
 	memset(token, 0, sizeof(token));
 	memset(csrf, 0, sizeof(csrf));
 	correspondant_row_clear(&row);
@@ -134,7 +134,7 @@ console_login_post(struct console_call *k)
 	} else {
 		bool throttled = verdict == LOGIN_THROTTLED;
 		login_form(k, email, throttled ? "console_login_throttled" : "console_login_refused", throttled ? 429 : 403);
-		k->page->log_line = xasprintf("console: sign-in as %s from %s %s", loggable(email), k->req->client,
+		k->page->log_line = xasprintf("console: sign-in as %s %s", loggable(email),
 					      throttled ? "not checked: too many failures lately" : "refused");
 	}
 	for (size_t i = 0; i < 3; i++)
