@@ -203,7 +203,11 @@ console_page_begin(struct console_call *k, struct strbuf *sb, const char *title,
 	char *site = console_plain(k, "console_site_name");
 	strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
 			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-			"<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
+			"<meta name=\"robots\" content=\"noindex, nofollow\">\n"
+			/* The server says no-referrer, with which a browser sends "Origin: null" on
+			 * every POST (Fetch §3.1): the console's own forms must name their origin,
+			 * which the POSTs are checked against; other sites still get no referrer. */
+			"<meta name=\"referrer\" content=\"same-origin\">\n<title>");
 	if (count >= 0)
 		strbuf_addf(sb, "(%lld) ", (long long)count);
 	web_html_escape(sb, title);

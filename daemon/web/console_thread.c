@@ -133,11 +133,11 @@ message_heading(struct console_call *k, struct strbuf *sb, const struct message_
 	const char *who = to ? m->recipient : m->sender;
 	strbuf_adds(sb, "<h3>");
 	console_label(k, sb, label);
-	strbuf_adds(sb, " — ");
 	if (strcmp(label, "note_by") != 0) {
+		strbuf_adds(sb, " — ");
 		console_label(k, sb, to ? "to" : "from");
-		strbuf_adds(sb, " ");
 	}
+	strbuf_adds(sb, " ");
 	web_html_escape(sb, who && *who ? who : "?");
 	strbuf_adds(sb, "</h3>\n");
 }
@@ -353,7 +353,8 @@ thread_page(struct console_call *k, const struct thread_row *t)
 }
 
 /* The text of a reply or a note: valid UTF-8, not only blanks, at most TEXT_MAX bytes;
- * trailing blanks removed. NULL when it cannot be one. */
+ * line ends as LF (a browser posts a textarea's lines with CRLF, HTML §4.10.11), trailing
+ * blanks removed. NULL when it cannot be one. */
 static char *
 typed_text(const char *v)
 {
@@ -363,10 +364,16 @@ typed_text(const char *v)
 		return NULL;
 	}
 	char *text = xstrdup(v);
-	size_t len = strlen(text);
-	while (len > 0 && strchr(" \t\r\n", text[len - 1]) != NULL)
+	size_t len = 0;
+	for (const char *p = v; *p; p++)
+		if (*p != '\r')
+			text[len++] = *p;
+		else if (p[1] != '\n')
+			text[len++] = '\n';
+	text[len] = '\0';
+	while (len > 0 && strchr(" \t\n", text[len - 1]) != NULL)
 		text[--len] = '\0';
-	if (text[strspn(text, " \t\r\n")] == '\0') {
+	if (text[strspn(text, " \t\n")] == '\0') {
 		free(text);
 		return NULL;
 	}

@@ -641,7 +641,7 @@ test_reply_by_mail_and_note(void **state)
 	raw = person_mail(f, id, &n);
 	assert_int_equal(n, 0);
 	/* The reply takes the thread and goes out once, in the writer's thread. */
-	to = act(f, claire, id, "repondre", "Bonjour%2C+d%C3%A9posez-la+dans+Mon+Espace.");
+	to = act(f, claire, id, "repondre", "Bonjour%2C+d%C3%A9posez-la%0D%0Adans+Mon+Espace.%0D%0A");
 	assert_contains(to, "?fait=1");
 	free(to);
 	raw = person_mail(f, id, &n);
@@ -661,7 +661,8 @@ test_reply_by_mail_and_note(void **state)
 	char path[64];
 	snprintf(path, sizeof(path), "/console/fil/%lld", (long long)id);
 	get(f, path, NULL, claire, &page);
-	assert_contains(page.body, "<article class=\"message note-interne\">\n<h3>Note interne de — claire@ocapiat.test</h3>");
+	assert_contains(page.body, "<article class=\"message note-interne\">\n<h3>Note interne de claire@ocapiat.test</h3>");
+	assert_contains(page.body, "Bonjour, déposez-la\ndans Mon Espace.");  /* the textarea's CRLF as LF */
 	assert_contains(page.body, "<article class=\"message correspondant\">");
 	web_page_clear(&page);
 	free(claire);
