@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -153,8 +153,9 @@ struct console_filter {
 				 * without accents or case), NULL: no search */
 	int64_t limit, offset;  /* limit 0: 50 */
 };
-/* Calls fn for each thread of the view that passes the filter, newest activity first.
- * The search is words, not a query language: anything typed is searched as words. */
+/* Calls fn for each thread of the view that passes the filter, newest activity first;
+ * with a search, in the order of each thread's newest matching message. The search is
+ * words, not a query language: anything typed is searched as words. */
 int store_console_threads(struct store *store, const struct console_filter *filter, store_thread_fn fn, void *user);
 /* How many threads each view holds (for person's own). */
 struct console_counts {

@@ -210,30 +210,134 @@ search_words(const char *typed)
 	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
 }
 
-/* Who holds a thread in each view: ?1 the view, ?2 the person. */
-#define VIEW_CONDITION \
-	"((?1 = 0 AND t.owner = 'queue') OR (?1 = 1 AND t.owner = 'person' AND t.owner_person = ?2)" \
-	" OR (?1 = 2 AND t.owner = 'bot') OR ?1 = 3)"
+/* The conditions of a view and of the filters but the search, on t, as SQL: the numbered
+ * parameters are always ?2 the person, ?3 the channel, ?4 the state, ?5 the intent, but
+ * only those set are named, so that SQLite reads the view from its index (threads_owner_
+ * updated, threads_person_updated, threads_updated) and stops after a page. */
+static void
+filter_conditions(struct strbuf *sb, const struct console_filter *f)
+{
+	static const char *const views[] = {
+		[VIEW_TO_HANDLE] = " AND t.owner = 'queue'",
+		[VIEW_MINE] = " AND t.owner_person = ?2 AND t.owner = 'person'",
+		[VIEW_ASSISTANT] = " AND t.owner = 'bot'",
+		[VIEW_ALL] = "",
+	};
+	strbuf_adds(sb, views[f->view >= VIEW_TO_HANDLE && f->view <= VIEW_ALL ? f->view : VIEW_ALL]);
+	if (f->channel != NULL)
+		strbuf_adds(sb, " AND t.channel = ?3");
+	if (f->state != NULL)
+		strbuf_adds(sb, " AND t.state = ?4");
+	if (f->intent != NULL)
+		strbuf_adds(sb, " AND t.intent = ?5");
+}
+
+/* Threads already listed by a search (open addressing on the id). */
+struct id_set {
+	int64_t *ids;
+	size_t cap, count;
+};
+
+/* Adds id; false when it was there. */
+static bool
+id_set_add(struct id_set *set, int64_t id)
+{
+	if (set->count * 2 >= set->cap) {
+		struct id_set bigger = { xcalloc(set->cap ? set->cap * 2 : 256, sizeof(int64_t)), set->cap ? set->cap * 2 : 256, 0 };
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->ids[i] != 0)
+				id_set_add(&bigger, set->ids[i]);
+		free(set->ids);
+		*set = bigger;
+	}
+	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL >> 20) % set->cap;
+	for (; set->ids[i] != 0; i = (i + 1) % set->cap)
+		if (set->ids[i] == id)
+			return false;
+	set->ids[i] = id;
+	set->count++;
+	return true;
+}
+
+/* A search: the matching messages newest first (FTS5 reads its index backwards), each
+ * new thread of theirs checked against the view and the filters, until a page is full.
+ * The threads come in the order of their newest matching message. */
+static int
+console_search(struct store *st, const struct console_filter *f, const char *words, store_thread_fn fn, void *user)
+{
+	struct strbuf sql = { 0 };
+	strbuf_adds(&sql, "SELECT " THREAD_COLUMNS " FROM threads t WHERE t.id = ?1");
+	filter_conditions(&sql, f);
+	/* ?6 named last, so that every parameter before it may be bound, named or not. */
+	strbuf_adds(&sql, " LIMIT ?6");
+	sqlite3_stmt *thread = store_prepare_built(st, sql.data, "issssi", (int64_t)0, f->person, f->channel, f->state,
+						   f->intent, (int64_t)1);
+	strbuf_free(&sql);
+	sqlite3_stmt *hits = store_prepare(st,
+					   "SELECT m.thread_id FROM messages_search s JOIN messages m ON m.id = s.rowid"
+					   " WHERE messages_search MATCH ? ORDER BY s.rowid DESC",
+					   "s", words);
+	if (thread == NULL || hits == NULL) {
+		if (thread != NULL)
+			store_finish(st, thread);
+		if (hits != NULL)
+			store_finish(st, hits);
+		return -1;
+	}
+	int64_t limit = f->limit > 0 ? f->limit : 50, skip = f->offset > 0 ? f->offset : 0, listed = 0;
+	struct id_set seen = { 0 };
+	int rc = SQLITE_DONE, stop = 0;
+	while (stop == 0 && listed < limit && (rc = sqlite3_step(hits)) == SQLITE_ROW) {
+		if (!id_set_add(&seen, sqlite3_column_int64(hits, 0)))
+			continue;
+		sqlite3_reset(thread);
+		sqlite3_bind_int64(thread, 1, sqlite3_column_int64(hits, 0));
+		int trc = sqlite3_step(thread);
+		if (trc == SQLITE_DONE)
+			continue;  /* not in the view, or filtered out */
+		if (trc != SQLITE_ROW) {
+			rc = trc;
+			break;
+		}
+		if (skip > 0) {
+			skip--;
+			continue;
+		}
+		struct thread_row row = { 0 };
+		thread_from_row(thread, &row);
+		stop = fn(&row, user);
+		thread_row_clear(&row);
+		listed++;
+	}
+	bool failed = stop == 0 && listed < limit && rc != SQLITE_DONE;
+	int result = failed ? store_fail(st) : 0;
+	free(seen.ids);
+	store_finish(st, thread);
+	store_finish(st, hits);
+	return result;
+}
 
 int
 store_console_threads(struct store *st, const struct console_filter *f, store_thread_fn fn, void *user)
 {
-	char *words = f->search != NULL ? search_words(f->search) : NULL;
-	if (f->search != NULL && words == NULL)
-		return 0;  /* blanks only: nothing is found */
+	if (f->search != NULL) {
+		char *words = search_words(f->search);
+		if (words == NULL)
+			return 0;  /* blanks only: nothing is found */
+		int rc = console_search(st, f, words, fn, user);
+		free(words);
+		return rc;
+	}
+	struct strbuf sql = { 0 };
+	strbuf_adds(&sql, "SELECT " THREAD_COLUMNS " FROM threads t WHERE 1");
+	filter_conditions(&sql, f);
+	strbuf_adds(&sql, " ORDER BY t.updated DESC, t.id DESC LIMIT ?6 OFFSET ?7");
 	struct store_each e = { (void (*)(void))fn, user };
 	int rc = store_each_row(st,
-				store_prepare(st,
-					      "SELECT " THREAD_COLUMNS " FROM threads t WHERE " VIEW_CONDITION
-					      " AND (?3 IS NULL OR t.channel = ?3) AND (?4 IS NULL OR t.state = ?4)"
-					      " AND (?5 IS NULL OR t.intent = ?5)"
-					      " AND (?6 IS NULL OR t.id IN (SELECT m.thread_id FROM messages m"
-					      "  WHERE m.id IN (SELECT rowid FROM messages_search WHERE messages_search MATCH ?6)))"
-					      " ORDER BY t.updated DESC, t.id DESC LIMIT ?7 OFFSET ?8",
-					      "isssssii", (int64_t)f->view, f->person, f->channel, f->state, f->intent, words,
-					      f->limit > 0 ? f->limit : 50, f->offset > 0 ? f->offset : 0),
+				store_prepare_built(st, sql.data, "issssii", (int64_t)0, f->person, f->channel, f->state,
+						    f->intent, f->limit > 0 ? f->limit : 50, f->offset > 0 ? f->offset : 0),
 				thread_adapter, &e);
-	free(words);
+	strbuf_free(&sql);
 	return rc;
 }
 
@@ -241,9 +345,12 @@ int
 store_console_counts(struct store *st, const char *person, struct console_counts *c)
 {
 	sqlite3_stmt *stmt = store_prepare(st,
-					   "SELECT count(*) FILTER (WHERE owner = 'queue'),"
-					   " count(*) FILTER (WHERE owner = 'person' AND owner_person = ?1),"
-					   " count(*) FILTER (WHERE owner = 'bot'), count(*) FROM threads",
+					   /* Kept by triggers (thread_owner_counts), and a person's
+					    * own from its index: no pass over every thread. */
+					   "SELECT (SELECT coalesce(sum(n), 0) FROM thread_owner_counts WHERE owner = 'queue'),"
+					   " (SELECT count(*) FROM threads WHERE owner_person = ?1 AND owner = 'person'),"
+					   " (SELECT coalesce(sum(n), 0) FROM thread_owner_counts WHERE owner = 'bot'),"
+					   " (SELECT coalesce(sum(n), 0) FROM thread_owner_counts)",
 					   "s", person);
 	if (stmt == NULL)
 		return -1;

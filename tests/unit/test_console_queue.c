@@ -88,10 +88,39 @@ test_views_filters_and_search(void **state)
 	assert_int_equal(counts.assistant, 1);
 	assert_int_equal(counts.all, 3);
 
+	/* The counts kept by triggers follow every change of owner. */
+	assert_int_equal(store_thread_release(t->store, c, "claire"), 1);
+	assert_int_equal(store_console_counts(t->store, "claire", &counts), 0);
+	assert_int_equal(counts.mine, 0);
+	assert_int_equal(counts.assistant, 2);
+	assert_int_equal(store_thread_take(t->store, a, "claire", false), 1);
+	assert_int_equal(store_console_counts(t->store, "claire", &counts), 0);
+	assert_int_equal(counts.to_handle, 0);
+	assert_int_equal(counts.mine, 1);
+	assert_int_equal(store_thread_resolve(t->store, a, "claire"), 1);
+	assert_int_equal(store_console_counts(t->store, "claire", &counts), 0);
+	assert_int_equal(counts.mine, 0);
+	assert_int_equal(counts.assistant, 3);
+	assert_int_equal(counts.all, 3);
+	int64_t d = thread_with(t, "mail", THREAD_ESCALATED, NULL, "une autre facture");
+	assert_int_equal(store_console_counts(t->store, "claire", &counts), 0);
+	assert_int_equal(counts.to_handle, 1);
+	assert_int_equal(counts.all, 4);
+	/* A search lists the thread of the newest matching message first, one page at a time. */
+	assert_int_equal(find(t, (struct console_filter){ .view = VIEW_ALL, .search = "facture" }, &f), 3);
+	assert_int_equal(f.ids[0], d);
+	assert_int_equal(f.ids[1], c);
+	assert_int_equal(f.ids[2], a);
+	assert_int_equal(find(t, (struct console_filter){ .view = VIEW_ALL, .search = "facture", .limit = 1, .offset = 1 }, &f), 1);
+	assert_int_equal(f.ids[0], c);
+
 	/* A purged thread is found no more. */
 	struct purge_counts purged;
 	assert_int_equal(store_purge(t->store, INT64_MAX, &purged), 0);
 	assert_int_equal(find(t, (struct console_filter){ .view = VIEW_ALL, .search = "facture" }, &f), 0);
+	assert_int_equal(store_console_counts(t->store, "claire", &counts), 0);
+	assert_int_equal(counts.all, 0);
+	assert_int_equal(counts.to_handle + counts.assistant + counts.mine, 0);
 }
 
 int
