@@ -20,6 +20,7 @@
 #define AUDIT_RELEASE "thread_release"
 #define AUDIT_RESOLVE "thread_resolve"
 #define AUDIT_REPLY "thread_reply"
+#define AUDIT_NOTE "thread_note"
 
 /* Records an operation's audit row and commits, or rolls back on any failure. */
 static enum conversation_result
@@ -199,6 +200,23 @@ conversation_reply(const struct sender_identity *sender, const struct engine *e,
 		rc = -1;
 	thread_row_clear(&thread);
 	return finish(st, rc, thread_id, person, AUDIT_REPLY);
+}
+
+enum conversation_result
+conversation_note(struct store *st, int64_t thread_id, const char *person, const char *text)
+{
+	if (person == NULL || *person == '\0' || text == NULL || text[strspn(text, " \t\r\n")] == '\0')
+		return CONVERSATION_REFUSED;
+	if (store_begin(st) < 0)
+		return CONVERSATION_STORE_ERROR;
+	struct thread_row thread = {0};
+	int rc = store_thread_get(st, thread_id, &thread);
+	thread_row_clear(&thread);
+	struct message_row note = { .thread_id = thread_id, .direction = CONVERSATION_NOTE, .sender = person,
+				    .body = text, .decision = CONVERSATION_NOTE };
+	if (rc == 1 && store_message_add(st, &note) < 0)
+		rc = -1;
+	return finish(st, rc, thread_id, person, AUDIT_NOTE);
 }
 
 int

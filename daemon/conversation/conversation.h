@@ -43,6 +43,13 @@ enum conversation_result conversation_reply(const struct sender_identity *sender
 					    struct store *store, int64_t thread_id, const char *person,
 					    const char *text);
 
+/* person writes an internal note in the thread: kept as a message of direction "note"
+ * (CONVERSATION_NOTE), which no channel ever sends: the outbox never sees it, the chat's
+ * events skip it, a transcript leaves it out. Any correspondant may write one, holder or
+ * not. Refused when text is empty or there is no such thread. */
+#define CONVERSATION_NOTE "note"
+enum conversation_result conversation_note(struct store *store, int64_t thread_id, const char *person, const char *text);
+
 /* A mail in thread's writer's thread (In-Reply-To and References of its messages, a
  * neutral subject, the envelope of the assistant's replies): kind, by author (a
  * correspondant; NULL: the assistant). 1 queued, 0 no usable address, -1 (store). Runs

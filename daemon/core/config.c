@@ -213,6 +213,12 @@ static const struct config_key {
 	  "where the widget keeps a conversation on the visitor's device: tab (sessionStorage: it survives reloads and page "
 	  "changes in that tab, and ends with it) or browser (localStorage: shared by the site's tabs, which use one socket "
 	  "between them, until the visitor ends it)"),
+	B("console", "require_totp", console_require_totp, "no",
+	  "the correspondants' console: an account signs in only with its second factor (TOTP); an account without one "
+	  "cannot sign in until dialogctl correspondant gives it one"),
+	N("console", "idle_ttl", console_idle_ttl, "1800", "seconds a console session lives without being used (at least 60)"),
+	N("console", "absolute_ttl", console_absolute_ttl, "43200",
+	  "seconds a console session lives after its sign-in, used or not (at least idle_ttl)"),
 	B("log", "syslog", log_syslog, "no", "log to syslog (daemon facility) instead of standard error"),
 #undef S
 #undef P
@@ -489,6 +495,9 @@ check_chat_values(const struct config *cfg, const char *path, struct strbuf *err
 	if (cfg->chat_identity_max_ttl < 10 || cfg->chat_identity_max_ttl > 86400)
 		strbuf_addf(errors, "%s: [chat] identity_max_ttl: %lu must be between 10 and 86400 seconds\n", path,
 			    cfg->chat_identity_max_ttl);
+	if (cfg->console_idle_ttl < 60 || cfg->console_absolute_ttl < cfg->console_idle_ttl)
+		strbuf_addf(errors, "%s: [console] idle_ttl must be at least 60 and absolute_ttl at least idle_ttl (seconds)\n",
+			    path);
 	if (cfg->chat_ping_interval < 1 || cfg->chat_idle_timeout <= cfg->chat_ping_interval || cfg->chat_idle_timeout > 65535)
 		strbuf_addf(errors, "%s: [chat] ping_interval must be at least 1 and below idle_timeout, at most 65535 (seconds)\n",
 			    path);

@@ -72,6 +72,8 @@ struct config {
 	unsigned long chat_identity_max_ttl;
 	char *chat_persistence;         /* [chat] persistence: tab or browser (the widget's storage) */
 	unsigned long store_retention_days;     /* [store] retention_days: what purge removes, as the widget says */
+	bool console_require_totp;      /* [console] require_totp: every account needs a second factor */
+	unsigned long console_idle_ttl, console_absolute_ttl;   /* [console]: seconds a session lives */
 	unsigned long reset_limit, reset_ttl;   /* [security] */
 	unsigned long secret_mail_delay;        /* [security]: seconds an account mail waits after the reply */
 	unsigned long code_attempts, code_ttl;  /* [security] */

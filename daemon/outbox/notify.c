@@ -26,6 +26,10 @@ static int
 add_message_text(const struct message_row *m, int64_t at, void *user)
 {
 	struct messages_text *t = user;
+	/* A correspondant's internal note (conversation_note) never leaves dialogd, not even
+	 * to the correspondants' mailbox. */
+	if (strcmp(m->direction, "note") == 0)
+		return 0;
 	if (t->skip > 0) {
 		t->skip--;
 		return 0;

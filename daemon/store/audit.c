@@ -47,6 +47,7 @@ static const struct {
 	[AUDIT_ACCOUNT_GONE] = { "account_gone", "account no longer in the directory" },
 	[AUDIT_DONE] = { "done", "done" },
 	[AUDIT_REFUSED] = { "refused", "refused" },
+	[AUDIT_THROTTLED] = { "throttled", "refused unread: too many failures lately" },
 };
 
 const char *

@@ -43,6 +43,8 @@ enum audit_outcome {
 	/* The console's operations on threads. */
 	AUDIT_DONE,
 	AUDIT_REFUSED,
+	/* The console's sign-in, refused unread after too many failures. */
+	AUDIT_THROTTLED,
 	AUDIT_OUTCOME_COUNT
 };
 

@@ -274,6 +274,10 @@
 	"  INSERT INTO thread_owner_counts (owner, n) VALUES (new.owner, 1)" \
 	"  ON CONFLICT (owner) DO UPDATE SET n = n + 1; END;"
 
+/* The console's pages: the client's address an audit row was written from (who did
+ * what, when, from where; NULL for rows of the mail and the programs). */
+#define SQL_AUDIT_ADDRESS "ALTER TABLE audit ADD COLUMN address TEXT;"
+
 
 /* A new store: every table in the order the stores made so far have them (so that a new
  * file's schema reads as it always has). A later change (a table, an index, an ALTER
@@ -284,7 +288,7 @@
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
 	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS \
-	SQL_CHAT_WIDGET SQL_CONSOLE SQL_CONSOLE_INDEXES
+	SQL_CHAT_WIDGET SQL_CONSOLE SQL_CONSOLE_INDEXES SQL_AUDIT_ADDRESS
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -324,6 +328,8 @@ static const struct schema_step {
 	[11] = { 12, SQL_CONSOLE },
 	/* The console's views read from indexes (bench-console). */
 	[12] = { 13, SQL_CONSOLE_INDEXES },
+	/* The console's pages: the client's address of an audit row. */
+	[13] = { 14, SQL_AUDIT_ADDRESS },
 };
 
 int

@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 13
+#define STORE_SCHEMA_VERSION 14
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -307,13 +307,23 @@ int store_thread_counts(struct store *store, int (*fn)(const char *state, int64_
 struct audit_row {
 	int64_t at;
 	const char *channel, *requester, *action, *subject, *outcome;
+	const char *address;    /* the client's address (the console's rows), or NULL */
 };
-/* Records an account action (never a token, code or password in any field). */
+/* Records an account action (never a token, code or password in any field), with the
+ * connection's audit address. */
 int store_audit_add(struct store *store, const char *channel, const char *requester, const char *action,
 		    const char *subject, const char *outcome);
+/* The client's address the following audit rows of this connection record (the console
+ * sets it for each request it serves, so that the conversation layer's rows carry it
+ * too), NULL for none. Borrowed: it must outlive the rows written until it is set again. */
+void store_set_audit_address(struct store *store, const char *address);
 typedef int (*store_audit_fn)(const struct audit_row *row, void *user);
 /* Newest first. */
 int store_audit_each(struct store *store, store_audit_fn fn, void *user);
+/* The rows about subject (exactly) or by requester (without case; NULL: none), newest
+ * first, at most limit of them: a thread's own rows and its writer's account actions. */
+int store_audit_each_about(struct store *store, const char *subject, const char *requester, int64_t limit,
+			   store_audit_fn fn, void *user);
 
 struct purge_counts {
 	int64_t threads, messages, outbox, audit;
@@ -548,6 +558,8 @@ void correspondant_row_clear(struct correspondant_row *row);
 int64_t store_correspondant_add(struct store *store, const char *email, const char *name, const char *role, int64_t now);
 /* The account of email (compared without case): 1 with *row (clear it), 0 when none, -1. */
 int store_correspondant_get(struct store *store, const char *email, struct correspondant_row *row);
+/* The account of id: 1 with *row (clear it), 0 when none, -1. */
+int store_correspondant_get_by_id(struct store *store, int64_t id, struct correspondant_row *row);
 /* Calls fn for each account, by address. Strings are borrowed for the call. */
 typedef int (*store_correspondant_fn)(const struct correspondant_row *row, void *user);
 int store_correspondants_each(struct store *store, store_correspondant_fn fn, void *user);

@@ -13,8 +13,16 @@ int
 store_audit_add(struct store *st, const char *channel, const char *requester, const char *action, const char *subject,
 		const char *outcome)
 {
-	return store_exec(st, "INSERT INTO audit (at, channel, requester, action, subject, outcome) VALUES (?, ?, ?, ?, ?, ?)",
-			  "isssss", store_now_seconds(), channel, requester, action, subject, outcome);
+	return store_exec(st,
+			  "INSERT INTO audit (at, channel, requester, action, subject, outcome, address)"
+			  " VALUES (?, ?, ?, ?, ?, ?, ?)",
+			  "issssss", store_now_seconds(), channel, requester, action, subject, outcome, st->audit_address);
+}
+
+void
+store_set_audit_address(struct store *st, const char *address)
+{
+	st->audit_address = address;
 }
 
 static int
@@ -28,6 +36,7 @@ audit_adapter(sqlite3_stmt *stmt, void *user)
 		.action = (const char *)sqlite3_column_text(stmt, 3),
 		.subject = (const char *)sqlite3_column_text(stmt, 4),
 		.outcome = (const char *)sqlite3_column_text(stmt, 5),
+		.address = (const char *)sqlite3_column_text(stmt, 6),
 	};
 	return ((store_audit_fn)e->fn)(&a, e->user);
 }
@@ -36,8 +45,23 @@ int
 store_audit_each(struct store *st, store_audit_fn fn, void *user)
 {
 	struct store_each e = { (void (*)(void))fn, user };
-	return store_each_row(st, store_prepare(st, "SELECT at, channel, requester, action, subject, outcome FROM audit ORDER BY id DESC",
-						""),
+	return store_each_row(st,
+			      store_prepare(st, "SELECT at, channel, requester, action, subject, outcome, address FROM audit"
+						" ORDER BY id DESC", ""),
+			      audit_adapter, &e);
+}
+
+int
+store_audit_each_about(struct store *st, const char *subject, const char *requester, int64_t limit, store_audit_fn fn,
+		       void *user)
+{
+	struct store_each e = { (void (*)(void))fn, user };
+	return store_each_row(st,
+			      store_prepare(st,
+					    "SELECT at, channel, requester, action, subject, outcome, address FROM audit"
+					    " WHERE subject = ?1 OR (?2 IS NOT NULL AND requester = ?2 COLLATE NOCASE)"
+					    " ORDER BY id DESC LIMIT ?3",
+					    "ssi", subject, requester, limit),
 			      audit_adapter, &e);
 }
 

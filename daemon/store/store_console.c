@@ -54,12 +54,10 @@ read_row(sqlite3_stmt *stmt, struct correspondant_row *r)
 	read_row_at(stmt, 0, r);
 }
 
-int
-store_correspondant_get(struct store *st, const char *email, struct correspondant_row *r)
+/* The one account stmt selects: 1 with *r, 0, -1. */
+static int
+get_one(struct store *st, sqlite3_stmt *stmt, struct correspondant_row *r)
 {
-	memset(r, 0, sizeof(*r));
-	sqlite3_stmt *stmt = store_prepare(st, "SELECT " CORRESPONDANT_COLUMNS " FROM correspondants WHERE email = ?", "s",
-					   email);
 	if (stmt == NULL)
 		return -1;
 	int rc = sqlite3_step(stmt);
@@ -69,6 +67,21 @@ store_correspondant_get(struct store *st, const char *email, struct correspondan
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(st);
 	return rc == SQLITE_ROW;
+}
+
+int
+store_correspondant_get(struct store *st, const char *email, struct correspondant_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	return get_one(st, store_prepare(st, "SELECT " CORRESPONDANT_COLUMNS " FROM correspondants WHERE email = ?", "s", email),
+		       r);
+}
+
+int
+store_correspondant_get_by_id(struct store *st, int64_t id, struct correspondant_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	return get_one(st, store_prepare(st, "SELECT " CORRESPONDANT_COLUMNS " FROM correspondants WHERE id = ?", "i", id), r);
 }
 
 struct each_correspondant {

@@ -44,6 +44,12 @@ ALLOWED = {
     ("dialogctl.c", "\\nVous > "): "a label of the operator's terminal tool",
     # The name of a form field (HTML), not a text.
     ("web/reset_page.c", '\\">\\n<input type=\\"text\\" name=\\"identifiant\\" value=\\"'): "a form field's name",
+    # The console's paths: /console/fil/ID is a thread's address (issue 11), not text.
+    ("web/console.c", "fil/"): "a URL path of the console",
+    ("mail/setup.c", "%.*s/console/fil/"): "a URL path of the console (the notifications' link)",
+    ("web/console_queue.c", 'fil/%lld\\" class=\\"sujet\\">'): "a URL path of the console",
+    ("web/console_thread.c", "fil/%lld/"): "a URL path of the console",
+    ("web/console_thread.c", "fil/%lld?%s=1"): "a URL path of the console",
 }
 
 
