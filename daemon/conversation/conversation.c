@@ -131,7 +131,11 @@ conversation_mail_in_thread(const struct sender_identity *sender, const struct e
 	char *neutral = template_render(e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
 	char *subject = mail_reply_subject("", neutral);
 	free(neutral);
-	char *body = dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
+	/* A person's words go as written (their greeting, their signature) with a line of
+	 * ours; the assistant's envelope would call them an automatic answer. */
+	struct template_var var = { "text", text, false };
+	char *body = kind == OUTBOX_PERSON ? template_render(e->templates, "mail_person_reply", OUTPUT_TEXT, &var, 1)
+					   : dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
 	struct outbound o = {
 		.thread_id = thread->id, .kind = kind, .to = thread->requester, .subject = subject,
 		.body = body, .author = author, .in_reply_to = ids.last_inbound,

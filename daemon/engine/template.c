@@ -143,6 +143,8 @@ static const struct {
 	{ "transcript_line_person", { "text" } },
 	{ "chat_answer_mail_subject", { "" } },
 	{ "chat_answer_mail", { "text" } },
+	/* A correspondant's answer by mail: their own words, signed, never called automatic. */
+	{ "mail_person_reply", { "text" } },
 	/* Chat: after a hand-over, when the correspondants answer ([chat] hours, or
 	 * chat_hours when it is unset). */
 	{ "chat_handoff_hours", { "hours" } },
