@@ -259,7 +259,7 @@
  * counts shown on every page cost no scan. */
 #define SQL_CONSOLE_INDEXES \
 	"CREATE INDEX IF NOT EXISTS threads_owner_updated ON threads (owner, updated, id);" \
-	"CREATE INDEX IF NOT EXISTS threads_person_updated ON threads (owner_person, updated, id);" \
+	"CREATE INDEX IF NOT EXISTS threads_person_updated ON threads (owner_person, owner, updated, id);" \
 	"CREATE INDEX IF NOT EXISTS threads_updated ON threads (updated, id);" \
 	"CREATE TABLE IF NOT EXISTS thread_owner_counts (owner TEXT PRIMARY KEY, n INTEGER NOT NULL);" \
 	"INSERT INTO thread_owner_counts (owner, n) SELECT owner, count(*) FROM threads GROUP BY owner;" \
