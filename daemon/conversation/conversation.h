@@ -50,6 +50,13 @@ enum conversation_result conversation_reply(const struct sender_identity *sender
 #define CONVERSATION_NOTE "note"
 enum conversation_result conversation_note(struct store *store, int64_t thread_id, const char *person, const char *text);
 
+/* Teaching: person says received message message_id meant intent (one of the spec's ids)
+ * for audience ("entreprise", "organisme" or NULL), for `dialogctl examples export`.
+ * Audited. Refused for an unknown intent or audience, or a message that is not one the
+ * writer sent. */
+enum conversation_result conversation_label(struct store *store, int64_t message_id, const char *intent,
+					    const char *audience, const char *person, int64_t now);
+
 /* A mail in thread's writer's thread (In-Reply-To and References of its messages, a
  * neutral subject, the envelope of the assistant's replies): kind, by author (a
  * correspondant; NULL: the assistant). 1 queued, 0 no usable address, -1 (store). Runs

@@ -277,6 +277,12 @@
 /* The console's pages: the client's address an audit row was written from (who did
  * what, when, from where; NULL for rows of the mail and the programs). */
 #define SQL_AUDIT_ADDRESS "ALTER TABLE audit ADD COLUMN address TEXT;"
+/* Teaching: the intent (and audience) a correspondant says a received message meant, for
+ * `dialogctl examples export`; gone with the message when it is purged. */
+#define SQL_MESSAGE_LABELS \
+	"CREATE TABLE IF NOT EXISTS message_labels (" \
+	"  message_id INTEGER PRIMARY KEY REFERENCES messages (id) ON DELETE CASCADE," \
+	"  intent TEXT NOT NULL, audience TEXT, labelled_by TEXT NOT NULL, at INTEGER NOT NULL);"
 
 
 /* A new store: every table in the order the stores made so far have them (so that a new
@@ -288,7 +294,7 @@
 	SQL_OUTBOX SQL_OUTBOX_RECIPIENT SQL_OUTBOX_THREAD SQL_OUTBOX_CREATED SQL_DEFERRED_NOTICES \
 	SQL_BOUNCES SQL_STATUS SQL_DIRECTORY SQL_AUDIT SQL_RESET_TOKENS SQL_ACCOUNT_PASSWORDS \
 	SQL_CHAT_ACTIONS SQL_WRONG_CODES SQL_THREAD_OWNER SQL_AUDIT_CODES SQL_DEFERRED_ACTIONS SQL_CHAT_CONVERSATIONS \
-	SQL_CHAT_WIDGET SQL_CONSOLE SQL_CONSOLE_INDEXES SQL_AUDIT_ADDRESS
+	SQL_CHAT_WIDGET SQL_CONSOLE SQL_CONSOLE_INDEXES SQL_AUDIT_ADDRESS SQL_MESSAGE_LABELS
 
 /* The migration steps, indexed by the version they start from; each runs in its own
  * transaction, which also sets the version it reaches (tests/data/store/ keeps the
@@ -330,6 +336,8 @@ static const struct schema_step {
 	[12] = { 13, SQL_CONSOLE_INDEXES },
 	/* The console's pages: the client's address of an audit row. */
 	[13] = { 14, SQL_AUDIT_ADDRESS },
+	/* The intents correspondants mark on messages (dialogctl examples export). */
+	[14] = { 15, SQL_MESSAGE_LABELS },
 };
 
 int

@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 15
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -28,6 +28,20 @@ int store_schema_upgraded_from(const struct store *store);
 /* The file's schema version now, -1 on error. */
 int store_schema_version(struct store *store);
 void store_close(struct store **store);
+
+/* ---- teaching (store_labels.c) ---- */
+/* A correspondant marks the intent a received message meant (audience: "entreprise",
+ * "organisme" or NULL for none said); a second mark replaces the first. Returns 1, 0
+ * when the message is not a received one, -1. */
+int store_label_set(struct store *store, int64_t message_id, const char *intent, const char *audience,
+		    const char *by, int64_t now);
+/* Calls fn for each marked message, oldest mark first: its text as kept, the intent and
+ * the audience (NULL: none). */
+typedef int (*store_label_fn)(const char *text, const char *intent, const char *audience, void *user);
+/* The id of the nth message the writer sent in the thread (1: the first; 0: the last),
+ * 0 when there is none, -1. */
+int64_t store_inbound_message_id(struct store *store, int64_t thread_id, int64_t nth);
+int store_labels_each(struct store *store, store_label_fn fn, void *user);
 
 /* ---- backups (store_backup.c) ---- */
 /* Called between the steps of a copy: pages copied so far of total. */
