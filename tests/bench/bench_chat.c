@@ -78,6 +78,7 @@ struct stats {
 	unsigned long timeouts;      /* no answer within --timeout */
 	unsigned long late;          /* a question due while the previous was still out */
 	unsigned long pings;
+	unsigned long not_tried;     /* connections given up before their start (see connect_all) */
 	double *lat_ms;
 	size_t lat_n;
 	size_t lat_cap;
@@ -91,7 +92,8 @@ static int epfd;
 static char **questions;
 static size_t nquestions;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static bool measuring;  /* answers counted only during the measured phase */
+static bool measuring;
+static unsigned timeouts_in_row;  /* handshakes timed out since the last that succeeded */  /* answers counted only during the measured phase */
 
 static uint64_t
 now_ns(void)
@@ -407,6 +409,7 @@ on_text(struct conn *c, const char *json, size_t n, uint64_t now)
 		if (field_is(json, n, "type", "welcome")) {
 			c->state = ST_READY;
 			c->deadline = 0;
+			timeouts_in_row = 0;
 		} else {
 			conn_fail(c, &st.conn_errors);
 		}
@@ -666,8 +669,10 @@ expire(uint64_t now)
 	for (unsigned i = 0; i < nconns; i++) {
 		struct conn *c = &conns[i];
 		if (c->state == ST_CONNECTING || c->state == ST_UPGRADING || c->state == ST_HELLO) {
-			if (now > c->deadline)
+			if (now > c->deadline) {
 				conn_fail(c, &st.conn_errors);
+				timeouts_in_row++;
+			}
 		} else if (c->state == ST_READY && c->waiting && now > c->deadline) {
 			c->waiting = false;
 			if (measuring)
@@ -676,13 +681,22 @@ expire(uint64_t now)
 	}
 }
 
-/* Every connection opened, at most MAX_CONNECTING at once; returns how many are ready. */
+/* Every connection opened, at most MAX_CONNECTING at once; returns how many are ready.
+ * A server at its own connection limit stops accepting (dialogd holds its listener) and
+ * each further handshake would wait out --timeout: after MAX_CONNECTING handshakes
+ * timed out in a row, the connections not yet started count as refused. */
 static unsigned
 connect_all(void)
 {
 	unsigned next = 0;
 	uint64_t last_expire = 0;
 	for (;;) {
+		if (timeouts_in_row >= MAX_CONNECTING && next < nconns) {
+			st.not_tried = nconns - next;
+			st.conn_errors += st.not_tried;
+			for (; next < nconns; next++)
+				conns[next].state = ST_DEAD;
+		}
 		unsigned pending = 0, ready = 0;
 		for (unsigned i = 0; i < next; i++) {
 			if (conns[i].state == ST_CONNECTING || conns[i].state == ST_UPGRADING || conns[i].state == ST_HELLO)
@@ -853,11 +867,11 @@ main(int argc, char **argv)
 	unsigned long errors = st.conn_errors + st.closed + st.error_frames + st.timeouts;
 	double server_cpu = after.cpu_s >= 0 && before.cpu_s >= 0 ? after.cpu_s - before.cpu_s : -1;
 	printf("clients=%u idle=%u connected=%u held=%u sent=%lu answered=%lu errors=%lu conn_errors=%lu closed=%lu "
-	       "error_frames=%lu timeouts=%lu late=%lu answers_per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
+	       "error_frames=%lu timeouts=%lu late=%lu not_tried=%lu answers_per_s=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f "
 	       "max_ms=%.3f rss_mb=%.1f rss_max_mb=%.1f hwm_mb=%.1f server_cpu_pct=%.1f bench_cpu_pct=%.1f "
 	       "connect_s=%.2f elapsed_s=%.2f\n",
 	       opt.clients, opt.idle, ready, held, st.sent, st.answered, errors, st.conn_errors, st.closed,
-	       st.error_frames, st.timeouts, st.late, st.answered / elapsed, percentile(0.50), percentile(0.90),
+	       st.error_frames, st.timeouts, st.late, st.not_tried, st.answered / elapsed, percentile(0.50), percentile(0.90),
 	       percentile(0.99), st.lat_n ? st.lat_ms[st.lat_n - 1] : 0.0, after.rss_mb, rss_max, after.hwm_mb,
 	       server_cpu >= 0 ? 100.0 * server_cpu / elapsed : -1.0, 100.0 * self_cpu / elapsed, connect_s, elapsed);
 	printf("# %u of %u connections up in %.1f s (%u of %u asking); %lu questions, %lu answers (%.0f/s), "
