@@ -46,6 +46,7 @@ struct conn {
 	bool active;             /* asks questions (else one of the idle) */
 	bool waiting;            /* a question is out */
 	bool acked;              /* ... and its ack came */
+	bool late_marked;        /* the next question fell due while this one was out */
 	uint64_t sent_at;        /* ns: the write of the question out */
 	uint64_t next_at;        /* ns: when the next question is due */
 	uint64_t deadline;       /* ns: handshake or answer timeout */
@@ -380,13 +381,17 @@ field_is(const char *json, size_t n, const char *key, const char *value)
 	return v != NULL && len == strlen(value) && memcmp(v, value, len) == 0;
 }
 
+/* The schedule goes on from the question's due time, not from its answer, so that a
+ * slow answer does not lower the rate asked; a client more than a second behind (a
+ * server that cannot keep up) starts again from now rather than firing its backlog. */
 static void
 schedule_next(struct conn *c, uint64_t now)
 {
 	/* ±20 % jitter around the mean interval, so that the clients drift apart. */
 	double interval = (0.8 + 0.4 * rnd_unit()) / opt.rate;
 	c->next_at += (uint64_t)(interval * 1e9);
-	if (c->next_at < now)
+	c->late_marked = false;
+	if (c->next_at + 1000000000ull < now)
 		c->next_at = now;
 }
 
@@ -417,10 +422,8 @@ on_text(struct conn *c, const char *json, size_t n, uint64_t now)
 	}
 	if (field_is(json, n, "type", "error")) {
 		st.error_frames++;
-		if (c->waiting) {  /* refused: this question gets no answer */
+		if (c->waiting)  /* refused: this question gets no answer; the next stays on time */
 			c->waiting = false;
-			schedule_next(c, now);
-		}
 		return;
 	}
 	if (!c->waiting)
@@ -824,17 +827,17 @@ main(int argc, char **argv)
 				continue;
 			if (c->waiting) {
 				out = true;
-				if (sending && now >= c->next_at && c->next_at != 0) {
-					st.late++;
-					c->next_at = 0;  /* sent as soon as the answer is in */
+				if (sending && now >= c->next_at && !c->late_marked) {
+					st.late++;  /* sent as soon as the answer is in */
+					c->late_marked = true;
 				}
 				continue;
 			}
 			if (!sending)
 				continue;
-			if (c->next_at == 0 || now >= c->next_at)
+			if (now >= c->next_at)
 				ask(c, now);
-			if (c->state == ST_READY && c->next_at != 0 && c->next_at < next_due)
+			if (c->state == ST_READY && !c->waiting && c->next_at < next_due)
 				next_due = c->next_at;
 		}
 		if (!sending && !out)
