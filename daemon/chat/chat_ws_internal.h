@@ -21,6 +21,7 @@ struct store;
 struct chat_out {
 	struct chat_out *next;
 	size_t len;
+	int64_t mark;           /* the store's write mark when queued: synced up to it before it leaves */
 	unsigned char data[];   /* LWS_PRE bytes for lws, then the JSON text */
 };
 

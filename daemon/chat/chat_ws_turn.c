@@ -361,9 +361,18 @@ chat_ws_after_reply(struct chat_conn *c)
 		return;
 	unsigned queued;
 	char *err = NULL;
+	/* The account work queues mail that the sending thread may take at once: its
+	 * commits are FULL (the chat's are relaxed otherwise, see chat_ws_new). */
+	if (store_relax_durability(ws->store, false) < 0) {
+		log_error("chat: conversation %lld: account action after the reply: %s; tried again after the next one",
+			  (long long)c->conversation, store_error(ws->store));
+		return;
+	}
 	pthread_rwlock_rdlock(&ws->s.engine->lock);
 	int ran = chat_session_after_reply(c->session, ws->s.engine->engine, &queued, &err);
 	pthread_rwlock_unlock(&ws->s.engine->lock);
+	if (store_relax_durability(ws->store, true) < 0)
+		log_error("chat: the store stays with synchronous = FULL: %s", store_error(ws->store));
 	if (ran < 0) {
 		log_error("chat: conversation %lld: account action after the reply: %s; tried again after the next one",
 			  (long long)c->conversation, err);

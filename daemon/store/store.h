@@ -44,6 +44,14 @@ int store_commit(struct store *store);
  * calls nest (each true undone by a false). For work whose loss only means doing it
  * again: its request stays in a durable row. */
 int store_relax_durability(struct store *store, bool relaxed);
+/* Group commit: a mark of what this connection has written so far (its row changes,
+ * committed or not: take it after the commit). store_sync makes every commit up to mark
+ * durable: nothing to do when a sync or a FULL commit since covered it, else one fsync of
+ * the write-ahead log (what a FULL commit ends with), which covers everything committed
+ * so far. So relaxed commits can share one fsync, paid before anyone is told about
+ * them. Returns 0, or -1 (store_error). */
+int64_t store_write_mark(struct store *store);
+int store_sync(struct store *store, int64_t mark);
 void store_rollback(struct store *store);
 
 /* ---- mailbox reading state ---- */

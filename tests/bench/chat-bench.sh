@@ -7,7 +7,7 @@
 # small team would otherwise write (tests/bench/peer: Node ws + nlp.js), the same
 # questions (the first column of tests/eval/setD.tsv). The server runs on CPU 0, the load
 # generator (tests/bench/bench_chat) on CPU 1, for both. Prints a table with the ratios.
-#   make bench-chat        (or DURATION=10 CLIENTS=200 IDLE=2000 make bench-chat)
+#   make bench-chat        (or DURATION=10 CLIENTS=200 IDLE=2000 PHASES=A PEER= make bench-chat)
 set -eu
 srcdir=${DIALOGD_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${DIALOGD_BUILDDIR:-$srcdir}
@@ -15,6 +15,8 @@ DURATION=${DURATION:-60}
 CLIENTS=${CLIENTS:-1000}
 IDLE=${IDLE:-10000}
 B_RATE=${B_RATE:-10}
+PHASES=${PHASES:-A B}   # for quick runs: PHASES=A
+PEER=${PEER-yes}        # PEER= : dialogd alone
 ORIGIN=http://127.0.0.1:8081
 bench="$builddir/tests/bench/bench_chat"
 questions="$srcdir/tests/eval/setD.tsv"
@@ -98,19 +100,21 @@ run_phase() {
 phase_a="--clients $CLIENTS --rate 1 --duration $DURATION"
 phase_b="--clients 1 --rate $B_RATE --idle $IDLE --duration $DURATION"
 
-rm -f "$D/dialogd.sqlite"*
-start_server dialogd "$D/dialogd-A.log" $pin_server "$builddir/daemon/dialogd" -c "$D/dialogd.conf"
-run_phase dialogd A $phase_a
-stop_server
-rm -f "$D/dialogd.sqlite"*
-start_server dialogd "$D/dialogd-B.log" $pin_server "$builddir/daemon/dialogd" -c "$D/dialogd.conf"
-run_phase dialogd B $phase_b
-stop_server
+for phase in $PHASES; do
+	if [ "$phase" = A ]; then opts=$phase_a; else opts=$phase_b; fi
+	rm -f "$D/dialogd.sqlite"*
+	start_server dialogd "$D/dialogd-$phase.log" $pin_server "$builddir/daemon/dialogd" -c "$D/dialogd.conf"
+	# shellcheck disable=SC2086
+	run_phase dialogd "$phase" $opts
+	stop_server
+done
 
 # The peer: a copy of tests/bench/peer with its locked packages, trained as
 # shared/peer/nlpjs does when the shared folder is there, else on the repo's sets.
 peer=yes
-if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+if [ -z "$PEER" ]; then
+	peer=
+elif ! command -v node > /dev/null || ! command -v npm > /dev/null; then
 	echo "(no peer: needs node and npm)"
 	peer=
 else
@@ -131,7 +135,7 @@ if [ -n "$peer" ]; then
 	else
 		training="--train $srcdir/tests/eval/setC.tsv --train $srcdir/tests/eval/setD.tsv"
 	fi
-	for phase in A B; do
+	for phase in $PHASES; do
 		if [ "$phase" = A ]; then opts=$phase_a; else opts=$phase_b; fi
 		start_server peer "$D/peer-$phase.log" $pin_server node "$D/peer/server.js" --port 0 --origin "$ORIGIN" \
 			--faq "$srcdir/faq-data" $training
@@ -142,7 +146,7 @@ if [ -n "$peer" ]; then
 fi
 
 echo "== dialogd's warnings and refusals (its log)"
-grep -h -E "warning|error|refused|failed" "$D/dialogd-A.log" "$D/dialogd-B.log" | grep -v "allow_root" | \
+cat "$D"/dialogd-*.log | grep -E "warning|error|refused|failed" | grep -v "allow_root" | \
 	sed 's/^[^ ]* //' | sort | uniq -c | sort -rn | head -10 | sed 's/^/   /' || true
 
 # The table: each figure of both, the ratio, and who is ahead (lower is better for

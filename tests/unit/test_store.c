@@ -68,6 +68,40 @@ add_replies(struct store *st, int first, int count)
 	}
 }
 
+/* Group commit (store_write_mark, store_sync): a relaxed commit moves the mark and is
+ * synced on demand; a mark already covered needs nothing; another connection sees the
+ * rows (the sync is of the log, not a second commit). */
+static void
+test_relaxed_commits_are_synced_up_to_a_mark(void **state)
+{
+	struct temp_store *t = *state;
+	int64_t before = store_write_mark(t->store);
+	assert_int_equal(store_sync(t->store, before), 0);
+	assert_int_equal(store_relax_durability(t->store, true), 0);
+	assert_int_equal(store_begin(t->store), 0);
+	add_replies(t->store, 0, 3);
+	assert_int_equal(store_commit(t->store), 0);
+	int64_t mark = store_write_mark(t->store);
+	assert_true(mark >= before + 3);
+	assert_int_equal(store_sync(t->store, mark), 0);
+	assert_int_equal(store_sync(t->store, mark), 0);  /* covered: no second fsync */
+	assert_int_equal(store_sync(t->store, before), 0);
+	/* A FULL commit covers what came before it. */
+	assert_int_equal(store_relax_durability(t->store, false), 0);
+	assert_int_equal(store_begin(t->store), 0);
+	add_replies(t->store, 3, 1);
+	assert_int_equal(store_commit(t->store), 0);
+	assert_int_equal(store_sync(t->store, store_write_mark(t->store)), 0);
+	sqlite3 *reader;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open_v2(t->db, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM outbox", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 4);
+	sqlite3_finalize(stmt);
+	sqlite3_close(reader);
+}
+
 static int64_t
 add_secret(struct store *st)
 {
@@ -688,6 +722,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failed_secret_leaves_no_copy_in_the_files, temp_store_setup,
 						temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_a_long_reader_delays_the_wipe, temp_store_setup,
+						temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_relaxed_commits_are_synced_up_to_a_mark, temp_store_setup,
 						temp_store_teardown),
 		cmocka_unit_test(test_a_new_store_gets_the_current_version),
 		cmocka_unit_test(test_a_new_store_has_the_schema_it_always_had),
