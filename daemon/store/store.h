@@ -52,6 +52,33 @@ int store_relax_durability(struct store *store, bool relaxed);
  * them. Returns 0, or -1 (store_error). */
 int64_t store_write_mark(struct store *store);
 int store_sync(struct store *store, int64_t mark);
+
+/* The same off the caller's thread (store_syncer.c): a thread of its own fsyncs the
+ * store's write-ahead log when asked and then calls wake(wake_arg) from that thread (it
+ * must only hand over, e.g. lws_cancel_service). The caller keeps serving meanwhile; a
+ * sync covers every request made before it started. The syncer also checkpoints the log
+ * (PASSIVE, with its own connection) once it has grown: see store_set_autocheckpoint.
+ * Start, request, synced and stop: one owning thread; marks are that thread's
+ * store_write_mark of its own connection, taken outside any transaction. */
+struct store_syncer;
+struct store_syncer *store_syncer_start(const char *path, void (*wake)(void *wake_arg), void *wake_arg,
+					char **error_r);
+/* Asks for the commits up to mark to be made durable: 1 when they are already, 0 when
+ * asked (wake follows), -1 once a sync failed (store_syncer_synced tells why). */
+int store_syncer_request(struct store_syncer *syncer, int64_t mark);
+/* The sync done on the caller's thread, when no sync is running (so that a lone
+ * request does not wait for two thread hand-overs): 1 done (or already on disk), 0 a sync
+ * is running (ask with store_syncer_request instead), -1 it failed. */
+int store_syncer_sync_now(struct store_syncer *syncer, int64_t mark);
+/* The highest mark on disk; -1 once a sync failed, with *error_r (caller frees) when
+ * error_r is not NULL. */
+int64_t store_syncer_synced(struct store_syncer *syncer, char **error_r);
+/* Stops the thread (a sync in progress ends first) and sets *syncer to NULL. */
+void store_syncer_stop(struct store_syncer **syncer);
+/* off: this connection's commits no longer checkpoint the log themselves (SQLite's
+ * automatic checkpoint at 1,000 pages, with its fsyncs, on the committing thread): for a
+ * connection whose store_syncer does it instead. */
+void store_set_autocheckpoint(struct store *store, bool on);
 void store_rollback(struct store *store);
 
 /* ---- mailbox reading state ---- */
