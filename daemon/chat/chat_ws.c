@@ -589,11 +589,11 @@ chat_ws_new(const struct chat_ws_settings *settings, char **error_r)
 		chat_ws_free(&ws);
 		return NULL;
 	}
-	store_set_autocheckpoint(ws->store, false);
 	if ((ws->syncer = store_syncer_start(settings->store_path, wake_service, ws, error_r)) == NULL) {
 		chat_ws_free(&ws);
 		return NULL;
 	}
+	store_syncer_watch(ws->syncer, ws->store);
 	if (sodium_init() < 0) {
 		*error_r = xstrdup("libsodium cannot start");
 		chat_ws_free(&ws);
@@ -637,11 +637,11 @@ chat_ws_free(struct chat_ws **wsp)
 		ws->addrs = a->next;
 		free(a);
 	}
-	store_syncer_stop(&ws->syncer);
 	intent_scratch_free(&ws->scratch);
 	sodium_free(ws->identity_secret);
 	directory_close(&ws->dir);
 	store_close(&ws->store);
+	store_syncer_stop(&ws->syncer);  /* after the connection whose WAL hook points to it */
 	free(ws->allowed);
 	free(ws);
 	*wsp = NULL;

@@ -57,7 +57,7 @@ int store_sync(struct store *store, int64_t mark);
  * store's write-ahead log when asked and then calls wake(wake_arg) from that thread (it
  * must only hand over, e.g. lws_cancel_service). The caller keeps serving meanwhile; a
  * sync covers every request made before it started. The syncer also checkpoints the log
- * (PASSIVE, with its own connection) once it has grown: see store_set_autocheckpoint.
+ * (PASSIVE, with its own connection): see store_syncer_watch.
  * Start, request, synced and stop: one owning thread; marks are that thread's
  * store_write_mark of its own connection, taken outside any transaction. */
 struct store_syncer;
@@ -75,10 +75,12 @@ int store_syncer_sync_now(struct store_syncer *syncer, int64_t mark);
 int64_t store_syncer_synced(struct store_syncer *syncer, char **error_r);
 /* Stops the thread (a sync in progress ends first) and sets *syncer to NULL. */
 void store_syncer_stop(struct store_syncer **syncer);
-/* off: this connection's commits no longer checkpoint the log themselves (SQLite's
- * automatic checkpoint at 1,000 pages, with its fsyncs, on the committing thread): for a
- * connection whose store_syncer does it instead. */
-void store_set_autocheckpoint(struct store *store, bool on);
+/* The syncer checkpoints for store's connection from now on: that connection's
+ * commits no longer checkpoint the log themselves (SQLite's automatic checkpoint at
+ * 1,000 pages, with its fsyncs on the committing thread) but tell the syncer, which does
+ * it after its next sync. Called on store's thread; the syncer must outlive the store's
+ * writes. */
+void store_syncer_watch(struct store_syncer *syncer, struct store *store);
 void store_rollback(struct store *store);
 
 /* ---- mailbox reading state ---- */

@@ -4,8 +4,9 @@
  * the log (its own descriptor on the same file: fsync is per file, not per descriptor)
  * and calls the caller's wake function. Every request made before a sync starts is
  * covered by it, so one fsync serves the turns of every connection that came meanwhile.
- * It also checkpoints the log (PASSIVE, its own connection) once it has grown, so that
- * the caller's connection can leave automatic checkpoints, and their fsyncs, to it. */
+ * It also checkpoints the log (PASSIVE, its own connection) once the watched connection
+ * saw it grow past SQLite's own threshold, so that this connection's commits leave
+ * automatic checkpoints, and their fsyncs, to it. */
 #include "autoconf.h"
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,7 @@ struct store_syncer {
 	char *error;            /* the first sync that failed, NULL (under lock) */
 	bool stop;              /* (under lock) */
 	bool busy;              /* a sync is running, on either thread (under lock) */
+	atomic_bool checkpoint_due;  /* the watched connection's log reached CHECKPOINT_PAGES */
 	char *wal_path;
 	int wal_fd;             /* this thread's: -1 until the log exists */
 	struct store *checkpointer;  /* this thread's connection */
@@ -64,8 +67,7 @@ sync_once(struct store_syncer *s)
 		return errno == ENOENT ? NULL : xasprintf("%s: %s", s->wal_path, strerror(errno));
 	if (fdatasync(fd) < 0)
 		return xasprintf("fdatasync(%s): %s", s->wal_path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) == 0 && st.st_size > (off_t)CHECKPOINT_PAGES * 4096)
+	if (atomic_exchange(&s->checkpoint_due, false))
 		sqlite3_wal_checkpoint_v2(s->checkpointer->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return NULL;
 }
@@ -117,6 +119,7 @@ store_syncer_start(const char *path, void (*wake)(void *arg), void *wake_arg, ch
 {
 	struct store_syncer *s = xcalloc(1, sizeof(*s));
 	s->wal_fd = -1;
+	atomic_init(&s->checkpoint_due, false);
 	s->wal_path = xasprintf("%s-wal", path);
 	s->wake = wake;
 	s->wake_arg = wake_arg;
@@ -206,8 +209,22 @@ store_syncer_stop(struct store_syncer **sp)
 	*sp = NULL;
 }
 
-void
-store_set_autocheckpoint(struct store *st, bool on)
+/* SQLite's WAL hook, on the watched connection's thread after each of its commits: the
+ * pages now in the log (what its automatic checkpoint looks at). */
+static int
+log_grew(void *arg, sqlite3 *db, const char *name, int pages)
 {
-	sqlite3_wal_autocheckpoint(st->db, on ? 1000 : 0);
+	(void)db;
+	(void)name;
+	struct store_syncer *s = arg;
+	if (pages >= CHECKPOINT_PAGES)
+		atomic_store(&s->checkpoint_due, true);
+	return SQLITE_OK;
+}
+
+void
+store_syncer_watch(struct store_syncer *s, struct store *st)
+{
+	/* Replaces the automatic checkpoint, itself a WAL hook (sqlite3_wal_autocheckpoint). */
+	sqlite3_wal_hook(st->db, log_grew, s);
 }

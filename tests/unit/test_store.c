@@ -128,7 +128,7 @@ test_the_syncer_syncs_off_the_callers_thread(void **state)
 	struct store_syncer *s = store_syncer_start(t->db, count_wake, NULL, &err);
 	assert_non_null(s);
 	assert_int_equal(store_relax_durability(t->store, true), 0);
-	store_set_autocheckpoint(t->store, false);
+	store_syncer_watch(s, t->store);
 	assert_int_equal(store_begin(t->store), 0);
 	add_replies(t->store, 0, 2);
 	assert_int_equal(store_commit(t->store), 0);
