@@ -26,6 +26,10 @@
 
 #define CHAT_PATH "/chat"
 #define POLL_USECS (250 * LWS_US_PER_MS)
+/* Frames queued to one client past which it is no longer read, and down to which it is
+ * read again (a turn queues three; a reconnection's replay more, once). */
+#define OUT_PAUSE 64
+#define OUT_RESUME 16
 
 /* ---- frames out ---- */
 
@@ -46,6 +50,14 @@ queue_marked(struct chat_conn *c, char *text, int64_t mark)
 	else
 		c->out_head = o;
 	c->out_tail = o;
+	/* A client that sends faster than it reads what it is answered (a flood: each
+	 * frame refused gets an error frame) is not read further until it has caught up:
+	 * its frames wait in its own socket buffers instead of taking this thread's time and
+	 * this queue's memory from the others. */
+	if (++c->out_count >= OUT_PAUSE && !c->rx_paused) {
+		c->rx_paused = true;
+		lws_rx_flow_control(c->wsi, 0);
+	}
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -213,6 +225,10 @@ on_writeable(struct chat_conn *c)
 		free(o);
 		if (n < 0)
 			return -1;
+		if (--c->out_count <= OUT_RESUME && c->rx_paused) {
+			c->rx_paused = false;
+			lws_rx_flow_control(c->wsi, 1);
+		}
 	} else if (c->close_code != 0) {
 		return close_now(c->wsi, c->close_code, close_why(c->close_code));
 	}

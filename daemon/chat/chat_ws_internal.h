@@ -54,6 +54,8 @@ struct chat_conn {
 	int64_t last_ping;              /* when the last ping was asked for */
 	bool ping_due;                  /* a ping is to be written */
 	struct chat_out *out_head, *out_tail;
+	unsigned out_count;             /* frames in that queue */
+	bool rx_paused;                 /* not read until the queue is down (lws_rx_flow_control) */
 	int close_code;                 /* once the queue is out, close with it (0: open) */
 	int64_t conversation;           /* 0 before hello; set with chat_ws_set_conversation */
 	struct chat_conn *conv_next, *conv_prev;  /* ws->by_conversation's bucket of it */
