@@ -645,10 +645,48 @@ store_relax_durability(struct store *st, bool relaxed)
 	return rc;
 }
 
+int64_t
+store_write_mark(struct store *st)
+{
+	return sqlite3_total_changes64(st->db);
+}
+
+int
+store_sync(struct store *st, int64_t mark)
+{
+	if (mark <= st->synced_changes)
+		return 0;  /* covered by a sync or a FULL commit since */
+	/* The WAL's file, as SQLite holds it open (SQLITE_FCNTL_JOURNAL_POINTER, 3.21+), synced
+	 * by its own VFS method: the same call a FULL commit ends with. A log not opened yet
+	 * holds nothing to sync. */
+	int64_t changes = sqlite3_total_changes64(st->db);
+	sqlite3_file *wal = NULL;
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK) {
+		free(st->error);
+		st->error = xstrdup("cannot reach the write-ahead log");
+		st->constraint = false;
+		return -1;
+	}
+	int rc = wal == NULL || wal->pMethods == NULL ? SQLITE_OK : wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	if (rc != SQLITE_OK) {
+		free(st->error);
+		st->error = xasprintf("syncing the write-ahead log: %s", sqlite3_errstr(rc));
+		st->constraint = false;
+		return -1;
+	}
+	st->synced_changes = changes;
+	return 0;
+}
+
 int
 store_commit(struct store *st)
 {
-	return store_exec(st, "COMMIT", "");
+	if (store_exec(st, "COMMIT", "") < 0)
+		return -1;
+	/* A FULL commit synced the log, and with it every relaxed commit before it. */
+	if (st->relaxed == 0)
+		st->synced_changes = sqlite3_total_changes64(st->db);
+	return 0;
 }
 
 void
