@@ -185,8 +185,14 @@ insert_candidate(struct intent_result *r, const struct intent_def *def, double s
 		r->candidate_count++;
 }
 
-/* Sums the audience cues that matched; the cue that weighed most is reported, with the
- * words it matched (one more, anchored, run of that cue). */
+/* Decides who writes from the audience cues that matched. Cues come in strengths (see
+ * intents/audience.cues): a writer saying what they are ("nous sommes un CFA") outweighs a
+ * department or a trade word, so a message signed "Service comptabilité / CFA du Morvan"
+ * is an organisme although comptabilité alone leans entreprise. An audience is possible
+ * when its total (denials included: "nous ne sommes pas un CFA" weighs negative) reaches
+ * 2; of two possible ones the stronger single cue wins, then the larger total; a full tie
+ * is unknown. The strongest cue is reported, with the words it matched (one more,
+ * anchored, run of that cue). */
 static int
 decide_audience(const struct intent_set *set, struct intent_scratch *s, const char *full, size_t len,
 		struct intent_result *r, char **error_r)
@@ -198,14 +204,23 @@ decide_audience(const struct intent_set *set, struct intent_scratch *s, const ch
 		if (!s->hit[c->pattern.index])
 			continue;
 		total[c->audience] += c->pattern.weight;
-		if (best[c->audience] == NULL || c->pattern.weight > best[c->audience]->weight)
+		if (c->pattern.weight > 0 && (best[c->audience] == NULL || c->pattern.weight > best[c->audience]->weight))
 			best[c->audience] = &c->pattern;
 	}
+	bool ent = total[AUDIENCE_ENTREPRISE] >= 2 && best[AUDIENCE_ENTREPRISE] != NULL;
+	bool org = total[AUDIENCE_ORGANISME] >= 2 && best[AUDIENCE_ORGANISME] != NULL;
 	enum audience a = AUDIENCE_UNKNOWN;
-	if (total[AUDIENCE_ENTREPRISE] >= 2 && total[AUDIENCE_ENTREPRISE] > total[AUDIENCE_ORGANISME])
+	if (ent && !org) {
 		a = AUDIENCE_ENTREPRISE;
-	else if (total[AUDIENCE_ORGANISME] >= 2 && total[AUDIENCE_ORGANISME] > total[AUDIENCE_ENTREPRISE])
+	} else if (org && !ent) {
 		a = AUDIENCE_ORGANISME;
+	} else if (ent && org) {
+		double we = best[AUDIENCE_ENTREPRISE]->weight, wo = best[AUDIENCE_ORGANISME]->weight;
+		if (we != wo)
+			a = we > wo ? AUDIENCE_ENTREPRISE : AUDIENCE_ORGANISME;
+		else if (total[AUDIENCE_ENTREPRISE] != total[AUDIENCE_ORGANISME])
+			a = total[AUDIENCE_ENTREPRISE] > total[AUDIENCE_ORGANISME] ? AUDIENCE_ENTREPRISE : AUDIENCE_ORGANISME;
+	}
 	r->audience = a;
 	r->audience_cue[0] = '\0';
 	if (a == AUDIENCE_UNKNOWN || best[a] == NULL)

@@ -303,6 +303,39 @@ test_chat_proposes_a_subject_for_short_hints(void **state)
 	analysis_clear(&a);
 }
 
+/* Audience from everything the text says, on the project's cues: company forms and trades
+ * in the signature or anywhere, roles, self-description in parentheses, English, a
+ * denied audience, and a mention of a CFA that is not the writer. */
+static void
+test_audience_from_the_whole_text(void **state)
+{
+	(void)state;
+	const struct { const char *text; enum audience want; } cases[] = {
+		{ "Bonjour, comment d\xC3\xA9poser une facture ?\nCordialement,\nService comptabilit\xC3\xA9\nCFA des Vall\xC3\xA9""es", AUDIENCE_ORGANISME },
+		{ "Bonjour, o\xC3\xB9 trouver le num\xC3\xA9ro DECA ?\nMerci\nPaul, g\xC3\xA9rant", AUDIENCE_ENTREPRISE },
+		{ "Notre deuxi\xC3\xA8me SAS doit \xC3\xAAtre ajout\xC3\xA9""e \xC3\xA0 mon compte", AUDIENCE_ENTREPRISE },
+		{ "je suis formatrice, o\xC3\xB9 d\xC3\xA9poser la facture de la session ?", AUDIENCE_ORGANISME },
+		{ "ici le cfa, on cherche le cerfa", AUDIENCE_ORGANISME },
+		{ "c la fromagerie, le virement c pour quoi", AUDIENCE_ENTREPRISE },
+		{ "We are a training provider, how do we upload an invoice?", AUDIENCE_ORGANISME },
+		{ "I run a small vineyard (SCEA), how do I add an employee?", AUDIENCE_ENTREPRISE },
+		{ "nos 3 salari\xC3\xA9s sont-ils pris en charge ?", AUDIENCE_ENTREPRISE },
+		{ "Nous ne sommes pas un organisme de formation mais une EARL : o\xC3\xB9 est le CERFA ?", AUDIENCE_ENTREPRISE },
+		{ "Notre apprenti a eu un accident, que dire au CFA ?\nCordialement\nEARL des Pr\xC3\xA9s", AUDIENCE_ENTREPRISE },
+		{ "o\xC3\xB9 d\xC3\xA9poser une facture ?", AUDIENCE_UNKNOWN },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (a.match.audience != cases[i].want)
+			fail_msg("\"%s\": audience %s (cue \"%s\"), want %s", cases[i].text, audience_name(a.match.audience),
+				 a.match.audience_cue, audience_name(cases[i].want));
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -393,6 +426,7 @@ main(void)
 		cmocka_unit_test(test_chat_clarifies_two_close_intents),
 		cmocka_unit_test(test_chat_proposes_a_subject_for_short_hints),
 		cmocka_unit_test(test_chat_asks_the_audience_when_it_matters),
+		cmocka_unit_test(test_audience_from_the_whole_text),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
