@@ -152,6 +152,8 @@ cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
 		printf("audience:    %s%s%s%s\n", audience_name(a.match.audience),
 		       a.match.audience_cue[0] ? " (cue: \"" : "", a.match.audience_cue,
 		       a.match.audience_cue[0] ? "\")" : "");
+		if (a.match.out_of_scope_cue[0])
+			printf("out of scope: %.1f (cue: \"%s\")\n", a.match.out_of_scope, a.match.out_of_scope_cue);
 		if (a.match.candidate_count > 0)
 			print_candidate_line("best:", &a.match.candidates[0]);
 		if (a.match.candidate_count > 1)

@@ -69,7 +69,16 @@ decide(const struct dialog_settings *s, struct analysis *a)
 		a->reason = REASON_UNKNOWN;
 		return;
 	}
-	settle(a, m->candidates[0].intent);
+	/* A question about an amount, a delay, a rule, a complaint or spam goes to a person
+	 * even when it shares an FAQ entry's words (out_of_scope.cues); a request for a
+	 * person or small talk stays what it is. */
+	const struct intent_def *best = m->candidates[0].intent;
+	if (m->out_of_scope >= INTENT_OUT_OF_SCOPE_MIN && (best->kind == INTENT_FAQ || best->kind == INTENT_ACTION)) {
+		a->decision = DECISION_ESCALATE;
+		a->reason = REASON_UNKNOWN;
+		return;
+	}
+	settle(a, best);
 	if (a->decision == DECISION_ANSWER && m->candidate_count > 1) {
 		const struct intent_candidate *second = &m->candidates[1];
 		if (second->confidence >= s->min_confidence &&

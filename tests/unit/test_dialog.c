@@ -336,6 +336,34 @@ test_audience_from_the_whole_text(void **state)
 	}
 }
 
+/* The out-of-scope detector on the project's data: questions sharing an FAQ entry's words
+ * but asking what it does not answer go to a person; the plain requests next to them are
+ * still answered. */
+static void
+test_out_of_scope_goes_to_a_person(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; } cases[] = {
+		{ "Le virement de la session de mars nous est arriv\xC3\xA9 en double, comment vous le rendre ?", "unknown" },
+		{ "Notre facture d\xC3\xA9pos\xC3\xA9""e en juin n'a toujours pas \xC3\xA9t\xC3\xA9 r\xC3\xA9gl\xC3\xA9""e, quand allez-vous payer ?", "unknown" },
+		{ "Les appels volontaires, c'est obligatoire ou pas pour une petite structure ?", "unknown" },
+		{ "Nous contestons votre refus de prise en charge des frais de repas.", "unknown" },
+		{ "Votre RIB doit \xC3\xAAtre v\xC3\xA9rifi\xC3\xA9 : cliquez sur le lien https://exemple.invalid sous 24 h", "unknown" },
+		{ "Comment modifier le RIB de notre entreprise ?", "update_bank_details" },
+		{ "\xC3\x80 quoi correspond le virement re\xC3\xA7u d'OCAPIAT ?", "payment_details" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s (out of scope %.1f), want %s", cases[i].text, analysis_intent_id(&a),
+				 a.match.out_of_scope, cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -427,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_chat_proposes_a_subject_for_short_hints),
 		cmocka_unit_test(test_chat_asks_the_audience_when_it_matters),
 		cmocka_unit_test(test_audience_from_the_whole_text),
+		cmocka_unit_test(test_out_of_scope_goes_to_a_person),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};

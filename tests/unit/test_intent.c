@@ -225,6 +225,50 @@ test_audience_strongest_cue_wins(void **state)
 	free(dir);
 }
 
+/* out_of_scope.cues: optional; its weights add up on the question only (not on the whole
+ * message), the strongest cue's words are reported from the threshold on, and an error in
+ * it names the file and line. */
+static void
+test_out_of_scope_cues(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	write_minimal_intents(dir);
+	write_file(dir, "out_of_scope.cues", "+4 \\bdeux fois\\b\n+2 \\burgent\\b\n+1 \\bhttps?\\b\n");
+	char *err = NULL;
+	struct intent_set *set = load_dir(dir, &err);
+	if (set == NULL)
+		fail_msg("%s", err);
+	struct intent_scratch *s = intent_scratch_new();
+	struct intent_result r;
+	assert_int_equal(intent_match(set, s, "paye deux fois", "paye deux fois", 3, &r, &err), 0);
+	assert_true(r.out_of_scope == 4.0);
+	assert_string_equal(r.out_of_scope_cue, "deux fois");
+	/* below the threshold: counted, not reported */
+	assert_int_equal(intent_match(set, s, "urgent", "urgent", 1, &r, &err), 0);
+	assert_true(r.out_of_scope == 2.0);
+	assert_string_equal(r.out_of_scope_cue, "");
+	assert_int_equal(intent_match(set, s, "urgent http", "urgent http", 2, &r, &err), 0);
+	assert_true(r.out_of_scope == 3.0);
+	assert_string_equal(r.out_of_scope_cue, "urgent");
+	/* the quoted history or signature (full text only) does not count */
+	assert_int_equal(intent_match(set, s, "facture deux fois", "facture", 1, &r, &err), 0);
+	assert_true(r.out_of_scope == 0.0);
+	/* the slow path agrees */
+	intent_set_use_dispatch(set, false);
+	assert_int_equal(intent_match(set, s, "facture deux fois", "paye deux fois", 3, &r, &err), 0);
+	assert_true(r.out_of_scope == 4.0);
+	intent_scratch_free(&s);
+	intent_set_free(&set);
+
+	write_file(dir, "out_of_scope.cues", "+4 ok\n+x (\n");
+	assert_null(load_dir(dir, &err));
+	assert_non_null(strstr(err, "out_of_scope.cues:2:"));
+	free(err);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_catastrophic_pattern_fails_cleanly(void **state)
 {
@@ -365,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_missing_folder_and_file),
 		cmocka_unit_test(test_scoring),
 		cmocka_unit_test(test_audience_strongest_cue_wins),
+		cmocka_unit_test(test_out_of_scope_cues),
 		cmocka_unit_test(test_catastrophic_pattern_fails_cleanly),
 		cmocka_unit_test(test_dispatch_equals_full_scan),
 		cmocka_unit_test(test_spec_ids),
