@@ -364,6 +364,37 @@ test_out_of_scope_goes_to_a_person(void **state)
 	}
 }
 
+/* Plain requests in other words: SMS style, slang, English (lexicon.tsv and the intents'
+ * patterns for « ne me revient pas », « ko », « mail de bienvenue »…). */
+static void
+test_plain_requests_in_other_words(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; } cases[] = {
+		{ "acces hs depuis lundi", "login_trouble" },
+		{ "le portail veut plus me laisser entrer", "login_trouble" },
+		{ "cant get into my account", "login_trouble" },
+		{ "mon mot de passe ne me revient pas", "password_reset" },
+		{ "j'ai effac\xC3\xA9 le message de bienvenue o\xC3\xB9 il y avait mon identifiant", "identifier_reminder" },
+		{ "nom d'utilisateur oubli\xC3\xA9", "identifier_reminder" },
+		{ "g paum\xC3\xA9 mon id", "identifier_reminder" },
+		{ "le paiement de mars couvre quoi ?", "payment_details" },
+		{ "il y a quoi dans le reporting ?", "dashboard_reporting_contents" },
+		{ "rappelez-nous au 0102030405", "human_handoff" },
+		{ "the company I want to add doesn't show up", "company_not_found_when_adding" },
+		{ "je dois payer notre AV", "pay_voluntary_calls" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].text, analysis_intent_id(&a), cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -456,6 +487,7 @@ main(void)
 		cmocka_unit_test(test_chat_asks_the_audience_when_it_matters),
 		cmocka_unit_test(test_audience_from_the_whole_text),
 		cmocka_unit_test(test_out_of_scope_goes_to_a_person),
+		cmocka_unit_test(test_plain_requests_in_other_words),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
