@@ -163,6 +163,8 @@ cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
 		printf("matched on:  %s\n", a.folded);
 		if (a.corrections[0])
 			printf("corrected:   %s\n", a.corrections);
+		if (a.denied[0])
+			printf("denied:      %s\n", a.denied);
 		char *reply = dialog_reply(e, &a, chat ? CHANNEL_CHAT : CHANNEL_MAIL, OUTPUT_TEXT);
 		printf("\n--- reply (%s) ---\n%s\n", chat ? "chat" : "e-mail", reply);
 		free(reply);

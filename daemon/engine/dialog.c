@@ -4,6 +4,7 @@
  * requester (dossier status) escalate until the account actions are available. */
 #include "autoconf.h"
 #include "engine/dialog.h"
+#include "engine/negation.h"
 #include "engine/engine.h"
 #include "engine/faq.h"
 #include "engine/lexicon.h"
@@ -33,6 +34,7 @@ analysis_clear(struct analysis *a)
 	free(a->folded);
 	free(a->full_folded);
 	free(a->corrections);
+	free(a->denied);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -108,6 +110,8 @@ dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const str
 	a->corrections = explain.data ? strbuf_detach(&explain) : xstrdup("");
 	free(full);
 	free(question);
+	/* What the writer denies does not count (« ce n'est pas X, c'est Y »). */
+	a->denied = negation_mask(a->folded);
 	size_t words = text_strip_politeness(a->folded);
 	if (intent_match(e->intents, scratch, a->full_folded, a->folded, words, &a->match, error_r) < 0) {
 		analysis_clear(a);

@@ -53,6 +53,7 @@ struct analysis {
 	char *folded;           /* what the patterns saw: the question after folding and lexicon */
 	char *full_folded;      /* the whole message after folding and lexicon */
 	char *corrections;      /* lexicon rewrites and typo corrections, "" when none */
+	char *denied;           /* words taken out because the writer denies them, "" when none */
 };
 
 void dialog_settings_default(struct dialog_settings *settings);

@@ -395,6 +395,36 @@ test_plain_requests_in_other_words(void **state)
 	}
 }
 
+/* Contrast and negation on the project's data: the denied subject does not count, the one
+ * after « mais », « c'est », « juste » leads; ask shows what was denied. */
+static void
+test_denied_subject_does_not_count(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; const char *denied; } cases[] = {
+		{ "Ce n'est pas mon mot de passe que j'ai perdu, c'est mon identifiant.", "identifier_reminder",
+		  "ce n est pas mon mot de passe" },
+		{ "Ce n'est pas le mot de passe qui coince mais l'adresse mail qui n'est pas reconnue",
+		  "email_not_referenced", "ce n est pas le mot de passe" },
+		{ "Il ne s'agit pas d'ajouter une entreprise : la n\xC3\xB4tre n'appara\xC3\xAEt pas quand on tape le SIRET",
+		  "company_not_found_when_adding", "il ne s agit pas d ajouter une entreprise" },
+		{ "je ne cherche pas \xC3\xA0 exporter, juste \xC3\xA0 savoir ce que contient le tableau de bord",
+		  "dashboard_reporting_contents", "je ne cherche pas a exporter" },
+		/* a negation that denies nothing stays */
+		{ "ce n'est pas possible de me connecter au portail", "login_trouble", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0 || strcmp(a.denied, cases[i].denied) != 0)
+			fail_msg("\"%s\": %s (denied \"%s\"), want %s", cases[i].text, analysis_intent_id(&a), a.denied,
+				 cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -488,6 +518,7 @@ main(void)
 		cmocka_unit_test(test_audience_from_the_whole_text),
 		cmocka_unit_test(test_out_of_scope_goes_to_a_person),
 		cmocka_unit_test(test_plain_requests_in_other_words),
+		cmocka_unit_test(test_denied_subject_does_not_count),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
