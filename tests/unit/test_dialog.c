@@ -425,6 +425,38 @@ test_denied_subject_does_not_count(void **state)
 	}
 }
 
+/* Structures that are easily confused, and requests that name their subject far from the
+ * verb: adding a company vs a company not found, the dashboard's contents, a participant
+ * replaced on a sent request, the account's address vs the company's, an employee not
+ * proposed. */
+static void
+test_confusable_requests(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; } cases[] = {
+		{ "Nous avons repris la SCEA voisine, je veux la rattacher \xC3\xA0 notre espace mais elle demeure "
+		  "introuvable quand je tape son nom", "company_not_found_when_adding" },
+		{ "Dans le tableau de bord, trouve-t-on aussi la liste des factures r\xC3\xA9gl\xC3\xA9""es ?",
+		  "dashboard_reporting_contents" },
+		{ "Je ne parviens plus \xC3\xA0 retenir mon mot de passe, pouvez-vous m'aider ?", "password_reset" },
+		{ "Une stagiaire est malade : peut-on mettre sa coll\xC3\xA8gue \xC3\xA0 sa place sur la demande "
+		  "d\xC3\xA9j\xC3\xA0 envoy\xC3\xA9""e ?", "modify_submitted_request" },
+		{ "Je voudrais que mon compte utilise d\xC3\xA9sormais ma nouvelle adresse", "change_account_email" },
+		{ "Le salari\xC3\xA9 que je veux inscrire n'est pas propos\xC3\xA9 dans l'\xC3\xA9tape des stagiaires",
+		  "add_employee_trainee" },
+		{ "Our new seasonal worker is not in our employee list, how do we enrol him?", "add_employee_trainee" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].text, analysis_intent_id(&a), cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -519,6 +551,7 @@ main(void)
 		cmocka_unit_test(test_out_of_scope_goes_to_a_person),
 		cmocka_unit_test(test_plain_requests_in_other_words),
 		cmocka_unit_test(test_denied_subject_does_not_count),
+		cmocka_unit_test(test_confusable_requests),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
