@@ -349,6 +349,9 @@ test_out_of_scope_goes_to_a_person(void **state)
 		{ "Les appels volontaires, c'est obligatoire ou pas pour une petite structure ?", "unknown" },
 		{ "Nous contestons votre refus de prise en charge des frais de repas.", "unknown" },
 		{ "Votre RIB doit \xC3\xAAtre v\xC3\xA9rifi\xC3\xA9 : cliquez sur le lien https://exemple.invalid sous 24 h", "unknown" },
+		/* a report that it worked is not a question */
+		{ "Bonjour, merci pour votre r\xC3\xA9ponse, nous avons pu d\xC3\xA9poser toutes les factures de la "
+		  "session sans difficult\xC3\xA9 gr\xC3\xA2""ce \xC3\xA0 vos explications.", "unknown" },
 		{ "Comment modifier le RIB de notre entreprise ?", "update_bank_details" },
 		{ "\xC3\x80 quoi correspond le virement re\xC3\xA7u d'OCAPIAT ?", "payment_details" },
 	};
@@ -445,6 +448,9 @@ test_confusable_requests(void **state)
 		{ "Le salari\xC3\xA9 que je veux inscrire n'est pas propos\xC3\xA9 dans l'\xC3\xA9tape des stagiaires",
 		  "add_employee_trainee" },
 		{ "Our new seasonal worker is not in our employee list, how do we enrol him?", "add_employee_trainee" },
+		{ "Comment configurer les comptes des utilisateurs sous MAGESTIC ? je ne trouve pas l'option",
+		  "magestic_user_admin" },
+		{ "how do I link another company to my login", "add_company_to_account" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct analysis a;
