@@ -15,6 +15,7 @@
 #include "core/util.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +79,43 @@ struct word {
 	size_t len;
 };
 
+/* For speed, every phrase list is bucketed by its first byte once: a word is compared only
+ * with the phrases that start with its letter. */
+#define BUCKET_MAX 24
+struct buckets {
+	unsigned char count[256];
+	unsigned char items[256][BUCKET_MAX];
+};
+static struct buckets marker_buckets, contrast_buckets, determiner_buckets, group_end_buckets;
+static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
+
+static void
+fill_buckets(struct buckets *b, const char *const *phrases, size_t count, size_t stride)
+{
+	for (size_t i = 0; i < count; i++) {
+		const char *p = *(const char *const *)((const char *)phrases + i * stride);
+		unsigned char c = (unsigned char)p[0];
+		if (b->count[c] < BUCKET_MAX)  /* the lists are far below the limit */
+			b->items[c][b->count[c]++] = (unsigned char)i;
+	}
+}
+
+static void
+build_buckets(void)
+{
+	fill_buckets(&marker_buckets, &markers[0].words, sizeof(markers) / sizeof(*markers), sizeof(*markers));
+	fill_buckets(&contrast_buckets, contrasts, sizeof(contrasts) / sizeof(*contrasts), sizeof(*contrasts));
+	fill_buckets(&determiner_buckets, determiners, sizeof(determiners) / sizeof(*determiners), sizeof(*determiners));
+	fill_buckets(&group_end_buckets, group_ends, sizeof(group_ends) / sizeof(*group_ends), sizeof(*group_ends));
+}
+
 /* Returns how many words of phrase (single spaces) match at w[i], 0 when it does not. */
 static size_t
 phrase_at(const struct word *w, size_t n, size_t i, const char *phrase)
 {
+	/* Most words start with another letter than the phrase: the common case is one test. */
+	if (i >= n || w[i].start[0] != phrase[0])
+		return 0;
 	size_t k = 0;
 	const char *p = phrase;
 	while (*p) {
@@ -97,31 +131,33 @@ phrase_at(const struct word *w, size_t n, size_t i, const char *phrase)
 	return k;
 }
 
+/* Returns true when one phrase of list (bucketed in b) matches at w[i]. */
+static bool
+any_at(const struct word *w, size_t n, size_t i, const struct buckets *b, const char *const *list)
+{
+	unsigned char c = (unsigned char)w[i].start[0];
+	for (size_t k = 0; k < b->count[c]; k++)
+		if (phrase_at(w, n, i, list[b->items[c][k]]) > 0)
+			return true;
+	return false;
+}
+
 static bool
 is_contrast(const struct word *w, size_t n, size_t i)
 {
-	for (size_t c = 0; c < sizeof(contrasts) / sizeof(*contrasts); c++)
-		if (phrase_at(w, n, i, contrasts[c]) > 0)
-			return true;
-	return false;
+	return any_at(w, n, i, &contrast_buckets, contrasts);
 }
 
 static bool
 is_determiner(const struct word *w, size_t n, size_t i)
 {
-	for (size_t d = 0; d < sizeof(determiners) / sizeof(*determiners); d++)
-		if (phrase_at(w, n, i, determiners[d]) > 0)
-			return true;
-	return false;
+	return any_at(w, n, i, &determiner_buckets, determiners);
 }
 
 static bool
 ends_group(const struct word *w, size_t n, size_t i)
 {
-	for (size_t g = 0; g < sizeof(group_ends) / sizeof(*group_ends); g++)
-		if (phrase_at(w, n, i, group_ends[g]) > 0)
-			return true;
-	return false;
+	return any_at(w, n, i, &group_end_buckets, group_ends);
 }
 
 /* Marks the connector word(s) at w[i], when it is one, as removed but not denied. */
@@ -147,9 +183,25 @@ find_contrast(const struct word *w, size_t n, size_t from, size_t reach)
 	return n;
 }
 
+/* Every marker holds one of these words: a text without any has nothing denied. */
+static bool
+may_deny(const char *folded)
+{
+	static const char *const words[] = { "pas", "not", "inutile", "no", "don" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++) {
+		size_t len = strlen(words[i]);
+		for (const char *p = strstr(folded, words[i]); p != NULL; p = strstr(p + 1, words[i]))
+			if ((p == folded || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+				return true;
+	}
+	return false;
+}
+
 char *
 negation_mask(char *folded)
 {
+	if (!may_deny(folded))
+		return xstrdup("");
 	struct word *w = NULL;
 	size_t n = 0, cap = 0;
 	for (char *p = folded; *p;) {
@@ -168,8 +220,11 @@ negation_mask(char *folded)
 	}
 	unsigned *drop = xcalloc(n + 1, sizeof(*drop));  /* 0, or the number of its denial */
 	unsigned spans = 0;
+	pthread_once(&buckets_once, build_buckets);
 	for (size_t i = 0; i < n; i++) {
-		for (size_t m = 0; m < sizeof(markers) / sizeof(*markers); m++) {
+		unsigned char c = (unsigned char)w[i].start[0];
+		for (size_t b = 0; b < marker_buckets.count[c]; b++) {
+			size_t m = marker_buckets.items[c][b];
 			size_t k = phrase_at(w, n, i, markers[m].words);
 			if (k == 0)
 				continue;
