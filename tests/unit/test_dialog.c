@@ -322,6 +322,10 @@ test_audience_from_the_whole_text(void **state)
 		{ "nos 3 salari\xC3\xA9s sont-ils pris en charge ?", AUDIENCE_ENTREPRISE },
 		{ "Nous ne sommes pas un organisme de formation mais une EARL : o\xC3\xB9 est le CERFA ?", AUDIENCE_ENTREPRISE },
 		{ "Notre apprenti a eu un accident, que dire au CFA ?\nCordialement\nEARL des Pr\xC3\xA9s", AUDIENCE_ENTREPRISE },
+		{ "We are a small vineyard, how do we add a new employee?", AUDIENCE_ENTREPRISE },
+		{ "I'm the HR manager, how do I change our bank details?", AUDIENCE_ENTREPRISE },
+		{ "Nous ne sommes pas une entreprise mais un CFA : o\xC3\xB9 d\xC3\xA9poser les factures ?", AUDIENCE_ORGANISME },
+		{ "Nos stagiaires de la session de mars n'apparaissent pas sur la facture", AUDIENCE_ORGANISME },
 		{ "o\xC3\xB9 d\xC3\xA9poser une facture ?", AUDIENCE_UNKNOWN },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
