@@ -390,6 +390,8 @@ test_plain_requests_in_other_words(void **state)
 		{ "rappelez-nous au 0102030405", "human_handoff" },
 		{ "the company I want to add doesn't show up", "company_not_found_when_adding" },
 		{ "je dois payer notre AV", "pay_voluntary_calls" },
+		{ "mon acc\xC3\xA8s est verrouill\xC3\xA9 depuis ce matin", "login_trouble" },
+		{ "l'entreprise que je veux ajouter n'existe pas dans la recherche", "company_not_found_when_adding" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct analysis a;
