@@ -94,6 +94,40 @@ decide(const struct dialog_settings *s, struct analysis *a)
 	}
 }
 
+/* English function words: a question mostly made of them is written in English (or
+ * franglais). Words that are also French ("on", "a", "in" in names) are left out. */
+static const char *const english_words[] = {
+	"the", "my", "our", "your", "i", "we", "you", "how", "what", "where", "when", "why", "which", "can",
+	"cant", "cannot", "could", "do", "does", "don", "is", "are", "was", "have", "has", "to", "of", "for",
+	"with", "from", "please", "hello", "hi", "thanks", "thank", "need", "want", "it", "this", "not", "get",
+	"find", "change", "add", "missing", "account", "company", "employee", "invoice", "and", "is",
+};
+
+/* Returns true when at least two words, and a third of all, of the folded question (before
+ * lexicon.tsv rewrites English into French) are English function words. */
+static bool
+looks_english(const char *folded)
+{
+	size_t words = 0, english = 0;
+	const char *p = folded;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		const char *end = strchr(p, ' ');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		words++;
+		for (size_t i = 0; i < sizeof(english_words) / sizeof(*english_words); i++)
+			if (strlen(english_words[i]) == n && memcmp(english_words[i], p, n) == 0) {
+				english++;
+				break;
+			}
+		p += n;
+	}
+	return english >= 2 && english * 3 >= words;
+}
+
 int
 dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const struct dialog_settings *s,
 	       const char *text, size_t len, struct analysis *a, char **error_r)
@@ -104,6 +138,7 @@ dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const str
 	char *full, *question;
 	a->question = text_strip_noise_folded(text, &full, &question);
 	struct strbuf explain = {0};
+	a->english = looks_english(question);
 	a->folded = lexicon_apply(e->lexicon, question, &explain);
 	/* A chat line is usually all question: rewrite it once. */
 	a->full_folded = strcmp(full, question) == 0 ? xstrdup(a->folded) : lexicon_apply(e->lexicon, full, NULL);
@@ -216,8 +251,8 @@ escalation(const struct engine *e, enum escalation_reason reason, enum output_fo
 	return out;
 }
 
-char *
-dialog_answer(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
+static char *
+answer_body(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
 {
 	switch (a->decision) {
 	case DECISION_ESCALATE:
@@ -244,6 +279,19 @@ dialog_answer(const struct engine *e, const struct analysis *a, enum channel cha
 	default:
 		return intent_answer(e, a->first, a->match.audience, format);
 	}
+}
+
+char *
+dialog_answer(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
+{
+	char *body = answer_body(e, a, channel, format);
+	if (!a->english || a->decision == DECISION_SMALL_TALK)
+		return body;
+	/* Answers are in French: the writer who asked in English is told so first. */
+	struct template_var var = { "answer", body, true };
+	char *out = template_render(e->templates, "note_english", format, &var, 1);
+	free(body);
+	return out;
 }
 
 /* The writer's question, briefly, as mail clients quote it. */

@@ -469,6 +469,32 @@ test_confusable_requests(void **state)
 	}
 }
 
+/* A question in English or franglais is understood and answered in French, the answer
+ * saying so first; a French question, or small talk, gets no such note. */
+static void
+test_english_is_answered_in_french(void **state)
+{
+	(void)state;
+	const char *note = "Vous nous avez \xC3\xA9""crit en anglais : nous vous r\xC3\xA9pondons en fran\xC3\xA7""ais";
+	const struct { const char *text; const char *want; bool noted; } cases[] = {
+		{ "where can I find the DECA number of my apprentice?", "find_deca_number", true },
+		{ "I need to change the email of my account", "change_account_email", true },
+		{ "o\xC3\xB9 trouver le num\xC3\xA9ro DECA ?", "find_deca_number", false },
+		{ "login ko", "login_trouble", false },
+		{ "thank you!", "thanks", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *r = reply_for(cases[i].text, CHANNEL_CHAT, &a);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].text, analysis_intent_id(&a), cases[i].want);
+		if (cases[i].noted != str_starts_with(r, note))
+			fail_msg("\"%s\": reply \"%.60s\"", cases[i].text, r);
+		free(r);
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -564,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_plain_requests_in_other_words),
 		cmocka_unit_test(test_denied_subject_does_not_count),
 		cmocka_unit_test(test_confusable_requests),
+		cmocka_unit_test(test_english_is_answered_in_french),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};
