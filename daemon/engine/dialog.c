@@ -11,6 +11,7 @@
 #include "core/text.h"
 #include "core/util.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,14 +101,33 @@ static const char *const english_words[] = {
 	"the", "my", "our", "your", "i", "we", "you", "how", "what", "where", "when", "why", "which", "can",
 	"cant", "cannot", "could", "do", "does", "don", "is", "are", "was", "have", "has", "to", "of", "for",
 	"with", "from", "please", "hello", "hi", "thanks", "thank", "need", "want", "it", "this", "not", "get",
-	"find", "change", "add", "missing", "account", "company", "employee", "invoice", "and", "is",
+	"find", "change", "add", "missing", "account", "company", "employee", "invoice", "and",
 };
+
+/* The list bucketed by first letter once, so that a word is compared with a few entries. */
+#define ENGLISH_BUCKET_MAX 16
+static unsigned char english_count[256];
+static unsigned char english_items[256][ENGLISH_BUCKET_MAX];
+static unsigned char english_len[sizeof(english_words) / sizeof(*english_words)];
+static pthread_once_t english_once = PTHREAD_ONCE_INIT;
+
+static void
+index_english_words(void)
+{
+	for (size_t i = 0; i < sizeof(english_words) / sizeof(*english_words); i++) {
+		unsigned char c = (unsigned char)english_words[i][0];
+		english_len[i] = (unsigned char)strlen(english_words[i]);
+		if (english_count[c] < ENGLISH_BUCKET_MAX)
+			english_items[c][english_count[c]++] = (unsigned char)i;
+	}
+}
 
 /* Returns true when at least two words, and a third of all, of the folded question (before
  * lexicon.tsv rewrites English into French) are English function words. */
 static bool
 looks_english(const char *folded)
 {
+	pthread_once(&english_once, index_english_words);
 	size_t words = 0, english = 0;
 	const char *p = folded;
 	while (*p) {
@@ -118,11 +138,14 @@ looks_english(const char *folded)
 		const char *end = strchr(p, ' ');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		words++;
-		for (size_t i = 0; i < sizeof(english_words) / sizeof(*english_words); i++)
-			if (strlen(english_words[i]) == n && memcmp(english_words[i], p, n) == 0) {
+		unsigned char c = (unsigned char)*p;
+		for (size_t k = 0; k < english_count[c]; k++) {
+			size_t i = english_items[c][k];
+			if (english_len[i] == n && memcmp(english_words[i], p, n) == 0) {
 				english++;
 				break;
 			}
+		}
 		p += n;
 	}
 	return english >= 2 && english * 3 >= words;
