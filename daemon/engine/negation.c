@@ -183,42 +183,11 @@ find_contrast(const struct word *w, size_t n, size_t from, size_t reach)
 	return n;
 }
 
-/* Every marker holds one of these words: a text without any has nothing denied. */
-static bool
-may_deny(const char *folded)
+/* Marks in drop[] the words of every denial (its number) and of their connectors
+ * (CONNECTOR); returns the number of denials. */
+static unsigned
+mark_denials(const struct word *w, size_t n, unsigned *drop)
 {
-	static const char *const words[] = { "pas", "not", "inutile", "no", "don" };
-	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++) {
-		size_t len = strlen(words[i]);
-		for (const char *p = strstr(folded, words[i]); p != NULL; p = strstr(p + 1, words[i]))
-			if ((p == folded || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
-				return true;
-	}
-	return false;
-}
-
-char *
-negation_mask(char *folded)
-{
-	if (!may_deny(folded))
-		return xstrdup("");
-	struct word *w = NULL;
-	size_t n = 0, cap = 0;
-	for (char *p = folded; *p;) {
-		while (*p == ' ')
-			p++;
-		if (*p == '\0')
-			break;
-		char *end = strchr(p, ' ');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			w = xrealloc(w, cap * sizeof(*w));
-		}
-		w[n++] = (struct word){ p, len };
-		p += len;
-	}
-	unsigned *drop = xcalloc(n + 1, sizeof(*drop));  /* 0, or the number of its denial */
 	unsigned spans = 0;
 	pthread_once(&buckets_once, build_buckets);
 	for (size_t i = 0; i < n; i++) {
@@ -255,6 +224,46 @@ negation_mask(char *folded)
 			break;
 		}
 	}
+	return spans;
+}
+
+/* Every marker holds one of these words: a text without any has nothing denied. */
+static bool
+may_deny(const char *folded)
+{
+	static const char *const words[] = { "pas", "not", "inutile", "no", "don" };
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++) {
+		size_t len = strlen(words[i]);
+		for (const char *p = strstr(folded, words[i]); p != NULL; p = strstr(p + 1, words[i]))
+			if ((p == folded || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+				return true;
+	}
+	return false;
+}
+
+char *
+negation_mask(char *folded)
+{
+	if (!may_deny(folded))
+		return xstrdup("");
+	struct word *w = NULL;
+	size_t n = 0, cap = 0;
+	for (char *p = folded; *p;) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		char *end = strchr(p, ' ');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			w = xrealloc(w, cap * sizeof(*w));
+		}
+		w[n++] = (struct word){ p, len };
+		p += len;
+	}
+	unsigned *drop = xcalloc(n + 1, sizeof(*drop));  /* 0, or the number of its denial */
+	unsigned spans = mark_denials(w, n, drop);
 	struct strbuf denied = {0};
 	if (spans > 0) {
 		/* Rewrite in place: the kept words move left, the denied ones are listed. */

@@ -2,7 +2,8 @@
  * c'est mon identifiant », « je ne veux pas changer le RIB mais savoir… », « pas besoin
  * du numéro DECA, juste du CERFA ». Works on the folded question (after lexicon, before
  * intent_match) and takes the denied words out, so the subject after « mais », « c'est »,
- * « juste » leads. Pipeline: text → lexicon → negation → intent. Never logs. */
+ * « juste » leads. Pipeline: text → lexicon → negation → intent. Never logs.
+ * Threads: any (its tables are read-only once built, under pthread_once). */
 #ifndef DIALOGD_NEGATION_H
 #define DIALOGD_NEGATION_H
 
