@@ -4,6 +4,7 @@
 #include "autoconf.h"
 #include "core/config.h"
 #include "chat/chat_session.h"
+#include "ctl_classify.h"
 #include "ctl_eval.h"
 #include "ctl_reply.h"
 #include "ctl_correspondant.h"
@@ -25,9 +26,12 @@
 #include "core/text.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <math.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +40,6 @@
 #include <unistd.h>
 
 /* A classify line longer than this gets an error object, not an answer. */
-#define CLASSIFY_MAX_LINE (4u * 1024 * 1024)
 
 struct options {
 	const char *config_file;
@@ -112,18 +115,6 @@ print_candidate_line(const char *label, const struct intent_candidate *c)
 	printf("%-12s %s (confidence %.2f, score %.1f)\n", label, c->intent->id, c->confidence, c->score);
 }
 
-static const char *
-decision_name(enum decision d)
-{
-	switch (d) {
-	case DECISION_ANSWER: return "answer";
-	case DECISION_ANSWER_TWO: return "answer-two";
-	case DECISION_SMALL_TALK: return "small-talk";
-	case DECISION_CLARIFY: return "clarify";
-	default: return "escalate";
-	}
-}
-
 static int
 cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
 {
@@ -155,10 +146,12 @@ cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
 	} else {
 		printf("intent:      %s\n", analysis_intent_id(&a));
 		printf("confidence:  %.2f\n", analysis_confidence(&a));
-		printf("decision:    %s\n", decision_name(a.decision));
+		printf("decision:    %s\n", ctl_decision_name(a.decision));
 		printf("audience:    %s%s%s%s\n", audience_name(a.match.audience),
 		       a.match.audience_cue[0] ? " (cue: \"" : "", a.match.audience_cue,
 		       a.match.audience_cue[0] ? "\")" : "");
+		if (a.match.out_of_scope_cue[0])
+			printf("out of scope: %.1f (cue: \"%s\")\n", a.match.out_of_scope, a.match.out_of_scope_cue);
 		if (a.match.candidate_count > 0)
 			print_candidate_line("best:", &a.match.candidates[0]);
 		if (a.match.candidate_count > 1)
@@ -168,6 +161,8 @@ cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
 		printf("matched on:  %s\n", a.folded);
 		if (a.corrections[0])
 			printf("corrected:   %s\n", a.corrections);
+		if (a.denied[0])
+			printf("denied:      %s\n", a.denied);
 		char *reply = dialog_reply(e, &a, chat ? CHANNEL_CHAT : CHANNEL_MAIL, OUTPUT_TEXT);
 		printf("\n--- reply (%s) ---\n%s\n", chat ? "chat" : "e-mail", reply);
 		free(reply);
@@ -178,28 +173,22 @@ cmd_ask(const struct engine *e, const struct options *o, int argc, char **argv)
 	return rc;
 }
 
-static double
-rounded(double x)
-{
-	return round(x * 10000) / 10000;
-}
-
 static json_object *
 classify_json(const struct analysis *a)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "intent", json_object_new_string(analysis_intent_id(a)));
-	json_object_object_add(o, "confidence", json_object_new_double(rounded(analysis_confidence(a))));
+	json_object_object_add(o, "confidence", json_object_new_double(ctl_rounded(analysis_confidence(a))));
 	json_object_object_add(o, "audience", json_object_new_string(audience_name(a->match.audience)));
 	json_object_object_add(o, "audience_cue", json_object_new_string(a->match.audience_cue));
-	json_object_object_add(o, "decision", json_object_new_string(decision_name(a->decision)));
+	json_object_object_add(o, "decision", json_object_new_string(ctl_decision_name(a->decision)));
 	json_object *cands = json_object_new_array();
 	for (size_t i = 0; i < a->match.candidate_count && i < 3; i++) {
 		const struct intent_candidate *c = &a->match.candidates[i];
 		json_object *co = json_object_new_object();
 		json_object_object_add(co, "intent", json_object_new_string(c->intent->id));
-		json_object_object_add(co, "score", json_object_new_double(rounded(c->score)));
-		json_object_object_add(co, "confidence", json_object_new_double(rounded(c->confidence)));
+		json_object_object_add(co, "score", json_object_new_double(ctl_rounded(c->score)));
+		json_object_object_add(co, "confidence", json_object_new_double(ctl_rounded(c->confidence)));
 		json_object_array_add(cands, co);
 	}
 	json_object_object_add(o, "candidates", cands);
@@ -323,49 +312,6 @@ cmd_classify_eml(const struct engine *e, const struct options *o, const struct c
 	intent_scratch_free(&scratch);
 	mail_setup_clear(&rules);
 	return rc;
-}
-
-static int
-cmd_classify(const struct engine *e, const struct options *o)
-{
-	struct intent_scratch *scratch = intent_scratch_new();
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned lineno = 0;
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
-		lineno++;
-		size_t len = (size_t)n;
-		if (len > 0 && line[len - 1] == '\n')
-			line[--len] = '\0';
-		if (len > 0 && line[len - 1] == '\r')
-			line[--len] = '\0';
-		char *err = NULL;
-		if (len > CLASSIFY_MAX_LINE) {
-			char *msg = xasprintf("message too long (%zu bytes, limit %u)", len, CLASSIFY_MAX_LINE);
-			print_json_line(error_json(lineno, msg));
-			free(msg);
-			continue;
-		}
-		if (text_validate(line, len, &err) < 0) {
-			print_json_line(error_json(lineno, err));
-			free(err);
-			continue;
-		}
-		len = text_unescape_newlines(line);
-		struct analysis a;
-		if (dialog_analyze(e, scratch, &o->settings, line, len, &a, &err) < 0) {
-			print_json_line(error_json(lineno, err));
-			free(err);
-			continue;
-		}
-		print_json_line(classify_json(&a));
-		analysis_clear(&a);
-		fflush(stdout);
-	}
-	free(line);
-	intent_scratch_free(&scratch);
-	return 0;
 }
 
 static int
@@ -701,7 +647,7 @@ run_engine_command(const char *command, const struct options *o, const struct co
 	} else if (strcmp(command, "classify") == 0 && rest > 0 && strcmp(args[0], "--eml") == 0) {
 		rc = cmd_classify_eml(e, o, cfg, rest - 1, args + 1);
 	} else if (strcmp(command, "classify") == 0) {
-		rc = cmd_classify(e, o);
+		rc = ctl_classify(e, &o->settings);
 	} else if (strcmp(command, "eval") == 0) {
 		rc = cmd_eval(e, o, rest, args);
 	} else if (strcmp(command, "check") == 0) {

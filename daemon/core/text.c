@@ -422,6 +422,27 @@ line_starts_history(const struct line *lines, size_t count, size_t i)
 	return false;
 }
 
+static bool line_is_quoted(const struct line *l);
+
+/* Returns true when line i is a "Le … a écrit :" attribution (on one line or two) whose
+ * next non-empty line is quoted with ">". */
+static bool
+line_opens_inline_quote(const struct line *lines, size_t count, size_t i)
+{
+	const char *f = lines[i].folded;
+	if (!str_starts_with(f, "le ") && !str_starts_with(f, "on "))
+		return false;
+	size_t j = i + 1;
+	if (!ends_with_wrote(f)) {
+		if (!(i + 1 < count && ends_with_wrote(lines[i + 1].folded) && strpbrk(f, "0123456789")))
+			return false;
+		j = i + 2;
+	}
+	while (j < count && lines[j].words == 0 && !line_is_quoted(&lines[j]))
+		j++;
+	return j < count && line_is_quoted(&lines[j]);
+}
+
 static bool
 line_is_closing(const struct line *l)
 {
@@ -511,6 +532,12 @@ text_strip_noise_folded(const char *s, char **full_folded_r, char **question_fol
 			join_folded(&full, l->folded);
 		if (ended)
 			continue;
+		if (!seen_content && line_opens_inline_quote(lines, count, i)) {
+			/* "Le … a écrit :" then "> …" lines before anything new: the writer answers
+			 * below the quote (bottom-posting); the quote is skipped, not the answer. */
+			i += ends_with_wrote(l->folded) ? 0 : 1;
+			continue;
+		}
 		if (line_starts_history(lines, count, i) || (seen_content && line_is_closing(l))) {
 			ended = true;
 			continue;

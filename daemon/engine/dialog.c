@@ -4,12 +4,14 @@
  * requester (dossier status) escalate until the account actions are available. */
 #include "autoconf.h"
 #include "engine/dialog.h"
+#include "engine/negation.h"
 #include "engine/engine.h"
 #include "engine/faq.h"
 #include "engine/lexicon.h"
 #include "core/text.h"
 #include "core/util.h"
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,7 @@ analysis_clear(struct analysis *a)
 	free(a->folded);
 	free(a->full_folded);
 	free(a->corrections);
+	free(a->denied);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -69,7 +72,16 @@ decide(const struct dialog_settings *s, struct analysis *a)
 		a->reason = REASON_UNKNOWN;
 		return;
 	}
-	settle(a, m->candidates[0].intent);
+	/* A question about an amount, a delay, a rule, a complaint or spam goes to a person
+	 * even when it shares an FAQ entry's words (out_of_scope.cues); a request for a
+	 * person or small talk stays what it is. */
+	const struct intent_def *best = m->candidates[0].intent;
+	if (m->out_of_scope >= INTENT_OUT_OF_SCOPE_MIN && (best->kind == INTENT_FAQ || best->kind == INTENT_ACTION)) {
+		a->decision = DECISION_ESCALATE;
+		a->reason = REASON_UNKNOWN;
+		return;
+	}
+	settle(a, best);
 	if (a->decision == DECISION_ANSWER && m->candidate_count > 1) {
 		const struct intent_candidate *second = &m->candidates[1];
 		if (second->confidence >= s->min_confidence &&
@@ -83,6 +95,62 @@ decide(const struct dialog_settings *s, struct analysis *a)
 	}
 }
 
+/* English function words: a question mostly made of them is written in English (or
+ * franglais). Words that are also French ("on", "a", "in" in names) are left out. */
+static const char *const english_words[] = {
+	"the", "my", "our", "your", "i", "we", "you", "how", "what", "where", "when", "why", "which", "can",
+	"cant", "cannot", "could", "do", "does", "don", "is", "are", "was", "have", "has", "to", "of", "for",
+	"with", "from", "please", "hello", "hi", "thanks", "thank", "need", "want", "it", "this", "not", "get",
+	"find", "change", "add", "missing", "account", "company", "employee", "invoice", "and",
+};
+
+/* The list bucketed by first letter once, so that a word is compared with a few entries. */
+#define ENGLISH_BUCKET_MAX 16
+static unsigned char english_count[256];
+static unsigned char english_items[256][ENGLISH_BUCKET_MAX];
+static unsigned char english_len[sizeof(english_words) / sizeof(*english_words)];
+static pthread_once_t english_once = PTHREAD_ONCE_INIT;
+
+static void
+index_english_words(void)
+{
+	for (size_t i = 0; i < sizeof(english_words) / sizeof(*english_words); i++) {
+		unsigned char c = (unsigned char)english_words[i][0];
+		english_len[i] = (unsigned char)strlen(english_words[i]);
+		if (english_count[c] < ENGLISH_BUCKET_MAX)
+			english_items[c][english_count[c]++] = (unsigned char)i;
+	}
+}
+
+/* Returns true when at least two words, and a third of all, of the folded question (before
+ * lexicon.tsv rewrites English into French) are English function words. */
+static bool
+looks_english(const char *folded)
+{
+	pthread_once(&english_once, index_english_words);
+	size_t words = 0, english = 0;
+	const char *p = folded;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		const char *end = strchr(p, ' ');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		words++;
+		unsigned char c = (unsigned char)*p;
+		for (size_t k = 0; k < english_count[c]; k++) {
+			size_t i = english_items[c][k];
+			if (english_len[i] == n && memcmp(english_words[i], p, n) == 0) {
+				english++;
+				break;
+			}
+		}
+		p += n;
+	}
+	return english >= 2 && english * 3 >= words;
+}
+
 int
 dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const struct dialog_settings *s,
 	       const char *text, size_t len, struct analysis *a, char **error_r)
@@ -93,12 +161,15 @@ dialog_analyze(const struct engine *e, struct intent_scratch *scratch, const str
 	char *full, *question;
 	a->question = text_strip_noise_folded(text, &full, &question);
 	struct strbuf explain = {0};
+	a->english = looks_english(question);
 	a->folded = lexicon_apply(e->lexicon, question, &explain);
 	/* A chat line is usually all question: rewrite it once. */
 	a->full_folded = strcmp(full, question) == 0 ? xstrdup(a->folded) : lexicon_apply(e->lexicon, full, NULL);
 	a->corrections = explain.data ? strbuf_detach(&explain) : xstrdup("");
 	free(full);
 	free(question);
+	/* What the writer denies does not count (« ce n'est pas X, c'est Y »). */
+	a->denied = negation_mask(a->folded);
 	size_t words = text_strip_politeness(a->folded);
 	if (intent_match(e->intents, scratch, a->full_folded, a->folded, words, &a->match, error_r) < 0) {
 		analysis_clear(a);
@@ -203,8 +274,8 @@ escalation(const struct engine *e, enum escalation_reason reason, enum output_fo
 	return out;
 }
 
-char *
-dialog_answer(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
+static char *
+answer_body(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
 {
 	switch (a->decision) {
 	case DECISION_ESCALATE:
@@ -231,6 +302,19 @@ dialog_answer(const struct engine *e, const struct analysis *a, enum channel cha
 	default:
 		return intent_answer(e, a->first, a->match.audience, format);
 	}
+}
+
+char *
+dialog_answer(const struct engine *e, const struct analysis *a, enum channel channel, enum output_format format)
+{
+	char *body = answer_body(e, a, channel, format);
+	if (!a->english || a->decision == DECISION_SMALL_TALK)
+		return body;
+	/* Answers are in French: the writer who asked in English is told so first. */
+	struct template_var var = { "answer", body, true };
+	char *out = template_render(e->templates, "note_english", format, &var, 1);
+	free(body);
+	return out;
 }
 
 /* The writer's question, briefly, as mail clients quote it. */

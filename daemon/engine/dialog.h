@@ -7,6 +7,7 @@
 #ifndef DIALOGD_DIALOG_H
 #define DIALOGD_DIALOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "engine/intent.h"
@@ -53,6 +54,8 @@ struct analysis {
 	char *folded;           /* what the patterns saw: the question after folding and lexicon */
 	char *full_folded;      /* the whole message after folding and lexicon */
 	char *corrections;      /* lexicon rewrites and typo corrections, "" when none */
+	char *denied;           /* words taken out because the writer denies them, "" when none */
+	bool english;           /* the question is written in English: the answer says it is in French */
 };
 
 void dialog_settings_default(struct dialog_settings *settings);

@@ -63,9 +63,15 @@ struct intent_result {
 	enum audience audience;
 	char audience_cue[96];             /* the words that decided the audience, or "" */
 	size_t question_words;             /* words of the question once noise is removed */
+	double out_of_scope;               /* total of out_of_scope.cues that matched the question */
+	char out_of_scope_cue[96];         /* the words of the strongest one, or "" */
 };
 
-/* Loads every file of dir. Errors name file and line; all are reported at once in
+/* From this total of out_of_scope.cues on, the question is one the FAQ does not answer
+ * (an amount, a delay, a rule, a complaint, spam) whatever words it shares with it. */
+#define INTENT_OUT_OF_SCOPE_MIN 3.0
+
+/* Loads every file of dir (out_of_scope.cues is optional). Errors name file and line; all are reported at once in
  * *error_r (caller frees), one per line. lexicon: takes no ownership; the words of the
  * patterns are added to its known words (call lexicon_seal() afterwards). */
 struct intent_set *intent_set_load(const char *dir, struct lexicon *lex, char **error_r);

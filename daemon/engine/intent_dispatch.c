@@ -84,7 +84,7 @@ intent_set_build_dispatch(struct intent_set *set)
 		set->owners[index] = -1;
 		set->cues[i].pattern.index = index++;
 		set->cues[i].pattern.owner = -1;
-		set->cues[i].pattern.full_scope = true;
+		set->cues[i].pattern.full_scope = !set->cues[i].out_of_scope;
 		dispatch_add(set, &set->cues[i].pattern);
 	}
 	set->total_patterns = index;

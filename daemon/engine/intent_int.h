@@ -34,8 +34,11 @@ struct intent {
 	size_t pattern_count;
 };
 
+/* A line of audience.cues, or of out_of_scope.cues (audience unused, matched on the
+ * question rather than the whole message). */
 struct cue {
 	enum audience audience;
+	bool out_of_scope;
 	struct pattern pattern;
 };
 

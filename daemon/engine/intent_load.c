@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void
 pattern_clear(struct pattern *p)
@@ -399,8 +400,10 @@ load_intent_file(const char *path, const char *stem, struct intent *in, struct l
 }
 
 
+/* Reads audience.cues ("entreprise +W PATTERN") or, with out_of_scope, out_of_scope.cues
+ * ("+W PATTERN"). */
 static void
-load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct strbuf *errors)
+load_cues(const char *path, bool out_of_scope, struct intent_set *set, struct lexicon *lex, struct strbuf *errors)
 {
 	char *err = NULL;
 	char *data = text_read_file(path, 1024 * 1024, NULL, &err);
@@ -409,14 +412,16 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 		free(err);
 		return;
 	}
-	size_t cap = 0;
+	size_t cap = set->cue_count;
 	struct line_iter it = { data, 0 };
 	unsigned lineno;
 	char *line;
 	while ((line = next_line(&it, &lineno)) != NULL) {
-		enum audience aud;
-		const char *rest;
-		if (str_starts_with(line, "entreprise ")) {
+		enum audience aud = AUDIENCE_UNKNOWN;
+		const char *rest = line;
+		if (out_of_scope) {
+			/* no audience word */
+		} else if (str_starts_with(line, "entreprise ")) {
 			aud = AUDIENCE_ENTREPRISE;
 			rest = line + strlen("entreprise ");
 		} else if (str_starts_with(line, "organisme ")) {
@@ -437,7 +442,8 @@ load_cues(const char *path, struct intent_set *set, struct lexicon *lex, struct 
 			cap = cap ? cap * 2 : 32;
 			set->cues = xrealloc(set->cues, cap * sizeof(*set->cues));
 		}
-		set->cues[set->cue_count++] = (struct cue){ aud, { w, re, xstrdup(src), lineno, NULL, 0, -1, false, false } };
+		set->cues[set->cue_count++] = (struct cue){ aud, out_of_scope,
+			{ w, re, xstrdup(src), lineno, NULL, 0, -1, false, !out_of_scope } };
 		if (lex != NULL)
 			add_pattern_words(lex, src);
 	}
@@ -473,8 +479,12 @@ intent_set_load(const char *dir, struct lexicon *lex, char **error_r)
 		}
 	}
 	char *cues = xasprintf("%s/audience.cues", dir);
-	load_cues(cues, set, lex, &errors);
+	load_cues(cues, false, set, lex, &errors);
 	free(cues);
+	char *scope = xasprintf("%s/out_of_scope.cues", dir);
+	if (access(scope, F_OK) == 0)
+		load_cues(scope, true, set, lex, &errors);
+	free(scope);
 	for (size_t i = 0; i < set->count; i++) {
 		struct intent *in = &set->intents[i];
 		in->def.id = in->id;

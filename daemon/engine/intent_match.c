@@ -86,6 +86,12 @@ fail_match(const char *file, unsigned line, char **error_r)
 }
 
 static const char *
+cue_file(const struct cue *c)
+{
+	return c->out_of_scope ? "out_of_scope.cues" : "audience.cues";
+}
+
+static const char *
 pattern_file(const struct intent_set *set, const struct pattern *p)
 {
 	for (size_t i = 0; i < set->count; i++) {
@@ -93,6 +99,9 @@ pattern_file(const struct intent_set *set, const struct pattern *p)
 		if (p >= in->patterns && p < in->patterns + in->pattern_count)
 			return in->file;
 	}
+	for (size_t i = 0; i < set->cue_count; i++)
+		if (p == &set->cues[i].pattern)
+			return cue_file(&set->cues[i]);
 	return "audience.cues";
 }
 
@@ -154,11 +163,14 @@ match_all(const struct intent_set *set, struct intent_scratch *s, const char *fu
 				s->hits[s->hit_count++] = (uint32_t)in->patterns[k].index;
 		}
 	}
-	for (size_t i = 0; i < set->cue_count && full_len > 0; i++) {
-		int rc = run_at(set->cues[i].pattern.code, s, full, full_len, 0);
+	for (size_t i = 0; i < set->cue_count; i++) {
+		const struct pattern *p = &set->cues[i].pattern;
+		const char *text = p->full_scope ? full : question;
+		size_t len = p->full_scope ? full_len : question_len;
+		int rc = len > 0 ? run_at(p->code, s, text, len, 0) : 0;
 		if (rc < 0)
-			return fail_match("audience.cues", set->cues[i].pattern.line, error_r);
-		s->hit[set->cues[i].pattern.index] = rc > 0;
+			return fail_match(cue_file(&set->cues[i]), p->line, error_r);
+		s->hit[p->index] = rc > 0;
 	}
 	return 0;
 }
@@ -185,8 +197,14 @@ insert_candidate(struct intent_result *r, const struct intent_def *def, double s
 		r->candidate_count++;
 }
 
-/* Sums the audience cues that matched; the cue that weighed most is reported, with the
- * words it matched (one more, anchored, run of that cue). */
+/* Decides who writes from the audience cues that matched. Cues come in strengths (see
+ * intents/audience.cues): a writer saying what they are ("nous sommes un CFA") outweighs a
+ * department or a trade word, so a message signed "Service comptabilité / CFA du Morvan"
+ * is an organisme although comptabilité alone leans entreprise. An audience is possible
+ * when its total (denials included: "nous ne sommes pas un CFA" weighs negative) reaches
+ * 2; of two possible ones the stronger single cue wins, then the larger total; a full tie
+ * is unknown. The strongest cue is reported, with the words it matched (one more,
+ * anchored, run of that cue). */
 static int
 decide_audience(const struct intent_set *set, struct intent_scratch *s, const char *full, size_t len,
 		struct intent_result *r, char **error_r)
@@ -195,17 +213,26 @@ decide_audience(const struct intent_set *set, struct intent_scratch *s, const ch
 	const struct pattern *best[3] = { NULL, NULL, NULL };
 	for (size_t i = 0; i < set->cue_count; i++) {
 		const struct cue *c = &set->cues[i];
-		if (!s->hit[c->pattern.index])
+		if (c->out_of_scope || !s->hit[c->pattern.index])
 			continue;
 		total[c->audience] += c->pattern.weight;
-		if (best[c->audience] == NULL || c->pattern.weight > best[c->audience]->weight)
+		if (c->pattern.weight > 0 && (best[c->audience] == NULL || c->pattern.weight > best[c->audience]->weight))
 			best[c->audience] = &c->pattern;
 	}
+	bool ent = total[AUDIENCE_ENTREPRISE] >= 2 && best[AUDIENCE_ENTREPRISE] != NULL;
+	bool org = total[AUDIENCE_ORGANISME] >= 2 && best[AUDIENCE_ORGANISME] != NULL;
 	enum audience a = AUDIENCE_UNKNOWN;
-	if (total[AUDIENCE_ENTREPRISE] >= 2 && total[AUDIENCE_ENTREPRISE] > total[AUDIENCE_ORGANISME])
+	if (ent && !org) {
 		a = AUDIENCE_ENTREPRISE;
-	else if (total[AUDIENCE_ORGANISME] >= 2 && total[AUDIENCE_ORGANISME] > total[AUDIENCE_ENTREPRISE])
+	} else if (org && !ent) {
 		a = AUDIENCE_ORGANISME;
+	} else if (ent && org) {
+		double we = best[AUDIENCE_ENTREPRISE]->weight, wo = best[AUDIENCE_ORGANISME]->weight;
+		if (we != wo)
+			a = we > wo ? AUDIENCE_ENTREPRISE : AUDIENCE_ORGANISME;
+		else if (total[AUDIENCE_ENTREPRISE] != total[AUDIENCE_ORGANISME])
+			a = total[AUDIENCE_ENTREPRISE] > total[AUDIENCE_ORGANISME] ? AUDIENCE_ENTREPRISE : AUDIENCE_ORGANISME;
+	}
 	r->audience = a;
 	r->audience_cue[0] = '\0';
 	if (a == AUDIENCE_UNKNOWN || best[a] == NULL)
@@ -222,6 +249,47 @@ decide_audience(const struct intent_set *set, struct intent_scratch *s, const ch
 		r->audience_cue[n] = '\0';
 	}
 	return 0;
+}
+
+/* Copies into out[size] the words pattern p matches in text (one more, anchored run). */
+static int
+matched_words(const struct pattern *p, struct intent_scratch *s, const char *text, size_t len,
+	      char *out, size_t size, const char *file, char **error_r)
+{
+	out[0] = '\0';
+	int rc = run_at(p->code, s, text, len, 0);
+	if (rc < 0)
+		return fail_match(file, p->line, error_r);
+	if (rc > 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+		size_t n = ov[1] - ov[0];
+		if (n >= size)
+			n = size - 1;
+		memcpy(out, text + ov[0], n);
+		out[n] = '\0';
+	}
+	return 0;
+}
+
+/* The out-of-scope detector: the total of out_of_scope.cues that matched the question,
+ * and the strongest one's words (dialog escalates from INTENT_OUT_OF_SCOPE_MIN on). */
+static int
+decide_scope(const struct intent_set *set, struct intent_scratch *s, const char *question, size_t len,
+	     struct intent_result *r, char **error_r)
+{
+	const struct pattern *best = NULL;
+	for (size_t i = 0; i < set->cue_count; i++) {
+		const struct cue *c = &set->cues[i];
+		if (!c->out_of_scope || !s->hit[c->pattern.index])
+			continue;
+		r->out_of_scope += c->pattern.weight;
+		if (c->pattern.weight > 0 && (best == NULL || c->pattern.weight > best->weight))
+			best = &c->pattern;
+	}
+	if (best == NULL || r->out_of_scope < INTENT_OUT_OF_SCOPE_MIN)
+		return 0;
+	return matched_words(best, s, question, len, r->out_of_scope_cue, sizeof(r->out_of_scope_cue),
+			     "out_of_scope.cues", error_r);
 }
 
 int
@@ -301,5 +369,7 @@ intent_match(const struct intent_set *set, struct intent_scratch *s, const char 
 		if (s->scores[i] > 0)
 			insert_candidate(r, &in->def, s->scores[i]);
 	}
-	return decide_audience(set, s, full, full_len, r, error_r);
+	if (decide_audience(set, s, full, full_len, r, error_r) < 0)
+		return -1;
+	return decide_scope(set, s, question, question_len, r, error_r);
 }

@@ -21,6 +21,8 @@ static const struct {
 	{ "mail_reply_quote", { "quote" } },
 	/* Chat reply envelope. */
 	{ "chat_reply", { "answer" } },
+	/* Before an answer to a question written in English: the answer is in French. */
+	{ "note_english", { "answer" } },
 	/* One FAQ answer: its title and its text (variants already assembled). */
 	{ "answer_faq", { "question", "text" } },
 	/* Headings of the variants when the writer's audience is unknown. */

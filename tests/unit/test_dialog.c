@@ -303,6 +303,198 @@ test_chat_proposes_a_subject_for_short_hints(void **state)
 	analysis_clear(&a);
 }
 
+/* Audience from everything the text says, on the project's cues: company forms and trades
+ * in the signature or anywhere, roles, self-description in parentheses, English, a
+ * denied audience, and a mention of a CFA that is not the writer. */
+static void
+test_audience_from_the_whole_text(void **state)
+{
+	(void)state;
+	const struct { const char *text; enum audience want; } cases[] = {
+		{ "Bonjour, comment d\xC3\xA9poser une facture ?\nCordialement,\nService comptabilit\xC3\xA9\nCFA des Vall\xC3\xA9""es", AUDIENCE_ORGANISME },
+		{ "Bonjour, o\xC3\xB9 trouver le num\xC3\xA9ro DECA ?\nMerci\nPaul, g\xC3\xA9rant", AUDIENCE_ENTREPRISE },
+		{ "Notre deuxi\xC3\xA8me SAS doit \xC3\xAAtre ajout\xC3\xA9""e \xC3\xA0 mon compte", AUDIENCE_ENTREPRISE },
+		{ "je suis formatrice, o\xC3\xB9 d\xC3\xA9poser la facture de la session ?", AUDIENCE_ORGANISME },
+		{ "ici le cfa, on cherche le cerfa", AUDIENCE_ORGANISME },
+		{ "c la fromagerie, le virement c pour quoi", AUDIENCE_ENTREPRISE },
+		{ "We are a training provider, how do we upload an invoice?", AUDIENCE_ORGANISME },
+		{ "I run a small vineyard (SCEA), how do I add an employee?", AUDIENCE_ENTREPRISE },
+		{ "nos 3 salari\xC3\xA9s sont-ils pris en charge ?", AUDIENCE_ENTREPRISE },
+		{ "Nous ne sommes pas un organisme de formation mais une EARL : o\xC3\xB9 est le CERFA ?", AUDIENCE_ENTREPRISE },
+		{ "Notre apprenti a eu un accident, que dire au CFA ?\nCordialement\nEARL des Pr\xC3\xA9s", AUDIENCE_ENTREPRISE },
+		{ "We are a small vineyard, how do we add a new employee?", AUDIENCE_ENTREPRISE },
+		{ "I'm the HR manager, how do I change our bank details?", AUDIENCE_ENTREPRISE },
+		{ "Nous ne sommes pas une entreprise mais un CFA : o\xC3\xB9 d\xC3\xA9poser les factures ?", AUDIENCE_ORGANISME },
+		{ "Nos stagiaires de la session de mars n'apparaissent pas sur la facture", AUDIENCE_ORGANISME },
+		{ "o\xC3\xB9 d\xC3\xA9poser une facture ?", AUDIENCE_UNKNOWN },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (a.match.audience != cases[i].want)
+			fail_msg("\"%s\": audience %s (cue \"%s\"), want %s", cases[i].text, audience_name(a.match.audience),
+				 a.match.audience_cue, audience_name(cases[i].want));
+		analysis_clear(&a);
+	}
+}
+
+/* The out-of-scope detector on the project's data: questions sharing an FAQ entry's words
+ * but asking what it does not answer go to a person; the plain requests next to them are
+ * still answered. */
+static void
+test_out_of_scope_goes_to_a_person(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; } cases[] = {
+		{ "Le virement de la session de mars nous est arriv\xC3\xA9 en double, comment vous le rendre ?", "unknown" },
+		{ "Notre facture d\xC3\xA9pos\xC3\xA9""e en juin n'a toujours pas \xC3\xA9t\xC3\xA9 r\xC3\xA9gl\xC3\xA9""e, quand allez-vous payer ?", "unknown" },
+		{ "Les appels volontaires, c'est obligatoire ou pas pour une petite structure ?", "unknown" },
+		{ "Nous contestons votre refus de prise en charge des frais de repas.", "unknown" },
+		{ "Votre RIB doit \xC3\xAAtre v\xC3\xA9rifi\xC3\xA9 : cliquez sur le lien https://exemple.invalid sous 24 h", "unknown" },
+		/* a report that it worked is not a question */
+		{ "Bonjour, merci pour votre r\xC3\xA9ponse, nous avons pu d\xC3\xA9poser toutes les factures de la "
+		  "session sans difficult\xC3\xA9 gr\xC3\xA2""ce \xC3\xA0 vos explications.", "unknown" },
+		{ "Comment modifier le RIB de notre entreprise ?", "update_bank_details" },
+		{ "\xC3\x80 quoi correspond le virement re\xC3\xA7u d'OCAPIAT ?", "payment_details" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s (out of scope %.1f), want %s", cases[i].text, analysis_intent_id(&a),
+				 a.match.out_of_scope, cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
+/* Plain requests in other words: SMS style, slang, English (lexicon.tsv and the intents'
+ * patterns for « ne me revient pas », « ko », « mail de bienvenue »…). */
+static void
+test_plain_requests_in_other_words(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; } cases[] = {
+		{ "acces hs depuis lundi", "login_trouble" },
+		{ "le portail veut plus me laisser entrer", "login_trouble" },
+		{ "cant get into my account", "login_trouble" },
+		{ "mon mot de passe ne me revient pas", "password_reset" },
+		{ "j'ai effac\xC3\xA9 le message de bienvenue o\xC3\xB9 il y avait mon identifiant", "identifier_reminder" },
+		{ "nom d'utilisateur oubli\xC3\xA9", "identifier_reminder" },
+		{ "g paum\xC3\xA9 mon id", "identifier_reminder" },
+		{ "le paiement de mars couvre quoi ?", "payment_details" },
+		{ "il y a quoi dans le reporting ?", "dashboard_reporting_contents" },
+		{ "rappelez-nous au 0102030405", "human_handoff" },
+		{ "the company I want to add doesn't show up", "company_not_found_when_adding" },
+		{ "je dois payer notre AV", "pay_voluntary_calls" },
+		{ "mon acc\xC3\xA8s est verrouill\xC3\xA9 depuis ce matin", "login_trouble" },
+		{ "l'entreprise que je veux ajouter n'existe pas dans la recherche", "company_not_found_when_adding" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].text, analysis_intent_id(&a), cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
+/* Contrast and negation on the project's data: the denied subject does not count, the one
+ * after « mais », « c'est », « juste » leads; ask shows what was denied. */
+static void
+test_denied_subject_does_not_count(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; const char *denied; } cases[] = {
+		{ "Ce n'est pas mon mot de passe que j'ai perdu, c'est mon identifiant.", "identifier_reminder",
+		  "ce n est pas mon mot de passe" },
+		{ "Ce n'est pas le mot de passe qui coince mais l'adresse mail qui n'est pas reconnue",
+		  "email_not_referenced", "ce n est pas le mot de passe" },
+		{ "Il ne s'agit pas d'ajouter une entreprise : la n\xC3\xB4tre n'appara\xC3\xAEt pas quand on tape le SIRET",
+		  "company_not_found_when_adding", "il ne s agit pas d ajouter une entreprise" },
+		{ "je ne cherche pas \xC3\xA0 exporter, juste \xC3\xA0 savoir ce que contient le tableau de bord",
+		  "dashboard_reporting_contents", "je ne cherche pas a exporter" },
+		/* a negation that denies nothing stays */
+		{ "ce n'est pas possible de me connecter au portail", "login_trouble", "" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0 || strcmp(a.denied, cases[i].denied) != 0)
+			fail_msg("\"%s\": %s (denied \"%s\"), want %s", cases[i].text, analysis_intent_id(&a), a.denied,
+				 cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
+/* Structures that are easily confused, and requests that name their subject far from the
+ * verb: adding a company vs a company not found, the dashboard's contents, a participant
+ * replaced on a sent request, the account's address vs the company's, an employee not
+ * proposed. */
+static void
+test_confusable_requests(void **state)
+{
+	(void)state;
+	const struct { const char *text; const char *want; } cases[] = {
+		{ "Nous avons repris la SCEA voisine, je veux la rattacher \xC3\xA0 notre espace mais elle demeure "
+		  "introuvable quand je tape son nom", "company_not_found_when_adding" },
+		{ "Dans le tableau de bord, trouve-t-on aussi la liste des factures r\xC3\xA9gl\xC3\xA9""es ?",
+		  "dashboard_reporting_contents" },
+		{ "Je ne parviens plus \xC3\xA0 retenir mon mot de passe, pouvez-vous m'aider ?", "password_reset" },
+		{ "Une stagiaire est malade : peut-on mettre sa coll\xC3\xA8gue \xC3\xA0 sa place sur la demande "
+		  "d\xC3\xA9j\xC3\xA0 envoy\xC3\xA9""e ?", "modify_submitted_request" },
+		{ "Je voudrais que mon compte utilise d\xC3\xA9sormais ma nouvelle adresse", "change_account_email" },
+		{ "Le salari\xC3\xA9 que je veux inscrire n'est pas propos\xC3\xA9 dans l'\xC3\xA9tape des stagiaires",
+		  "add_employee_trainee" },
+		{ "Our new seasonal worker is not in our employee list, how do we enrol him?", "add_employee_trainee" },
+		{ "Comment configurer les comptes des utilisateurs sous MAGESTIC ? je ne trouve pas l'option",
+		  "magestic_user_admin" },
+		{ "how do I link another company to my login", "add_company_to_account" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *err = NULL;
+		if (dialog_analyze(engine, scratch, &settings, cases[i].text, strlen(cases[i].text), &a, &err) < 0)
+			fail_msg("%s", err);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].text, analysis_intent_id(&a), cases[i].want);
+		analysis_clear(&a);
+	}
+}
+
+/* A question in English or franglais is understood and answered in French, the answer
+ * saying so first; a French question, or small talk, gets no such note. */
+static void
+test_english_is_answered_in_french(void **state)
+{
+	(void)state;
+	const char *note = "Vous nous avez \xC3\xA9""crit en anglais : nous vous r\xC3\xA9pondons en fran\xC3\xA7""ais";
+	const struct { const char *text; const char *want; bool noted; } cases[] = {
+		{ "where can I find the DECA number of my apprentice?", "find_deca_number", true },
+		{ "I need to change the email of my account", "change_account_email", true },
+		{ "o\xC3\xB9 trouver le num\xC3\xA9ro DECA ?", "find_deca_number", false },
+		{ "login ko", "login_trouble", false },
+		{ "thank you!", "thanks", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct analysis a;
+		char *r = reply_for(cases[i].text, CHANNEL_CHAT, &a);
+		if (strcmp(analysis_intent_id(&a), cases[i].want) != 0)
+			fail_msg("\"%s\": %s, want %s", cases[i].text, analysis_intent_id(&a), cases[i].want);
+		if (cases[i].noted != str_starts_with(r, note))
+			fail_msg("\"%s\": reply \"%.60s\"", cases[i].text, r);
+		free(r);
+		analysis_clear(&a);
+	}
+}
+
 /* A FAQ answer that differs for entreprises and organismes de formation: the chat asks
  * who writes (with the two buttons) rather than giving both; the answer to that gets the
  * one variant, a new question is read as one; the mail gives both variants at once. */
@@ -393,6 +585,12 @@ main(void)
 		cmocka_unit_test(test_chat_clarifies_two_close_intents),
 		cmocka_unit_test(test_chat_proposes_a_subject_for_short_hints),
 		cmocka_unit_test(test_chat_asks_the_audience_when_it_matters),
+		cmocka_unit_test(test_audience_from_the_whole_text),
+		cmocka_unit_test(test_out_of_scope_goes_to_a_person),
+		cmocka_unit_test(test_plain_requests_in_other_words),
+		cmocka_unit_test(test_denied_subject_does_not_count),
+		cmocka_unit_test(test_confusable_requests),
+		cmocka_unit_test(test_english_is_answered_in_french),
 		cmocka_unit_test(test_dispatch_matches_full_scan),
 		cmocka_unit_test(test_missing_data_folder),
 	};

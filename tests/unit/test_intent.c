@@ -180,6 +180,95 @@ test_scoring(void **state)
 	free(dir);
 }
 
+/* Who writes: the strongest single cue wins over a sum of weaker ones, a denial takes an
+ * audience out, a full tie or too little is unknown. */
+static void
+test_audience_strongest_cue_wins(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	write_minimal_intents(dir);
+	write_file(dir, "audience.cues",
+		   "entreprise +2 \\bcomptabilite\\b\n"
+		   "entreprise +2 \\bdirection financiere\\b\n"
+		   "entreprise +2 \\bservice paie\\b\n"
+		   "entreprise +5 \\bnotre sarl\\b\n"
+		   "organisme +4 \\bcfa\\b\n"
+		   "organisme -8 \\bpas un cfa\\b\n");
+	char *err = NULL;
+	struct intent_set *set = load_dir(dir, &err);
+	if (set == NULL)
+		fail_msg("%s", err);
+	struct intent_scratch *s = intent_scratch_new();
+	struct intent_result r;
+	const struct { const char *text; enum audience want; const char *cue; } cases[] = {
+		/* three weak cues (total 6) against one strong (4): the strong one wins */
+		{ "comptabilite direction financiere service paie cfa du morvan", AUDIENCE_ORGANISME, "cfa" },
+		{ "comptabilite direction financiere", AUDIENCE_ENTREPRISE, "comptabilite" },
+		{ "notre sarl travaille avec un cfa", AUDIENCE_ENTREPRISE, "notre sarl" },
+		/* denied: "pas un cfa" leaves the organisme out, the company form decides */
+		{ "nous ne sommes pas un cfa mais notre sarl", AUDIENCE_ENTREPRISE, "notre sarl" },
+		{ "nous ne sommes pas un cfa", AUDIENCE_UNKNOWN, "" },
+		/* equal totals (4 and 4): the stronger cue, not a tie */
+		{ "cfa comptabilite direction financiere", AUDIENCE_ORGANISME, "cfa" },
+		{ "pas un cfa comptabilite", AUDIENCE_ENTREPRISE, "comptabilite" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		assert_int_equal(intent_match(set, s, cases[i].text, "x", 1, &r, &err), 0);
+		if (r.audience != cases[i].want || strcmp(r.audience_cue, cases[i].cue) != 0)
+			fail_msg("\"%s\": audience %d cue \"%s\", want %d \"%s\"", cases[i].text, (int)r.audience,
+				 r.audience_cue, (int)cases[i].want, cases[i].cue);
+	}
+	intent_scratch_free(&s);
+	intent_set_free(&set);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* out_of_scope.cues: optional; its weights add up on the question only (not on the whole
+ * message), the strongest cue's words are reported from the threshold on, and an error in
+ * it names the file and line. */
+static void
+test_out_of_scope_cues(void **state)
+{
+	(void)state;
+	char *dir = make_temp_dir();
+	write_minimal_intents(dir);
+	write_file(dir, "out_of_scope.cues", "+4 \\bdeux fois\\b\n+2 \\burgent\\b\n+1 \\bhttps?\\b\n");
+	char *err = NULL;
+	struct intent_set *set = load_dir(dir, &err);
+	if (set == NULL)
+		fail_msg("%s", err);
+	struct intent_scratch *s = intent_scratch_new();
+	struct intent_result r;
+	assert_int_equal(intent_match(set, s, "paye deux fois", "paye deux fois", 3, &r, &err), 0);
+	assert_true(r.out_of_scope == 4.0);
+	assert_string_equal(r.out_of_scope_cue, "deux fois");
+	/* below the threshold: counted, not reported */
+	assert_int_equal(intent_match(set, s, "urgent", "urgent", 1, &r, &err), 0);
+	assert_true(r.out_of_scope == 2.0);
+	assert_string_equal(r.out_of_scope_cue, "");
+	assert_int_equal(intent_match(set, s, "urgent http", "urgent http", 2, &r, &err), 0);
+	assert_true(r.out_of_scope == 3.0);
+	assert_string_equal(r.out_of_scope_cue, "urgent");
+	/* the quoted history or signature (full text only) does not count */
+	assert_int_equal(intent_match(set, s, "facture deux fois", "facture", 1, &r, &err), 0);
+	assert_true(r.out_of_scope == 0.0);
+	/* the slow path agrees */
+	intent_set_use_dispatch(set, false);
+	assert_int_equal(intent_match(set, s, "facture deux fois", "paye deux fois", 3, &r, &err), 0);
+	assert_true(r.out_of_scope == 4.0);
+	intent_scratch_free(&s);
+	intent_set_free(&set);
+
+	write_file(dir, "out_of_scope.cues", "+4 ok\n+x (\n");
+	assert_null(load_dir(dir, &err));
+	assert_non_null(strstr(err, "out_of_scope.cues:2:"));
+	free(err);
+	rm_rf(dir);
+	free(dir);
+}
+
 static void
 test_catastrophic_pattern_fails_cleanly(void **state)
 {
@@ -319,6 +408,8 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_missing_folder_and_file),
 		cmocka_unit_test(test_scoring),
+		cmocka_unit_test(test_audience_strongest_cue_wins),
+		cmocka_unit_test(test_out_of_scope_cues),
 		cmocka_unit_test(test_catastrophic_pattern_fails_cleanly),
 		cmocka_unit_test(test_dispatch_equals_full_scan),
 		cmocka_unit_test(test_spec_ids),
