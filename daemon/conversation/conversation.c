@@ -131,7 +131,10 @@ conversation_mail_in_thread(const struct sender_identity *sender, const struct e
 	char *neutral = template_render(e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
 	char *subject = mail_reply_subject("", neutral);
 	free(neutral);
-	char *body = dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
+	/* A person's answer is theirs, not the assistant's "automatic answer" envelope. */
+	struct template_var answer = { "answer", text, true };
+	char *body = kind == OUTBOX_PERSON ? template_render(e->templates, "mail_reply_person", OUTPUT_TEXT, &answer, 1)
+					   : dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
 	struct outbound o = {
 		.thread_id = thread->id, .kind = kind, .to = thread->requester, .subject = subject,
 		.body = body, .author = author, .in_reply_to = ids.last_inbound,

@@ -17,6 +17,9 @@ static const struct {
 } known[] = {
 	/* E-mail reply envelope: greeting, the answer, closing, automatic-answer note. */
 	{ "mail_reply", { "answer", "question_quote" } },
+	/* A correspondant's answer by mail (conversation_reply): their text as they wrote it,
+	 * and a line saying a person answered (not the assistant's envelope). */
+	{ "mail_reply_person", { "answer" } },
 	/* The writer's question quoted under a reply (only for an authenticated writer). */
 	{ "mail_reply_quote", { "quote" } },
 	/* Chat reply envelope. */

@@ -130,6 +130,7 @@ test_escalated_thread_changes_hands(void **state)
 	assert_contains(raw, "q1@example.test");       /* References: the whole thread */
 	assert_contains(raw, "onglet =C2=AB Factures");  /* quoted-printable */
 	assert_lacks(raw, "Auto-Submitted");
+	assert_lacks(raw, "automatique");              /* a person's answer, not the assistant's envelope */
 	assert_lacks(raw, "Ma question");              /* a neutral subject */
 	free(raw);
 	struct thread_row t = thread(f, id);
