@@ -304,6 +304,7 @@ static const struct {
 	{ "console_label_pages", { "" } },
 	{ "console_label_queue_link", { "" } },
 	{ "console_label_take", { "" } },
+	{ "console_label_take_over", { "" } },
 	{ "console_label_release", { "" } },
 	{ "console_label_resolve", { "" } },
 	{ "console_label_reply", { "" } },

@@ -3,8 +3,8 @@
  * (the text dialogd extracted, always escaped; attachments by name and size from the
  * message's note; for what the engine read, its intent and confidence); the internal
  * notes; the audit rows about the thread and its writer. Its actions (POST
- * /console/fil/ID/ACTION, Origin and CSRF checked): prendre, rendre, resoudre, note,
- * repondre — through the conversation layer, which writes each one's audit row — then
+ * /console/fil/ID/ACTION, Origin and CSRF checked): prendre, reprendre (from another
+ * correspondant), rendre, resoudre, note, repondre — through the conversation layer, which writes each one's audit row — then
  * 303 back to the thread. */
 #include "autoconf.h"
 #include "web/console_internal.h"
@@ -286,9 +286,10 @@ actions(struct console_call *k, struct strbuf *sb, const struct thread_row *t)
 	else if (t->owner == OWNER_BOT)
 		console_paragraph(k, sb, "note", "console_thread_assistant", false);
 	strbuf_adds(sb, "<div class=\"boutons\">\n");
-	if (!mine && !another) {
-		snprintf(action, sizeof(action), "%sprendre", base);
-		console_button_form(k, sb, action, "take", NULL);
+	if (!mine) {
+		/* From a colleague only on purpose (away, or the thread forgotten): its own button. */
+		snprintf(action, sizeof(action), "%s%s", base, another ? "reprendre" : "prendre");
+		console_button_form(k, sb, action, another ? "take_over" : "take", another ? "secondaire" : NULL);
 	}
 	if (mine || t->owner == OWNER_QUEUE) {
 		snprintf(action, sizeof(action), "%srendre", base);
@@ -404,8 +405,8 @@ act(struct console_call *k, int64_t id, const char *action, const char *typed)
 	enum conversation_result rc;
 	if (unusable)
 		rc = CONVERSATION_REFUSED;
-	else if (strcmp(action, "prendre") == 0)
-		rc = conversation_take(st, id, me, false);
+	else if (strcmp(action, "prendre") == 0 || strcmp(action, "reprendre") == 0)
+		rc = conversation_take(st, id, me, action[0] == 'r');
 	else if (strcmp(action, "rendre") == 0)
 		rc = conversation_release(st, id, me);
 	else if (strcmp(action, "resoudre") == 0)
@@ -425,7 +426,7 @@ act(struct console_call *k, int64_t id, const char *action, const char *typed)
 				      rc == CONVERSATION_DONE ? "done" : "refused");
 }
 
-static const char *const post_actions[] = { "prendre", "rendre", "resoudre", "note", "repondre" };
+static const char *const post_actions[] = { "prendre", "reprendre", "rendre", "resoudre", "note", "repondre" };
 
 void
 console_thread_route(struct console_call *k, const char *rest)

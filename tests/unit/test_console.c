@@ -563,7 +563,15 @@ test_take_release_resolve(void **state)
 	assert_contains(page.body, "role=\"alert\">Cette conversation a changé de mains");
 	assert_lacks(page.body, "<label for=\"repondre\">");  /* she holds it: no reply box for him */
 	assert_contains(page.body, "<label for=\"note\">Note interne</label>");
+	assert_contains(page.body, ">Reprendre la conversation</button>");
 	web_page_clear(&page);
+	/* Taking it over is its own action: then it is his. */
+	to = act(f, marc, id, "reprendre", NULL);
+	assert_contains(to, "?fait=1");
+	free(to);
+	assert_owner(f, id, OWNER_PERSON, "marc@ocapiat.test", THREAD_ESCALATED);
+	to = act(f, claire, id, "reprendre", NULL);
+	free(to);
 	to = act(f, claire, id, "rendre", NULL);
 	free(to);
 	assert_owner(f, id, OWNER_BOT, NULL, THREAD_OPEN);
@@ -576,8 +584,10 @@ test_take_release_resolve(void **state)
 	/* Each action audited with who, the thread and the client's address. */
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE channel = 'console' AND requester = 'claire@ocapiat.test'"
 				       " AND action IN ('thread_take', 'thread_release', 'thread_resolve') AND outcome = 'done'"
-				       " AND address = '" CLIENT "'"), 4);
+				       " AND address = '" CLIENT "'"), 5);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE requester = 'marc@ocapiat.test' AND outcome = 'refused'"), 3);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE requester = 'marc@ocapiat.test' AND action = 'thread_take'"
+				       " AND outcome = 'done'"), 1);
 	get(f, path, NULL, claire, &page);
 	assert_contains(page.body, "<td>thread_resolve</td><td>done</td><td>" CLIENT "</td>");
 	web_page_clear(&page);
