@@ -21,6 +21,7 @@
 #include "mail/smtp_sender.h"
 #include "store/store.h"
 #include "core/util.h"
+#include "web/console.h"
 #include "web/web.h"
 
 #include <curl/curl.h>
@@ -380,6 +381,25 @@ load_markers(struct mail_setup *setup, const struct config *cfg, const char *dir
 	return 0;
 }
 
+/* The correspondants' console, served under /console/ by the web thread; NULL (logged)
+ * when its files cannot be read. */
+static struct console *
+console_start(const struct config *cfg, struct mail_setup *setup, struct engine_holder *holder, const char *dir)
+{
+	const struct console_settings settings = {
+		.public_url = cfg->web_public_url, .require_totp = cfg->console_require_totp,
+		.idle_ttl = (int64_t)cfg->console_idle_ttl, .absolute_ttl = (int64_t)cfg->console_absolute_ttl,
+		.data_dir = dir, .engine = holder, .sender = &setup->mail.actions.notify.sender,
+	};
+	char *err = NULL;
+	struct console *console = console_new(&settings, &err);
+	if (console == NULL) {
+		log_error("console: %s", err);
+		free(err);
+	}
+	return console;
+}
+
 static int
 run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *holder, const struct identity *id,
     const char *dir, const sigset_t *old)
@@ -393,6 +413,11 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	struct imap_reader *reader = NULL;
 	struct web *web = NULL;
 	struct chat_ws *chat = chat_start(cfg, setup, holder);
+	struct console *console = console_start(cfg, setup, holder, dir);
+	const struct web_handler handlers[] = {
+		{ "/console/", console_handle, console, true },
+		{ NULL, NULL, NULL, false },
+	};
 	setup->smtp.notify = &setup->mail.actions.notify;
 	setup->smtp.engine = holder;
 	/* The reset page first: an address that cannot be bound stops dialogd before any mail
@@ -406,8 +431,9 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 		.widget = { .persistence = cfg->chat_persistence, .retention_days = cfg->store_retention_days,
 			    .max_text = cfg->chat_max_text },
 		.extra_protocols = chat != NULL ? chat_ws_protocols(chat) : NULL,
+		.handlers = handlers,
 	};
-	if (chat == NULL) {
+	if (chat == NULL || console == NULL) {
 		/* logged */
 	} else if (id->switch_user && identity_resume_root() < 0) {
 		/* logged */
@@ -443,6 +469,7 @@ run(const struct config *cfg, struct mail_setup *setup, struct engine_holder *ho
 	smtp_sender_stop(&sender);
 	web_stop(&web);
 	chat_ws_free(&chat);  /* after the lws context, whose last callbacks use it */
+	console_free(&console);
 	curl_global_cleanup();
 	pthread_rwlock_destroy(&holder->lock);
 	log_info("stopped");
@@ -567,6 +594,7 @@ main(int argc, char **argv)
 	struct mail_setup setup = {0};
 	struct engine_holder holder = {0};
 	struct store *store = NULL;
+	int hold = -1;          /* the lock on the store while dialogd runs (store_hold) */
 	const char *dir = o.data_dir ? o.data_dir : cfg.data_dir ? cfg.data_dir : engine_default_data_dir();
 	/* As root (if started so) up to here; then as the user: for good with --check, which
 	 * binds nothing, else with root kept for the bind (see identity_assume). */
@@ -577,6 +605,13 @@ main(int argc, char **argv)
 	    (store = open_store(cfg.store_path)) == NULL)
 		goto out;
 	log_schema_upgrade(cfg.store_path, store_schema_upgraded_from(store));
+	/* Held while dialogd runs: `dialogctl restore` cannot replace the store under it. */
+	char *hold_err = NULL;
+	if (!o.check_only && (hold = store_hold(cfg.store_path, false, &hold_err)) < 0) {
+		log_error("store: %s", hold_err);
+		free(hold_err);
+		goto out;
+	}
 	if (o.check_only) {
 		status = check_directory(&setup, &cfg, store);
 		if (status == 0)
@@ -589,6 +624,8 @@ main(int argc, char **argv)
 		status = run(&cfg, &setup, &holder, &id, dir, &old);
 	}
 out:
+	if (hold >= 0)
+		close(hold);
 	store_close(&store);
 	mail_setup_clear(&setup);
 	engine_free(&holder.engine);

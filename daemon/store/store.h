@@ -28,6 +28,28 @@ int store_schema_upgraded_from(const struct store *store);
 /* The file's schema version now, -1 on error. */
 int store_schema_version(struct store *store);
 void store_close(struct store **store);
+
+/* ---- backups (store_backup.c) ---- */
+/* Called between the steps of a copy: pages copied so far of total. */
+typedef void (*store_progress_fn)(int done, int total, void *user);
+/* A copy of the store in dest (a new file: refused when it exists), taken while dialogd
+ * runs (SQLite's online backup, a few hundred pages at a time), checked, and renamed into
+ * place only when whole. Returns 0, or -1 with *error_r. */
+int store_backup(struct store *store, const char *dest, store_progress_fn progress, void *user, char **error_r);
+/* Puts the backup back at path, page by page, after checking it is a whole store of a
+ * schema this dialogd knows; refused while a dialogd holds path (store_hold). The next
+ * store_open migrates an older one. Returns 0, or -1 with *error_r. */
+int store_restore(const char *backup, const char *path, store_progress_fn progress, void *user, char **error_r);
+/* A lock on the store file beside SQLite's (flock): dialogd holds a shared one while it
+ * runs, a restore takes it exclusive. Returns the descriptor to close to let it go, or -1
+ * with *error_r (held by another: "in use by a running dialogd"). */
+int store_hold(const char *path, bool exclusive, char **error_r);
+/* What the store holds, for an operator's line after a backup or a restore. */
+struct store_totals {
+	int64_t threads, messages, outbox, outbox_pending, processed;
+};
+int store_totals(struct store *store, struct store_totals *totals);
+
 /* The last database error of this connection, for the caller's log line. */
 const char *store_error(const struct store *store);
 /* Whether that error was a constraint violation (a UNIQUE key already there). */
