@@ -275,8 +275,12 @@
 	"  ON CONFLICT (owner) DO UPDATE SET n = n + 1; END;"
 
 /* The console's pages: the client's address an audit row was written from (who did
- * what, when, from where; NULL for rows of the mail and the programs). */
-#define SQL_AUDIT_ADDRESS "ALTER TABLE audit ADD COLUMN address TEXT;"
+ * what, when, from where; NULL for rows of the mail and the programs), and the rows of a
+ * thread's page found by index (its subject, its writer) rather than by a scan. */
+#define SQL_AUDIT_ADDRESS \
+	"ALTER TABLE audit ADD COLUMN address TEXT;" \
+	"CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject);" \
+	"CREATE INDEX IF NOT EXISTS audit_requester ON audit (requester COLLATE NOCASE);"
 
 
 /* A new store: every table in the order the stores made so far have them (so that a new
