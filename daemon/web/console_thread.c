@@ -142,6 +142,20 @@ message_heading(struct console_call *k, struct strbuf *sb, const struct message_
 	strbuf_adds(sb, "</h3>\n");
 }
 
+/* A message's decision as the console names it (turn.c's and the outbox's names); one
+ * this console does not know, as the store keeps it. */
+static void
+add_decision(struct console_call *k, struct strbuf *sb, const char *decision)
+{
+	static const char *const known[] = { "answered", "escalated", "ignored", "attached", "chat", "reply",
+					     "ack", "notify", "action", "secret", "person" };
+	if (name_index(known, sizeof(known) / sizeof(*known), decision) < 0)
+		return web_html_escape(sb, decision);
+	char label[48];
+	snprintf(label, sizeof(label), "decision_%s", decision);
+	console_label(k, sb, label);
+}
+
 /* The line under the heading: date, decision, what the engine read. */
 static void
 message_meta(struct console_call *k, struct strbuf *sb, const struct message_row *m, int64_t at)
@@ -153,7 +167,7 @@ message_meta(struct console_call *k, struct strbuf *sb, const struct message_row
 		strbuf_adds(sb, " <span>");
 		console_label(k, sb, "decision");
 		strbuf_adds(sb, " : ");
-		web_html_escape(sb, m->decision);
+		add_decision(k, sb, m->decision);
 		strbuf_adds(sb, "</span>");
 	}
 	if (m->intent != NULL) {
