@@ -142,17 +142,23 @@ message_heading(struct console_call *k, struct strbuf *sb, const struct message_
 	strbuf_adds(sb, "</h3>\n");
 }
 
-/* A message's decision as the console names it (turn.c's and the outbox's names); one
- * this console does not know, as the store keeps it. */
+/* The names the console has a label for (console_label_<kind>_<name>): a message's
+ * decision (turn.c's and the outbox's) and an audit row's action. */
+static const char *const decisions_known[] = { "answered", "escalated", "ignored", "attached", "chat", "reply",
+					       "ack", "notify", "action", "secret", "person" };
+static const char *const actions_known[] = { "thread_take", "thread_release", "thread_resolve", "thread_reply",
+					     "thread_note", "password_reset", "identifier_reminder", "dossier_status",
+					     "one_time_code" };
+
+/* name as the console labels it, or as the store keeps it when it has no label. */
 static void
-add_decision(struct console_call *k, struct strbuf *sb, const char *decision)
+add_known(struct console_call *k, struct strbuf *sb, const char *kind, const char *const *known, size_t count,
+	  const char *name)
 {
-	static const char *const known[] = { "answered", "escalated", "ignored", "attached", "chat", "reply",
-					     "ack", "notify", "action", "secret", "person" };
-	if (name_index(known, sizeof(known) / sizeof(*known), decision) < 0)
-		return web_html_escape(sb, decision);
-	char label[48];
-	snprintf(label, sizeof(label), "decision_%s", decision);
+	if (name_index(known, count, name) < 0)
+		return web_html_escape(sb, name != NULL ? name : "");
+	char label[64];
+	snprintf(label, sizeof(label), "%s_%s", kind, name);
 	console_label(k, sb, label);
 }
 
@@ -167,7 +173,7 @@ message_meta(struct console_call *k, struct strbuf *sb, const struct message_row
 		strbuf_adds(sb, " <span>");
 		console_label(k, sb, "decision");
 		strbuf_adds(sb, " : ");
-		add_decision(k, sb, m->decision);
+		add_known(k, sb, "decision", decisions_known, sizeof(decisions_known) / sizeof(*decisions_known), m->decision);
 		strbuf_adds(sb, "</span>");
 	}
 	if (m->intent != NULL) {
@@ -222,13 +228,14 @@ message_item(const struct message_row *m, int64_t at, void *user)
 static int
 journal_row(const struct audit_row *a, void *user)
 {
+	struct console_call *k = ((struct page_part *)user)->k;
 	struct strbuf *sb = &((struct page_part *)user)->sb;
 	strbuf_adds(sb, "<tr><td>");
 	console_add_date(sb, a->at);
 	strbuf_adds(sb, "</td><td>");
 	web_html_escape(sb, a->requester ? a->requester : "");
 	strbuf_adds(sb, "</td><td>");
-	web_html_escape(sb, a->action ? a->action : "");
+	add_known(k, sb, "action", actions_known, sizeof(actions_known) / sizeof(*actions_known), a->action);
 	strbuf_adds(sb, "</td><td>");
 	web_html_escape(sb, audit_text(a->outcome));
 	strbuf_adds(sb, "</td><td>");

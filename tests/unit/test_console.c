@@ -590,7 +590,7 @@ test_take_release_resolve(void **state)
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE requester = 'marc@ocapiat.test' AND action = 'thread_take'"
 				       " AND outcome = 'done'"), 1);
 	get(f, path, NULL, claire, &page);
-	assert_contains(page.body, "<td>thread_resolve</td><td>done</td><td>" CLIENT "</td>");
+	assert_contains(page.body, "<td>l&#39;a résolue</td><td>done</td><td>" CLIENT "</td>");
 	web_page_clear(&page);
 	/* No such thread, no such action, a GET on an action. */
 	get(f, "/console/fil/999999", NULL, claire, &page);
