@@ -8,6 +8,7 @@
 #include "ctl_reply.h"
 #include "ctl_correspondant.h"
 #include "ctl_backup.h"
+#include "ctl_examples.h"
 #include "ctl_store.h"
 #include "directory/directory.h"
 #include "directory/directory_import.h"
@@ -67,6 +68,8 @@ usage(FILE *out)
 	      "  status              the mailbox and SMTP connections, threads and outbox in figures\n"
 	      "  import companies|accounts|dossiers FILE.csv   fill the directory (all or nothing)\n"
 	      "  audit [--json]      the account actions, newest first\n"
+	      "  examples export [FILE]    the messages marked with their intent, as dev.tsv\n"
+	      "  examples mark THREAD[:N] INTENT [AUDIENCE] --as NAME   mark one\n"
 	      "  backup FILE               a copy of the store in a new FILE, dialogd running or not\n"
 	      "  restore FILE              put a backup back (dialogd stopped; migrated if older)\n"
 	      "  purge [--older-than DAYS] remove old threads and audit rows (one transaction;\n"
@@ -654,6 +657,10 @@ load_configuration(struct config *cfg, struct options *o, double min_conf, doubl
 static bool
 run_store_command(const char *command, const struct config *cfg, int rest, char **args, int *rc_r)
 {
+	if (strcmp(command, "examples") == 0) {
+		*rc_r = ctl_examples(cfg->store_path, rest, args);
+		return true;
+	}
 	if (strcmp(command, "backup") == 0 || strcmp(command, "restore") == 0) {
 		*rc_r = strcmp(command, "backup") == 0 ? ctl_backup(cfg->store_path, rest, args)
 						       : ctl_restore(cfg->store_path, rest, args);

@@ -16,11 +16,15 @@ struct chat_session;
 struct directory;
 struct intent_scratch;
 struct store;
+struct store_syncer;
 
 /* One frame waiting to be sent. */
+#define CHAT_CONVERSATION_BUCKETS 4096  /* a power of two */
+
 struct chat_out {
 	struct chat_out *next;
 	size_t len;
+	int64_t mark;           /* the store's write mark when queued: synced up to it before it leaves */
 	unsigned char data[];   /* LWS_PRE bytes for lws, then the JSON text */
 };
 
@@ -50,13 +54,18 @@ struct chat_conn {
 	int64_t last_ping;              /* when the last ping was asked for */
 	bool ping_due;                  /* a ping is to be written */
 	struct chat_out *out_head, *out_tail;
+	unsigned out_count;             /* frames in that queue */
+	bool rx_paused;                 /* not read until the queue is down (lws_rx_flow_control) */
 	int close_code;                 /* once the queue is out, close with it (0: open) */
-	int64_t conversation;           /* 0 before hello */
+	int64_t conversation;           /* 0 before hello; set with chat_ws_set_conversation */
+	struct chat_conn *conv_next, *conv_prev;  /* ws->by_conversation's bucket of it */
 	int64_t thread_id;              /* the conversation's thread, 0 before its first message */
 	int64_t sent_seq;               /* the newest event queued to this connection */
 	struct chat_session *session;   /* from the first message (or hello on a thread) */
 	char *account;                  /* the account a signed identity token proved, NULL */
 	bool after_reply;               /* a turn ran: its account work waits for the reply to be out */
+	bool sync_wait;                 /* its next frame waits for the store's sync (ws->sync_waiters) */
+	struct chat_conn *wait_next, *wait_prev;
 };
 
 struct chat_ws {
@@ -65,6 +74,8 @@ struct chat_ws {
 	size_t identity_secret_len;
 	char *allowed;                  /* the origins, space-separated (owned) */
 	struct store *store;
+	struct store_syncer *syncer;    /* the store's fsyncs, off this thread (see chat_ws_new) */
+	struct chat_conn *sync_waiters; /* connections whose next frame waits for it */
 	struct directory *dir;
 	struct intent_scratch *scratch;
 	struct lws_context *context;
@@ -72,6 +83,9 @@ struct chat_ws {
 	bool polling;
 	int64_t data_version;           /* SQLite's, at the last poll */
 	struct chat_conn *conns;
+	/* The connections of each conversation, hashed by its id: a turn's events go to
+	 * its conversation's sockets without a walk over every connection. */
+	struct chat_conn *by_conversation[CHAT_CONVERSATION_BUCKETS];
 	struct chat_addr *addrs;
 	int64_t refusal_minute;         /* refused upgrades are logged 20 a minute at most */
 	unsigned refusals;
@@ -92,6 +106,11 @@ void chat_ws_close_after(struct chat_conn *c, int code);
 void chat_ws_client(const struct chat_ws *ws, struct lws *wsi, char out[64]);
 /* Renders a template under the engine's read lock (caller frees). */
 char *chat_ws_text(struct chat_ws *ws, const char *name);
+/* Binds c to conversation (0: to none), in ws->by_conversation. */
+void chat_ws_set_conversation(struct chat_conn *c, int64_t conversation);
+/* The first connection of the bucket conversation hashes to (follow conv_next, and
+ * compare the conversation: other ones share buckets). */
+struct chat_conn *chat_ws_bucket(struct chat_ws *ws, int64_t conversation);
 
 /* ---- chat_ws_turn.c ---- */
 /* What the frame asks (hello, message, ack, end). Logs a store failure. */

@@ -62,7 +62,7 @@ queue_event(const struct chat_event_row *e, void *user)
 void
 chat_ws_deliver(struct chat_ws *ws, int64_t conversation)
 {
-	for (struct chat_conn *c = ws->conns; c != NULL; c = c->next)
+	for (struct chat_conn *c = chat_ws_bucket(ws, conversation); c != NULL; c = c->conv_next)
 		if (c->conversation == conversation && c->close_code == 0 &&
 		    store_chat_events_after(ws->store, conversation, c->sent_seq, queue_event, c) < 0)
 			log_error("chat: conversation %lld: reading its events: %s", (long long)conversation,
@@ -200,7 +200,7 @@ on_hello(struct chat_conn *c, const struct chat_frame *f)
 	    (f->identity == NULL || (identified = identify(c, row.id, f->identity, now)) >= 0) &&
 	    store_chat_touch(st, row.id, now + (int64_t)ws->s.session_ttl) == 0 &&
 	    store_chat_sync(st, row.id, now) >= 0 && store_chat_get(st, row.id, &row) == 1 && store_commit(st) == 0) {
-		c->conversation = row.id;
+		chat_ws_set_conversation(c, row.id);
 		c->thread_id = row.thread_id;
 		if (load_account(c) < 0)
 			log_error("chat: conversation %lld: reading its account: %s", (long long)row.id, store_error(st));
@@ -246,7 +246,7 @@ static void
 conversation_gone(struct chat_conn *c)
 {
 	store_rollback(c->ws->store);
-	c->conversation = 0;
+	chat_ws_set_conversation(c, 0);
 	chat_ws_error(c, "ended", NULL);
 	chat_ws_close_after(c, LWS_CLOSE_STATUS_NORMAL);
 }
@@ -361,9 +361,18 @@ chat_ws_after_reply(struct chat_conn *c)
 		return;
 	unsigned queued;
 	char *err = NULL;
+	/* The account work queues mail that the sending thread may take at once: its
+	 * commits are FULL (the chat's are relaxed otherwise, see chat_ws_new). */
+	if (store_relax_durability(ws->store, false) < 0) {
+		log_error("chat: conversation %lld: account action after the reply: %s; tried again after the next one",
+			  (long long)c->conversation, store_error(ws->store));
+		return;
+	}
 	pthread_rwlock_rdlock(&ws->s.engine->lock);
 	int ran = chat_session_after_reply(c->session, ws->s.engine->engine, &queued, &err);
 	pthread_rwlock_unlock(&ws->s.engine->lock);
+	if (store_relax_durability(ws->store, true) < 0)
+		log_error("chat: the store stays with synchronous = FULL: %s", store_error(ws->store));
 	if (ran < 0) {
 		log_error("chat: conversation %lld: account action after the reply: %s; tried again after the next one",
 			  (long long)c->conversation, err);
@@ -410,7 +419,7 @@ on_end(struct chat_conn *c)
 	chat_ws_deliver(ws, conversation);
 	for (struct chat_conn *o = ws->conns; o != NULL; o = o->next)
 		if (o->conversation == conversation) {
-			o->conversation = 0;
+			chat_ws_set_conversation(o, 0);
 			chat_ws_close_after(o, LWS_CLOSE_STATUS_NORMAL);
 		}
 }

@@ -6,6 +6,7 @@
 #include "store/audit.h"
 #include "engine/dialog.h"
 #include "engine/engine.h"
+#include "engine/intent.h"
 #include "formats/mail_compose.h"
 #include "outbox/outbound.h"
 #include "store/store.h"
@@ -21,13 +22,13 @@
 #define AUDIT_RESOLVE "thread_resolve"
 #define AUDIT_REPLY "thread_reply"
 #define AUDIT_NOTE "thread_note"
+#define AUDIT_LABEL "message_label"
 
-/* Records an operation's audit row and commits, or rolls back on any failure. */
+/* Records an operation's audit row (subject: what it was done to) and commits, or rolls
+ * back on any failure. */
 static enum conversation_result
-finish(struct store *st, int changed, int64_t thread_id, const char *person, const char *action)
+finish_subject(struct store *st, int changed, const char *subject, const char *person, const char *action)
 {
-	char subject[24];
-	snprintf(subject, sizeof(subject), "%lld", (long long)thread_id);
 	if (changed < 0 ||
 	    store_audit_add(st, "console", person, action, subject, audit_code(changed > 0 ? AUDIT_DONE : AUDIT_REFUSED)) < 0 ||
 	    store_commit(st) < 0) {
@@ -35,6 +36,15 @@ finish(struct store *st, int changed, int64_t thread_id, const char *person, con
 		return CONVERSATION_STORE_ERROR;
 	}
 	return changed > 0 ? CONVERSATION_DONE : CONVERSATION_REFUSED;
+}
+
+/* The same for an operation on a thread. */
+static enum conversation_result
+finish(struct store *st, int changed, int64_t thread_id, const char *person, const char *action)
+{
+	char subject[24];
+	snprintf(subject, sizeof(subject), "%lld", (long long)thread_id);
+	return finish_subject(st, changed, subject, person, action);
 }
 
 /* One change of hands: the store decides whether it may happen (a conditional update),
@@ -131,9 +141,10 @@ conversation_mail_in_thread(const struct sender_identity *sender, const struct e
 	char *neutral = template_render(e->templates, "mail_reply_subject_neutral", OUTPUT_TEXT, NULL, 0);
 	char *subject = mail_reply_subject("", neutral);
 	free(neutral);
-	/* A person's answer is theirs, not the assistant's "automatic answer" envelope. */
-	struct template_var answer = { "answer", text, true };
-	char *body = kind == OUTBOX_PERSON ? template_render(e->templates, "mail_reply_person", OUTPUT_TEXT, &answer, 1)
+	/* A person's words go as written (their greeting, their signature) with a line of
+	 * ours; the assistant's envelope would call them an automatic answer. */
+	struct template_var var = { "text", text, false };
+	char *body = kind == OUTBOX_PERSON ? template_render(e->templates, "mail_person_reply", OUTPUT_TEXT, &var, 1)
 					   : dialog_mail_envelope(e, text, "", OUTPUT_TEXT);
 	struct outbound o = {
 		.thread_id = thread->id, .kind = kind, .to = thread->requester, .subject = subject,
@@ -220,6 +231,24 @@ conversation_note(struct store *st, int64_t thread_id, const char *person, const
 	if (rc == 1 && store_message_add(st, &note) < 0)
 		rc = -1;
 	return finish(st, rc, thread_id, person, AUDIT_NOTE);
+}
+
+enum conversation_result
+conversation_label(struct store *st, int64_t message_id, const char *intent, const char *audience, const char *person,
+		   int64_t now)
+{
+	bool known = false;
+	for (size_t i = 0; intent != NULL && !known && i < intent_spec_count(); i++)
+		known = strcmp(intent_spec_id(i), intent) == 0;
+	bool audience_ok = audience == NULL || strcmp(audience, "entreprise") == 0 || strcmp(audience, "organisme") == 0;
+	if (!known || !audience_ok || person == NULL || *person == '\0')
+		return CONVERSATION_REFUSED;
+	if (store_begin(st) < 0)
+		return CONVERSATION_STORE_ERROR;
+	char subject[40];
+	snprintf(subject, sizeof(subject), "message %lld", (long long)message_id);
+	return finish_subject(st, store_label_set(st, message_id, intent, audience, person, now), subject, person,
+			      AUDIT_LABEL);
 }
 
 int

@@ -36,7 +36,7 @@ enum conversation_result conversation_release(struct store *store, int64_t threa
 /* person, its holder, closes it answered; a new message in it goes to the bot. */
 enum conversation_result conversation_resolve(struct store *store, int64_t thread_id, const char *person);
 /* person, who holds the thread, answers text in it: by mail to the thread's requester, as
- * written, with the line of mail_reply_person (a person answered) and a neutral subject,
+ * written, with the line of mail_person_reply (signed by a conseiller) and a neutral subject,
  * not marked automatic; in a chat, as the next line of the conversation. Refused when
  * person does not hold the thread or text is empty. */
 enum conversation_result conversation_reply(const struct sender_identity *sender, const struct engine *engine,
@@ -50,8 +50,15 @@ enum conversation_result conversation_reply(const struct sender_identity *sender
 #define CONVERSATION_NOTE "note"
 enum conversation_result conversation_note(struct store *store, int64_t thread_id, const char *person, const char *text);
 
+/* Teaching: person says received message message_id meant intent (one of the spec's ids)
+ * for audience ("entreprise", "organisme" or NULL), for `dialogctl examples export`.
+ * Audited. Refused for an unknown intent or audience, or a message that is not one the
+ * writer sent. */
+enum conversation_result conversation_label(struct store *store, int64_t message_id, const char *intent,
+					    const char *audience, const char *person, int64_t now);
+
 /* A mail in thread's writer's thread (In-Reply-To and References of its messages, a
- * neutral subject, the envelope of the assistant's replies, or mail_reply_person's for
+ * neutral subject, the envelope of the assistant's replies, or mail_person_reply's for
  * OUTBOX_PERSON): kind, by author (a
  * correspondant; NULL: the assistant). 1 queued, 0 no usable address, -1 (store). Runs
  * in the caller's transaction. */

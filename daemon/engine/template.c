@@ -17,9 +17,6 @@ static const struct {
 } known[] = {
 	/* E-mail reply envelope: greeting, the answer, closing, automatic-answer note. */
 	{ "mail_reply", { "answer", "question_quote" } },
-	/* A correspondant's answer by mail (conversation_reply): their text as they wrote it,
-	 * and a line saying a person answered (not the assistant's envelope). */
-	{ "mail_reply_person", { "answer" } },
 	/* The writer's question quoted under a reply (only for an authenticated writer). */
 	{ "mail_reply_quote", { "quote" } },
 	/* Chat reply envelope. */
@@ -146,6 +143,8 @@ static const struct {
 	{ "transcript_line_person", { "text" } },
 	{ "chat_answer_mail_subject", { "" } },
 	{ "chat_answer_mail", { "text" } },
+	/* A correspondant's answer by mail: their own words, signed, never called automatic. */
+	{ "mail_person_reply", { "text" } },
 	/* Chat: after a hand-over, when the correspondants answer ([chat] hours, or
 	 * chat_hours when it is unset). */
 	{ "chat_handoff_hours", { "hours" } },

@@ -16,7 +16,7 @@ struct store;
 
 /* The schema version this build writes (SQLite's user_version). A table or column added
  * means a new step in store.c's schema_steps and this number raised by one. */
-#define STORE_SCHEMA_VERSION 14
+#define STORE_SCHEMA_VERSION 16
 
 /* Opens the database at path: creates the schema of a new file, upgrades an older one to
  * STORE_SCHEMA_VERSION step by step (each in its own transaction), refuses a newer one
@@ -28,6 +28,20 @@ int store_schema_upgraded_from(const struct store *store);
 /* The file's schema version now, -1 on error. */
 int store_schema_version(struct store *store);
 void store_close(struct store **store);
+
+/* ---- teaching (store_labels.c) ---- */
+/* A correspondant marks the intent a received message meant (audience: "entreprise",
+ * "organisme" or NULL for none said); a second mark replaces the first. Returns 1, 0
+ * when the message is not a received one, -1. */
+int store_label_set(struct store *store, int64_t message_id, const char *intent, const char *audience,
+		    const char *by, int64_t now);
+/* Calls fn for each marked message, oldest mark first: its text as kept, the intent and
+ * the audience (NULL: none). */
+typedef int (*store_label_fn)(const char *text, const char *intent, const char *audience, void *user);
+/* The id of the nth message the writer sent in the thread (1: the first; 0: the last),
+ * 0 when there is none, -1. */
+int64_t store_inbound_message_id(struct store *store, int64_t thread_id, int64_t nth);
+int store_labels_each(struct store *store, store_label_fn fn, void *user);
 
 /* ---- backups (store_backup.c) ---- */
 /* Called between the steps of a copy: pages copied so far of total. */
@@ -66,6 +80,43 @@ int store_commit(struct store *store);
  * calls nest (each true undone by a false). For work whose loss only means doing it
  * again: its request stays in a durable row. */
 int store_relax_durability(struct store *store, bool relaxed);
+/* Group commit: a mark of what this connection has written so far (its row changes,
+ * committed or not: take it after the commit). store_sync makes every commit up to mark
+ * durable: nothing to do when a sync or a FULL commit since covered it, else one fsync of
+ * the write-ahead log (what a FULL commit ends with), which covers everything committed
+ * so far. So relaxed commits can share one fsync, paid before anyone is told about
+ * them. Returns 0, or -1 (store_error). */
+int64_t store_write_mark(struct store *store);
+int store_sync(struct store *store, int64_t mark);
+
+/* The same off the caller's thread (store_syncer.c): a thread of its own fsyncs the
+ * store's write-ahead log when asked and then calls wake(wake_arg) from that thread (it
+ * must only hand over, e.g. lws_cancel_service). The caller keeps serving meanwhile; a
+ * sync covers every request made before it started. The syncer also checkpoints the log
+ * (PASSIVE, with its own connection): see store_syncer_watch.
+ * Start, request, synced and stop: one owning thread; marks are that thread's
+ * store_write_mark of its own connection, taken outside any transaction. */
+struct store_syncer;
+struct store_syncer *store_syncer_start(const char *path, void (*wake)(void *wake_arg), void *wake_arg,
+					char **error_r);
+/* Asks for the commits up to mark to be made durable: 1 when they are already, 0 when
+ * asked (wake follows), -1 once a sync failed (store_syncer_synced tells why). */
+int store_syncer_request(struct store_syncer *syncer, int64_t mark);
+/* The sync done on the caller's thread, when no sync is running (so that a lone
+ * request does not wait for two thread hand-overs): 1 done (or already on disk), 0 a sync
+ * is running (ask with store_syncer_request instead), -1 it failed. */
+int store_syncer_sync_now(struct store_syncer *syncer, int64_t mark);
+/* The highest mark on disk; -1 once a sync failed, with *error_r (caller frees) when
+ * error_r is not NULL. */
+int64_t store_syncer_synced(struct store_syncer *syncer, char **error_r);
+/* Stops the thread (a sync in progress ends first) and sets *syncer to NULL. */
+void store_syncer_stop(struct store_syncer **syncer);
+/* The syncer checkpoints for store's connection from now on: that connection's
+ * commits no longer checkpoint the log themselves (SQLite's automatic checkpoint at
+ * 1,000 pages, with its fsyncs on the committing thread) but tell the syncer, which does
+ * it after its next sync. Called on store's thread; the syncer must outlive the store's
+ * writes. */
+void store_syncer_watch(struct store_syncer *syncer, struct store *store);
 void store_rollback(struct store *store);
 
 /* ---- mailbox reading state ---- */

@@ -24,6 +24,7 @@ struct store {
 	int upgraded_from;      /* the version store_open's first step started from, -1: none ran */
 	int relaxed;            /* store_relax_durability depth: > 0, commits wait for no fsync */
 	const char *audit_address;      /* store_set_audit_address's (borrowed), or NULL */
+	int64_t synced_changes; /* sqlite3_total_changes64 at the last sync (store_sync, a FULL commit) */
 	/* The statements prepared so far, kept for the next call of the same SQL (the text is
 	 * a literal of this module: its address is the key, checked against the text). */
 	struct store_cached {

@@ -4,11 +4,21 @@
  * of each view, a thread's messages, and a search of one and of two words (FTS5). Prints
  * p50/p99 of each; the targets are the queue's first page and a thread under 50 ms at
  * p99, a search under 100 ms. The store is built once in one transaction (its time is
- * printed, not measured against anything).
- * Usage: bench_console WORK_DIR [THREADS] */
+ * printed, not measured against anything). Then the same through the console's pages as
+ * the web thread builds them (console_handle: a signed-in correspondant's queue, a thread,
+ * a search), HTML included.
+ * Usage: bench_console DATA_DIR WORK_DIR [THREADS] */
 #include "autoconf.h"
+#include "accounts/correspondant.h"
 #include "core/util.h"
+#include "engine/engine.h"
+#include "outbox/outbound.h"
 #include "store/store.h"
+#include "web/console.h"
+#include "web/web_page.h"
+#include "web/web_request.h"
+
+#include <pthread.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,15 +134,107 @@ fill(struct store *st, int threads)
 	return 0;
 }
 
+/* A correspondant signed in through the sign-in page: the Cookie header (caller frees). */
+static char *
+sign_in(struct console *c, struct store *st)
+{
+	char *err = NULL;
+	const char *weak = NULL;
+	int64_t now = (int64_t)time(NULL);
+	if (correspondant_create(st, "claire@ocapiat.test", "Claire Martin", ROLE_CORRESPONDANT, now, &err) <= 0 ||
+	    correspondant_set_password(st, "claire@ocapiat.test", "une phrase de passe 42 !", now, &weak) != 1)
+		return NULL;
+	const char *body = "email=claire@ocapiat.test&mot_de_passe=une+phrase+de+passe+42+%21&code=";
+	struct web_request req = { .method = WEB_POST, .path = "/console/connexion", .cookie = "",
+				   .origin = "https://assistance.ocapiat.test", .body = body, .body_len = strlen(body),
+				   .client = "127.0.0.1", .store = st, .now = now };
+	struct web_page page;
+	console_handle(c, &req, &page);
+	char *cookie = page.status == 303 && page.set_cookie != NULL
+			       ? xstrndup(page.set_cookie, strcspn(page.set_cookie, ";")) : NULL;
+	web_page_clear(&page);
+	return cookie;
+}
+
+/* p50/p99 of ROUNDS pages built by console_handle for path (args: NULL or one "name=value"). */
+static int
+bench_page(struct console *c, struct store *st, const char *cookie, const char *what, const char *path,
+	   const char *arg)
+{
+	static double ms[ROUNDS];
+	const char *args[1] = { arg };
+	size_t bytes = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		struct web_request req = { .method = WEB_GET, .path = path, .args = args, .arg_count = arg != NULL,
+					   .cookie = cookie, .client = "127.0.0.1", .store = st,
+					   .now = (int64_t)time(NULL) };
+		struct web_page page;
+		double t = now_ms();
+		console_handle(c, &req, &page);
+		ms[i] = now_ms() - t;
+		if (page.status != 200) {
+			fprintf(stderr, "bench_console: %s: status %d\n", path, page.status);
+			web_page_clear(&page);
+			return -1;
+		}
+		bytes = page.len;
+		web_page_clear(&page);
+	}
+	char label[96];
+	snprintf(label, sizeof(label), "%s (%zu KB)", what, bytes / 1024);
+	report(label, ms, ROUNDS);
+	return 0;
+}
+
+/* The console's pages, HTML included, as the web thread builds them. */
+static int
+bench_pages(const char *data_dir, struct store *st, int threads)
+{
+	char *err = NULL;
+	struct engine_holder holder;
+	pthread_rwlock_init(&holder.lock, NULL);
+	if ((holder.engine = engine_load(data_dir, &err)) == NULL) {
+		fprintf(stderr, "bench_console: %s\n", err);
+		return -1;
+	}
+	const struct sender_identity sender = { "Dialoguer avec OCAPIAT", "dialoguer@ocapiat.test", "ocapiat.test" };
+	const struct console_settings settings = {
+		.public_url = "https://assistance.ocapiat.test", .idle_ttl = 1800, .absolute_ttl = 43200,
+		.data_dir = data_dir, .engine = &holder, .sender = &sender,
+	};
+	struct console *c = console_new(&settings, &err);
+	char *cookie = c != NULL ? sign_in(c, st) : NULL;
+	int rc = -1;
+	if (cookie != NULL) {
+		char thread[64];
+		snprintf(thread, sizeof(thread), "/console/fil/%d", threads / 2);
+		rc = bench_page(c, st, cookie, "page: the queue « à traiter »", "/console/", NULL) < 0 ||
+				     bench_page(c, st, cookie, "page: « toutes »", "/console/", "vue=toutes") < 0 ||
+				     bench_page(c, st, cookie, "page: a thread", thread, NULL) < 0 ||
+				     bench_page(c, st, cookie, "page: a search (a dossier number)", "/console/",
+						"q=AF-2024-000123") < 0 ||
+				     bench_page(c, st, cookie, "page: a search (a common word)", "/console/", "q=facture") < 0
+			     ? -1 : 0;
+	} else {
+		fprintf(stderr, "bench_console: the console: %s\n", err != NULL ? err : "no session");
+	}
+	free(err);
+	free(cookie);
+	console_free(&c);
+	engine_free(&holder.engine);
+	pthread_rwlock_destroy(&holder.lock);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fputs("usage: bench_console WORK_DIR [THREADS]\n", stderr);
+	if (argc < 3) {
+		fputs("usage: bench_console DATA_DIR WORK_DIR [THREADS]\n", stderr);
 		return 2;
 	}
-	int threads = argc > 2 ? atoi(argv[2]) : 100000;
-	char *path = xasprintf("%s/bench-console-%d.sqlite", argv[1], (int)getpid());
+	int threads = argc > 3 ? atoi(argv[3]) : 100000;
+	char *path = xasprintf("%s/bench-console-%d.sqlite", argv[2], (int)getpid());
 	char *err = NULL;
 	struct store *st = store_open(path, &err);
 	if (st == NULL || fill(st, threads) < 0) {
@@ -205,6 +307,8 @@ main(int argc, char **argv)
 		report(searches[k].what, ms, ROUNDS);
 	}
 	printf("(%d rows seen)\n", seen);
+	if (bench_pages(argv[1], st, threads) < 0)
+		return 1;
 	store_close(&st);
 	unlink(path);
 	char *side = xasprintf("%s-wal", path);

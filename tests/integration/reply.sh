@@ -51,5 +51,34 @@ echo "Je prends la suite de ma collègue." | $CTL reply 1 --as paul --take-over 
 check "--take-over answers in another's thread" test $? -eq 0
 check "paul holds it now" test "$(sql "SELECT owner_person FROM threads WHERE id = 1")" = paul
 
+# Teaching: a correspondant marks what a message meant; the export is a dev.tsv.
+printf 'comment on fait pour la facture du stage ?\n' | $CTL chat > /dev/null 2>&1
+thread=$(sql "SELECT max(id) FROM threads")
+# A mail's text has line breaks and may have tabs: one more message, as the mail channel keeps it.
+python3 -c "import sqlite3,sys; db = sqlite3.connect(sys.argv[1]); db.execute(\"INSERT INTO messages (thread_id, direction, sender, subject, body, at) VALUES (?, 'in', 'x@example.test', 'Facture', 'Bonjour,\\r\\ncomment on fait\\tpour la facture du stage ?', 0)\", (int(sys.argv[2]),)); db.commit()" "$TMP/store.sqlite" "$thread"
+$CTL examples mark "$thread" submit_invoice organisme --as claire > "$TMP/out" 2> "$TMP/err"
+check "examples mark: the writer's last message marked" sh -c "test $? -eq 0 && grep -q 'message marked submit_invoice for organisme' '$TMP/out'"
+$CTL examples mark 1:1 human_handoff --as claire > /dev/null 2>&1
+check "examples mark THREAD:N: the Nth message, no audience" test $? -eq 0
+$CTL examples mark "$thread" not_an_intent --as claire 2> "$TMP/err"
+check "an intent that is not in spec/intents.tsv is refused" sh -c "test $? -eq 1 && grep -q 'nothing marked' '$TMP/err'"
+$CTL examples mark "$thread" submit_invoice employeur --as claire 2> /dev/null
+check "an audience other than entreprise or organisme is refused" test $? -eq 1
+$CTL examples mark 99 submit_invoice --as claire 2> "$TMP/err"
+check "a thread without such a message is refused" sh -c "test $? -eq 1 && grep -q 'no such message' '$TMP/err'"
+$CTL examples mark "$thread" submit_invoice 2> /dev/null
+check "examples mark without --as is a usage error" test $? -eq 2
+check "marks are audited with the person" test "$(sql "SELECT count(*) FROM audit WHERE action = 'message_label' AND requester = 'claire' AND outcome = 'done'")" -eq 2
+$CTL examples export "$TMP/examples.tsv"
+check "examples export writes the dev set's header" test "$(head -1 "$TMP/examples.tsv")" = "$(printf 'text\tintent\taudience')"
+printf 'Bonjour,\\ncomment on fait pour la facture du stage ?\tsubmit_invoice\torganisme\n' > "$TMP/expected.tsv"
+check "... one line a message: breaks written as a backslash and n, tabs as spaces" grep -qxF -f "$TMP/expected.tsv" "$TMP/examples.tsv"
+check "... no audience written as -" grep -q "$(printf '\thuman_handoff\t-$')" "$TMP/examples.tsv"
+check "... the header and the two marked messages only" test "$(wc -l < "$TMP/examples.tsv")" -eq 3
+$CTL --data "$SRC" eval "$TMP/examples.tsv" > "$TMP/eval.out" 2>&1
+check "... which dialogctl eval reads" grep -q "messages" "$TMP/eval.out"
+$CTL examples mark "$thread" submit_expense_receipts --as paul > /dev/null
+check "a second mark replaces the first" sh -c "[ \$($CTL examples export | grep -c 'submit_') -eq 1 ] && $CTL examples export | grep -q submit_expense_receipts"
+
 echo "$passed passed, $failures failed"
 test "$failures" -eq 0

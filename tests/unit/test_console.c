@@ -663,7 +663,7 @@ test_reply_by_mail_and_note(void **state)
 	assert_contains(raw, "To: <ecrivain@example.test>");
 	assert_lacks(raw, "Client connu");
 	assert_lacks(raw, "automatique");  /* a person's answer, not the assistant's envelope */
-	assert_contains(raw, "Un conseiller OCAPIAT vous a r=C3=A9pondu.");
+	assert_contains(raw, "Votre conseiller OCAPIAT");
 	free(raw);
 	assert_owner(f, id, OWNER_PERSON, "claire@ocapiat.test", THREAD_ANSWERED);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE action = 'thread_reply' AND outcome = 'done'"

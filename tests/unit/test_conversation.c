@@ -130,8 +130,11 @@ test_escalated_thread_changes_hands(void **state)
 	assert_contains(raw, "q1@example.test");       /* References: the whole thread */
 	assert_contains(raw, "onglet =C2=AB Factures");  /* quoted-printable */
 	assert_lacks(raw, "Auto-Submitted");
-	assert_lacks(raw, "automatique");              /* a person's answer, not the assistant's envelope */
 	assert_lacks(raw, "Ma question");              /* a neutral subject */
+	/* A person's words, signed as a person's: not the assistant's envelope. */
+	assert_contains(raw, "Votre conseiller OCAPIAT");
+	assert_lacks(raw, "automatique");
+	assert_lacks(raw, "Voici la r");
 	free(raw);
 	struct thread_row t = thread(f, id);
 	assert_int_equal(t.state, THREAD_ANSWERED);

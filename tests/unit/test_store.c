@@ -7,7 +7,9 @@
 #include "teststore.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* A reset link's token: 43 URL-safe base64 characters, as reset_token issues them. */
@@ -66,6 +68,105 @@ add_replies(struct store *st, int first, int count)
 		free(raw);
 		free(id);
 	}
+}
+
+/* Group commit (store_write_mark, store_sync): a relaxed commit moves the mark and is
+ * synced on demand; a mark already covered needs nothing; another connection sees the
+ * rows (the sync is of the log, not a second commit). */
+static void
+test_relaxed_commits_are_synced_up_to_a_mark(void **state)
+{
+	struct temp_store *t = *state;
+	int64_t before = store_write_mark(t->store);
+	assert_int_equal(store_sync(t->store, before), 0);
+	assert_int_equal(store_relax_durability(t->store, true), 0);
+	assert_int_equal(store_begin(t->store), 0);
+	add_replies(t->store, 0, 3);
+	assert_int_equal(store_commit(t->store), 0);
+	int64_t mark = store_write_mark(t->store);
+	assert_true(mark >= before + 3);
+	assert_int_equal(store_sync(t->store, mark), 0);
+	assert_int_equal(store_sync(t->store, mark), 0);  /* covered: no second fsync */
+	assert_int_equal(store_sync(t->store, before), 0);
+	/* A FULL commit covers what came before it. */
+	assert_int_equal(store_relax_durability(t->store, false), 0);
+	assert_int_equal(store_begin(t->store), 0);
+	add_replies(t->store, 3, 1);
+	assert_int_equal(store_commit(t->store), 0);
+	assert_int_equal(store_sync(t->store, store_write_mark(t->store)), 0);
+	sqlite3 *reader;
+	sqlite3_stmt *stmt;
+	assert_int_equal(sqlite3_open_v2(t->db, &reader, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(reader, "SELECT count(*) FROM outbox", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 4);
+	sqlite3_finalize(stmt);
+	sqlite3_close(reader);
+}
+
+/* The syncer's thread: a request is synced and woken for, sync_now covers a mark on the
+ * caller's thread, and a checkpoint keeps the log from growing without end. */
+static pthread_mutex_t woken_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t woken_cond = PTHREAD_COND_INITIALIZER;
+static int woken;
+
+static void
+count_wake(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&woken_lock);
+	woken++;
+	pthread_cond_signal(&woken_cond);
+	pthread_mutex_unlock(&woken_lock);
+}
+
+static void
+test_the_syncer_syncs_off_the_callers_thread(void **state)
+{
+	struct temp_store *t = *state;
+	char *err = NULL;
+	struct store_syncer *s = store_syncer_start(t->db, count_wake, NULL, &err);
+	assert_non_null(s);
+	assert_int_equal(store_relax_durability(t->store, true), 0);
+	store_syncer_watch(s, t->store);
+	assert_int_equal(store_begin(t->store), 0);
+	add_replies(t->store, 0, 2);
+	assert_int_equal(store_commit(t->store), 0);
+	int64_t mark = store_write_mark(t->store);
+	assert_true(store_syncer_synced(s, NULL) < mark);
+	assert_int_equal(store_syncer_request(s, mark), 0);
+	pthread_mutex_lock(&woken_lock);
+	while (store_syncer_synced(s, NULL) < mark)
+		pthread_cond_wait(&woken_cond, &woken_lock);
+	pthread_mutex_unlock(&woken_lock);
+	assert_true(woken >= 1);
+	assert_int_equal(store_syncer_request(s, mark), 1);  /* already on disk */
+	/* Past the checkpoint threshold (4 MB of log) the log is copied into the database
+	 * file, which the caller's connection no longer does. */
+	struct stat before;
+	assert_int_equal(stat(t->db, &before), 0);
+	char *big = xmalloc(16384);
+	memset(big, 'x', 16383);
+	big[16383] = '\0';
+	for (int i = 0; i < 40; i++) {
+		assert_int_equal(store_begin(t->store), 0);
+		for (int j = 0; j < 10; j++) {
+			char *id = xasprintf("<big-%d-%d@example.test>", i, j);
+			assert_true(store_outbox_add(t->store, 0, OUTBOX_REPLY, id, "support@example.test", "a@example.test",
+						     big) > 0);
+			free(id);
+		}
+		assert_int_equal(store_commit(t->store), 0);
+		assert_true(store_syncer_sync_now(s, store_write_mark(t->store)) >= 0);
+	}
+	free(big);
+	assert_int_equal(store_syncer_sync_now(s, store_write_mark(t->store)), 1);
+	assert_true(store_syncer_synced(s, NULL) == store_write_mark(t->store));
+	struct stat after;
+	assert_int_equal(stat(t->db, &after), 0);
+	assert_true(after.st_size > before.st_size + 2 * 1024 * 1024);
+	store_syncer_stop(&s);
+	assert_null(s);
 }
 
 static int64_t
@@ -688,6 +789,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failed_secret_leaves_no_copy_in_the_files, temp_store_setup,
 						temp_store_teardown),
 		cmocka_unit_test_setup_teardown(test_a_long_reader_delays_the_wipe, temp_store_setup,
+						temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_relaxed_commits_are_synced_up_to_a_mark, temp_store_setup,
+						temp_store_teardown),
+		cmocka_unit_test_setup_teardown(test_the_syncer_syncs_off_the_callers_thread, temp_store_setup,
 						temp_store_teardown),
 		cmocka_unit_test(test_a_new_store_gets_the_current_version),
 		cmocka_unit_test(test_a_new_store_has_the_schema_it_always_had),
