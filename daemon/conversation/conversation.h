@@ -35,8 +35,8 @@ enum conversation_result conversation_take(struct store *store, int64_t thread_i
 enum conversation_result conversation_release(struct store *store, int64_t thread_id, const char *person);
 /* person, its holder, closes it answered; a new message in it goes to the bot. */
 enum conversation_result conversation_resolve(struct store *store, int64_t thread_id, const char *person);
-/* person, who holds the thread, answers text in it: by mail to the thread's requester in
- * the envelope of the assistant's replies (greeting, signature) with a neutral subject,
+/* person, who holds the thread, answers text in it: by mail to the thread's requester, as
+ * written, with the line of mail_person_reply (signed by a conseiller) and a neutral subject,
  * not marked automatic; in a chat, as the next line of the conversation. Refused when
  * person does not hold the thread or text is empty. */
 enum conversation_result conversation_reply(const struct sender_identity *sender, const struct engine *engine,
@@ -58,7 +58,8 @@ enum conversation_result conversation_label(struct store *store, int64_t message
 					    const char *audience, const char *person, int64_t now);
 
 /* A mail in thread's writer's thread (In-Reply-To and References of its messages, a
- * neutral subject, the envelope of the assistant's replies): kind, by author (a
+ * neutral subject, the envelope of the assistant's replies, or mail_person_reply's for
+ * OUTBOX_PERSON): kind, by author (a
  * correspondant; NULL: the assistant). 1 queued, 0 no usable address, -1 (store). Runs
  * in the caller's transaction. */
 int conversation_mail_in_thread(const struct sender_identity *sender, const struct engine *engine,

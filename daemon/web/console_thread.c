@@ -3,8 +3,8 @@
  * (the text dialogd extracted, always escaped; attachments by name and size from the
  * message's note; for what the engine read, its intent and confidence); the internal
  * notes; the audit rows about the thread and its writer. Its actions (POST
- * /console/fil/ID/ACTION, Origin and CSRF checked): prendre, rendre, resoudre, note,
- * repondre — through the conversation layer, which writes each one's audit row — then
+ * /console/fil/ID/ACTION, Origin and CSRF checked): prendre, reprendre (from another
+ * correspondant), rendre, resoudre, note, repondre — through the conversation layer, which writes each one's audit row — then
  * 303 back to the thread. */
 #include "autoconf.h"
 #include "web/console_internal.h"
@@ -142,6 +142,26 @@ message_heading(struct console_call *k, struct strbuf *sb, const struct message_
 	strbuf_adds(sb, "</h3>\n");
 }
 
+/* The names the console has a label for (console_label_<kind>_<name>): a message's
+ * decision (turn.c's and the outbox's) and an audit row's action. */
+static const char *const decisions_known[] = { "answered", "escalated", "ignored", "attached", "chat", "reply",
+					       "ack", "notify", "action", "secret", "person" };
+static const char *const actions_known[] = { "thread_take", "thread_release", "thread_resolve", "thread_reply",
+					     "thread_note", "password_reset", "identifier_reminder", "dossier_status",
+					     "one_time_code" };
+
+/* name as the console labels it, or as the store keeps it when it has no label. */
+static void
+add_known(struct console_call *k, struct strbuf *sb, const char *kind, const char *const *known, size_t count,
+	  const char *name)
+{
+	if (name_index(known, count, name) < 0)
+		return web_html_escape(sb, name != NULL ? name : "");
+	char label[64];
+	snprintf(label, sizeof(label), "%s_%s", kind, name);
+	console_label(k, sb, label);
+}
+
 /* The line under the heading: date, decision, what the engine read. */
 static void
 message_meta(struct console_call *k, struct strbuf *sb, const struct message_row *m, int64_t at)
@@ -153,7 +173,7 @@ message_meta(struct console_call *k, struct strbuf *sb, const struct message_row
 		strbuf_adds(sb, " <span>");
 		console_label(k, sb, "decision");
 		strbuf_adds(sb, " : ");
-		web_html_escape(sb, m->decision);
+		add_known(k, sb, "decision", decisions_known, sizeof(decisions_known) / sizeof(*decisions_known), m->decision);
 		strbuf_adds(sb, "</span>");
 	}
 	if (m->intent != NULL) {
@@ -208,13 +228,14 @@ message_item(const struct message_row *m, int64_t at, void *user)
 static int
 journal_row(const struct audit_row *a, void *user)
 {
+	struct console_call *k = ((struct page_part *)user)->k;
 	struct strbuf *sb = &((struct page_part *)user)->sb;
 	strbuf_adds(sb, "<tr><td>");
 	console_add_date(sb, a->at);
 	strbuf_adds(sb, "</td><td>");
 	web_html_escape(sb, a->requester ? a->requester : "");
 	strbuf_adds(sb, "</td><td>");
-	web_html_escape(sb, a->action ? a->action : "");
+	add_known(k, sb, "action", actions_known, sizeof(actions_known) / sizeof(*actions_known), a->action);
 	strbuf_adds(sb, "</td><td>");
 	web_html_escape(sb, audit_text(a->outcome));
 	strbuf_adds(sb, "</td><td>");
@@ -286,9 +307,10 @@ actions(struct console_call *k, struct strbuf *sb, const struct thread_row *t)
 	else if (t->owner == OWNER_BOT)
 		console_paragraph(k, sb, "note", "console_thread_assistant", false);
 	strbuf_adds(sb, "<div class=\"boutons\">\n");
-	if (!mine && !another) {
-		snprintf(action, sizeof(action), "%sprendre", base);
-		console_button_form(k, sb, action, "take", NULL);
+	if (!mine) {
+		/* From a colleague only on purpose (away, or the thread forgotten): its own button. */
+		snprintf(action, sizeof(action), "%s%s", base, another ? "reprendre" : "prendre");
+		console_button_form(k, sb, action, another ? "take_over" : "take", another ? "secondaire" : NULL);
 	}
 	if (mine || t->owner == OWNER_QUEUE) {
 		snprintf(action, sizeof(action), "%srendre", base);
@@ -404,8 +426,8 @@ act(struct console_call *k, int64_t id, const char *action, const char *typed)
 	enum conversation_result rc;
 	if (unusable)
 		rc = CONVERSATION_REFUSED;
-	else if (strcmp(action, "prendre") == 0)
-		rc = conversation_take(st, id, me, false);
+	else if (strcmp(action, "prendre") == 0 || strcmp(action, "reprendre") == 0)
+		rc = conversation_take(st, id, me, action[0] == 'r');
 	else if (strcmp(action, "rendre") == 0)
 		rc = conversation_release(st, id, me);
 	else if (strcmp(action, "resoudre") == 0)
@@ -425,7 +447,7 @@ act(struct console_call *k, int64_t id, const char *action, const char *typed)
 				      rc == CONVERSATION_DONE ? "done" : "refused");
 }
 
-static const char *const post_actions[] = { "prendre", "rendre", "resoudre", "note", "repondre" };
+static const char *const post_actions[] = { "prendre", "reprendre", "rendre", "resoudre", "note", "repondre" };
 
 void
 console_thread_route(struct console_call *k, const char *rest)

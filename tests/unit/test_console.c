@@ -492,6 +492,7 @@ test_thread_shows_markup_inert(void **state)
 	assert_contains(page.body, "Pièce jointe : &lt;script&gt;alert(1)&lt;/script&gt;.pdf (application/pdf, 1234 bytes)");
 	assert_contains(page.body, "Message reçu — De &quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
 	assert_contains(page.body, "Intention : submit_invoice (confiance 0,31)");
+	assert_contains(page.body, "Décision : transmis aux correspondants");
 	assert_contains(page.body, "<dt>Motif de la transmission</dt><dd>&lt;script&gt;");
 	assert_contains(page.body, "<label for=\"repondre\">Réponse</label>");
 	assert_contains(page.body, ">Envoyer</button>");
@@ -563,7 +564,15 @@ test_take_release_resolve(void **state)
 	assert_contains(page.body, "role=\"alert\">Cette conversation a changé de mains");
 	assert_lacks(page.body, "<label for=\"repondre\">");  /* she holds it: no reply box for him */
 	assert_contains(page.body, "<label for=\"note\">Note interne</label>");
+	assert_contains(page.body, ">Reprendre la conversation</button>");
 	web_page_clear(&page);
+	/* Taking it over is its own action: then it is his. */
+	to = act(f, marc, id, "reprendre", NULL);
+	assert_contains(to, "?fait=1");
+	free(to);
+	assert_owner(f, id, OWNER_PERSON, "marc@ocapiat.test", THREAD_ESCALATED);
+	to = act(f, claire, id, "reprendre", NULL);
+	free(to);
 	to = act(f, claire, id, "rendre", NULL);
 	free(to);
 	assert_owner(f, id, OWNER_BOT, NULL, THREAD_OPEN);
@@ -576,10 +585,12 @@ test_take_release_resolve(void **state)
 	/* Each action audited with who, the thread and the client's address. */
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE channel = 'console' AND requester = 'claire@ocapiat.test'"
 				       " AND action IN ('thread_take', 'thread_release', 'thread_resolve') AND outcome = 'done'"
-				       " AND address = '" CLIENT "'"), 4);
+				       " AND address = '" CLIENT "'"), 5);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE requester = 'marc@ocapiat.test' AND outcome = 'refused'"), 3);
+	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE requester = 'marc@ocapiat.test' AND action = 'thread_take'"
+				       " AND outcome = 'done'"), 1);
 	get(f, path, NULL, claire, &page);
-	assert_contains(page.body, "<td>thread_resolve</td><td>done</td><td>" CLIENT "</td>");
+	assert_contains(page.body, "<td>l&#39;a résolue</td><td>done</td><td>" CLIENT "</td>");
 	web_page_clear(&page);
 	/* No such thread, no such action, a GET on an action. */
 	get(f, "/console/fil/999999", NULL, claire, &page);
@@ -651,6 +662,8 @@ test_reply_by_mail_and_note(void **state)
 	assert_contains(raw, "References: <q1@example.test>");
 	assert_contains(raw, "To: <ecrivain@example.test>");
 	assert_lacks(raw, "Client connu");
+	assert_lacks(raw, "automatique");  /* a person's answer, not the assistant's envelope */
+	assert_contains(raw, "Votre conseiller OCAPIAT");
 	free(raw);
 	assert_owner(f, id, OWNER_PERSON, "claire@ocapiat.test", THREAD_ANSWERED);
 	assert_int_equal(count_rows(f, "SELECT count(*) FROM audit WHERE action = 'thread_reply' AND outcome = 'done'"
