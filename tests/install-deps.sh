@@ -19,7 +19,7 @@ apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential autoconf automake pkg-config ca-certificates python3 \
 	libpcre2-dev libutf8proc-dev libjson-c-dev libinih-dev libsqlite3-dev \
-	libetpan-dev libcurl4-gnutls-dev libwebsockets-dev libcmocka-dev libgumbo-dev libsodium-dev libgnutls28-dev libcsv-dev liboath-dev zlib1g-dev \
+	libetpan-dev libcurl4-gnutls-dev libwebsockets-dev libcmocka-dev libgumbo-dev libsodium-dev libgnutls28-dev libcsv-dev liboath-dev zlib1g-dev libev-dev libwebsockets-evlib-ev \
 	dovecot-imapd dovecot-lmtpd postfix procps swaks openssl \
 	curl chromium
 # The browser test of the reset page (tests/integration/web.sh) drives that Chromium with playwright-core

@@ -9,6 +9,7 @@
 #include "web/web_request.h"
 #include "web/web_widget.h"
 
+#include <ev.h>
 #include <libwebsockets.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +21,8 @@ struct web_conn;
 
 struct web {
 	struct lws_context *context;
+	struct ev_loop *loop;           /* libev's loop the web thread runs (lws' foreign loop) */
+	ev_async wake;                  /* web_request_stop breaks the loop with it */
 	struct lws_vhost *vhost;
 	struct store *store;            /* the web thread's own connection (opened before it starts) */
 	struct lws_protocols *protocols;        /* ours and the caller's (web_settings), for the vhost */

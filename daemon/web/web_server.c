@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ev.h>
 #include <libwebsockets.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -128,14 +129,26 @@ fd_limit(void)
 	return (unsigned)nofile;
 }
 
+/* The web thread runs the libev loop lws was given: epoll, whose cost follows the
+ * descriptors that are ready, where lws' own poll() walks every descriptor at each turn
+ * (85 % of the CPU with 10,000 idle chat connections, bench-chat). */
 static void *
 web_thread(void *arg)
 {
 	struct web *w = arg;
-	while (!atomic_load(&w->stop))
-		if (lws_service(w->context, 0) < 0)
-			break;
+	if (!atomic_load(&w->stop))
+		ev_run(w->loop, 0);
 	return NULL;
+}
+
+/* web_request_stop's wake-up, in the web thread: the loop ends. */
+static void
+wake(struct ev_loop *loop, ev_async *watcher, int revents)
+{
+	(void)revents;
+	struct web *w = watcher->data;
+	if (atomic_load(&w->stop))
+		ev_break(loop, EVBREAK_ALL);
 }
 
 static void
@@ -148,6 +161,10 @@ web_free(struct web *w)
 		lws_context_destroy(w->context);
 	/* lws sends LWS_CALLBACK_WSI_DESTROY for each connection it closes; whatever is left. */
 	web_front_free_all(w);
+	if (w->loop != NULL) {
+		ev_async_stop(w->loop, &w->wake);
+		ev_loop_destroy(w->loop);
+	}
 	store_close(&w->store);
 	web_widget_free(&w->widget);
 	free(w->support_address);
@@ -208,7 +225,18 @@ lws_setup(struct web *w, char **error_r)
 {
 	struct lws_context_creation_info info;
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
+	/* Our own loop (not one lws makes and runs inside lws_service): the thread runs it
+	 * and web_request_stop breaks it. */
+	if ((w->loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK)) == NULL) {
+		*error_r = xstrdup("cannot create the libev event loop");
+		return -1;
+	}
+	ev_async_init(&w->wake, wake);
+	w->wake.data = w;
+	ev_async_start(w->loop, &w->wake);
+	void *foreign_loops[1] = { w->loop };
+	info.foreign_loops = foreign_loops;
 	info.user = w;
 	info.gid = -1;
 	info.uid = -1;
@@ -279,8 +307,8 @@ web_request_stop(struct web *w)
 	if (w == NULL)
 		return;
 	atomic_store(&w->stop, true);
-	if (w->context != NULL)
-		lws_cancel_service(w->context);
+	if (w->loop != NULL)
+		ev_async_send(w->loop, &w->wake);
 }
 
 void
