@@ -57,7 +57,8 @@ static char *
 line_reader_next(struct line_reader *r, size_t *len_r)
 {
 	for (;;) {
-		char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		/* Nothing unread (buf may still be NULL): memchr must not see it. */
+		char *nl = r->end > r->start ? memchr(r->buf + r->start, '\n', r->end - r->start) : NULL;
 		if (nl != NULL || (r->eof && r->start < r->end)) {
 			char *line = r->buf + r->start;
 			char *stop = nl != NULL ? nl : r->buf + r->end;
