@@ -45,16 +45,19 @@ done
 sent=$(ctl audit | grep -c 'password_reset.*JMOREAU01')
 check "each reset on file made its link ($sent audited for the account on file)" test "$sent" -ge 200
 check "every mail to the address on file is sent" wait_until $((delay + 10)) outbox_empty
-# Each one waited its delay after its request, and hardly more: the sender wakes for it
-# when it is due (smtp_sender.c), not at the next reply.
-on_time=$(python3 -c '
+# Each one waited its delay after its request — never less: that is what keeps the
+# reply's timing from telling an account — and hardly more: the sender wakes for it when
+# it is due (smtp_sender.c), not at the next reply. A loaded machine may make one late
+# (seen once in 402 with distcheck beside it): at most 1 % past delay + 2 s.
+timing=$(python3 -c '
 import sqlite3, sys
 delay = int(sys.argv[2])
 rows = sqlite3.connect(sys.argv[1]).execute(
     "SELECT sent_at - created FROM outbox WHERE kind IN (\"secret\", \"action\") AND state = \"sent\"").fetchall()
-print(len(rows), sum(1 for (w,) in rows if not delay <= w <= delay + 2))' "$D/dialogd.sqlite" "$delay")
-check "links and reminders sent $delay to $((delay + 2)) s after their request (sent, off time: $on_time)" \
-	test "${on_time% *}" -ge 400 -a "${on_time#* }" -eq 0
+print(len(rows), sum(1 for (w,) in rows if w < delay), sum(1 for (w,) in rows if w > delay + 2))' "$D/dialogd.sqlite" "$delay")
+set -- $timing
+check "links and reminders sent: $1, none before $delay s ($2 early)" test "$1" -ge 400 -a "$2" -eq 0
+check "... and at most 1 % of them later than $((delay + 2)) s ($3 late)" test $(($3 * 100)) -le "$1"
 stop_dialogd
 echo "$passed passed, $failures failed"
 test "$failures" -eq 0
