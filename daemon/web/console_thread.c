@@ -98,7 +98,14 @@ message_note(struct console_call *k, struct strbuf *sb, const char *note)
 		strbuf_adds(sb, attachment ? "<li class=\"piece\">" : "<li>");
 		console_label(k, sb, attachment ? "attachment" : "remark");
 		strbuf_adds(sb, " : ");
+		/* The parser writes the size in English ("N bytes)"): shown in French. */
+		size_t len = strlen(item);
+		bool in_bytes = attachment && len > 19 && strcmp(item + len - 7, " bytes)") == 0;
+		if (in_bytes)
+			item[len - 7] = '\0';
 		web_html_escape(sb, attachment ? item + 12 : item);
+		if (in_bytes)
+			strbuf_adds(sb, " octets)");
 		strbuf_adds(sb, "</li>\n");
 		free(item);
 		p += n;

@@ -203,7 +203,7 @@ try {
   // ---- the thread answered by mail ----
   await Promise.all([page.waitForNavigation(), link.click()]);
   check((await page.locator('h1').textContent()) === 'Facture refusée en décembre', 'the thread page has its subject as heading');
-  check(await page.getByText('Pièce jointe : facture-decembre.pdf (application/pdf, 52311 bytes)').count() === 1,
+  check(await page.getByText('Pièce jointe : facture-decembre.pdf (application/pdf, 52311 octets)').count() === 1,
         'the attachment is shown by name and size');
   check(await page.getByText(/Intention : submit_invoice \(confiance 0,41\)/).count() === 1, 'what the engine read is shown');
   await page.getByRole('textbox', { name: 'Note interne' }).fill('Client connu : voir le dossier D-1.');
@@ -247,7 +247,7 @@ try {
   check(await page.locator('img').count() === 0 && await page.locator('script').count() === 0,
         'the data made no element (no img, no script in the DOM)');
   check((await page.locator('h1').textContent()) === `${XSS_SCRIPT} ${XSS_ATTR}`, 'the subject is shown as text');
-  check(await page.getByText(`Pièce jointe : ${XSS_SCRIPT}.pdf (application/pdf, 10 bytes)`).count() === 1,
+  check(await page.getByText(`Pièce jointe : ${XSS_SCRIPT}.pdf (application/pdf, 10 octets)`).count() === 1,
         'the attachment name is shown as text');
   await page.goto(`${URL_}/console/?vue=toutes`);
   check(dialogs === 0 && await page.locator('img').count() === 0, 'the queue shows the subject inert too');

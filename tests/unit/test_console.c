@@ -489,7 +489,7 @@ test_thread_shows_markup_inert(void **state)
 	assert_lacks(page.body, "<img");
 	assert_lacks(page.body, "<script>alert");
 	assert_contains(page.body, "<title>(1) &lt;script&gt;alert(1)&lt;/script&gt; &quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
-	assert_contains(page.body, "Pièce jointe : &lt;script&gt;alert(1)&lt;/script&gt;.pdf (application/pdf, 1234 bytes)");
+	assert_contains(page.body, "Pièce jointe : &lt;script&gt;alert(1)&lt;/script&gt;.pdf (application/pdf, 1234 octets)");
 	assert_contains(page.body, "Message reçu — De &quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
 	assert_contains(page.body, "Intention : submit_invoice (confiance 0,31)");
 	assert_contains(page.body, "Décision : transmis aux correspondants");
